@@ -1,0 +1,36 @@
+"""libtl for Python: transfer-learning primitives through ctypes.
+
+The package loads libtl from $TL_LIBRARY, from next to the package, or from
+the system, in that order. Every failing call raises a tl.Error subclass
+carrying libtl's message; invalid arguments raise tl.InvalidArgumentError,
+which is a ValueError.
+"""
+from ._errors import (Error, FormatError, InternalError, InvalidArgumentError,
+                      IOFailure, NotFoundError, NumericError, OutOfMemoryError,
+                      ShapeError, StateError, Status, UnsupportedError)
+from ._native import lib as _lib
+from ._native import library_path
+
+__version__ = _lib.tl_version_string().decode("ascii")
+version_number = _lib.tl_version_number()
+
+
+def status_string(code):
+    """The C name of a status code, e.g. 'TL_E_SHAPE'."""
+    return _lib.tl_status_string(int(code)).decode("ascii")
+
+
+def set_num_threads(n):
+    """Sets how many threads OpenBLAS may use inside libtl (default 1)."""
+    _lib.tl_set_num_threads(int(n))
+
+
+def get_num_threads():
+    return _lib.tl_get_num_threads()
+
+
+__all__ = ["Error", "FormatError", "InternalError", "InvalidArgumentError",
+           "IOFailure", "NotFoundError", "NumericError", "OutOfMemoryError",
+           "ShapeError", "StateError", "Status", "UnsupportedError",
+           "__version__", "version_number", "library_path", "status_string",
+           "set_num_threads", "get_num_threads"]

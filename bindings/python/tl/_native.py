@@ -1,0 +1,104 @@
+"""Loading libtl and declaring its C functions (clang's cindex habit).
+
+Each module of the binding declares the functions it uses in a table of
+(name, argtypes, restype) and passes it to `register`; a missing symbol
+raises ImportError naming it, so a binding newer than the library fails at
+import, not in the middle of a call. Functions returning tl_status get an
+errcheck that turns a negative status into a `tl.Error` subclass carrying
+tl_last_error().
+"""
+import ctypes
+import ctypes.util
+import glob
+import os
+
+from ._errors import raise_for_status
+
+__all__ = ["lib", "library_path", "register", "status", "c_size_p", "c_float_p",
+           "c_double_p", "c_int64_p"]
+
+status = ctypes.c_int  # tl_status: an int-sized enum with fixed values
+c_size_p = ctypes.POINTER(ctypes.c_size_t)
+c_float_p = ctypes.POINTER(ctypes.c_float)
+c_double_p = ctypes.POINTER(ctypes.c_double)
+c_int64_p = ctypes.POINTER(ctypes.c_int64)
+
+
+def _candidates():
+    env = os.environ.get("TL_LIBRARY")
+    if env:
+        # An explicit choice is final: a wrong path is an error, not a hint.
+        yield env
+        return
+    here = os.path.dirname(os.path.abspath(__file__))
+    for pattern in ("libtl.so.*", "libtl.so", "libtl.dylib", "tl.dll"):
+        for path in sorted(glob.glob(os.path.join(here, pattern))):
+            yield path
+    found = ctypes.util.find_library("tl")
+    if found:
+        yield found
+
+
+def _load():
+    tried = []
+    for path in _candidates():
+        try:
+            return ctypes.CDLL(path), path
+        except OSError as exc:
+            tried.append("%s (%s)" % (path, exc))
+            if os.environ.get("TL_LIBRARY"):
+                break
+    raise ImportError(
+        "libtl was not found: set TL_LIBRARY to the path of libtl.so, put "
+        "libtl.so next to the tl package, or install it system-wide. Tried: "
+        + (", ".join(tried) or "nothing"))
+
+
+lib, library_path = _load()
+
+
+def _errcheck(result, func, args):
+    if result < 0:
+        raise_for_status(result, lib.tl_last_error().decode("utf-8", "replace"),
+                         func.__name__)
+    return result
+
+
+def register(table):
+    """Declares argtypes and restype for every (name, argtypes, restype)."""
+    for name, argtypes, restype in table:
+        try:
+            fn = getattr(lib, name)
+        except AttributeError:
+            raise ImportError(
+                "libtl at %s has no function %s: the library is older than "
+                "this binding; install matching versions" % (library_path, name)
+            ) from None
+        fn.argtypes = argtypes
+        fn.restype = restype
+        if restype is status:
+            fn.errcheck = _errcheck
+
+
+class Allocator(ctypes.Structure):
+    _fields_ = [
+        ("version", ctypes.c_uint),
+        ("alloc", ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_void_p,
+                                   ctypes.c_size_t, ctypes.c_size_t)),
+        ("free", ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)),
+        ("payload", ctypes.c_void_p),
+    ]
+
+
+# include/tl/core.h
+register([
+    ("tl_status_string", [ctypes.c_int], ctypes.c_char_p),
+    ("tl_last_error", [], ctypes.c_char_p),
+    ("tl_clear_error", [], None),
+    ("tl_version_string", [], ctypes.c_char_p),
+    ("tl_version_number", [], ctypes.c_uint),
+    ("tl_allocator_init", [ctypes.POINTER(Allocator), ctypes.c_uint], status),
+    ("tl_set_allocator", [ctypes.POINTER(Allocator)], status),
+    ("tl_set_num_threads", [ctypes.c_int], status),
+    ("tl_get_num_threads", [], ctypes.c_int),
+])

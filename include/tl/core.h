@@ -1,0 +1,107 @@
+/*
+ * libtl core: status codes, error messages, version, allocator hooks and the
+ * BLAS thread knob. Every other public header includes this one.
+ *
+ * Thread-safety: every function here may be called from any thread. The
+ * allocator hooks and the BLAS thread count are process-wide: set them once,
+ * before any other libtl call, not while another thread is inside libtl.
+ * Distinct libtl handles may be used from different threads at once; one
+ * handle must not be used from two threads at the same time.
+ */
+#ifndef TL_CORE_H
+#define TL_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Marks a function as part of the public ABI. The library is built with
+ * hidden visibility, so nothing else leaves libtl.so. */
+#if defined(_WIN32)
+#define TL_API
+#elif defined(__GNUC__) || defined(__clang__)
+#define TL_API __attribute__((visibility("default")))
+#else
+#define TL_API
+#endif
+
+#define TL_VERSION_MAJOR 0
+#define TL_VERSION_MINOR 1
+#define TL_VERSION_PATCH 0
+/* MAJOR * 10000 + MINOR * 100 + PATCH, as zstd does: 0.1.0 is 100. */
+#define TL_VERSION_NUMBER                                                      \
+  (TL_VERSION_MAJOR * 10000 + TL_VERSION_MINOR * 100 + TL_VERSION_PATCH)
+
+/*
+ * Status codes. The values are fixed forever: a code may be added, never
+ * renumbered or reused. 0 is success; every failure is negative.
+ */
+typedef enum tl_status {
+  TL_OK = 0,
+  TL_E_INVALID_ARG = -1, /* a NULL pointer, a bad size, an out-of-range enum */
+  TL_E_NOMEM = -2,       /* an allocation failed (or would overflow size_t) */
+  TL_E_SHAPE = -3,       /* array shapes do not agree */
+  TL_E_STATE = -4,       /* the call does not fit the object's state */
+  TL_E_IO = -5,          /* the operating system refused a file operation */
+  TL_E_FORMAT = -6,      /* a file or buffer is malformed */
+  TL_E_NUMERIC = -7,     /* NaN or Inf in an input, or a result overflowed */
+  TL_E_NOT_FOUND = -8,   /* a name or key does not exist */
+  TL_E_UNSUPPORTED = -9, /* valid, but not supported (e.g. options version) */
+  TL_E_INTERNAL = -10    /* a bug in libtl: please report it */
+} tl_status;
+
+/* The name of a status code ("TL_E_SHAPE"); never NULL. An unknown code
+ * gives "TL_E_UNKNOWN". */
+TL_API const char *tl_status_string(tl_status status);
+
+/* The message of the last failure on the calling thread: which argument was
+ * wrong and why. Never NULL: "" when no call has failed since the thread
+ * started or since tl_clear_error(). The pointer stays valid until the next
+ * libtl call on this thread. A successful call does not clear it. */
+TL_API const char *tl_last_error(void);
+
+/* Forgets the calling thread's last error message. */
+TL_API void tl_clear_error(void);
+
+/* The run-time version: "0.1.0" and TL_VERSION_NUMBER of the loaded library,
+ * which may differ from the headers a program was compiled with. */
+TL_API const char *tl_version_string(void);
+TL_API unsigned tl_version_number(void);
+
+/*
+ * Allocator hooks. Every allocation libtl makes goes through them (zstd's
+ * custom-allocator habit), so an embedder can count, cap or place memory.
+ * alloc returns memory aligned to `alignment` (a power of two, at least
+ * sizeof(void *)) or NULL; free accepts NULL. payload is passed through.
+ */
+#define TL_ALLOCATOR_VERSION 1
+typedef struct tl_allocator {
+  unsigned int version; /* TL_ALLOCATOR_VERSION */
+  void *(*alloc)(void *payload, size_t size, size_t alignment);
+  void (*free)(void *payload, void *ptr);
+  void *payload;
+} tl_allocator;
+
+/* Fills *out with the default (libc) allocator at `version`. */
+TL_API tl_status tl_allocator_init(tl_allocator *out, unsigned int version);
+
+/* Installs process-wide allocator hooks; NULL restores libc's. Call before
+ * any libtl object exists: memory must be freed by the hooks that allocated
+ * it. Errors: TL_E_INVALID_ARG (missing function), TL_E_UNSUPPORTED
+ * (unknown version). */
+TL_API tl_status tl_set_allocator(const tl_allocator *allocator);
+
+/* The number of threads OpenBLAS may use inside libtl calls. The default is
+ * 1: the host decides how to spend its cores. n must be >= 1. This sets
+ * OpenBLAS's process-wide count. */
+TL_API tl_status tl_set_num_threads(int n);
+TL_API int tl_get_num_threads(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TL_CORE_H */

@@ -1,0 +1,11 @@
+/*
+ * libtl: transfer-learning primitives for C, C++ and anything with a C FFI.
+ * This umbrella header includes every public header. See docs/ for guides and
+ * docs/api-conventions.md for the rules every function follows.
+ */
+#ifndef TL_TL_H
+#define TL_TL_H
+
+#include "tl/core.h"
+
+#endif /* TL_TL_H */
