@@ -7,5 +7,6 @@
 #define TL_TL_H
 
 #include "tl/core.h"
+#include "tl/metrics.h"
 
 #endif /* TL_TL_H */

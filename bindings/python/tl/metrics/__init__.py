@@ -1,0 +1,5 @@
+"""tl.metrics: domain similarity and adaptation (include/tl/metrics.h).
+
+numpy arrays in, Python floats or numpy arrays out. Invalid input raises
+tl.InvalidArgumentError (a ValueError) with libtl's message.
+"""
