@@ -1,0 +1,23 @@
+#!/bin/sh
+# Compares libtl.so with the committed abidw baseline. Added functions are
+# fine (--no-added-syms); any other change to what the baseline exports fails.
+# abidiff's exit status is a bit field: 1 error, 2 usage, 4 ABI change,
+# 8 incompatible change. Bit 4 fails too: abidiff reports a parameter added
+# to an existing function only as a "change", yet every caller breaks. A
+# deliberate compatible change (a field appended to an options struct) is
+# accepted by refreshing the baseline with a CHANGELOG entry.
+# Usage: check_abidiff.sh LIB BASELINE PUBLIC_HEADERS_DIR
+set -u
+lib=$1 baseline=$2 headers=$3
+abidiff --no-added-syms --headers-dir2 "$headers" "$baseline" "$lib"
+rc=$?
+if [ $((rc & 3)) -ne 0 ]; then
+  echo "abidiff could not compare (status $rc)" >&2
+  exit 1
+fi
+if [ $((rc & 12)) -ne 0 ]; then
+  echo "ABI change against $baseline: restore compatibility, or" >&2
+  echo "bump the soname, refresh the baseline (./run abi-baseline) and add a CHANGELOG entry" >&2
+  exit 1
+fi
+echo "abidiff: no incompatible change against $(basename "$baseline") (status $rc)"
