@@ -168,7 +168,8 @@ START_TEST(linear_backward_matches_finite_differences) {
     const layers_linear_case *c = &layers_linear_cases[k];
     const size_t ny = c->n * c->out, nx = c->n * c->in, nw = c->out * c->in;
     double *x = to_double(c->x, nx), *w = to_double(c->w, nw),
-           *b = to_double(c->b, c->out), *dy = to_double(c->dy, ny);
+           *b = to_double(c->b, c->has_bias ? c->out : 0),
+           *dy = to_double(c->dy, ny);
     linear_ctx ctx = {c->n, c->in, c->out, c->act, x, w, c->has_bias ? b : NULL,
                       dy};
     float *y = fzeros(ny), *dx = fzeros(nx), *dw = fzeros(nw),
