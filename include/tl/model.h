@@ -131,6 +131,14 @@ typedef struct tl_lstm_options {
   float input_p;  /* locked dropout on the input sequence (0) */
   float hidden_p; /* locked dropout between stacked layers (0) */
   float output_p; /* locked dropout on the output sequence (0) */
+  /* AWD-LSTM activation regularisation of the output (fastai
+   * RNNRegularizer; 0 = off, fastai uses 2 and 1): AR = ar_alpha *
+   * mean(y^2) on the output after output_p dropout, TAR = tar_beta *
+   * mean((h_t - h_{t-1})^2) on the raw output. A train-mode forward
+   * computes them (tl_model_aux_loss) and the next backward adds their
+   * gradient, so the host adds the value to its loss and nothing else. */
+  float ar_alpha;
+  float tar_beta;
 } tl_lstm_options;
 TL_API tl_status tl_lstm_options_init(tl_lstm_options *out,
                                       unsigned int version);
@@ -316,8 +324,33 @@ TL_API tl_status tl_model_backward(tl_model *model, const float **out_dx,
                                    const float *dy, const size_t *dims,
                                    size_t ndim);
 
+/* Sum of the AR/TAR penalties (tl_lstm_options) of the last train-mode
+ * forward, 0 when none is on or the forward ran in eval mode. */
+TL_API tl_status tl_model_aux_loss(const tl_model *model, double *out);
+
 /* Sets the whole flat gradient buffer to 0. */
 TL_API tl_status tl_model_zero_grad(tl_model *model);
+
+/* ------------------------------------------------------------------------
+ * Losses the host computes on a head's output (pure functions, any thread)
+ * ------------------------------------------------------------------------ */
+
+/* Mean softmax cross-entropy of logits (n, c) against int64 targets, as
+ * torch.nn.functional.cross_entropy(logits, targets, ignore_index=...,
+ * reduction='mean'). *out_loss gets the loss; out_dlogits (n, c) if not NULL
+ * is written with its gradient. Rows whose target is ignore_index do not
+ * count; if every row is ignored the loss is 0 and the gradient 0 (torch
+ * gives NaN). Errors: TL_E_INVALID_ARG (NULL, n or c 0, a target outside
+ * [0, c) that is not ignore_index), TL_E_NUMERIC (NaN/Inf logits). */
+TL_API tl_status tl_cross_entropy(float *out_loss, float *out_dlogits,
+                                  const float *logits, const int64_t *targets,
+                                  size_t n, size_t c, int64_t ignore_index);
+
+/* Fraction of counted rows whose argmax (first on ties) equals the target.
+ * Errors as tl_cross_entropy. */
+TL_API tl_status tl_accuracy(float *out, const float *logits,
+                             const int64_t *targets, size_t n, size_t c,
+                             int64_t ignore_index);
 
 #ifdef __cplusplus
 }
