@@ -127,10 +127,10 @@ TL_API tl_status tl_model_add_embedding(tl_model *model, const char *name,
 #define TL_LSTM_OPTIONS_VERSION 1
 typedef struct tl_lstm_options {
   unsigned int version; /* TL_LSTM_OPTIONS_VERSION */
-  float weight_p; /* DropConnect on weight_hh, one mask per forward (0) */
-  float input_p;  /* locked dropout on the input sequence (0) */
-  float hidden_p; /* locked dropout between stacked layers (0) */
-  float output_p; /* locked dropout on the output sequence (0) */
+  float weight_p;       /* DropConnect on weight_hh, one mask per forward (0) */
+  float input_p;        /* locked dropout on the input sequence (0) */
+  float hidden_p;       /* locked dropout between stacked layers (0) */
+  float output_p;       /* locked dropout on the output sequence (0) */
   /* AWD-LSTM activation regularisation of the output (fastai
    * RNNRegularizer; 0 = off, fastai uses 2 and 1): AR = ar_alpha *
    * mean(y^2) on the output after output_p dropout, TAR = tar_beta *
@@ -245,8 +245,8 @@ TL_API tl_status tl_model_param_view(tl_model *model, float **out_data,
                                      float **out_grad, const char *name);
 /* Copies the n = numel values of a parameter out of / into the model.
  * set rejects NaN/Inf (TL_E_NUMERIC) and a wrong n (TL_E_SHAPE). */
-TL_API tl_status tl_model_param_get(const tl_model *model, float *out,
-                                    size_t n, const char *name);
+TL_API tl_status tl_model_param_get(const tl_model *model, float *out, size_t n,
+                                    const char *name);
 TL_API tl_status tl_model_param_set(tl_model *model, const char *name,
                                     const float *values, size_t n);
 
@@ -261,8 +261,8 @@ TL_API tl_status tl_model_flat_grads(tl_model *model, float **out,
 /* Per-parameter trainable flag (1 trainable, 0 frozen). Frozen parameters
  * get no gradient where the kernels can skip it, no optimizer update and no
  * weight decay. */
-TL_API tl_status tl_model_set_param_trainable(tl_model *model,
-                                              const char *name, int trainable);
+TL_API tl_status tl_model_set_param_trainable(tl_model *model, const char *name,
+                                              int trainable);
 TL_API tl_status tl_model_param_trainable(const tl_model *model, int *out,
                                           const char *name);
 /* Per-element trainable mask: mask[i] != 0 marks element i trainable (n must

@@ -87,18 +87,15 @@ TL_API tl_status tl_optim_num_groups(const tl_optim *optim, size_t *out);
 
 /* One hyperparameter of one group. Values are validated as at create. */
 TL_API tl_status tl_optim_set_group_hparam(tl_optim *optim, size_t group,
-                                           tl_optim_hparam which,
-                                           double value);
-TL_API tl_status tl_optim_get_group_hparam(const tl_optim *optim,
-                                           double *out, size_t group,
-                                           tl_optim_hparam which);
+                                           tl_optim_hparam which, double value);
+TL_API tl_status tl_optim_get_group_hparam(const tl_optim *optim, double *out,
+                                           size_t group, tl_optim_hparam which);
 TL_API tl_status tl_optim_set_group_lr(tl_optim *optim, size_t group,
                                        double lr);
 TL_API tl_status tl_optim_get_group_lr(const tl_optim *optim, double *out,
                                        size_t group);
 /* Sets lrs[g] for every group; n must equal the number of groups. */
-TL_API tl_status tl_optim_set_lrs(tl_optim *optim, const double *lrs,
-                                  size_t n);
+TL_API tl_status tl_optim_set_lrs(tl_optim *optim, const double *lrs, size_t n);
 
 /* Discriminative learning rates as plain functions (fill out[0..n)):
  * even:   lr_i = lo * (hi/lo)^(i/(n-1)) (fastai slice(lo, hi)); n = 1: hi.

@@ -35,8 +35,7 @@ static int valid_name(const char *name) {
 
 static tl_status check_common(const tl_model *m, const char *name,
                               const char *fn) {
-  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'name' is NULL",
-            fn);
+  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'name' is NULL", fn);
   TLI_CHECK(valid_name(name), TL_E_INVALID_ARG,
             "%s: name '%.80s' must be 1 to %d characters of [A-Za-z0-9_]", fn,
             name, TLI_NAME_MAX - 1);
@@ -95,23 +94,22 @@ static tl_status append_layer(tl_model *m, const tli_layer *proto,
     add += n;
   }
   size_t numel = m->numel + add;
-  TLI_CHECK(numel >= m->numel, TL_E_NOMEM, "%s: parameter size overflows",
-            fn);
+  TLI_CHECK(numel >= m->numel, TL_E_NOMEM, "%s: parameter size overflows", fn);
 
   tli_layer *layers = NULL;
   tli_param *params = NULL;
   float *flat = NULL, *grad = NULL;
-  tl_status st = tli_alloc_checked((void **)&layers, m->n_layers + 1,
-                                   sizeof *layers, fn);
+  tl_status st =
+      tli_alloc_checked((void **)&layers, m->n_layers + 1, sizeof *layers, fn);
   if (st == TL_OK)
     st = tli_alloc_checked((void **)&params, m->n_params + n_specs + 1,
                            sizeof *params, fn);
   if (st == TL_OK)
-    st = tli_alloc_checked((void **)&flat, numel ? numel : 1, sizeof(float),
-                           fn);
+    st =
+        tli_alloc_checked((void **)&flat, numel ? numel : 1, sizeof(float), fn);
   if (st == TL_OK)
-    st = tli_alloc_checked((void **)&grad, numel ? numel : 1, sizeof(float),
-                           fn);
+    st =
+        tli_alloc_checked((void **)&grad, numel ? numel : 1, sizeof(float), fn);
   if (st != TL_OK) {
     tli_free(layers);
     tli_free(params);
@@ -204,8 +202,8 @@ tl_status tl_model_add_embedding(tl_model *model, const char *name,
             (long long)o.padding_idx, num_embeddings);
   TLI_TRY(check_prob(o.embed_p, "options->embed_p", fn));
   TLI_CHECK(model->n_layers == 0, TL_E_STATE,
-            "%s: an embedding must be the first layer (the model has %zu)",
-            fn, model->n_layers);
+            "%s: an embedding must be the first layer (the model has %zu)", fn,
+            model->n_layers);
   tli_layer proto;
   memset(&proto, 0, sizeof proto);
   proto.kind = TLI_LAYER_EMBEDDING;
@@ -234,8 +232,7 @@ tl_status tl_lstm_options_init(tl_lstm_options *out, unsigned int version) {
 
 tl_status tl_model_add_lstm(tl_model *model, const char *name,
                             size_t input_size, size_t hidden_size,
-                            size_t num_layers,
-                            const tl_lstm_options *options) {
+                            size_t num_layers, const tl_lstm_options *options) {
   const char *fn = "tl_model_add_lstm";
   TLI_CHECK_PTR(fn, model);
   TLI_TRY(check_common(model, name, fn));
@@ -251,8 +248,8 @@ tl_status tl_model_add_lstm(tl_model *model, const char *name,
   TLI_CHECK(hidden_size <= (size_t)1 << 24, TL_E_INVALID_ARG,
             "%s: hidden_size %zu is too large", fn, hidden_size);
   TLI_CHECK(num_layers >= 1 && num_layers <= TLI_LSTM_MAX_LAYERS,
-            TL_E_INVALID_ARG, "%s: num_layers must be in [1, %d] (got %zu)",
-            fn, TLI_LSTM_MAX_LAYERS, num_layers);
+            TL_E_INVALID_ARG, "%s: num_layers must be in [1, %d] (got %zu)", fn,
+            TLI_LSTM_MAX_LAYERS, num_layers);
   TLI_TRY(check_prob(o.weight_p, "options->weight_p", fn));
   TLI_TRY(check_prob(o.input_p, "options->input_p", fn));
   TLI_TRY(check_prob(o.hidden_p, "options->hidden_p", fn));
@@ -398,8 +395,7 @@ tl_status tl_model_add_decoder(tl_model *model, const char *name,
   TLI_CHECK(E->kind == TLI_LAYER_EMBEDDING, TL_E_INVALID_ARG,
             "%s: tie_layer '%s' is not an embedding", fn, tie_layer);
   const tli_param *w = &owner->params[E->first_param];
-  TLI_CHECK(w->dims[0] == out_features && w->dims[1] == in_features,
-            TL_E_SHAPE,
+  TLI_CHECK(w->dims[0] == out_features && w->dims[1] == in_features, TL_E_SHAPE,
             "%s: tied embedding '%s' is (%zu, %zu) but the decoder needs "
             "(out_features %zu, in_features %zu)",
             fn, tie_layer, w->dims[0], w->dims[1], out_features, in_features);

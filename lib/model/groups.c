@@ -7,8 +7,7 @@
 
 static tl_status find_layer(const tl_model *m, size_t *out, const char *name,
                             const char *fn) {
-  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'layer' is NULL",
-            fn);
+  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'layer' is NULL", fn);
   for (size_t i = 0; i < m->n_layers; i++)
     if (strcmp(m->layers[i].name, name) == 0) {
       *out = i;
@@ -50,8 +49,7 @@ size_t tli_model_num_groups(const tl_model *m) {
   return n;
 }
 
-tl_status tl_model_set_group(tl_model *model, const char *layer,
-                             size_t group) {
+tl_status tl_model_set_group(tl_model *model, const char *layer, size_t group) {
   TLI_CHECK_PTR("tl_model_set_group", model);
   size_t i = 0;
   TLI_TRY(find_layer(model, &i, layer, "tl_model_set_group"));

@@ -52,8 +52,8 @@ tl_status tli_layer_out_shape(const tl_model *m, const tli_layer *L,
   case TLI_LAYER_LINEAR:
   case TLI_LAYER_DECODER:
     TLI_CHECK(last == L->in_features, TL_E_SHAPE,
-              "layer '%s' (linear) needs %zu input features, got %zu",
-              L->name, L->in_features, last);
+              "layer '%s' (linear) needs %zu input features, got %zu", L->name,
+              L->in_features, last);
     out_dims[in_ndim - 1] = L->out_features;
     return TL_OK;
   case TLI_LAYER_DROPOUT:
@@ -75,8 +75,8 @@ tl_status tli_layer_out_shape(const tl_model *m, const tli_layer *L,
     if (m->lengths != NULL)
       for (size_t b = 0; b < m->n_lengths; b++)
         TLI_CHECK(m->lengths[b] <= in_dims[0], TL_E_SHAPE,
-                  "layer '%s': lengths[%zu] = %zu exceeds T = %zu", L->name,
-                  b, m->lengths[b], in_dims[0]);
+                  "layer '%s': lengths[%zu] = %zu exceeds T = %zu", L->name, b,
+                  m->lengths[b], in_dims[0]);
     out_dims[0] = in_dims[1];
     out_dims[1] = 3 * last;
     *out_ndim = 2;
@@ -94,30 +94,25 @@ static void linear_params(tl_model *m, const tli_layer *L, const float **w,
     tl_model *o = L->tie_model;
     const tli_param *p = &o->params[L->tie_param];
     *w = o->flat + p->offset;
-    *dw = tli_param_is_trainable(o, L->tie_param) ? o->grad + p->offset
-                                                  : NULL;
+    *dw = tli_param_is_trainable(o, L->tie_param) ? o->grad + p->offset : NULL;
   } else {
     const tli_param *p = &m->params[L->first_param];
     *w = m->flat + p->offset;
-    *dw = tli_param_is_trainable(m, L->first_param) ? m->grad + p->offset
-                                                    : NULL;
+    *dw =
+        tli_param_is_trainable(m, L->first_param) ? m->grad + p->offset : NULL;
     bias = L->first_param + 1;
   }
   *b = m->flat + m->params[bias].offset;
-  *db = tli_param_is_trainable(m, bias) ? m->grad + m->params[bias].offset
-                                        : NULL;
+  *db =
+      tli_param_is_trainable(m, bias) ? m->grad + m->params[bias].offset : NULL;
 }
 
 static tli_act act_of(tl_activation a) {
   switch (a) {
-  case TL_ACTIVATION_RELU:
-    return TLI_ACT_RELU;
-  case TL_ACTIVATION_TANH:
-    return TLI_ACT_TANH;
-  case TL_ACTIVATION_SIGMOID:
-    return TLI_ACT_SIGMOID;
-  default:
-    return TLI_ACT_IDENTITY;
+  case TL_ACTIVATION_RELU: return TLI_ACT_RELU;
+  case TL_ACTIVATION_TANH: return TLI_ACT_TANH;
+  case TL_ACTIVATION_SIGMOID: return TLI_ACT_SIGMOID;
+  default: return TLI_ACT_IDENTITY;
   }
 }
 
@@ -159,16 +154,15 @@ tl_status tli_layer_forward(tl_model *m, tli_layer *L, const float *x,
     L->y = L->out.p;
     return TL_OK;
   }
-  case TLI_LAYER_LSTM:
-    return tli_lstm_layer_forward(m, L, x);
+  case TLI_LAYER_LSTM: return tli_lstm_layer_forward(m, L, x);
   case TLI_LAYER_LINEAR:
   case TLI_LAYER_DECODER: {
     const float *w, *b;
     float *dw, *db;
     linear_params(m, L, &w, &dw, &b, &db);
     TLI_TRY(tli_buf_reserve(&L->out, n_out, "linear output"));
-    tli_linear_forward(L->out.p, x, w, b, n_in / L->in_features,
-                       L->in_features, L->out_features, act_of(L->act));
+    tli_linear_forward(L->out.p, x, w, b, n_in / L->in_features, L->in_features,
+                       L->out_features, act_of(L->act));
     L->y = L->out.p;
     return TL_OK;
   }
@@ -217,8 +211,7 @@ tl_status tli_layer_backward(tl_model *m, tli_layer *L, float *dy,
                            w->dims[1], L->padding_idx);
     return TL_OK;
   }
-  case TLI_LAYER_LSTM:
-    return tli_lstm_layer_backward(m, L, dy, want_dx);
+  case TLI_LAYER_LSTM: return tli_lstm_layer_backward(m, L, dy, want_dx);
   case TLI_LAYER_LINEAR:
   case TLI_LAYER_DECODER: {
     const float *w, *b;
@@ -230,8 +223,8 @@ tl_status tli_layer_backward(tl_model *m, tli_layer *L, float *dy,
     /* dy is this model's scratch (the next layer's dx or the copied dy), so
      * the kernel may turn it into dz in place. */
     tli_linear_backward(dx, dw, db, dy, dy, L->x, w, L->y,
-                        n_in / L->in_features, L->in_features,
-                        L->out_features, act_of(L->act));
+                        n_in / L->in_features, L->in_features, L->out_features,
+                        act_of(L->act));
     return TL_OK;
   }
   case TLI_LAYER_DROPOUT: {

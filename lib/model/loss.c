@@ -15,8 +15,8 @@ static tl_status check_loss_args(const float *logits, const int64_t *targets,
   TLI_CHECK(n >= 1 && c >= 1, TL_E_INVALID_ARG,
             "%s: n and c must be >= 1 (got %zu, %zu)", fn, n, c);
   size_t nc = 0;
-  TLI_CHECK(tli_mul_size(&nc, n, c), TL_E_INVALID_ARG,
-            "%s: n * c overflows", fn);
+  TLI_CHECK(tli_mul_size(&nc, n, c), TL_E_INVALID_ARG, "%s: n * c overflows",
+            fn);
   const size_t bad = tli_loss_find_bad_target(targets, n, c, ignore_index);
   TLI_CHECK(bad == n, TL_E_INVALID_ARG,
             "%s: targets[%zu] = %lld is outside [0, %zu) and not "
@@ -32,8 +32,8 @@ tl_status tl_cross_entropy(float *out_loss, float *out_dlogits,
                            const float *logits, const int64_t *targets,
                            size_t n, size_t c, int64_t ignore_index) {
   TLI_CHECK_PTR("tl_cross_entropy", out_loss);
-  TLI_TRY(check_loss_args(logits, targets, n, c, ignore_index,
-                          "tl_cross_entropy"));
+  TLI_TRY(
+      check_loss_args(logits, targets, n, c, ignore_index, "tl_cross_entropy"));
   *out_loss = tli_cross_entropy(out_dlogits, logits, targets, n, c,
                                 ignore_index, 1.0f, NULL);
   return TL_OK;
@@ -42,8 +42,7 @@ tl_status tl_cross_entropy(float *out_loss, float *out_dlogits,
 tl_status tl_accuracy(float *out, const float *logits, const int64_t *targets,
                       size_t n, size_t c, int64_t ignore_index) {
   TLI_CHECK_PTR("tl_accuracy", out);
-  TLI_TRY(
-      check_loss_args(logits, targets, n, c, ignore_index, "tl_accuracy"));
+  TLI_TRY(check_loss_args(logits, targets, n, c, ignore_index, "tl_accuracy"));
   *out = tli_accuracy(logits, targets, n, c, ignore_index, NULL, NULL);
   return TL_OK;
 }

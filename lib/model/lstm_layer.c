@@ -64,8 +64,8 @@ static void params_of(const tl_model *m, const tli_layer *L,
   for (size_t k = 0; k < L->num_layers; k++) {
     const tli_param *p = &m->params[L->first_param + 4 * k];
     out[k].w_ih = m->flat + p[0].offset;
-    out[k].w_hh = parts && parts->wdrop[k] ? parts->wdrop[k]
-                                           : m->flat + p[1].offset;
+    out[k].w_hh =
+        parts && parts->wdrop[k] ? parts->wdrop[k] : m->flat + p[1].offset;
     out[k].b_ih = m->flat + p[2].offset;
     out[k].b_hh = m->flat + p[3].offset;
   }
@@ -179,8 +179,8 @@ tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
     float *gp[4];
     for (size_t j = 0; j < 4; j++) {
       const size_t i = L->first_param + 4 * k + j;
-      gp[j] = tli_param_is_trainable(m, i) ? m->grad + m->params[i].offset
-                                           : NULL;
+      gp[j] =
+          tli_param_is_trainable(m, i) ? m->grad + m->params[i].offset : NULL;
       any |= gp[j] != NULL;
     }
     g[k].w_ih = gp[0];

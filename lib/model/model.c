@@ -99,11 +99,9 @@ tli_param *tli_model_find_param(const tl_model *m, const char *name) {
 /* Looks a parameter up for a public function, with the failure message. */
 static tl_status find_param(const tl_model *m, tli_param **out,
                             const char *name, const char *fn) {
-  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'name' is NULL",
-            fn);
+  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'name' is NULL", fn);
   tli_param *p = tli_model_find_param(m, name);
-  TLI_CHECK(p != NULL, TL_E_NOT_FOUND, "%s: no parameter named '%s'", fn,
-            name);
+  TLI_CHECK(p != NULL, TL_E_NOT_FOUND, "%s: no parameter named '%s'", fn, name);
   *out = p;
   return TL_OK;
 }
@@ -198,8 +196,7 @@ tl_status tl_model_param_set(tl_model *model, const char *name,
             p->numel);
   for (size_t i = 0; i < n; i++)
     TLI_CHECK(isfinite(values[i]), TL_E_NUMERIC,
-              "tl_model_param_set: values[%zu] is not finite ('%s')", i,
-              name);
+              "tl_model_param_set: values[%zu] is not finite ('%s')", i, name);
   memcpy(model->flat + p->offset, values, n * sizeof(float));
   return TL_OK;
 }
@@ -267,8 +264,8 @@ tl_status tl_model_set_param_mask(tl_model *model, const char *name,
             "tl_model_set_param_mask: n = %zu but '%s' has %zu elements", n,
             name, p->numel);
   if (p->mask == NULL)
-    TLI_TRY(tli_alloc_checked((void **)&p->mask, n, 1,
-                              "tl_model_set_param_mask"));
+    TLI_TRY(
+        tli_alloc_checked((void **)&p->mask, n, 1, "tl_model_set_param_mask"));
   for (size_t i = 0; i < n; i++)
     p->mask[i] = mask[i] != 0;
   return TL_OK;

@@ -1,4 +1,4 @@
-/* Internal: the layout of tl_model, shared by lib/model/*.c and read by
+/* Internal: the layout of tl_model, shared by the lib/model sources and read by
  * lib/optim (which walks parameters, groups, trainable flags and masks).
  *
  * A model is an ordered array of layers and an ordered array of parameter
@@ -15,8 +15,8 @@
 #include "core/rng.h"
 #include "tl/model.h"
 
-#define TLI_NAME_MAX 64   /* layer names: up to 63 characters */
-#define TLI_PNAME_MAX 96  /* parameter names: layer + "." + suffix */
+#define TLI_NAME_MAX 64  /* layer names: up to 63 characters */
+#define TLI_PNAME_MAX 96 /* parameter names: layer + "." + suffix */
 #define TLI_LSTM_MAX_LAYERS 16
 
 /* A grow-only float buffer: reallocated only when a larger size is asked. */
@@ -60,14 +60,14 @@ typedef struct tli_layer {
   size_t out_features; /* last dim of the output; 0: same as the input */
 
   /* configuration */
-  tl_activation act;        /* linear */
-  tl_dropout_kind drop;     /* dropout */
-  float p;                  /* dropout p, embedding embed_p */
-  int64_t padding_idx;      /* embedding */
-  size_t num_layers;        /* lstm */
-  tl_lstm_options lstm;     /* lstm */
-  tl_model *tie_model;      /* decoder: owner of the tied weight, or NULL */
-  size_t tie_param;         /* decoder: index of the weight in tie_model */
+  tl_activation act;    /* linear */
+  tl_dropout_kind drop; /* dropout */
+  float p;              /* dropout p, embedding embed_p */
+  int64_t padding_idx;  /* embedding */
+  size_t num_layers;    /* lstm */
+  tl_lstm_options lstm; /* lstm */
+  tl_model *tie_model;  /* decoder: owner of the tied weight, or NULL */
+  size_t tie_param;     /* decoder: index of the weight in tie_model */
 
   /* the last forward */
   const float *x; /* input of the last forward (the previous layer's y) */
@@ -132,8 +132,7 @@ void tli_model_set_group_flag(tl_model *m, size_t group, int trainable);
  * L->dx (when want_dx) from dy (which it may overwrite). */
 tl_status tli_layer_forward(tl_model *m, tli_layer *L, const float *x,
                             const int64_t *ids);
-tl_status tli_layer_backward(tl_model *m, tli_layer *L, float *dy,
-                             int want_dx);
+tl_status tli_layer_backward(tl_model *m, tli_layer *L, float *dy, int want_dx);
 /* Output dims of a layer for given input dims; TL_E_SHAPE with a message
  * on a mismatch. */
 tl_status tli_layer_out_shape(const tl_model *m, const tli_layer *L,

@@ -96,8 +96,7 @@ tl_status tl_model_aux_loss(const tl_model *model, double *out) {
 
 static tl_status check_dims(const size_t *dims, size_t ndim, size_t *count,
                             const char *fn) {
-  TLI_CHECK(dims != NULL, TL_E_INVALID_ARG, "%s: argument 'dims' is NULL",
-            fn);
+  TLI_CHECK(dims != NULL, TL_E_INVALID_ARG, "%s: argument 'dims' is NULL", fn);
   TLI_CHECK(ndim >= 1 && ndim <= TL_MODEL_MAX_DIMS, TL_E_INVALID_ARG,
             "%s: ndim must be in [1, %d] (got %zu)", fn, TL_MODEL_MAX_DIMS,
             ndim);
@@ -125,10 +124,9 @@ static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
       return tli_fail(st, "%s: %s", fn, tl_last_error());
     size_t count = 1;
     for (size_t k = 0; k < nn; k++)
-      TLI_CHECK(tli_mul_size(&count, count, next[k]) &&
-                    count <= (size_t)1 << 31,
-                TL_E_INVALID_ARG, "%s: layer '%s' output is too large", fn,
-                L->name);
+      TLI_CHECK(
+          tli_mul_size(&count, count, next[k]) && count <= (size_t)1 << 31,
+          TL_E_INVALID_ARG, "%s: layer '%s' output is too large", fn, L->name);
     if (commit) {
       L->in_ndim = cn;
       memcpy(L->in_dims, cur, cn * sizeof(size_t));
@@ -148,9 +146,9 @@ static tl_status plan_shapes(tl_model *m, const size_t *dims, size_t ndim,
   return plan_pass(m, dims, ndim, fn, 1);
 }
 
-static tl_status run_forward(tl_model *m, const float **out_y,
-                             size_t *out_dims, size_t *out_ndim,
-                             const float *x, const int64_t *ids) {
+static tl_status run_forward(tl_model *m, const float **out_y, size_t *out_dims,
+                             size_t *out_ndim, const float *x,
+                             const int64_t *ids) {
   m->have_train_forward = 0;
   m->aux_loss = 0.0;
   const float *cur = x;
@@ -179,15 +177,13 @@ tl_status tl_model_forward(tl_model *model, const float **out_y,
   TLI_CHECK_PTR(fn, x);
   size_t n = 0;
   TLI_TRY(check_dims(dims, ndim, &n, fn));
-  TLI_CHECK(model->n_layers > 0, TL_E_STATE, "%s: the model has no layers",
-            fn);
+  TLI_CHECK(model->n_layers > 0, TL_E_STATE, "%s: the model has no layers", fn);
   TLI_CHECK(model->layers[0].kind != TLI_LAYER_EMBEDDING, TL_E_STATE,
             "%s: the model starts with an embedding: use "
             "tl_model_forward_ids",
             fn);
   for (size_t i = 0; i < n; i++)
-    TLI_CHECK(isfinite(x[i]), TL_E_NUMERIC, "%s: x[%zu] is not finite", fn,
-              i);
+    TLI_CHECK(isfinite(x[i]), TL_E_NUMERIC, "%s: x[%zu] is not finite", fn, i);
   TLI_TRY(plan_shapes(model, dims, ndim, fn));
   TLI_TRY(tli_buf_reserve(&model->in_f, n, "model input copy"));
   memcpy(model->in_f.p, x, n * sizeof(float));
@@ -206,8 +202,7 @@ tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
   TLI_CHECK_PTR(fn, ids);
   size_t n = 0;
   TLI_TRY(check_dims(dims, ndim, &n, fn));
-  TLI_CHECK(model->n_layers > 0 &&
-                model->layers[0].kind == TLI_LAYER_EMBEDDING,
+  TLI_CHECK(model->n_layers > 0 && model->layers[0].kind == TLI_LAYER_EMBEDDING,
             TL_E_STATE, "%s: the model does not start with an embedding", fn);
   const tli_param *w = &model->params[model->layers[0].first_param];
   const size_t bad = tli_embedding_find_bad_id(ids, n, w->dims[0]);
@@ -240,8 +235,7 @@ static int layer_trains(const tl_model *m, const tli_layer *L) {
 }
 
 tl_status tl_model_backward(tl_model *model, const float **out_dx,
-                            const float *dy, const size_t *dims,
-                            size_t ndim) {
+                            const float *dy, const size_t *dims, size_t ndim) {
   const char *fn = "tl_model_backward";
   TLI_CHECK_PTR(fn, model);
   TLI_CHECK_PTR(fn, dy);
