@@ -2,6 +2,7 @@
  * sequence lengths, forward (float or ids) and backward through the stack.
  * Everything is validated before any layer runs; workspaces only grow. */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -120,8 +121,11 @@ static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
     tli_layer *L = &m->layers[i];
     size_t next[TL_MODEL_MAX_DIMS], nn = 0;
     tl_status st = tli_layer_out_shape(m, L, next, &nn, cur, cn);
-    if (st != TL_OK)
-      return tli_fail(st, "%s: %s", fn, tl_last_error());
+    if (st != TL_OK) {
+      char msg[400]; /* the layer's message, copied: tli_fail reuses it */
+      snprintf(msg, sizeof msg, "%s", tl_last_error());
+      return tli_fail(st, "%s: %s", fn, msg);
+    }
     size_t count = 1;
     for (size_t k = 0; k < nn; k++)
       TLI_CHECK(
