@@ -65,32 +65,30 @@ static void tli_lstm_project_inputs(const tli_lstm_dims *d,
  * c may alias c_prev. tanh_c may be NULL (inference keeps nothing). */
 static void tli_lstm_cell(size_t B, size_t H, float *gates, const float *c_prev,
                           float *c, float *tanh_c, float *h) {
-  float tc_buf[TLI_VLEN];
   for (size_t b = 0; b < B; b++) {
     float *gi = gates + b * 4 * H, *gf = gi + H, *gg = gi + 2 * H,
           *go = gi + 3 * H;
-    /* i and f are adjacent: one sigmoid pass over 2H. */
-    tli_sigmoid_array(gi, gi, 2 * H);
-    tli_tanh_array(gg, gg, H);
-    tli_sigmoid_array(go, go, H);
     const float *cp = c_prev ? c_prev + b * H : NULL;
     float *cb = c + b * H, *hb = h + b * H;
     float *tcb = tanh_c ? tanh_c + b * H : NULL;
-    for (size_t j0 = 0; j0 < H; j0 += TLI_VLEN) {
-      const size_t n = H - j0 < TLI_VLEN ? H - j0 : TLI_VLEN;
-      float cv[TLI_VLEN] = {0};
-      for (size_t k = 0; k < n; k++) {
-        const size_t j = j0 + k;
-        cv[k] = gi[j] * gg[j] + (cp ? gf[j] * cp[j] : 0.0f);
-      }
-      tli_tanh_array(tc_buf, cv, n);
-      for (size_t k = 0; k < n; k++) {
-        const size_t j = j0 + k;
-        cb[j] = cv[k];
-        hb[j] = go[j] * tc_buf[k];
-        if (tcb)
-          tcb[j] = tc_buf[k];
-      }
+    for (size_t j = 0; j < H; j += TLI_VLEN) {
+      const size_t n = H - j < TLI_VLEN ? H - j : TLI_VLEN;
+      const tli_vf i = tli_vsigmoid(tli_vload(gi + j, n));
+      const tli_vf f = tli_vsigmoid(tli_vload(gf + j, n));
+      const tli_vf g = tli_vtanh(tli_vload(gg + j, n));
+      const tli_vf o = tli_vsigmoid(tli_vload(go + j, n));
+      tli_vf cv = i * g;
+      if (cp != NULL)
+        cv = f * tli_vload(cp + j, n) + cv;
+      const tli_vf tc = tli_vtanh(cv);
+      tli_vstore(gi + j, i, n);
+      tli_vstore(gf + j, f, n);
+      tli_vstore(gg + j, g, n);
+      tli_vstore(go + j, o, n);
+      tli_vstore(cb + j, cv, n);
+      tli_vstore(hb + j, o * tc, n);
+      if (tcb != NULL)
+        tli_vstore(tcb + j, tc, n);
     }
   }
 }
