@@ -20,9 +20,10 @@ size_t tli_lstm_backward_workspace_size(const tli_lstm_dims *d,
 /* Gate gradients of one step for B rows. act: activations i,f,g,o (B,4H);
  * dh (B,H): dL/dh_t in full (output and recurrent parts); dc (B,H): dL/dc_t
  * from step t+1 on entry, dL/dc_{t-1} on exit. c_prev NULL means zeros. */
-static void tli_lstm_cell_backward(size_t B, size_t H, const float *act,
-                                   const float *c_prev, const float *tanh_c,
-                                   const float *dh, float *dc, float *dgates) {
+TLI_SIMD_CLONES static void
+tli_lstm_cell_backward(size_t B, size_t H, const float *act,
+                       const float *c_prev, const float *tanh_c,
+                       const float *dh, float *dc, float *dgates) {
   for (size_t b = 0; b < B; b++) {
     const float *i = act + b * 4 * H, *f = i + H, *g = i + 2 * H,
                 *o = i + 3 * H;
@@ -61,8 +62,9 @@ static void tli_lstm_total_dh(float *dh, const float *dy_t, const float *rec,
 
 /* Bias gradients: dG_t's rows (B x 4H) added to both biases (they enter
  * the gates identically), while the rows are still in cache. */
-static void tli_lstm_bias_grads(const float *dgates, size_t rows, size_t G,
-                                float *db_ih, float *db_hh) {
+TLI_SIMD_CLONES static void tli_lstm_bias_grads(const float *dgates,
+                                                size_t rows, size_t G,
+                                                float *db_ih, float *db_hh) {
   if (db_ih == NULL && db_hh == NULL)
     return;
   for (size_t r = 0; r < rows; r++) {

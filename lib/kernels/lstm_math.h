@@ -1,12 +1,12 @@
-/* Internal: the LSTM's fused gate math on blocks of TLI_VLEN floats (one SSE
- * register, the x86-64 baseline), with GCC/Clang vector extensions so the code
- * is SIMD at any optimisation level and on any target (the compiler splits
- * 8-wide vectors into what the ISA has). exp comes from a Cody-Waite range
- * reduction and the cephes expf polynomial (about 1 ulp) instead of a libm call
- * per element; tanh switches to an odd polynomial near 0 where the exp form
- * would lose relative accuracy. Errors stay far below the 1e-5 relative
- * tolerance against PyTorch (tests/kernels_lstm checks them against libm in
- * double). */
+/* Internal: the LSTM's fused gate math on blocks of TLI_VLEN floats, with
+ * GCC/Clang vector extensions so the code is SIMD at any optimisation level
+ * and on any target. exp comes from a Cody-Waite range reduction and the
+ * cephes expf polynomial (about 1 ulp) instead of a libm call per element;
+ * tanh switches to an odd polynomial near 0 where the exp form would lose
+ * relative accuracy. Errors stay far below the 1e-5 relative tolerance
+ * against PyTorch (tests/kernels_lstm checks them against libm in double).
+ * Without -ffast-math and in ISO C mode (no FMA contraction) every clone
+ * computes the same bits. */
 #ifndef TLI_KERNELS_LSTM_MATH_H
 #define TLI_KERNELS_LSTM_MATH_H
 
@@ -14,13 +14,31 @@
 #include <stdint.h>
 #include <string.h>
 
-#define TLI_VLEN 4
+#define TLI_VLEN 8
+
+/* The vectors are 8 floats: one AVX register, two SSE ones. Helpers taking
+ * or returning them are static and always inlined, so the ABI note GCC gives
+ * for 32-byte vectors without AVX (-Wpsabi) concerns no real call. The hot
+ * loops that use them are compiled twice on x86-64 (TLI_SIMD_CLONES: AVX2
+ * and the baseline) and picked at load time. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+#define TLI_VINLINE static inline __attribute__((always_inline))
+#if defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define TLI_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef TLI_SIMD_CLONES
+#define TLI_SIMD_CLONES
+#endif
 
 typedef float tli_vf __attribute__((vector_size(TLI_VLEN * sizeof(float))));
 typedef int32_t tli_vi __attribute__((vector_size(TLI_VLEN * sizeof(int32_t))));
 
 /* Loads / stores n <= TLI_VLEN floats; the missing lanes read as 0. */
-static inline tli_vf tli_vload(const float *p, size_t n) {
+TLI_VINLINE tli_vf tli_vload(const float *p, size_t n) {
   tli_vf v = {0};
   if (n == TLI_VLEN)
     memcpy(&v, p, sizeof v);
@@ -29,7 +47,7 @@ static inline tli_vf tli_vload(const float *p, size_t n) {
   return v;
 }
 
-static inline void tli_vstore(float *p, tli_vf v, size_t n) {
+TLI_VINLINE void tli_vstore(float *p, tli_vf v, size_t n) {
   if (n == TLI_VLEN)
     memcpy(p, &v, sizeof v);
   else
@@ -37,13 +55,13 @@ static inline void tli_vstore(float *p, tli_vf v, size_t n) {
 }
 
 /* mask ? a : b, lane-wise (mask lanes all ones or all zeros). */
-static inline tli_vf tli_vselect(tli_vi mask, tli_vf a, tli_vf b) {
+TLI_VINLINE tli_vf tli_vselect(tli_vi mask, tli_vf a, tli_vf b) {
   return (tli_vf)((mask & (tli_vi)a) | (~mask & (tli_vi)b));
 }
 
 /* exp(x), inputs clamped to where the result is a normal float (no inf or
  * denormal slow paths; sigmoid and tanh saturate there anyway). */
-static inline tli_vf tli_vexp(tli_vf x) {
+TLI_VINLINE tli_vf tli_vexp(tli_vf x) {
   const tli_vf zero = {0}, lo = zero - 87.0f, hi = zero + 88.0f;
   x = tli_vselect(x < lo, lo, x);
   x = tli_vselect(x > hi, hi, x);
@@ -63,14 +81,14 @@ static inline tli_vf tli_vexp(tli_vf x) {
 }
 
 /* sigmoid(x) = 1 / (1 + exp(-x)): no cancellation anywhere. */
-static inline tli_vf tli_vsigmoid(tli_vf x) {
+TLI_VINLINE tli_vf tli_vsigmoid(tli_vf x) {
   return 1.0f / (1.0f + tli_vexp(-x));
 }
 
 /* tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|), for |x| >= 0.25
  * (1 - e >= 0.39: little cancellation); the odd Taylor polynomial to x^13
  * below (truncation < 1e-9 relative there). */
-static inline tli_vf tli_vtanh(tli_vf x) {
+TLI_VINLINE tli_vf tli_vtanh(tli_vf x) {
   const tli_vi sign = (tli_vi)x & (int32_t)0x80000000;
   const tli_vf a = (tli_vf)((tli_vi)x & 0x7FFFFFFF);
   const tli_vf e = tli_vexp(-2.0f * a);
