@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../fixtures/model_golden.h"
+#include "model/model_internal.h"
 #include "tl_test.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -452,6 +453,70 @@ START_TEST(awd_lstm_dropouts_are_off_in_eval_and_change_training) {
 }
 END_TEST
 
+/* loss = sum(y * dy) + AR/TAR of a train-mode forward whose dropout masks
+ * are redrawn from the same seed (the test reaches the model's RNG). */
+static double awd_loss(tl_model *m, const float *dy) {
+  tli_rng_seed(&m->rng, 77);
+  const size_t dims[2] = {4, 3};
+  const float *y = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0;
+  TLT_ASSERT_OK(
+      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+  double s = 0.0, aux = 0.0;
+  for (size_t i = 0; i < N_OF(emb_lstm_fc_dy); i++)
+    s += (double)y[i] * (double)dy[i];
+  TLT_ASSERT_OK(tl_model_aux_loss(m, &aux));
+  return s + aux;
+}
+
+START_TEST(awd_lstm_training_backward_matches_finite_differences) {
+  /* every AWD-LSTM regulariser on at once: embedding dropout, weight drop,
+   * input/hidden/output locked dropout, AR and TAR */
+  tl_lstm_options lo;
+  TLT_ASSERT_OK(tl_lstm_options_init(&lo, TL_LSTM_OPTIONS_VERSION));
+  lo.weight_p = 0.3f;
+  lo.input_p = 0.2f;
+  lo.hidden_p = 0.2f;
+  lo.output_p = 0.2f;
+  lo.ar_alpha = 2.0f;
+  lo.tar_beta = 1.0f;
+  tl_embedding_options eo;
+  TLT_ASSERT_OK(tl_embedding_options_init(&eo, TL_EMBEDDING_OPTIONS_VERSION));
+  eo.padding_idx = 0;
+  eo.embed_p = 0.2f;
+  tl_model *m = NULL;
+  TLT_ASSERT_OK(tl_model_create(&m, NULL));
+  TLT_ASSERT_OK(tl_model_add_embedding(m, "emb", 11, 5, &eo));
+  TLT_ASSERT_OK(tl_model_add_lstm(m, "rnn", 5, 6, 2, &lo));
+  TLT_ASSERT_OK(tl_model_add_linear(m, "fc", 6, 4, TL_ACTIVATION_NONE));
+  set_flat(m, emb_lstm_fc_w, N_OF(emb_lstm_fc_w));
+  awd_loss(m, emb_lstm_fc_dy);
+  const size_t od[3] = {4, 3, 4};
+  TLT_ASSERT_OK(tl_model_backward(m, NULL, emb_lstm_fc_dy, od, 3));
+  size_t n = 0;
+  float *w = NULL;
+  const float *g = grads_of(m, &n);
+  TLT_ASSERT_OK(tl_model_flat_params(m, &w, &n));
+  const float h = 1e-2f;
+  size_t checked = 0;
+  for (size_t i = 0; i < n; i += 5) {
+    const float w0 = w[i];
+    w[i] = w0 + h;
+    const double lp = awd_loss(m, emb_lstm_fc_dy);
+    w[i] = w0 - h;
+    const double lm = awd_loss(m, emb_lstm_fc_dy);
+    w[i] = w0;
+    const double fd = (lp - lm) / (2.0 * (double)h);
+    ck_assert_msg(fabs(fd - g[i]) <= 5e-3 * fmax(1.0, fabs(fd)),
+                  "param %zu: backward %.7g, finite difference %.7g", i,
+                  (double)g[i], fd);
+    checked++;
+  }
+  ck_assert(checked > 100);
+  tl_model_free(m);
+}
+END_TEST
+
 START_TEST(ar_tar_loss_and_gradient) {
   /* model with AR/TAR vs the same model without: aux loss equals the
    * formulas on its output, and backward(0) equals backward(dAR + dTAR) */
@@ -804,6 +869,7 @@ int main(void) {
   tcase_add_test(tc, dropout_is_off_in_eval_and_masks_are_seeded);
   tcase_add_test(tc, awd_lstm_dropouts_are_off_in_eval_and_change_training);
   tcase_add_test(tc, ar_tar_loss_and_gradient);
+  tcase_add_test(tc, awd_lstm_training_backward_matches_finite_differences);
   tcase_add_test(tc, one_encoder_serves_two_heads);
   tcase_add_test(tc, feature_extraction_mode);
   tcase_add_test(tc, element_masks_are_validated);
