@@ -292,3 +292,19 @@ def test_concat_pool_lengths_and_eval_dropout():
     m.train()
     yt = m.forward(x)
     assert np.all((yt == 0) | np.isclose(yt, 2 * y))
+
+
+def test_stateful_lstm_continues_across_windows():
+    def build(stateful):
+        m = tl.Model(seed=3)
+        m.add_lstm("rnn", input_size=2, hidden_size=3, stateful=stateful)
+        return m
+    s, r = build(True), build(False)
+    x = np.random.default_rng(5).standard_normal((6, 2, 2)).astype(np.float32)
+    full = r.forward(x)
+    np.testing.assert_allclose(np.concatenate([s.forward(x[:3]),
+                                               s.forward(x[3:])]),
+                               full, rtol=1e-5, atol=1e-6)
+    s.reset_state()
+    np.testing.assert_allclose(s.forward(x[:3]), full[:3], rtol=1e-5,
+                               atol=1e-6)
