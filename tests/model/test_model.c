@@ -367,6 +367,30 @@ START_TEST(freeze_to_follows_fastai_and_frozen_params_get_no_gradient) {
 }
 END_TEST
 
+START_TEST(a_frozen_encoder_costs_no_backward_work) {
+  /* embedding -> LSTM -> linear with everything but the head frozen: the
+   * backward stops above the LSTM, which never even gets a workspace */
+  tl_model *m = emb_lstm_fc();
+  set_flat(m, emb_lstm_fc_w, N_OF(emb_lstm_fc_w));
+  TLT_ASSERT_OK(tl_model_freeze(m));
+  const size_t dims[2] = {4, 3};
+  const float *y = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0, off = 0;
+  TLT_ASSERT_OK(
+      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+  TLT_ASSERT_OK(tl_model_backward(m, NULL, emb_lstm_fc_dy, od, ond));
+  ck_assert_ptr_null(m->layers[1].work.p); /* LSTM backward never ran */
+  ck_assert_ptr_null(m->layers[1].dx.p);
+  ck_assert_ptr_null(m->layers[2].dx.p); /* nor the head's input gradient */
+  const float *g = grads_of(m, &n);
+  TLT_ASSERT_OK(tl_model_param_offset(m, &off, "fc.weight"));
+  for (size_t i = 0; i < off; i++)
+    ck_assert(g[i] == 0.0f);
+  assert_matches("head", g + off, emb_lstm_fc_grad + off, n - off, 1e-5);
+  tl_model_free(m);
+}
+END_TEST
+
 START_TEST(dropout_is_off_in_eval_and_masks_are_seeded) {
   tl_model *a = NULL, *b = NULL;
   tl_model_options o;
@@ -945,6 +969,7 @@ int main(void) {
   tcase_add_test(tc, tie_cycles_and_bad_ties_are_refused);
   tcase_add_test(tc,
                  freeze_to_follows_fastai_and_frozen_params_get_no_gradient);
+  tcase_add_test(tc, a_frozen_encoder_costs_no_backward_work);
   tcase_add_test(tc, dropout_is_off_in_eval_and_masks_are_seeded);
   tcase_add_test(tc, awd_lstm_dropouts_are_off_in_eval_and_change_training);
   tcase_add_test(tc, ar_tar_loss_and_gradient);
