@@ -111,8 +111,8 @@ static tl_status check_dims(const size_t *dims, size_t ndim, size_t *count,
   size_t n = 1;
   for (size_t i = 0; i < ndim; i++) {
     TLI_CHECK(dims[i] >= 1, TL_E_INVALID_ARG, "%s: dims[%zu] is 0", fn, i);
-    TLI_CHECK(tli_mul_size(&n, n, dims[i]) && n <= (size_t)1 << 31,
-              TL_E_INVALID_ARG, "%s: dims multiply to more than 2^31", fn);
+    TLI_CHECK(tli_mul_size(&n, n, dims[i]) && n < (size_t)1 << 31,
+              TL_E_INVALID_ARG, "%s: dims multiply to 2^31 or more", fn);
   }
   *count = n;
   return TL_OK;
@@ -136,9 +136,9 @@ static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
     }
     size_t count = 1;
     for (size_t k = 0; k < nn; k++)
-      TLI_CHECK(
-          tli_mul_size(&count, count, next[k]) && count <= (size_t)1 << 31,
-          TL_E_INVALID_ARG, "%s: layer '%s' output is too large", fn, L->name);
+      TLI_CHECK(tli_mul_size(&count, count, next[k]) && count < (size_t)1 << 31,
+                TL_E_INVALID_ARG,
+                "%s: layer '%s' output has 2^31 or more elements", fn, L->name);
     if (commit) {
       L->in_ndim = cn;
       memcpy(L->in_dims, cur, cn * sizeof(size_t));
