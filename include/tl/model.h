@@ -34,6 +34,10 @@
  *
  * Thread-safety: one model (and everything sharing it) from one thread at a
  * time; distinct, unshared models from different threads at once.
+ *
+ * Errors common to every function below: TL_E_INVALID_ARG for a NULL
+ * model or output pointer (the message names the argument), TL_E_NOT_FOUND
+ * for an unknown parameter or layer name. A failing call changes nothing.
  */
 #ifndef TL_MODEL_H
 #define TL_MODEL_H
@@ -71,7 +75,8 @@ typedef enum tl_model_mode {
   /* The model is a fixed feature extractor: always in eval mode, nothing is
    * trainable, no training workspace is kept (it is freed on entry),
    * tl_model_backward fails with TL_E_STATE. Freezing flags are kept and
-   * apply again when the model returns to TL_MODEL_FINE_TUNE. */
+   * apply again when the model returns to TL_MODEL_FINE_TUNE, which leaves
+   * it in eval mode until tl_model_train. */
   TL_MODEL_FEATURE_EXTRACT = 1
 } tl_model_mode;
 
