@@ -330,7 +330,9 @@ TL_API tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
  * forward's input, valid until the next forward, backward or mode change.
  * Passing out_dx NULL lets backward stop below the lowest trainable layer.
  * Errors: TL_E_STATE (no train-mode forward, feature-extraction mode),
- * TL_E_SHAPE, TL_E_NUMERIC (NaN/Inf in dy: nothing changed). */
+ * TL_E_SHAPE, TL_E_NUMERIC (NaN/Inf in dy: nothing changed), TL_E_NOMEM
+ * (only on the first backward at a shape, when a workspace cannot grow;
+ * gradients may then hold part of this backward: zero them). */
 TL_API tl_status tl_model_backward(tl_model *model, const float **out_dx,
                                    const float *dy, const size_t *dims,
                                    size_t ndim);

@@ -11,10 +11,6 @@
 #include "kernels/pool.h"
 #include "model/model_internal.h"
 
-tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x);
-tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
-                                  int want_dx);
-
 static size_t prod(const size_t *d, size_t n) {
   size_t p = 1;
   for (size_t i = 0; i < n; i++)

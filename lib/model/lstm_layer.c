@@ -17,10 +17,6 @@
 #include "kernels/regularize.h"
 #include "model/model_internal.h"
 
-tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x);
-tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
-                                  int want_dx);
-
 typedef struct lstm_parts {
   float *xin, *mask_in, *yraw, *mask_out, *hidden[TLI_LSTM_MAX_LAYERS];
   float *wmask[TLI_LSTM_MAX_LAYERS], *wdrop[TLI_LSTM_MAX_LAYERS];

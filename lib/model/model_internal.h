@@ -141,6 +141,10 @@ tl_status tli_layer_backward(tl_model *m, tli_layer *L, float *dy, int want_dx);
 tl_status tli_layer_out_shape(const tl_model *m, const tli_layer *L,
                               size_t *out_dims, size_t *out_ndim,
                               const size_t *in_dims, size_t in_ndim);
+/* The LSTM layer (lstm_layer.c), called by tli_layer_forward/backward. */
+tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x);
+tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
+                                  int want_dx);
 /* Frees the training-only workspaces (feature extraction). */
 void tli_layer_release_training(tli_layer *L);
 void tli_layer_release_all(tli_layer *L);

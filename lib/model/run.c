@@ -190,6 +190,7 @@ tl_status tl_model_forward(tl_model *model, const float **out_y,
   TLI_TRY(plan_pass(model, dims, ndim, fn, 0));
   for (size_t i = 0; i < n; i++)
     TLI_CHECK(isfinite(x[i]), TL_E_NUMERIC, "%s: x[%zu] is not finite", fn, i);
+  model->have_train_forward = 0; /* from here on the old activations go */
   TLI_TRY(plan_pass(model, dims, ndim, fn, 1));
   TLI_TRY(tli_buf_reserve(&model->in_f, n, "model input copy"));
   memcpy(model->in_f.p, x, n * sizeof(float));
@@ -216,6 +217,7 @@ tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
   TLI_CHECK(bad == n, TL_E_INVALID_ARG,
             "%s: ids[%zu] = %lld is outside [0, %zu)", fn, bad,
             bad < n ? (long long)ids[bad] : 0LL, w->dims[0]);
+  model->have_train_forward = 0; /* from here on the old activations go */
   TLI_TRY(plan_pass(model, dims, ndim, fn, 1));
   if (model->in_ids_cap < n) {
     int64_t *p = NULL;
