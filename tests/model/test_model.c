@@ -918,6 +918,94 @@ START_TEST(hot_paths_allocate_nothing_after_the_first_call) {
 }
 END_TEST
 
+/* An allocator that fails after `left` successful allocations. */
+typedef struct failing_alloc {
+  size_t left, allocs, frees;
+} failing_alloc;
+
+static void *failing_alloc_fn(void *payload, size_t size, size_t alignment) {
+  failing_alloc *f = payload;
+  if (f->left == 0)
+    return NULL;
+  f->left--;
+  f->allocs++;
+  void *p = NULL;
+  return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
+}
+
+static void failing_free_fn(void *payload, void *ptr) {
+  if (ptr)
+    ((failing_alloc *)payload)->frees++;
+  free(ptr);
+}
+
+/* Builds and trains one step; returns the first failing status. */
+static tl_status build_and_step(void) {
+  tl_model *m = NULL;
+  tl_optim *opt = NULL;
+  tl_status st = tl_model_create(&m, NULL);
+  tl_lstm_options lo;
+  tl_lstm_options_init(&lo, TL_LSTM_OPTIONS_VERSION);
+  lo.weight_p = 0.2f;
+  lo.hidden_p = 0.2f;
+  lo.stateful = 1;
+  tl_optim_options oo;
+  tl_optim_options_init(&oo, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_ADAM);
+  const size_t dims[2] = {4, 3};
+  const float *y = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0;
+  const size_t lengths[3] = {4, 2, 1};
+  float dy[9] = {0.5f, -1.0f, 0.25f, 0.0f, 1.0f, 2.0f, -0.5f, 0.1f, 0.3f};
+  if (st == TL_OK)
+    st = tl_model_add_embedding(m, "emb", 11, 5, NULL);
+  if (st == TL_OK)
+    st = tl_model_add_lstm(m, "rnn", 5, 6, 2, &lo);
+  if (st == TL_OK)
+    st = tl_model_add_concat_pool(m, "pool");
+  if (st == TL_OK)
+    st = tl_model_add_linear(m, "fc", 18, 3, TL_ACTIVATION_TANH);
+  if (st == TL_OK)
+    st = tl_model_set_lengths(m, lengths, 3);
+  if (st == TL_OK)
+    st = tl_model_set_param_mask(m, "fc.bias", (const uint8_t *)"\1\0\1", 3);
+  if (st == TL_OK)
+    st = tl_optim_create(&opt, &m, 1, &oo);
+  if (st == TL_OK)
+    st = tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2);
+  if (st == TL_OK)
+    st = tl_model_backward(m, NULL, dy, od, ond);
+  if (st == TL_OK)
+    st = tl_optim_step(opt);
+  if (st == TL_OK) {
+    TLT_ASSERT_OK(tl_model_eval(m));
+    st = tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2);
+  }
+  if (st == TL_OK)
+    st = tl_model_set_mode(m, TL_MODEL_FEATURE_EXTRACT);
+  tl_optim_free(opt);
+  tl_model_free(m);
+  return st;
+}
+
+START_TEST(allocation_failures_are_reported_and_leak_nothing) {
+  int finished = 0;
+  for (size_t budget = 0; budget < 400 && !finished; budget++) {
+    failing_alloc f = {budget, 0, 0};
+    tl_allocator a = {TL_ALLOCATOR_VERSION, failing_alloc_fn, failing_free_fn,
+                      &f};
+    TLT_ASSERT_OK(tl_set_allocator(&a));
+    const tl_status st = build_and_step();
+    tl_set_allocator(NULL);
+    ck_assert_msg(st == TL_OK || st == TL_E_NOMEM, "budget %zu: %s (%s)",
+                  budget, tl_status_string(st), tl_last_error());
+    ck_assert_msg(f.allocs == f.frees, "budget %zu: %zu allocs, %zu frees",
+                  budget, f.allocs, f.frees);
+    finished = st == TL_OK;
+  }
+  ck_assert(finished);
+}
+END_TEST
+
 START_TEST(adding_a_layer_keeps_values_and_moves_views) {
   tl_model *m = NULL;
   TLT_ASSERT_OK(tl_model_create(&m, NULL));
@@ -980,6 +1068,7 @@ int main(void) {
   tcase_add_test(tc, element_masks_are_validated);
   tcase_add_test(tc, bad_input_is_refused_and_changes_nothing);
   tcase_add_test(tc, hot_paths_allocate_nothing_after_the_first_call);
+  tcase_add_test(tc, allocation_failures_are_reported_and_leak_nothing);
   tcase_add_test(tc, adding_a_layer_keeps_values_and_moves_views);
   tcase_add_test(tc, cross_entropy_matches_a_direct_computation);
   suite_add_tcase(s, tc);
