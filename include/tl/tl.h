@@ -8,5 +8,7 @@
 
 #include "tl/core.h"
 #include "tl/metrics.h"
+#include "tl/model.h"
+#include "tl/optim.h"
 
 #endif /* TL_TL_H */
