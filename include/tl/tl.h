@@ -8,5 +8,6 @@
 
 #include "tl/core.h"
 #include "tl/metrics.h"
+#include "tl/sched.h"
 
 #endif /* TL_TL_H */
