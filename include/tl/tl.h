@@ -8,6 +8,8 @@
 
 #include "tl/core.h"
 #include "tl/metrics.h"
+#include "tl/model.h"
+#include "tl/optim.h"
 #include "tl/sched.h"
 
 #endif /* TL_TL_H */
