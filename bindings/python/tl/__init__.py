@@ -36,3 +36,4 @@ __all__ = ["Error", "FormatError", "InternalError", "InvalidArgumentError",
            "set_num_threads", "get_num_threads"]
 
 from .sched import Schedule
+from .plan import Plan, lr_find_suggest
