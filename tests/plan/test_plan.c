@@ -511,6 +511,70 @@ START_TEST(stages_and_presets_reject_bad_input) {
 }
 END_TEST
 
+/* An allocator that refuses every allocation after the first `budget`. */
+typedef struct failing_alloc {
+  size_t budget, allocs, frees;
+} failing_alloc;
+
+static void *failing_alloc_fn(void *payload, size_t size, size_t alignment) {
+  failing_alloc *fa = payload;
+  if (fa->allocs == fa->budget)
+    return NULL;
+  fa->allocs++;
+  void *p = NULL;
+  return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
+}
+
+static void failing_free_fn(void *payload, void *ptr) {
+  if (ptr)
+    ((failing_alloc *)payload)->frees++;
+  free(ptr);
+}
+
+START_TEST(allocation_failures_are_reported_and_leak_nothing) {
+  failing_alloc fa = {SIZE_MAX, 0, 0};
+  tl_allocator a = {TL_ALLOCATOR_VERSION, failing_alloc_fn, failing_free_fn,
+                    &fa};
+  tl_set_allocator(&a);
+  fixture f;
+  fixture_init(&f, TL_OPTIM_ADAM);
+  f.synthetic = 1;
+  tl_plan_preset_options o;
+  tl_plan_preset_options_init(&o, 1, TL_PLAN_FINE_TUNE);
+  o.n_groups = 4, o.stage_steps = 5, o.final_steps = 9;
+  size_t failures = 0;
+  for (size_t budget = 0;; budget++) {
+    fa.budget = budget, fa.allocs = fa.frees = 0;
+    tl_plan *p = NULL;
+    const tl_status st = tl_plan_preset_create(&p, TL_PLAN_FINE_TUNE, &o);
+    if (st == TL_OK) {
+      tl_plan_free(p);
+      ck_assert_uint_eq(fa.allocs, fa.frees);
+      break;
+    }
+    ck_assert_int_eq(st, TL_E_NOMEM);
+    ck_assert_ptr_null(p);
+    ck_assert_uint_eq(fa.allocs, fa.frees);
+    failures++;
+  }
+  ck_assert_uint_ge(failures, 6);
+  /* lr_find's snapshot: a failed allocation runs no step. */
+  double lrs[100], losses[100];
+  for (size_t budget = 0; budget < 4; budget++) {
+    fa.budget = budget, fa.allocs = fa.frees = 0;
+    tl_lr_find_result r = TL_LR_FIND_RESULT_INIT;
+    TLT_ASSERT_FAILS(
+        tl_lr_find(&r, lrs, losses, 100, f.optim, step_cb, &f, NULL),
+        TL_E_NOMEM, "tl_lr_find");
+    ck_assert_uint_eq(fa.allocs, fa.frees);
+    ck_assert_uint_eq(f.calls, 0);
+  }
+  fa.budget = SIZE_MAX;
+  fixture_free(&f);
+  tl_set_allocator(NULL);
+}
+END_TEST
+
 static Suite *plan_suite(void) {
   Suite *suite = suite_create("plan");
   TCase *tc = tcase_create("plan");
@@ -525,6 +589,7 @@ static Suite *plan_suite(void) {
   tcase_add_test(tc,
                  apply_sets_freezing_rates_momentum_and_resets_at_stage_starts);
   tcase_add_test(tc, stages_and_presets_reject_bad_input);
+  tcase_add_test(tc, allocation_failures_are_reported_and_leak_nothing);
   suite_add_tcase(suite, tc);
   return suite;
 }
