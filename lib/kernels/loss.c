@@ -59,6 +59,40 @@ void tli_softmax(float *out, const float *logits, size_t n, size_t c) {
   }
 }
 
+/* One counted row: returns -log softmax(row)[t] and, if drow is not NULL,
+ * writes (softmax(row) - onehot(t)) * gscale into it. The exponentials are
+ * computed once, stored in drow and normalised in place, so each element is
+ * read before it is written and drow may be row. */
+static double tli_ce_row(float *drow, const float *row, size_t c, size_t t,
+                         double gscale) {
+  float mx = row[0];
+  for (size_t j = 1; j < c; j++)
+    if (row[j] > mx)
+      mx = row[j];
+  const float shifted_t = row[t] - mx;
+  double sum = 0.0;
+  if (drow) {
+    for (size_t j = 0; j < c; j++) {
+      const float e = expf(row[j] - mx);
+      drow[j] = e;
+      sum += e;
+    }
+  } else {
+    for (size_t j = 0; j < c; j++)
+      sum += expf(row[j] - mx);
+  }
+  /* The max contributes exp(0) = 1, so sum >= 1. */
+  // cppcheck-suppress invalidFunctionArg
+  const double log_sum = log(sum);
+  if (drow) {
+    const float scale = (float)(gscale / sum);
+    for (size_t j = 0; j < c; j++)
+      drow[j] *= scale;
+    drow[t] -= (float)gscale;
+  }
+  return log_sum - (double)shifted_t;
+}
+
 float tli_cross_entropy(float *dlogits, const float *logits,
                         const int64_t *targets, size_t n, size_t c,
                         int64_t ignore_index, float grad_scale,
@@ -74,26 +108,13 @@ float tli_cross_entropy(float *dlogits, const float *logits,
   const double gscale = (double)grad_scale * inv;
   double total = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const float *row = logits + i * c;
     float *drow = dlogits ? dlogits + i * c : NULL;
     if (targets[i] == ignore_index) {
       for (size_t j = 0; drow && j < c; j++)
         drow[j] = 0.0f;
       continue;
     }
-    const size_t t = (size_t)targets[i];
-    float mx;
-    double ls;
-    tli_row_lse(row, c, &mx, &ls);
-    const double logp_t = (double)row[t] - (double)mx - ls;
-    total -= logp_t;
-    if (!drow)
-      continue;
-    /* Each element is read before it is written, so drow may be row. */
-    for (size_t j = 0; j < c; j++) {
-      const double p = exp((double)row[j] - (double)mx - ls);
-      drow[j] = (float)((p - (j == t ? 1.0 : 0.0)) * gscale);
-    }
+    total += tli_ce_row(drow, logits + i * c, c, (size_t)targets[i], gscale);
   }
   return (float)(total * inv);
 }

@@ -4,8 +4,8 @@
  * Every softmax uses the max-shifted log-sum-exp, so large logits neither
  * overflow nor lose the small ones; sums run in double.
  *
- * Preconditions: every target is in [0, c) or equals ignore_index (the model
- * checks with tli_loss_find_bad_target). */
+ * Preconditions: c >= 1; every target is in [0, c) or equals ignore_index
+ * (the model checks with tli_loss_find_bad_target). */
 #ifndef TLI_KERNELS_LOSS_H
 #define TLI_KERNELS_LOSS_H
 

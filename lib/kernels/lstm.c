@@ -35,62 +35,63 @@ void tli_lstm_assert_dims(const tli_lstm_dims *d, const tli_lstm_params *p) {
 #endif
 }
 
-/* rows x 4H gate pre-activations <- b_ih + b_hh (0 without biases), the
- * starting value the input-projection GEMM accumulates onto. */
-static void tli_lstm_fill_bias(float *gates, size_t rows, size_t H,
-                               const tli_lstm_params *p) {
-  const size_t G = 4 * H;
-  if (p->b_ih == NULL && p->b_hh == NULL) {
-    memset(gates, 0, rows * G * sizeof(float));
-    return;
-  }
-  for (size_t j = 0; j < G; j++)
-    gates[j] = (p->b_ih ? p->b_ih[j] : 0.0f) + (p->b_hh ? p->b_hh[j] : 0.0f);
-  for (size_t r = 1; r < rows; r++)
-    memcpy(gates + r * G, gates, G * sizeof(float));
-}
-
-/* Pre-activations of all T steps' input part: G = bias + X W_ih^T. */
+/* Pre-activations of all T steps' input part: G = X W_ih^T (the biases are
+ * added by the cell, which saves writing and re-reading a T*B x 4H bias
+ * image). */
 static void tli_lstm_project_inputs(const tli_lstm_dims *d,
                                     const tli_lstm_params *p, const float *x,
                                     float *gates) {
   const size_t rows = d->T * d->B, H = d->hidden_size;
-  tli_lstm_fill_bias(gates, rows, H, p);
   tli_sgemm(0, 1, rows, 4 * H, d->input_size, 1.0f, x, d->input_size, p->w_ih,
-            d->input_size, 1.0f, gates, 4 * H);
+            d->input_size, 0.0f, gates, 4 * H);
+}
+
+/* b_ih + b_hh for gate rows [j, j+n), zeros for absent biases. */
+TLI_VINLINE tli_vf tli_lstm_bias(const tli_lstm_params *p, size_t j, size_t n) {
+  tli_vf b = {0};
+  if (p->b_ih != NULL)
+    b = tli_vload(p->b_ih + j, n);
+  if (p->b_hh != NULL)
+    b = b + tli_vload(p->b_hh + j, n);
+  return b;
 }
 
 /* The fused gate math of one step for B rows. gates holds pre-activations
- * on entry and the activations i, f, g, o on exit. c_prev NULL means zeros;
- * c may alias c_prev. tanh_c may be NULL (inference keeps nothing). */
-static void tli_lstm_cell(size_t B, size_t H, float *gates, const float *c_prev,
-                          float *c, float *tanh_c, float *h) {
-  float tc_buf[TLI_VLEN];
+ * without bias on entry and the activations i, f, g, o on exit. c_prev NULL
+ * means zeros; c may alias c_prev. tanh_c may be NULL (inference keeps
+ * nothing). */
+TLI_SIMD_CLONES static void tli_lstm_cell(size_t B, size_t H,
+                                          const tli_lstm_params *p,
+                                          float *gates, const float *c_prev,
+                                          float *c, float *tanh_c, float *h) {
   for (size_t b = 0; b < B; b++) {
     float *gi = gates + b * 4 * H, *gf = gi + H, *gg = gi + 2 * H,
           *go = gi + 3 * H;
-    /* i and f are adjacent: one sigmoid pass over 2H. */
-    tli_sigmoid_array(gi, gi, 2 * H);
-    tli_tanh_array(gg, gg, H);
-    tli_sigmoid_array(go, go, H);
     const float *cp = c_prev ? c_prev + b * H : NULL;
     float *cb = c + b * H, *hb = h + b * H;
     float *tcb = tanh_c ? tanh_c + b * H : NULL;
-    for (size_t j0 = 0; j0 < H; j0 += TLI_VLEN) {
-      const size_t n = H - j0 < TLI_VLEN ? H - j0 : TLI_VLEN;
-      float cv[TLI_VLEN] = {0};
-      for (size_t k = 0; k < n; k++) {
-        const size_t j = j0 + k;
-        cv[k] = gi[j] * gg[j] + (cp ? gf[j] * cp[j] : 0.0f);
-      }
-      tli_tanh_array(tc_buf, cv, n);
-      for (size_t k = 0; k < n; k++) {
-        const size_t j = j0 + k;
-        cb[j] = cv[k];
-        hb[j] = go[j] * tc_buf[k];
-        if (tcb)
-          tcb[j] = tc_buf[k];
-      }
+    for (size_t j = 0; j < H; j += TLI_VLEN) {
+      const size_t n = H - j < TLI_VLEN ? H - j : TLI_VLEN;
+      const tli_vf i =
+          tli_vsigmoid(tli_vload(gi + j, n) + tli_lstm_bias(p, j, n));
+      const tli_vf f =
+          tli_vsigmoid(tli_vload(gf + j, n) + tli_lstm_bias(p, H + j, n));
+      const tli_vf g =
+          tli_vtanh(tli_vload(gg + j, n) + tli_lstm_bias(p, 2 * H + j, n));
+      const tli_vf o =
+          tli_vsigmoid(tli_vload(go + j, n) + tli_lstm_bias(p, 3 * H + j, n));
+      tli_vf cv = i * g;
+      if (cp != NULL)
+        cv = f * tli_vload(cp + j, n) + cv;
+      const tli_vf tc = tli_vtanh(cv);
+      tli_vstore(gi + j, i, n);
+      tli_vstore(gf + j, f, n);
+      tli_vstore(gg + j, g, n);
+      tli_vstore(go + j, o, n);
+      tli_vstore(cb + j, cv, n);
+      tli_vstore(hb + j, o * tc, n);
+      if (tcb != NULL)
+        tli_vstore(tcb + j, tc, n);
     }
   }
 }
@@ -114,7 +115,7 @@ void tli_lstm_forward_train(const tli_lstm_dims *d, const tli_lstm_params *p,
     const float *c_prev = t ? r.c + (t - 1) * BH : c0;
     if (h_prev != NULL)
       tli_sgemm(0, 1, B, 4 * H, H, 1.0f, h_prev, H, p->w_hh, H, 1.0f, g, 4 * H);
-    tli_lstm_cell(B, H, g, c_prev, r.c + t * BH, r.tanh_c + t * BH,
+    tli_lstm_cell(B, H, p, g, c_prev, r.c + t * BH, r.tanh_c + t * BH,
                   r.h + t * BH);
   }
   if (y != NULL)
@@ -138,7 +139,7 @@ void tli_lstm_forward_infer(const tli_lstm_dims *d, const tli_lstm_params *p,
     const float *c_prev = t ? c : c0;
     if (h_prev != NULL)
       tli_sgemm(0, 1, B, 4 * H, H, 1.0f, h_prev, H, p->w_hh, H, 1.0f, g, 4 * H);
-    tli_lstm_cell(B, H, g, c_prev, c, NULL, y + t * BH);
+    tli_lstm_cell(B, H, p, g, c_prev, c, NULL, y + t * BH);
   }
   tli_lstm_copy_state(hN, y + (T - 1) * BH, BH);
   tli_lstm_copy_state(cN, c, BH);
@@ -150,16 +151,15 @@ void tli_lstm_step(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && h != NULL && c != NULL && workspace != NULL);
   const size_t B = d->B, H = d->hidden_size, in = d->input_size;
   float *g = workspace;
-  tli_lstm_fill_bias(g, B, H, p);
   if (B == 1) {
-    tli_sgemv(0, 4 * H, in, 1.0f, p->w_ih, in, x, 1.0f, g);
+    tli_sgemv(0, 4 * H, in, 1.0f, p->w_ih, in, x, 0.0f, g);
     tli_sgemv(0, 4 * H, H, 1.0f, p->w_hh, H, h, 1.0f, g);
   } else {
-    tli_sgemm(0, 1, B, 4 * H, in, 1.0f, x, in, p->w_ih, in, 1.0f, g, 4 * H);
+    tli_sgemm(0, 1, B, 4 * H, in, 1.0f, x, in, p->w_ih, in, 0.0f, g, 4 * H);
     tli_sgemm(0, 1, B, 4 * H, H, 1.0f, h, H, p->w_hh, H, 1.0f, g, 4 * H);
   }
   /* h was fully read by the products above, so it can be overwritten. */
-  tli_lstm_cell(B, H, g, c, c, NULL, h);
+  tli_lstm_cell(B, H, p, g, c, c, NULL, h);
 }
 
 void tli_lstm_weight_drop(float *mask, float *w_dropped, const float *w_raw,

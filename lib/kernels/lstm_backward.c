@@ -1,13 +1,15 @@
 /* Backward of one LSTM layer through time. Per step (from T-1 down to 0):
  * the fused elementwise pass turns dh, dc into the gate gradients dG_t,
  * then one GEMM gives dh_{t-1} = dG_t W_hh. Weight and input gradients wait
- * until every dG_t is known and are then large GEMMs over all T*B rows. */
+ * until every dG_t is known and are then large GEMMs over all T*B rows;
+ * bias gradients are summed per step while dG_t is still in cache. */
 #include <assert.h>
 #include <string.h>
 
 #include "core/blas.h"
 #include "kernels/lstm.h"
 #include "kernels/lstm_layout.h"
+#include "kernels/lstm_math.h"
 
 size_t tli_lstm_backward_workspace_size(const tli_lstm_dims *d,
                                         int weight_drop) {
@@ -18,24 +20,30 @@ size_t tli_lstm_backward_workspace_size(const tli_lstm_dims *d,
 /* Gate gradients of one step for B rows. act: activations i,f,g,o (B,4H);
  * dh (B,H): dL/dh_t in full (output and recurrent parts); dc (B,H): dL/dc_t
  * from step t+1 on entry, dL/dc_{t-1} on exit. c_prev NULL means zeros. */
-static void tli_lstm_cell_backward(size_t B, size_t H, const float *act,
-                                   const float *c_prev, const float *tanh_c,
-                                   const float *dh, float *dc, float *dgates) {
+TLI_SIMD_CLONES static void
+tli_lstm_cell_backward(size_t B, size_t H, const float *act,
+                       const float *c_prev, const float *tanh_c,
+                       const float *dh, float *dc, float *dgates) {
   for (size_t b = 0; b < B; b++) {
     const float *i = act + b * 4 * H, *f = i + H, *g = i + 2 * H,
                 *o = i + 3 * H;
-    const float *tc = tanh_c + b * H, *dhb = dh + b * H;
+    const float *tcb = tanh_c + b * H, *dhb = dh + b * H;
     const float *cp = c_prev ? c_prev + b * H : NULL;
     float *dcb = dc + b * H;
     float *di = dgates + b * 4 * H, *df = di + H, *dg = di + 2 * H,
           *d_o = di + 3 * H;
-    for (size_t j = 0; j < H; j++) {
-      const float dct = dcb[j] + dhb[j] * o[j] * (1.0f - tc[j] * tc[j]);
-      di[j] = dct * g[j] * i[j] * (1.0f - i[j]);
-      df[j] = cp ? dct * cp[j] * f[j] * (1.0f - f[j]) : 0.0f;
-      dg[j] = dct * i[j] * (1.0f - g[j] * g[j]);
-      d_o[j] = dhb[j] * tc[j] * o[j] * (1.0f - o[j]);
-      dcb[j] = dct * f[j];
+    for (size_t j = 0; j < H; j += TLI_VLEN) {
+      const size_t n = H - j < TLI_VLEN ? H - j : TLI_VLEN;
+      const tli_vf vi = tli_vload(i + j, n), vf = tli_vload(f + j, n);
+      const tli_vf vg = tli_vload(g + j, n), vo = tli_vload(o + j, n);
+      const tli_vf tc = tli_vload(tcb + j, n), dhv = tli_vload(dhb + j, n);
+      const tli_vf dct = tli_vload(dcb + j, n) + dhv * vo * (1.0f - tc * tc);
+      tli_vstore(di + j, dct * vg * vi * (1.0f - vi), n);
+      const tli_vf cpv = cp ? tli_vload(cp + j, n) : (tli_vf){0};
+      tli_vstore(df + j, dct * cpv * vf * (1.0f - vf), n);
+      tli_vstore(dg + j, dct * vi * (1.0f - vg * vg), n);
+      tli_vstore(d_o + j, dhv * tc * vo * (1.0f - vo), n);
+      tli_vstore(dcb + j, dct * vf, n);
     }
   }
 }
@@ -52,20 +60,23 @@ static void tli_lstm_total_dh(float *dh, const float *dy_t, const float *rec,
       dh[k] += dy_t[k];
 }
 
-/* Bias gradients: column sums of dG (rows x 4H), added to both biases
- * (they enter the gates identically). */
-static void tli_lstm_bias_grads(const float *dgates, size_t rows, size_t G,
-                                float *db_ih, float *db_hh) {
+/* Bias gradients: dG_t's rows (B x 4H) added to both biases (they enter
+ * the gates identically), while the rows are still in cache. */
+TLI_SIMD_CLONES static void tli_lstm_bias_grads(const float *dgates,
+                                                size_t rows, size_t G,
+                                                float *db_ih, float *db_hh) {
   if (db_ih == NULL && db_hh == NULL)
     return;
   for (size_t r = 0; r < rows; r++) {
     const float *row = dgates + r * G;
-    if (db_ih != NULL)
-      for (size_t j = 0; j < G; j++)
-        db_ih[j] += row[j];
-    if (db_hh != NULL)
-      for (size_t j = 0; j < G; j++)
-        db_hh[j] += row[j];
+    for (size_t j = 0; j < G; j += TLI_VLEN) {
+      const size_t n = G - j < TLI_VLEN ? G - j : TLI_VLEN;
+      const tli_vf v = tli_vload(row + j, n);
+      if (db_ih != NULL)
+        tli_vstore(db_ih + j, tli_vload(db_ih + j, n) + v, n);
+      if (db_hh != NULL)
+        tli_vstore(db_hh + j, tli_vload(db_hh + j, n) + v, n);
+    }
   }
 }
 
@@ -111,6 +122,8 @@ void tli_lstm_backward(const tli_lstm_dims *d, const tli_lstm_params *p,
     const float *c_prev = t ? r.c + (t - 1) * BH : a->c0;
     tli_lstm_cell_backward(B, H, r.gates + t * B * G, c_prev, r.tanh_c + t * BH,
                            dh, dc, dg_t);
+    if (grads != NULL)
+      tli_lstm_bias_grads(dg_t, B, G, grads->b_ih, grads->b_hh);
     /* dh_{t-1} = dG_t W_hh, written over dh (already consumed). Skipped at
      * t == 0 unless the caller wants dh0. */
     if (t > 0 || a->dh0 != NULL)
@@ -142,5 +155,4 @@ void tli_lstm_backward(const tli_lstm_dims *d, const tli_lstm_params *p,
         grads->w_hh[k] += a->w_hh_mask[k] * scratch[k];
     }
   }
-  tli_lstm_bias_grads(dgates, T * B, G, grads->b_ih, grads->b_hh);
 }

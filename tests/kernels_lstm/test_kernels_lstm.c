@@ -304,7 +304,8 @@ static double fd(ref_model *m, double *v, size_t i) {
  * the bound is the float32 kernels' accuracy, relative to the array scale. */
 static void check_fd(const char *what, ref_model *m, double *v,
                      const float *grad, size_t n) {
-  double *want = malloc(n * sizeof(double));
+  double *want = calloc(n, sizeof(double));
+  ck_assert_ptr_nonnull(want);
   for (size_t i = 0; i < n; i++)
     want[i] = fd(m, v, i);
   assert_matches(what, grad, want, n);
