@@ -77,3 +77,67 @@ def test_fine_tune_and_feature_extraction():
     np.testing.assert_array_equal(f.trainable(0), [False, False, True])
     with pytest.raises(tl.InvalidArgumentError, match="final_steps"):
         tl.Plan.feature_extraction(3, steps=0)
+
+
+def _two_group_model():
+    m = tl.Model(seed=3)
+    m.add_linear("a", 4, 6, activation="relu")
+    m.add_linear("b", 6, 3)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((16, 4)).astype(np.float32)
+    y = (np.arange(16) % 3).astype(np.int64)
+    return m, x, y
+
+
+def test_lr_find_on_a_model_restores_it():
+    m, x, y = _two_group_model()
+    opt = tl.Optimizer(m, "adam", lr=1e-3)
+    before = m.flat_params().copy()
+    state = opt.state_dict()
+
+    def step():
+        opt.zero_grad()
+        loss, d = tl.cross_entropy(m.forward(x), y)
+        m.backward(d, input_grad=False)
+        opt.step()
+        return loss
+
+    r = tl.lr_find(opt, step, num_it=60)
+    n = len(r["lrs"])
+    assert 10 <= n <= 60 and len(r["losses"]) == n
+    np.testing.assert_allclose(r["lrs"], 1e-7 * 1e8 ** (np.arange(n) / 60),
+                               rtol=1e-13)
+    assert r["valley"] is not None and 1e-7 <= r["valley"] <= 10
+    np.testing.assert_array_equal(m.flat_params(), before)
+    assert opt.group_lr(0) == 1e-3 and opt.group_lr(1) == 1e-3
+    assert bytes(opt.state_dict()) == bytes(state)
+
+    calls = []
+
+    def failing():
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyError("from the host")
+        return step()
+
+    with pytest.raises(KeyError, match="from the host"):
+        tl.lr_find(opt, failing)
+    np.testing.assert_array_equal(m.flat_params(), before)
+
+
+def test_plan_apply_drives_the_optimizer():
+    m, x, y = _two_group_model()
+    opt = tl.Optimizer(m, "sgd", lr=0.1, momentum=0.9)
+    p = tl.Plan.fine_tune(2, freeze_steps=3, steps=5)
+    for step in range(8):
+        started = p.apply(opt, step)
+        assert started == (step in (0, 3))
+        assert m.group_trainable(0) == (step >= 3) and m.group_trainable(1)
+        np.testing.assert_array_equal([opt.group_lr(0), opt.group_lr(1)],
+                                      p.lrs(step))
+        opt.zero_grad()
+        loss, d = tl.cross_entropy(m.forward(x), y)
+        m.backward(d, input_grad=False)
+        opt.step()
+    with pytest.raises(tl.ShapeError, match="groups"):
+        tl.Plan.ulmfit(3, 2, 2).apply(opt, 0)

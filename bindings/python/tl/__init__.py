@@ -37,4 +37,4 @@ __all__ = ["Error", "FormatError", "InternalError", "InvalidArgumentError",
 from .model import Model, cross_entropy  # noqa: E402  (include/tl/model.h)
 from .optim import Optimizer, lrs_even, lrs_factor, lrs_slice  # noqa: E402
 from .sched import Schedule  # noqa: E402  (include/tl/sched.h)
-from .plan import Plan, lr_find_suggest  # noqa: E402  (include/tl/plan.h)
+from .plan import Plan, lr_find, lr_find_suggest  # noqa: E402  (include/tl/plan.h)

@@ -17,11 +17,13 @@ import ctypes
 
 import numpy as np
 
-from ._errors import InvalidArgumentError
+from ._errors import InvalidArgumentError, Status
+
+Status_STATE = Status.STATE
 from ._native import c_double_p, lib, register, status
 from .sched import Schedule, _count, _step
 
-__all__ = ["Plan", "lr_find_suggest"]
+__all__ = ["Plan", "lr_find", "lr_find_suggest"]
 
 _u64 = ctypes.c_uint64
 _plan_p = ctypes.c_void_p
@@ -41,6 +43,15 @@ class _Preset(ctypes.Structure):
                 ("cut_frac", ctypes.c_double), ("ratio", ctypes.c_double),
                 ("lr_mult", ctypes.c_double), ("pct_start", ctypes.c_double),
                 ("div", ctypes.c_double)]
+
+
+class _LrFindOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("start_lr", ctypes.c_double),
+                ("end_lr", ctypes.c_double), ("num_it", ctypes.c_size_t),
+                ("beta", ctypes.c_double), ("stop_factor", ctypes.c_double)]
+
+
+_STEP_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_double_p)
 
 
 class _Result(ctypes.Structure):
@@ -70,6 +81,13 @@ register([
                                      ctypes.c_int], status),
     ("tl_plan_preset_create", [ctypes.POINTER(_plan_p), ctypes.c_int,
                                ctypes.POINTER(_Preset)], status),
+    ("tl_plan_apply", [_plan_p, ctypes.c_void_p, _u64,
+                       ctypes.POINTER(ctypes.c_int)], status),
+    ("tl_lr_find_options_init", [ctypes.POINTER(_LrFindOptions), ctypes.c_uint],
+     status),
+    ("tl_lr_find", [ctypes.POINTER(_Result), c_double_p, c_double_p,
+                    ctypes.c_size_t, ctypes.c_void_p, _STEP_FN, ctypes.c_void_p,
+                    ctypes.POINTER(_LrFindOptions)], status),
     ("tl_lr_find_suggest", [ctypes.POINTER(_Result), c_double_p, c_double_p,
                             ctypes.c_size_t, ctypes.c_size_t], status),
 ])
@@ -237,6 +255,15 @@ class Plan:
         lib.tl_plan_momentum(self._live(), ctypes.byref(out), _step(step))
         return out.value
 
+    def apply(self, optimizer, step):
+        """Puts the plan's state for `step` into a tl.Optimizer (trainable
+        groups, state reset at a stage's first step, lrs, momentum); call
+        before every optimizer.step(). Returns True on a stage's first step."""
+        started = ctypes.c_int()
+        lib.tl_plan_apply(self._live(), optimizer._h(), _step(step),
+                          ctypes.byref(started))
+        return bool(started.value)
+
 
 def lr_find_suggest(lrs, losses, num_it):
     """fastai's suggestions from a recorded LR range test: a dict with
@@ -254,3 +281,49 @@ def lr_find_suggest(lrs, losses, num_it):
         return None
     return {"minimum": res.lr_min, "steep": res.lr_steep,
             "valley": res.lr_valley}
+
+
+def lr_find(optimizer, step_fn, start_lr=1e-7, end_lr=10.0, num_it=100,
+            beta=0.98, stop_factor=4.0):
+    """fastai's LR range test on a tl.Optimizer. step_fn() must run one
+    training step (zero_grad, forward, loss, backward, optimizer.step())
+    and return the loss. Weights, optimizer state and hyperparameters are
+    restored afterwards. Returns a dict: 'lrs', 'losses' (smoothed, numpy),
+    'diverged', and 'minimum', 'steep', 'valley' (None without enough
+    points). An exception raised by step_fn ends the test (restored) and is
+    raised again."""
+    opts = _LrFindOptions()
+    lib.tl_lr_find_options_init(ctypes.byref(opts), 1)
+    opts.start_lr, opts.end_lr = float(start_lr), float(end_lr)
+    opts.num_it = _count("num_it", num_it)
+    opts.beta, opts.stop_factor = float(beta), float(stop_factor)
+    cap = max(opts.num_it, 1)
+    lrs = np.zeros(cap, dtype=np.float64)
+    losses = np.zeros(cap, dtype=np.float64)
+    raised = []
+
+    def trampoline(payload, out_loss):
+        try:
+            out_loss[0] = float(step_fn())
+            return 0
+        except BaseException as exc:  # noqa: B902 - re-raised below
+            raised.append(exc)
+            return int(Status_STATE)
+
+    callback = _STEP_FN(trampoline)
+    res = _Result(version=1)
+    try:
+        lib.tl_lr_find(ctypes.byref(res), lrs.ctypes.data_as(c_double_p),
+                       losses.ctypes.data_as(c_double_p), cap, optimizer._h(),
+                       callback, None, ctypes.byref(opts))
+    except Exception:
+        if raised:
+            raise raised[0] from None
+        raise
+    n = res.n
+    out = {"lrs": lrs[:n].copy(), "losses": losses[:n].copy(),
+           "diverged": bool(res.diverged), "minimum": None, "steep": None,
+           "valley": None}
+    if res.has_suggestions:
+        out.update(minimum=res.lr_min, steep=res.lr_steep, valley=res.lr_valley)
+    return out
