@@ -1,7 +1,8 @@
 /* One LSTM layer forward (training, inference, single step) and weight drop.
  * Shape of the work: one GEMM projects the inputs of all T steps at once,
- * one GEMM per step adds the recurrence, a fused pass applies the gate
- * math. See lstm.h for the contract and docs/kernels.md for the layout. */
+ * one GEMM per step adds the recurrence (in slices of W_hh when it is
+ * large), a fused pass adds the biases and applies the gate math. See lstm.h
+ * for the contract and docs/kernels.md for the layout. */
 #include "kernels/lstm.h"
 
 #include <assert.h>
