@@ -1,7 +1,8 @@
 /* One LSTM layer forward (training, inference, single step) and weight drop.
  * Shape of the work: one GEMM projects the inputs of all T steps at once,
- * one GEMM per step adds the recurrence, a fused pass applies the gate
- * math. See lstm.h for the contract and docs/kernels.md for the layout. */
+ * one GEMM per step adds the recurrence (in slices of W_hh when it is
+ * large), a fused pass adds the biases and applies the gate math. See lstm.h
+ * for the contract and docs/kernels.md for the layout. */
 #include "kernels/lstm.h"
 
 #include <assert.h>
@@ -33,6 +34,32 @@ void tli_lstm_assert_dims(const tli_lstm_dims *d, const tli_lstm_params *p) {
   const size_t blas_dims[] = {d->T * d->B, 4 * d->hidden_size, d->input_size};
   assert(tli_blas_dims_ok(blas_dims, 3));
 #endif
+}
+
+/* Rows of W_hh per slice: about 1 MB of weight, a multiple of 16 rows. */
+static size_t tli_lstm_slice_rows(size_t H) {
+  const size_t rows = ((size_t)1 << 18) / H / 16 * 16;
+  return rows < 64 ? 64 : rows;
+}
+
+void tli_lstm_recurrent_forward(size_t B, size_t H, const float *h_prev,
+                                const float *w_hh, float *gates) {
+  const size_t G = 4 * H, step = tli_lstm_slice_rows(H);
+  for (size_t r = 0; r < G; r += step) {
+    const size_t n = G - r < step ? G - r : step;
+    tli_sgemm(0, 1, B, n, H, 1.0f, h_prev, H, w_hh + r * H, H, 1.0f, gates + r,
+              G);
+  }
+}
+
+void tli_lstm_recurrent_backward(size_t B, size_t H, const float *dgates,
+                                 const float *w_hh, float *dh) {
+  const size_t G = 4 * H, step = tli_lstm_slice_rows(H);
+  for (size_t r = 0; r < G; r += step) {
+    const size_t n = G - r < step ? G - r : step;
+    tli_sgemm(0, 0, B, H, n, 1.0f, dgates + r, G, w_hh + r * H, H,
+              r ? 1.0f : 0.0f, dh, H);
+  }
 }
 
 /* Pre-activations of all T steps' input part: G = X W_ih^T (the biases are
@@ -114,7 +141,7 @@ void tli_lstm_forward_train(const tli_lstm_dims *d, const tli_lstm_params *p,
     const float *h_prev = t ? r.h + (t - 1) * BH : h0;
     const float *c_prev = t ? r.c + (t - 1) * BH : c0;
     if (h_prev != NULL)
-      tli_sgemm(0, 1, B, 4 * H, H, 1.0f, h_prev, H, p->w_hh, H, 1.0f, g, 4 * H);
+      tli_lstm_recurrent_forward(B, H, h_prev, p->w_hh, g);
     tli_lstm_cell(B, H, p, g, c_prev, r.c + t * BH, r.tanh_c + t * BH,
                   r.h + t * BH);
   }
@@ -138,7 +165,7 @@ void tli_lstm_forward_infer(const tli_lstm_dims *d, const tli_lstm_params *p,
     const float *h_prev = t ? y + (t - 1) * BH : h0;
     const float *c_prev = t ? c : c0;
     if (h_prev != NULL)
-      tli_sgemm(0, 1, B, 4 * H, H, 1.0f, h_prev, H, p->w_hh, H, 1.0f, g, 4 * H);
+      tli_lstm_recurrent_forward(B, H, h_prev, p->w_hh, g);
     tli_lstm_cell(B, H, p, g, c_prev, c, NULL, y + t * BH);
   }
   tli_lstm_copy_state(hN, y + (T - 1) * BH, BH);
@@ -156,7 +183,7 @@ void tli_lstm_step(const tli_lstm_dims *d, const tli_lstm_params *p,
     tli_sgemv(0, 4 * H, H, 1.0f, p->w_hh, H, h, 1.0f, g);
   } else {
     tli_sgemm(0, 1, B, 4 * H, in, 1.0f, x, in, p->w_ih, in, 0.0f, g, 4 * H);
-    tli_sgemm(0, 1, B, 4 * H, H, 1.0f, h, H, p->w_hh, H, 1.0f, g, 4 * H);
+    tli_lstm_recurrent_forward(B, H, h, p->w_hh, g);
   }
   /* h was fully read by the products above, so it can be overwritten. */
   tli_lstm_cell(B, H, p, g, c, c, NULL, h);

@@ -127,7 +127,7 @@ void tli_lstm_backward(const tli_lstm_dims *d, const tli_lstm_params *p,
     /* dh_{t-1} = dG_t W_hh, written over dh (already consumed). Skipped at
      * t == 0 unless the caller wants dh0. */
     if (t > 0 || a->dh0 != NULL)
-      tli_sgemm(0, 0, B, H, G, 1.0f, dg_t, G, p->w_hh, H, 0.0f, dh, H);
+      tli_lstm_recurrent_backward(B, H, dg_t, p->w_hh, dh);
     rec = dh;
   }
   if (a->dh0 != NULL)

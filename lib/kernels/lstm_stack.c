@@ -17,6 +17,7 @@ static tli_lstm_dims tli_lstm_layer_dims(const tli_lstm_dims *d, size_t k) {
 }
 
 size_t tli_lstm_stack_reserve_size(const tli_lstm_dims *d, size_t L) {
+  assert(L >= 1);
   const size_t n = d->T * d->B * d->hidden_size;
   return L * TLI_LSTM_RESERVE_PER_STEP * n + (L - 1) * n;
 }

@@ -8,8 +8,10 @@
 
 #include "../fixtures/lstm_golden.h"
 #include "core/alloc.h"
+#include "core/blas.h"
 #include "core/rng.h"
 #include "kernels/lstm.h"
+#include "kernels/lstm_layout.h"
 #include "tl_test.h"
 
 /* float32 kernels vs float64 torch: the issue's bound, relative to each
@@ -602,6 +604,36 @@ START_TEST(gate_activations_are_accurate) {
 }
 END_TEST
 
+/* The per-step products are done in ~1 MB slices of W_hh once H > 256:
+ * they must equal one GEMM (H = 300: 4H = 1200 rows in slices of 864 and 336).
+ */
+START_TEST(recurrent_products_in_slices_equal_one_gemm) {
+  const size_t B = 3, H = 300, G = 4 * H;
+  tli_rng rng;
+  tli_rng_seed(&rng, 3);
+  float *w = falloc(G * H), *h = falloc(B * H), *dg = falloc(B * G);
+  float *g1 = falloc(B * G), *g2 = falloc(B * G);
+  float *dh1 = falloc(B * H), *dh2 = falloc(B * H);
+  fill_uniform(w, G * H, &rng, -0.1f, 0.1f);
+  fill_uniform(h, B * H, &rng, -1.0f, 1.0f);
+  fill_uniform(dg, B * G, &rng, -1.0f, 1.0f);
+  fill_uniform(g1, B * G, &rng, -1.0f, 1.0f);
+  memcpy(g2, g1, B * G * sizeof(float));
+  tli_sgemm(0, 1, B, G, H, 1.0f, h, H, w, H, 1.0f, g1, G);
+  tli_lstm_recurrent_forward(B, H, h, w, g2);
+  tli_sgemm(0, 0, B, H, G, 1.0f, dg, G, w, H, 0.0f, dh1, H);
+  fill_uniform(dh2, B * H, &rng, -1.0f, 1.0f); /* overwritten, not added */
+  tli_lstm_recurrent_backward(B, H, dg, w, dh2);
+  for (size_t i = 0; i < B * G; i++)
+    TLT_ASSERT_CLOSE(g2[i], g1[i], 1e-5, 1.0);
+  for (size_t i = 0; i < B * H; i++)
+    TLT_ASSERT_CLOSE(dh2[i], dh1[i], 1e-5, 1.0);
+  float *bufs[] = {w, h, dg, g1, g2, dh1, dh2};
+  for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++)
+    tli_free(bufs[i]);
+}
+END_TEST
+
 /* ---- allocation ------------------------------------------------------- */
 
 START_TEST(hot_paths_allocate_nothing) {
@@ -666,6 +698,7 @@ static Suite *lstm_suite(void) {
   tcase_add_test(tc, weight_drop_zero_equals_no_dropout);
   tcase_add_test(tc, state_carries_across_windows);
   tcase_add_test(tc, gate_activations_are_accurate);
+  tcase_add_test(tc, recurrent_products_in_slices_equal_one_gemm);
   tcase_add_test(tc, hot_paths_allocate_nothing);
   tcase_add_test(tc, workspace_sizes_are_documented_values);
   suite_add_tcase(s, tc);
