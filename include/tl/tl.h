@@ -9,5 +9,7 @@
 #include "tl/core.h"
 #include "tl/io.h"
 #include "tl/metrics.h"
+#include "tl/model.h"
+#include "tl/optim.h"
 
 #endif /* TL_TL_H */

@@ -1,0 +1,359 @@
+/*
+ * libtl model: an ordered stack of layers with named parameters in one flat
+ * buffer, gradients in another, layer groups, freezing and trainable masks,
+ * train/eval and fine-tune/feature-extraction modes.
+ *
+ * The host drives the loop (ARCHITECTURE.md, "One training step"):
+ *
+ *     tl_model_forward(encoder) -> features -> tl_model_forward(head) -> y
+ *     tl_model_backward(head, dy) -> dfeatures -> tl_model_backward(encoder)
+ *     tl_optim_step (include/tl/optim.h)
+ *
+ * Models compose by passing activations and their gradients: one encoder can
+ * serve several heads (multi-task), an LM decoder in one model can be tied to
+ * the embedding of another model, and feature extraction is "encoder in
+ * feature-extraction mode, forward only, features cached by the host".
+ *
+ * Parameters follow PyTorch's names and layouts: an LSTM layer "rnn" with two
+ * layers has "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0",
+ * "rnn.bias_hh_l0", ... "rnn.bias_hh_l1" (torch.nn.LSTM layout, gates i, f,
+ * g, o); a linear or decoder layer "fc" has "fc.weight" (out, in) and
+ * "fc.bias" (out); an embedding "emb" has "emb.weight" (num, dim).
+ *
+ * Views: pointers returned by tl_model_flat_params, tl_model_flat_grads,
+ * tl_model_param_view, tl_model_param_name and tl_model_layer_name stay valid
+ * until the model is freed or its structure changes. Only the tl_model_add_*
+ * calls change the structure. Activation pointers returned by forward and
+ * backward stay valid until the next forward, backward or mode change.
+ *
+ * Lifetime: models are reference counted. tl_model_free drops the caller's
+ * reference; an optimizer (tl_optim_create) and a decoder tied to another
+ * model's embedding each hold a reference, so the memory lives until the
+ * last holder is freed and no optimizer can touch freed memory. Objects that
+ * share a model must be used from one thread at a time.
+ *
+ * Thread-safety: one model (and everything sharing it) from one thread at a
+ * time; distinct, unshared models from different threads at once.
+ */
+#ifndef TL_MODEL_H
+#define TL_MODEL_H
+
+#include "tl/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct tl_model tl_model;
+
+/* The largest number of dimensions of a parameter or an activation. */
+#define TL_MODEL_MAX_DIMS 4
+
+typedef enum tl_activation {
+  TL_ACTIVATION_NONE = 0,
+  TL_ACTIVATION_RELU = 1,
+  TL_ACTIVATION_TANH = 2,
+  TL_ACTIVATION_SIGMOID = 3
+} tl_activation;
+
+typedef enum tl_dropout_kind {
+  /* Every element dropped independently, survivors scaled by 1/(1-p). */
+  TL_DROPOUT_STANDARD = 0,
+  /* Locked (variational) dropout on (T, B, F) input: one (B, F) mask per
+   * forward, shared over time steps. On (B, F) input it is standard. */
+  TL_DROPOUT_LOCKED = 1
+} tl_dropout_kind;
+
+typedef enum tl_model_mode {
+  /* Gradients flow into the trainable parameters; train() keeps activations
+   * for backward. The default. */
+  TL_MODEL_FINE_TUNE = 0,
+  /* The model is a fixed feature extractor: always in eval mode, nothing is
+   * trainable, no training workspace is kept (it is freed on entry),
+   * tl_model_backward fails with TL_E_STATE. Freezing flags are kept and
+   * apply again when the model returns to TL_MODEL_FINE_TUNE. */
+  TL_MODEL_FEATURE_EXTRACT = 1
+} tl_model_mode;
+
+#define TL_MODEL_OPTIONS_VERSION 1
+typedef struct tl_model_options {
+  unsigned int version; /* TL_MODEL_OPTIONS_VERSION */
+  uint64_t seed;        /* initialisation and dropout masks (default 0) */
+} tl_model_options;
+
+/* Fills *out with defaults. Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED. */
+TL_API tl_status tl_model_options_init(tl_model_options *out,
+                                       unsigned int version);
+
+/* Creates an empty model (no layers) in train and fine-tune mode. options
+ * NULL means defaults. The caller owns one reference: release it with
+ * tl_model_free. Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED, TL_E_NOMEM. */
+TL_API tl_status tl_model_create(tl_model **out,
+                                 const tl_model_options *options);
+
+/* Drops the caller's reference; the model is destroyed when no optimizer
+ * and no tied decoder holds it any more. NULL is a no-op. */
+TL_API void tl_model_free(tl_model *model);
+
+/* ------------------------------------------------------------------------
+ * Building the stack. Each call appends one layer, named `name` (1 to 63
+ * characters of [A-Za-z0-9_], unique in the model), in group number
+ * "index of the layer" (change it with tl_model_set_group). Shapes must
+ * chain: a layer's input size equals the previous layer's output size.
+ * Parameters are initialised as PyTorch does (Linear and LSTM
+ * U(-1/sqrt(fan), 1/sqrt(fan)), Embedding N(0, 1) with the padding row 0)
+ * from the model's seed. These calls change the structure: they move the
+ * flat buffers and invalidate views. Errors: TL_E_INVALID_ARG (bad name,
+ * size, probability), TL_E_SHAPE (does not chain), TL_E_STATE (duplicate
+ * name), TL_E_NOMEM.
+ * ------------------------------------------------------------------------ */
+
+#define TL_EMBEDDING_OPTIONS_VERSION 1
+typedef struct tl_embedding_options {
+  unsigned int version; /* TL_EMBEDDING_OPTIONS_VERSION */
+  int64_t padding_idx;  /* row kept at 0 and given no gradient; -1: none */
+  float embed_p;        /* embedding dropout: whole rows dropped (0) */
+} tl_embedding_options;
+TL_API tl_status tl_embedding_options_init(tl_embedding_options *out,
+                                           unsigned int version);
+
+/* Embedding: int64 ids of any shape -> that shape + (dim). Must be the first
+ * layer; the model then takes ids (tl_model_forward_ids). options NULL:
+ * defaults. */
+TL_API tl_status tl_model_add_embedding(tl_model *model, const char *name,
+                                        size_t num_embeddings, size_t dim,
+                                        const tl_embedding_options *options);
+
+#define TL_LSTM_OPTIONS_VERSION 1
+typedef struct tl_lstm_options {
+  unsigned int version; /* TL_LSTM_OPTIONS_VERSION */
+  float weight_p;       /* DropConnect on weight_hh, one mask per forward (0) */
+  float input_p;        /* locked dropout on the input sequence (0) */
+  float hidden_p;       /* locked dropout between stacked layers (0) */
+  float output_p;       /* locked dropout on the output sequence (0) */
+  /* AWD-LSTM activation regularisation of the output (fastai
+   * RNNRegularizer; 0 = off, fastai uses 2 and 1): AR = ar_alpha *
+   * mean(y^2) on the output after output_p dropout, TAR = tar_beta *
+   * mean((h_t - h_{t-1})^2) on the raw output. A train-mode forward
+   * computes them (tl_model_aux_loss) and the next backward adds their
+   * gradient, so the host adds the value to its loss and nothing else. */
+  float ar_alpha;
+  float tar_beta;
+} tl_lstm_options;
+TL_API tl_status tl_lstm_options_init(tl_lstm_options *out,
+                                      unsigned int version);
+
+/* Multi-layer LSTM (torch.nn.LSTM, time-major): (T, B, input_size) ->
+ * (T, B, hidden_size), zero initial state. */
+TL_API tl_status tl_model_add_lstm(tl_model *model, const char *name,
+                                   size_t input_size, size_t hidden_size,
+                                   size_t num_layers,
+                                   const tl_lstm_options *options);
+
+/* Linear (torch.nn.Linear) then an activation: (..., in) -> (..., out). */
+TL_API tl_status tl_model_add_linear(tl_model *model, const char *name,
+                                     size_t in_features, size_t out_features,
+                                     tl_activation activation);
+
+/* Dropout of probability p in [0, 1): active in train mode only. Keeps the
+ * shape. */
+TL_API tl_status tl_model_add_dropout(tl_model *model, const char *name,
+                                      tl_dropout_kind kind, float p);
+
+/* Masked concat pooling (ULMFiT): (T, B, H) -> (B, 3H) = [last, max, mean]
+ * over the first lengths[b] steps of each sequence (set with
+ * tl_model_set_lengths; by default every sequence has length T). */
+TL_API tl_status tl_model_add_concat_pool(tl_model *model, const char *name);
+
+/* Decoder: Linear (..., in) -> (..., out) with a bias. If tie_layer is not
+ * NULL, the weight is the embedding `tie_layer` of tie_model (this model
+ * when tie_model is NULL or model), which must be (out, in): the decoder
+ * has only "name.bias" of its own; its weight gradient accumulates into the
+ * embedding's gradient (in the other model's flat gradient buffer) and the
+ * weight is updated by whichever optimizer holds that model. A tie to
+ * another model holds a reference on it. Ties may not form a cycle between
+ * models (TL_E_STATE). */
+TL_API tl_status tl_model_add_decoder(tl_model *model, const char *name,
+                                      size_t in_features, size_t out_features,
+                                      tl_model *tie_model,
+                                      const char *tie_layer);
+
+/* ------------------------------------------------------------------------
+ * Layers and groups
+ * ------------------------------------------------------------------------ */
+
+TL_API tl_status tl_model_num_layers(const tl_model *model, size_t *out);
+/* The name of layer `index`; the string belongs to the model (a view). */
+TL_API tl_status tl_model_layer_name(const tl_model *model, const char **out,
+                                     size_t index);
+/* The index of the layer named `name`; TL_E_NOT_FOUND if none. */
+TL_API tl_status tl_model_layer_index(const tl_model *model, size_t *out,
+                                      const char *name);
+
+/* Groups: every layer belongs to one group numbered from 0; the number of
+ * groups is 1 + the largest group number (a group may hold no parameter).
+ * Moving a layer to another group does not change the structure (views
+ * remain valid). group must be < the number of layers. */
+TL_API tl_status tl_model_set_group(tl_model *model, const char *layer,
+                                    size_t group);
+TL_API tl_status tl_model_layer_group(const tl_model *model, size_t *out,
+                                      const char *layer);
+TL_API tl_status tl_model_num_groups(const tl_model *model, size_t *out);
+
+/* fastai freezing: groups [n:] trainable, [:n] frozen; negative n counts
+ * from the end (n = num_groups + n). |n| <= num_groups, else
+ * TL_E_INVALID_ARG. These set the trainable flag of every parameter of the
+ * groups concerned (per-parameter flags set before are overwritten; element
+ * masks are kept). freeze() = freeze_to(-1); unfreeze() = freeze_to(0).
+ * Optimizer state is not touched: tl_optim_freeze_to resets it as fastai
+ * does. */
+TL_API tl_status tl_model_freeze_to(tl_model *model, long n);
+TL_API tl_status tl_model_freeze(tl_model *model);
+TL_API tl_status tl_model_unfreeze(tl_model *model);
+/* Freezes (trainable 0) or thaws (1) every parameter of one group
+ * (chain-thaw). */
+TL_API tl_status tl_model_set_group_trainable(tl_model *model, size_t group,
+                                              int trainable);
+/* *out = 1 if any parameter of the group is trainable, else 0. */
+TL_API tl_status tl_model_group_trainable(const tl_model *model, int *out,
+                                          size_t group);
+
+/* ------------------------------------------------------------------------
+ * Parameters. Indices run over the model's own parameters in the order they
+ * were added (a tied decoder's weight belongs to the embedding's model).
+ * ------------------------------------------------------------------------ */
+
+TL_API tl_status tl_model_num_params(const tl_model *model, size_t *out);
+/* Name of parameter `index` (a view owned by the model). */
+TL_API tl_status tl_model_param_name(const tl_model *model, const char **out,
+                                     size_t index);
+/* Index of the parameter named `name`; TL_E_NOT_FOUND if none. */
+TL_API tl_status tl_model_param_index(const tl_model *model, size_t *out,
+                                      const char *name);
+/* Shape (dims[0..ndim)) and number of elements of a parameter. out_dims
+ * holds TL_MODEL_MAX_DIMS entries; unused ones are set to 1. */
+TL_API tl_status tl_model_param_shape(const tl_model *model, size_t *out_ndim,
+                                      size_t *out_dims, size_t *out_numel,
+                                      const char *name);
+/* Offset (in floats) of the parameter in the flat parameter buffer; its
+ * gradient sits at the same offset in the flat gradient buffer. */
+TL_API tl_status tl_model_param_offset(const tl_model *model, size_t *out,
+                                       const char *name);
+/* Zero-copy read/write views of a parameter and of its gradient (either out
+ * may be NULL). Writing through the views is allowed. */
+TL_API tl_status tl_model_param_view(tl_model *model, float **out_data,
+                                     float **out_grad, const char *name);
+/* Copies the n = numel values of a parameter out of / into the model.
+ * set rejects NaN/Inf (TL_E_NUMERIC) and a wrong n (TL_E_SHAPE). */
+TL_API tl_status tl_model_param_get(const tl_model *model, float *out, size_t n,
+                                    const char *name);
+TL_API tl_status tl_model_param_set(tl_model *model, const char *name,
+                                    const float *values, size_t n);
+
+/* The flat buffers: every parameter of the model, contiguous, and every
+ * gradient at the same offsets (what an allreduce or a custom optimizer
+ * needs). Read/write views, valid until the structure changes. */
+TL_API tl_status tl_model_flat_params(tl_model *model, float **out,
+                                      size_t *out_n);
+TL_API tl_status tl_model_flat_grads(tl_model *model, float **out,
+                                     size_t *out_n);
+
+/* Per-parameter trainable flag (1 trainable, 0 frozen). Frozen parameters
+ * get no gradient where the kernels can skip it, no optimizer update and no
+ * weight decay. */
+TL_API tl_status tl_model_set_param_trainable(tl_model *model, const char *name,
+                                              int trainable);
+TL_API tl_status tl_model_param_trainable(const tl_model *model, int *out,
+                                          const char *name);
+/* Per-element trainable mask: mask[i] != 0 marks element i trainable (n must
+ * equal numel; the mask is copied). Masked-out elements get no update, no
+ * weight decay, no optimizer state change and do not count in the gradient
+ * norm. mask NULL (n 0) removes the mask. Example: train only the embedding
+ * rows of words new to the target vocabulary. */
+TL_API tl_status tl_model_set_param_mask(tl_model *model, const char *name,
+                                         const uint8_t *mask, size_t n);
+
+/* ------------------------------------------------------------------------
+ * Modes, forward, backward
+ * ------------------------------------------------------------------------ */
+
+/* train: dropout active, activations kept for backward. eval: dropout off.
+ * A model in TL_MODEL_FEATURE_EXTRACT mode refuses train (TL_E_STATE). */
+TL_API tl_status tl_model_train(tl_model *model);
+TL_API tl_status tl_model_eval(tl_model *model);
+TL_API tl_status tl_model_is_training(const tl_model *model, int *out);
+TL_API tl_status tl_model_set_mode(tl_model *model, tl_model_mode mode);
+TL_API tl_status tl_model_mode_get(const tl_model *model, tl_model_mode *out);
+
+/* Sequence lengths for masked pooling: lengths[b] in [1, T] for each of the
+ * batch sequences of the next forwards (valid steps first, padding after).
+ * lengths NULL restores "every sequence full". Copied. */
+TL_API tl_status tl_model_set_lengths(tl_model *model, const size_t *lengths,
+                                      size_t batch);
+
+/* Forward of float input x with dims[0..ndim): (T, B, F) for a stack that
+ * starts with an LSTM, (B, F) or (T, B, F) for linear stacks. *out_y points
+ * to the model's output buffer (valid until the next forward, backward or
+ * mode change); its dims go to out_dims (TL_MODEL_MAX_DIMS entries) and
+ * out_ndim. In train mode the activations needed by backward are kept.
+ * Errors: TL_E_INVALID_ARG, TL_E_SHAPE, TL_E_STATE (no layers, or the model
+ * takes ids), TL_E_NUMERIC (NaN/Inf in x), TL_E_NOMEM (first call at a
+ * shape). After the first call at a shape nothing is allocated. */
+TL_API tl_status tl_model_forward(tl_model *model, const float **out_y,
+                                  size_t *out_dims, size_t *out_ndim,
+                                  const float *x, const size_t *dims,
+                                  size_t ndim);
+
+/* Forward of int64 ids (a model whose first layer is an embedding): dims
+ * (T, B) for a sequence model, or (B). Ids must lie in [0, num_embeddings)
+ * (TL_E_INVALID_ARG). Otherwise as tl_model_forward. */
+TL_API tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
+                                      size_t *out_dims, size_t *out_ndim,
+                                      const int64_t *ids, const size_t *dims,
+                                      size_t ndim);
+
+/* Backward of the last forward (which must have run in train mode):
+ * dy has the output's dims. Parameter gradients accumulate (+=) into the
+ * flat gradient buffer (trainable parameters only); *out_dx (if out_dx is
+ * not NULL and the model takes floats) points to the gradient w.r.t. the
+ * forward's input, valid until the next forward, backward or mode change.
+ * Passing out_dx NULL lets backward stop below the lowest trainable layer.
+ * Errors: TL_E_STATE (no train-mode forward, feature-extraction mode),
+ * TL_E_SHAPE, TL_E_NUMERIC (NaN/Inf in dy: nothing changed). */
+TL_API tl_status tl_model_backward(tl_model *model, const float **out_dx,
+                                   const float *dy, const size_t *dims,
+                                   size_t ndim);
+
+/* Sum of the AR/TAR penalties (tl_lstm_options) of the last train-mode
+ * forward, 0 when none is on or the forward ran in eval mode. */
+TL_API tl_status tl_model_aux_loss(const tl_model *model, double *out);
+
+/* Sets the whole flat gradient buffer to 0. */
+TL_API tl_status tl_model_zero_grad(tl_model *model);
+
+/* ------------------------------------------------------------------------
+ * Losses the host computes on a head's output (pure functions, any thread)
+ * ------------------------------------------------------------------------ */
+
+/* Mean softmax cross-entropy of logits (n, c) against int64 targets, as
+ * torch.nn.functional.cross_entropy(logits, targets, ignore_index=...,
+ * reduction='mean'). *out_loss gets the loss; out_dlogits (n, c) if not NULL
+ * is written with its gradient. Rows whose target is ignore_index do not
+ * count; if every row is ignored the loss is 0 and the gradient 0 (torch
+ * gives NaN). Errors: TL_E_INVALID_ARG (NULL, n or c 0, a target outside
+ * [0, c) that is not ignore_index), TL_E_NUMERIC (NaN/Inf logits). */
+TL_API tl_status tl_cross_entropy(float *out_loss, float *out_dlogits,
+                                  const float *logits, const int64_t *targets,
+                                  size_t n, size_t c, int64_t ignore_index);
+
+/* Fraction of counted rows whose argmax (first on ties) equals the target.
+ * Errors as tl_cross_entropy. */
+TL_API tl_status tl_accuracy(float *out, const float *logits,
+                             const int64_t *targets, size_t n, size_t c,
+                             int64_t ignore_index);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TL_MODEL_H */

@@ -1,0 +1,142 @@
+#include "kernels/loss.h"
+
+#include <math.h>
+
+size_t tli_loss_find_bad_target(const int64_t *targets, size_t n, size_t c,
+                                int64_t ignore_index) {
+  for (size_t i = 0; i < n; i++) {
+    const int64_t t = targets[i];
+    if (t == ignore_index)
+      continue;
+    if (t < 0 || (uint64_t)t >= (uint64_t)c)
+      return i;
+  }
+  return n;
+}
+
+/* max and log(sum(exp(x - max))) of one row: log-sum-exp = max + the
+ * second. Summing in double keeps the tail of a large vocabulary. */
+static void tli_row_lse(const float *row, size_t c, float *out_max,
+                        double *out_log_sum) {
+  float mx = row[0];
+  for (size_t j = 1; j < c; j++)
+    if (row[j] > mx)
+      mx = row[j];
+  double sum = 0.0;
+  for (size_t j = 0; j < c; j++)
+    sum += exp((double)row[j] - (double)mx);
+  *out_max = mx;
+  /* c >= 1 and the max contributes exp(0) = 1, so sum >= 1. */
+  // cppcheck-suppress invalidFunctionArg
+  *out_log_sum = log(sum);
+}
+
+void tli_log_softmax(float *out, const float *logits, size_t n, size_t c) {
+  if (c == 0)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    const float *row = logits + i * c;
+    float *dst = out + i * c;
+    float mx;
+    double ls;
+    tli_row_lse(row, c, &mx, &ls);
+    for (size_t j = 0; j < c; j++)
+      dst[j] = (float)((double)row[j] - (double)mx - ls);
+  }
+}
+
+void tli_softmax(float *out, const float *logits, size_t n, size_t c) {
+  if (c == 0)
+    return;
+  for (size_t i = 0; i < n; i++) {
+    const float *row = logits + i * c;
+    float *dst = out + i * c;
+    float mx;
+    double ls;
+    tli_row_lse(row, c, &mx, &ls);
+    for (size_t j = 0; j < c; j++)
+      dst[j] = (float)exp((double)row[j] - (double)mx - ls);
+  }
+}
+
+/* One counted row: returns -log softmax(row)[t] and, if drow is not NULL,
+ * writes (softmax(row) - onehot(t)) * gscale into it. The exponentials are
+ * computed once, stored in drow and normalised in place, so each element is
+ * read before it is written and drow may be row. */
+static double tli_ce_row(float *drow, const float *row, size_t c, size_t t,
+                         double gscale) {
+  float mx = row[0];
+  for (size_t j = 1; j < c; j++)
+    if (row[j] > mx)
+      mx = row[j];
+  const float shifted_t = row[t] - mx;
+  double sum = 0.0;
+  if (drow) {
+    for (size_t j = 0; j < c; j++) {
+      const float e = expf(row[j] - mx);
+      drow[j] = e;
+      sum += e;
+    }
+  } else {
+    for (size_t j = 0; j < c; j++)
+      sum += expf(row[j] - mx);
+  }
+  /* The max contributes exp(0) = 1, so sum >= 1. */
+  // cppcheck-suppress invalidFunctionArg
+  const double log_sum = log(sum);
+  if (drow) {
+    const float scale = (float)(gscale / sum);
+    for (size_t j = 0; j < c; j++)
+      drow[j] *= scale;
+    drow[t] -= (float)gscale;
+  }
+  return log_sum - (double)shifted_t;
+}
+
+float tli_cross_entropy(float *dlogits, const float *logits,
+                        const int64_t *targets, size_t n, size_t c,
+                        int64_t ignore_index, float grad_scale,
+                        size_t *out_count) {
+  size_t count = 0;
+  for (size_t i = 0; i < n; i++)
+    count += targets[i] != ignore_index;
+  if (out_count)
+    *out_count = count;
+  /* 1/count is the mean's weight; with no counted row every row is ignored
+   * and the loss and gradient are 0 (torch would give NaN). */
+  const double inv = count ? 1.0 / (double)count : 0.0;
+  const double gscale = (double)grad_scale * inv;
+  double total = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    float *drow = dlogits ? dlogits + i * c : NULL;
+    if (targets[i] == ignore_index) {
+      for (size_t j = 0; drow && j < c; j++)
+        drow[j] = 0.0f;
+      continue;
+    }
+    total += tli_ce_row(drow, logits + i * c, c, (size_t)targets[i], gscale);
+  }
+  return (float)(total * inv);
+}
+
+float tli_accuracy(const float *logits, const int64_t *targets, size_t n,
+                   size_t c, int64_t ignore_index, size_t *out_correct,
+                   size_t *out_count) {
+  size_t correct = 0, count = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (targets[i] == ignore_index || c == 0)
+      continue;
+    const float *row = logits + i * c;
+    size_t best = 0;
+    for (size_t j = 1; j < c; j++)
+      if (row[j] > row[best]) /* strict: ties keep the lowest class */
+        best = j;
+    count++;
+    correct += best == (size_t)targets[i];
+  }
+  if (out_correct)
+    *out_correct = correct;
+  if (out_count)
+    *out_count = count;
+  return count ? (float)((double)correct / (double)count) : 0.0f;
+}

@@ -1,0 +1,145 @@
+/* Layers and layer groups: lookup, group assignment and fastai freezing
+ * (freeze_to with negative indices, freeze, unfreeze, chain-thaw). */
+#include <string.h>
+
+#include "core/error.h"
+#include "model/model_internal.h"
+
+static tl_status find_layer(const tl_model *m, size_t *out, const char *name,
+                            const char *fn) {
+  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'layer' is NULL", fn);
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (strcmp(m->layers[i].name, name) == 0) {
+      *out = i;
+      return TL_OK;
+    }
+  return tli_fail(TL_E_NOT_FOUND, "%s: no layer named '%.80s'", fn, name);
+}
+
+tl_status tl_model_num_layers(const tl_model *model, size_t *out) {
+  TLI_CHECK_PTR("tl_model_num_layers", model);
+  TLI_CHECK_PTR("tl_model_num_layers", out);
+  *out = model->n_layers;
+  return TL_OK;
+}
+
+tl_status tl_model_layer_name(const tl_model *model, const char **out,
+                              size_t index) {
+  TLI_CHECK_PTR("tl_model_layer_name", model);
+  TLI_CHECK_PTR("tl_model_layer_name", out);
+  TLI_CHECK(index < model->n_layers, TL_E_INVALID_ARG,
+            "tl_model_layer_name: index %zu out of range (%zu layers)", index,
+            model->n_layers);
+  *out = model->layers[index].name;
+  return TL_OK;
+}
+
+tl_status tl_model_layer_index(const tl_model *model, size_t *out,
+                               const char *name) {
+  TLI_CHECK_PTR("tl_model_layer_index", model);
+  TLI_CHECK_PTR("tl_model_layer_index", out);
+  return find_layer(model, out, name, "tl_model_layer_index");
+}
+
+size_t tli_model_num_groups(const tl_model *m) {
+  size_t n = 0;
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (m->layers[i].group + 1 > n)
+      n = m->layers[i].group + 1;
+  return n;
+}
+
+tl_status tl_model_set_group(tl_model *model, const char *layer, size_t group) {
+  TLI_CHECK_PTR("tl_model_set_group", model);
+  size_t i = 0;
+  TLI_TRY(find_layer(model, &i, layer, "tl_model_set_group"));
+  TLI_CHECK(group < model->n_layers, TL_E_INVALID_ARG,
+            "tl_model_set_group: group %zu must be < the number of layers "
+            "(%zu)",
+            group, model->n_layers);
+  model->layers[i].group = group;
+  return TL_OK;
+}
+
+tl_status tl_model_layer_group(const tl_model *model, size_t *out,
+                               const char *layer) {
+  TLI_CHECK_PTR("tl_model_layer_group", model);
+  TLI_CHECK_PTR("tl_model_layer_group", out);
+  size_t i = 0;
+  TLI_TRY(find_layer(model, &i, layer, "tl_model_layer_group"));
+  *out = model->layers[i].group;
+  return TL_OK;
+}
+
+tl_status tl_model_num_groups(const tl_model *model, size_t *out) {
+  TLI_CHECK_PTR("tl_model_num_groups", model);
+  TLI_CHECK_PTR("tl_model_num_groups", out);
+  *out = tli_model_num_groups(model);
+  return TL_OK;
+}
+
+void tli_model_set_group_flag(tl_model *m, size_t group, int trainable) {
+  for (size_t i = 0; i < m->n_params; i++)
+    if (m->layers[m->params[i].layer].group == group)
+      m->params[i].trainable = trainable;
+}
+
+void tli_model_apply_freeze_to(tl_model *m, size_t n) {
+  for (size_t i = 0; i < m->n_params; i++)
+    m->params[i].trainable = m->layers[m->params[i].layer].group >= n;
+}
+
+tl_status tl_model_freeze_to(tl_model *model, long n) {
+  TLI_CHECK_PTR("tl_model_freeze_to", model);
+  const long g = (long)tli_model_num_groups(model);
+  TLI_CHECK(n >= -g && n <= g, TL_E_INVALID_ARG,
+            "tl_model_freeze_to: n = %ld is outside [-%ld, %ld] (the model "
+            "has %ld groups)",
+            n, g, g, g);
+  tli_model_apply_freeze_to(model, (size_t)(n < 0 ? g + n : n));
+  return TL_OK;
+}
+
+tl_status tl_model_freeze(tl_model *model) {
+  TLI_CHECK_PTR("tl_model_freeze", model);
+  TLI_CHECK(model->n_layers > 0, TL_E_STATE,
+            "tl_model_freeze: the model has no layers");
+  return tl_model_freeze_to(model, -1);
+}
+
+tl_status tl_model_unfreeze(tl_model *model) {
+  TLI_CHECK_PTR("tl_model_unfreeze", model);
+  return tl_model_freeze_to(model, 0);
+}
+
+tl_status tl_model_set_group_trainable(tl_model *model, size_t group,
+                                       int trainable) {
+  TLI_CHECK_PTR("tl_model_set_group_trainable", model);
+  const size_t g = tli_model_num_groups(model);
+  TLI_CHECK(group < g, TL_E_INVALID_ARG,
+            "tl_model_set_group_trainable: group %zu out of range (%zu "
+            "groups)",
+            group, g);
+  TLI_CHECK(trainable == 0 || trainable == 1, TL_E_INVALID_ARG,
+            "tl_model_set_group_trainable: trainable must be 0 or 1 (got %d)",
+            trainable);
+  tli_model_set_group_flag(model, group, trainable);
+  return TL_OK;
+}
+
+tl_status tl_model_group_trainable(const tl_model *model, int *out,
+                                   size_t group) {
+  TLI_CHECK_PTR("tl_model_group_trainable", model);
+  TLI_CHECK_PTR("tl_model_group_trainable", out);
+  const size_t g = tli_model_num_groups(model);
+  TLI_CHECK(group < g, TL_E_INVALID_ARG,
+            "tl_model_group_trainable: group %zu out of range (%zu groups)",
+            group, g);
+  int any = 0;
+  for (size_t i = 0; i < model->n_params; i++)
+    if (model->layers[model->params[i].layer].group == group &&
+        model->params[i].trainable)
+      any = 1;
+  *out = any;
+  return TL_OK;
+}

@@ -1,0 +1,205 @@
+/* The LSTM layer with AWD-LSTM's regularisers: weight drop on weight_hh,
+ * locked dropout on the input, between stacked layers and on the output,
+ * and AR/TAR on the output. Training runs the kernels' stacked forward that
+ * keeps a reserve for backward; eval runs the inference kernel layer by
+ * layer and keeps nothing.
+ *
+ * aux holds, in training: [input after dropout (T*B*in) | input mask
+ * (B*in) | raw output (T*B*H) | output mask (B*H) | L-1 hidden masks (B*H
+ * each) | L weight-drop masks (4H*H each) | L dropped weights (4H*H each)];
+ * each part only when its option is on. In eval it holds the two (T*B*H)
+ * ping-pong buffers between layers. */
+#include <string.h>
+
+#include "core/error.h"
+#include "kernels/dropout.h"
+#include "kernels/lstm.h"
+#include "kernels/regularize.h"
+#include "model/model_internal.h"
+
+tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x);
+tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
+                                  int want_dx);
+
+typedef struct lstm_parts {
+  float *xin, *mask_in, *yraw, *mask_out, *hidden[TLI_LSTM_MAX_LAYERS];
+  float *wmask[TLI_LSTM_MAX_LAYERS], *wdrop[TLI_LSTM_MAX_LAYERS];
+  size_t total;
+} lstm_parts;
+
+/* Lays the training parts out in base (NULL: only count them). */
+static void layout(lstm_parts *p, const tli_layer *L, float *base) {
+  const size_t T = L->in_dims[0], B = L->in_dims[1], in = L->in_features;
+  const size_t H = L->out_features, nl = L->num_layers;
+  const tl_lstm_options *o = &L->lstm;
+  size_t off = 0;
+  memset(p, 0, sizeof *p);
+#define TAKE(ptr, n)                                                           \
+  do {                                                                         \
+    (ptr) = base ? base + off : NULL;                                          \
+    off += (n);                                                                \
+  } while (0)
+  if (o->input_p > 0.0f) {
+    TAKE(p->xin, T * B * in);
+    TAKE(p->mask_in, B * in);
+  }
+  if (o->output_p > 0.0f) {
+    TAKE(p->yraw, T * B * H);
+    TAKE(p->mask_out, B * H);
+  }
+  if (o->hidden_p > 0.0f)
+    for (size_t k = 0; k + 1 < nl; k++)
+      TAKE(p->hidden[k], B * H);
+  if (o->weight_p > 0.0f)
+    for (size_t k = 0; k < nl; k++) {
+      TAKE(p->wmask[k], 4 * H * H);
+      TAKE(p->wdrop[k], 4 * H * H);
+    }
+#undef TAKE
+  p->total = off;
+}
+
+static void params_of(const tl_model *m, const tli_layer *L,
+                      tli_lstm_params *out, const lstm_parts *parts) {
+  for (size_t k = 0; k < L->num_layers; k++) {
+    const tli_param *p = &m->params[L->first_param + 4 * k];
+    out[k].w_ih = m->flat + p[0].offset;
+    out[k].w_hh =
+        parts && parts->wdrop[k] ? parts->wdrop[k] : m->flat + p[1].offset;
+    out[k].b_ih = m->flat + p[2].offset;
+    out[k].b_hh = m->flat + p[3].offset;
+  }
+}
+
+static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
+  const size_t T = L->in_dims[0], B = L->in_dims[1], H = L->out_features;
+  const size_t nl = L->num_layers;
+  tli_lstm_dims d = {T, B, L->in_features, H};
+  tli_lstm_dims dh = {T, B, H, H};
+  size_t ws = tli_lstm_infer_workspace_size(&d);
+  const size_t ws2 = tli_lstm_infer_workspace_size(&dh);
+  if (ws2 > ws)
+    ws = ws2;
+  TLI_TRY(tli_buf_reserve(&L->out, T * B * H, "LSTM output"));
+  TLI_TRY(tli_buf_reserve(&L->work, ws, "LSTM inference workspace"));
+  if (nl > 1)
+    TLI_TRY(tli_buf_reserve(&L->aux, 2 * T * B * H, "LSTM layer outputs"));
+  tli_lstm_params p[TLI_LSTM_MAX_LAYERS];
+  params_of(m, L, p, NULL);
+  const float *cur = x;
+  for (size_t k = 0; k < nl; k++) {
+    float *y = k + 1 == nl ? L->out.p : L->aux.p + (k % 2) * T * B * H;
+    tli_lstm_forward_infer(k == 0 ? &d : &dh, &p[k], cur, NULL, NULL, y, NULL,
+                           NULL, L->work.p);
+    cur = y;
+  }
+  L->y = L->out.p;
+  return TL_OK;
+}
+
+tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x) {
+  if (!(m->training && m->mode == TL_MODEL_FINE_TUNE))
+    return forward_infer(m, L, x);
+  const size_t T = L->in_dims[0], B = L->in_dims[1], in = L->in_features;
+  const size_t H = L->out_features, nl = L->num_layers;
+  const tl_lstm_options *o = &L->lstm;
+  tli_lstm_dims d = {T, B, in, H};
+  lstm_parts parts;
+  layout(&parts, L, NULL);
+  TLI_TRY(tli_buf_reserve(&L->out, T * B * H, "LSTM output"));
+  TLI_TRY(tli_buf_reserve(&L->aux, parts.total, "LSTM dropout buffers"));
+  TLI_TRY(tli_buf_reserve(&L->reserve, tli_lstm_stack_reserve_size(&d, nl),
+                          "LSTM training reserve"));
+  layout(&parts, L, L->aux.p);
+
+  const float *xin = x;
+  if (parts.xin) {
+    tli_dropout_mask(parts.mask_in, B * in, o->input_p, &m->rng);
+    tli_dropout_locked_apply(parts.xin, x, parts.mask_in, T, B * in);
+    xin = parts.xin;
+  }
+  const float *hmask[TLI_LSTM_MAX_LAYERS] = {NULL};
+  for (size_t k = 0; k + 1 < nl; k++)
+    if (parts.hidden[k]) {
+      tli_dropout_mask(parts.hidden[k], B * H, o->hidden_p, &m->rng);
+      hmask[k] = parts.hidden[k];
+    }
+  for (size_t k = 0; k < nl; k++)
+    if (parts.wdrop[k]) {
+      const tli_param *w_hh = &m->params[L->first_param + 4 * k + 1];
+      tli_lstm_weight_drop(parts.wmask[k], parts.wdrop[k],
+                           m->flat + w_hh->offset, 4 * H * H, o->weight_p,
+                           &m->rng);
+    }
+  tli_lstm_params p[TLI_LSTM_MAX_LAYERS];
+  params_of(m, L, p, &parts);
+  float *yraw = parts.yraw ? parts.yraw : L->out.p;
+  tli_lstm_stack_forward_train(&d, nl, p, nl > 1 ? hmask : NULL, xin, NULL,
+                               NULL, yraw, NULL, NULL, L->reserve.p);
+  if (parts.yraw) {
+    tli_dropout_mask(parts.mask_out, B * H, o->output_p, &m->rng);
+    tli_dropout_locked_apply(L->out.p, yraw, parts.mask_out, T, B * H);
+  }
+  if (o->ar_alpha > 0.0f)
+    m->aux_loss += tli_ar_penalty(NULL, L->out.p, T * B * H, o->ar_alpha);
+  if (o->tar_beta > 0.0f)
+    m->aux_loss += tli_tar_penalty(NULL, yraw, T, B * H, o->tar_beta);
+  L->y = L->out.p;
+  return TL_OK;
+}
+
+tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
+                                  int want_dx) {
+  const size_t T = L->in_dims[0], B = L->in_dims[1], in = L->in_features;
+  const size_t H = L->out_features, nl = L->num_layers;
+  const tl_lstm_options *o = &L->lstm;
+  tli_lstm_dims d = {T, B, in, H};
+  lstm_parts parts;
+  layout(&parts, L, L->aux.p);
+  const int wd = o->weight_p > 0.0f;
+  TLI_TRY(tli_buf_reserve(&L->work,
+                          tli_lstm_stack_backward_workspace_size(&d, nl, wd),
+                          "LSTM backward workspace"));
+  if (want_dx)
+    TLI_TRY(tli_buf_reserve(&L->dx, T * B * in, "LSTM input gradient"));
+
+  const float *yraw = parts.yraw ? parts.yraw : L->out.p;
+  if (m->reg_pending && o->ar_alpha > 0.0f)
+    tli_ar_penalty(dy, L->out.p, T * B * H, o->ar_alpha);
+  if (parts.yraw)
+    tli_dropout_locked_apply(dy, dy, parts.mask_out, T, B * H);
+  if (m->reg_pending && o->tar_beta > 0.0f)
+    tli_tar_penalty(dy, yraw, T, B * H, o->tar_beta);
+
+  tli_lstm_params p[TLI_LSTM_MAX_LAYERS];
+  tli_lstm_grads g[TLI_LSTM_MAX_LAYERS];
+  params_of(m, L, p, &parts);
+  int any = 0;
+  for (size_t k = 0; k < nl; k++) {
+    float *gp[4];
+    for (size_t j = 0; j < 4; j++) {
+      const size_t i = L->first_param + 4 * k + j;
+      gp[j] =
+          tli_param_is_trainable(m, i) ? m->grad + m->params[i].offset : NULL;
+      any |= gp[j] != NULL;
+    }
+    g[k].w_ih = gp[0];
+    g[k].w_hh = gp[1];
+    g[k].b_ih = gp[2];
+    g[k].b_hh = gp[3];
+  }
+  const float *hmask[TLI_LSTM_MAX_LAYERS] = {NULL};
+  const float *wmask[TLI_LSTM_MAX_LAYERS] = {NULL};
+  for (size_t k = 0; k < nl; k++) {
+    hmask[k] = k + 1 < nl ? parts.hidden[k] : NULL;
+    wmask[k] = parts.wmask[k];
+  }
+  const float *xin = parts.xin ? parts.xin : L->x;
+  float *dx = want_dx ? L->dx.p : NULL;
+  tli_lstm_stack_backward(&d, nl, p, nl > 1 ? hmask : NULL, wd ? wmask : NULL,
+                          xin, NULL, NULL, L->reserve.p, dy, NULL, NULL, dx,
+                          NULL, NULL, any ? g : NULL, L->work.p);
+  if (dx && parts.mask_in)
+    tli_dropout_locked_apply(dx, dx, parts.mask_in, T, B * in);
+  return TL_OK;
+}

@@ -1,0 +1,272 @@
+/* tl_model: creation, reference counting, the parameter registry and its flat
+ * buffers, views and copies. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "model/model_internal.h"
+
+tl_status tli_buf_reserve(tli_buf *b, size_t n, const char *what) {
+  if (n <= b->cap && b->p != NULL)
+    return TL_OK;
+  void *p = NULL;
+  TLI_TRY(tli_alloc_checked(&p, n ? n : 1, sizeof(float), what));
+  tli_free(b->p);
+  b->p = p;
+  b->cap = n;
+  return TL_OK;
+}
+
+void tli_buf_release(tli_buf *b) {
+  tli_free(b->p);
+  b->p = NULL;
+  b->cap = 0;
+}
+
+tl_status tl_model_options_init(tl_model_options *out, unsigned int version) {
+  TLI_CHECK_PTR("tl_model_options_init", out);
+  TLI_CHECK(version == TL_MODEL_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "tl_model_options_init: unknown version %u (this libtl knows %d)",
+            version, TL_MODEL_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->seed = 0;
+  return TL_OK;
+}
+
+tl_status tl_model_create(tl_model **out, const tl_model_options *options) {
+  TLI_CHECK_PTR("tl_model_create", out);
+  tl_model_options o;
+  tl_model_options_init(&o, TL_MODEL_OPTIONS_VERSION);
+  if (options != NULL) {
+    TLI_CHECK(options->version == TL_MODEL_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+              "tl_model_create: options->version %u is unknown",
+              options->version);
+    o = *options;
+  }
+  tl_model *m = NULL;
+  TLI_TRY(tli_alloc_checked((void **)&m, 1, sizeof *m, "tl_model_create"));
+  memset(m, 0, sizeof *m);
+  m->refs = 1;
+  m->training = 1;
+  m->mode = TL_MODEL_FINE_TUNE;
+  tli_rng_seed(&m->rng, o.seed);
+  *out = m;
+  return TL_OK;
+}
+
+void tli_model_retain(tl_model *m) { m->refs++; }
+
+static void destroy(tl_model *m) {
+  for (size_t i = 0; i < m->n_layers; i++) {
+    tli_layer *L = &m->layers[i];
+    tli_layer_release_all(L);
+    if (L->tie_model != NULL && L->tie_model != m)
+      tl_model_free(L->tie_model);
+  }
+  for (size_t i = 0; i < m->n_params; i++)
+    tli_free(m->params[i].mask);
+  tli_free(m->layers);
+  tli_free(m->params);
+  tli_free(m->flat);
+  tli_free(m->grad);
+  tli_buf_release(&m->in_f);
+  tli_buf_release(&m->dy);
+  tli_free(m->in_ids);
+  tli_free(m->lengths);
+  tli_free(m);
+}
+
+void tl_model_free(tl_model *model) {
+  if (model == NULL)
+    return;
+  if (--model->refs == 0)
+    destroy(model);
+}
+
+int tli_param_is_trainable(const tl_model *m, size_t index) {
+  return m->mode == TL_MODEL_FINE_TUNE && m->params[index].trainable;
+}
+
+tli_param *tli_model_find_param(const tl_model *m, const char *name) {
+  for (size_t i = 0; i < m->n_params; i++)
+    if (strcmp(m->params[i].name, name) == 0)
+      return &m->params[i];
+  return NULL;
+}
+
+/* Looks a parameter up for a public function, with the failure message. */
+static tl_status find_param(const tl_model *m, tli_param **out,
+                            const char *name, const char *fn) {
+  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'name' is NULL", fn);
+  tli_param *p = tli_model_find_param(m, name);
+  TLI_CHECK(p != NULL, TL_E_NOT_FOUND, "%s: no parameter named '%s'", fn, name);
+  *out = p;
+  return TL_OK;
+}
+
+tl_status tl_model_num_params(const tl_model *model, size_t *out) {
+  TLI_CHECK_PTR("tl_model_num_params", model);
+  TLI_CHECK_PTR("tl_model_num_params", out);
+  *out = model->n_params;
+  return TL_OK;
+}
+
+tl_status tl_model_param_name(const tl_model *model, const char **out,
+                              size_t index) {
+  TLI_CHECK_PTR("tl_model_param_name", model);
+  TLI_CHECK_PTR("tl_model_param_name", out);
+  TLI_CHECK(index < model->n_params, TL_E_INVALID_ARG,
+            "tl_model_param_name: index %zu out of range (%zu parameters)",
+            index, model->n_params);
+  *out = model->params[index].name;
+  return TL_OK;
+}
+
+tl_status tl_model_param_index(const tl_model *model, size_t *out,
+                               const char *name) {
+  TLI_CHECK_PTR("tl_model_param_index", model);
+  TLI_CHECK_PTR("tl_model_param_index", out);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_param_index"));
+  *out = (size_t)(p - model->params);
+  return TL_OK;
+}
+
+tl_status tl_model_param_shape(const tl_model *model, size_t *out_ndim,
+                               size_t *out_dims, size_t *out_numel,
+                               const char *name) {
+  TLI_CHECK_PTR("tl_model_param_shape", model);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_param_shape"));
+  if (out_ndim)
+    *out_ndim = p->ndim;
+  if (out_dims)
+    for (size_t i = 0; i < TL_MODEL_MAX_DIMS; i++)
+      out_dims[i] = i < p->ndim ? p->dims[i] : 1;
+  if (out_numel)
+    *out_numel = p->numel;
+  return TL_OK;
+}
+
+tl_status tl_model_param_offset(const tl_model *model, size_t *out,
+                                const char *name) {
+  TLI_CHECK_PTR("tl_model_param_offset", model);
+  TLI_CHECK_PTR("tl_model_param_offset", out);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_param_offset"));
+  *out = p->offset;
+  return TL_OK;
+}
+
+tl_status tl_model_param_view(tl_model *model, float **out_data,
+                              float **out_grad, const char *name) {
+  TLI_CHECK_PTR("tl_model_param_view", model);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_param_view"));
+  if (out_data)
+    *out_data = model->flat + p->offset;
+  if (out_grad)
+    *out_grad = model->grad + p->offset;
+  return TL_OK;
+}
+
+tl_status tl_model_param_get(const tl_model *model, float *out, size_t n,
+                             const char *name) {
+  TLI_CHECK_PTR("tl_model_param_get", model);
+  TLI_CHECK_PTR("tl_model_param_get", out);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_param_get"));
+  TLI_CHECK(n == p->numel, TL_E_SHAPE,
+            "tl_model_param_get: n = %zu but '%s' has %zu elements", n, name,
+            p->numel);
+  memcpy(out, model->flat + p->offset, n * sizeof(float));
+  return TL_OK;
+}
+
+tl_status tl_model_param_set(tl_model *model, const char *name,
+                             const float *values, size_t n) {
+  TLI_CHECK_PTR("tl_model_param_set", model);
+  TLI_CHECK_PTR("tl_model_param_set", values);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_param_set"));
+  TLI_CHECK(n == p->numel, TL_E_SHAPE,
+            "tl_model_param_set: n = %zu but '%s' has %zu elements", n, name,
+            p->numel);
+  for (size_t i = 0; i < n; i++)
+    TLI_CHECK(isfinite(values[i]), TL_E_NUMERIC,
+              "tl_model_param_set: values[%zu] is not finite ('%s')", i, name);
+  memcpy(model->flat + p->offset, values, n * sizeof(float));
+  return TL_OK;
+}
+
+tl_status tl_model_flat_params(tl_model *model, float **out, size_t *out_n) {
+  TLI_CHECK_PTR("tl_model_flat_params", model);
+  TLI_CHECK_PTR("tl_model_flat_params", out);
+  TLI_CHECK_PTR("tl_model_flat_params", out_n);
+  *out = model->flat;
+  *out_n = model->numel;
+  return TL_OK;
+}
+
+tl_status tl_model_flat_grads(tl_model *model, float **out, size_t *out_n) {
+  TLI_CHECK_PTR("tl_model_flat_grads", model);
+  TLI_CHECK_PTR("tl_model_flat_grads", out);
+  TLI_CHECK_PTR("tl_model_flat_grads", out_n);
+  *out = model->grad;
+  *out_n = model->numel;
+  return TL_OK;
+}
+
+tl_status tl_model_zero_grad(tl_model *model) {
+  TLI_CHECK_PTR("tl_model_zero_grad", model);
+  if (model->numel)
+    memset(model->grad, 0, model->numel * sizeof(float));
+  return TL_OK;
+}
+
+tl_status tl_model_set_param_trainable(tl_model *model, const char *name,
+                                       int trainable) {
+  TLI_CHECK_PTR("tl_model_set_param_trainable", model);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_set_param_trainable"));
+  TLI_CHECK(trainable == 0 || trainable == 1, TL_E_INVALID_ARG,
+            "tl_model_set_param_trainable: trainable must be 0 or 1 (got %d)",
+            trainable);
+  p->trainable = trainable;
+  return TL_OK;
+}
+
+tl_status tl_model_param_trainable(const tl_model *model, int *out,
+                                   const char *name) {
+  TLI_CHECK_PTR("tl_model_param_trainable", model);
+  TLI_CHECK_PTR("tl_model_param_trainable", out);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_param_trainable"));
+  *out = p->trainable;
+  return TL_OK;
+}
+
+tl_status tl_model_set_param_mask(tl_model *model, const char *name,
+                                  const uint8_t *mask, size_t n) {
+  TLI_CHECK_PTR("tl_model_set_param_mask", model);
+  tli_param *p = NULL;
+  TLI_TRY(find_param(model, &p, name, "tl_model_set_param_mask"));
+  if (mask == NULL) {
+    TLI_CHECK(n == 0, TL_E_INVALID_ARG,
+              "tl_model_set_param_mask: mask is NULL but n = %zu", n);
+    tli_free(p->mask);
+    p->mask = NULL;
+    return TL_OK;
+  }
+  TLI_CHECK(n == p->numel, TL_E_SHAPE,
+            "tl_model_set_param_mask: n = %zu but '%s' has %zu elements", n,
+            name, p->numel);
+  if (p->mask == NULL)
+    TLI_TRY(
+        tli_alloc_checked((void **)&p->mask, n, 1, "tl_model_set_param_mask"));
+  for (size_t i = 0; i < n; i++)
+    p->mask[i] = mask[i] != 0;
+  return TL_OK;
+}

@@ -1,0 +1,295 @@
+/* Running a model: train/eval and fine-tune/feature-extraction modes,
+ * sequence lengths, forward (float or ids) and backward through the stack.
+ * Everything is validated before any layer runs; workspaces only grow. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "kernels/embedding.h"
+#include "model/model_internal.h"
+
+static void release_training(tl_model *m) {
+  for (size_t i = 0; i < m->n_layers; i++)
+    tli_layer_release_training(&m->layers[i]);
+  tli_buf_release(&m->dy);
+  m->have_train_forward = 0;
+}
+
+tl_status tl_model_train(tl_model *model) {
+  TLI_CHECK_PTR("tl_model_train", model);
+  TLI_CHECK(model->mode == TL_MODEL_FINE_TUNE, TL_E_STATE,
+            "tl_model_train: the model is in feature-extraction mode");
+  model->training = 1;
+  return TL_OK;
+}
+
+tl_status tl_model_eval(tl_model *model) {
+  TLI_CHECK_PTR("tl_model_eval", model);
+  model->training = 0;
+  model->have_train_forward = 0;
+  return TL_OK;
+}
+
+tl_status tl_model_is_training(const tl_model *model, int *out) {
+  TLI_CHECK_PTR("tl_model_is_training", model);
+  TLI_CHECK_PTR("tl_model_is_training", out);
+  *out = model->training && model->mode == TL_MODEL_FINE_TUNE;
+  return TL_OK;
+}
+
+tl_status tl_model_set_mode(tl_model *model, tl_model_mode mode) {
+  TLI_CHECK_PTR("tl_model_set_mode", model);
+  TLI_CHECK(mode == TL_MODEL_FINE_TUNE || mode == TL_MODEL_FEATURE_EXTRACT,
+            TL_E_INVALID_ARG, "tl_model_set_mode: mode %d is unknown",
+            (int)mode);
+  model->mode = mode;
+  if (mode == TL_MODEL_FEATURE_EXTRACT) {
+    model->training = 0;
+    release_training(model);
+  }
+  return TL_OK;
+}
+
+tl_status tl_model_mode_get(const tl_model *model, tl_model_mode *out) {
+  TLI_CHECK_PTR("tl_model_mode_get", model);
+  TLI_CHECK_PTR("tl_model_mode_get", out);
+  *out = model->mode;
+  return TL_OK;
+}
+
+tl_status tl_model_set_lengths(tl_model *model, const size_t *lengths,
+                               size_t batch) {
+  TLI_CHECK_PTR("tl_model_set_lengths", model);
+  if (lengths == NULL) {
+    TLI_CHECK(batch == 0, TL_E_INVALID_ARG,
+              "tl_model_set_lengths: lengths is NULL but batch = %zu", batch);
+    tli_free(model->lengths);
+    model->lengths = NULL;
+    model->n_lengths = model->lengths_cap = 0;
+    return TL_OK;
+  }
+  TLI_CHECK(batch >= 1, TL_E_INVALID_ARG,
+            "tl_model_set_lengths: batch must be >= 1");
+  for (size_t b = 0; b < batch; b++)
+    TLI_CHECK(lengths[b] >= 1, TL_E_INVALID_ARG,
+              "tl_model_set_lengths: lengths[%zu] must be >= 1 (got 0)", b);
+  if (model->lengths_cap < batch) {
+    size_t *p = NULL;
+    TLI_TRY(tli_alloc_checked((void **)&p, batch, sizeof(size_t),
+                              "tl_model_set_lengths"));
+    tli_free(model->lengths);
+    model->lengths = p;
+    model->lengths_cap = batch;
+  }
+  memcpy(model->lengths, lengths, batch * sizeof(size_t));
+  model->n_lengths = batch;
+  return TL_OK;
+}
+
+tl_status tl_model_aux_loss(const tl_model *model, double *out) {
+  TLI_CHECK_PTR("tl_model_aux_loss", model);
+  TLI_CHECK_PTR("tl_model_aux_loss", out);
+  *out = model->aux_loss;
+  return TL_OK;
+}
+
+static tl_status check_dims(const size_t *dims, size_t ndim, size_t *count,
+                            const char *fn) {
+  TLI_CHECK(dims != NULL, TL_E_INVALID_ARG, "%s: argument 'dims' is NULL", fn);
+  TLI_CHECK(ndim >= 1 && ndim <= TL_MODEL_MAX_DIMS, TL_E_INVALID_ARG,
+            "%s: ndim must be in [1, %d] (got %zu)", fn, TL_MODEL_MAX_DIMS,
+            ndim);
+  size_t n = 1;
+  for (size_t i = 0; i < ndim; i++) {
+    TLI_CHECK(dims[i] >= 1, TL_E_INVALID_ARG, "%s: dims[%zu] is 0", fn, i);
+    TLI_CHECK(tli_mul_size(&n, n, dims[i]) && n <= (size_t)1 << 31,
+              TL_E_INVALID_ARG, "%s: dims multiply to more than 2^31", fn);
+  }
+  *count = n;
+  return TL_OK;
+}
+
+/* Computes every layer's input and output dims; fails before anything
+ * runs when a shape does not chain. */
+static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
+                           const char *fn, int commit) {
+  size_t cur[TL_MODEL_MAX_DIMS], cn = ndim;
+  memcpy(cur, dims, ndim * sizeof(size_t));
+  for (size_t i = 0; i < m->n_layers; i++) {
+    tli_layer *L = &m->layers[i];
+    size_t next[TL_MODEL_MAX_DIMS], nn = 0;
+    tl_status st = tli_layer_out_shape(m, L, next, &nn, cur, cn);
+    if (st != TL_OK) {
+      char msg[400]; /* the layer's message, copied: tli_fail reuses it */
+      snprintf(msg, sizeof msg, "%s", tl_last_error());
+      return tli_fail(st, "%s: %s", fn, msg);
+    }
+    size_t count = 1;
+    for (size_t k = 0; k < nn; k++)
+      TLI_CHECK(
+          tli_mul_size(&count, count, next[k]) && count <= (size_t)1 << 31,
+          TL_E_INVALID_ARG, "%s: layer '%s' output is too large", fn, L->name);
+    if (commit) {
+      L->in_ndim = cn;
+      memcpy(L->in_dims, cur, cn * sizeof(size_t));
+      L->out_ndim = nn;
+      memcpy(L->out_dims, next, nn * sizeof(size_t));
+    }
+    memcpy(cur, next, nn * sizeof(size_t));
+    cn = nn;
+  }
+  return TL_OK;
+}
+
+/* Validates every layer's shapes, then (only if all chain) records them. */
+static tl_status plan_shapes(tl_model *m, const size_t *dims, size_t ndim,
+                             const char *fn) {
+  TLI_TRY(plan_pass(m, dims, ndim, fn, 0));
+  return plan_pass(m, dims, ndim, fn, 1);
+}
+
+static tl_status run_forward(tl_model *m, const float **out_y, size_t *out_dims,
+                             size_t *out_ndim, const float *x,
+                             const int64_t *ids) {
+  m->have_train_forward = 0;
+  m->aux_loss = 0.0;
+  const float *cur = x;
+  for (size_t i = 0; i < m->n_layers; i++) {
+    TLI_TRY(tli_layer_forward(m, &m->layers[i], cur, ids));
+    cur = m->layers[i].y;
+  }
+  const tli_layer *top = &m->layers[m->n_layers - 1];
+  m->have_train_forward = m->training && m->mode == TL_MODEL_FINE_TUNE;
+  m->reg_pending = m->have_train_forward;
+  *out_y = top->y;
+  if (out_dims)
+    for (size_t k = 0; k < TL_MODEL_MAX_DIMS; k++)
+      out_dims[k] = k < top->out_ndim ? top->out_dims[k] : 1;
+  if (out_ndim)
+    *out_ndim = top->out_ndim;
+  return TL_OK;
+}
+
+tl_status tl_model_forward(tl_model *model, const float **out_y,
+                           size_t *out_dims, size_t *out_ndim, const float *x,
+                           const size_t *dims, size_t ndim) {
+  const char *fn = "tl_model_forward";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, out_y);
+  TLI_CHECK_PTR(fn, x);
+  size_t n = 0;
+  TLI_TRY(check_dims(dims, ndim, &n, fn));
+  TLI_CHECK(model->n_layers > 0, TL_E_STATE, "%s: the model has no layers", fn);
+  TLI_CHECK(model->layers[0].kind != TLI_LAYER_EMBEDDING, TL_E_STATE,
+            "%s: the model starts with an embedding: use "
+            "tl_model_forward_ids",
+            fn);
+  for (size_t i = 0; i < n; i++)
+    TLI_CHECK(isfinite(x[i]), TL_E_NUMERIC, "%s: x[%zu] is not finite", fn, i);
+  TLI_TRY(plan_shapes(model, dims, ndim, fn));
+  TLI_TRY(tli_buf_reserve(&model->in_f, n, "model input copy"));
+  memcpy(model->in_f.p, x, n * sizeof(float));
+  model->in_ndim = ndim;
+  memcpy(model->in_dims, dims, ndim * sizeof(size_t));
+  return run_forward(model, out_y, out_dims, out_ndim, model->in_f.p, NULL);
+}
+
+tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
+                               size_t *out_dims, size_t *out_ndim,
+                               const int64_t *ids, const size_t *dims,
+                               size_t ndim) {
+  const char *fn = "tl_model_forward_ids";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, out_y);
+  TLI_CHECK_PTR(fn, ids);
+  size_t n = 0;
+  TLI_TRY(check_dims(dims, ndim, &n, fn));
+  TLI_CHECK(model->n_layers > 0 && model->layers[0].kind == TLI_LAYER_EMBEDDING,
+            TL_E_STATE, "%s: the model does not start with an embedding", fn);
+  const tli_param *w = &model->params[model->layers[0].first_param];
+  const size_t bad = tli_embedding_find_bad_id(ids, n, w->dims[0]);
+  TLI_CHECK(bad == n, TL_E_INVALID_ARG,
+            "%s: ids[%zu] = %lld is outside [0, %zu)", fn, bad,
+            bad < n ? (long long)ids[bad] : 0LL, w->dims[0]);
+  TLI_TRY(plan_shapes(model, dims, ndim, fn));
+  if (model->in_ids_cap < n) {
+    int64_t *p = NULL;
+    TLI_TRY(tli_alloc_checked((void **)&p, n, sizeof(int64_t),
+                              "model input ids copy"));
+    tli_free(model->in_ids);
+    model->in_ids = p;
+    model->in_ids_cap = n;
+  }
+  memcpy(model->in_ids, ids, n * sizeof(int64_t));
+  model->in_ndim = ndim;
+  memcpy(model->in_dims, dims, ndim * sizeof(size_t));
+  return run_forward(model, out_y, out_dims, out_ndim, NULL, model->in_ids);
+}
+
+/* 1 if backward through layer i updates some parameter (its own, or a tied
+ * weight in another model). */
+static int layer_trains(const tl_model *m, const tli_layer *L) {
+  for (size_t k = 0; k < L->n_params; k++)
+    if (tli_param_is_trainable(m, L->first_param + k))
+      return 1;
+  return L->tie_model != NULL &&
+         tli_param_is_trainable(L->tie_model, L->tie_param);
+}
+
+tl_status tl_model_backward(tl_model *model, const float **out_dx,
+                            const float *dy, const size_t *dims, size_t ndim) {
+  const char *fn = "tl_model_backward";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, dy);
+  size_t n = 0;
+  TLI_TRY(check_dims(dims, ndim, &n, fn));
+  TLI_CHECK(model->mode == TL_MODEL_FINE_TUNE, TL_E_STATE,
+            "%s: the model is in feature-extraction mode", fn);
+  TLI_CHECK(model->have_train_forward, TL_E_STATE,
+            "%s: no train-mode forward to differentiate (call "
+            "tl_model_train, then tl_model_forward)",
+            fn);
+  const tli_layer *top = &model->layers[model->n_layers - 1];
+  int same = ndim == top->out_ndim;
+  for (size_t k = 0; same && k < ndim; k++)
+    same = dims[k] == top->out_dims[k];
+  TLI_CHECK(same, TL_E_SHAPE,
+            "%s: dy must have the forward output's %zu dims (first %zu)", fn,
+            top->out_ndim, top->out_dims[0]);
+  for (size_t i = 0; i < n; i++)
+    TLI_CHECK(isfinite(dy[i]), TL_E_NUMERIC, "%s: dy[%zu] is not finite", fn,
+              i);
+  const int ids = model->layers[0].kind == TLI_LAYER_EMBEDDING;
+  const int want_input = out_dx != NULL && !ids;
+
+  /* The lowest layer that must run: 0 when the input gradient is wanted,
+   * else the lowest one with something to train. */
+  size_t lo = model->n_layers;
+  for (size_t i = 0; i < model->n_layers; i++)
+    if (layer_trains(model, &model->layers[i])) {
+      lo = i;
+      break;
+    }
+  if (want_input)
+    lo = 0;
+  if (out_dx)
+    *out_dx = NULL;
+  if (lo == model->n_layers)
+    return TL_OK;
+
+  TLI_TRY(tli_buf_reserve(&model->dy, n, "model output gradient copy"));
+  memcpy(model->dy.p, dy, n * sizeof(float));
+  float *g = model->dy.p;
+  for (size_t i = model->n_layers; i-- > lo;) {
+    tli_layer *L = &model->layers[i];
+    const int want_dx = i > lo || want_input;
+    TLI_TRY(tli_layer_backward(model, L, g, want_dx));
+    g = L->dx.p;
+  }
+  model->reg_pending = 0;
+  if (want_input)
+    *out_dx = model->layers[0].dx.p;
+  return TL_OK;
+}
