@@ -11,5 +11,6 @@
 #include "tl/metrics.h"
 #include "tl/model.h"
 #include "tl/optim.h"
+#include "tl/sched.h"
 
 #endif /* TL_TL_H */

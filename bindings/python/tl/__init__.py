@@ -34,3 +34,5 @@ __all__ = ["Error", "FormatError", "InternalError", "InvalidArgumentError",
            "ShapeError", "StateError", "Status", "UnsupportedError",
            "__version__", "version_number", "library_path", "status_string",
            "set_num_threads", "get_num_threads"]
+
+from .sched import Schedule
