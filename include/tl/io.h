@@ -15,14 +15,21 @@
  * format version TL_E_UNSUPPORTED) with a message, never a crash, and the
  * loader allocates no more than a small multiple of the input's size.
  *
+ * The second half of this header moves models, optimizer state and RNG
+ * streams in and out of checkpoints (strict or partial loads, prefixes,
+ * name maps, vocabulary remapping), for fine-tuning and exact resume.
+ *
  * Thread-safety: distinct checkpoints may be used from different threads at
  * once; one checkpoint must not be modified while another thread uses it
- * (concurrent const calls on one checkpoint are safe).
+ * (concurrent const calls on one checkpoint are safe). Calls that take a
+ * model or optimizer follow that object's rules (include/tl/model.h).
  */
 #ifndef TL_IO_H
 #define TL_IO_H
 
 #include "tl/core.h"
+#include "tl/model.h"
+#include "tl/optim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -231,6 +238,124 @@ TL_API tl_status tl_ckpt_load(tl_ckpt **out, const char *path,
 TL_API tl_status tl_ckpt_load_buffer(tl_ckpt **out, const void *buf,
                                      size_t size,
                                      const tl_ckpt_load_options *options);
+
+/* ========================================================================
+ * Models, optimizers and RNG streams
+ * ======================================================================== */
+
+/* Subkind of the RNG section when libtl wrote it: a list of named xoshiro
+ * RNG streams (docs/format.md). Models store theirs under their prefix. */
+#define TL_CKPT_RNG_STREAMS 1u
+
+/* Adds every parameter of model to ckpt as an f32 tensor named prefix +
+ * the parameter's name (torch layout, e.g. "rnn.weight_ih_l0"; prefix NULL
+ * means ""), with its layer's group as the tensor's layer group, and the
+ * model's RNG state as the RNG stream named prefix (so dropout masks
+ * continue exactly after a load). A decoder tied to another model's
+ * embedding stores only its bias. Errors: TL_E_INVALID_ARG (NULL, a name
+ * already in ckpt, a name too long), TL_E_STATE (the RNG section holds
+ * something other than libtl streams), TL_E_NOMEM. On error ckpt is as it
+ * was. */
+TL_API tl_status tl_ckpt_put_model(tl_ckpt *ckpt, const tl_model *model,
+                                   const char *prefix);
+
+/* What a load could not match, reported through
+ * tl_model_load_options.report once per name. */
+typedef enum tl_load_issue {
+  TL_LOAD_MISSING = 0,   /* a model parameter that no tensor fills */
+  TL_LOAD_UNEXPECTED = 1 /* a tensor (full checkpoint name) that fills none */
+} tl_load_issue;
+
+typedef void (*tl_load_report_fn)(void *payload, tl_load_issue issue,
+                                  const char *name);
+
+#define TL_MODEL_LOAD_OPTIONS_VERSION 1
+typedef struct tl_model_load_options {
+  unsigned int version; /* TL_MODEL_LOAD_OPTIONS_VERSION */
+  /* 1 (default): every parameter must be filled and every considered tensor
+   * used, else TL_E_NOT_FOUND and nothing changes (torch's strict=True).
+   * 0: fill what matches, report the rest. */
+  int strict;
+  /* Only tensors whose names start with prefix are considered, matched
+   * with the prefix removed (NULL: all tensors). Also names the RNG stream
+   * restored. E.g. "0." loads the encoder of a fastai SequentialRNN. */
+  const char *prefix;
+  /* Explicit name map: the tensor named map_from[i] (after removing the
+   * prefix) fills the parameter map_to[i]. Other tensors fill the parameter
+   * of their own name. map_n 0: no map. */
+  const char *const *map_from;
+  const char *const *map_to;
+  size_t map_n;
+  /* 1 (default): restore the model's RNG state from the stream named
+   * prefix if the checkpoint has it. */
+  int restore_rng;
+  /* Called for each missing parameter and unexpected tensor (NULL: not
+   * reported), in both strict and non-strict mode, before the call
+   * returns. */
+  tl_load_report_fn report;
+  void *report_payload;
+} tl_model_load_options;
+
+/* Fills *out with the defaults. Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED. */
+TL_API tl_status tl_model_load_options_init(tl_model_load_options *out,
+                                            unsigned int version);
+
+/* Copies parameters from ckpt into model (options NULL: defaults). Every
+ * check runs before the model is touched: a failed call leaves the model
+ * exactly as it was. Errors: TL_E_INVALID_ARG (NULL, bad options, a map
+ * naming no parameter, two tensors filling one parameter),
+ * TL_E_UNSUPPORTED (options version), TL_E_NOT_FOUND (strict and something
+ * missing or unexpected: the message names the first of each), TL_E_SHAPE
+ * (a tensor's shape differs from its parameter's), TL_E_FORMAT (a tensor
+ * is not f32, a malformed RNG stream), TL_E_NUMERIC (NaN/Inf values). */
+TL_API tl_status tl_ckpt_get_model(tl_model *model, const tl_ckpt *ckpt,
+                                   const tl_model_load_options *options);
+
+/* tl_ckpt_put_model (no prefix) then tl_ckpt_save: an atomic file. */
+TL_API tl_status tl_model_save(const tl_model *model, const char *path);
+
+/* tl_ckpt_load then tl_ckpt_get_model. Errors: those of both. */
+TL_API tl_status tl_model_load(tl_model *model, const char *path,
+                               const tl_model_load_options *options);
+
+/* Stores optim's state (moments, step counters; tl_optim_state_save) as
+ * the optimizer section, subkind = its tl_optim_kind. The bytes are the
+ * optimizer's own format, which today is host byte order: such a section
+ * moves only between hosts of the same byte order. Errors:
+ * TL_E_INVALID_ARG, TL_E_STATE (a model changed structure), TL_E_NOMEM. */
+TL_API tl_status tl_ckpt_put_optim(tl_ckpt *ckpt, const tl_optim *optim);
+
+/* Restores optim's state from the optimizer section. Errors:
+ * TL_E_INVALID_ARG, TL_E_NOT_FOUND (no section), TL_E_FORMAT (another
+ * optimizer kind, or a state that does not fit the optimizer's parameter
+ * layout: optim unchanged). */
+TL_API tl_status tl_ckpt_get_optim(tl_optim *optim, const tl_ckpt *ckpt);
+
+/* Vocabulary remapping (fastai's match_embeds): the checkpoint's
+ * vocabulary becomes new_vocab[0..n_new), and each tensor named in
+ * names[0..n_names) (f32, first dimension = the old vocabulary size: an
+ * embedding weight, an untied decoder weight, a decoder bias) gets n_new
+ * rows: row j is the old row of new_vocab[j] when the old vocabulary has
+ * that token (its last occurrence, as fastai's dictionary), else the mean
+ * of all old rows. out_is_new (may be NULL) receives n_new flags, 1 for
+ * the new tokens: pass them to tl_model_set_row_mask to train only those
+ * rows. A decoder tied to the embedding follows it without being named.
+ * Errors: TL_E_INVALID_ARG (NULL, n_new 0, a NULL token), TL_E_NOT_FOUND
+ * (no vocabulary, a name not in ckpt), TL_E_SHAPE (a tensor whose first
+ * dimension is not the old vocabulary size, or an empty old vocabulary),
+ * TL_E_FORMAT (not f32), TL_E_NOMEM. On error ckpt is unchanged. */
+TL_API tl_status tl_ckpt_remap_vocab(tl_ckpt *ckpt,
+                                     const char *const *new_vocab, size_t n_new,
+                                     const char *const *names, size_t n_names,
+                                     uint8_t *out_is_new);
+
+/* Sets the element mask of parameter `name` from a mask over its first
+ * dimension: rows[r] != 0 makes row r trainable (every element of it),
+ * 0 frozen (tl_model_set_param_mask). n_rows must equal that dimension;
+ * rows NULL (n_rows 0) removes the mask. Errors: TL_E_INVALID_ARG,
+ * TL_E_NOT_FOUND, TL_E_SHAPE, TL_E_NOMEM. */
+TL_API tl_status tl_model_set_row_mask(tl_model *model, const char *name,
+                                       const uint8_t *rows, size_t n_rows);
 
 #ifdef __cplusplus
 }

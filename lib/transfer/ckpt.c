@@ -111,8 +111,8 @@ void tl_ckpt_free(tl_ckpt *ckpt) {
 
 /* ---- tensors ---------------------------------------------------------- */
 
-static const tli_ckpt_tensor *tli_find(const tl_ckpt *ckpt, const char *name,
-                                       size_t *index) {
+const tli_ckpt_tensor *tli_ckpt_find(const tl_ckpt *ckpt, const char *name,
+                                     size_t *index) {
   for (size_t i = 0; i < ckpt->n_tensors; i++)
     if (strcmp(ckpt->tensors[i].name, name) == 0) {
       if (index != NULL)
@@ -148,7 +148,7 @@ tl_status tl_ckpt_add_tensor(tl_ckpt *ckpt, const char *name,
             "%s: the byte size of '%s' overflows size_t", fn, name);
   TLI_CHECK(numel == 0 || data != NULL, TL_E_INVALID_ARG,
             "%s: argument 'data' is NULL for %zu elements", fn, numel);
-  TLI_CHECK(tli_find(ckpt, name, NULL) == NULL, TL_E_INVALID_ARG,
+  TLI_CHECK(tli_ckpt_find(ckpt, name, NULL) == NULL, TL_E_INVALID_ARG,
             "%s: a tensor named '%s' is already in the checkpoint", fn, name);
 
   TLI_TRY(tli_ckpt_reserve_tensors(ckpt, ckpt->n_tensors + 1, fn));
@@ -203,7 +203,7 @@ tl_status tl_ckpt_find_tensor(size_t *out, const tl_ckpt *ckpt,
   TLI_CHECK_PTR("tl_ckpt_find_tensor", out);
   TLI_CHECK_PTR("tl_ckpt_find_tensor", ckpt);
   TLI_CHECK_PTR("tl_ckpt_find_tensor", name);
-  TLI_CHECK(tli_find(ckpt, name, out) != NULL, TL_E_NOT_FOUND,
+  TLI_CHECK(tli_ckpt_find(ckpt, name, out) != NULL, TL_E_NOT_FOUND,
             "tl_ckpt_find_tensor: no tensor named '%s'", name);
   return TL_OK;
 }

@@ -104,6 +104,9 @@ struct tl_ckpt {
   tli_ckpt_blob optim, rng;
 };
 
+/* The tensor called name (and its index if index is not NULL), or NULL. */
+const tli_ckpt_tensor *tli_ckpt_find(const tl_ckpt *ckpt, const char *name,
+                                     size_t *index);
 /* Allocates a copy of s[0..len) plus a NUL, or NULL. */
 char *tli_ckpt_strndup(const char *s, size_t len);
 /* Frees the strings of list[0..n) and the list. */
@@ -134,5 +137,22 @@ void tli_ckpt_fileops_default(tli_ckpt_fileops *out);
 /* tl_ckpt_save through ops. */
 tl_status tli_ckpt_save_with(const tl_ckpt *ckpt, const char *path,
                              const tli_ckpt_fileops *ops);
+
+/* ---- RNG streams (the RNG section with subkind TL_CKPT_RNG_STREAMS) ---- */
+
+#include "core/rng.h"
+
+/* Finds the stream `name` in ckpt's RNG section. *found = 0 when there is
+ * no section, the section is not libtl streams, or the name is absent.
+ * TL_E_FORMAT if a streams section is malformed. */
+tl_status tli_ckpt_rng_find(const tl_ckpt *ckpt, const char *name, tli_rng *out,
+                            int *found, const char *fn);
+
+/* Builds (allocates) the payload of the streams section with stream `name`
+ * set to *rng (replaced or appended). TL_E_STATE if the RNG section holds
+ * something else, TL_E_FORMAT if it is malformed. */
+tl_status tli_ckpt_rng_with(const tl_ckpt *ckpt, const char *name,
+                            const tli_rng *rng, void **out_bytes,
+                            size_t *out_size, const char *fn);
 
 #endif
