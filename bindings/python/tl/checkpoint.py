@@ -22,7 +22,8 @@ import numpy as np
 from ._errors import InvalidArgumentError, NotFoundError
 from ._native import c_size_p, lib, register, status
 
-__all__ = ["Checkpoint", "OPTIM", "RNG"]
+__all__ = ["Checkpoint", "OPTIM", "RNG", "save_model", "load_model",
+           "from_torch", "to_torch"]
 
 MAX_RANK = 8
 NO_GROUP = 0xFFFFFFFF
@@ -50,6 +51,21 @@ class _LoadOptions(ctypes.Structure):
 
 
 _LOAD_OPTIONS_VERSION = 1
+_REPORT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int,
+                              ctypes.c_char_p)
+
+
+class _ModelLoadOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("strict", ctypes.c_int),
+                ("prefix", ctypes.c_char_p),
+                ("map_from", ctypes.POINTER(ctypes.c_char_p)),
+                ("map_to", ctypes.POINTER(ctypes.c_char_p)),
+                ("map_n", ctypes.c_size_t), ("restore_rng", ctypes.c_int),
+                ("report", _REPORT_FN), ("report_payload", ctypes.c_void_p)]
+
+
+_MODEL_LOAD_OPTIONS_VERSION = 1
+_LOAD_MISSING = 0
 _p = ctypes.c_void_p
 _pp = ctypes.POINTER(ctypes.c_void_p)
 _cpp = ctypes.POINTER(ctypes.c_char_p)
@@ -85,6 +101,13 @@ register([
      status),
     ("tl_ckpt_load_buffer", [_pp, ctypes.c_char_p, ctypes.c_size_t,
                              ctypes.POINTER(_LoadOptions)], status),
+    ("tl_ckpt_put_model", [_p, _p, ctypes.c_char_p], status),
+    ("tl_model_load_options_init", [ctypes.POINTER(_ModelLoadOptions),
+                                    ctypes.c_uint], status),
+    ("tl_ckpt_get_model", [_p, _p, ctypes.POINTER(_ModelLoadOptions)],
+     status),
+    ("tl_ckpt_remap_vocab", [_p, _cpp, ctypes.c_size_t, _cpp,
+                             ctypes.c_size_t, ctypes.c_void_p], status),
 ])
 
 
@@ -102,6 +125,10 @@ def _encode(s, what):
         raise InvalidArgumentError("%s must be a str (got %s)"
                                    % (what, type(s).__name__))
     return s.encode("utf-8", "surrogateescape")
+
+
+def _opt_encode(s):
+    return None if s is None else _encode(s, "prefix")
 
 
 def _decode(b):
@@ -241,6 +268,69 @@ class Checkpoint:
             lib.tl_ckpt_save_buffer(ctypes.byref(written), ck, buf, size.value)
             return buf.raw[:written.value]
 
+    # ---- models and vocabularies -------------------------------------------
+    @classmethod
+    def from_model(cls, model, prefix=None):
+        """The parameters (and RNG stream) of a libtl model (a tl_model*
+        handle: anything ctypes passes as a pointer) as a Checkpoint."""
+        with _Handle() as ck:
+            lib.tl_ckpt_put_model(ck, model, _opt_encode(prefix))
+            return cls._from_handle(ck)
+
+    def load_into(self, model, strict=True, prefix=None, name_map=None,
+                  restore_rng=True):
+        """Copies tensors into the parameters of a libtl model
+        (tl_ckpt_get_model): strict as torch's load_state_dict, tensors
+        under `prefix` only, `name_map` {checkpoint name: parameter name}.
+        Returns (missing, unexpected) name lists. The model is unchanged if
+        this raises."""
+        missing, unexpected = [], []
+
+        def report(payload, issue, name):
+            (missing if issue == _LOAD_MISSING else unexpected).append(
+                _decode(name))
+
+        callback = _REPORT_FN(report)  # kept alive for the call
+        opts = _ModelLoadOptions()
+        lib.tl_model_load_options_init(ctypes.byref(opts),
+                                       _MODEL_LOAD_OPTIONS_VERSION)
+        opts.strict = 1 if strict else 0
+        opts.prefix = _opt_encode(prefix)
+        opts.restore_rng = 1 if restore_rng else 0
+        opts.report = callback
+        pairs = list((name_map or {}).items())
+        frm = (ctypes.c_char_p * max(len(pairs), 1))(
+            *[_encode(a, "name_map key") for a, _ in pairs])
+        to = (ctypes.c_char_p * max(len(pairs), 1))(
+            *[_encode(b, "name_map value") for _, b in pairs])
+        opts.map_from = frm
+        opts.map_to = to
+        opts.map_n = len(pairs)
+        with _Handle() as ck:
+            self._fill(ck)
+            lib.tl_ckpt_get_model(model, ck, ctypes.byref(opts))
+        return missing, unexpected
+
+    def remap_vocab(self, new_vocab, names):
+        """fastai's match_embeds: the tensors `names` (first dimension =
+        the current vocabulary) get one row per word of new_vocab, the old
+        row of a known word or the mean row for a new one; the vocabulary
+        becomes new_vocab. Returns a bool array marking the new words."""
+        new_vocab = list(new_vocab)
+        is_new = np.zeros(len(new_vocab), np.uint8)
+        words = (ctypes.c_char_p * max(len(new_vocab), 1))(
+            *[_encode(w, "vocabulary token") for w in new_vocab])
+        keys = (ctypes.c_char_p * max(len(names), 1))(
+            *[_encode(n, "tensor name") for n in names])
+        with _Handle() as ck:
+            self._fill(ck)
+            lib.tl_ckpt_remap_vocab(ck, words, len(new_vocab), keys,
+                                    len(names),
+                                    is_new.ctypes.data_as(ctypes.c_void_p))
+            back = self._from_handle(ck)
+        self.__dict__.update(back.__dict__)
+        return is_new.astype(bool)
+
     # ---- reading -----------------------------------------------------------
     @staticmethod
     def _options(verify_crc, max_size):
@@ -312,3 +402,107 @@ class Checkpoint:
                 setattr(self, attr, (subkind.value,
                                      ctypes.string_at(data, size.value)))
         return self
+
+
+# ---- whole models ----------------------------------------------------------
+
+def save_model(model, path, prefix=None):
+    """Saves a libtl model's parameters and RNG stream to path atomically
+    (the tl_model* handle may be a ctypes pointer or any object with
+    _as_parameter_)."""
+    Checkpoint.from_model(model, prefix).save(path)
+
+
+def load_model(model, path, strict=True, prefix=None, name_map=None,
+               restore_rng=True):
+    """Loads path into a libtl model; see Checkpoint.load_into. Returns
+    (missing, unexpected)."""
+    return Checkpoint.load(path).load_into(model, strict, prefix, name_map,
+                                           restore_rng)
+
+
+# ---- PyTorch interop ---------------------------------------------------------
+# libtl layer names are [A-Za-z0-9_], parameter names "layer.suffix" with
+# torch's suffixes and layouts, so most state dicts map one to one. fastai's
+# AWD_LSTM differs in three ways, undone by naming="fastai":
+#   rnns.{k}.module.weight_ih_l0 (and biases) -> rnns_{k}.weight_ih_l0 ...
+#   rnns.{k}.weight_hh_l0_raw (WeightDropout's parameter) -> rnns_{k}.weight_hh_l0
+#   encoder_dp.emb.weight: the encoder's own tensor (dropped as tied)
+import re  # noqa: E402
+
+_FASTAI_TO_TL = [
+    (re.compile(r"(^|\.)rnns\.(\d+)\.module\.weight_hh_l0$"), None),
+    (re.compile(r"(^|\.)rnns\.(\d+)\.weight_hh_l0_raw$"),
+     r"\1rnns_\2.weight_hh_l0"),
+    (re.compile(r"(^|\.)rnns\.(\d+)\.module\.(\w+)$"), r"\1rnns_\2.\3"),
+]
+_TL_TO_FASTAI = [
+    (re.compile(r"(^|\.)rnns_(\d+)\.weight_hh_l0$"),
+     r"\1rnns.\2.weight_hh_l0_raw"),
+    (re.compile(r"(^|\.)rnns_(\d+)\.(\w+)$"), r"\1rnns.\2.module.\3"),
+]
+_TIED = "torch.tied."
+
+
+def _rename(name, rules):
+    for pattern, repl in rules:
+        if pattern.search(name):
+            return None if repl is None else pattern.sub(repl, name)
+    return name
+
+
+def from_torch(state_dict, path=None, naming="torch", name_map=None,
+               vocab=None, meta=None):
+    """A Checkpoint (saved to path if given) from a PyTorch state dict of
+    nn.Embedding / nn.LSTM / nn.Linear weights (any module built from them,
+    including fastai's AWD_LSTM with naming="fastai").
+
+    Tensors become float32 numpy arrays. A tensor that shares storage with
+    an earlier one (a tied decoder, fastai's encoder_dp) is not stored; the
+    metadata "torch.tied.<name>" = "<source>" lets to_torch restore it.
+    name_map {torch name: libtl name} renames after the naming rules; a
+    value of None drops the tensor."""
+    if naming not in ("torch", "fastai"):
+        raise InvalidArgumentError("naming must be 'torch' or 'fastai'")
+    ck = Checkpoint(meta=meta, vocab=vocab)
+    seen = {}
+    for key, tensor in state_dict.items():
+        tensor = tensor.detach()
+        storage = (tensor.data_ptr(), tuple(tensor.shape), tensor.dtype)
+        if tensor.numel() > 0 and storage in seen:
+            ck.meta[_TIED + key] = seen[storage]
+            continue
+        seen[storage] = key
+        name = _rename(key, _FASTAI_TO_TL) if naming == "fastai" else key
+        if name_map and key in name_map:
+            name = name_map[key]
+        if name is None:
+            continue
+        array = tensor.cpu().numpy()
+        if array.dtype.kind == "f":
+            array = array.astype(np.float32)
+        ck[name] = array
+    if path is not None:
+        ck.save(path)
+    return ck
+
+
+def to_torch(source, naming="torch", name_map=None):
+    """A PyTorch state dict (OrderedDict of torch tensors) from a checkpoint
+    file or Checkpoint: the inverse of from_torch, restoring tied entries
+    recorded in its metadata. Needs torch."""
+    import torch
+    ck = source if isinstance(source, Checkpoint) else Checkpoint.load(source)
+    if naming not in ("torch", "fastai"):
+        raise InvalidArgumentError("naming must be 'torch' or 'fastai'")
+    inverse = {v: k for k, v in (name_map or {}).items() if v is not None}
+    out = OrderedDict()
+    for name, array in ck.items():
+        key = inverse.get(name)
+        if key is None:
+            key = _rename(name, _TL_TO_FASTAI) if naming == "fastai" else name
+        out[key] = torch.from_numpy(np.array(array))
+    for meta_key, source_key in ck.meta.items():
+        if meta_key.startswith(_TIED) and source_key in out:
+            out[meta_key[len(_TIED):]] = out[source_key]
+    return out
