@@ -11,6 +11,7 @@
 #include "tl/metrics.h"
 #include "tl/model.h"
 #include "tl/optim.h"
+#include "tl/plan.h"
 #include "tl/sched.h"
 
 #endif /* TL_TL_H */

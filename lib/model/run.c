@@ -112,7 +112,8 @@ static tl_status check_dims(const size_t *dims, size_t ndim, size_t *count,
 }
 
 /* Computes every layer's input and output dims; fails before anything
- * runs when a shape does not chain. */
+ * runs when a shape does not chain. Run with commit 0 to validate only,
+ * then with commit 1 to record the dims in the layers. */
 static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
                            const char *fn, int commit) {
   size_t cur[TL_MODEL_MAX_DIMS], cn = ndim;
@@ -141,13 +142,6 @@ static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
     cn = nn;
   }
   return TL_OK;
-}
-
-/* Validates every layer's shapes, then (only if all chain) records them. */
-static tl_status plan_shapes(tl_model *m, const size_t *dims, size_t ndim,
-                             const char *fn) {
-  TLI_TRY(plan_pass(m, dims, ndim, fn, 0));
-  return plan_pass(m, dims, ndim, fn, 1);
 }
 
 static tl_status run_forward(tl_model *m, const float **out_y, size_t *out_dims,
@@ -186,9 +180,10 @@ tl_status tl_model_forward(tl_model *model, const float **out_y,
             "%s: the model starts with an embedding: use "
             "tl_model_forward_ids",
             fn);
+  TLI_TRY(plan_pass(model, dims, ndim, fn, 0));
   for (size_t i = 0; i < n; i++)
     TLI_CHECK(isfinite(x[i]), TL_E_NUMERIC, "%s: x[%zu] is not finite", fn, i);
-  TLI_TRY(plan_shapes(model, dims, ndim, fn));
+  TLI_TRY(plan_pass(model, dims, ndim, fn, 1));
   TLI_TRY(tli_buf_reserve(&model->in_f, n, "model input copy"));
   memcpy(model->in_f.p, x, n * sizeof(float));
   model->in_ndim = ndim;
@@ -208,12 +203,13 @@ tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
   TLI_TRY(check_dims(dims, ndim, &n, fn));
   TLI_CHECK(model->n_layers > 0 && model->layers[0].kind == TLI_LAYER_EMBEDDING,
             TL_E_STATE, "%s: the model does not start with an embedding", fn);
+  TLI_TRY(plan_pass(model, dims, ndim, fn, 0));
   const tli_param *w = &model->params[model->layers[0].first_param];
   const size_t bad = tli_embedding_find_bad_id(ids, n, w->dims[0]);
   TLI_CHECK(bad == n, TL_E_INVALID_ARG,
             "%s: ids[%zu] = %lld is outside [0, %zu)", fn, bad,
             bad < n ? (long long)ids[bad] : 0LL, w->dims[0]);
-  TLI_TRY(plan_shapes(model, dims, ndim, fn));
+  TLI_TRY(plan_pass(model, dims, ndim, fn, 1));
   if (model->in_ids_cap < n) {
     int64_t *p = NULL;
     TLI_TRY(tli_alloc_checked((void **)&p, n, sizeof(int64_t),

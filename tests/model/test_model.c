@@ -642,8 +642,9 @@ START_TEST(bad_input_is_refused_and_changes_nothing) {
 
   /* forward: shapes, NaN, bad dims */
   const size_t bad[2] = {4, 6};
-  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, linear_stack_x, bad, 2),
-                   TL_E_SHAPE, "l0");
+  float x24[24] = {0};
+  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, x24, bad, 2), TL_E_SHAPE,
+                   "l0");
   TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 0),
                    TL_E_INVALID_ARG, "ndim");
   TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, NULL, dims, 2),

@@ -1,0 +1,236 @@
+"""tl.Model and tl.Optimizer through ctypes: numpy references in the default
+path, torch cross-checks when torch is installed (importorskip)."""
+import gc
+
+import numpy as np
+import pytest
+
+import tl
+
+
+def linear_stack(seed=0):
+    m = tl.Model(seed=seed)
+    m.add_linear("l0", 5, 7, activation="relu")
+    m.add_linear("l1", 7, 3)
+    return m
+
+
+def numpy_forward(p, x):
+    h = np.maximum(x @ p["l0.weight"].T + p["l0.bias"], 0)
+    return h @ p["l1.weight"].T + p["l1.bias"], h
+
+
+def test_names_groups_and_views():
+    m = tl.Model(seed=0)
+    m.add_embedding("emb", 10, 4, padding_idx=0)
+    m.add_lstm("rnn", input_size=4, hidden_size=5, num_layers=2)
+    m.add_linear("fc", 5, 3)
+    assert m.param_names() == [
+        "emb.weight", "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0",
+        "rnn.bias_hh_l0", "rnn.weight_ih_l1", "rnn.weight_hh_l1",
+        "rnn.bias_ih_l1", "rnn.bias_hh_l1", "fc.weight", "fc.bias"]
+    assert m.layer_names() == ["emb", "rnn", "fc"]
+    assert m.num_groups == 3
+    p = m.params()
+    assert p["rnn.weight_ih_l1"].shape == (20, 5)
+    assert p["emb.weight"].dtype == np.float32
+    assert np.all(p["emb.weight"][0] == 0)  # padding row
+    # views share memory with the flat buffer, and writes go through
+    flat = m.flat_params()
+    assert np.shares_memory(p["fc.bias"], flat)
+    p["fc.bias"][:] = [1, 2, 3]
+    assert np.all(m.params()["fc.bias"] == [1, 2, 3])
+    assert flat.size == sum(v.size for v in p.values())
+    m.set_group("rnn", 0)
+    assert m.num_groups == 3 and m.group_of("rnn") == 0
+
+
+def test_linear_stack_matches_numpy():
+    m = linear_stack()
+    p = m.params()
+    x = np.random.default_rng(0).standard_normal((4, 5)).astype(np.float32)
+    y = m.forward(x)
+    want, h = numpy_forward(p, x)
+    np.testing.assert_allclose(y, want, rtol=1e-5, atol=1e-6)
+    dy = np.ones_like(y)
+    dx = m.backward(dy)
+    g = m.grads()
+    np.testing.assert_allclose(g["l1.weight"], dy.T @ h, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(g["l1.bias"], dy.sum(0), rtol=1e-5)
+    dh = (dy @ p["l1.weight"]) * (h > 0)
+    np.testing.assert_allclose(dx, dh @ p["l0.weight"], rtol=1e-5, atol=1e-6)
+    m.zero_grad()
+    assert not m.flat_grads().any()
+
+
+def test_freezing_and_sgd_step():
+    m = linear_stack()
+    m.freeze()
+    assert not m.group_trainable(0) and m.group_trainable(1)
+    before = {k: v.copy() for k, v in m.params().items()}
+    x = np.ones((2, 5), dtype=np.float32)
+    y = m.forward(x)
+    m.backward(np.ones_like(y), input_grad=False)
+    assert not m.grads()["l0.weight"].any()  # frozen: no gradient work
+    opt = tl.Optimizer(m, "sgd", lr=0.1)
+    opt.step()
+    after = m.params()
+    assert np.array_equal(after["l0.weight"], before["l0.weight"])
+    np.testing.assert_allclose(
+        after["l1.bias"], before["l1.bias"] - 0.1 * m.grads()["l1.bias"],
+        rtol=1e-6)
+    m.unfreeze()
+    assert m.group_trainable(0)
+    m.freeze_to(2)
+    with pytest.raises(tl.StateError, match="nothing is trainable"):
+        opt.step()
+
+
+def test_discriminative_lrs_and_groups():
+    m = linear_stack()
+    opt = tl.Optimizer(m, "adam", lr=1e-3, betas=(0.9, 0.99), eps=1e-5,
+                       weight_decay=0.0)
+    assert opt.num_groups == 2
+    opt.set_lrs(tl.lrs_factor(2, 1e-2, 2.6))
+    assert opt.group_lr(1) == pytest.approx(1e-2)
+    assert opt.group_lr(0) == pytest.approx(1e-2 / 2.6)
+    assert tl.lrs_even(3, 1e-4, 1e-2) == pytest.approx([1e-4, 1e-3, 1e-2])
+    assert tl.lrs_slice(3, 1e-2) == pytest.approx([1e-3, 1e-3, 1e-2])
+    opt.set_group(0, momentum=0.8)
+    assert opt.get_group(0, "beta1") == pytest.approx(0.8)
+
+
+def test_bad_input_raises_with_the_message():
+    m = linear_stack()
+    with pytest.raises(tl.ShapeError, match="needs 5 input features"):
+        m.forward(np.zeros((2, 4), dtype=np.float32))
+    with pytest.raises(tl.NumericError, match="not finite"):
+        m.forward(np.full((2, 5), np.nan, dtype=np.float32))
+    with pytest.raises(tl.NotFoundError, match="zz"):
+        m.set_param_trainable("zz", False)
+    with pytest.raises(tl.StateError, match="already exists"):
+        m.add_linear("l0", 3, 3)
+    with pytest.raises(tl.StateError):
+        m.backward(np.zeros((2, 3), dtype=np.float32))  # no forward yet
+    y = m.forward(np.zeros((2, 5), dtype=np.float32))
+    with pytest.raises(tl.NumericError, match="dy"):
+        m.backward(np.full_like(y, np.inf))
+    opt = tl.Optimizer(m, "sgd", lr=0.1)
+    m.flat_grads()[0] = np.nan
+    before = m.flat_params().copy()
+    with pytest.raises(tl.NumericError):
+        opt.step()
+    assert np.array_equal(before, m.flat_params())
+    with pytest.raises(ValueError):
+        tl.Optimizer(m, "rmsprop")
+    with pytest.raises(tl.InvalidArgumentError, match="momentum"):
+        tl.Optimizer(m, "sgd", momentum=1.5)
+
+
+def test_lifetimes_views_and_optimizer_keep_the_model_alive():
+    m = linear_stack()
+    p = m.params()["l1.bias"]
+    m.close()  # a view is alive: memory stays valid
+    p[:] = 3.0
+    assert np.all(p == 3.0)
+    with pytest.raises(tl.StateError, match="closed"):
+        m.forward(np.zeros((1, 5), dtype=np.float32))
+    del p, m
+    gc.collect()
+    with linear_stack() as m2:
+        opt = tl.Optimizer(m2, "adamw", lr=1e-3)
+    del m2
+    gc.collect()
+    opt.zero_grad()
+    opt.step()  # the model is still alive inside the optimizer
+    opt.close()
+
+
+def test_optimizer_state_round_trip():
+    m = linear_stack()
+    opt = tl.Optimizer(m, "adam", lr=1e-2)
+    m.flat_grads()[:] = 0.5
+    opt.step()
+    state = opt.state_dict()
+    assert opt.step_count == 1
+    opt.reset_state()
+    assert opt.step_count == 0
+    opt.load_state_dict(state)
+    assert opt.step_count == 1
+    with pytest.raises(tl.FormatError):
+        opt.load_state_dict(b"nonsense" * 10)
+
+
+def test_feature_extraction_then_head_on_cached_features():
+    enc = linear_stack()
+    enc.set_mode("feature_extract")
+    x = np.random.default_rng(1).standard_normal((8, 5)).astype(np.float32)
+    feats = enc.forward(x)  # computed once, cached by the host
+    with pytest.raises(tl.StateError):
+        enc.backward(np.zeros_like(feats))
+    head = tl.Model(seed=1)
+    head.add_linear("out", 3, 2)
+    opt = tl.Optimizer(head, "sgd", lr=0.5)
+    target = np.array([0, 1] * 4)
+    losses = []
+    for _ in range(20):
+        opt.zero_grad()
+        logits = head.forward(feats)
+        loss, d = tl.cross_entropy(logits, target)
+        head.backward(d, input_grad=False)
+        opt.step()
+        losses.append(loss)
+    assert losses[-1] < losses[0]
+
+
+def test_matches_torch_embedding_lstm_linear():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    emb = torch.nn.Embedding(9, 4)
+    lstm = torch.nn.LSTM(4, 6, 2)
+    fc = torch.nn.Linear(6, 3)
+    m = tl.Model(seed=0)
+    m.add_embedding("emb", 9, 4)
+    m.add_lstm("rnn", input_size=4, hidden_size=6, num_layers=2)
+    m.add_linear("fc", 6, 3)
+    p = m.params()
+    for name, mod in (("emb", emb), ("rnn", lstm), ("fc", fc)):
+        for k, v in mod.named_parameters():
+            p[name + "." + k][...] = v.detach().numpy()
+    ids = np.random.default_rng(2).integers(0, 9, (5, 3))
+    y = m.forward(ids)
+    ty = fc(lstm(emb(torch.from_numpy(ids)))[0])
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    dy = np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)
+    m.backward(dy)
+    (ty * torch.from_numpy(dy)).sum().backward()
+    g = m.grads()
+    for name, mod in (("emb", emb), ("rnn", lstm), ("fc", fc)):
+        for k, v in mod.named_parameters():
+            np.testing.assert_allclose(g[name + "." + k], v.grad.numpy(),
+                                       rtol=1e-4, atol=1e-6)
+
+
+def test_adamw_matches_torch_for_five_steps():
+    torch = pytest.importorskip("torch")
+    m = linear_stack()
+    params = [torch.tensor(v.copy(), requires_grad=True)
+              for v in m.params().values()]
+    topt = torch.optim.AdamW([{"params": params[:2], "lr": 1e-2},
+                              {"params": params[2:], "lr": 3e-3}],
+                             betas=(0.9, 0.99), eps=1e-5, weight_decay=0.1)
+    opt = tl.Optimizer(m, "adamw", lr=1e-2, betas=(0.9, 0.99), eps=1e-5,
+                       weight_decay=0.1)
+    opt.set_group_lr(1, 3e-3)
+    rng = np.random.default_rng(4)
+    for _ in range(5):
+        grads = [rng.standard_normal(p.shape).astype(np.float32)
+                 for p in params]
+        for tp, gv, mg in zip(params, grads, m.grads().values()):
+            tp.grad = torch.from_numpy(gv)
+            mg[...] = gv
+        topt.step()
+        opt.step()
+        for tp, mp in zip(params, m.params().values()):
+            np.testing.assert_allclose(mp, tp.detach().numpy(), rtol=1e-5,
+                                       atol=1e-7)

@@ -1,0 +1,444 @@
+"""tl.Model: a stack of layers with named parameters in one flat buffer
+(include/tl/model.h).
+
+    m = tl.Model(seed=0)
+    m.add_embedding("emb", 100, 16, padding_idx=0)
+    m.add_lstm("rnn", input_size=16, hidden_size=32, num_layers=2, weight_p=.2)
+    m.add_linear("fc", 32, 10)
+    y = m.forward(ids)          # int64 (T, B) -> float32 (T, B, 10), a copy
+    dx = m.backward(dy)         # None for an embedding-first model
+    m.params()["fc.weight"]     # writable numpy view, no copy
+
+Lifetimes follow clang's cindex: the wrapper holds the handle as
+_as_parameter_; numpy views keep the Model alive (their base object holds a
+reference to it); close() or the context manager releases the handle as soon
+as no view is left (otherwise when the last view dies). Views stay valid
+until the structure changes: every add_* call moves the flat buffers, so
+take views after building.
+"""
+import ctypes
+import weakref
+
+import numpy as np
+
+from . import _errors
+from ._native import c_size_p, lib, register, status
+
+__all__ = ["Model", "ACTIVATIONS", "cross_entropy"]
+
+_c_float_pp = ctypes.POINTER(ctypes.POINTER(ctypes.c_float))
+_c_char_pp = ctypes.POINTER(ctypes.c_char_p)
+_MAX_DIMS = 4
+ACTIVATIONS = {None: 0, "none": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
+_DROPOUT_KINDS = {"standard": 0, "locked": 1}
+_MODES = {"fine_tune": 0, "feature_extract": 1}
+
+
+class _ModelOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("seed", ctypes.c_uint64)]
+
+
+class _EmbeddingOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("padding_idx", ctypes.c_int64),
+                ("embed_p", ctypes.c_float)]
+
+
+class _LstmOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("weight_p", ctypes.c_float),
+                ("input_p", ctypes.c_float), ("hidden_p", ctypes.c_float),
+                ("output_p", ctypes.c_float), ("ar_alpha", ctypes.c_float),
+                ("tar_beta", ctypes.c_float)]
+
+
+_vp = ctypes.c_void_p
+_sz = ctypes.c_size_t
+_cs = ctypes.c_char_p
+_f32p = ctypes.POINTER(ctypes.c_float)
+_i64p = ctypes.POINTER(ctypes.c_int64)
+_u8p = ctypes.POINTER(ctypes.c_uint8)
+_ip = ctypes.POINTER(ctypes.c_int)
+
+register([
+    ("tl_model_options_init", [ctypes.POINTER(_ModelOptions), ctypes.c_uint],
+     status),
+    ("tl_model_create", [ctypes.POINTER(_vp), ctypes.POINTER(_ModelOptions)],
+     status),
+    ("tl_model_free", [_vp], None),
+    ("tl_embedding_options_init",
+     [ctypes.POINTER(_EmbeddingOptions), ctypes.c_uint], status),
+    ("tl_lstm_options_init", [ctypes.POINTER(_LstmOptions), ctypes.c_uint],
+     status),
+    ("tl_model_add_embedding",
+     [_vp, _cs, _sz, _sz, ctypes.POINTER(_EmbeddingOptions)], status),
+    ("tl_model_add_lstm", [_vp, _cs, _sz, _sz, _sz,
+                           ctypes.POINTER(_LstmOptions)], status),
+    ("tl_model_add_linear", [_vp, _cs, _sz, _sz, ctypes.c_int], status),
+    ("tl_model_add_dropout", [_vp, _cs, ctypes.c_int, ctypes.c_float],
+     status),
+    ("tl_model_add_concat_pool", [_vp, _cs], status),
+    ("tl_model_add_decoder", [_vp, _cs, _sz, _sz, _vp, _cs], status),
+    ("tl_model_num_layers", [_vp, c_size_p], status),
+    ("tl_model_layer_name", [_vp, _c_char_pp, _sz], status),
+    ("tl_model_set_group", [_vp, _cs, _sz], status),
+    ("tl_model_layer_group", [_vp, c_size_p, _cs], status),
+    ("tl_model_num_groups", [_vp, c_size_p], status),
+    ("tl_model_freeze_to", [_vp, ctypes.c_long], status),
+    ("tl_model_freeze", [_vp], status),
+    ("tl_model_unfreeze", [_vp], status),
+    ("tl_model_set_group_trainable", [_vp, _sz, ctypes.c_int], status),
+    ("tl_model_group_trainable", [_vp, _ip, _sz], status),
+    ("tl_model_num_params", [_vp, c_size_p], status),
+    ("tl_model_param_name", [_vp, _c_char_pp, _sz], status),
+    ("tl_model_param_shape", [_vp, c_size_p, c_size_p, c_size_p, _cs],
+     status),
+    ("tl_model_param_offset", [_vp, c_size_p, _cs], status),
+    ("tl_model_flat_params", [_vp, _c_float_pp, c_size_p], status),
+    ("tl_model_flat_grads", [_vp, _c_float_pp, c_size_p], status),
+    ("tl_model_set_param_trainable", [_vp, _cs, ctypes.c_int], status),
+    ("tl_model_param_trainable", [_vp, _ip, _cs], status),
+    ("tl_model_set_param_mask", [_vp, _cs, _u8p, _sz], status),
+    ("tl_model_train", [_vp], status),
+    ("tl_model_eval", [_vp], status),
+    ("tl_model_is_training", [_vp, _ip], status),
+    ("tl_model_set_mode", [_vp, ctypes.c_int], status),
+    ("tl_model_set_lengths", [_vp, c_size_p, _sz], status),
+    ("tl_model_forward", [_vp, _c_float_pp, c_size_p, c_size_p, _f32p,
+                          c_size_p, _sz], status),
+    ("tl_model_forward_ids", [_vp, _c_float_pp, c_size_p, c_size_p, _i64p,
+                              c_size_p, _sz], status),
+    ("tl_model_backward", [_vp, _c_float_pp, _f32p, c_size_p, _sz], status),
+    ("tl_model_aux_loss", [_vp, ctypes.POINTER(ctypes.c_double)], status),
+    ("tl_model_zero_grad", [_vp], status),
+    ("tl_cross_entropy", [_f32p, _f32p, _f32p, _i64p, _sz, _sz,
+                          ctypes.c_int64], status),
+])
+
+
+def _dims(shape):
+    return (ctypes.c_size_t * _MAX_DIMS)(*shape), len(shape)
+
+
+def _copy_out(ptr, dims, ndim):
+    shape = tuple(dims[i] for i in range(ndim.value))
+    n = int(np.prod(shape))
+    return np.ctypeslib.as_array(ptr, shape=(n,)).reshape(shape).copy()
+
+
+def _name(name):
+    if not isinstance(name, str):
+        raise TypeError("a name must be a str, got %r" % (type(name),))
+    return name.encode("utf-8")
+
+
+class Model:
+    """An ordered stack of layers (see the module docstring)."""
+
+    def __init__(self, seed=0):
+        opts = _ModelOptions()
+        lib.tl_model_options_init(ctypes.byref(opts), 1)
+        opts.seed = int(seed)
+        handle = _vp()
+        lib.tl_model_create(ctypes.byref(handle), ctypes.byref(opts))
+        self._as_parameter_ = handle
+        self._closed = False
+        self._takes_ids = None  # decided by the first layer
+        self._views = []  # weak references to the buffers behind views
+
+    # ---- lifetime ---------------------------------------------------------
+    def _h(self):
+        if self._closed or self._as_parameter_ is None:
+            raise _errors.StateError("the model is closed")
+        return self._as_parameter_
+
+    def close(self):
+        """Releases the model now, or when the last numpy view dies."""
+        self._closed = True
+        if not any(r() is not None for r in self._views):
+            self._release()
+
+    def _release(self):
+        handle, self._as_parameter_ = self._as_parameter_, None
+        if handle is not None and handle.value:
+            lib.tl_model_free(handle)
+
+    def __del__(self):
+        if getattr(self, "_as_parameter_", None) is not None:
+            self._release()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ---- building ---------------------------------------------------------
+    def _first(self, takes_ids):
+        if self._takes_ids is None:
+            self._takes_ids = takes_ids
+
+    def add_embedding(self, name, num_embeddings, dim, padding_idx=None,
+                      embed_p=0.0):
+        o = _EmbeddingOptions()
+        lib.tl_embedding_options_init(ctypes.byref(o), 1)
+        o.padding_idx = -1 if padding_idx is None else int(padding_idx)
+        o.embed_p = float(embed_p)
+        lib.tl_model_add_embedding(self._h(), _name(name), int(num_embeddings),
+                                   int(dim), ctypes.byref(o))
+        self._first(True)
+
+    def add_lstm(self, name, input_size, hidden_size, num_layers=1,
+                 weight_p=0.0, input_p=0.0, hidden_p=0.0, output_p=0.0,
+                 ar_alpha=0.0, tar_beta=0.0):
+        o = _LstmOptions()
+        lib.tl_lstm_options_init(ctypes.byref(o), 1)
+        o.weight_p, o.input_p = float(weight_p), float(input_p)
+        o.hidden_p, o.output_p = float(hidden_p), float(output_p)
+        o.ar_alpha, o.tar_beta = float(ar_alpha), float(tar_beta)
+        lib.tl_model_add_lstm(self._h(), _name(name), int(input_size),
+                              int(hidden_size), int(num_layers),
+                              ctypes.byref(o))
+        self._first(False)
+
+    def add_linear(self, name, in_features, out_features, activation=None):
+        if activation not in ACTIVATIONS:
+            raise ValueError("activation must be one of %s"
+                             % sorted(k for k in ACTIVATIONS if k))
+        lib.tl_model_add_linear(self._h(), _name(name), int(in_features),
+                                int(out_features), ACTIVATIONS[activation])
+        self._first(False)
+
+    def add_dropout(self, name, p, kind="standard"):
+        if kind not in _DROPOUT_KINDS:
+            raise ValueError("kind must be 'standard' or 'locked'")
+        lib.tl_model_add_dropout(self._h(), _name(name), _DROPOUT_KINDS[kind],
+                                 float(p))
+        self._first(False)
+
+    def add_concat_pool(self, name):
+        lib.tl_model_add_concat_pool(self._h(), _name(name))
+        self._first(False)
+
+    def add_decoder(self, name, in_features, out_features, tie=None,
+                    tie_layer=None):
+        """Linear decoder; tie_layer names an embedding (of `tie`, another
+        Model, or of this one) whose weight it shares."""
+        other = None if tie is None else tie._h()
+        lib.tl_model_add_decoder(
+            self._h(), _name(name), int(in_features), int(out_features),
+            other, None if tie_layer is None else _name(tie_layer))
+        if tie is not None and tie is not self:
+            self._tied = getattr(self, "_tied", []) + [tie]
+        self._first(False)
+
+    # ---- layers and groups ------------------------------------------------
+    def layer_names(self):
+        n = ctypes.c_size_t()
+        lib.tl_model_num_layers(self._h(), ctypes.byref(n))
+        out = []
+        for i in range(n.value):
+            s = ctypes.c_char_p()
+            lib.tl_model_layer_name(self._h(), ctypes.byref(s), i)
+            out.append(s.value.decode("utf-8"))
+        return out
+
+    @property
+    def num_groups(self):
+        n = ctypes.c_size_t()
+        lib.tl_model_num_groups(self._h(), ctypes.byref(n))
+        return n.value
+
+    def set_group(self, layer, group):
+        lib.tl_model_set_group(self._h(), _name(layer), int(group))
+
+    def group_of(self, layer):
+        g = ctypes.c_size_t()
+        lib.tl_model_layer_group(self._h(), ctypes.byref(g), _name(layer))
+        return g.value
+
+    def freeze_to(self, n):
+        lib.tl_model_freeze_to(self._h(), int(n))
+
+    def freeze(self):
+        lib.tl_model_freeze(self._h())
+
+    def unfreeze(self):
+        lib.tl_model_unfreeze(self._h())
+
+    def set_group_trainable(self, group, trainable):
+        lib.tl_model_set_group_trainable(self._h(), int(group),
+                                         1 if trainable else 0)
+
+    def group_trainable(self, group):
+        t = ctypes.c_int()
+        lib.tl_model_group_trainable(self._h(), ctypes.byref(t), int(group))
+        return bool(t.value)
+
+    # ---- parameters -------------------------------------------------------
+    def param_names(self):
+        n = ctypes.c_size_t()
+        lib.tl_model_num_params(self._h(), ctypes.byref(n))
+        out = []
+        for i in range(n.value):
+            s = ctypes.c_char_p()
+            lib.tl_model_param_name(self._h(), ctypes.byref(s), i)
+            out.append(s.value.decode("utf-8"))
+        return out
+
+    def param_shape(self, name):
+        nd, numel = ctypes.c_size_t(), ctypes.c_size_t()
+        dims = (ctypes.c_size_t * _MAX_DIMS)()
+        lib.tl_model_param_shape(self._h(), ctypes.byref(nd), dims,
+                                 ctypes.byref(numel), _name(name))
+        return tuple(dims[i] for i in range(nd.value))
+
+    def _flat(self, fn):
+        ptr = ctypes.POINTER(ctypes.c_float)()
+        n = ctypes.c_size_t()
+        fn(self._h(), ctypes.byref(ptr), ctypes.byref(n))
+        if n.value == 0:
+            return np.zeros(0, dtype=np.float32)
+        buf = (ctypes.c_float * n.value).from_address(
+            ctypes.addressof(ptr.contents))
+        buf._tl_model = self  # the view keeps the model alive
+        self._views = [r for r in self._views if r() is not None]
+        self._views.append(weakref.ref(buf))
+        return np.frombuffer(buf, dtype=np.float32)
+
+    def flat_params(self):
+        """Writable view of the whole flat parameter buffer."""
+        return self._flat(lib.tl_model_flat_params)
+
+    def flat_grads(self):
+        """Writable view of the whole flat gradient buffer."""
+        return self._flat(lib.tl_model_flat_grads)
+
+    def _views_by_name(self, flat):
+        out = {}
+        for name in self.param_names():
+            off = ctypes.c_size_t()
+            lib.tl_model_param_offset(self._h(), ctypes.byref(off),
+                                      _name(name))
+            shape = self.param_shape(name)
+            n = int(np.prod(shape))
+            out[name] = flat[off.value:off.value + n].reshape(shape)
+        return out
+
+    def params(self):
+        """dict name -> writable numpy view of the parameter (no copy)."""
+        return self._views_by_name(self.flat_params())
+
+    def grads(self):
+        """dict name -> writable numpy view of the gradient (no copy)."""
+        return self._views_by_name(self.flat_grads())
+
+    def set_param_trainable(self, name, trainable):
+        lib.tl_model_set_param_trainable(self._h(), _name(name),
+                                         1 if trainable else 0)
+
+    def param_trainable(self, name):
+        t = ctypes.c_int()
+        lib.tl_model_param_trainable(self._h(), ctypes.byref(t), _name(name))
+        return bool(t.value)
+
+    def set_param_mask(self, name, mask):
+        """Per-element trainable mask (nonzero = trainable); None clears."""
+        if mask is None:
+            lib.tl_model_set_param_mask(self._h(), _name(name), None, 0)
+            return
+        m = np.ascontiguousarray(mask, dtype=np.uint8).ravel()
+        lib.tl_model_set_param_mask(self._h(), _name(name),
+                                    m.ctypes.data_as(_u8p), m.size)
+
+    # ---- running ----------------------------------------------------------
+    def train(self):
+        lib.tl_model_train(self._h())
+
+    def eval(self):
+        lib.tl_model_eval(self._h())
+
+    @property
+    def training(self):
+        t = ctypes.c_int()
+        lib.tl_model_is_training(self._h(), ctypes.byref(t))
+        return bool(t.value)
+
+    def set_mode(self, mode):
+        """'fine_tune' or 'feature_extract'."""
+        if mode not in _MODES:
+            raise ValueError("mode must be 'fine_tune' or 'feature_extract'")
+        lib.tl_model_set_mode(self._h(), _MODES[mode])
+
+    def set_lengths(self, lengths):
+        """Sequence lengths for masked concat pooling; None: full."""
+        if lengths is None:
+            lib.tl_model_set_lengths(self._h(), None, 0)
+            return
+        arr = (ctypes.c_size_t * len(lengths))(*[int(v) for v in lengths])
+        lib.tl_model_set_lengths(self._h(), arr, len(lengths))
+
+    def forward(self, x):
+        """float32 (T, B, F) or (B, F) input, or int64 ids for an
+        embedding-first model; returns a copy of the output."""
+        y = ctypes.POINTER(ctypes.c_float)()
+        od = (ctypes.c_size_t * _MAX_DIMS)()
+        ond = ctypes.c_size_t()
+        if self._takes_ids:
+            a = np.ascontiguousarray(x)
+            if not np.issubdtype(a.dtype, np.integer):
+                raise TypeError("this model starts with an embedding: "
+                                "forward takes integer ids")
+            a = a.astype(np.int64, copy=False)
+            dims, nd = _dims(a.shape)
+            lib.tl_model_forward_ids(self._h(), ctypes.byref(y), od,
+                                     ctypes.byref(ond),
+                                     a.ctypes.data_as(_i64p), dims, nd)
+        else:
+            a = np.ascontiguousarray(x, dtype=np.float32)
+            dims, nd = _dims(a.shape)
+            lib.tl_model_forward(self._h(), ctypes.byref(y), od,
+                                 ctypes.byref(ond), a.ctypes.data_as(_f32p),
+                                 dims, nd)
+        self._in_shape = a.shape
+        return _copy_out(y, od, ond)
+
+    def backward(self, dy, input_grad=True):
+        """Accumulates parameter gradients; returns a copy of dL/dx (None
+        for ids or when input_grad is False)."""
+        a = np.ascontiguousarray(dy, dtype=np.float32)
+        dims, nd = _dims(a.shape)
+        dx = ctypes.POINTER(ctypes.c_float)()
+        want = input_grad and not self._takes_ids
+        lib.tl_model_backward(self._h(), ctypes.byref(dx) if want else None,
+                              a.ctypes.data_as(_f32p), dims, nd)
+        if not want or not dx:
+            return None
+        return self._input_copy(dx)
+
+    def _input_copy(self, dx):
+        # dx has the shape of the last forward's input
+        n = int(np.prod(self._in_shape))
+        return np.ctypeslib.as_array(dx, shape=(n,)).reshape(
+            self._in_shape).copy()
+
+    def zero_grad(self):
+        lib.tl_model_zero_grad(self._h())
+
+    @property
+    def aux_loss(self):
+        """AR + TAR penalty of the last train-mode forward."""
+        v = ctypes.c_double()
+        lib.tl_model_aux_loss(self._h(), ctypes.byref(v))
+        return v.value
+
+
+def cross_entropy(logits, targets, ignore_index=-100):
+    """Mean softmax cross-entropy and its gradient (numpy float32)."""
+    lg = np.ascontiguousarray(logits, dtype=np.float32)
+    tg = np.ascontiguousarray(targets, dtype=np.int64)
+    n, c = lg.shape
+    d = np.empty_like(lg)
+    loss = ctypes.c_float()
+    lib.tl_cross_entropy(ctypes.byref(loss), d.ctypes.data_as(_f32p),
+                         lg.ctypes.data_as(_f32p), tg.ctypes.data_as(_i64p),
+                         n, c, int(ignore_index))
+    return float(loss.value), d

@@ -1,0 +1,329 @@
+"""tl.Plan and tl.lr_find_suggest (include/tl/plan.h).
+
+A Plan is a list of training stages (which layer groups train, for how many
+steps, under which schedule, with which discriminative base rates). Its
+queries are pure functions of the global step:
+
+    p = tl.Plan.ulmfit(n_groups=4, lr=0.01, stage_steps=100, final_steps=400)
+    p.lrs(150)            # numpy array, one rate per group
+    p.stage_at(150)       # (stage, step inside it)
+    p.trainable(1)        # numpy bool array over the groups
+
+Driving a tl_optim with a plan (tl_plan_apply) and the LR range test
+(tl_lr_find) need a model and an optimizer, which the C API provides;
+lr_find_suggest computes fastai's suggestions from any recorded test.
+"""
+import ctypes
+
+import numpy as np
+
+from ._errors import InvalidArgumentError, Status
+
+Status_STATE = Status.STATE
+from ._native import c_double_p, lib, register, status
+from .sched import Schedule, _count, _step
+
+__all__ = ["Plan", "lr_find", "lr_find_suggest"]
+
+_u64 = ctypes.c_uint64
+_plan_p = ctypes.c_void_p
+
+
+class _Stage(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("freeze", ctypes.c_int),
+                ("freeze_arg", ctypes.c_long), ("steps", _u64),
+                ("sched", ctypes.c_void_p), ("base_lrs", c_double_p),
+                ("reset_state", ctypes.c_int)]
+
+
+class _Preset(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("n_groups", ctypes.c_size_t),
+                ("lr", ctypes.c_double), ("stage_steps", _u64),
+                ("final_steps", _u64), ("factor", ctypes.c_double),
+                ("cut_frac", ctypes.c_double), ("ratio", ctypes.c_double),
+                ("lr_mult", ctypes.c_double), ("pct_start", ctypes.c_double),
+                ("div", ctypes.c_double)]
+
+
+class _LrFindOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("start_lr", ctypes.c_double),
+                ("end_lr", ctypes.c_double), ("num_it", ctypes.c_size_t),
+                ("beta", ctypes.c_double), ("stop_factor", ctypes.c_double)]
+
+
+_STEP_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, c_double_p)
+
+
+class _Result(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("n", ctypes.c_size_t),
+                ("diverged", ctypes.c_int), ("has_suggestions", ctypes.c_int),
+                ("lr_min", ctypes.c_double), ("lr_steep", ctypes.c_double),
+                ("lr_valley", ctypes.c_double)]
+
+
+register([
+    ("tl_plan_stage_init", [ctypes.POINTER(_Stage), ctypes.c_uint], status),
+    ("tl_plan_create", [ctypes.POINTER(_plan_p), ctypes.c_size_t], status),
+    ("tl_plan_free", [_plan_p], None),
+    ("tl_plan_add_stage", [_plan_p, ctypes.POINTER(_Stage)], status),
+    ("tl_plan_num_stages", [_plan_p, ctypes.POINTER(ctypes.c_size_t)], status),
+    ("tl_plan_num_groups", [_plan_p, ctypes.POINTER(ctypes.c_size_t)], status),
+    ("tl_plan_total_steps", [_plan_p, ctypes.POINTER(_u64)], status),
+    ("tl_plan_stage_bounds", [_plan_p, ctypes.POINTER(_u64),
+                              ctypes.POINTER(_u64), ctypes.c_size_t], status),
+    ("tl_plan_stage_at", [_plan_p, ctypes.POINTER(ctypes.c_size_t),
+                          ctypes.POINTER(_u64), _u64], status),
+    ("tl_plan_group_trainable", [_plan_p, ctypes.POINTER(ctypes.c_int),
+                                 ctypes.c_size_t, ctypes.c_size_t], status),
+    ("tl_plan_lrs", [_plan_p, c_double_p, ctypes.c_size_t, _u64], status),
+    ("tl_plan_momentum", [_plan_p, c_double_p, _u64], status),
+    ("tl_plan_preset_options_init", [ctypes.POINTER(_Preset), ctypes.c_uint,
+                                     ctypes.c_int], status),
+    ("tl_plan_preset_create", [ctypes.POINTER(_plan_p), ctypes.c_int,
+                               ctypes.POINTER(_Preset)], status),
+    ("tl_plan_apply", [_plan_p, ctypes.c_void_p, _u64,
+                       ctypes.POINTER(ctypes.c_int)], status),
+    ("tl_lr_find_options_init", [ctypes.POINTER(_LrFindOptions), ctypes.c_uint],
+     status),
+    ("tl_lr_find", [ctypes.POINTER(_Result), c_double_p, c_double_p,
+                    ctypes.c_size_t, ctypes.c_void_p, _STEP_FN, ctypes.c_void_p,
+                    ctypes.POINTER(_LrFindOptions)], status),
+    ("tl_lr_find_suggest", [ctypes.POINTER(_Result), c_double_p, c_double_p,
+                            ctypes.c_size_t, ctypes.c_size_t], status),
+])
+
+_PRESETS = {"ulmfit": 0, "chain_thaw": 1, "fine_tune": 2,
+            "feature_extraction": 3}
+
+
+class Plan:
+    """Stages of (freezing, steps, schedule, discriminative rates)."""
+
+    def __init__(self, n_groups):
+        handle = _plan_p()
+        lib.tl_plan_create(ctypes.byref(handle), _count("n_groups", n_groups))
+        self._handle = handle
+
+    @classmethod
+    def _preset(cls, name, **fields):
+        opts = _Preset()
+        lib.tl_plan_preset_options_init(ctypes.byref(opts), 1, _PRESETS[name])
+        for key, value in fields.items():
+            if value is not None:
+                setattr(opts, key, value)
+        handle = _plan_p()
+        lib.tl_plan_preset_create(ctypes.byref(handle), _PRESETS[name],
+                                  ctypes.byref(opts))
+        plan = cls.__new__(cls)
+        plan._handle = handle
+        return plan
+
+    @classmethod
+    def ulmfit(cls, n_groups, stage_steps, final_steps, lr=0.01, factor=2.6,
+               cut_frac=0.1, ratio=32.0):
+        """Gradual unfreezing with STLR and lr / factor^(n-1-g) per group."""
+        return cls._preset("ulmfit", n_groups=_count("n_groups", n_groups),
+                           lr=float(lr),
+                           stage_steps=_count("stage_steps", stage_steps),
+                           final_steps=_count("final_steps", final_steps),
+                           factor=float(factor), cut_frac=float(cut_frac),
+                           ratio=float(ratio))
+
+    @classmethod
+    def chain_thaw(cls, n_groups, stage_steps, final_steps, lr=1e-3):
+        """Felbo et al.: the head alone, each group alone, then all."""
+        return cls._preset("chain_thaw", n_groups=_count("n_groups", n_groups),
+                           lr=float(lr),
+                           stage_steps=_count("stage_steps", stage_steps),
+                           final_steps=_count("final_steps", final_steps))
+
+    @classmethod
+    def fine_tune(cls, n_groups, freeze_steps, steps, base_lr=2e-3,
+                  lr_mult=100.0, pct_start=0.3, div=5.0):
+        """fastai Learner.fine_tune (freeze_steps frozen, then steps)."""
+        return cls._preset("fine_tune", n_groups=_count("n_groups", n_groups),
+                           lr=float(base_lr),
+                           stage_steps=_count("freeze_steps", freeze_steps),
+                           final_steps=_count("steps", steps),
+                           lr_mult=float(lr_mult), pct_start=float(pct_start),
+                           div=float(div))
+
+    @classmethod
+    def feature_extraction(cls, n_groups, steps, lr=2e-3, pct_start=0.3,
+                           div=25.0):
+        """Only the last group (the head) trains, fastai one-cycle."""
+        return cls._preset("feature_extraction",
+                           n_groups=_count("n_groups", n_groups), lr=float(lr),
+                           final_steps=_count("steps", steps),
+                           pct_start=float(pct_start), div=float(div))
+
+    def add_stage(self, schedule, steps, freeze_to=0, only_group=None,
+                  base_lrs=None, reset_state=True):
+        """Appends a stage (the schedule and base rates are copied)."""
+        if not isinstance(schedule, Schedule):
+            raise InvalidArgumentError("schedule must be a tl.Schedule")
+        st = _Stage()
+        lib.tl_plan_stage_init(ctypes.byref(st), 1)
+        if only_group is not None:
+            st.freeze, st.freeze_arg = 1, int(only_group)
+        else:
+            st.freeze, st.freeze_arg = 0, int(freeze_to)
+        st.steps = _count("steps", steps)
+        st.sched = schedule._live()
+        base = None
+        if base_lrs is not None:
+            base = np.ascontiguousarray(base_lrs, dtype=np.float64)
+            if base.shape != (self.num_groups,):
+                raise InvalidArgumentError(
+                    "base_lrs must have one rate per group (%d)" % self.num_groups)
+            st.base_lrs = base.ctypes.data_as(c_double_p)
+        st.reset_state = int(bool(reset_state))
+        lib.tl_plan_add_stage(self._live(), ctypes.byref(st))
+        return self
+
+    def _live(self):
+        if not self._handle:
+            raise ValueError("the plan is closed")
+        return self._handle
+
+    def close(self):
+        if getattr(self, "_handle", None):
+            lib.tl_plan_free(self._handle)
+            self._handle = _plan_p()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass
+
+    def _size(self, fn):
+        out = ctypes.c_size_t()
+        fn(self._live(), ctypes.byref(out))
+        return out.value
+
+    @property
+    def num_stages(self):
+        return self._size(lib.tl_plan_num_stages)
+
+    @property
+    def num_groups(self):
+        return self._size(lib.tl_plan_num_groups)
+
+    @property
+    def total_steps(self):
+        out = _u64()
+        lib.tl_plan_total_steps(self._live(), ctypes.byref(out))
+        return out.value
+
+    def stage_bounds(self, stage):
+        """(first global step, number of steps) of a stage."""
+        start, steps = _u64(), _u64()
+        lib.tl_plan_stage_bounds(self._live(), ctypes.byref(start),
+                                 ctypes.byref(steps), _count("stage", stage))
+        return start.value, steps.value
+
+    def stage_at(self, step):
+        stage, local = ctypes.c_size_t(), _u64()
+        lib.tl_plan_stage_at(self._live(), ctypes.byref(stage),
+                             ctypes.byref(local), _step(step))
+        return stage.value, local.value
+
+    def trainable(self, stage):
+        out = ctypes.c_int()
+        flags = []
+        for g in range(self.num_groups):
+            lib.tl_plan_group_trainable(self._live(), ctypes.byref(out),
+                                        _count("stage", stage), g)
+            flags.append(bool(out.value))
+        return np.array(flags)
+
+    def lrs(self, step):
+        out = np.empty(self.num_groups, dtype=np.float64)
+        lib.tl_plan_lrs(self._live(), out.ctypes.data_as(c_double_p), out.size,
+                        _step(step))
+        return out
+
+    def momentum(self, step):
+        out = ctypes.c_double()
+        lib.tl_plan_momentum(self._live(), ctypes.byref(out), _step(step))
+        return out.value
+
+    def apply(self, optimizer, step):
+        """Puts the plan's state for `step` into a tl.Optimizer (trainable
+        groups, state reset at a stage's first step, lrs, momentum); call
+        before every optimizer.step(). Returns True on a stage's first step."""
+        started = ctypes.c_int()
+        lib.tl_plan_apply(self._live(), optimizer._h(), _step(step),
+                          ctypes.byref(started))
+        return bool(started.value)
+
+
+def lr_find_suggest(lrs, losses, num_it):
+    """fastai's suggestions from a recorded LR range test: a dict with
+    'minimum' (lr of the lowest loss / 10), 'steep' and 'valley', or None
+    when fewer than two points remain after trimming [num_it//10:-5]."""
+    lrs = np.ascontiguousarray(lrs, dtype=np.float64)
+    losses = np.ascontiguousarray(losses, dtype=np.float64)
+    if lrs.ndim != 1 or lrs.shape != losses.shape:
+        raise InvalidArgumentError("lrs and losses must be 1-D of equal length")
+    res = _Result(version=1)
+    lib.tl_lr_find_suggest(ctypes.byref(res), lrs.ctypes.data_as(c_double_p),
+                           losses.ctypes.data_as(c_double_p), lrs.size,
+                           _count("num_it", num_it))
+    if not res.has_suggestions:
+        return None
+    return {"minimum": res.lr_min, "steep": res.lr_steep,
+            "valley": res.lr_valley}
+
+
+def lr_find(optimizer, step_fn, start_lr=1e-7, end_lr=10.0, num_it=100,
+            beta=0.98, stop_factor=4.0):
+    """fastai's LR range test on a tl.Optimizer. step_fn() must run one
+    training step (zero_grad, forward, loss, backward, optimizer.step())
+    and return the loss. Weights, optimizer state and hyperparameters are
+    restored afterwards. Returns a dict: 'lrs', 'losses' (smoothed, numpy),
+    'diverged', and 'minimum', 'steep', 'valley' (None without enough
+    points). An exception raised by step_fn ends the test (restored) and is
+    raised again."""
+    opts = _LrFindOptions()
+    lib.tl_lr_find_options_init(ctypes.byref(opts), 1)
+    opts.start_lr, opts.end_lr = float(start_lr), float(end_lr)
+    opts.num_it = _count("num_it", num_it)
+    opts.beta, opts.stop_factor = float(beta), float(stop_factor)
+    cap = max(opts.num_it, 1)
+    lrs = np.zeros(cap, dtype=np.float64)
+    losses = np.zeros(cap, dtype=np.float64)
+    raised = []
+
+    def trampoline(payload, out_loss):
+        try:
+            out_loss[0] = float(step_fn())
+            return 0
+        except BaseException as exc:  # noqa: B902 - re-raised below
+            raised.append(exc)
+            return int(Status_STATE)
+
+    callback = _STEP_FN(trampoline)
+    res = _Result(version=1)
+    try:
+        lib.tl_lr_find(ctypes.byref(res), lrs.ctypes.data_as(c_double_p),
+                       losses.ctypes.data_as(c_double_p), cap, optimizer._h(),
+                       callback, None, ctypes.byref(opts))
+    except Exception:
+        if raised:
+            raise raised[0] from None
+        raise
+    n = res.n
+    out = {"lrs": lrs[:n].copy(), "losses": losses[:n].copy(),
+           "diverged": bool(res.diverged), "minimum": None, "steep": None,
+           "valley": None}
+    if res.has_suggestions:
+        out.update(minimum=res.lr_min, steep=res.lr_steep, valley=res.lr_valley)
+    return out

@@ -1,0 +1,280 @@
+/* The LR range test (fastai's LRFinder and its suggestion functions) on a
+ * tl_optim: exponential sweep, smoothed loss, early stop, full restore. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "optim/optim_internal.h"
+#include "tl/model.h"
+#include "tl/plan.h"
+
+tl_status tl_lr_find_options_init(tl_lr_find_options *out,
+                                  unsigned int version) {
+  static const char fn[] = "tl_lr_find_options_init";
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK(version == TL_LR_FIND_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: options version %u is not supported (this libtl knows %u)", fn,
+            version, (unsigned)TL_LR_FIND_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->start_lr = 1e-7;
+  out->end_lr = 10.0;
+  out->num_it = 100;
+  out->beta = 0.98;
+  out->stop_factor = 4.0;
+  return TL_OK;
+}
+
+static tl_status check_options(const tl_lr_find_options *o, size_t capacity,
+                               const char *fn) {
+  TLI_CHECK(o->version == TL_LR_FIND_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: options version %u is not supported (this libtl knows %u)", fn,
+            o->version, (unsigned)TL_LR_FIND_OPTIONS_VERSION);
+  TLI_CHECK(isfinite(o->start_lr) && o->start_lr > 0.0, TL_E_INVALID_ARG,
+            "%s: options->start_lr must be finite and > 0 (got %g)", fn,
+            o->start_lr);
+  TLI_CHECK(isfinite(o->end_lr) && o->end_lr > o->start_lr, TL_E_INVALID_ARG,
+            "%s: options->end_lr must be finite and > start_lr (got %g)", fn,
+            o->end_lr);
+  TLI_CHECK(o->num_it > 0, TL_E_INVALID_ARG,
+            "%s: options->num_it must be > 0 (got 0)", fn);
+  TLI_CHECK(isfinite(o->beta) && o->beta >= 0.0 && o->beta < 1.0,
+            TL_E_INVALID_ARG, "%s: options->beta must be in [0, 1) (got %g)",
+            fn, o->beta);
+  TLI_CHECK(o->stop_factor == 0.0 ||
+                (isfinite(o->stop_factor) && o->stop_factor > 1.0),
+            TL_E_INVALID_ARG,
+            "%s: options->stop_factor must be 0 or finite and > 1 (got %g)", fn,
+            o->stop_factor);
+  TLI_CHECK(capacity >= o->num_it, TL_E_INVALID_ARG,
+            "%s: capacity %zu is smaller than options->num_it %zu", fn,
+            capacity, o->num_it);
+  return TL_OK;
+}
+
+/* ---- suggestions (fastai minimum, steep, valley) ----------------------- */
+
+static size_t argmin(const double *v, size_t n) {
+  size_t best = 0;
+  for (size_t i = 1; i < n; i++)
+    if (v[i] < v[best])
+      best = i;
+  return best;
+}
+
+/* fastai's valley: the longest strictly decreasing subsequence ending at
+ * each point (O(n^2), n <= num_it), then 2/3 of the way into the longest.
+ * Index arithmetic as in Python, including a start of -1 that wraps to the
+ * last point. lds is scratch of n entries. */
+static size_t valley_index(const double *losses, size_t n, size_t *lds) {
+  long max_start = 0;
+  size_t max_end = 0;
+  for (size_t i = 0; i < n; i++)
+    lds[i] = 1;
+  for (size_t i = 1; i < n; i++)
+    for (size_t j = 0; j < i; j++) {
+      if (losses[i] < losses[j] && lds[i] < lds[j] + 1)
+        lds[i] = lds[j] + 1;
+      if (lds[max_end] < lds[i]) {
+        max_end = i;
+        max_start = (long)max_end - (long)lds[max_end];
+      }
+    }
+  const double sections = (double)((long)max_end - max_start) / 3.0;
+  long idx = max_start + (long)sections + (long)(sections / 2.0);
+  if (idx < 0)
+    idx += (long)n;
+  return (size_t)idx;
+}
+
+tl_status tl_lr_find_suggest(tl_lr_find_result *out, const double *lrs,
+                             const double *losses, size_t n, size_t num_it) {
+  static const char fn[] = "tl_lr_find_suggest";
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK(out->version == TL_LR_FIND_RESULT_VERSION, TL_E_UNSUPPORTED,
+            "%s: out->version %u is not supported (this libtl knows %u)", fn,
+            out->version, (unsigned)TL_LR_FIND_RESULT_VERSION);
+  TLI_CHECK(n == 0 || (lrs != NULL && losses != NULL), TL_E_INVALID_ARG,
+            "%s: lrs and losses must not be NULL when n > 0", fn);
+  for (size_t i = 0; i < n; i++) {
+    TLI_CHECK(isfinite(lrs[i]) && lrs[i] > 0.0, TL_E_INVALID_ARG,
+              "%s: lrs[%zu] must be finite and > 0 (got %g)", fn, i, lrs[i]);
+    TLI_CHECK(isfinite(losses[i]), TL_E_INVALID_ARG,
+              "%s: losses[%zu] is not finite", fn, i);
+  }
+  /* fastai: recorder.lrs[num_it//10:-5]. */
+  const size_t lo = num_it / 10;
+  const size_t hi = n >= 5 ? n - 5 : 0;
+  out->n = n;
+  out->has_suggestions = 0;
+  out->lr_min = out->lr_steep = out->lr_valley = 0.0;
+  if (hi < lo + 2)
+    return TL_OK;
+  const double *l = losses + lo, *r = lrs + lo;
+  const size_t m = hi - lo;
+  size_t *scratch = NULL;
+  TLI_TRY(tli_alloc_checked((void **)&scratch, m, sizeof *scratch, fn));
+  out->lr_min = r[argmin(l, m)] / 10.0;
+  size_t steep = 0;
+  double best = INFINITY;
+  for (size_t i = 0; i + 1 < m; i++) {
+    const double g = (l[i + 1] - l[i]) / (log(r[i + 1]) - log(r[i]));
+    if (g < best) {
+      best = g;
+      steep = i;
+    }
+  }
+  out->lr_steep = r[steep];
+  out->lr_valley = r[valley_index(l, m, scratch)];
+  out->has_suggestions = 1;
+  tli_free(scratch);
+  return TL_OK;
+}
+
+/* ---- the test ---------------------------------------------------------- */
+
+/* Everything lr_find must put back: each model's parameters, the optimizer
+ * state and hyperparameters. */
+typedef struct snapshot {
+  float **params;
+  size_t *n_params;
+  size_t n_models;
+  void *state;
+  size_t state_size;
+  double *hp;
+} snapshot;
+
+static void snapshot_free(snapshot *s) {
+  if (s->params)
+    for (size_t i = 0; i < s->n_models; i++)
+      tli_free(s->params[i]);
+  tli_free(s->params);
+  tli_free(s->n_params);
+  tli_free(s->state);
+  tli_free(s->hp);
+  memset(s, 0, sizeof *s);
+}
+
+static tl_status snapshot_take(snapshot *s, tl_optim *o, const char *fn) {
+  memset(s, 0, sizeof *s);
+  tl_status st =
+      tli_alloc_checked((void **)&s->params, o->n_models, sizeof(float *), fn);
+  if (st == TL_OK) {
+    memset(s->params, 0, o->n_models * sizeof(float *));
+    s->n_models = o->n_models;
+    st = tli_alloc_checked((void **)&s->n_params, o->n_models, sizeof(size_t),
+                           fn);
+  }
+  for (size_t i = 0; st == TL_OK && i < o->n_models; i++) {
+    float *flat;
+    st = tl_model_flat_params(o->models[i], &flat, &s->n_params[i]);
+    if (st == TL_OK)
+      st = tli_alloc_checked((void **)&s->params[i], s->n_params[i],
+                             sizeof(float), fn);
+    if (st == TL_OK)
+      memcpy(s->params[i], flat, s->n_params[i] * sizeof(float));
+  }
+  if (st == TL_OK)
+    st = tl_optim_state_size(o, &s->state_size);
+  if (st == TL_OK)
+    st = tli_alloc_checked(&s->state, s->state_size, 1, fn);
+  if (st == TL_OK)
+    st = tl_optim_state_save(o, s->state, s->state_size);
+  if (st == TL_OK)
+    st = tli_alloc_checked((void **)&s->hp, o->n_groups * TLI_OPTIM_NUM_HPARAMS,
+                           sizeof(double), fn);
+  if (st == TL_OK)
+    memcpy(s->hp, o->hp, o->n_groups * TLI_OPTIM_NUM_HPARAMS * sizeof(double));
+  if (st != TL_OK)
+    snapshot_free(s);
+  return st;
+}
+
+/* Restores and zeroes the gradients. Cannot fail: the buffers have the
+ * sizes they had when taken (the callback may not change the structure;
+ * if it did, tl_optim refuses to step and the parameters are left). */
+static void snapshot_restore(const snapshot *s, tl_optim *o) {
+  for (size_t i = 0; i < s->n_models; i++) {
+    float *flat;
+    size_t n;
+    if (tl_model_flat_params(o->models[i], &flat, &n) == TL_OK &&
+        n == s->n_params[i])
+      memcpy(flat, s->params[i], n * sizeof(float));
+    tl_model_zero_grad(o->models[i]);
+  }
+  (void)tl_optim_state_load(o, s->state, s->state_size);
+  memcpy(o->hp, s->hp, o->n_groups * TLI_OPTIM_NUM_HPARAMS * sizeof(double));
+}
+
+tl_status tl_lr_find(tl_lr_find_result *out, double *out_lrs,
+                     double *out_losses, size_t capacity, tl_optim *optim,
+                     tl_lr_find_step_fn step, void *payload,
+                     const tl_lr_find_options *options) {
+  static const char fn[] = "tl_lr_find";
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK_PTR(fn, out_lrs);
+  TLI_CHECK_PTR(fn, out_losses);
+  TLI_CHECK_PTR(fn, optim);
+  TLI_CHECK_PTR(fn, step);
+  TLI_CHECK(out->version == TL_LR_FIND_RESULT_VERSION, TL_E_UNSUPPORTED,
+            "%s: out->version %u is not supported (this libtl knows %u)", fn,
+            out->version, (unsigned)TL_LR_FIND_RESULT_VERSION);
+  tl_lr_find_options defaults;
+  if (options == NULL) {
+    tl_lr_find_options_init(&defaults, TL_LR_FIND_OPTIONS_VERSION);
+    options = &defaults;
+  }
+  TLI_TRY(check_options(options, capacity, fn));
+  TLI_TRY(tli_optim_check_models(optim, fn));
+
+  snapshot snap;
+  TLI_TRY(snapshot_take(&snap, optim, fn));
+  const double ratio = options->end_lr / options->start_lr;
+  const double beta = options->beta;
+  double val = 0.0, best = INFINITY;
+  size_t n = 0;
+  int diverged = 0;
+  tl_status st = TL_OK;
+  for (size_t i = 0; i < options->num_it; i++) {
+    const double lr =
+        options->start_lr * pow(ratio, (double)i / (double)options->num_it);
+    for (size_t g = 0; g < optim->n_groups && st == TL_OK; g++)
+      st = tl_optim_set_group_lr(optim, g, lr);
+    if (st != TL_OK)
+      break;
+    double loss = NAN;
+    st = step(payload, &loss);
+    if (st != TL_OK) {
+      /* Keep the callback's own message, say where it happened. */
+      char why[256];
+      snprintf(why, sizeof why, "%s", tl_last_error());
+      st = tli_fail(st, "%s: the step callback failed at iteration %zu: %s", fn,
+                    i, why);
+      break;
+    }
+    if (!isfinite(loss)) {
+      diverged = 1;
+      break;
+    }
+    val = loss + beta * (val - loss); /* torch.lerp(loss, val, beta) */
+    const double smooth = val / (1.0 - pow(beta, (double)(i + 1)));
+    out_lrs[n] = lr;
+    out_losses[n] = smooth;
+    n++;
+    if (smooth < best)
+      best = smooth;
+    if (options->stop_factor > 0.0 && smooth > options->stop_factor * best) {
+      diverged = 1;
+      break;
+    }
+  }
+  snapshot_restore(&snap, optim);
+  snapshot_free(&snap);
+  if (st != TL_OK)
+    return st;
+  TLI_TRY(tl_lr_find_suggest(out, out_lrs, out_losses, n, options->num_it));
+  out->diverged = diverged;
+  return TL_OK;
+}
