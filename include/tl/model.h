@@ -139,12 +139,18 @@ typedef struct tl_lstm_options {
    * gradient, so the host adds the value to its loss and nothing else. */
   float ar_alpha;
   float tar_beta;
+  /* 0: every forward starts from a zero state (a classifier's batches).
+   * 1: each forward starts from the final (h, c) of the previous forward of
+   * the same batch size (fastai's AWD-LSTM language model over consecutive
+   * BPTT windows); backward stops at the window's start (truncated BPTT); a
+   * new batch size or tl_model_reset_state starts from zeros again. */
+  int stateful;
 } tl_lstm_options;
 TL_API tl_status tl_lstm_options_init(tl_lstm_options *out,
                                       unsigned int version);
 
 /* Multi-layer LSTM (torch.nn.LSTM, time-major): (T, B, input_size) ->
- * (T, B, hidden_size), zero initial state. */
+ * (T, B, hidden_size); zero initial state unless options->stateful. */
 TL_API tl_status tl_model_add_lstm(tl_model *model, const char *name,
                                    size_t input_size, size_t hidden_size,
                                    size_t num_layers,
@@ -323,6 +329,11 @@ TL_API tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
 TL_API tl_status tl_model_backward(tl_model *model, const float **out_dx,
                                    const float *dy, const size_t *dims,
                                    size_t ndim);
+
+/* Forgets the carried state of every stateful LSTM layer: the next forward
+ * starts from zeros (fastai's reset(), e.g. at the start of an epoch or of
+ * a validation pass). */
+TL_API tl_status tl_model_reset_state(tl_model *model);
 
 /* Sum of the AR/TAR penalties (tl_lstm_options) of the last train-mode
  * forward, 0 when none is on or the forward ran in eval mode. */

@@ -258,6 +258,8 @@ tl_status tl_model_add_lstm(tl_model *model, const char *name,
             "%s: options->ar_alpha must be finite and >= 0", fn);
   TLI_CHECK(isfinite(o.tar_beta) && o.tar_beta >= 0.0f, TL_E_INVALID_ARG,
             "%s: options->tar_beta must be finite and >= 0", fn);
+  TLI_CHECK(o.stateful == 0 || o.stateful == 1, TL_E_INVALID_ARG,
+            "%s: options->stateful must be 0 or 1 (got %d)", fn, o.stateful);
   TLI_TRY(check_chain(model, input_size, fn));
 
   static const char *const kinds[4] = {"weight_ih_l", "weight_hh_l",

@@ -254,6 +254,7 @@ tl_status tli_layer_backward(tl_model *m, tli_layer *L, float *dy,
 }
 
 void tli_layer_release_training(tli_layer *L) {
+  tli_buf_release(&L->state0);
   tli_buf_release(&L->dx);
   tli_buf_release(&L->mask);
   tli_buf_release(&L->reserve);
@@ -266,6 +267,7 @@ void tli_layer_release_all(tli_layer *L) {
   tli_buf_release(&L->out);
   tli_buf_release(&L->work);
   tli_buf_release(&L->aux);
+  tli_buf_release(&L->state);
   tli_free(L->argmax);
   L->argmax = NULL;
   L->argmax_cap = 0;

@@ -71,6 +71,23 @@ static void params_of(const tl_model *m, const tli_layer *L,
   }
 }
 
+/* A stateful layer's carried (h, c), each (L, B, H), zeroed when the
+ * batch size changed or after a reset; NULLs for a stateless layer. */
+static tl_status carried_state(tli_layer *L, float **h, float **c) {
+  *h = *c = NULL;
+  if (!L->lstm.stateful)
+    return TL_OK;
+  const size_t B = L->in_dims[1], sn = L->num_layers * B * L->out_features;
+  if (L->state_batch != B) {
+    TLI_TRY(tli_buf_reserve(&L->state, 2 * sn, "LSTM carried state"));
+    memset(L->state.p, 0, 2 * sn * sizeof(float));
+    L->state_batch = B;
+  }
+  *h = L->state.p;
+  *c = L->state.p + sn;
+  return TL_OK;
+}
+
 static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
   const size_t T = L->in_dims[0], B = L->in_dims[1], H = L->out_features;
   const size_t nl = L->num_layers;
@@ -86,11 +103,15 @@ static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
     TLI_TRY(tli_buf_reserve(&L->aux, 2 * T * B * H, "LSTM layer outputs"));
   tli_lstm_params p[TLI_LSTM_MAX_LAYERS];
   params_of(m, L, p, NULL);
+  float *hs = NULL, *cs = NULL;
+  TLI_TRY(carried_state(L, &hs, &cs));
   const float *cur = x;
   for (size_t k = 0; k < nl; k++) {
     float *y = k + 1 == nl ? L->out.p : L->aux.p + (k % 2) * T * B * H;
-    tli_lstm_forward_infer(k == 0 ? &d : &dh, &p[k], cur, NULL, NULL, y, NULL,
-                           NULL, L->work.p);
+    /* the kernel allows hN/cN to alias h0/c0: the state updates in place */
+    float *h = hs ? hs + k * B * H : NULL, *c = cs ? cs + k * B * H : NULL;
+    tli_lstm_forward_infer(k == 0 ? &d : &dh, &p[k], cur, h, c, y, h, c,
+                           L->work.p);
     cur = y;
   }
   L->y = L->out.p;
@@ -134,8 +155,20 @@ tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x) {
   tli_lstm_params p[TLI_LSTM_MAX_LAYERS];
   params_of(m, L, p, &parts);
   float *yraw = parts.yraw ? parts.yraw : L->out.p;
-  tli_lstm_stack_forward_train(&d, nl, p, nl > 1 ? hmask : NULL, xin, NULL,
-                               NULL, yraw, NULL, NULL, L->reserve.p);
+  float *hs = NULL, *cs = NULL;
+  const float *h0 = NULL, *c0 = NULL;
+  TLI_TRY(carried_state(L, &hs, &cs));
+  if (hs) {
+    /* backward needs this window's initial state: keep a copy, the carried
+     * one becomes the final state */
+    const size_t sn = nl * B * H;
+    TLI_TRY(tli_buf_reserve(&L->state0, 2 * sn, "LSTM initial state"));
+    memcpy(L->state0.p, hs, 2 * sn * sizeof(float));
+    h0 = L->state0.p;
+    c0 = L->state0.p + sn;
+  }
+  tli_lstm_stack_forward_train(&d, nl, p, nl > 1 ? hmask : NULL, xin, h0, c0,
+                               yraw, hs, cs, L->reserve.p);
   if (parts.yraw) {
     tli_dropout_mask(parts.mask_out, B * H, o->output_p, &m->rng);
     tli_dropout_locked_apply(L->out.p, yraw, parts.mask_out, T, B * H);
@@ -196,9 +229,14 @@ tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
   }
   const float *xin = parts.xin ? parts.xin : L->x;
   float *dx = want_dx ? L->dx.p : NULL;
+  const float *h0 = NULL, *c0 = NULL;
+  if (o->stateful) {
+    h0 = L->state0.p;
+    c0 = L->state0.p + nl * B * H;
+  }
   tli_lstm_stack_backward(&d, nl, p, nl > 1 ? hmask : NULL, wd ? wmask : NULL,
-                          xin, NULL, NULL, L->reserve.p, dy, NULL, NULL, dx,
-                          NULL, NULL, any ? g : NULL, L->work.p);
+                          xin, h0, c0, L->reserve.p, dy, NULL, NULL, dx, NULL,
+                          NULL, any ? g : NULL, L->work.p);
   if (dx && parts.mask_in)
     tli_dropout_locked_apply(dx, dx, parts.mask_in, T, B * in);
   return TL_OK;

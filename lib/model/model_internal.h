@@ -76,13 +76,16 @@ typedef struct tli_layer {
   size_t out_ndim, out_dims[TL_MODEL_MAX_DIMS];
 
   /* workspaces */
-  tli_buf out;     /* output */
-  tli_buf dx;      /* gradient w.r.t. the input */
-  tli_buf work;    /* scratch (linear dz, lstm backward workspace) */
-  tli_buf mask;    /* dropout masks: standard, locked, embedding rows */
-  tli_buf reserve; /* lstm training reserve */
-  tli_buf aux;     /* lstm: input copy after dropout, raw output, masks */
-  size_t *argmax;  /* pooling */
+  tli_buf out;        /* output */
+  tli_buf dx;         /* gradient w.r.t. the input */
+  tli_buf work;       /* scratch (linear dz, lstm backward workspace) */
+  tli_buf mask;       /* dropout masks: standard, locked, embedding rows */
+  tli_buf reserve;    /* lstm training reserve */
+  tli_buf aux;        /* lstm: input copy after dropout, raw output, masks */
+  tli_buf state;      /* stateful lstm: carried (h, c), 2 * L * B * H */
+  tli_buf state0;     /* stateful lstm: the train forward's initial (h, c) */
+  size_t state_batch; /* B of the carried state; 0: start from zeros */
+  size_t *argmax;     /* pooling */
   size_t argmax_cap;
 } tli_layer;
 

@@ -88,6 +88,13 @@ tl_status tl_model_set_lengths(tl_model *model, const size_t *lengths,
   return TL_OK;
 }
 
+tl_status tl_model_reset_state(tl_model *model) {
+  TLI_CHECK_PTR("tl_model_reset_state", model);
+  for (size_t i = 0; i < model->n_layers; i++)
+    model->layers[i].state_batch = 0;
+  return TL_OK;
+}
+
 tl_status tl_model_aux_loss(const tl_model *model, double *out) {
   TLI_CHECK_PTR("tl_model_aux_loss", model);
   TLI_CHECK_PTR("tl_model_aux_loss", out);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../fixtures/model_golden.h"
+#include "model/model_internal.h"
 #include "tl_test.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
@@ -366,6 +367,30 @@ START_TEST(freeze_to_follows_fastai_and_frozen_params_get_no_gradient) {
 }
 END_TEST
 
+START_TEST(a_frozen_encoder_costs_no_backward_work) {
+  /* embedding -> LSTM -> linear with everything but the head frozen: the
+   * backward stops above the LSTM, which never even gets a workspace */
+  tl_model *m = emb_lstm_fc();
+  set_flat(m, emb_lstm_fc_w, N_OF(emb_lstm_fc_w));
+  TLT_ASSERT_OK(tl_model_freeze(m));
+  const size_t dims[2] = {4, 3};
+  const float *y = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0, off = 0;
+  TLT_ASSERT_OK(
+      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+  TLT_ASSERT_OK(tl_model_backward(m, NULL, emb_lstm_fc_dy, od, ond));
+  ck_assert_ptr_null(m->layers[1].work.p); /* LSTM backward never ran */
+  ck_assert_ptr_null(m->layers[1].dx.p);
+  ck_assert_ptr_null(m->layers[2].dx.p); /* nor the head's input gradient */
+  const float *g = grads_of(m, &n);
+  TLT_ASSERT_OK(tl_model_param_offset(m, &off, "fc.weight"));
+  for (size_t i = 0; i < off; i++)
+    ck_assert(g[i] == 0.0f);
+  assert_matches("head", g + off, emb_lstm_fc_grad + off, n - off, 1e-5);
+  tl_model_free(m);
+}
+END_TEST
+
 START_TEST(dropout_is_off_in_eval_and_masks_are_seeded) {
   tl_model *a = NULL, *b = NULL;
   tl_model_options o;
@@ -448,6 +473,149 @@ START_TEST(awd_lstm_dropouts_are_off_in_eval_and_change_training) {
       tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
   assert_matches("eval", y, emb_lstm_fc_y, N_OF(emb_lstm_fc_y), 1e-5);
   tl_model_free(m);
+  tl_model_free(ref);
+}
+END_TEST
+
+/* loss = sum(y * dy) + AR/TAR of a train-mode forward whose dropout masks
+ * are redrawn from the same seed (the test reaches the model's RNG). */
+static double awd_loss(tl_model *m, const float *dy) {
+  tli_rng_seed(&m->rng, 77);
+  const size_t dims[2] = {4, 3};
+  const float *y = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0;
+  TLT_ASSERT_OK(
+      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+  double s = 0.0, aux = 0.0;
+  for (size_t i = 0; i < N_OF(emb_lstm_fc_dy); i++)
+    s += (double)y[i] * (double)dy[i];
+  TLT_ASSERT_OK(tl_model_aux_loss(m, &aux));
+  return s + aux;
+}
+
+START_TEST(awd_lstm_training_backward_matches_finite_differences) {
+  /* every AWD-LSTM regulariser on at once: embedding dropout, weight drop,
+   * input/hidden/output locked dropout, AR and TAR */
+  tl_lstm_options lo;
+  TLT_ASSERT_OK(tl_lstm_options_init(&lo, TL_LSTM_OPTIONS_VERSION));
+  lo.weight_p = 0.3f;
+  lo.input_p = 0.2f;
+  lo.hidden_p = 0.2f;
+  lo.output_p = 0.2f;
+  lo.ar_alpha = 2.0f;
+  lo.tar_beta = 1.0f;
+  tl_embedding_options eo;
+  TLT_ASSERT_OK(tl_embedding_options_init(&eo, TL_EMBEDDING_OPTIONS_VERSION));
+  eo.padding_idx = 0;
+  eo.embed_p = 0.2f;
+  tl_model *m = NULL;
+  TLT_ASSERT_OK(tl_model_create(&m, NULL));
+  TLT_ASSERT_OK(tl_model_add_embedding(m, "emb", 11, 5, &eo));
+  TLT_ASSERT_OK(tl_model_add_lstm(m, "rnn", 5, 6, 2, &lo));
+  TLT_ASSERT_OK(tl_model_add_linear(m, "fc", 6, 4, TL_ACTIVATION_NONE));
+  set_flat(m, emb_lstm_fc_w, N_OF(emb_lstm_fc_w));
+  awd_loss(m, emb_lstm_fc_dy);
+  const size_t od[3] = {4, 3, 4};
+  TLT_ASSERT_OK(tl_model_backward(m, NULL, emb_lstm_fc_dy, od, 3));
+  size_t n = 0;
+  float *w = NULL;
+  const float *g = grads_of(m, &n);
+  TLT_ASSERT_OK(tl_model_flat_params(m, &w, &n));
+  const float h = 1e-2f;
+  size_t checked = 0;
+  for (size_t i = 0; i < n; i += 5) {
+    const float w0 = w[i];
+    w[i] = w0 + h;
+    const double lp = awd_loss(m, emb_lstm_fc_dy);
+    w[i] = w0 - h;
+    const double lm = awd_loss(m, emb_lstm_fc_dy);
+    w[i] = w0;
+    const double fd = (lp - lm) / (2.0 * (double)h);
+    ck_assert_msg(fabs(fd - g[i]) <= 5e-3 * fmax(1.0, fabs(fd)),
+                  "param %zu: backward %.7g, finite difference %.7g", i,
+                  (double)g[i], fd);
+    checked++;
+  }
+  ck_assert(checked > 100);
+  tl_model_free(m);
+}
+END_TEST
+
+START_TEST(stateful_lstm_carries_the_state_between_windows) {
+  /* two windows of 3 steps through a stateful LSTM equal one window of 6
+   * through a stateless one with the same weights */
+  tl_lstm_options lo;
+  TLT_ASSERT_OK(tl_lstm_options_init(&lo, TL_LSTM_OPTIONS_VERSION));
+  lo.stateful = 1;
+  tl_model *sm = NULL, *ref = NULL;
+  TLT_ASSERT_OK(tl_model_create(&sm, NULL));
+  TLT_ASSERT_OK(tl_model_create(&ref, NULL));
+  TLT_ASSERT_OK(tl_model_add_lstm(sm, "rnn", 3, 4, 2, &lo));
+  TLT_ASSERT_OK(tl_model_add_lstm(ref, "rnn", 3, 4, 2, NULL));
+  float *ws = NULL, *wr = NULL;
+  size_t n = 0;
+  TLT_ASSERT_OK(tl_model_flat_params(sm, &ws, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(ref, &wr, &n));
+  memcpy(ws, wr, n * sizeof(float));
+  /* lstm_pool_x is (5, 3, 3): use steps 0..3 (two windows of 2), B = 3 */
+  const size_t full[3] = {4, 3, 3}, half[3] = {2, 3, 3};
+  const float *y = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0;
+  float want[4 * 3 * 4];
+  TLT_ASSERT_OK(tl_model_eval(ref));
+  TLT_ASSERT_OK(tl_model_forward(ref, &y, od, &ond, lstm_pool_x, full, 3));
+  memcpy(want, y, sizeof want);
+  for (int mode = 0; mode < 2; mode++) { /* train, then eval */
+    TLT_ASSERT_OK(tl_model_reset_state(sm));
+    TLT_ASSERT_OK(tl_model_forward(sm, &y, od, &ond, lstm_pool_x, half, 3));
+    assert_matches("window1", y, want, 24, 1e-5);
+    TLT_ASSERT_OK(
+        tl_model_forward(sm, &y, od, &ond, lstm_pool_x + 18, half, 3));
+    assert_matches("window2", y, want + 24, 24, 1e-5);
+    TLT_ASSERT_OK(tl_model_eval(sm));
+  }
+  /* a reset starts from zeros again */
+  TLT_ASSERT_OK(tl_model_reset_state(sm));
+  TLT_ASSERT_OK(tl_model_forward(sm, &y, od, &ond, lstm_pool_x + 18, half, 3));
+  float first[24];
+  memcpy(first, y, sizeof first);
+  TLT_ASSERT_OK(tl_model_forward(ref, &y, od, &ond, lstm_pool_x + 18, half, 3));
+  assert_matches("reset", first, y, 24, 1e-6);
+
+  /* truncated BPTT: the gradient of window 2 with window 1's final state
+   * held fixed, against central finite differences */
+  TLT_ASSERT_OK(tl_model_train(sm));
+  TLT_ASSERT_OK(tl_model_reset_state(sm));
+  TLT_ASSERT_OK(tl_model_forward(sm, &y, od, &ond, lstm_pool_x, half, 3));
+  tli_layer *L = &sm->layers[0];
+  float carried[2 * 2 * 3 * 4];
+  memcpy(carried, L->state.p, sizeof carried);
+  float dy[24];
+  for (size_t i = 0; i < 24; i++)
+    dy[i] = 0.1f * (float)(i % 7) - 0.3f;
+  TLT_ASSERT_OK(tl_model_forward(sm, &y, od, &ond, lstm_pool_x + 18, half, 3));
+  TLT_ASSERT_OK(tl_model_backward(sm, NULL, dy, od, ond));
+  const float *g = grads_of(sm, &n);
+  const float h = 1e-2f;
+  for (size_t i = 0; i < n; i += 3) {
+    double l[2];
+    const float w0 = ws[i];
+    for (int s2 = 0; s2 < 2; s2++) {
+      ws[i] = w0 + (s2 ? -h : h);
+      memcpy(L->state.p, carried, sizeof carried);
+      TLT_ASSERT_OK(
+          tl_model_forward(sm, &y, od, &ond, lstm_pool_x + 18, half, 3));
+      l[s2] = 0.0;
+      for (size_t j = 0; j < 24; j++)
+        l[s2] += (double)y[j] * dy[j];
+    }
+    ws[i] = w0;
+    const double fd = (l[0] - l[1]) / (2.0 * (double)h);
+    ck_assert_msg(fabs(fd - g[i]) <= 2e-3 * fmax(1.0, fabs(fd)),
+                  "param %zu: backward %.7g, finite difference %.7g", i,
+                  (double)g[i], fd);
+  }
+  tl_model_free(sm);
   tl_model_free(ref);
 }
 END_TEST
@@ -801,9 +969,12 @@ int main(void) {
   tcase_add_test(tc, tie_cycles_and_bad_ties_are_refused);
   tcase_add_test(tc,
                  freeze_to_follows_fastai_and_frozen_params_get_no_gradient);
+  tcase_add_test(tc, a_frozen_encoder_costs_no_backward_work);
   tcase_add_test(tc, dropout_is_off_in_eval_and_masks_are_seeded);
   tcase_add_test(tc, awd_lstm_dropouts_are_off_in_eval_and_change_training);
   tcase_add_test(tc, ar_tar_loss_and_gradient);
+  tcase_add_test(tc, stateful_lstm_carries_the_state_between_windows);
+  tcase_add_test(tc, awd_lstm_training_backward_matches_finite_differences);
   tcase_add_test(tc, one_encoder_serves_two_heads);
   tcase_add_test(tc, feature_extraction_mode);
   tcase_add_test(tc, element_masks_are_validated);

@@ -234,3 +234,77 @@ def test_adamw_matches_torch_for_five_steps():
         for tp, mp in zip(params, m.params().values()):
             np.testing.assert_allclose(mp, tp.detach().numpy(), rtol=1e-5,
                                        atol=1e-7)
+
+
+def test_decoder_tied_to_another_models_embedding():
+    enc = tl.Model(seed=0)
+    enc.add_embedding("emb", 7, 4)
+    dec = tl.Model(seed=1)
+    dec.add_decoder("dec", 4, 7, tie=enc, tie_layer="emb")
+    assert dec.param_names() == ["dec.bias"]
+    ids = np.array([[1, 2], [3, 4]])
+    h = enc.forward(ids)
+    y = dec.forward(h)
+    w = enc.params()["emb.weight"]
+    np.testing.assert_allclose(y, h @ w.T + dec.params()["dec.bias"],
+                               rtol=1e-5, atol=1e-6)
+    dy = np.ones_like(y)
+    dh = dec.backward(dy)
+    enc.backward(dh)
+    # lookup gradient (rows of ids get dh) + decoder gradient (dy^T h)
+    want = dy.reshape(-1, 7).T @ h.reshape(-1, 4)
+    np.add.at(want, ids.ravel(), dh.reshape(-1, 4))
+    np.testing.assert_allclose(enc.grads()["emb.weight"], want, rtol=1e-5,
+                               atol=1e-6)
+    enc.close()  # dec still holds enc in libtl: this stays valid
+    dec.forward(h)
+
+
+def test_element_mask_trains_only_new_rows():
+    m = tl.Model(seed=0)
+    m.add_embedding("emb", 6, 3)
+    m.add_linear("fc", 3, 2)
+    mask = np.zeros((6, 3), dtype=np.uint8)
+    mask[4:] = 1  # rows of "new words"
+    m.set_param_mask("emb.weight", mask)
+    m.freeze_to(0)
+    opt = tl.Optimizer(m, "adamw", lr=0.1, weight_decay=0.1)
+    before = m.params()["emb.weight"].copy()
+    y = m.forward(np.array([[0, 4], [5, 1]]))
+    m.backward(np.ones_like(y))
+    opt.step()
+    after = m.params()["emb.weight"]
+    assert np.array_equal(after[:4], before[:4])  # no update, no decay
+    assert not np.allclose(after[4:], before[4:])
+
+
+def test_concat_pool_lengths_and_eval_dropout():
+    m = tl.Model(seed=0)
+    m.add_concat_pool("pool")
+    m.add_dropout("drop", 0.5)
+    x = np.arange(2 * 3 * 2, dtype=np.float32).reshape(3, 2, 2)  # T=3, B=2
+    m.set_lengths([3, 1])
+    m.eval()
+    y = m.forward(x)
+    want0 = np.concatenate([x[2, 0], x[:3, 0].max(0), x[:3, 0].mean(0)])
+    want1 = np.concatenate([x[0, 1], x[0, 1], x[0, 1]])
+    np.testing.assert_allclose(y, np.stack([want0, want1]), rtol=1e-6)
+    m.train()
+    yt = m.forward(x)
+    assert np.all((yt == 0) | np.isclose(yt, 2 * y))
+
+
+def test_stateful_lstm_continues_across_windows():
+    def build(stateful):
+        m = tl.Model(seed=3)
+        m.add_lstm("rnn", input_size=2, hidden_size=3, stateful=stateful)
+        return m
+    s, r = build(True), build(False)
+    x = np.random.default_rng(5).standard_normal((6, 2, 2)).astype(np.float32)
+    full = r.forward(x)
+    np.testing.assert_allclose(np.concatenate([s.forward(x[:3]),
+                                               s.forward(x[3:])]),
+                               full, rtol=1e-5, atol=1e-6)
+    s.reset_state()
+    np.testing.assert_allclose(s.forward(x[:3]), full[:3], rtol=1e-5,
+                               atol=1e-6)

@@ -47,7 +47,7 @@ class _LstmOptions(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("weight_p", ctypes.c_float),
                 ("input_p", ctypes.c_float), ("hidden_p", ctypes.c_float),
                 ("output_p", ctypes.c_float), ("ar_alpha", ctypes.c_float),
-                ("tar_beta", ctypes.c_float)]
+                ("tar_beta", ctypes.c_float), ("stateful", ctypes.c_int)]
 
 
 _vp = ctypes.c_void_p
@@ -107,6 +107,7 @@ register([
     ("tl_model_forward_ids", [_vp, _c_float_pp, c_size_p, c_size_p, _i64p,
                               c_size_p, _sz], status),
     ("tl_model_backward", [_vp, _c_float_pp, _f32p, c_size_p, _sz], status),
+    ("tl_model_reset_state", [_vp], status),
     ("tl_model_aux_loss", [_vp, ctypes.POINTER(ctypes.c_double)], status),
     ("tl_model_zero_grad", [_vp], status),
     ("tl_cross_entropy", [_f32p, _f32p, _f32p, _i64p, _sz, _sz,
@@ -188,12 +189,13 @@ class Model:
 
     def add_lstm(self, name, input_size, hidden_size, num_layers=1,
                  weight_p=0.0, input_p=0.0, hidden_p=0.0, output_p=0.0,
-                 ar_alpha=0.0, tar_beta=0.0):
+                 ar_alpha=0.0, tar_beta=0.0, stateful=False):
         o = _LstmOptions()
         lib.tl_lstm_options_init(ctypes.byref(o), 1)
         o.weight_p, o.input_p = float(weight_p), float(input_p)
         o.hidden_p, o.output_p = float(hidden_p), float(output_p)
         o.ar_alpha, o.tar_beta = float(ar_alpha), float(tar_beta)
+        o.stateful = 1 if stateful else 0
         lib.tl_model_add_lstm(self._h(), _name(name), int(input_size),
                               int(hidden_size), int(num_layers),
                               ctypes.byref(o))
@@ -422,6 +424,10 @@ class Model:
 
     def zero_grad(self):
         lib.tl_model_zero_grad(self._h())
+
+    def reset_state(self):
+        """Stateful LSTMs start the next forward from zeros."""
+        lib.tl_model_reset_state(self._h())
 
     @property
     def aux_loss(self):
