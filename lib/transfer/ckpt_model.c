@@ -22,6 +22,49 @@ static char *tli_join(const char *prefix, const char *name) {
   return s;
 }
 
+/* Runtime state of a stateful LSTM layer (its carried (h, c), shape
+ * (2, num_layers, B, H)) is stored as the tensor "@state.<layer>": '@' is
+ * never in a parameter name, so these never collide with parameters and
+ * loads tell them apart. */
+#define TLI_STATE_PREFIX "@state."
+
+static int tli_has_carried_state(const tli_layer *L) {
+  return L->kind == TLI_LAYER_LSTM && L->lstm.stateful && L->state_batch > 0;
+}
+
+/* Item i of what put_model stores: parameters, then carried states. Fills
+ * the name (without prefix), shape and data; 0 if item i stores nothing. */
+typedef struct tli_item {
+  char name[TLI_PNAME_MAX + sizeof TLI_STATE_PREFIX];
+  size_t rank, dims[4];
+  const float *data;
+  uint32_t group;
+} tli_item;
+
+static int tli_model_item(const tl_model *m, size_t i, tli_item *it) {
+  if (i < m->n_params) {
+    const tli_param *p = &m->params[i];
+    snprintf(it->name, sizeof it->name, "%s", p->name);
+    it->rank = p->ndim;
+    memcpy(it->dims, p->dims, p->ndim * sizeof(size_t));
+    it->data = m->flat + p->offset;
+    it->group = (uint32_t)m->layers[p->layer].group;
+    return 1;
+  }
+  const tli_layer *L = &m->layers[i - m->n_params];
+  if (!tli_has_carried_state(L))
+    return 0;
+  snprintf(it->name, sizeof it->name, TLI_STATE_PREFIX "%s", L->name);
+  it->rank = 4;
+  it->dims[0] = 2;
+  it->dims[1] = L->num_layers;
+  it->dims[2] = L->state_batch;
+  it->dims[3] = L->out_features;
+  it->data = L->state.p;
+  it->group = TL_CKPT_NO_GROUP;
+  return 1;
+}
+
 tl_status tl_ckpt_put_model(tl_ckpt *ckpt, const tl_model *model,
                             const char *prefix) {
   static const char fn[] = "tl_ckpt_put_model";
@@ -30,12 +73,16 @@ tl_status tl_ckpt_put_model(tl_ckpt *ckpt, const tl_model *model,
   if (prefix == NULL)
     prefix = "";
   const size_t plen = strlen(prefix);
-  TLI_CHECK(plen + TLI_PNAME_MAX <= TL_CKPT_MAX_STRING, TL_E_INVALID_ARG,
+  TLI_CHECK(plen + sizeof(tli_item) <= TL_CKPT_MAX_STRING, TL_E_INVALID_ARG,
             "%s: prefix is longer than %u bytes", fn,
-            (unsigned)(TL_CKPT_MAX_STRING - TLI_PNAME_MAX));
+            (unsigned)(TL_CKPT_MAX_STRING - sizeof(tli_item)));
+  const size_t n_items = model->n_params + model->n_layers;
+  tli_item it;
   /* Every check first, so a failure leaves ckpt as it was. */
-  for (size_t i = 0; i < model->n_params; i++) {
-    char *full = tli_join(prefix, model->params[i].name);
+  for (size_t i = 0; i < n_items; i++) {
+    if (!tli_model_item(model, i, &it))
+      continue;
+    char *full = tli_join(prefix, it.name);
     TLI_CHECK(full != NULL, TL_E_NOMEM, "%s: out of memory", fn);
     const int taken = tli_ckpt_find(ckpt, full, NULL) != NULL;
     if (taken) {
@@ -53,18 +100,18 @@ tl_status tl_ckpt_put_model(tl_ckpt *ckpt, const tl_model *model,
 
   const size_t first = ckpt->n_tensors;
   tl_status status = TL_OK;
-  for (size_t i = 0; i < model->n_params && status == TL_OK; i++) {
-    const tli_param *p = &model->params[i];
-    char *full = tli_join(prefix, p->name);
+  for (size_t i = 0; i < n_items && status == TL_OK; i++) {
+    if (!tli_model_item(model, i, &it))
+      continue;
+    char *full = tli_join(prefix, it.name);
     if (full == NULL) {
       status = tli_fail(TL_E_NOMEM, "%s: out of memory", fn);
       break;
     }
-    status = tl_ckpt_add_tensor(ckpt, full, TL_CKPT_F32, p->ndim, p->dims,
-                                model->flat + p->offset);
+    status =
+        tl_ckpt_add_tensor(ckpt, full, TL_CKPT_F32, it.rank, it.dims, it.data);
     if (status == TL_OK)
-      ckpt->tensors[ckpt->n_tensors - 1].group =
-          (uint32_t)model->layers[p->layer].group;
+      ckpt->tensors[ckpt->n_tensors - 1].group = it.group;
     tli_free(full);
   }
   if (status != TL_OK) {
@@ -96,6 +143,7 @@ tl_status tl_model_load_options_init(tl_model_load_options *out,
  * (or SIZE_MAX). */
 typedef struct tli_load_plan {
   size_t *source; /* n_params entries */
+  size_t *state;  /* n_layers entries: the tensor of a carried LSTM state */
   size_t missing, unexpected;
   const char *first_missing, *first_unexpected;
 } tli_load_plan;
@@ -121,7 +169,8 @@ static tl_status tli_check_map(const tl_model *model,
 }
 
 /* The parameter a checkpoint tensor fills, or NULL (unexpected); tensors
- * outside the prefix are not considered (*considered = 0). */
+ * outside the prefix are not considered (*considered = 0), carried LSTM
+ * states are *considered = 2. */
 static const tli_param *tli_target(const tl_model *model, const char *name,
                                    const tl_model_load_options *o,
                                    int *considered) {
@@ -130,6 +179,10 @@ static const tli_param *tli_target(const tl_model *model, const char *name,
   if (!*considered)
     return NULL;
   const char *key = name + plen;
+  if (strncmp(key, TLI_STATE_PREFIX, strlen(TLI_STATE_PREFIX)) == 0) {
+    *considered = 2;
+    return NULL;
+  }
   for (size_t i = 0; i < o->map_n; i++)
     if (strcmp(key, o->map_from[i]) == 0)
       return tli_model_find_param(model, o->map_to[i]);
@@ -164,17 +217,55 @@ static tl_status tli_check_pair(const tli_ckpt_tensor *t, const tli_param *p,
   return TL_OK;
 }
 
+/* A carried state "@state.<layer>": restored into a stateful LSTM layer of
+ * that name (shape (2, num_layers, B, H), finite); ignored otherwise, so an
+ * LM checkpoint loads into a stateless classifier encoder. */
+static tl_status tli_plan_state(tli_load_plan *plan, const tl_model *model,
+                                const tl_ckpt *ckpt, size_t index,
+                                const tl_model_load_options *o,
+                                const char *fn) {
+  const tli_ckpt_tensor *t = &ckpt->tensors[index];
+  const size_t plen = o->prefix != NULL ? strlen(o->prefix) : 0;
+  const char *layer = t->name + plen + strlen(TLI_STATE_PREFIX);
+  for (size_t l = 0; l < model->n_layers; l++) {
+    const tli_layer *L = &model->layers[l];
+    if (strcmp(L->name, layer) != 0 || L->kind != TLI_LAYER_LSTM ||
+        !L->lstm.stateful)
+      continue;
+    TLI_CHECK(t->dtype == TL_CKPT_F32 && t->rank == 4 && t->shape[0] == 2 &&
+                  t->shape[1] == L->num_layers && t->shape[2] > 0 &&
+                  t->shape[3] == L->out_features,
+              TL_E_SHAPE,
+              "%s: carried state '%s' is not f32 (2, %zu, B, %zu) for layer "
+              "'%s'",
+              fn, t->name, L->num_layers, L->out_features, L->name);
+    const float *v = t->data;
+    for (size_t i = 0; i < t->numel; i++)
+      TLI_CHECK(isfinite(v[i]), TL_E_NUMERIC,
+                "%s: tensor '%s' has a non-finite value at element %zu", fn,
+                t->name, i);
+    plan->state[l] = index;
+  }
+  return TL_OK;
+}
+
 static tl_status tli_plan_load(tli_load_plan *plan, const tl_model *model,
                                const tl_ckpt *ckpt,
                                const tl_model_load_options *o, const char *fn) {
   for (size_t k = 0; k < model->n_params; k++)
     plan->source[k] = SIZE_MAX;
+  for (size_t l = 0; l < model->n_layers; l++)
+    plan->state[l] = SIZE_MAX;
   for (size_t i = 0; i < ckpt->n_tensors; i++) {
     const tli_ckpt_tensor *t = &ckpt->tensors[i];
     int considered;
     const tli_param *p = tli_target(model, t->name, o, &considered);
     if (!considered)
       continue;
+    if (considered == 2) {
+      TLI_TRY(tli_plan_state(plan, model, ckpt, i, o, fn));
+      continue;
+    }
     if (p == NULL) {
       if (plan->unexpected++ == 0)
         plan->first_unexpected = t->name;
@@ -231,10 +322,29 @@ tl_status tl_ckpt_get_model(tl_model *model, const tl_ckpt *ckpt,
 
   tli_load_plan plan;
   memset(&plan, 0, sizeof plan);
-  void *source = NULL;
-  TLI_TRY(tli_alloc_checked(&source, model->n_params, sizeof(size_t), fn));
-  plan.source = source;
-  const tl_status status = tli_plan_load(&plan, model, ckpt, &o, fn);
+  void *source = NULL, *state = NULL, *buffers_mem = NULL;
+  tl_status status =
+      tli_alloc_checked(&source, model->n_params, sizeof(size_t), fn);
+  if (status == TL_OK)
+    status = tli_alloc_checked(&state, model->n_layers, sizeof(size_t), fn);
+  if (status == TL_OK)
+    status =
+        tli_alloc_checked(&buffers_mem, model->n_layers, sizeof(float *), fn);
+  float **buffers = buffers_mem;
+  if (status == TL_OK) {
+    memset(buffers, 0, model->n_layers * sizeof(float *));
+    plan.source = source;
+    plan.state = state;
+    status = tli_plan_load(&plan, model, ckpt, &o, fn);
+  }
+  /* Carried states get fresh buffers before anything changes. */
+  for (size_t l = 0; l < model->n_layers && status == TL_OK; l++)
+    if (plan.state[l] != SIZE_MAX) {
+      void *mem = NULL;
+      status = tli_alloc_checked(&mem, ckpt->tensors[plan.state[l]].numel,
+                                 sizeof(float), fn);
+      buffers[l] = mem;
+    }
   if (status == TL_OK) {
     /* Nothing can fail from here on. */
     for (size_t k = 0; k < model->n_params; k++)
@@ -242,9 +352,29 @@ tl_status tl_ckpt_get_model(tl_model *model, const tl_ckpt *ckpt,
         const tli_ckpt_tensor *t = &ckpt->tensors[plan.source[k]];
         memcpy(model->flat + model->params[k].offset, t->data, t->nbytes);
       }
+    /* New weights make an old carried state meaningless: stateful layers
+     * take the checkpoint's state, or start from zeros. */
+    for (size_t l = 0; l < model->n_layers; l++) {
+      tli_layer *L = &model->layers[l];
+      if (plan.state[l] != SIZE_MAX) {
+        const tli_ckpt_tensor *t = &ckpt->tensors[plan.state[l]];
+        memcpy(buffers[l], t->data, t->nbytes);
+        tli_free(L->state.p);
+        L->state.p = buffers[l];
+        L->state.cap = t->numel;
+        L->state_batch = t->shape[2];
+        buffers[l] = NULL;
+      } else if (L->kind == TLI_LAYER_LSTM && L->lstm.stateful) {
+        L->state_batch = 0;
+      }
+    }
     if (have_rng)
       model->rng = rng;
   }
+  for (size_t l = 0; buffers != NULL && l < model->n_layers; l++)
+    tli_free(buffers[l]);
+  tli_free(buffers_mem);
+  tli_free(state);
   tli_free(source);
   return status;
 }

@@ -37,8 +37,9 @@ static int in_child;
 #define B 3
 
 /* Embedding -> 2-layer LSTM -> linear, with every dropout on so that the
- * RNG stream matters for exact resume. */
-static tl_model *build_lm(uint64_t seed) {
+ * RNG stream matters for exact resume, and a stateful LSTM (fastai's LM
+ * over consecutive BPTT windows) so that the carried state does too. */
+static tl_model *build_lm_with(uint64_t seed, int stateful) {
   tl_model_options mo;
   OK(tl_model_options_init(&mo, TL_MODEL_OPTIONS_VERSION));
   mo.seed = seed;
@@ -54,10 +55,13 @@ static tl_model *build_lm(uint64_t seed) {
   lo.input_p = 0.1f;
   lo.hidden_p = 0.15f;
   lo.output_p = 0.1f;
+  lo.stateful = stateful;
   OK(tl_model_add_lstm(m, "rnn", E, H, 2, &lo));
   OK(tl_model_add_linear(m, "out", H, V, TL_ACTIVATION_NONE));
   return m;
 }
+
+static tl_model *build_lm(uint64_t seed) { return build_lm_with(seed, 1); }
 
 static void flat_copy(tl_model *m, float **out, size_t *n) {
   float *p = NULL;
@@ -381,6 +385,56 @@ START_TEST(rng_section_of_another_writer_is_respected) {
   tl_ckpt_free(c);
   tl_model_free(m);
   tl_model_free(m2);
+}
+END_TEST
+
+static void forward_once(tl_model *m, uint64_t seed) {
+  tli_rng r;
+  tli_rng_seed(&r, seed);
+  int64_t ids[T * B];
+  for (size_t i = 0; i < T * B; i++)
+    ids[i] = (int64_t)tli_rng_below(&r, V);
+  const float *y = NULL;
+  size_t dims[TL_MODEL_MAX_DIMS], ndim = 0;
+  const size_t in_dims[2] = {T, B};
+  OK(tl_model_forward_ids(m, &y, dims, &ndim, ids, in_dims, 2));
+}
+
+START_TEST(carried_lstm_state_is_saved_and_restored) {
+  tl_model *a = build_lm(13), *b = build_lm(14);
+  OK(tl_model_eval(a));
+  forward_once(a, 1); /* a now carries (h, c) for batch B */
+  tl_ckpt *c = NULL;
+  OK(tl_ckpt_create(&c));
+  OK(tl_ckpt_put_model(c, a, NULL));
+  size_t idx = 0;
+  OK(tl_ckpt_find_tensor(&idx, c, "@state.rnn"));
+  tl_ckpt_tensor_desc info;
+  OK(tl_ckpt_tensor_info(&info, c, idx));
+  ck_assert(info.rank == 4 && info.shape[0] == 2 && info.shape[1] == 2 &&
+            info.shape[2] == B && info.shape[3] == H);
+  OK(tl_ckpt_get_model(b, c, NULL));
+  ck_assert_uint_eq(b->layers[1].state_batch, B);
+  ck_assert_int_eq(
+      memcmp(b->layers[1].state.p, a->layers[1].state.p, info.nbytes), 0);
+  /* The next window continues from the same state: equal outputs. */
+  OK(tl_model_eval(b));
+  forward_once(a, 2);
+  forward_once(b, 2);
+  ck_assert_int_eq(
+      memcmp(b->layers[2].y, a->layers[2].y, T * B * V * sizeof(float)), 0);
+  /* A stateless model (a classifier's encoder) loads the same checkpoint
+   * strictly: carried states are not parameters, not unexpected. */
+  tl_model *stateless = build_lm_with(15, 0);
+  OK(tl_ckpt_get_model(stateless, c, NULL));
+  /* Loading a checkpoint without state resets a stateful model's. */
+  OK(tl_ckpt_remove_tensor(c, idx));
+  OK(tl_ckpt_get_model(b, c, NULL));
+  ck_assert_uint_eq(b->layers[1].state_batch, 0);
+  tl_ckpt_free(c);
+  tl_model_free(a);
+  tl_model_free(b);
+  tl_model_free(stateless);
 }
 END_TEST
 
@@ -716,6 +770,7 @@ static Suite *ckpt_model_suite(void) {
   tcase_add_test(tc, prefixes_and_name_maps);
   tcase_add_test(tc, tied_decoder_stores_only_its_bias);
   tcase_add_test(tc, rng_section_of_another_writer_is_respected);
+  tcase_add_test(tc, carried_lstm_state_is_saved_and_restored);
   tcase_add_test(tc, remap_vocab_matches_fastai_match_embeds);
   tcase_add_test(tc, row_mask_trains_only_new_rows);
   tcase_add_test(tc, optimizer_state_kind_and_layout_are_checked);

@@ -161,3 +161,59 @@ def test_dict_interface():
     assert "a" not in ck and ck.groups == {}
     assert "1 tensors" in repr(ck)
     assert OPTIM == 4 and RNG == 6
+
+
+def _lm(seed, stateful=False):
+    m = tl.Model(seed=seed)
+    m.add_embedding("emb", 9, 4)
+    m.add_lstm("rnn", 4, 5, num_layers=2, stateful=stateful)
+    m.add_linear("out", 5, 9)
+    return m
+
+
+def test_model_save_and_load(tmp_path):
+    a, b = _lm(1), _lm(2)
+    path = tmp_path / "lm.tlc"
+    a.save(path)
+    assert b.load(path) == ([], [])
+    for name, value in a.params().items():
+        np.testing.assert_array_equal(b.params()[name], value)
+    ck = Checkpoint.load(path)
+    assert list(ck.keys())[0] == "emb.weight"
+    assert ck.groups == {"emb.weight": 0, "rnn.weight_ih_l0": 1,
+                         "rnn.weight_hh_l0": 1, "rnn.bias_ih_l0": 1,
+                         "rnn.bias_hh_l0": 1, "rnn.weight_ih_l1": 1,
+                         "rnn.weight_hh_l1": 1, "rnn.bias_ih_l1": 1,
+                         "rnn.bias_hh_l1": 1, "out.weight": 2, "out.bias": 2}
+
+
+def test_failed_model_load_changes_nothing(tmp_path):
+    a, b = _lm(3), _lm(4)
+    ck = Checkpoint.from_model(a, prefix="0.")
+    ck["0.out.bias"] = np.zeros(10, np.float32)  # wrong shape, last tensor
+    path = tmp_path / "bad.tlc"
+    ck.save(path)
+    before = {k: v.copy() for k, v in b.params().items()}
+    with pytest.raises(tl.ShapeError, match="0.out.bias"):
+        b.load(path, prefix="0.")
+    with pytest.raises(tl.NotFoundError, match="strict"):
+        b.load(path)  # no prefix: every name is unexpected
+    for name, value in before.items():
+        np.testing.assert_array_equal(b.params()[name], value)
+    del ck["0.out.bias"]
+    ck.save(path)
+    missing, unexpected = b.load(path, prefix="0.", strict=False)
+    assert missing == ["out.bias"] and unexpected == []
+
+
+def test_stateful_model_carries_its_state():
+    m = _lm(5, stateful=True)
+    m.eval()
+    m.forward(np.zeros((3, 2), np.int64))
+    ck = Checkpoint.from_model(m)
+    assert ck["@state.rnn"].shape == (2, 2, 2, 5)  # (h|c, layers, B, H)
+    other = _lm(6, stateful=True)
+    other.eval()
+    ck.load_into(other)
+    ids = np.arange(6).reshape(3, 2) % 9
+    np.testing.assert_array_equal(other.forward(ids), m.forward(ids))

@@ -1,67 +1,16 @@
-"""PyTorch interop of tl.checkpoint: torch state dicts into libtl models and
-back, with outputs compared. libtl models are driven through ctypes here
-(the functions of include/tl/model.h this test needs)."""
-import ctypes
-
+"""PyTorch interop of tl.checkpoint: torch state dicts into tl.Model and
+back, with outputs compared."""
 import numpy as np
 import pytest
 
 import tl
 from tl import checkpoint
-from tl._native import c_size_p, lib, register, status
 from tl.checkpoint import Checkpoint
 
 torch = pytest.importorskip("torch")
 nn = torch.nn
 
-_p = ctypes.c_void_p
-register([
-    ("tl_model_create", [ctypes.POINTER(_p), _p], status),
-    ("tl_model_free", [_p], None),
-    ("tl_model_add_embedding", [_p, ctypes.c_char_p, ctypes.c_size_t,
-                                ctypes.c_size_t, _p], status),
-    ("tl_model_add_lstm", [_p, ctypes.c_char_p, ctypes.c_size_t,
-                           ctypes.c_size_t, ctypes.c_size_t, _p], status),
-    ("tl_model_add_linear", [_p, ctypes.c_char_p, ctypes.c_size_t,
-                             ctypes.c_size_t, ctypes.c_int], status),
-    ("tl_model_add_decoder", [_p, ctypes.c_char_p, ctypes.c_size_t,
-                              ctypes.c_size_t, _p, ctypes.c_char_p], status),
-    ("tl_model_eval", [_p], status),
-    ("tl_model_forward_ids", [_p, ctypes.POINTER(ctypes.POINTER(ctypes.c_float)),
-                              c_size_p, c_size_p,
-                              ctypes.POINTER(ctypes.c_int64), c_size_p,
-                              ctypes.c_size_t], status),
-])
-
 V, E, H, T, B = 11, 6, 7, 5, 3
-
-
-class Model:
-    """A minimal owner of a tl_model* for this test."""
-
-    def __init__(self, layers, seed=0):
-        self._as_parameter_ = _p()
-        lib.tl_model_create(ctypes.byref(self._as_parameter_), None)
-        for kind, *args in layers:
-            getattr(lib, "tl_model_add_" + kind)(self, *args)
-        lib.tl_model_eval(self)
-
-    def __del__(self):
-        lib.tl_model_free(self._as_parameter_)
-
-    def forward_ids(self, ids):
-        ids = np.ascontiguousarray(ids, dtype=np.int64)
-        y = ctypes.POINTER(ctypes.c_float)()
-        dims = (ctypes.c_size_t * 4)()
-        ndim = ctypes.c_size_t()
-        shape = (ctypes.c_size_t * ids.ndim)(*ids.shape)
-        lib.tl_model_forward_ids(self, ctypes.byref(y), dims,
-                                 ctypes.byref(ndim),
-                                 ids.ctypes.data_as(
-                                     ctypes.POINTER(ctypes.c_int64)),
-                                 shape, ids.ndim)
-        out_shape = tuple(dims[i] for i in range(ndim.value))
-        return np.ctypeslib.as_array(y, shape=out_shape).copy()
 
 
 class TorchLM(nn.Module):
@@ -76,9 +25,12 @@ class TorchLM(nn.Module):
 
 
 def _tl_lm():
-    return Model([("embedding", b"emb", V, E, None),
-                  ("lstm", b"rnn", E, H, 2, None),
-                  ("linear", b"out", H, V, 0)])
+    m = tl.Model()
+    m.add_embedding("emb", V, E)
+    m.add_lstm("rnn", E, H, num_layers=2)
+    m.add_linear("out", H, V)
+    m.eval()
+    return m
 
 
 def _ids(seed=0):
@@ -92,17 +44,17 @@ def test_torch_lm_round_trips_through_libtl(tmp_path):
     ck = checkpoint.from_torch(ref.state_dict(), path)
     assert list(ck.keys())[:2] == ["emb.weight", "rnn.weight_ih_l0"]
     model = _tl_lm()
-    missing, unexpected = checkpoint.load_model(model, path)
+    missing, unexpected = model.load(path)
     assert missing == [] and unexpected == []
     ids = _ids()
     with torch.no_grad():
         want = ref(torch.from_numpy(ids)).numpy()
-    got = model.forward_ids(ids)
+    got = model.forward(ids)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
     # libtl -> file -> torch: the same weights, bit for bit.
     back_path = tmp_path / "back.tlc"
-    checkpoint.save_model(model, back_path)
+    model.save(back_path)
     sd = checkpoint.to_torch(back_path)
     fresh = TorchLM().eval()
     fresh.load_state_dict(sd, strict=True)
@@ -221,17 +173,19 @@ def test_fastai_awd_lstm_state_dict(tmp_path):
         "0.rnns_1.weight_hh_l0", "0.rnns_1.bias_ih_l0", "0.rnns_1.bias_hh_l0",
         "1.decoder.bias"}
     assert ck.meta["torch.tied.1.decoder.weight"] == "0.encoder.weight"
-    model = Model([("embedding", b"encoder", V, E, None),
-                   ("lstm", b"rnns_0", E, H, 1, None),
-                   ("lstm", b"rnns_1", H, E, 1, None),
-                   ("decoder", b"decoder", E, V, None, b"encoder")])
+    model = tl.Model()
+    model.add_embedding("encoder", V, E)
+    model.add_lstm("rnns_0", E, H)
+    model.add_lstm("rnns_1", H, E)
+    model.add_decoder("decoder", E, V, tie=model, tie_layer="encoder")
+    model.eval()
     loaded = Checkpoint.load(path)
     loaded.load_into(model, prefix="0.", strict=False)
     loaded.load_into(model, prefix="1.", strict=False)
     ids = _ids(4)
     with torch.no_grad():
         want = ref(torch.from_numpy(ids)).numpy()
-    np.testing.assert_allclose(model.forward_ids(ids), want, rtol=1e-5,
+    np.testing.assert_allclose(model.forward(ids), want, rtol=1e-5,
                                atol=1e-6)
     # Back to fastai names: loads strictly into the fastai layout.
     fresh = AWDLSTM().eval()

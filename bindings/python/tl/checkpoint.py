@@ -498,6 +498,8 @@ def to_torch(source, naming="torch", name_map=None):
     inverse = {v: k for k, v in (name_map or {}).items() if v is not None}
     out = OrderedDict()
     for name, array in ck.items():
+        if "@" in name:  # libtl runtime state (carried LSTM state)
+            continue
         key = inverse.get(name)
         if key is None:
             key = _rename(name, _TL_TO_FASTAI) if naming == "fastai" else name
