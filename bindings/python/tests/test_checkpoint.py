@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import tl
+from tl import checkpoint
 from tl.checkpoint import OPTIM, RNG, Checkpoint
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -217,3 +218,52 @@ def test_stateful_model_carries_its_state():
     ck.load_into(other)
     ids = np.arange(6).reshape(3, 2) % 9
     np.testing.assert_array_equal(other.forward(ids), m.forward(ids))
+
+
+def _train(model, opt, steps):
+    for step in steps:
+        rng = np.random.default_rng(100 + step)  # the batch is f(step)
+        ids = rng.integers(0, 9, size=(4, 3))
+        targets = rng.integers(0, 9, size=12)
+        opt.set_lrs([1e-2 * (step + 1) / 10] * opt.num_groups)
+        opt.zero_grad()
+        y = model.forward(ids)
+        _, dy = tl.cross_entropy(y.reshape(12, 9), targets)
+        model.backward(dy.reshape(y.shape))
+        opt.step()
+
+
+def _trainer(seed):
+    m = tl.Model(seed=seed)
+    m.add_embedding("emb", 9, 4, embed_p=0.1)
+    m.add_lstm("rnn", 4, 5, num_layers=2, weight_p=0.2, hidden_p=0.1,
+               output_p=0.1, stateful=True)
+    m.add_linear("out", 5, 9)
+    m.train()
+    return m, tl.Optimizer(m, kind="adamw")
+
+
+def test_training_resumes_exactly(tmp_path):
+    ref_model, ref_opt = _trainer(7)
+    _train(ref_model, ref_opt, range(8))
+
+    model, opt = _trainer(7)
+    _train(model, opt, range(4))
+    path = tmp_path / "run.tlc"
+    checkpoint.save_training(path, model, opt, step=4)
+    fresh_model, fresh_opt = _trainer(123)  # other initial weights and RNG
+    step = checkpoint.load_training(path, fresh_model, fresh_opt)
+    assert step == 4
+    _train(fresh_model, fresh_opt, range(step, 8))
+    for name, value in ref_model.params().items():
+        np.testing.assert_array_equal(fresh_model.params()[name], value)
+    assert fresh_opt.state_dict() == ref_opt.state_dict()
+
+    # A checkpoint that does not fit changes neither model nor optimizer.
+    small = tl.Model()
+    small.add_linear("l", 2, 2)
+    small_opt = tl.Optimizer(small, kind="adamw")
+    before = small_opt.state_dict()
+    with pytest.raises(tl.FormatError):
+        checkpoint.load_training(path, small, small_opt)
+    assert small_opt.state_dict() == before

@@ -23,7 +23,7 @@ from ._errors import InvalidArgumentError, NotFoundError
 from ._native import c_size_p, lib, register, status
 
 __all__ = ["Checkpoint", "OPTIM", "RNG", "save_model", "load_model",
-           "from_torch", "to_torch"]
+           "save_training", "load_training", "from_torch", "to_torch"]
 
 MAX_RANK = 8
 NO_GROUP = 0xFFFFFFFF
@@ -108,6 +108,8 @@ register([
      status),
     ("tl_ckpt_remap_vocab", [_p, _cpp, ctypes.c_size_t, _cpp,
                              ctypes.c_size_t, ctypes.c_void_p], status),
+    ("tl_ckpt_put_optim", [_p, _p], status),
+    ("tl_ckpt_get_optim", [_p, _p], status),
 ])
 
 
@@ -419,6 +421,51 @@ def load_model(model, path, strict=True, prefix=None, name_map=None,
     (missing, unexpected)."""
     return Checkpoint.load(path).load_into(model, strict, prefix, name_map,
                                            restore_rng)
+
+
+def save_training(path, model, optimizer=None, step=None, prefix=None,
+                  meta=None):
+    """An exact-resume checkpoint, written atomically: the model's
+    parameters, RNG stream and carried LSTM state, the optimizer's state
+    (moments, step counters) and the schedule step. Learning rates are not
+    stored: schedules are functions of the step (tl.Schedule)."""
+    with _Handle() as ck:
+        lib.tl_ckpt_put_model(ck, model, _opt_encode(prefix))
+        if optimizer is not None:
+            lib.tl_ckpt_put_optim(ck, optimizer)
+        if step is not None:
+            lib.tl_ckpt_set_step(ck, int(step))
+        for key, value in (meta or {}).items():
+            lib.tl_ckpt_set_meta(ck, _encode(key, "metadata key"),
+                                 _encode(value, "metadata value"))
+        lib.tl_ckpt_save(ck, _encode(str(path), "path"))
+
+
+def load_training(path, model, optimizer=None, prefix=None):
+    """Restores what save_training wrote (strictly) and returns the step
+    (None if none was saved). Either everything is restored or, on an
+    error, the model and the optimizer are left as they were."""
+    ptr = ctypes.c_void_p()
+    lib.tl_ckpt_load(ctypes.byref(ptr), _encode(str(path), "path"), None)
+    with _Handle(ptr) as ck:
+        snapshot = None
+        if optimizer is not None:
+            snapshot = optimizer.state_dict()
+            lib.tl_ckpt_get_optim(optimizer, ck)  # validates first
+        opts = _ModelLoadOptions()
+        lib.tl_model_load_options_init(ctypes.byref(opts),
+                                       _MODEL_LOAD_OPTIONS_VERSION)
+        opts.prefix = _opt_encode(prefix)
+        try:
+            lib.tl_ckpt_get_model(model, ck, ctypes.byref(opts))
+        except Exception:
+            if snapshot is not None:
+                optimizer.load_state_dict(snapshot)
+            raise
+        step = ctypes.c_uint64()
+        if _present(lib.tl_ckpt_get_step, ctypes.byref(step), ck):
+            return step.value
+        return None
 
 
 # ---- PyTorch interop ---------------------------------------------------------
