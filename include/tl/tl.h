@@ -7,6 +7,7 @@
 #define TL_TL_H
 
 #include "tl/core.h"
+#include "tl/io.h"
 #include "tl/metrics.h"
 #include "tl/model.h"
 #include "tl/optim.h"

@@ -436,6 +436,23 @@ class Model:
         lib.tl_model_aux_loss(self._h(), ctypes.byref(v))
         return v.value
 
+    # ---- checkpoints (tl.checkpoint, include/tl/io.h) ----------------------
+    def save(self, path, prefix=None):
+        """Writes the parameters (torch names, f32), the RNG stream and any
+        carried LSTM state to a libtl checkpoint at path, atomically."""
+        from . import checkpoint
+        checkpoint.save_model(self._h(), path, prefix)
+
+    def load(self, path, strict=True, prefix=None, name_map=None,
+             restore_rng=True):
+        """Loads a checkpoint (tl.checkpoint.Checkpoint.load_into): strict
+        as torch's load_state_dict, only tensors under `prefix`, name_map
+        {checkpoint name: parameter name}. Returns (missing, unexpected).
+        On any error the model is left unchanged."""
+        from . import checkpoint
+        return checkpoint.load_model(self._h(), path, strict, prefix,
+                                     name_map, restore_rng)
+
 
 def cross_entropy(logits, targets, ignore_index=-100):
     """Mean softmax cross-entropy and its gradient (numpy float32)."""
