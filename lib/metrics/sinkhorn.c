@@ -47,6 +47,12 @@ typedef struct tli_sk {
   double *la, *lb; /* log a, log b */
 } tli_sk;
 
+/* mx + log(sum): the end of a log-sum-exp whose terms were shifted by mx.
+ * A row or column with no mass (sum 0) has log-sum -inf. */
+static double tli_lse(double mx, double sum) {
+  return sum > 0.0 ? mx + log(sum) : -INFINITY;
+}
+
 static void tli_sk_rebuild(tli_sk *w) {
   for (size_t i = 0; i < w->n; i++) {
     const double *mi = w->cost + i * w->m;
@@ -98,7 +104,7 @@ static void tli_sk_log_update_g(tli_sk *w) {
       sum[j] += exp(w->f[i] - mi[j] * w->inv_reg - mx[j]);
   }
   for (size_t j = 0; j < m; j++) {
-    w->g[j] = w->lb[j] - (mx[j] + log(sum[j]));
+    w->g[j] = w->lb[j] - tli_lse(mx[j], sum[j]);
     w->v[j] = 1.0;
   }
 }
@@ -119,7 +125,7 @@ static void tli_sk_log_update_f(tli_sk *w) {
     for (size_t j = 0; j < m; j++)
       if (w->g[j] != -INFINITY)
         sum += exp(w->g[j] - mi[j] * w->inv_reg - mx);
-    w->f[i] = w->la[i] - (mx + log(sum));
+    w->f[i] = w->la[i] - tli_lse(mx, sum);
     w->u[i] = 1.0;
   }
 }
