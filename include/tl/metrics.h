@@ -159,7 +159,7 @@ TL_API tl_status tl_sliced_directions(double *out, size_t k, size_t d,
 /*
  * Entropic optimal transport by Sinkhorn iterations (Cuturi 2013), computed
  * in the log-stabilised form (Schmitzer 2019): the scalings are absorbed
- * into log-domain potentials whenever they leave [1e-3, 1e3], so a small reg
+ * into log-domain potentials whenever they leave [1e-50, 1e50], so a small reg
  * neither underflows nor overflows. The iterates are those of POT
  * ot.sinkhorn (v then u per iteration; every 10th iteration, from the 0th,
  * the L2 error of the column marginal is compared with tol), so
