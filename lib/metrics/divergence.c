@@ -121,16 +121,17 @@ TLI_CLONES static int tli_kl_one_pass(const double *p, const double *q,
     const size_t len = n - b0 < TLI_BLOCK ? n - b0 : TLI_BLOCK;
     const double *pb = p + b0, *qb = q + b0;
     for (size_t i = 0; i < len; i++) {
-      /* q = 0 divides by 1 instead; d - y (1 there, else 0) then flags
-       * q = 0 < p. Written so, not as x * (y == 0), which GCC turns into a
-       * branch around the division and stops vectorising. */
+      /* tli_fastlog_ratio(x, y) = log(x/y) needs both normal: p = 0 gives
+       * 0 * finite = 0; q = 0 < p is flagged by x * (d - y) (d - y is 1
+       * where y = 0, else 0; written so because x * (y == 0) makes GCC
+       * branch and stop vectorising). */
       const double x = pb[i], y = qb[i];
       const double d = y + (y == 0.0 ? 1.0 : 0.0);
-      const double r = x / d;
-      term[i] = x * tli_fastlog(r);
+      term[i] = x * tli_fastlog_ratio(x, y);
       /* Each part is >= 0 or NaN, and > 0 or NaN exactly when something is
-       * wrong: an unusable r, q = 0 < p, a negative or non-finite p or q. */
-      lost[i] = tli_lost(r) + x * (d - y) + (fabs(x) - x) + (fabs(y) - y);
+       * wrong: a subnormal, q = 0 < p, a negative or non-finite p or q. */
+      lost[i] = tli_lost(x) + tli_lost(y) + x * (d - y) + (fabs(x) - x) +
+                (fabs(y) - y);
     }
     flags += tli_sum(lost, len);
     s += tli_sum(term, len);
@@ -213,14 +214,13 @@ TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
     const size_t len = n - b0 < TLI_BLOCK ? n - b0 : TLI_BLOCK;
     const double *pb = p + b0, *qb = q + b0;
     for (size_t i = 0; i < len; i++) {
-      /* A zero x zeroes its half (0 * finite); then y (2/y) = 2 up to one
-       * rounding and the other half is y ln 2, as it should be. Two zeros
-       * divide by 1 instead of 0 and give 0 + 0. */
+      /* log(2x/s) = tli_fastlog_ratio(2x, s), one division each. A zero x
+       * zeroes its half (0 * finite), and then the other half is
+       * y log(2y/y) = y ln 2 exactly; two zeros give 0 + 0. */
       const double x = pb[i] * ip, y = qb[i] * iq, s = x + y;
-      const double h = 2.0 / (s + (s == 0.0 ? 1.0 : 0.0));
-      const double ax = x * h, ay = y * h;
-      term[i] = x * tli_fastlog(ax) + y * tli_fastlog(ay);
-      lost[i] = tli_lost(ax) + tli_lost(ay);
+      term[i] =
+          x * tli_fastlog_ratio(2.0 * x, s) + y * tli_fastlog_ratio(2.0 * y, s);
+      lost[i] = tli_lost(x) + tli_lost(y);
     }
     if (!(tli_sum(lost, len) == 0.0)) {
       for (size_t i = 0; i < len; i++)

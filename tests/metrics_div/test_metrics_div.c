@@ -295,6 +295,39 @@ START_TEST(fastlog_is_within_one_ulp_and_never_inf) {
 }
 END_TEST
 
+START_TEST(fastlog_ratio_is_within_two_ulp) {
+  tli_rng rng;
+  tli_rng_seed(&rng, 2);
+  double worst = 0.0;
+  for (int i = 0; i < 200000; i++) {
+    const double a = exp(1400.0 * tli_rng_uniform(&rng) - 700.0);
+    const double b = i % 2 ? a * (1.0 + 1e-3 * (tli_rng_uniform(&rng) - 0.5))
+                           : exp(1400.0 * tli_rng_uniform(&rng) - 700.0);
+    /* Reference in long double: log1p of the exact difference near 1. */
+    const long double q = (long double)a / (long double)b;
+    const long double want =
+        (q > 0.5L && q < 2.0L)
+            ? log1pl(((long double)a - (long double)b) / (long double)b)
+            : logl(q);
+    const double w = (double)want;
+    if (w == 0.0)
+      continue;
+    const double ulp = nextafter(fabs(w), INFINITY) - fabs(w);
+    worst = fmax(
+        worst,
+        (double)(fabsl((long double)tli_fastlog_ratio(a, b) - want) / ulp));
+  }
+  ck_assert_msg(worst <= 2.0, "tli_fastlog_ratio is %g ulp off", worst);
+  ck_assert_double_eq(tli_fastlog_ratio(3.0, 3.0), 0.0);
+  /* The ratio itself would overflow; its log does not. */
+  TLT_ASSERT_CLOSE(tli_fastlog_ratio(DBL_MAX, DBL_MIN),
+                   log(DBL_MAX) - log(DBL_MIN), 1e-15, 0.0);
+  ck_assert(isfinite(tli_fastlog_ratio(0.0, 0.0)));
+  ck_assert(isfinite(tli_fastlog_ratio(1.0, INFINITY)));
+  ck_assert(isfinite(tli_fastlog_ratio(NAN, 1e-310)));
+}
+END_TEST
+
 /* Plain reference sums with libm, for comparison with the vectorised and
  * one-pass forms (which also switch paths on zeros, subnormals and
  * unnormalised scales). */
@@ -1133,6 +1166,7 @@ static Suite *metrics_div_suite(void) {
   tcase_add_test(t, divergence_properties);
   tcase_add_test(t, js_never_nan_from_rounding);
   tcase_add_test(t, fastlog_is_within_one_ulp_and_never_inf);
+  tcase_add_test(t, fastlog_ratio_is_within_two_ulp);
   tcase_add_test(t, kl_js_paths_agree_with_plain_sums);
   tcase_add_test(t, divergences_reject_bad_input);
   suite_add_tcase(s, t);
