@@ -31,8 +31,8 @@ extern "C" {
  *
  * Errors common to all: TL_E_INVALID_ARG for a NULL pointer, n == 0, a
  * negative weight, a zero sum or a bad base/order; TL_E_NUMERIC for NaN or
- * Inf in an input (or a sum that overflows); TL_E_SHAPE for dimensions that
- * disagree; TL_E_NOMEM when a work buffer cannot be allocated.
+ * Inf in an input (or a sum that overflows); TL_E_NOMEM when a work buffer
+ * cannot be allocated (the divergences and distances allocate nothing).
  * Thread-safety: all functions are pure and reentrant.
  */
 
@@ -103,7 +103,8 @@ TL_API tl_status tl_euclidean(double *out, const double *u, const double *v,
  * p = 1 equals scipy.stats.wasserstein_distance; for p > 1 the result is
  * POT ot.wasserstein_1d(u, v, wu / sum wu, wv / sum wv, p) ** (1/p).
  * The inputs are not modified: sorted copies are made (n + m values and
- * weights, allocated through the allocator hooks). O((n + m) log) time.
+ * weights, allocated through the allocator hooks), sorted by an LSD radix
+ * sort: O(n + m) time.
  */
 TL_API tl_status tl_wasserstein_1d(double *out, const double *u, size_t n,
                                    const double *u_weights, const double *v,
