@@ -1,0 +1,205 @@
+/* Data selection after Ruder & Plank (2017): per-example similarity and
+ * diversity features, and a linear score with a top-k pick. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/blas.h"
+#include "core/error.h"
+#include "metrics/align_util.h"
+#include "metrics/termdist.h"
+#include "tl/metrics.h"
+
+tl_status tl_selection_options_init(tl_selection_options *out,
+                                    unsigned int version) {
+  TLI_CHECK_PTR("tl_selection_options_init", out);
+  TLI_CHECK(version == TL_SELECTION_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "tl_selection_options_init: version %u is not supported (this "
+            "library knows version %u)",
+            version, TL_SELECTION_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->renyi_alpha = 0.99;
+  out->smoothing = 0.0;
+  return TL_OK;
+}
+
+static tl_status tli_check_examples(const char *fn, const int64_t *ids,
+                                    const size_t *offsets, size_t n,
+                                    size_t vocab_size) {
+  TLI_CHECK_PTR(fn, offsets);
+  TLI_CHECK(n >= 1, TL_E_INVALID_ARG, "%s: n must be >= 1", fn);
+  TLI_CHECK(vocab_size >= 1, TL_E_INVALID_ARG, "%s: vocab_size must be >= 1",
+            fn);
+  TLI_CHECK(offsets[0] == 0, TL_E_INVALID_ARG,
+            "%s: offsets[0] must be 0 (got %zu)", fn, offsets[0]);
+  for (size_t i = 0; i < n; i++)
+    TLI_CHECK(offsets[i + 1] > offsets[i], TL_E_INVALID_ARG,
+              "%s: offsets must increase: example %zu is empty or offsets "
+              "decrease (%zu -> %zu)",
+              fn, i, offsets[i], offsets[i + 1]);
+  TLI_CHECK_PTR(fn, ids);
+  for (size_t t = 0; t < offsets[n]; t++)
+    TLI_CHECK(ids[t] >= 0 && (uint64_t)ids[t] < (uint64_t)vocab_size,
+              TL_E_INVALID_ARG,
+              "%s: ids[%zu] = %lld is outside the vocabulary [0, %zu)", fn, t,
+              (long long)ids[t], vocab_size);
+  return TL_OK;
+}
+
+static tl_status tli_check_selection_options(const char *fn,
+                                             const tl_selection_options *o) {
+  TLI_CHECK(o->version == TL_SELECTION_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: opts->version %u is not supported (this library knows "
+            "version %u)",
+            fn, o->version, TL_SELECTION_OPTIONS_VERSION);
+  TLI_CHECK(isfinite(o->renyi_alpha) && o->renyi_alpha > 0.0 &&
+                o->renyi_alpha != 1.0,
+            TL_E_INVALID_ARG,
+            "%s: opts->renyi_alpha must be finite, > 0 and != 1 (got %g)", fn,
+            o->renyi_alpha);
+  TLI_CHECK(isfinite(o->smoothing) && o->smoothing >= 0.0, TL_E_INVALID_ARG,
+            "%s: opts->smoothing must be finite and >= 0 (got %g)", fn,
+            o->smoothing);
+  return TL_OK;
+}
+
+/* Diversity features of one example whose distinct types are types[0..nt):
+ * P is the corpus distribution, norms the word-vector norms (or NULL). */
+static void tli_diversity(double *f, const size_t *types, size_t ntypes,
+                          size_t ntokens, const double *P, double alpha,
+                          const double *vectors, const double *norms,
+                          size_t e) {
+  double entropy = 0.0, simpson = 0.0, renyi = 0.0, quad = 0.0;
+  for (size_t a = 0; a < ntypes; a++) {
+    const double pa = P[types[a]];
+    entropy -= pa * log(pa);
+    simpson += pa * pa;
+    renyi += pow(pa, alpha);
+  }
+  if (vectors != NULL)
+    for (size_t a = 0; a < ntypes; a++)
+      for (size_t b = 0; b < ntypes; b++) {
+        const double na = norms[types[a]], nb = norms[types[b]];
+        if (na == 0.0 || nb == 0.0)
+          continue; /* a zero vector has cosine 0 with everything */
+        const double c =
+            tli_ddot(e, vectors + types[a] * e, vectors + types[b] * e) /
+            (na * nb);
+        quad += c * P[types[a]] * P[types[b]];
+      }
+  f[TL_FEAT_NUM_TYPES] = (double)ntypes;
+  f[TL_FEAT_TYPE_TOKEN_RATIO] = (double)ntypes / (double)ntokens;
+  f[TL_FEAT_ENTROPY] = entropy;
+  f[TL_FEAT_SIMPSON] = simpson;
+  f[TL_FEAT_RENYI_ENTROPY] = log(renyi) / (1.0 - alpha);
+  f[TL_FEAT_QUADRATIC_ENTROPY] = quad;
+}
+
+tl_status tl_selection_features(double *out, const int64_t *ids,
+                                const size_t *offsets, size_t n,
+                                size_t vocab_size, const double *target,
+                                const double *word_vectors, size_t embed_dim,
+                                const tl_selection_options *opts) {
+  static const char fn[] = "tl_selection_features";
+  TLI_CHECK_PTR(fn, out);
+  TLI_TRY(tli_check_examples(fn, ids, offsets, n, vocab_size));
+  double target_sum;
+  TLI_TRY(
+      tli_check_distribution(fn, "target", target, vocab_size, &target_sum));
+  if (word_vectors != NULL) {
+    TLI_CHECK(embed_dim >= 1, TL_E_INVALID_ARG,
+              "%s: embed_dim must be >= 1 with word_vectors", fn);
+    TLI_TRY(tli_check_matrix(fn, "word_vectors", word_vectors, vocab_size,
+                             embed_dim, 1));
+  }
+  tl_selection_options defaults;
+  if (opts == NULL) {
+    tl_selection_options_init(&defaults, TL_SELECTION_OPTIONS_VERSION);
+    opts = &defaults;
+  }
+  TLI_TRY(tli_check_selection_options(fn, opts));
+  size_t nout;
+  TLI_CHECK(tli_mul_size(&nout, n, TL_FEAT_COUNT), TL_E_INVALID_ARG,
+            "%s: n = %zu is too large", fn, n);
+
+  /* q, P, p, norms: 4 V doubles; marks and types: 2 V size_t. */
+  double *buf;
+  TLI_TRY(tli_alloc_checked((void **)&buf, vocab_size,
+                            4 * sizeof(double) + 2 * sizeof(size_t),
+                            "selection work"));
+  double *q = buf, *P = q + vocab_size, *p = P + vocab_size,
+         *norms = p + vocab_size;
+  size_t *mark = (size_t *)(norms + vocab_size), *types = mark + vocab_size;
+  const double alpha = opts->renyi_alpha, k = opts->smoothing;
+  for (size_t v = 0; v < vocab_size; v++) {
+    q[v] = target[v] / target_sum;
+    P[v] = 0.0;
+    mark[v] = 0;
+    norms[v] = word_vectors
+                   ? sqrt(tli_ddot(embed_dim, word_vectors + v * embed_dim,
+                                   word_vectors + v * embed_dim))
+                   : 0.0;
+  }
+  const size_t total = offsets[n];
+  for (size_t t = 0; t < total; t++)
+    P[ids[t]] += 1.0;
+  for (size_t v = 0; v < vocab_size; v++)
+    P[v] /= (double)total;
+
+  for (size_t i = 0; i < n; i++) {
+    const size_t len = offsets[i + 1] - offsets[i];
+    const int64_t *ex = ids + offsets[i];
+    const double denom = (double)len + k * (double)vocab_size;
+    size_t ntypes = 0;
+    for (size_t v = 0; v < vocab_size; v++)
+      p[v] = k;
+    for (size_t t = 0; t < len; t++) {
+      const size_t v = (size_t)ex[t];
+      p[v] += 1.0;
+      if (mark[v] != i + 1) { /* first time this type appears in example i */
+        mark[v] = i + 1;
+        types[ntypes++] = v;
+      }
+    }
+    for (size_t v = 0; v < vocab_size; v++)
+      p[v] /= denom;
+    double *f = out + i * TL_FEAT_COUNT;
+    tli_term_similarity(f, p, q, vocab_size, alpha);
+    tli_diversity(f, types, ntypes, len, P, alpha, word_vectors, norms,
+                  embed_dim);
+  }
+  tli_free(buf);
+  return TL_OK;
+}
+
+tl_status tl_select_top(size_t *out_indices, double *out_scores,
+                        const double *features, size_t n, size_t f,
+                        const double *theta, size_t k) {
+  static const char fn[] = "tl_select_top";
+  TLI_CHECK_PTR(fn, out_indices);
+  TLI_TRY(tli_check_matrix(fn, "features", features, n, f, 1));
+  TLI_CHECK_PTR(fn, theta);
+  TLI_TRY(tli_check_finite(fn, "theta", theta, f));
+  TLI_CHECK(k >= 1 && k <= n, TL_E_INVALID_ARG,
+            "%s: k must be in [1, n = %zu] (got %zu)", fn, n, k);
+  size_t bytes;
+  TLI_CHECK(tli_mul_size(&bytes, n, sizeof(double) + 2 * sizeof(size_t)),
+            TL_E_NOMEM, "%s: n = %zu is too large", fn, n);
+  double *scores;
+  TLI_TRY(tli_alloc_checked((void **)&scores, 1, bytes, "scores"));
+  size_t *idx = (size_t *)(scores + n);
+  for (size_t i = 0; i < n; i++) {
+    scores[i] = tli_ddot(f, features + i * f, theta);
+    if (!isfinite(scores[i])) {
+      tli_free(scores);
+      return tli_fail(TL_E_NUMERIC, "%s: the score of example %zu overflows",
+                      fn, i);
+    }
+  }
+  tli_rank_top(out_indices, scores, n, k, 1, idx);
+  if (out_scores)
+    memcpy(out_scores, scores, n * sizeof *scores);
+  tli_free(scores);
+  return TL_OK;
+}

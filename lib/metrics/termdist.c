@@ -1,0 +1,117 @@
+/* Term distributions over a shared vocabulary and the similarity measures
+ * Ruder & Plank (2017) use to compare them. These are private copies of the
+ * measures so that data selection does not depend on the divergence part of
+ * the metrics area; they follow the same definitions. */
+#include "metrics/termdist.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/error.h"
+#include "metrics/align_util.h"
+#include "tl/metrics.h"
+
+tl_status tli_check_distribution(const char *fn, const char *what,
+                                 const double *p, size_t n, double *sum) {
+  if (p == NULL)
+    return tli_fail(TL_E_INVALID_ARG, "%s: argument '%s' is NULL", fn, what);
+  TLI_TRY(tli_check_finite(fn, what, p, n));
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    TLI_CHECK(p[i] >= 0.0, TL_E_INVALID_ARG,
+              "%s: '%s' has a negative entry (%g) at index %zu", fn, what, p[i],
+              i);
+    s += p[i];
+  }
+  TLI_CHECK(s > 0.0, TL_E_INVALID_ARG, "%s: '%s' sums to 0", fn, what);
+  TLI_CHECK(isfinite(s), TL_E_NUMERIC, "%s: the sum of '%s' overflows", fn,
+            what);
+  *sum = s;
+  return TL_OK;
+}
+
+void tli_term_similarity(double *out, const double *p, const double *q,
+                         size_t n, double alpha) {
+  double js = 0.0, renyi_sum = 0.0, dot = 0.0, pp = 0.0, qq = 0.0, l2 = 0.0,
+         l1 = 0.0, bc = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double a = p[i], b = q[i], m = 0.5 * (a + b);
+    if (a > 0.0) {
+      js += a * log(a / m);
+      /* q = 0 < p: the term is 0 for alpha < 1 and +Inf for alpha > 1. */
+      renyi_sum += b > 0.0 ? pow(a, alpha) * pow(b, 1.0 - alpha)
+                           : (alpha > 1.0 ? INFINITY : 0.0);
+    }
+    if (b > 0.0)
+      js += b * log(b / m);
+    dot += a * b;
+    pp += a * a;
+    qq += b * b;
+    l2 += (a - b) * (a - b);
+    l1 += fabs(a - b);
+    bc += sqrt(a * b);
+  }
+  js *= 0.5;
+  out[TL_FEAT_JENSEN_SHANNON] = js > 0.0 ? js : 0.0;
+  /* renyi_sum = 0 (disjoint, alpha < 1) gives log 0 = -Inf, so +Inf. */
+  out[TL_FEAT_RENYI] = log(renyi_sum) / (alpha - 1.0);
+  out[TL_FEAT_COSINE] = dot / (sqrt(pp) * sqrt(qq));
+  out[TL_FEAT_EUCLIDEAN] = sqrt(l2);
+  out[TL_FEAT_VARIATIONAL] = l1;
+  out[TL_FEAT_BHATTACHARYYA] = bc > 0.0 ? -log(bc) : INFINITY;
+}
+
+tl_status tl_term_distribution(double *out, const int64_t *ids, size_t n,
+                               size_t vocab_size, double smoothing) {
+  static const char fn[] = "tl_term_distribution";
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK(ids != NULL || n == 0, TL_E_INVALID_ARG,
+            "%s: argument 'ids' is NULL", fn);
+  TLI_CHECK(vocab_size >= 1, TL_E_INVALID_ARG, "%s: vocab_size must be >= 1",
+            fn);
+  TLI_CHECK(isfinite(smoothing) && smoothing >= 0.0, TL_E_INVALID_ARG,
+            "%s: smoothing must be finite and >= 0 (got %g)", fn, smoothing);
+  TLI_CHECK(n > 0 || smoothing > 0.0, TL_E_INVALID_ARG,
+            "%s: no tokens (n = 0) and no smoothing: the distribution is "
+            "undefined",
+            fn);
+  for (size_t i = 0; i < n; i++)
+    TLI_CHECK(ids[i] >= 0 && (uint64_t)ids[i] < (uint64_t)vocab_size,
+              TL_E_INVALID_ARG,
+              "%s: ids[%zu] = %lld is outside the vocabulary [0, %zu)", fn, i,
+              (long long)ids[i], vocab_size);
+  for (size_t v = 0; v < vocab_size; v++)
+    out[v] = smoothing;
+  for (size_t i = 0; i < n; i++)
+    out[ids[i]] += 1.0;
+  const double total = (double)n + smoothing * (double)vocab_size;
+  for (size_t v = 0; v < vocab_size; v++)
+    out[v] /= total;
+  return TL_OK;
+}
+
+tl_status tl_term_similarity(double *out, const double *p, const double *q,
+                             size_t n, double alpha) {
+  static const char fn[] = "tl_term_similarity";
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK(n >= 1, TL_E_INVALID_ARG, "%s: n must be >= 1", fn);
+  TLI_CHECK(isfinite(alpha) && alpha > 0.0 && alpha != 1.0, TL_E_INVALID_ARG,
+            "%s: alpha must be finite, > 0 and != 1 (got %g)", fn, alpha);
+  double sp, sq;
+  TLI_TRY(tli_check_distribution(fn, "p", p, n, &sp));
+  TLI_TRY(tli_check_distribution(fn, "q", q, n, &sq));
+  size_t bytes;
+  TLI_CHECK(tli_mul_size(&bytes, n, 2 * sizeof(double)), TL_E_NOMEM,
+            "%s: n = %zu is too large", fn, n);
+  double *buf;
+  TLI_TRY(tli_alloc_checked((void **)&buf, n, 2 * sizeof *buf,
+                            "normalised distributions"));
+  for (size_t i = 0; i < n; i++) {
+    buf[i] = p[i] / sp;
+    buf[n + i] = q[i] / sq;
+  }
+  tli_term_similarity(out, buf, buf + n, n, alpha);
+  tli_free(buf);
+  return TL_OK;
+}
