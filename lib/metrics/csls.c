@@ -103,16 +103,23 @@ tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
    * neighbour lists of every target, a row list, the best scores. */
   const size_t ndouble = a + b + nq + nt + c + knn + top;
   double *buf;
-  TLI_TRY(tli_alloc_checked(
-      (void **)&buf, 1, ndouble * sizeof(double) + (nt + top) * sizeof(size_t),
-      "csls work"));
+  TLI_TRY(
+      tli_alloc_checked((void **)&buf, ndouble, sizeof(double), "csls work"));
+  size_t *counts;
+  tl_status st = tli_alloc_checked((void **)&counts, nt + top, sizeof(size_t),
+                                   "csls lists");
+  if (st != TL_OK) {
+    tli_free(buf);
+    return st;
+  }
+  size_t *ti = counts + nt;
   double *qn = buf, *yn = qn + nq * d, *sim = yn + nt * d, *rt = sim + b;
   double *rs = rt + nq, *lists = rs + nt, *rowl = lists + c, *tv = rowl + knn;
-  size_t *counts = (size_t *)(tv + top), *ti = counts + nt;
-  tl_status st = tli_normalise_rows(fn, "xq", qn, xq, nq, d);
+  st = tli_normalise_rows(fn, "xq", qn, xq, nq, d);
   if (st == TL_OK)
     st = tli_normalise_rows(fn, "y", yn, y, nt, d);
   if (st != TL_OK) {
+    tli_free(counts);
     tli_free(buf);
     return st;
   }
@@ -148,6 +155,7 @@ tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
         memcpy(out_scores + (q0 + i) * top, tv, top * sizeof *tv);
     }
   }
+  tli_free(counts);
   tli_free(buf);
   return TL_OK;
 }

@@ -191,20 +191,26 @@ tl_status tl_pca_select(size_t *out_indices, double *out_distances,
       !tli_mul_size(&need, ns + nt, c) || need > SIZE_MAX / 16 - nfd - fixed)
     return tli_fail(TL_E_NOMEM, "%s: the work size overflows", fn);
   double *buf;
-  TLI_TRY(tli_alloc_checked((void **)&buf, nfd + need + fixed + d + 2 * ns,
+  TLI_TRY(tli_alloc_checked((void **)&buf, nfd + need + fixed + d,
                             sizeof(double), "pca select work"));
+  size_t *idx;
+  tl_status st = tli_alloc_checked((void **)&idx, ns, 2 * sizeof(size_t),
+                                   "pca select order");
+  if (st != TL_OK) {
+    tli_free(buf);
+    return st;
+  }
   double *mean = buf, *comps = mean + d, *var = comps + c * d, *cen = var + c;
   double *dist = cen + c, *zs = dist + ns, *zt = zs + ns * c,
          *row = zt + nt * c;
   double *xfit = row + d;
-  size_t *idx = (size_t *)(xfit + nfd);
   const double *fitx = xt;
   if (both) {
     memcpy(xfit, xs, ns * d * sizeof *xfit);
     memcpy(xfit + ns * d, xt, nt * d * sizeof *xfit);
     fitx = xfit;
   }
-  tl_status st = tli_pca_fit(mean, comps, var, NULL, fitx, nfit, d, c);
+  st = tli_pca_fit(mean, comps, var, NULL, fitx, nfit, d, c);
   if (st == TL_OK) {
     tli_pca_project(zs, xs, ns, d, mean, comps, c, row);
     tli_pca_project(zt, xt, nt, d, mean, comps, c, row);
@@ -214,6 +220,7 @@ tl_status tl_pca_select(size_t *out_indices, double *out_distances,
       for (size_t i = 0; i < k; i++)
         out_distances[i] = dist[out_indices[i]];
   }
+  tli_free(idx);
   tli_free(buf);
   return st;
 }

@@ -125,12 +125,18 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
 
   /* q, P, p, norms: 4 V doubles; marks and types: 2 V size_t. */
   double *buf;
-  TLI_TRY(tli_alloc_checked((void **)&buf, vocab_size,
-                            4 * sizeof(double) + 2 * sizeof(size_t),
+  TLI_TRY(tli_alloc_checked((void **)&buf, vocab_size, 4 * sizeof(double),
                             "selection work"));
+  size_t *mark;
+  const tl_status st = tli_alloc_checked((void **)&mark, vocab_size,
+                                         2 * sizeof(size_t), "type marks");
+  if (st != TL_OK) {
+    tli_free(buf);
+    return st;
+  }
+  size_t *types = mark + vocab_size;
   double *q = buf, *P = q + vocab_size, *p = P + vocab_size,
          *norms = p + vocab_size;
-  size_t *mark = (size_t *)(norms + vocab_size), *types = mark + vocab_size;
   const double alpha = opts->renyi_alpha, k = opts->smoothing;
   for (size_t v = 0; v < vocab_size; v++) {
     q[v] = target[v] / target_sum;
@@ -169,6 +175,7 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
     tli_diversity(f, types, ntypes, len, P, alpha, word_vectors, norms,
                   embed_dim);
   }
+  tli_free(mark);
   tli_free(buf);
   return TL_OK;
 }
@@ -183,15 +190,19 @@ tl_status tl_select_top(size_t *out_indices, double *out_scores,
   TLI_TRY(tli_check_finite(fn, "theta", theta, f));
   TLI_CHECK(k >= 1 && k <= n, TL_E_INVALID_ARG,
             "%s: k must be in [1, n = %zu] (got %zu)", fn, n, k);
-  size_t bytes;
-  TLI_CHECK(tli_mul_size(&bytes, n, sizeof(double) + 2 * sizeof(size_t)),
-            TL_E_NOMEM, "%s: n = %zu is too large", fn, n);
   double *scores;
-  TLI_TRY(tli_alloc_checked((void **)&scores, 1, bytes, "scores"));
-  size_t *idx = (size_t *)(scores + n);
+  TLI_TRY(tli_alloc_checked((void **)&scores, n, sizeof *scores, "scores"));
+  size_t *idx;
+  const tl_status st =
+      tli_alloc_checked((void **)&idx, n, 2 * sizeof *idx, "score order");
+  if (st != TL_OK) {
+    tli_free(scores);
+    return st;
+  }
   for (size_t i = 0; i < n; i++) {
     scores[i] = tli_ddot(f, features + i * f, theta);
     if (!isfinite(scores[i])) {
+      tli_free(idx);
       tli_free(scores);
       return tli_fail(TL_E_NUMERIC, "%s: the score of example %zu overflows",
                       fn, i);
@@ -200,6 +211,7 @@ tl_status tl_select_top(size_t *out_indices, double *out_scores,
   tli_rank_top(out_indices, scores, n, k, 1, idx);
   if (out_scores)
     memcpy(out_scores, scores, n * sizeof *scores);
+  tli_free(idx);
   tli_free(scores);
   return TL_OK;
 }
