@@ -176,6 +176,8 @@ tl_status tl_pca_select(size_t *out_indices, double *out_distances,
   const int both = opts->fit == TL_PCA_FIT_BOTH;
   TLI_CHECK(ns <= SIZE_MAX / 2 - nt, TL_E_INVALID_ARG, "%s: too many rows", fn);
   const size_t nfit = both ? ns + nt : nt;
+  TLI_CHECK(tli_blas_dims_ok(&nfit, 1), TL_E_INVALID_ARG,
+            "%s: %zu fitted rows are too many", fn, nfit);
   TLI_CHECK(nfit >= 2, TL_E_INVALID_ARG,
             "%s: the PCA needs at least 2 fitted rows (got %zu)", fn, nfit);
   const size_t maxc = nfit < d ? nfit : d;

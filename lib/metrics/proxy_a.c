@@ -139,6 +139,11 @@ tl_status tl_proxy_a_distance(double *out_distance, double *out_error,
   TLI_CHECK(ns <= SIZE_MAX / 16 - nt, TL_E_INVALID_ARG, "%s: too many rows",
             fn);
   const size_t n = ns + nt;
+  size_t nd, dims[1] = {n};
+  TLI_CHECK(tli_mul_size(&nd, n, d) && nd <= SIZE_MAX / 16 &&
+                tli_blas_dims_ok(dims, 1),
+            TL_E_INVALID_ARG, "%s: %zu rows of %zu features are too many", fn,
+            n, d);
   const size_t ntrain = (size_t)floor(opts->train_fraction * (double)n);
   TLI_CHECK(ntrain >= 1 && ntrain < n, TL_E_INVALID_ARG,
             "%s: train_fraction %g of %zu rows leaves an empty training or "
