@@ -7,8 +7,8 @@
 #include "core/blas.h"
 #include "core/error.h"
 
-tl_status tli_check_finite(const char *fn, const char *what, const double *x,
-                           size_t count) {
+tl_status tli_check_values_finite(const char *fn, const char *what,
+                                  const double *x, size_t count) {
   for (size_t i = 0; i < count; i++)
     if (!isfinite(x[i]))
       return tli_fail(TL_E_NUMERIC,
@@ -30,7 +30,7 @@ tl_status tli_check_matrix(const char *fn, const char *what, const double *x,
   TLI_CHECK(tli_mul_size(&count, n, d) && tli_blas_dims_ok(dims, 2),
             TL_E_INVALID_ARG, "%s: '%s' is too large (%zu x %zu)", fn, what, n,
             d);
-  return tli_check_finite(fn, what, x, count);
+  return tli_check_values_finite(fn, what, x, count);
 }
 
 void tli_mean_cov(double *mean, double *cov, const double *x, size_t n,

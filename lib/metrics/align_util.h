@@ -10,8 +10,8 @@
 
 /* TL_E_NUMERIC naming fn, what and the first bad index if x[0..count) holds
  * a NaN or Inf. */
-tl_status tli_check_finite(const char *fn, const char *what, const double *x,
-                           size_t count);
+tl_status tli_check_values_finite(const char *fn, const char *what,
+                                  const double *x, size_t count);
 
 /* n x d shape check at the API boundary: x non-NULL, n >= min_rows, d >= 1,
  * n * d representable and every dimension a BLAS int, entries finite. */

@@ -187,7 +187,7 @@ tl_status tl_select_top(size_t *out_indices, double *out_scores,
   TLI_CHECK_PTR(fn, out_indices);
   TLI_TRY(tli_check_matrix(fn, "features", features, n, f, 1));
   TLI_CHECK_PTR(fn, theta);
-  TLI_TRY(tli_check_finite(fn, "theta", theta, f));
+  TLI_TRY(tli_check_values_finite(fn, "theta", theta, f));
   TLI_CHECK(k >= 1 && k <= n, TL_E_INVALID_ARG,
             "%s: k must be in [1, n = %zu] (got %zu)", fn, n, k);
   double *scores;

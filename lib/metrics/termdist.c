@@ -16,7 +16,7 @@ tl_status tli_check_distribution(const char *fn, const char *what,
                                  const double *p, size_t n, double *sum) {
   if (p == NULL)
     return tli_fail(TL_E_INVALID_ARG, "%s: argument '%s' is NULL", fn, what);
-  TLI_TRY(tli_check_finite(fn, what, p, n));
+  TLI_TRY(tli_check_values_finite(fn, what, p, n));
   double s = 0.0;
   for (size_t i = 0; i < n; i++) {
     TLI_CHECK(p[i] >= 0.0, TL_E_INVALID_ARG,
