@@ -1,0 +1,306 @@
+/* Entropic OT by Sinkhorn iterations in log-stabilised form (Schmitzer 2019,
+ * "Stabilized sparse scaling algorithms for entropy regularized transport
+ * problems", Alg. 2; POT's sinkhorn_stabilized).
+ *
+ * The plan is gamma_ij = u_i Kt_ij v_j with Kt_ij = exp(f_i + g_j - M_ij/reg)
+ * for log-domain potentials f, g. The inner loop is plain Sinkhorn on Kt
+ * (two dgemv per iteration); whenever a scaling leaves [1e-3, 1e3] it is
+ * absorbed into f, g and Kt is rebuilt, so nothing overflows. A half-step
+ * whose kernel sums underflow to 0 is redone exactly in the log domain
+ * (log-sum-exp), which is what keeps small reg stable. Mathematically the
+ * iterates are those of POT ot.sinkhorn_knopp (v then u), only represented
+ * differently. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/blas.h"
+#include "core/error.h"
+#include "metrics/check.h"
+#include "tl/metrics.h"
+
+/* Scalings outside [1/tau, tau] are absorbed into the potentials. */
+static const double tli_absorb_tau = 1e3;
+
+tl_status tl_sinkhorn_options_init(tl_sinkhorn_options *out,
+                                   unsigned int version) {
+  TLI_CHECK_PTR("tl_sinkhorn_options_init", out);
+  TLI_CHECK(version == TL_SINKHORN_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "tl_sinkhorn_options_init: version %u is not supported (this "
+            "library knows version %u)",
+            version, TL_SINKHORN_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->max_iter = 1000;
+  out->tol = 1e-9;
+  return TL_OK;
+}
+
+typedef struct tli_sk {
+  size_t n, m;
+  const double *a, *b, *cost; /* a, b normalised */
+  double inv_reg;
+  double *kt;      /* n x m */
+  double *f, *g;   /* potentials (n, m), in units of reg */
+  double *u, *v;   /* scalings */
+  double *s, *r;   /* Kt^T u (m), Kt v (n) */
+  double *la, *lb; /* log a, log b */
+} tli_sk;
+
+/* mx + log(sum): the end of a log-sum-exp whose terms were shifted by mx.
+ * A row or column with no mass (sum 0) has log-sum -inf. */
+static double tli_lse(double mx, double sum) {
+  return sum > 0.0 ? mx + log(sum) : -INFINITY;
+}
+
+static void tli_sk_rebuild(tli_sk *w) {
+  for (size_t i = 0; i < w->n; i++) {
+    const double *mi = w->cost + i * w->m;
+    double *ki = w->kt + i * w->m;
+    const double fi = w->f[i];
+    for (size_t j = 0; j < w->m; j++)
+      ki[j] = exp(fi + w->g[j] - mi[j] * w->inv_reg);
+  }
+}
+
+/* f += log u, g += log v, u = v = 1, Kt rebuilt. A zero scaling (a zero
+ * marginal entry) makes its potential -inf, which is exact: that row or
+ * column carries no mass. */
+static void tli_sk_absorb(tli_sk *w) {
+  for (size_t i = 0; i < w->n; i++) {
+    w->f[i] += log(w->u[i]);
+    w->u[i] = 1.0;
+  }
+  for (size_t j = 0; j < w->m; j++) {
+    w->g[j] += log(w->v[j]);
+    w->v[j] = 1.0;
+  }
+  tli_sk_rebuild(w);
+}
+
+/* Exact log-domain v-update: g_j = log b_j - LSE_i(f_i - M_ij/reg), with
+ * u absorbed into f first. Row-major passes: column maxima, then sums. */
+static void tli_sk_log_update_g(tli_sk *w) {
+  const size_t n = w->n, m = w->m;
+  for (size_t i = 0; i < n; i++) {
+    w->f[i] += log(w->u[i]);
+    w->u[i] = 1.0;
+  }
+  double *mx = w->s, *sum = w->v; /* scratch: both are recomputed after */
+  for (size_t j = 0; j < m; j++) {
+    mx[j] = -INFINITY;
+    sum[j] = 0.0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const double *mi = w->cost + i * m;
+    for (size_t j = 0; j < m; j++)
+      mx[j] = fmax(mx[j], w->f[i] - mi[j] * w->inv_reg);
+  }
+  for (size_t i = 0; i < n; i++) {
+    const double *mi = w->cost + i * m;
+    if (w->f[i] == -INFINITY)
+      continue;
+    for (size_t j = 0; j < m; j++)
+      sum[j] += exp(w->f[i] - mi[j] * w->inv_reg - mx[j]);
+  }
+  for (size_t j = 0; j < m; j++) {
+    w->g[j] = w->lb[j] - tli_lse(mx[j], sum[j]);
+    w->v[j] = 1.0;
+  }
+}
+
+/* Exact log-domain u-update: f_i = log a_i - LSE_j(g_j - M_ij/reg). */
+static void tli_sk_log_update_f(tli_sk *w) {
+  const size_t n = w->n, m = w->m;
+  for (size_t j = 0; j < m; j++) {
+    w->g[j] += log(w->v[j]);
+    w->v[j] = 1.0;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const double *mi = w->cost + i * m;
+    double mx = -INFINITY;
+    for (size_t j = 0; j < m; j++)
+      mx = fmax(mx, w->g[j] - mi[j] * w->inv_reg);
+    double sum = 0.0;
+    for (size_t j = 0; j < m; j++)
+      if (w->g[j] != -INFINITY)
+        sum += exp(w->g[j] - mi[j] * w->inv_reg - mx);
+    w->f[i] = w->la[i] - tli_lse(mx, sum);
+    w->u[i] = 1.0;
+  }
+}
+
+/* x_k = marg_k / sums_k; returns 1 if some x_k with marg_k > 0 is not a
+ * finite positive number (its kernel sum under- or overflowed), and sets
+ * *out_far when a scaling left [1/tau, tau]. A zero marginal entry gets
+ * scaling 0: its row or column carries no mass. */
+static int tli_sk_scale(double *x, const double *marg, const double *sums,
+                        size_t len, int *out_far) {
+  int bad = 0;
+  for (size_t k = 0; k < len; k++) {
+    if (marg[k] == 0.0) {
+      x[k] = 0.0;
+      continue;
+    }
+    const double q = marg[k] / sums[k];
+    x[k] = q;
+    if (!(q > 0.0) || !isfinite(q))
+      bad = 1;
+    else if (q > tli_absorb_tau || q < 1.0 / tli_absorb_tau)
+      *out_far = 1;
+  }
+  return bad;
+}
+
+/* One Sinkhorn iteration given s = Kt^T u: v = b / s, u = a / (Kt v). */
+static void tli_sk_iterate(tli_sk *w) {
+  int far = 0;
+  if (tli_sk_scale(w->v, w->b, w->s, w->m, &far)) {
+    tli_sk_log_update_g(w);
+    tli_sk_rebuild(w);
+  }
+  tli_dgemv(0, w->n, w->m, 1.0, w->kt, w->m, w->v, 0.0, w->r);
+  if (tli_sk_scale(w->u, w->a, w->r, w->n, &far)) {
+    tli_sk_log_update_f(w);
+    tli_sk_rebuild(w);
+  } else if (far) {
+    tli_sk_absorb(w);
+  }
+}
+
+/* || v * (Kt^T u) - b ||_2, the column-marginal violation POT checks. */
+static double tli_sk_error(const tli_sk *w) {
+  double e = 0.0;
+  for (size_t j = 0; j < w->m; j++) {
+    const double d = w->v[j] * w->s[j] - w->b[j];
+    e += d * d;
+  }
+  return sqrt(e);
+}
+
+/* Normalised histogram (or uniform when h is NULL) into dst; log into ldst. */
+static void tli_sk_marginal(double *dst, double *ldst, const double *h,
+                            double sum, size_t len) {
+  for (size_t k = 0; k < len; k++) {
+    dst[k] = h ? h[k] / sum : 1.0 / (double)len;
+    ldst[k] = log(dst[k]);
+  }
+}
+
+tl_status tl_sinkhorn(double *out_cost, double *out_plan,
+                      size_t *out_iterations, int *out_converged,
+                      const double *a, size_t n, const double *b, size_t m,
+                      const double *cost_matrix, double reg,
+                      const tl_sinkhorn_options *options) {
+  static const char fn[] = "tl_sinkhorn";
+  tl_sinkhorn_options defaults;
+  if (options == NULL) {
+    tl_sinkhorn_options_init(&defaults, TL_SINKHORN_OPTIONS_VERSION);
+    options = &defaults;
+  }
+  TLI_CHECK_PTR(fn, out_cost);
+  TLI_CHECK_PTR(fn, cost_matrix);
+  TLI_CHECK(options->version == TL_SINKHORN_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: options->version %u is not supported (this library knows "
+            "version %u)",
+            fn, options->version, TL_SINKHORN_OPTIONS_VERSION);
+  TLI_CHECK(options->max_iter >= 1, TL_E_INVALID_ARG,
+            "%s: options->max_iter must be >= 1 (got 0)", fn);
+  TLI_CHECK(isfinite(options->tol) && options->tol > 0.0, TL_E_INVALID_ARG,
+            "%s: options->tol must be finite and > 0 (got %g)", fn,
+            options->tol);
+  TLI_CHECK(isfinite(reg) && reg > 0.0, TL_E_INVALID_ARG,
+            "%s: reg must be finite and > 0 (got %g)", fn, reg);
+  TLI_CHECK(n > 0 && m > 0, TL_E_INVALID_ARG,
+            "%s: n and m must be >= 1 (got %zu and %zu)", fn, n, m);
+  const size_t dims[] = {n, m};
+  TLI_CHECK(tli_blas_dims_ok(dims, 2), TL_E_INVALID_ARG,
+            "%s: n and m must each fit a BLAS int", fn);
+  size_t nm;
+  TLI_CHECK(tli_mul_size(&nm, n, m), TL_E_NOMEM,
+            "%s: n x m = %zu x %zu overflows size_t", fn, n, m);
+  double sa = 0.0, sb = 0.0;
+  if (a)
+    TLI_TRY(tli_check_weights(fn, "a", a, n, &sa));
+  if (b)
+    TLI_TRY(tli_check_weights(fn, "b", b, m, &sb));
+  TLI_TRY(tli_check_finite(fn, "cost_matrix", cost_matrix, nm));
+  TLI_CHECK(isfinite(1.0 / reg), TL_E_NUMERIC,
+            "%s: 1 / reg overflows (reg = %g)", fn, reg);
+
+  /* kt (n m) + a, b, log a, log b, f, g, u, v, s, r: 5 (n + m). */
+  size_t total;
+  if ((total = nm + 5 * (n + m)) < nm)
+    return tli_fail(TL_E_NOMEM, "%s: work size overflows size_t", fn);
+  double *mem = NULL;
+  TLI_TRY(tli_alloc_checked((void **)&mem, total, sizeof(double),
+                            "tl_sinkhorn: work memory"));
+  tli_sk w;
+  w.n = n;
+  w.m = m;
+  w.cost = cost_matrix;
+  w.inv_reg = 1.0 / reg;
+  w.kt = mem;
+  double *an = mem + nm, *bn = an + n;
+  w.la = bn + m;
+  w.lb = w.la + n;
+  w.f = w.lb + m;
+  w.g = w.f + n;
+  w.u = w.g + m;
+  w.v = w.u + n;
+  w.s = w.v + m;
+  w.r = w.s + m;
+  tli_sk_marginal(an, w.la, a, sa, n);
+  tli_sk_marginal(bn, w.lb, b, sb, m);
+  w.a = an;
+  w.b = bn;
+
+  /* Iteration 0 in the log domain from u = 1/n (POT's start): exact for any
+   * reg, and it leaves Kt equal to the plan itself, so later scalings start
+   * at 1. */
+  for (size_t i = 0; i < n; i++) {
+    w.f[i] = -log((double)n);
+    w.u[i] = 1.0;
+  }
+  for (size_t j = 0; j < m; j++) {
+    w.g[j] = 0.0;
+    w.v[j] = 1.0;
+  }
+  tli_sk_log_update_g(&w);
+  tli_sk_log_update_f(&w);
+  tli_sk_rebuild(&w);
+
+  size_t it = 0;
+  int converged = 0;
+  for (;;) {
+    tli_dgemv(1, n, m, 1.0, w.kt, m, w.u, 0.0, w.s);
+    it++;
+    if ((it - 1) % 10 == 0 && tli_sk_error(&w) < options->tol) {
+      converged = 1;
+      break;
+    }
+    if (it == options->max_iter)
+      break;
+    tli_sk_iterate(&w);
+  }
+
+  double cost = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double *ki = w.kt + i * m, *mi = cost_matrix + i * m;
+    double row = 0.0;
+    for (size_t j = 0; j < m; j++) {
+      const double gij = w.u[i] * ki[j] * w.v[j];
+      if (out_plan)
+        out_plan[i * m + j] = gij;
+      row += gij * mi[j];
+    }
+    cost += row;
+  }
+  tli_free(mem);
+  *out_cost = cost;
+  if (out_iterations)
+    *out_iterations = it;
+  if (out_converged)
+    *out_converged = converged;
+  return TL_OK;
+}

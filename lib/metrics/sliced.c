@@ -1,0 +1,187 @@
+/* Sliced Wasserstein: project both clouds on k directions with one dgemm per
+ * cloud (k x d times d x n: each projection lands in a contiguous row), sort
+ * each row, and merge quantile functions per direction. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/blas.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "metrics/check.h"
+#include "metrics/sort.h"
+#include "metrics/wasserstein.h"
+#include "tl/metrics.h"
+
+tl_status tl_sliced_options_init(tl_sliced_options *out, unsigned int version) {
+  TLI_CHECK_PTR("tl_sliced_options_init", out);
+  TLI_CHECK(version == TL_SLICED_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "tl_sliced_options_init: version %u is not supported (this "
+            "library knows version %u)",
+            version, TL_SLICED_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->n_projections = 50;
+  out->p = 2.0;
+  out->seed = 0;
+  return TL_OK;
+}
+
+/* Fills k rows of d standard normals, each divided by its norm. A row of
+ * norm 0 (never seen in practice) is drawn again. */
+static void tli_directions(double *out, size_t k, size_t d, uint64_t seed) {
+  tli_rng rng;
+  tli_rng_seed(&rng, seed);
+  for (size_t r = 0; r < k; r++) {
+    double *row = out + r * d;
+    double norm2;
+    do {
+      norm2 = 0.0;
+      for (size_t c = 0; c < d; c++) {
+        row[c] = tli_rng_normal(&rng);
+        norm2 += row[c] * row[c];
+      }
+    } while (!(norm2 > 0.0));
+    const double inv = 1.0 / sqrt(norm2);
+    for (size_t c = 0; c < d; c++)
+      row[c] *= inv;
+  }
+}
+
+tl_status tl_sliced_directions(double *out, size_t k, size_t d, uint64_t seed) {
+  static const char fn[] = "tl_sliced_directions";
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK(k > 0, TL_E_INVALID_ARG, "%s: k must be >= 1 (got 0)", fn);
+  TLI_CHECK(d > 0, TL_E_INVALID_ARG, "%s: d must be >= 1 (got 0)", fn);
+  size_t kd;
+  TLI_CHECK(tli_mul_size(&kd, k, d), TL_E_NOMEM,
+            "%s: k x d = %zu x %zu overflows size_t", fn, k, d);
+  tli_directions(out, k, d, seed);
+  return TL_OK;
+}
+
+/* Validates a point cloud and its optional weights. */
+static tl_status tli_check_cloud(const char *fn, const char *name,
+                                 const char *wname, const double *x, size_t n,
+                                 size_t d, const double *w, double *sum) {
+  TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: %s has no rows (n = 0)", fn, name);
+  size_t nd;
+  TLI_CHECK(tli_mul_size(&nd, n, d), TL_E_NOMEM,
+            "%s: %s is %zu x %zu, which overflows size_t", fn, name, n, d);
+  TLI_TRY(tli_check_finite(fn, name, x, nd));
+  if (w)
+    return tli_check_weights(fn, wname, w, n, sum);
+  *sum = (double)n;
+  return TL_OK;
+}
+
+/* Checks everything tl_sliced_wasserstein_projected needs except the
+ * projections themselves. */
+static tl_status tli_check_sliced(const char *fn, double *out, const double *x,
+                                  size_t n, const double *xw, const double *y,
+                                  size_t m, const double *yw, size_t d,
+                                  size_t k, double *sx, double *sy) {
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK_PTR(fn, x);
+  TLI_CHECK_PTR(fn, y);
+  TLI_CHECK(d > 0, TL_E_INVALID_ARG, "%s: d must be >= 1 (got 0)", fn);
+  TLI_CHECK(k > 0, TL_E_INVALID_ARG,
+            "%s: the number of projections must be >= 1 (got 0)", fn);
+  const size_t dims[] = {n, m, d, k};
+  TLI_CHECK(tli_blas_dims_ok(dims, 4), TL_E_INVALID_ARG,
+            "%s: n, m, d and k must each fit a BLAS int", fn);
+  TLI_TRY(tli_check_cloud(fn, "x", "x_weights", x, n, d, xw, sx));
+  return tli_check_cloud(fn, "y", "y_weights", y, m, d, yw, sy);
+}
+
+/* The shared body once everything is validated: P (k x d) given. */
+static tl_status tli_sliced(const char *fn, double *out, const double *x,
+                            size_t n, const double *xw, double sx,
+                            const double *y, size_t m, const double *yw,
+                            double sy, size_t d, const double *proj, size_t k,
+                            double p) {
+  const size_t big = n > m ? n : m;
+  /* k (n + m) projections, weights copies n + m, radix work 3 big. */
+  size_t kn, total;
+  if (!tli_mul_size(&kn, k, n + m) ||
+      (total = kn + n + m + 3 * big) < kn) /* wrapped */
+    return tli_fail(TL_E_NOMEM,
+                    "%s: %zu projections of %zu + %zu points "
+                    "overflow size_t",
+                    fn, k, n, m);
+  double *mem = NULL;
+  TLI_TRY(tli_alloc_checked((void **)&mem, total, sizeof(double),
+                            "tl_sliced_wasserstein: projection buffers"));
+  double *px = mem, *py = px + k * n, *wx = py + k * m, *wy = wx + n;
+  double *work_w = wy + m;
+  uint64_t *work_k = (uint64_t *)(void *)(work_w + big);
+
+  tli_dgemm(0, 1, k, n, d, 1.0, proj, d, x, d, 0.0, px, n);
+  tli_dgemm(0, 1, k, m, d, 1.0, proj, d, y, d, 0.0, py, m);
+  double sum = 0.0;
+  for (size_t r = 0; r < k; r++) {
+    double *rx = px + r * n, *ry = py + r * m;
+    /* Sorting permutes the weights: start every direction from a copy. */
+    if (xw)
+      memcpy(wx, xw, n * sizeof *xw);
+    if (yw)
+      memcpy(wy, yw, m * sizeof *yw);
+    tli_sort_f64(rx, xw ? wx : NULL, n, work_k, work_w);
+    tli_sort_f64(ry, yw ? wy : NULL, m, work_k, work_w);
+    sum += tli_wasserstein_sorted_pow(rx, xw ? wx : NULL, sx, n, ry,
+                                      yw ? wy : NULL, sy, m, p);
+  }
+  tli_free(mem);
+  const double mean = sum / (double)k;
+  *out = p == 2.0 ? sqrt(mean) : pow(mean, 1.0 / p);
+  return TL_OK;
+}
+
+tl_status tl_sliced_wasserstein_projected(double *out, const double *x,
+                                          size_t n, const double *x_weights,
+                                          const double *y, size_t m,
+                                          const double *y_weights, size_t d,
+                                          const double *projections, size_t k,
+                                          double p) {
+  static const char fn[] = "tl_sliced_wasserstein_projected";
+  TLI_CHECK_PTR(fn, projections);
+  TLI_TRY(tli_check_order(fn, p));
+  double sx, sy;
+  TLI_TRY(tli_check_sliced(fn, out, x, n, x_weights, y, m, y_weights, d, k, &sx,
+                           &sy));
+  TLI_TRY(tli_check_finite(fn, "projections", projections, k * d));
+  return tli_sliced(fn, out, x, n, x_weights, sx, y, m, y_weights, sy, d,
+                    projections, k, p);
+}
+
+tl_status tl_sliced_wasserstein(double *out, const double *x, size_t n,
+                                const double *x_weights, const double *y,
+                                size_t m, const double *y_weights, size_t d,
+                                const tl_sliced_options *options) {
+  static const char fn[] = "tl_sliced_wasserstein";
+  tl_sliced_options defaults;
+  if (options == NULL) {
+    tl_sliced_options_init(&defaults, TL_SLICED_OPTIONS_VERSION);
+    options = &defaults;
+  }
+  TLI_CHECK(options->version == TL_SLICED_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: options->version %u is not supported (this library knows "
+            "version %u)",
+            fn, options->version, TL_SLICED_OPTIONS_VERSION);
+  TLI_TRY(tli_check_order(fn, options->p));
+  const size_t k = options->n_projections;
+  double sx, sy;
+  TLI_TRY(tli_check_sliced(fn, out, x, n, x_weights, y, m, y_weights, d, k, &sx,
+                           &sy));
+  size_t kd;
+  TLI_CHECK(tli_mul_size(&kd, k, d), TL_E_NOMEM,
+            "%s: n_projections x d = %zu x %zu overflows size_t", fn, k, d);
+  double *proj = NULL;
+  TLI_TRY(tli_alloc_checked((void **)&proj, kd, sizeof(double),
+                            "tl_sliced_wasserstein: directions"));
+  tli_directions(proj, k, d, options->seed);
+  const tl_status s = tli_sliced(fn, out, x, n, x_weights, sx, y, m, y_weights,
+                                 sy, d, proj, k, options->p);
+  tli_free(proj);
+  return s;
+}
