@@ -379,6 +379,7 @@ TL_API tl_status tl_selection_options_init(tl_selection_options *out,
  * with everything. The paper's JS has a typo (KL(p,m) twice); libtl computes
  * the true JS divergence, and returns divergences, not 1 - divergence.
  * Cost O(n * vocab_size + sum over examples of types^2 * embed_dim).
+ * opts NULL: defaults.
  * Errors: TL_E_INVALID_ARG (NULL, sizes, ids, offsets, empty example, bad
  * target or options), TL_E_UNSUPPORTED (options version), TL_E_NUMERIC
  * (NaN/Inf in target or vectors), TL_E_NOMEM. */
@@ -483,7 +484,7 @@ TL_API tl_status tl_csls_options_init(tl_csls_options *out,
  * top, may be NULL) the scores. knn must be in [1, min(nq, nt)] (libtl
  * rejects, never clamps, a larger knn); top in [1, nt]. Rows of norm 0 are
  * rejected (cosine undefined). Work memory: normalised copies of xq and y
- * and a block of at most 256 x nt similarities.
+ * and a block of at most 256 x nt similarities. opts NULL: defaults.
  * Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED (options version),
  * TL_E_NUMERIC (NaN/Inf), TL_E_NOMEM. */
 TL_API tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,

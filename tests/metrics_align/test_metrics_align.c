@@ -102,8 +102,12 @@ START_TEST(coral_singular_source_needs_lambda) {
     xs[i * D + 1] = 2.0 * i; /* collinear with column 0 */
     xs[i * D + 2] = (i * 7) % 5;
   }
+  for (int i = 0; i < N * D; i++)
+    out[i] = -7.0;
   TLT_ASSERT_FAILS(tl_coral_align(out, xs, N, coral_xt, 5, D, 0.0),
                    TL_E_NUMERIC, "singular");
+  for (int i = 0; i < N * D; i++) /* a failed call leaves out alone */
+    ck_assert(out[i] == -7.0);
   TLT_ASSERT_OK(tl_coral_align(out, xs, N, coral_xt, 5, D, 1e-5));
   for (int i = 0; i < N * D; i++)
     ck_assert(isfinite(out[i]));
@@ -594,8 +598,10 @@ START_TEST(csls_rejects_bad_input) {
                    TL_E_INVALID_ARG, "top");
   o.top = 1;
   o.knn = 1;
+  idx[0] = 12345;
   TLT_ASSERT_FAILS(tl_csls_retrieve(idx, NULL, zero_row, 2, csls_y, 25, 2, &o),
                    TL_E_INVALID_ARG, "row 1 of 'xq'");
+  ck_assert_uint_eq(idx[0], 12345);
   TLT_ASSERT_FAILS(tl_csls_retrieve(idx, NULL, csls_xq, 30, csls_y, 0, 4, &o),
                    TL_E_INVALID_ARG, "'y'");
   o.version = 3;
