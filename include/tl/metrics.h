@@ -378,7 +378,9 @@ TL_API tl_status tl_selection_options_init(tl_selection_options *out,
  * v); with word_vectors NULL its column is 0. A zero word vector has cosine 0
  * with everything. The paper's JS has a typo (KL(p,m) twice); libtl computes
  * the true JS divergence, and returns divergences, not 1 - divergence.
- * Cost O(n * vocab_size + sum over examples of types^2 * embed_dim).
+ * Cost: O(tokens + vocab_size) without smoothing (the similarities are
+ * summed over each example's types only), O(n * vocab_size) with it, plus
+ * O(sum over examples of types^2 * embed_dim) for quadratic entropy.
  * opts NULL: defaults.
  * Errors: TL_E_INVALID_ARG (NULL, sizes, ids, offsets, empty example, bad
  * target or options), TL_E_UNSUPPORTED (options version), TL_E_NUMERIC

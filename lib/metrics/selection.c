@@ -96,6 +96,44 @@ static void tli_diversity(double *f, const size_t *types, size_t ntypes,
   f[TL_FEAT_QUADRATIC_ENTROPY] = quad;
 }
 
+/* The six similarities of an unsmoothed example distribution p (non-zero
+ * only on its types) and the target q, in O(types) rather than O(vocab):
+ * terms off the example's support reduce to sums of q that are known
+ * (qsum, qq). Same definitions as tli_term_similarity (the dense path),
+ * whose results the tests compare with. */
+static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
+                                  const double *p, const double *q, double qsum,
+                                  double qq, double alpha) {
+  double js = 0.0, renyi = 0.0, dot = 0.0, pp = 0.0, l2 = 0.0, l1 = 0.0,
+         bc = 0.0, q_on = 0.0, qq_on = 0.0;
+  int renyi_inf = 0;
+  for (size_t t = 0; t < ntypes; t++) {
+    const double a = p[types[t]], b = q[types[t]], m = 0.5 * (a + b);
+    js += a * log(a / m) + (b > 0.0 ? b * log(b / m) : 0.0);
+    if (b > 0.0)
+      renyi += pow(a, alpha) * pow(b, 1.0 - alpha);
+    else if (alpha > 1.0)
+      renyi_inf = 1;
+    dot += a * b;
+    pp += a * a;
+    l2 += (a - b) * (a - b);
+    l1 += fabs(a - b);
+    bc += sqrt(a * b);
+    q_on += b;
+    qq_on += b * b;
+  }
+  const double q_off = fmax(qsum - q_on, 0.0), qq_off = fmax(qq - qq_on, 0.0);
+  /* Off the support p = 0, m = q / 2: each term is q log 2. */
+  js = 0.5 * (js + q_off * log(2.0));
+  f[TL_FEAT_JENSEN_SHANNON] = fmin(fmax(js, 0.0), log(2.0));
+  f[TL_FEAT_RENYI] =
+      renyi_inf ? INFINITY : log(renyi) / (alpha - 1.0); /* log 0: +Inf */
+  f[TL_FEAT_COSINE] = fmin(fmax(dot / (sqrt(pp) * sqrt(qq)), -1.0), 1.0);
+  f[TL_FEAT_EUCLIDEAN] = sqrt(l2 + qq_off);
+  f[TL_FEAT_VARIATIONAL] = l1 + q_off;
+  f[TL_FEAT_BHATTACHARYYA] = bc > 0.0 ? fmax(-log(bc), 0.0) : INFINITY;
+}
+
 tl_status tl_selection_features(double *out, const int64_t *ids,
                                 const size_t *offsets, size_t n,
                                 size_t vocab_size, const double *target,
@@ -138,8 +176,12 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
   double *q = buf, *P = q + vocab_size, *p = P + vocab_size,
          *norms = p + vocab_size;
   const double alpha = opts->renyi_alpha, k = opts->smoothing;
+  double qsum = 0.0, qq = 0.0;
   for (size_t v = 0; v < vocab_size; v++) {
     q[v] = target[v] / target_sum;
+    qsum += q[v];
+    qq += q[v] * q[v];
+    p[v] = 0.0;
     P[v] = 0.0;
     mark[v] = 0;
     norms[v] = word_vectors
@@ -158,8 +200,10 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
     const int64_t *ex = ids + offsets[i];
     const double denom = (double)len + k * (double)vocab_size;
     size_t ntypes = 0;
-    for (size_t v = 0; v < vocab_size; v++)
-      p[v] = k;
+    /* p is all zeros between examples; smoothing fills it densely. */
+    if (k > 0.0)
+      for (size_t v = 0; v < vocab_size; v++)
+        p[v] = k;
     for (size_t t = 0; t < len; t++) {
       const size_t v = (size_t)ex[t];
       p[v] += 1.0;
@@ -168,10 +212,25 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
         types[ntypes++] = v;
       }
     }
-    for (size_t v = 0; v < vocab_size; v++)
-      p[v] /= denom;
     double *f = out + i * TL_FEAT_COUNT;
-    tli_term_similarity(f, p, q, vocab_size, alpha);
+    tl_status sim = TL_OK;
+    if (k > 0.0) {
+      for (size_t v = 0; v < vocab_size; v++)
+        p[v] /= denom;
+      sim = tli_term_similarity(f, p, q, vocab_size, alpha);
+      memset(p, 0, vocab_size * sizeof *p);
+    } else {
+      for (size_t t = 0; t < ntypes; t++)
+        p[types[t]] /= denom;
+      tli_sparse_similarity(f, types, ntypes, p, q, qsum, qq, alpha);
+      for (size_t t = 0; t < ntypes; t++)
+        p[types[t]] = 0.0;
+    }
+    if (sim != TL_OK) {
+      tli_free(mark);
+      tli_free(buf);
+      return sim;
+    }
     tli_diversity(f, types, ntypes, len, P, alpha, word_vectors, norms,
                   embed_dim);
   }

@@ -1,7 +1,6 @@
-/* Term distributions over a shared vocabulary and the similarity measures
- * Ruder & Plank (2017) use to compare them. These are private copies of the
- * measures so that data selection does not depend on the divergence part of
- * the metrics area; they follow the same definitions. */
+/* Term distributions over a shared vocabulary and the six similarity
+ * measures Ruder & Plank (2017) use to compare them, taken from the
+ * divergence part of metrics.h. */
 #include "metrics/termdist.h"
 
 #include <math.h>
@@ -31,35 +30,17 @@ tl_status tli_check_distribution(const char *fn, const char *what,
   return TL_OK;
 }
 
-void tli_term_similarity(double *out, const double *p, const double *q,
-                         size_t n, double alpha) {
-  double js = 0.0, renyi_sum = 0.0, dot = 0.0, pp = 0.0, qq = 0.0, l2 = 0.0,
-         l1 = 0.0, bc = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    const double a = p[i], b = q[i], m = 0.5 * (a + b);
-    if (a > 0.0) {
-      js += a * log(a / m);
-      /* q = 0 < p: the term is 0 for alpha < 1 and +Inf for alpha > 1. */
-      renyi_sum += b > 0.0 ? pow(a, alpha) * pow(b, 1.0 - alpha)
-                           : (alpha > 1.0 ? INFINITY : 0.0);
-    }
-    if (b > 0.0)
-      js += b * log(b / m);
-    dot += a * b;
-    pp += a * a;
-    qq += b * b;
-    l2 += (a - b) * (a - b);
-    l1 += fabs(a - b);
-    bc += sqrt(a * b);
-  }
-  js *= 0.5;
-  out[TL_FEAT_JENSEN_SHANNON] = js > 0.0 ? js : 0.0;
-  /* renyi_sum = 0 (disjoint, alpha < 1) gives log 0 = -Inf, so +Inf. */
-  out[TL_FEAT_RENYI] = log(renyi_sum) / (alpha - 1.0);
-  out[TL_FEAT_COSINE] = dot / (sqrt(pp) * sqrt(qq));
-  out[TL_FEAT_EUCLIDEAN] = sqrt(l2);
-  out[TL_FEAT_VARIATIONAL] = l1;
-  out[TL_FEAT_BHATTACHARYYA] = bc > 0.0 ? -log(bc) : INFINITY;
+tl_status tli_term_similarity(double *out, const double *p, const double *q,
+                              size_t n, double alpha) {
+  double tv;
+  TLI_TRY(tl_js_divergence(&out[TL_FEAT_JENSEN_SHANNON], p, q, n, 0.0));
+  TLI_TRY(tl_renyi_divergence(&out[TL_FEAT_RENYI], p, q, n, alpha, 0.0));
+  TLI_TRY(tl_cosine_similarity(&out[TL_FEAT_COSINE], p, q, n));
+  TLI_TRY(tl_euclidean(&out[TL_FEAT_EUCLIDEAN], p, q, n));
+  TLI_TRY(tl_total_variation(&tv, p, q, n));
+  out[TL_FEAT_VARIATIONAL] = 2.0 * tv; /* Ruder & Plank's L1, not TV = L1/2 */
+  TLI_TRY(tl_bhattacharyya(&out[TL_FEAT_BHATTACHARYYA], p, q, n));
+  return TL_OK;
 }
 
 tl_status tl_term_distribution(double *out, const int64_t *ids, size_t n,
@@ -111,7 +92,7 @@ tl_status tl_term_similarity(double *out, const double *p, const double *q,
     buf[i] = p[i] / sp;
     buf[n + i] = q[i] / sq;
   }
-  tli_term_similarity(out, buf, buf + n, n, alpha);
+  const tl_status st = tli_term_similarity(out, buf, buf + n, n, alpha);
   tli_free(buf);
-  return TL_OK;
+  return st;
 }

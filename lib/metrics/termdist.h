@@ -8,9 +8,10 @@
 #include "tl/core.h"
 
 /* out[0..6) = JS, Renyi(alpha), cosine, Euclidean, L1, Bhattacharyya of
- * distributions p and q (each non-negative and summing to 1). */
-void tli_term_similarity(double *out, const double *p, const double *q,
-                         size_t n, double alpha);
+ * validated distributions p and q (non-negative, positive sums), through the
+ * Part 1 measures of metrics.h so both parts share one definition. */
+tl_status tli_term_similarity(double *out, const double *p, const double *q,
+                              size_t n, double alpha);
 
 /* Checks a distribution argument: non-NULL, finite, >= 0, positive sum.
  * Writes the sum to *sum. */

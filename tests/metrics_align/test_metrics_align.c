@@ -304,6 +304,34 @@ START_TEST(selection_features_match_ruder_plank) {
 }
 END_TEST
 
+/* Without smoothing the features sum over each example's types only; they
+ * must equal the dense measures of tl_term_similarity. */
+START_TEST(selection_sparse_path_equals_the_dense_measures) {
+  double got[SEL_N * TL_FEAT_COUNT], p[SEL_V], want[6];
+  tl_selection_options o;
+  tl_selection_options_init(&o, TL_SELECTION_OPTIONS_VERSION);
+  const double alphas[2] = {0.99, 2.0};
+  for (int a = 0; a < 2; a++) {
+    o.renyi_alpha = alphas[a];
+    TLT_ASSERT_OK(tl_selection_features(got, sel_ids, sel_offsets, SEL_N, SEL_V,
+                                        sel_target, NULL, 0, &o));
+    for (size_t i = 0; i < SEL_N; i++) {
+      const size_t len = sel_offsets[i + 1] - sel_offsets[i];
+      TLT_ASSERT_OK(
+          tl_term_distribution(p, sel_ids + sel_offsets[i], len, SEL_V, 0.0));
+      TLT_ASSERT_OK(tl_term_similarity(want, p, sel_target, SEL_V, alphas[a]));
+      for (int j = 0; j < 6; j++) {
+        const double g = got[i * TL_FEAT_COUNT + j];
+        if (isinf(want[j]))
+          ck_assert(isinf(g) && g > 0); /* alpha 2, target 0 at id 9 */
+        else
+          TLT_ASSERT_CLOSE(g, want[j], 1e-12, 1e-15);
+      }
+    }
+  }
+}
+END_TEST
+
 START_TEST(selection_features_reject_bad_input) {
   double got[SEL_N * TL_FEAT_COUNT];
   const size_t bad_start[5] = {1, 4, 10, 11, 16};
@@ -750,6 +778,7 @@ static Suite *metrics_align_suite(void) {
   tcase_add_test(c, term_similarity_edge_cases);
   tcase_add_test(c, term_similarity_rejects_bad_input);
   tcase_add_test(c, selection_features_match_ruder_plank);
+  tcase_add_test(c, selection_sparse_path_equals_the_dense_measures);
   tcase_add_test(c, selection_features_reject_bad_input);
   tcase_add_test(c, select_top_orders_by_score_ties_by_index);
   tcase_add_test(c, select_top_rejects_bad_input);
