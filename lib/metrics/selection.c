@@ -126,8 +126,9 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
   /* Off the support p = 0, m = q / 2: each term is q log 2. */
   js = 0.5 * (js + q_off * log(2.0));
   f[TL_FEAT_JENSEN_SHANNON] = fmin(fmax(js, 0.0), log(2.0));
+  /* No shared term (renyi = 0, alpha < 1) or q = 0 < p (alpha > 1): +Inf. */
   f[TL_FEAT_RENYI] =
-      renyi_inf ? INFINITY : log(renyi) / (alpha - 1.0); /* log 0: +Inf */
+      renyi_inf || renyi <= 0.0 ? INFINITY : log(renyi) / (alpha - 1.0);
   f[TL_FEAT_COSINE] = fmin(fmax(dot / (sqrt(pp) * sqrt(qq)), -1.0), 1.0);
   f[TL_FEAT_EUCLIDEAN] = sqrt(l2 + qq_off);
   f[TL_FEAT_VARIATIONAL] = l1 + q_off;
