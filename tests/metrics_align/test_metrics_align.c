@@ -7,6 +7,7 @@
 
 #include "../fixtures/metrics_align_golden.h"
 #include "core/alloc.h"
+#include "core/rng.h"
 #include "metrics/align_util.h"
 #include "metrics/proxy_a.h"
 #include "tl_test.h"
@@ -591,6 +592,85 @@ START_TEST(csls_matches_muse_formula) {
 }
 END_TEST
 
+static int cmp_desc(const void *a, const void *b) {
+  const double x = *(const double *)a, y = *(const double *)b;
+  return (x < y) - (x > y);
+}
+
+/* Mean of the k largest of v[0..n) (v is reordered). */
+static double mean_top(double *v, size_t n, size_t k) {
+  qsort(v, n, sizeof *v, cmp_desc);
+  double s = 0.0;
+  for (size_t i = 0; i < k; i++)
+    s += v[i];
+  return s / (double)k;
+}
+
+/* More queries than one 256-row block: the blocked implementation must
+ * agree with a direct full-matrix computation. */
+START_TEST(csls_blocks_agree_with_the_full_matrix) {
+  enum { NQ = 300, NT = 270, D = 5, KNN = 4, TOP = 3 };
+  double *xq = tli_alloc(NQ * D * sizeof *xq),
+         *y = tli_alloc(NT * D * sizeof *y);
+  double *sim = tli_alloc(NQ * NT * sizeof *sim),
+         *tmp = tli_alloc(NQ * sizeof *tmp);
+  double rt[NQ], rs[NT], scores[NQ * TOP];
+  size_t idx[NQ * TOP];
+  tli_rng rng;
+  tli_rng_seed(&rng, 5);
+  for (int i = 0; i < NQ * D; i++)
+    xq[i] = tli_rng_normal(&rng);
+  for (int i = 0; i < NT * D; i++)
+    y[i] = tli_rng_normal(&rng);
+  for (int i = 0; i < NQ; i++)
+    for (int j = 0; j < NT; j++) {
+      double dot = 0.0, a = 0.0, b = 0.0;
+      for (int c = 0; c < D; c++) {
+        dot += xq[i * D + c] * y[j * D + c];
+        a += xq[i * D + c] * xq[i * D + c];
+        b += y[j * D + c] * y[j * D + c];
+      }
+      sim[i * NT + j] = dot / (sqrt(a) * sqrt(b));
+    }
+  for (int i = 0; i < NQ; i++) {
+    memcpy(tmp, sim + i * NT, NT * sizeof *tmp);
+    rt[i] = mean_top(tmp, NT, KNN);
+  }
+  for (int j = 0; j < NT; j++) {
+    for (int i = 0; i < NQ; i++)
+      tmp[i] = sim[i * NT + j];
+    rs[j] = mean_top(tmp, NQ, KNN);
+  }
+  tl_csls_options o;
+  tl_csls_options_init(&o, TL_CSLS_OPTIONS_VERSION);
+  o.knn = KNN;
+  o.top = TOP;
+  TLT_ASSERT_OK(tl_csls_retrieve(idx, scores, xq, NQ, y, NT, D, &o));
+  for (int i = 0; i < NQ; i++) {
+    double prev = INFINITY;
+    for (int r = 0; r < TOP; r++) {
+      const size_t j = idx[i * TOP + r];
+      const double want = 2.0 * sim[i * NT + j] - rt[i] - rs[j];
+      TLT_ASSERT_CLOSE(scores[i * TOP + r], want, 1e-12, 1.0);
+      ck_assert(want <= prev + 1e-12);
+      prev = want;
+    }
+    /* No target outside the list beats the last one listed. */
+    for (int j = 0; j < NT; j++) {
+      int listed = 0;
+      for (int r = 0; r < TOP; r++)
+        listed |= idx[i * TOP + r] == (size_t)j;
+      if (!listed)
+        ck_assert(2.0 * sim[i * NT + j] - rt[i] - rs[j] <= prev + 1e-12);
+    }
+  }
+  tli_free(tmp);
+  tli_free(sim);
+  tli_free(y);
+  tli_free(xq);
+}
+END_TEST
+
 START_TEST(csls_ties_keep_the_lower_index) {
   /* Two identical targets: every query scores them equally. */
   const double q[4] = {1, 0, 0.6, 0.8}, y[6] = {0.3, 0.4, 0.3, 0.4, 1, 0};
@@ -793,6 +873,7 @@ static Suite *metrics_align_suite(void) {
   tcase_add_test(c, procrustes_matches_numpy_and_recovers_the_rotation);
   tcase_add_test(c, procrustes_rejects_bad_input);
   tcase_add_test(c, csls_matches_muse_formula);
+  tcase_add_test(c, csls_blocks_agree_with_the_full_matrix);
   tcase_add_test(c, csls_ties_keep_the_lower_index);
   tcase_add_test(c, csls_rejects_bad_input);
   tcase_add_test(c, precision_at_k_counts_distinct_source_words);

@@ -238,3 +238,27 @@ def test_proxy_a_distance_separable_and_reproducible(rng):
 def test_bad_input_raises_with_the_message(call, exc, word):
     with pytest.raises(exc, match=word):
         call()
+
+
+def test_csls_across_several_query_blocks(rng):
+    # libtl scores queries in blocks of 256: 600 queries cross two borders.
+    xq, y = rng.normal(size=(600, 8)), rng.normal(size=(300, 8))
+    qn = xq / np.linalg.norm(xq, axis=1, keepdims=True)
+    yn = y / np.linalg.norm(y, axis=1, keepdims=True)
+    sim = qn @ yn.T
+    rt = np.sort(sim, axis=1)[:, -10:].mean(1)
+    rs = np.sort(sim, axis=0)[-10:, :].mean(0)
+    scores = 2 * sim - rt[:, None] - rs[None, :]
+    want = np.argsort(-scores, axis=1, kind="stable")[:, :5]
+    idx, got = m.csls_retrieve(xq, y, top=5)
+    np.testing.assert_array_equal(idx, want)
+    np.testing.assert_allclose(got, np.take_along_axis(scores, want, 1), rtol=1e-12, atol=1e-12)
+
+
+def test_pca_fit_on_wide_data(rng):
+    x = rng.normal(size=(6, 10))  # n < d: at most n - 1 informative components
+    mean, comps, var = m.pca_fit(x, 4)
+    u, s, vt = np.linalg.svd(x - x.mean(0), full_matrices=False)
+    signs = np.sign(vt[np.arange(6), np.argmax(np.abs(vt), axis=1)])
+    np.testing.assert_allclose(comps, (vt * signs[:, None])[:4], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(var, s[:4] ** 2 / 5, rtol=1e-10)
