@@ -224,7 +224,289 @@ TL_API tl_status tl_mmd2(double *out, double *out_sigma, const double *x,
 /* ------------------------------------------------------------------------
  * Part 2: proxy A-distance, CORAL, Frechet distance, term distributions and
  * data selection, PCA, Procrustes alignment, CSLS retrieval.
+ *
+ * Matrices are float64, row-major, one sample per row: an n x d matrix holds
+ * n samples of dimension d. Every function checks its arguments (NULL, zero
+ * or mismatched sizes, NaN/Inf, options version) before writing anything;
+ * on failure the outputs are untouched and tl_last_error() names the
+ * function and the argument. All functions are reentrant and allocate only
+ * temporary work memory (through the allocator hooks), freed before return.
+ * Sample covariances use the n - 1 denominator (numpy.cov, sklearn).
  * ------------------------------------------------------------------------ */
+
+/* Proxy A-distance (Ben-David et al. 2007; TLlib a_distance.py): a linear
+ * domain classifier separates source rows (label 1) from target rows
+ * (label 0); with err its error on held-out rows, the distance is
+ * 2 (1 - 2 err), in [-2, 2]. Near 0: the domains are indistinguishable;
+ * near 2: perfectly separable. err > 0.5 gives a negative value, which is
+ * returned as is (not clamped).
+ *
+ * The classifier is L2-regularised logistic regression trained by
+ * full-batch gradient descent in double precision on features standardised
+ * with the training rows' mean and standard deviation (constant features are
+ * left centred). The rows of source and target are shuffled together with
+ * the seeded libtl RNG and the first floor(train_fraction * (ns + nt)) are
+ * used for training, the rest for the error. A held-out row is classified
+ * as source when its logit is >= 0. Same inputs and seed: same result. */
+#define TL_PROXY_A_OPTIONS_VERSION 1
+typedef struct tl_proxy_a_options {
+  unsigned int version;  /* TL_PROXY_A_OPTIONS_VERSION */
+  double train_fraction; /* in (0, 1); default 0.8 (TLlib) */
+  size_t epochs;         /* full-batch gradient steps, >= 1; default 200 */
+  double lr;             /* step size, > 0; default 0.5 */
+  double l2;             /* weight penalty l2/2 |w|^2 (not the bias), >= 0;
+                            default 1e-3 */
+  uint64_t seed;         /* shuffle seed; default 0 */
+} tl_proxy_a_options;
+
+/* Fills *out with the defaults of `version`. Errors: TL_E_INVALID_ARG (out
+ * NULL), TL_E_UNSUPPORTED (unknown version). */
+TL_API tl_status tl_proxy_a_options_init(tl_proxy_a_options *out,
+                                         unsigned int version);
+
+/* Proxy A-distance between source xs (ns x d) and target xt (nt x d).
+ * *out_distance = 2 (1 - 2 err); out_error (may be NULL) receives err.
+ * opts NULL: defaults. Both the training and the held-out part must be
+ * non-empty. Errors: TL_E_INVALID_ARG (NULL, a zero size, bad option),
+ * TL_E_UNSUPPORTED (options version), TL_E_NUMERIC (NaN/Inf input),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_proxy_a_distance(double *out_distance, double *out_error,
+                                     const double *xs, size_t ns,
+                                     const double *xt, size_t nt, size_t d,
+                                     const tl_proxy_a_options *opts);
+
+/* CORAL distance (Sun & Saenko 2016, Deep CORAL loss):
+ * |Cs - Ct|_F^2 / (4 d^2), Cs and Ct the sample covariances of xs (ns x d)
+ * and xt (nt x d). ns, nt >= 2. Errors: TL_E_INVALID_ARG, TL_E_NUMERIC
+ * (NaN/Inf), TL_E_NOMEM. */
+TL_API tl_status tl_coral_distance(double *out, const double *xs, size_t ns,
+                                   const double *xt, size_t nt, size_t d);
+
+/* CORAL alignment (Sun, Feng & Saenko 2016): out (ns x d) =
+ * xs Cs^(-1/2) Ct^(1/2) with Cs = cov(xs) + lambda I, Ct = cov(xt) +
+ * lambda I. The rows are not centred (as in the paper's code and ADAPT).
+ * The aligned rows have covariance Ct - lambda Ct^(1/2) Cs^(-1) Ct^(1/2), which
+ * is cov(xt) exactly when lambda = 0. lambda >= 0: the paper uses 1 with
+ * standardised features, ADAPT 1e-5. out may not alias xs. Matrix square
+ * roots come from symmetric eigen-decompositions (LAPACK dsyevd); tiny
+ * negative eigenvalues of Ct are rounded up to 0.
+ * Errors: TL_E_INVALID_ARG (NULL, ns or nt < 2, d 0, lambda < 0 or not
+ * finite), TL_E_NUMERIC (NaN/Inf input; Cs singular, i.e. its smallest
+ * eigenvalue <= d * eps * largest: raise lambda), TL_E_NOMEM. */
+TL_API tl_status tl_coral_align(double *out, const double *xs, size_t ns,
+                                const double *xt, size_t nt, size_t d,
+                                double lambda);
+
+/* Frechet distance between Gaussians fitted to x1 (n1 x d) and x2 (n2 x d),
+ * the FID formula: |mu1 - mu2|^2 + tr(C1 + C2 - 2 (C1 C2)^(1/2)).
+ * tr((C1 C2)^(1/2)) is computed as the sum of the square roots of the
+ * eigenvalues of the symmetric C1^(1/2) C2 C1^(1/2) (negative rounding
+ * residue counts as 0), so it needs no complex arithmetic. Tiny negative
+ * results from rounding are returned as 0. n1, n2 >= 2.
+ * Errors: TL_E_INVALID_ARG, TL_E_NUMERIC (NaN/Inf), TL_E_NOMEM. */
+TL_API tl_status tl_frechet_distance(double *out, const double *x1, size_t n1,
+                                     const double *x2, size_t n2, size_t d);
+
+/* The same from given means (d) and covariances (d x d, symmetric positive
+ * semi-definite; only their upper triangles are read). */
+TL_API tl_status tl_frechet_distance_gaussian(double *out, const double *mu1,
+                                              const double *cov1,
+                                              const double *mu2,
+                                              const double *cov2, size_t d);
+
+/* Term distribution of a token-id sequence over a vocabulary of vocab_size
+ * types: out[v] = (count(v) + smoothing) / (n + smoothing * vocab_size).
+ * Every id must be in [0, vocab_size). n may be 0 only when smoothing > 0
+ * (the result is then uniform). Errors: TL_E_INVALID_ARG (NULL, vocab 0,
+ * id out of range, smoothing < 0 or not finite, no tokens and no
+ * smoothing). */
+TL_API tl_status tl_term_distribution(double *out, const int64_t *ids,
+                                      size_t n, size_t vocab_size,
+                                      double smoothing);
+
+/* Indices into the rows written by tl_term_similarity (first six) and
+ * tl_selection_features (all twelve). Similarities compare p (an example or
+ * a corpus) with q (the target); diversities describe the example. */
+enum tl_selection_feature {
+  TL_FEAT_JENSEN_SHANNON = 0, /* JS divergence, nats, in [0, ln 2] */
+  TL_FEAT_RENYI = 1,          /* Renyi divergence D_alpha(p || q), nats */
+  TL_FEAT_COSINE = 2,         /* cosine similarity of p and q */
+  TL_FEAT_EUCLIDEAN = 3,      /* |p - q|_2 */
+  TL_FEAT_VARIATIONAL = 4,    /* |p - q|_1 */
+  TL_FEAT_BHATTACHARYYA = 5,  /* -log sum sqrt(p q) */
+  TL_FEAT_NUM_TYPES = 6,      /* distinct ids in the example */
+  TL_FEAT_TYPE_TOKEN_RATIO = 7,
+  TL_FEAT_ENTROPY = 8,            /* -sum over types P log P */
+  TL_FEAT_SIMPSON = 9,            /* sum over types P^2 */
+  TL_FEAT_RENYI_ENTROPY = 10,     /* log(sum over types P^alpha)/(1-alpha) */
+  TL_FEAT_QUADRATIC_ENTROPY = 11, /* sum over type pairs cos(v_a, v_b) P_a P_b */
+  TL_FEAT_COUNT = 12
+};
+#define TL_TERM_SIMILARITY_COUNT 6
+
+/* The six similarity measures of Ruder & Plank (2017) between two
+ * distributions p and q of length n (corpus-to-corpus domain similarity):
+ * out[TL_FEAT_JENSEN_SHANNON .. TL_FEAT_BHATTACHARYYA]. p and q are
+ * normalised to sum 1 first. alpha is the Renyi order, > 0 and != 1 (Ruder &
+ * Plank: 0.99). Disjoint supports make the Renyi (alpha < 1) and
+ * Bhattacharyya values +Inf (the paper's code maps them to 0; libtl returns
+ * the true value, smooth q to avoid it).
+ * Errors: TL_E_INVALID_ARG (NULL, n 0, negative entries, zero sums, bad
+ * alpha), TL_E_NUMERIC (NaN/Inf). */
+TL_API tl_status tl_term_similarity(double *out, const double *p,
+                                    const double *q, size_t n, double alpha);
+
+#define TL_SELECTION_OPTIONS_VERSION 1
+typedef struct tl_selection_options {
+  unsigned int version; /* TL_SELECTION_OPTIONS_VERSION */
+  double renyi_alpha;   /* > 0, != 1; default 0.99 (Ruder & Plank) */
+  double smoothing;     /* add-k for each example's distribution, >= 0;
+                           default 0 */
+} tl_selection_options;
+
+TL_API tl_status tl_selection_options_init(tl_selection_options *out,
+                                           unsigned int version);
+
+/* Data-selection features (Ruder & Plank 2017, learn-to-select-data
+ * features.py) of n source examples. Example i is the token ids
+ * ids[offsets[i] .. offsets[i+1]) (offsets has n + 1 entries, starts at 0
+ * and never decreases; no example may be empty). out is n x TL_FEAT_COUNT.
+ * Similarities compare the example's term distribution (add-k smoothed by
+ * opts->smoothing) with `target` (vocab_size entries, non-negative, normalised
+ * here). Diversities sum over the example's distinct types, with P the term
+ * distribution of all n examples together (unsmoothed, as in the paper).
+ * Quadratic entropy needs word vectors (vocab_size x embed_dim, row v for id
+ * v); with word_vectors NULL its column is 0. A zero word vector has cosine 0
+ * with everything. The paper's JS has a typo (KL(p,m) twice); libtl computes
+ * the true JS divergence, and returns divergences, not 1 - divergence.
+ * Cost: O(tokens + vocab_size) without smoothing (the similarities are
+ * summed over each example's types only), O(n * vocab_size) with it, plus
+ * O(sum over examples of types^2 * embed_dim) for quadratic entropy.
+ * opts NULL: defaults.
+ * Errors: TL_E_INVALID_ARG (NULL, sizes, ids, offsets, empty example, bad
+ * target or options), TL_E_UNSUPPORTED (options version), TL_E_NUMERIC
+ * (NaN/Inf in target or vectors), TL_E_NOMEM. */
+TL_API tl_status tl_selection_features(double *out, const int64_t *ids,
+                                       const size_t *offsets, size_t n,
+                                       size_t vocab_size, const double *target,
+                                       const double *word_vectors,
+                                       size_t embed_dim,
+                                       const tl_selection_options *opts);
+
+/* Scores n examples, score_i = features[i] . theta (features n x f), and
+ * writes the indices of the k best into out_indices in descending score
+ * order; equal scores keep the lower index first. out_scores (may be NULL)
+ * receives all n scores. 1 <= k <= n.
+ * Errors: TL_E_INVALID_ARG (NULL, sizes, k), TL_E_NUMERIC (a NaN/Inf
+ * feature or weight: e.g. an infinite divergence; smooth the target),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_select_top(size_t *out_indices, double *out_scores,
+                               const double *features, size_t n, size_t f,
+                               const double *theta, size_t k);
+
+/* PCA fit of x (n x d), n >= 2, 1 <= k <= min(n, d), by the thin SVD of the
+ * centred data (LAPACK dgesdd), as sklearn.decomposition.PCA with
+ * svd_solver='full': out_mean (d), out_components (k x d, orthonormal rows,
+ * by decreasing variance), out_variance (k): S^2 / (n - 1).
+ * out_variance_ratio (k, may be NULL): variance / total variance. Signs:
+ * the largest-magnitude entry of each component is positive (first one on
+ * a tie), as sklearn >= 1.5 (svd_flip with u_based_decision=False).
+ * Errors: TL_E_INVALID_ARG (NULL, sizes, k), TL_E_NUMERIC (NaN/Inf, SVD
+ * failure), TL_E_NOMEM. */
+TL_API tl_status tl_pca_fit(double *out_mean, double *out_components,
+                            double *out_variance, double *out_variance_ratio,
+                            const double *x, size_t n, size_t d, size_t k);
+
+/* Projection of x (m x d) on a fitted PCA: out (m x k) = (x - mean) C^T. */
+TL_API tl_status tl_pca_transform(double *out, const double *x, size_t m,
+                                  size_t d, const double *mean,
+                                  const double *components, size_t k);
+
+enum tl_pca_select_criterion {
+  TL_PCA_SELECT_CENTROID = 0,     /* distance to the target centroid */
+  TL_PCA_SELECT_MEAN_DISTANCE = 1 /* mean distance to the target rows */
+};
+enum tl_pca_select_fit {
+  TL_PCA_FIT_TARGET = 0, /* the subspace of the target rows */
+  TL_PCA_FIT_BOTH = 1    /* the subspace of source and target rows together */
+};
+
+#define TL_PCA_SELECT_OPTIONS_VERSION 1
+typedef struct tl_pca_select_options {
+  unsigned int version;  /* TL_PCA_SELECT_OPTIONS_VERSION */
+  size_t n_components;   /* 0 (default): min(rows fitted, d) */
+  int criterion;         /* enum tl_pca_select_criterion; default CENTROID */
+  int fit;               /* enum tl_pca_select_fit; default TARGET */
+} tl_pca_select_options;
+
+TL_API tl_status tl_pca_select_options_init(tl_pca_select_options *out,
+                                            unsigned int version);
+
+/* Instance selection in PCA space: fits a PCA (opts->fit), projects source
+ * xs (ns x d) and target xt (nt x d), and writes the indices of the k source
+ * rows closest to the target (opts->criterion, Euclidean distance in the
+ * projected space) into out_indices, closest first, equal distances by
+ * lower index. out_distances (k, may be NULL) receives their distances.
+ * 1 <= k <= ns; the fitted rows must number >= 2. opts NULL: defaults.
+ * Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED (options version),
+ * TL_E_NUMERIC, TL_E_NOMEM. */
+TL_API tl_status tl_pca_select(size_t *out_indices, double *out_distances,
+                               const double *xs, size_t ns, const double *xt,
+                               size_t nt, size_t d, size_t k,
+                               const tl_pca_select_options *opts);
+
+/* Orthogonal Procrustes (Schonemann 1966; MUSE trainer.py procrustes):
+ * x (n x d) holds the source vectors and y (n x d) the target vectors of n
+ * dictionary pairs, row i of x translating to row i of y. out_w (d x d) =
+ * U V^T with U S V^T = svd(y^T x) minimises sum |W x_i - y_i|^2 over
+ * orthogonal W. Orientation: W acts on column vectors, W x_i ~ y_i, so the
+ * mapped source matrix is x W^T (row-major), as MUSE's nn.Linear mapping.
+ * Errors: TL_E_INVALID_ARG (NULL, n or d 0), TL_E_NUMERIC (NaN/Inf, SVD
+ * failure), TL_E_NOMEM. */
+TL_API tl_status tl_procrustes(double *out_w, const double *x, const double *y,
+                               size_t n, size_t d);
+
+#define TL_CSLS_OPTIONS_VERSION 1
+typedef struct tl_csls_options {
+  unsigned int version; /* TL_CSLS_OPTIONS_VERSION */
+  size_t knn;           /* neighbourhood size for r_S and r_T; default 10 */
+  size_t top;           /* candidates written per query; default 1 */
+} tl_csls_options;
+
+TL_API tl_status tl_csls_options_init(tl_csls_options *out,
+                                      unsigned int version);
+
+/* CSLS retrieval (Conneau et al. 2018; MUSE word_translation.py): for every
+ * mapped source vector q_i (row of xq, nq x d) and target vector y_j (row of
+ * y, nt x d), CSLS(i, j) = 2 cos(q_i, y_j) - r_T(q_i) - r_S(y_j), where
+ * r_T(q_i) is the mean cosine of q_i's knn nearest rows of y and r_S(y_j) the
+ * mean cosine of y_j's knn nearest rows of xq. Pass the whole mapped source
+ * vocabulary as xq (MUSE computes r_S over it) and read the rows you need.
+ * out_indices (nq x top) receives, per query, the target indices of the top
+ * best scores, best first, equal scores by lower index; out_scores (nq x
+ * top, may be NULL) the scores. knn must be in [1, min(nq, nt)] (libtl
+ * rejects, never clamps, a larger knn); top in [1, nt]. Rows of norm 0 are
+ * rejected (cosine undefined). Work memory: normalised copies of xq and y
+ * and a block of at most 256 x nt similarities. opts NULL: defaults.
+ * Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED (options version),
+ * TL_E_NUMERIC (NaN/Inf), TL_E_NOMEM. */
+TL_API tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
+                                  const double *xq, size_t nq, const double *y,
+                                  size_t nt, size_t d,
+                                  const tl_csls_options *opts);
+
+/* Precision@k of a retrieval (MUSE word_translation.py): retrieved is
+ * n_queries x top ranked target indices (as tl_csls_retrieve writes). The
+ * gold dictionary is n_gold pairs (gold_src[i], gold_tgt[i]); a source word
+ * may have several translations. *out = the fraction of distinct gold source
+ * words with at least one gold translation among their first k retrieved.
+ * 1 <= k <= top; gold_src[i] < n_queries.
+ * Errors: TL_E_INVALID_ARG (NULL, sizes, k, index out of range),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_precision_at_k(double *out, const size_t *retrieved,
+                                   size_t n_queries, size_t top, size_t k,
+                                   const size_t *gold_src,
+                                   const size_t *gold_tgt, size_t n_gold);
 
 /* (end of part 2) */
 

@@ -1,0 +1,205 @@
+/* CSLS retrieval (Conneau et al. 2018) and precision@k of a ranked
+ * retrieval against a gold dictionary (MUSE's word-translation metric).
+ * Similarities are computed in blocks of queries so memory stays
+ * O((nq + nt) d + block nt) whatever the vocabulary sizes. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/blas.h"
+#include "core/error.h"
+#include "metrics/align_util.h"
+#include "tl/metrics.h"
+
+#define TLI_CSLS_BLOCK 256
+
+tl_status tl_csls_options_init(tl_csls_options *out, unsigned int version) {
+  TLI_CHECK_PTR("tl_csls_options_init", out);
+  TLI_CHECK(version == TL_CSLS_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "tl_csls_options_init: version %u is not supported (this library "
+            "knows version %u)",
+            version, TL_CSLS_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->knn = 10;
+  out->top = 1;
+  return TL_OK;
+}
+
+/* Inserts (value, index) into the descending list vals/idx holding *count of
+ * cap entries. A value equal to one already listed goes after it, so among
+ * equal values the first inserted (lower index) stays ahead. */
+static void tli_best_insert(double *vals, size_t *idx, size_t *count,
+                            size_t cap, double value, size_t index) {
+  if (*count == cap && !(value > vals[cap - 1]))
+    return;
+  size_t pos = *count < cap ? (*count)++ : cap - 1;
+  while (pos > 0 && vals[pos - 1] < value) {
+    vals[pos] = vals[pos - 1];
+    if (idx)
+      idx[pos] = idx[pos - 1];
+    pos--;
+  }
+  vals[pos] = value;
+  if (idx)
+    idx[pos] = index;
+}
+
+static tl_status tli_normalise_rows(const char *fn, const char *what,
+                                    double *out, const double *x, size_t n,
+                                    size_t d) {
+  for (size_t i = 0; i < n; i++) {
+    const double norm = sqrt(tli_ddot(d, x + i * d, x + i * d));
+    TLI_CHECK(norm > 0.0 && isfinite(norm), TL_E_INVALID_ARG,
+              "%s: row %zu of '%s' has norm %g: its cosine is undefined", fn, i,
+              what, norm);
+    for (size_t j = 0; j < d; j++)
+      out[i * d + j] = x[i * d + j] / norm;
+  }
+  return TL_OK;
+}
+
+static double tli_mean(const double *v, size_t n) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++)
+    s += v[i];
+  return s / (double)n;
+}
+
+tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
+                           const double *xq, size_t nq, const double *y,
+                           size_t nt, size_t d, const tl_csls_options *opts) {
+  static const char fn[] = "tl_csls_retrieve";
+  TLI_CHECK_PTR(fn, out_indices);
+  TLI_TRY(tli_check_matrix(fn, "xq", xq, nq, d, 1));
+  TLI_TRY(tli_check_matrix(fn, "y", y, nt, d, 1));
+  tl_csls_options defaults;
+  if (opts == NULL) {
+    tl_csls_options_init(&defaults, TL_CSLS_OPTIONS_VERSION);
+    opts = &defaults;
+  }
+  TLI_CHECK(opts->version == TL_CSLS_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: opts->version %u is not supported (this library knows "
+            "version %u)",
+            fn, opts->version, TL_CSLS_OPTIONS_VERSION);
+  const size_t knn = opts->knn, top = opts->top;
+  const size_t kmax = nq < nt ? nq : nt;
+  TLI_CHECK(knn >= 1 && knn <= kmax, TL_E_INVALID_ARG,
+            "%s: opts->knn must be in [1, min(nq, nt) = %zu] (got %zu)", fn,
+            kmax, knn);
+  TLI_CHECK(top >= 1 && top <= nt, TL_E_INVALID_ARG,
+            "%s: opts->top must be in [1, nt = %zu] (got %zu)", fn, nt, top);
+  size_t nqt;
+  TLI_CHECK(tli_mul_size(&nqt, nq, top), TL_E_INVALID_ARG,
+            "%s: the output (%zu x %zu) is too large", fn, nq, top);
+
+  const size_t block = TLI_CSLS_BLOCK;
+  size_t a, b, c;
+  if (!tli_mul_size(&a, nq + nt, d) || !tli_mul_size(&b, block, nt) ||
+      !tli_mul_size(&c, nt, knn) || a > SIZE_MAX / 32 || b > SIZE_MAX / 32 ||
+      c > SIZE_MAX / 32)
+    return tli_fail(TL_E_NOMEM, "%s: the work size overflows", fn);
+  /* Doubles: normalised rows, a block of similarities, r_T, r_S, the
+   * neighbour lists of every target, a row list, the best scores. */
+  const size_t ndouble = a + b + nq + nt + c + knn + top;
+  double *buf;
+  TLI_TRY(
+      tli_alloc_checked((void **)&buf, ndouble, sizeof(double), "csls work"));
+  size_t *counts;
+  tl_status st = tli_alloc_checked((void **)&counts, nt + top, sizeof(size_t),
+                                   "csls lists");
+  if (st != TL_OK) {
+    tli_free(buf);
+    return st;
+  }
+  size_t *ti = counts + nt;
+  double *qn = buf, *yn = qn + nq * d, *sim = yn + nt * d, *rt = sim + b;
+  double *rs = rt + nq, *lists = rs + nt, *rowl = lists + c, *tv = rowl + knn;
+  st = tli_normalise_rows(fn, "xq", qn, xq, nq, d);
+  if (st == TL_OK)
+    st = tli_normalise_rows(fn, "y", yn, y, nt, d);
+  if (st != TL_OK) {
+    tli_free(counts);
+    tli_free(buf);
+    return st;
+  }
+  memset(counts, 0, nt * sizeof *counts);
+  /* Pass 1: r_T of every query, and each target's knn best queries. */
+  for (size_t q0 = 0; q0 < nq; q0 += block) {
+    const size_t bq = nq - q0 < block ? nq - q0 : block;
+    tli_dgemm(0, 1, bq, nt, d, 1.0, qn + q0 * d, d, yn, d, 0.0, sim, nt);
+    for (size_t i = 0; i < bq; i++) {
+      size_t cnt = 0;
+      const double *row = sim + i * nt;
+      for (size_t j = 0; j < nt; j++) {
+        tli_best_insert(rowl, NULL, &cnt, knn, row[j], j);
+        tli_best_insert(lists + j * knn, NULL, &counts[j], knn, row[j], 0);
+      }
+      rt[q0 + i] = tli_mean(rowl, knn);
+    }
+  }
+  for (size_t j = 0; j < nt; j++)
+    rs[j] = tli_mean(lists + j * knn, knn);
+  /* Pass 2: CSLS scores and the top targets of every query. */
+  for (size_t q0 = 0; q0 < nq; q0 += block) {
+    const size_t bq = nq - q0 < block ? nq - q0 : block;
+    tli_dgemm(0, 1, bq, nt, d, 1.0, qn + q0 * d, d, yn, d, 0.0, sim, nt);
+    for (size_t i = 0; i < bq; i++) {
+      size_t cnt = 0;
+      const double *row = sim + i * nt;
+      for (size_t j = 0; j < nt; j++)
+        tli_best_insert(tv, ti, &cnt, top, 2.0 * row[j] - rt[q0 + i] - rs[j],
+                        j);
+      memcpy(out_indices + (q0 + i) * top, ti, top * sizeof *ti);
+      if (out_scores)
+        memcpy(out_scores + (q0 + i) * top, tv, top * sizeof *tv);
+    }
+  }
+  tli_free(counts);
+  tli_free(buf);
+  return TL_OK;
+}
+
+tl_status tl_precision_at_k(double *out, const size_t *retrieved,
+                            size_t n_queries, size_t top, size_t k,
+                            const size_t *gold_src, const size_t *gold_tgt,
+                            size_t n_gold) {
+  static const char fn[] = "tl_precision_at_k";
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK_PTR(fn, retrieved);
+  TLI_CHECK_PTR(fn, gold_src);
+  TLI_CHECK_PTR(fn, gold_tgt);
+  TLI_CHECK(n_queries >= 1, TL_E_INVALID_ARG, "%s: n_queries must be >= 1", fn);
+  TLI_CHECK(top >= 1, TL_E_INVALID_ARG, "%s: top must be >= 1", fn);
+  TLI_CHECK(k >= 1 && k <= top, TL_E_INVALID_ARG,
+            "%s: k must be in [1, top = %zu] (got %zu)", fn, top, k);
+  TLI_CHECK(n_gold >= 1, TL_E_INVALID_ARG, "%s: n_gold must be >= 1", fn);
+  size_t total;
+  TLI_CHECK(tli_mul_size(&total, n_queries, top), TL_E_INVALID_ARG,
+            "%s: retrieved (%zu x %zu) is too large", fn, n_queries, top);
+  for (size_t g = 0; g < n_gold; g++)
+    TLI_CHECK(gold_src[g] < n_queries, TL_E_INVALID_ARG,
+              "%s: gold_src[%zu] = %zu is not a query index (< %zu)", fn, g,
+              gold_src[g], n_queries);
+  /* state per query: 0 not in the dictionary, 1 listed, 2 listed and hit. */
+  unsigned char *state;
+  TLI_TRY(tli_alloc_checked((void **)&state, n_queries, 1, "query flags"));
+  memset(state, 0, n_queries);
+  for (size_t g = 0; g < n_gold; g++) {
+    const size_t s = gold_src[g];
+    if (state[s] == 0)
+      state[s] = 1;
+    const size_t *row = retrieved + s * top;
+    for (size_t r = 0; r < k; r++)
+      if (row[r] == gold_tgt[g])
+        state[s] = 2;
+  }
+  size_t listed = 0, hits = 0;
+  for (size_t s = 0; s < n_queries; s++) {
+    listed += state[s] != 0;
+    hits += state[s] == 2;
+  }
+  tli_free(state);
+  *out = (double)hits / (double)listed;
+  return TL_OK;
+}

@@ -1,0 +1,228 @@
+/* PCA by the thin SVD of centred data (sklearn's svd_solver='full'
+ * conventions) and instance selection by distance in the PCA subspace. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/blas.h"
+#include "core/error.h"
+#include "metrics/align_util.h"
+#include "tl/metrics.h"
+
+/* Fit on validated input. ratio may be NULL. */
+static tl_status tli_pca_fit(double *mean, double *comps, double *var,
+                             double *ratio, const double *x, size_t n, size_t d,
+                             size_t k) {
+  const size_t m = n < d ? n : d;
+  size_t nd, nm, md;
+  if (!tli_mul_size(&nd, n, d) || !tli_mul_size(&nm, n, m) ||
+      !tli_mul_size(&md, m, d) || nd > SIZE_MAX / 8 - nm - md - m)
+    return tli_fail(TL_E_NOMEM, "pca: the work size overflows (%zu x %zu)", n,
+                    d);
+  double *buf;
+  TLI_TRY(tli_alloc_checked((void **)&buf, nd + nm + md + m, sizeof *buf,
+                            "pca work"));
+  double *xc = buf, *u = xc + nd, *vt = u + nm, *s = vt + md;
+  memset(mean, 0, d * sizeof *mean);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      mean[j] += x[i * d + j];
+  for (size_t j = 0; j < d; j++)
+    mean[j] /= (double)n;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      xc[i * d + j] = x[i * d + j] - mean[j];
+  const tl_status st = tli_dgesvd(n, d, xc, s, u, vt);
+  if (st != TL_OK) {
+    tli_free(buf);
+    return st;
+  }
+  double total = 0.0;
+  for (size_t r = 0; r < m; r++)
+    total += s[r] * s[r] / (double)(n - 1);
+  for (size_t r = 0; r < k; r++) {
+    /* sklearn >= 1.5 svd_flip(u_based_decision=False): the entry of largest
+     * magnitude in each component (the first of equals) is positive. */
+    const double *row = vt + r * d;
+    size_t best = 0;
+    for (size_t j = 1; j < d; j++)
+      if (fabs(row[j]) > fabs(row[best]))
+        best = j;
+    const double sign = row[best] < 0.0 ? -1.0 : 1.0;
+    for (size_t j = 0; j < d; j++)
+      comps[r * d + j] = sign * row[j];
+    var[r] = s[r] * s[r] / (double)(n - 1);
+    if (ratio)
+      ratio[r] = total > 0.0 ? var[r] / total : 0.0;
+  }
+  tli_free(buf);
+  return TL_OK;
+}
+
+tl_status tl_pca_fit(double *out_mean, double *out_components,
+                     double *out_variance, double *out_variance_ratio,
+                     const double *x, size_t n, size_t d, size_t k) {
+  static const char fn[] = "tl_pca_fit";
+  TLI_CHECK_PTR(fn, out_mean);
+  TLI_CHECK_PTR(fn, out_components);
+  TLI_CHECK_PTR(fn, out_variance);
+  TLI_TRY(tli_check_matrix(fn, "x", x, n, d, 2));
+  const size_t m = n < d ? n : d;
+  TLI_CHECK(k >= 1 && k <= m, TL_E_INVALID_ARG,
+            "%s: k must be in [1, min(n, d) = %zu] (got %zu)", fn, m, k);
+  return tli_pca_fit(out_mean, out_components, out_variance, out_variance_ratio,
+                     x, n, d, k);
+}
+
+static void tli_pca_project(double *out, const double *x, size_t m, size_t d,
+                            const double *mean, const double *comps, size_t k,
+                            double *row) {
+  for (size_t i = 0; i < m; i++) {
+    for (size_t j = 0; j < d; j++)
+      row[j] = x[i * d + j] - mean[j];
+    tli_dgemv(0, k, d, 1.0, comps, d, row, 0.0, out + i * k);
+  }
+}
+
+tl_status tl_pca_transform(double *out, const double *x, size_t m, size_t d,
+                           const double *mean, const double *components,
+                           size_t k) {
+  static const char fn[] = "tl_pca_transform";
+  TLI_CHECK_PTR(fn, out);
+  TLI_TRY(tli_check_matrix(fn, "x", x, m, d, 1));
+  TLI_TRY(tli_check_matrix(fn, "mean", mean, 1, d, 1));
+  TLI_CHECK(k >= 1, TL_E_INVALID_ARG, "%s: k must be >= 1", fn);
+  TLI_TRY(tli_check_matrix(fn, "components", components, k, d, 1));
+  size_t mk;
+  TLI_CHECK(tli_mul_size(&mk, m, k), TL_E_INVALID_ARG,
+            "%s: the output (%zu x %zu) is too large", fn, m, k);
+  double *row;
+  TLI_TRY(tli_alloc_checked((void **)&row, d, sizeof *row, "pca row"));
+  tli_pca_project(out, x, m, d, mean, components, k, row);
+  tli_free(row);
+  return TL_OK;
+}
+
+tl_status tl_pca_select_options_init(tl_pca_select_options *out,
+                                     unsigned int version) {
+  TLI_CHECK_PTR("tl_pca_select_options_init", out);
+  TLI_CHECK(version == TL_PCA_SELECT_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "tl_pca_select_options_init: version %u is not supported (this "
+            "library knows version %u)",
+            version, TL_PCA_SELECT_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->n_components = 0;
+  out->criterion = TL_PCA_SELECT_CENTROID;
+  out->fit = TL_PCA_FIT_TARGET;
+  return TL_OK;
+}
+
+/* Distance of each projected source row to the target (criterion). */
+static void tli_select_distances(double *dist, const double *zs, size_t ns,
+                                 const double *zt, size_t nt, size_t c,
+                                 int criterion, double *centroid) {
+  if (criterion == TL_PCA_SELECT_CENTROID) {
+    memset(centroid, 0, c * sizeof *centroid);
+    for (size_t j = 0; j < nt; j++)
+      for (size_t r = 0; r < c; r++)
+        centroid[r] += zt[j * c + r] / (double)nt;
+  }
+  for (size_t i = 0; i < ns; i++) {
+    const double *a = zs + i * c;
+    if (criterion == TL_PCA_SELECT_CENTROID) {
+      double s = 0.0;
+      for (size_t r = 0; r < c; r++)
+        s += (a[r] - centroid[r]) * (a[r] - centroid[r]);
+      dist[i] = sqrt(s);
+      continue;
+    }
+    double mean = 0.0;
+    for (size_t j = 0; j < nt; j++) {
+      double s = 0.0;
+      for (size_t r = 0; r < c; r++)
+        s += (a[r] - zt[j * c + r]) * (a[r] - zt[j * c + r]);
+      mean += sqrt(s);
+    }
+    dist[i] = mean / (double)nt;
+  }
+}
+
+tl_status tl_pca_select(size_t *out_indices, double *out_distances,
+                        const double *xs, size_t ns, const double *xt,
+                        size_t nt, size_t d, size_t k,
+                        const tl_pca_select_options *opts) {
+  static const char fn[] = "tl_pca_select";
+  TLI_CHECK_PTR(fn, out_indices);
+  TLI_TRY(tli_check_matrix(fn, "xs", xs, ns, d, 1));
+  TLI_TRY(tli_check_matrix(fn, "xt", xt, nt, d, 1));
+  TLI_CHECK(k >= 1 && k <= ns, TL_E_INVALID_ARG,
+            "%s: k must be in [1, ns = %zu] (got %zu)", fn, ns, k);
+  tl_pca_select_options defaults;
+  if (opts == NULL) {
+    tl_pca_select_options_init(&defaults, TL_PCA_SELECT_OPTIONS_VERSION);
+    opts = &defaults;
+  }
+  TLI_CHECK(opts->version == TL_PCA_SELECT_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: opts->version %u is not supported (this library knows "
+            "version %u)",
+            fn, opts->version, TL_PCA_SELECT_OPTIONS_VERSION);
+  TLI_CHECK(opts->criterion == TL_PCA_SELECT_CENTROID ||
+                opts->criterion == TL_PCA_SELECT_MEAN_DISTANCE,
+            TL_E_INVALID_ARG, "%s: opts->criterion %d is unknown", fn,
+            opts->criterion);
+  TLI_CHECK(opts->fit == TL_PCA_FIT_TARGET || opts->fit == TL_PCA_FIT_BOTH,
+            TL_E_INVALID_ARG, "%s: opts->fit %d is unknown", fn, opts->fit);
+  const int both = opts->fit == TL_PCA_FIT_BOTH;
+  TLI_CHECK(ns <= SIZE_MAX / 2 - nt, TL_E_INVALID_ARG, "%s: too many rows", fn);
+  const size_t nfit = both ? ns + nt : nt;
+  TLI_CHECK(tli_blas_dims_ok(&nfit, 1), TL_E_INVALID_ARG,
+            "%s: %zu fitted rows are too many", fn, nfit);
+  TLI_CHECK(nfit >= 2, TL_E_INVALID_ARG,
+            "%s: the PCA needs at least 2 fitted rows (got %zu)", fn, nfit);
+  const size_t maxc = nfit < d ? nfit : d;
+  const size_t c = opts->n_components ? opts->n_components : maxc;
+  TLI_CHECK(c <= maxc, TL_E_INVALID_ARG,
+            "%s: opts->n_components must be <= min(fitted rows, d) = %zu "
+            "(got %zu)",
+            fn, maxc, c);
+
+  size_t nfd, need;
+  const size_t fixed = d + c * d + c + c + ns;
+  if (!tli_mul_size(&nfd, both ? nfit : 0, d) ||
+      !tli_mul_size(&need, ns + nt, c) || need > SIZE_MAX / 16 - nfd - fixed)
+    return tli_fail(TL_E_NOMEM, "%s: the work size overflows", fn);
+  double *buf;
+  TLI_TRY(tli_alloc_checked((void **)&buf, nfd + need + fixed + d,
+                            sizeof(double), "pca select work"));
+  size_t *idx;
+  tl_status st = tli_alloc_checked((void **)&idx, ns, 2 * sizeof(size_t),
+                                   "pca select order");
+  if (st != TL_OK) {
+    tli_free(buf);
+    return st;
+  }
+  double *mean = buf, *comps = mean + d, *var = comps + c * d, *cen = var + c;
+  double *dist = cen + c, *zs = dist + ns, *zt = zs + ns * c,
+         *row = zt + nt * c;
+  double *xfit = row + d;
+  const double *fitx = xt;
+  if (both) {
+    memcpy(xfit, xs, ns * d * sizeof *xfit);
+    memcpy(xfit + ns * d, xt, nt * d * sizeof *xfit);
+    fitx = xfit;
+  }
+  st = tli_pca_fit(mean, comps, var, NULL, fitx, nfit, d, c);
+  if (st == TL_OK) {
+    tli_pca_project(zs, xs, ns, d, mean, comps, c, row);
+    tli_pca_project(zt, xt, nt, d, mean, comps, c, row);
+    tli_select_distances(dist, zs, ns, zt, nt, c, opts->criterion, cen);
+    tli_rank_top(out_indices, dist, ns, k, 0, idx);
+    if (out_distances)
+      for (size_t i = 0; i < k; i++)
+        out_distances[i] = dist[out_indices[i]];
+  }
+  tli_free(idx);
+  tli_free(buf);
+  return st;
+}

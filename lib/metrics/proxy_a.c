@@ -1,0 +1,174 @@
+/* Proxy A-distance: the held-out error of a linear domain classifier,
+ * turned into 2 (1 - 2 err). Logistic regression by full-batch gradient
+ * descent is deterministic and needs no linear solves, so it scales to
+ * wide features at O(epochs n d). */
+#include "metrics/proxy_a.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/blas.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "metrics/align_util.h"
+
+tl_status tl_proxy_a_options_init(tl_proxy_a_options *out,
+                                  unsigned int version) {
+  TLI_CHECK_PTR("tl_proxy_a_options_init", out);
+  TLI_CHECK(version == TL_PROXY_A_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "tl_proxy_a_options_init: version %u is not supported (this "
+            "library knows version %u)",
+            version, TL_PROXY_A_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->train_fraction = 0.8;
+  out->epochs = 200;
+  out->lr = 0.5;
+  out->l2 = 1e-3;
+  out->seed = 0;
+  return TL_OK;
+}
+
+static const double *tli_row(const double *xs, size_t ns, const double *xt,
+                             size_t d, size_t r) {
+  return r < ns ? xs + r * d : xt + (r - ns) * d;
+}
+
+static double tli_sigmoid(double z) {
+  if (z >= 0.0)
+    return 1.0 / (1.0 + exp(-z));
+  const double e = exp(z);
+  return e / (1.0 + e);
+}
+
+tl_status tli_proxy_a_run(double *out_err, double *weights, const double *xs,
+                          size_t ns, const double *xt, size_t nt, size_t d,
+                          const size_t *perm, size_t ntrain,
+                          const tl_proxy_a_options *o) {
+  const size_t n = ns + nt, ntest = n - ntrain;
+  double *buf;
+  /* z: ntrain x d standardised rows; mean, scale, w, grad: d; g: ntrain;
+   * row: d. */
+  TLI_TRY(tli_alloc_checked((void **)&buf, ntrain * d + 5 * d + ntrain,
+                            sizeof *buf, "proxy A-distance work"));
+  double *z = buf, *mean = z + ntrain * d, *scale = mean + d, *w = scale + d;
+  double *grad = w + d, *g = grad + d, *row = g + ntrain;
+  memset(mean, 0, 2 * d * sizeof *mean);
+  for (size_t i = 0; i < ntrain; i++) {
+    const double *x = tli_row(xs, ns, xt, d, perm[i]);
+    for (size_t j = 0; j < d; j++)
+      mean[j] += x[j];
+  }
+  for (size_t j = 0; j < d; j++)
+    mean[j] /= (double)ntrain;
+  for (size_t i = 0; i < ntrain; i++) {
+    const double *x = tli_row(xs, ns, xt, d, perm[i]);
+    for (size_t j = 0; j < d; j++)
+      scale[j] += (x[j] - mean[j]) * (x[j] - mean[j]);
+  }
+  /* Population standard deviation; a constant feature keeps scale 1. */
+  for (size_t j = 0; j < d; j++) {
+    const double sd = sqrt(scale[j] / (double)ntrain);
+    scale[j] = sd > 0.0 ? 1.0 / sd : 1.0;
+  }
+  for (size_t i = 0; i < ntrain; i++) {
+    const double *x = tli_row(xs, ns, xt, d, perm[i]);
+    for (size_t j = 0; j < d; j++)
+      z[i * d + j] = (x[j] - mean[j]) * scale[j];
+  }
+  memset(w, 0, d * sizeof *w);
+  double bias = 0.0;
+  for (size_t e = 0; e < o->epochs; e++) {
+    tli_dgemv(0, ntrain, d, 1.0, z, d, w, 0.0, g);
+    double gb = 0.0;
+    for (size_t i = 0; i < ntrain; i++) {
+      const double label = perm[i] < ns ? 1.0 : 0.0;
+      g[i] = tli_sigmoid(g[i] + bias) - label;
+      gb += g[i];
+    }
+    tli_dgemv(1, ntrain, d, 1.0 / (double)ntrain, z, d, g, 0.0, grad);
+    for (size_t j = 0; j < d; j++)
+      w[j] -= o->lr * (grad[j] + o->l2 * w[j]);
+    bias -= o->lr * gb / (double)ntrain;
+  }
+  size_t wrong = 0;
+  for (size_t i = ntrain; i < n; i++) {
+    const double *x = tli_row(xs, ns, xt, d, perm[i]);
+    for (size_t j = 0; j < d; j++)
+      row[j] = (x[j] - mean[j]) * scale[j];
+    const int says_source = tli_ddot(d, row, w) + bias >= 0.0;
+    wrong += says_source != (perm[i] < ns);
+  }
+  if (weights) {
+    memcpy(weights, w, d * sizeof *w);
+    weights[d] = bias;
+  }
+  tli_free(buf);
+  *out_err = (double)wrong / (double)ntest;
+  return TL_OK;
+}
+
+tl_status tl_proxy_a_distance(double *out_distance, double *out_error,
+                              const double *xs, size_t ns, const double *xt,
+                              size_t nt, size_t d,
+                              const tl_proxy_a_options *opts) {
+  static const char fn[] = "tl_proxy_a_distance";
+  TLI_CHECK_PTR(fn, out_distance);
+  TLI_TRY(tli_check_matrix(fn, "xs", xs, ns, d, 1));
+  TLI_TRY(tli_check_matrix(fn, "xt", xt, nt, d, 1));
+  tl_proxy_a_options defaults;
+  if (opts == NULL) {
+    tl_proxy_a_options_init(&defaults, TL_PROXY_A_OPTIONS_VERSION);
+    opts = &defaults;
+  }
+  TLI_CHECK(opts->version == TL_PROXY_A_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: opts->version %u is not supported (this library knows "
+            "version %u)",
+            fn, opts->version, TL_PROXY_A_OPTIONS_VERSION);
+  TLI_CHECK(opts->train_fraction > 0.0 && opts->train_fraction < 1.0,
+            TL_E_INVALID_ARG,
+            "%s: opts->train_fraction must be in (0, 1) (got %g)", fn,
+            opts->train_fraction);
+  TLI_CHECK(opts->epochs >= 1, TL_E_INVALID_ARG,
+            "%s: opts->epochs must be >= 1", fn);
+  TLI_CHECK(isfinite(opts->lr) && opts->lr > 0.0, TL_E_INVALID_ARG,
+            "%s: opts->lr must be finite and > 0 (got %g)", fn, opts->lr);
+  TLI_CHECK(isfinite(opts->l2) && opts->l2 >= 0.0, TL_E_INVALID_ARG,
+            "%s: opts->l2 must be finite and >= 0 (got %g)", fn, opts->l2);
+  TLI_CHECK(ns <= SIZE_MAX / 16 - nt, TL_E_INVALID_ARG, "%s: too many rows",
+            fn);
+  const size_t n = ns + nt;
+  size_t nd, dims[1] = {n};
+  TLI_CHECK(tli_mul_size(&nd, n, d) && nd <= SIZE_MAX / 16 &&
+                tli_blas_dims_ok(dims, 1),
+            TL_E_INVALID_ARG, "%s: %zu rows of %zu features are too many", fn,
+            n, d);
+  const size_t ntrain = (size_t)floor(opts->train_fraction * (double)n);
+  TLI_CHECK(ntrain >= 1 && ntrain < n, TL_E_INVALID_ARG,
+            "%s: train_fraction %g of %zu rows leaves an empty training or "
+            "held-out part",
+            fn, opts->train_fraction, n);
+  size_t *perm;
+  TLI_TRY(tli_alloc_checked((void **)&perm, n, sizeof *perm, "permutation"));
+  for (size_t i = 0; i < n; i++)
+    perm[i] = i;
+  tli_rng rng;
+  tli_rng_seed(&rng, opts->seed);
+  for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
+    const size_t j = (size_t)tli_rng_below(&rng, (uint64_t)i + 1);
+    const size_t t = perm[i];
+    perm[i] = perm[j];
+    perm[j] = t;
+  }
+  double err;
+  const tl_status st =
+      tli_proxy_a_run(&err, NULL, xs, ns, xt, nt, d, perm, ntrain, opts);
+  tli_free(perm);
+  if (st != TL_OK)
+    return st;
+  *out_distance = 2.0 * (1.0 - 2.0 * err);
+  if (out_error)
+    *out_error = err;
+  return TL_OK;
+}

@@ -1,0 +1,277 @@
+/* Data selection after Ruder & Plank (2017): per-example similarity and
+ * diversity features, and a linear score with a top-k pick. */
+#include <math.h>
+#include <string.h>
+
+#include "core/alloc.h"
+#include "core/blas.h"
+#include "core/error.h"
+#include "metrics/align_util.h"
+#include "metrics/termdist.h"
+#include "tl/metrics.h"
+
+tl_status tl_selection_options_init(tl_selection_options *out,
+                                    unsigned int version) {
+  TLI_CHECK_PTR("tl_selection_options_init", out);
+  TLI_CHECK(version == TL_SELECTION_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "tl_selection_options_init: version %u is not supported (this "
+            "library knows version %u)",
+            version, TL_SELECTION_OPTIONS_VERSION);
+  memset(out, 0, sizeof *out);
+  out->version = version;
+  out->renyi_alpha = 0.99;
+  out->smoothing = 0.0;
+  return TL_OK;
+}
+
+static tl_status tli_check_examples(const char *fn, const int64_t *ids,
+                                    const size_t *offsets, size_t n,
+                                    size_t vocab_size) {
+  TLI_CHECK_PTR(fn, offsets);
+  TLI_CHECK(n >= 1, TL_E_INVALID_ARG, "%s: n must be >= 1", fn);
+  TLI_CHECK(vocab_size >= 1, TL_E_INVALID_ARG, "%s: vocab_size must be >= 1",
+            fn);
+  TLI_CHECK(offsets[0] == 0, TL_E_INVALID_ARG,
+            "%s: offsets[0] must be 0 (got %zu)", fn, offsets[0]);
+  for (size_t i = 0; i < n; i++)
+    TLI_CHECK(offsets[i + 1] > offsets[i], TL_E_INVALID_ARG,
+              "%s: offsets must increase: example %zu is empty or offsets "
+              "decrease (%zu -> %zu)",
+              fn, i, offsets[i], offsets[i + 1]);
+  TLI_CHECK_PTR(fn, ids);
+  for (size_t t = 0; t < offsets[n]; t++)
+    TLI_CHECK(ids[t] >= 0 && (uint64_t)ids[t] < (uint64_t)vocab_size,
+              TL_E_INVALID_ARG,
+              "%s: ids[%zu] = %lld is outside the vocabulary [0, %zu)", fn, t,
+              (long long)ids[t], vocab_size);
+  return TL_OK;
+}
+
+static tl_status tli_check_selection_options(const char *fn,
+                                             const tl_selection_options *o) {
+  TLI_CHECK(o->version == TL_SELECTION_OPTIONS_VERSION, TL_E_UNSUPPORTED,
+            "%s: opts->version %u is not supported (this library knows "
+            "version %u)",
+            fn, o->version, TL_SELECTION_OPTIONS_VERSION);
+  TLI_CHECK(isfinite(o->renyi_alpha) && o->renyi_alpha > 0.0 &&
+                o->renyi_alpha != 1.0,
+            TL_E_INVALID_ARG,
+            "%s: opts->renyi_alpha must be finite, > 0 and != 1 (got %g)", fn,
+            o->renyi_alpha);
+  TLI_CHECK(isfinite(o->smoothing) && o->smoothing >= 0.0, TL_E_INVALID_ARG,
+            "%s: opts->smoothing must be finite and >= 0 (got %g)", fn,
+            o->smoothing);
+  return TL_OK;
+}
+
+/* Diversity features of one example whose distinct types are types[0..nt):
+ * P is the corpus distribution, norms the word-vector norms (or NULL). */
+static void tli_diversity(double *f, const size_t *types, size_t ntypes,
+                          size_t ntokens, const double *P, double alpha,
+                          const double *vectors, const double *norms,
+                          size_t e) {
+  double entropy = 0.0, simpson = 0.0, renyi = 0.0, quad = 0.0;
+  for (size_t a = 0; a < ntypes; a++) {
+    const double pa = P[types[a]];
+    entropy -= pa * log(pa);
+    simpson += pa * pa;
+    renyi += pow(pa, alpha);
+  }
+  if (vectors != NULL)
+    for (size_t a = 0; a < ntypes; a++)
+      for (size_t b = 0; b < ntypes; b++) {
+        const double na = norms[types[a]], nb = norms[types[b]];
+        if (na == 0.0 || nb == 0.0)
+          continue; /* a zero vector has cosine 0 with everything */
+        const double c =
+            tli_ddot(e, vectors + types[a] * e, vectors + types[b] * e) /
+            (na * nb);
+        quad += c * P[types[a]] * P[types[b]];
+      }
+  f[TL_FEAT_NUM_TYPES] = (double)ntypes;
+  f[TL_FEAT_TYPE_TOKEN_RATIO] = (double)ntypes / (double)ntokens;
+  f[TL_FEAT_ENTROPY] = entropy;
+  f[TL_FEAT_SIMPSON] = simpson;
+  f[TL_FEAT_RENYI_ENTROPY] = log(renyi) / (1.0 - alpha);
+  f[TL_FEAT_QUADRATIC_ENTROPY] = quad;
+}
+
+/* The six similarities of an unsmoothed example distribution p (non-zero
+ * only on its types) and the target q, in O(types) rather than O(vocab):
+ * terms off the example's support reduce to sums of q that are known
+ * (qsum, qq). Same definitions as tli_term_similarity (the dense path),
+ * whose results the tests compare with. */
+static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
+                                  const double *p, const double *q, double qsum,
+                                  double qq, double alpha) {
+  double js = 0.0, renyi = 0.0, dot = 0.0, pp = 0.0, l2 = 0.0, l1 = 0.0,
+         bc = 0.0, q_on = 0.0, qq_on = 0.0;
+  int renyi_inf = 0;
+  for (size_t t = 0; t < ntypes; t++) {
+    const double a = p[types[t]], b = q[types[t]], m = 0.5 * (a + b);
+    js += a * log(a / m) + (b > 0.0 ? b * log(b / m) : 0.0);
+    if (b > 0.0)
+      renyi += pow(a, alpha) * pow(b, 1.0 - alpha);
+    else if (alpha > 1.0)
+      renyi_inf = 1;
+    dot += a * b;
+    pp += a * a;
+    l2 += (a - b) * (a - b);
+    l1 += fabs(a - b);
+    bc += sqrt(a * b);
+    q_on += b;
+    qq_on += b * b;
+  }
+  const double q_off = fmax(qsum - q_on, 0.0), qq_off = fmax(qq - qq_on, 0.0);
+  /* Off the support p = 0, m = q / 2: each term is q log 2. */
+  js = 0.5 * (js + q_off * log(2.0));
+  f[TL_FEAT_JENSEN_SHANNON] = fmin(fmax(js, 0.0), log(2.0));
+  /* No shared term (renyi = 0, alpha < 1) or q = 0 < p (alpha > 1): +Inf. */
+  f[TL_FEAT_RENYI] =
+      renyi_inf || renyi <= 0.0 ? INFINITY : log(renyi) / (alpha - 1.0);
+  f[TL_FEAT_COSINE] = fmin(fmax(dot / (sqrt(pp) * sqrt(qq)), -1.0), 1.0);
+  f[TL_FEAT_EUCLIDEAN] = sqrt(l2 + qq_off);
+  f[TL_FEAT_VARIATIONAL] = l1 + q_off;
+  f[TL_FEAT_BHATTACHARYYA] = bc > 0.0 ? fmax(-log(bc), 0.0) : INFINITY;
+}
+
+tl_status tl_selection_features(double *out, const int64_t *ids,
+                                const size_t *offsets, size_t n,
+                                size_t vocab_size, const double *target,
+                                const double *word_vectors, size_t embed_dim,
+                                const tl_selection_options *opts) {
+  static const char fn[] = "tl_selection_features";
+  TLI_CHECK_PTR(fn, out);
+  TLI_TRY(tli_check_examples(fn, ids, offsets, n, vocab_size));
+  double target_sum;
+  TLI_TRY(
+      tli_check_distribution(fn, "target", target, vocab_size, &target_sum));
+  if (word_vectors != NULL) {
+    TLI_CHECK(embed_dim >= 1, TL_E_INVALID_ARG,
+              "%s: embed_dim must be >= 1 with word_vectors", fn);
+    TLI_TRY(tli_check_matrix(fn, "word_vectors", word_vectors, vocab_size,
+                             embed_dim, 1));
+  }
+  tl_selection_options defaults;
+  if (opts == NULL) {
+    tl_selection_options_init(&defaults, TL_SELECTION_OPTIONS_VERSION);
+    opts = &defaults;
+  }
+  TLI_TRY(tli_check_selection_options(fn, opts));
+  size_t nout;
+  TLI_CHECK(tli_mul_size(&nout, n, TL_FEAT_COUNT), TL_E_INVALID_ARG,
+            "%s: n = %zu is too large", fn, n);
+
+  /* q, P, p, norms: 4 V doubles; marks and types: 2 V size_t. */
+  double *buf;
+  TLI_TRY(tli_alloc_checked((void **)&buf, vocab_size, 4 * sizeof(double),
+                            "selection work"));
+  size_t *mark;
+  const tl_status st = tli_alloc_checked((void **)&mark, vocab_size,
+                                         2 * sizeof(size_t), "type marks");
+  if (st != TL_OK) {
+    tli_free(buf);
+    return st;
+  }
+  size_t *types = mark + vocab_size;
+  double *q = buf, *P = q + vocab_size, *p = P + vocab_size,
+         *norms = p + vocab_size;
+  const double alpha = opts->renyi_alpha, k = opts->smoothing;
+  double qsum = 0.0, qq = 0.0;
+  for (size_t v = 0; v < vocab_size; v++) {
+    q[v] = target[v] / target_sum;
+    qsum += q[v];
+    qq += q[v] * q[v];
+    p[v] = 0.0;
+    P[v] = 0.0;
+    mark[v] = 0;
+    norms[v] = word_vectors
+                   ? sqrt(tli_ddot(embed_dim, word_vectors + v * embed_dim,
+                                   word_vectors + v * embed_dim))
+                   : 0.0;
+  }
+  const size_t total = offsets[n];
+  for (size_t t = 0; t < total; t++)
+    P[ids[t]] += 1.0;
+  for (size_t v = 0; v < vocab_size; v++)
+    P[v] /= (double)total;
+
+  for (size_t i = 0; i < n; i++) {
+    const size_t len = offsets[i + 1] - offsets[i];
+    const int64_t *ex = ids + offsets[i];
+    const double denom = (double)len + k * (double)vocab_size;
+    size_t ntypes = 0;
+    /* p is all zeros between examples; smoothing fills it densely. */
+    if (k > 0.0)
+      for (size_t v = 0; v < vocab_size; v++)
+        p[v] = k;
+    for (size_t t = 0; t < len; t++) {
+      const size_t v = (size_t)ex[t];
+      p[v] += 1.0;
+      if (mark[v] != i + 1) { /* first time this type appears in example i */
+        mark[v] = i + 1;
+        types[ntypes++] = v;
+      }
+    }
+    double *f = out + i * TL_FEAT_COUNT;
+    tl_status sim = TL_OK;
+    if (k > 0.0) {
+      for (size_t v = 0; v < vocab_size; v++)
+        p[v] /= denom;
+      sim = tli_term_similarity(f, p, q, vocab_size, alpha);
+      memset(p, 0, vocab_size * sizeof *p);
+    } else {
+      for (size_t t = 0; t < ntypes; t++)
+        p[types[t]] /= denom;
+      tli_sparse_similarity(f, types, ntypes, p, q, qsum, qq, alpha);
+      for (size_t t = 0; t < ntypes; t++)
+        p[types[t]] = 0.0;
+    }
+    if (sim != TL_OK) {
+      tli_free(mark);
+      tli_free(buf);
+      return sim;
+    }
+    tli_diversity(f, types, ntypes, len, P, alpha, word_vectors, norms,
+                  embed_dim);
+  }
+  tli_free(mark);
+  tli_free(buf);
+  return TL_OK;
+}
+
+tl_status tl_select_top(size_t *out_indices, double *out_scores,
+                        const double *features, size_t n, size_t f,
+                        const double *theta, size_t k) {
+  static const char fn[] = "tl_select_top";
+  TLI_CHECK_PTR(fn, out_indices);
+  TLI_TRY(tli_check_matrix(fn, "features", features, n, f, 1));
+  TLI_CHECK_PTR(fn, theta);
+  TLI_TRY(tli_check_values_finite(fn, "theta", theta, f));
+  TLI_CHECK(k >= 1 && k <= n, TL_E_INVALID_ARG,
+            "%s: k must be in [1, n = %zu] (got %zu)", fn, n, k);
+  double *scores;
+  TLI_TRY(tli_alloc_checked((void **)&scores, n, sizeof *scores, "scores"));
+  size_t *idx;
+  const tl_status st =
+      tli_alloc_checked((void **)&idx, n, 2 * sizeof *idx, "score order");
+  if (st != TL_OK) {
+    tli_free(scores);
+    return st;
+  }
+  for (size_t i = 0; i < n; i++) {
+    scores[i] = tli_ddot(f, features + i * f, theta);
+    if (!isfinite(scores[i])) {
+      tli_free(idx);
+      tli_free(scores);
+      return tli_fail(TL_E_NUMERIC, "%s: the score of example %zu overflows",
+                      fn, i);
+    }
+  }
+  tli_rank_top(out_indices, scores, n, k, 1, idx);
+  if (out_scores)
+    memcpy(out_scores, scores, n * sizeof *scores);
+  tli_free(idx);
+  tli_free(scores);
+  return TL_OK;
+}
