@@ -320,9 +320,8 @@ TL_API tl_status tl_frechet_distance_gaussian(double *out, const double *mu1,
  * (the result is then uniform). Errors: TL_E_INVALID_ARG (NULL, vocab 0,
  * id out of range, smoothing < 0 or not finite, no tokens and no
  * smoothing). */
-TL_API tl_status tl_term_distribution(double *out, const int64_t *ids,
-                                      size_t n, size_t vocab_size,
-                                      double smoothing);
+TL_API tl_status tl_term_distribution(double *out, const int64_t *ids, size_t n,
+                                      size_t vocab_size, double smoothing);
 
 /* Indices into the rows written by tl_term_similarity (first six) and
  * tl_selection_features (all twelve). Similarities compare p (an example or
@@ -336,10 +335,11 @@ enum tl_selection_feature {
   TL_FEAT_BHATTACHARYYA = 5,  /* -log sum sqrt(p q) */
   TL_FEAT_NUM_TYPES = 6,      /* distinct ids in the example */
   TL_FEAT_TYPE_TOKEN_RATIO = 7,
-  TL_FEAT_ENTROPY = 8,            /* -sum over types P log P */
-  TL_FEAT_SIMPSON = 9,            /* sum over types P^2 */
-  TL_FEAT_RENYI_ENTROPY = 10,     /* log(sum over types P^alpha)/(1-alpha) */
-  TL_FEAT_QUADRATIC_ENTROPY = 11, /* sum over type pairs cos(v_a, v_b) P_a P_b */
+  TL_FEAT_ENTROPY = 8,        /* -sum over types P log P */
+  TL_FEAT_SIMPSON = 9,        /* sum over types P^2 */
+  TL_FEAT_RENYI_ENTROPY = 10, /* log(sum over types P^alpha)/(1-alpha) */
+  TL_FEAT_QUADRATIC_ENTROPY =
+      11, /* sum over type pairs cos(v_a, v_b) P_a P_b */
   TL_FEAT_COUNT = 12
 };
 #define TL_TERM_SIMILARITY_COUNT 6
@@ -433,10 +433,10 @@ enum tl_pca_select_fit {
 
 #define TL_PCA_SELECT_OPTIONS_VERSION 1
 typedef struct tl_pca_select_options {
-  unsigned int version;  /* TL_PCA_SELECT_OPTIONS_VERSION */
-  size_t n_components;   /* 0 (default): min(rows fitted, d) */
-  int criterion;         /* enum tl_pca_select_criterion; default CENTROID */
-  int fit;               /* enum tl_pca_select_fit; default TARGET */
+  unsigned int version; /* TL_PCA_SELECT_OPTIONS_VERSION */
+  size_t n_components;  /* 0 (default): min(rows fitted, d) */
+  int criterion;        /* enum tl_pca_select_criterion; default CENTROID */
+  int fit;              /* enum tl_pca_select_fit; default TARGET */
 } tl_pca_select_options;
 
 TL_API tl_status tl_pca_select_options_init(tl_pca_select_options *out,
