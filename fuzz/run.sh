@@ -16,7 +16,7 @@ root=$(dirname "$here")
 out=${TL_FUZZ_BUILD:-$root/build-fuzz}
 mkdir -p "$out/corpus"
 cc=${CC_FUZZ:-clang}
-src="$root/lib/core/alloc.c $root/lib/core/error.c $root/lib/transfer/ckpt.c
+src="$root/lib/core/alloc.c $root/lib/core/byteorder.c $root/lib/core/error.c $root/lib/transfer/ckpt.c
      $root/lib/transfer/ckpt_read.c $root/lib/transfer/ckpt_write.c
      $root/lib/transfer/crc32.c"
 flags="-std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -I$root/include -I$root/lib"

@@ -320,8 +320,7 @@ TL_API tl_status tl_model_load(tl_model *model, const char *path,
 
 /* Stores optim's state (moments, step counters; tl_optim_state_save) as
  * the optimizer section, subkind = its tl_optim_kind. The bytes are the
- * optimizer's own format, which today is host byte order: such a section
- * moves only between hosts of the same byte order. Errors:
+ * optimizer's own format (little-endian, like the rest of the file). Errors:
  * TL_E_INVALID_ARG, TL_E_STATE (a model changed structure), TL_E_NOMEM. */
 TL_API tl_status tl_ckpt_put_optim(tl_ckpt *ckpt, const tl_optim *optim);
 

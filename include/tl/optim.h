@@ -146,8 +146,9 @@ TL_API tl_status tl_optim_reset_state(tl_optim *optim);
  * number of bytes; save writes exactly that many (size must be >= it);
  * load reads a buffer written by save from an optimizer of the same kind
  * over models of the same parameter layout (else TL_E_FORMAT, nothing
- * changed). The format is little-endian-host, versioned, and holds the
- * step counters and moment buffers, not the hyperparameters. */
+ * changed; non-finite values are refused too). The format is little-endian
+ * whatever the host, starts with a magic, and holds the step counters and
+ * moment buffers, not the hyperparameters. */
 TL_API tl_status tl_optim_state_size(const tl_optim *optim, size_t *out);
 TL_API tl_status tl_optim_state_save(const tl_optim *optim, void *buffer,
                                      size_t size);

@@ -1,31 +1,28 @@
-/* Saving and restoring optimizer state into a caller buffer. Layout (host
- * byte order, every field 8-byte aligned):
+/* Saving and restoring optimizer state into a caller buffer. Layout
+ * (little-endian whatever the host, like every byte libtl writes; every
+ * field 8-byte aligned):
  *   header    magic "TLOPTST1", kind, n_models, n_params, state_n, steps
  *   n_params  per-parameter numel (checks the layout matches on load)
  *   n_params  per-parameter step counters
  *   state_n   float32 state (momentum buffers or Adam moments), padded to 8
  */
+#include <math.h>
 #include <string.h>
 
+#include "core/byteorder.h"
 #include "core/error.h"
 #include "model/model_internal.h"
 #include "optim/optim_internal.h"
 
 static const char magic[8] = {'T', 'L', 'O', 'P', 'T', 'S', 'T', '1'};
 
-typedef struct state_header {
-  char magic[8];
-  uint64_t kind;
-  uint64_t n_models;
-  uint64_t n_params;
-  uint64_t state_n;
-  uint64_t steps;
-} state_header;
+/* magic, then kind, n_models, n_params, state_n, steps as uint64. */
+enum { HEADER_BYTES = 8 + 5 * 8 };
 
 static size_t state_bytes(const tl_optim *o) {
   size_t floats = o->state_n * sizeof(float);
   floats = (floats + 7) / 8 * 8;
-  return sizeof(state_header) + 2 * o->n_params * sizeof(uint64_t) + floats;
+  return HEADER_BYTES + 2 * o->n_params * sizeof(uint64_t) + floats;
 }
 
 tl_status tl_optim_state_size(const tl_optim *optim, size_t *out) {
@@ -55,25 +52,19 @@ tl_status tl_optim_state_save(const tl_optim *optim, void *buffer,
             state_bytes(optim));
   TLI_TRY(tli_optim_check_models(optim, fn));
   unsigned char *b = buffer;
-  state_header h;
-  memset(&h, 0, sizeof h);
-  memcpy(h.magic, magic, sizeof magic);
-  h.kind = (uint64_t)optim->kind;
-  h.n_models = optim->n_models;
-  h.n_params = optim->n_params;
-  h.state_n = optim->state_n;
-  h.steps = optim->steps;
-  memcpy(b, &h, sizeof h);
-  b += sizeof h;
+  memcpy(b, magic, sizeof magic);
+  const uint64_t head[5] = {(uint64_t)optim->kind, optim->n_models,
+                            optim->n_params, optim->state_n, optim->steps};
+  tli_to_le(b + 8, head, 5, 8);
+  b += HEADER_BYTES;
   for (size_t k = 0; k < optim->n_params; k++) {
-    const uint64_t n = param_numel(optim, k);
-    memcpy(b, &n, sizeof n);
-    b += sizeof n;
+    tli_store_le64(b, param_numel(optim, k));
+    b += 8;
   }
-  memcpy(b, optim->param_steps, optim->n_params * sizeof(uint64_t));
-  b += optim->n_params * sizeof(uint64_t);
+  tli_to_le(b, optim->param_steps, optim->n_params, 8);
+  b += optim->n_params * 8;
   const size_t fb = optim->state_n * sizeof(float);
-  memcpy(b, optim->state, fb);
+  tli_to_le(b, optim->state, optim->state_n, sizeof(float));
   memset(b + fb, 0, (fb + 7) / 8 * 8 - fb);
   return TL_OK;
 }
@@ -85,40 +76,49 @@ tl_status tl_optim_state_load(tl_optim *optim, const void *buffer,
   TLI_CHECK_PTR(fn, buffer);
   TLI_TRY(tli_optim_check_models(optim, fn));
   const unsigned char *b = buffer;
-  state_header h;
-  TLI_CHECK(size >= sizeof h, TL_E_FORMAT, "%s: buffer too small (%zu bytes)",
-            fn, size);
-  memcpy(&h, b, sizeof h);
-  TLI_CHECK(memcmp(h.magic, magic, sizeof magic) == 0, TL_E_FORMAT,
+  TLI_CHECK(size >= HEADER_BYTES, TL_E_FORMAT,
+            "%s: buffer too small (%zu bytes)", fn, size);
+  TLI_CHECK(memcmp(b, magic, sizeof magic) == 0, TL_E_FORMAT,
             "%s: not an optimizer state (bad magic)", fn);
-  TLI_CHECK(h.kind == (uint64_t)optim->kind, TL_E_FORMAT,
+  uint64_t head[5];
+  tli_from_le(head, b + 8, 5, 8);
+  const uint64_t kind = head[0], n_models = head[1], n_params = head[2],
+                 state_n = head[3], steps = head[4];
+  TLI_CHECK(kind == (uint64_t)optim->kind, TL_E_FORMAT,
             "%s: state of optimizer kind %llu, this optimizer is kind %d", fn,
-            (unsigned long long)h.kind, (int)optim->kind);
-  TLI_CHECK(h.n_models == optim->n_models && h.n_params == optim->n_params &&
-                h.state_n == optim->state_n,
+            (unsigned long long)kind, (int)optim->kind);
+  TLI_CHECK(n_models == optim->n_models && n_params == optim->n_params &&
+                state_n == optim->state_n,
             TL_E_FORMAT,
             "%s: state is for %llu models / %llu parameters / %llu floats, "
             "this optimizer has %zu / %zu / %zu",
-            fn, (unsigned long long)h.n_models, (unsigned long long)h.n_params,
-            (unsigned long long)h.state_n, optim->n_models, optim->n_params,
+            fn, (unsigned long long)n_models, (unsigned long long)n_params,
+            (unsigned long long)state_n, optim->n_models, optim->n_params,
             optim->state_n);
   TLI_CHECK(size >= state_bytes(optim), TL_E_FORMAT,
             "%s: buffer of %zu bytes is truncated (%zu expected)", fn, size,
             state_bytes(optim));
-  b += sizeof h;
+  b += HEADER_BYTES;
   for (size_t k = 0; k < optim->n_params; k++) {
-    uint64_t n = 0;
-    memcpy(&n, b + k * sizeof n, sizeof n);
+    const uint64_t n = tli_load_le64(b + k * 8);
     TLI_CHECK(n == param_numel(optim, k), TL_E_FORMAT,
               "%s: parameter %zu has %llu elements in the state, %llu in "
               "the model",
               fn, k, (unsigned long long)n,
               (unsigned long long)param_numel(optim, k));
   }
-  b += optim->n_params * sizeof(uint64_t);
-  memcpy(optim->param_steps, b, optim->n_params * sizeof(uint64_t));
-  b += optim->n_params * sizeof(uint64_t);
-  memcpy(optim->state, b, optim->state_n * sizeof(float));
-  optim->steps = h.steps;
+  const unsigned char *steps_at = b + optim->n_params * 8;
+  const unsigned char *floats_at = steps_at + optim->n_params * 8;
+  /* Validate every value before writing any: a failed load changes
+   * nothing, and non-finite moments would poison every later step. */
+  for (size_t i = 0; i < optim->state_n; i++) {
+    float v;
+    tli_from_le(&v, floats_at + i * sizeof v, 1, sizeof v);
+    TLI_CHECK(isfinite(v), TL_E_FORMAT, "%s: state value %zu is not finite", fn,
+              i);
+  }
+  tli_from_le(optim->param_steps, steps_at, optim->n_params, 8);
+  tli_from_le(optim->state, floats_at, optim->state_n, sizeof(float));
+  optim->steps = steps;
   return TL_OK;
 }

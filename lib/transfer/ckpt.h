@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/byteorder.h"
 #include "tl/io.h"
 
 /* ---- on-disk layout (docs/format.md) ------------------------------------ */
@@ -34,41 +35,6 @@ enum {
   TLI_CKPT_SEC_RNG = TL_CKPT_SECTION_RNG
 };
 #define TLI_CKPT_SEC_ANCILLARY 0x80000000u
-
-static inline void tli_store_le16(unsigned char *p, uint16_t v) {
-  p[0] = (unsigned char)v;
-  p[1] = (unsigned char)(v >> 8);
-}
-static inline void tli_store_le32(unsigned char *p, uint32_t v) {
-  for (int i = 0; i < 4; i++)
-    p[i] = (unsigned char)(v >> (8 * i));
-}
-static inline void tli_store_le64(unsigned char *p, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    p[i] = (unsigned char)(v >> (8 * i));
-}
-static inline uint16_t tli_load_le16(const unsigned char *p) {
-  return (uint16_t)(p[0] | (p[1] << 8));
-}
-static inline uint32_t tli_load_le32(const unsigned char *p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; i--)
-    v = (v << 8) | p[i];
-  return v;
-}
-static inline uint64_t tli_load_le64(const unsigned char *p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; i--)
-    v = (v << 8) | p[i];
-  return v;
-}
-
-/* Converts n elements of elem_size bytes (1, 4 or 8) between host order
- * and little-endian; the same operation both ways. */
-void tli_ckpt_to_le(unsigned char *dst, const void *src, size_t n,
-                    size_t elem_size);
-void tli_ckpt_from_le(void *dst, const unsigned char *src, size_t n,
-                      size_t elem_size);
 
 /* ---- the in-memory checkpoint ------------------------------------------- */
 

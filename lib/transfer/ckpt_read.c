@@ -353,8 +353,8 @@ static tl_status tli_build_tensors(tl_ckpt *ckpt, const tli_reader *r) {
       return tli_fail(TL_E_NOMEM, "%s: out of memory reading tensor %zu", r->fn,
                       i);
     }
-    tli_ckpt_from_le(t.data, r->buf + tli_load_le64(e + 80), t.numel,
-                     tl_ckpt_dtype_size(t.dtype));
+    tli_from_le(t.data, r->buf + tli_load_le64(e + 80), t.numel,
+                tl_ckpt_dtype_size(t.dtype));
     ckpt->tensors[ckpt->n_tensors++] = t;
   }
   return TL_OK;

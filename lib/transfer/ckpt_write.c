@@ -18,43 +18,6 @@
 /* Host <-> little-endian conversion, element by element through integer
  * shifts: the same code is right on any host, and on a little-endian one the
  * compiler reduces it to plain copies. */
-void tli_ckpt_to_le(unsigned char *dst, const void *src, size_t n,
-                    size_t elem_size) {
-  const unsigned char *s = src;
-  if (elem_size == 4) {
-    for (size_t i = 0; i < n; i++) {
-      uint32_t v;
-      memcpy(&v, s + 4 * i, 4);
-      tli_store_le32(dst + 4 * i, v);
-    }
-  } else if (elem_size == 8) {
-    for (size_t i = 0; i < n; i++) {
-      uint64_t v;
-      memcpy(&v, s + 8 * i, 8);
-      tli_store_le64(dst + 8 * i, v);
-    }
-  } else if (n > 0) {
-    memcpy(dst, src, n * elem_size);
-  }
-}
-
-void tli_ckpt_from_le(void *dst, const unsigned char *src, size_t n,
-                      size_t elem_size) {
-  unsigned char *d = dst;
-  if (elem_size == 4) {
-    for (size_t i = 0; i < n; i++) {
-      const uint32_t v = tli_load_le32(src + 4 * i);
-      memcpy(d + 4 * i, &v, 4);
-    }
-  } else if (elem_size == 8) {
-    for (size_t i = 0; i < n; i++) {
-      const uint64_t v = tli_load_le64(src + 8 * i);
-      memcpy(d + 8 * i, &v, 8);
-    }
-  } else if (n > 0) {
-    memcpy(dst, src, n * elem_size);
-  }
-}
 
 /* ---- layout ------------------------------------------------------------- */
 
@@ -229,7 +192,7 @@ static tl_status tli_write_tensor(const tli_sink *sink, unsigned char *staging,
   *crc = 0;
   for (size_t done = 0; done < t->numel;) {
     const size_t n = t->numel - done < per_chunk ? t->numel - done : per_chunk;
-    tli_ckpt_to_le(staging, src + done * elem, n, elem);
+    tli_to_le(staging, src + done * elem, n, elem);
     *crc = tli_crc32(*crc, staging, n * elem);
     TLI_TRY(sink->write_at(sink->ctx, offset + done * elem, staging, n * elem));
     done += n;

@@ -203,14 +203,14 @@ START_TEST(little_endian_helpers_fix_the_byte_order) {
   /* Tensor conversion: 1.0f is 0x3F800000, on disk 00 00 80 3F. */
   const float one = 1.0f;
   unsigned char f[4];
-  tli_ckpt_to_le(f, &one, 1, 4);
+  tli_to_le(f, &one, 1, 4);
   ck_assert(f[0] == 0 && f[1] == 0 && f[2] == 0x80 && f[3] == 0x3F);
   float back = 0;
-  tli_ckpt_from_le(&back, f, 1, 4);
+  tli_from_le(&back, f, 1, 4);
   ck_assert(back == 1.0f);
   const double d = -2.0; /* 0xC000000000000000 */
   unsigned char g[8];
-  tli_ckpt_to_le(g, &d, 1, 8);
+  tli_to_le(g, &d, 1, 8);
   ck_assert(g[7] == 0xC0 && g[0] == 0);
 }
 END_TEST

@@ -361,6 +361,19 @@ START_TEST(state_save_and_load_resume_exactly) {
   TLT_ASSERT_FAILS(tl_optim_state_load(os, buf, size), TL_E_FORMAT, "kind");
   TLT_ASSERT_OK(tl_optim_step_count(ob, &steps));
   ck_assert_uint_eq(steps, 5);
+  /* The layout is little-endian whatever the host: the kind (AdamW = 2)
+   * and the step count (2) sit in the low byte of their uint64 fields. */
+  const unsigned char kind_le[8] = {2, 0, 0, 0, 0, 0, 0, 0};
+  const unsigned char steps_le[8] = {2, 0, 0, 0, 0, 0, 0, 0};
+  ck_assert(memcmp(buf + 8, kind_le, 8) == 0);
+  ck_assert(memcmp(buf + 40, steps_le, 8) == 0);
+  /* A non-finite moment is refused before anything is written. */
+  const unsigned char nan_le[4] = {0x00, 0x00, 0xc0, 0x7f};
+  memcpy(buf + size - 4 * 3, nan_le, 4);
+  TLT_ASSERT_FAILS(tl_optim_state_load(ob, buf, size), TL_E_FORMAT,
+                   "not finite");
+  TLT_ASSERT_OK(tl_optim_step_count(ob, &steps));
+  ck_assert_uint_eq(steps, 5);
   TLT_ASSERT_OK(tl_optim_reset_state(ob));
   TLT_ASSERT_OK(tl_optim_step_count(ob, &steps));
   ck_assert_uint_eq(steps, 0);
