@@ -3,7 +3,7 @@
 #include <string.h>
 
 void tli_to_le(unsigned char *dst, const void *src, size_t n,
-                    size_t elem_size) {
+               size_t elem_size) {
   const unsigned char *s = src;
   if (elem_size == 4) {
     for (size_t i = 0; i < n; i++) {
@@ -23,7 +23,7 @@ void tli_to_le(unsigned char *dst, const void *src, size_t n,
 }
 
 void tli_from_le(void *dst, const unsigned char *src, size_t n,
-                      size_t elem_size) {
+                 size_t elem_size) {
   unsigned char *d = dst;
   if (elem_size == 4) {
     for (size_t i = 0; i < n; i++) {

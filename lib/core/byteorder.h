@@ -37,9 +37,8 @@ static inline uint64_t tli_load_le64(const unsigned char *p) {
 
 /* Converts n elements of elem_size bytes (1, 4 or 8) between host order
  * and little-endian; the same operation both ways. */
-void tli_to_le(unsigned char *dst, const void *src, size_t n,
-                    size_t elem_size);
+void tli_to_le(unsigned char *dst, const void *src, size_t n, size_t elem_size);
 void tli_from_le(void *dst, const unsigned char *src, size_t n,
-                      size_t elem_size);
+                 size_t elem_size);
 
 #endif
