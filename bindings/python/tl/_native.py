@@ -64,6 +64,11 @@ def _errcheck(result, func, args):
     return result
 
 
+# name -> (argtypes, restype) of every function declared so far; the tests
+# check it covers every exported symbol.
+declared = {}
+
+
 def register(table):
     """Declares argtypes and restype for every (name, argtypes, restype)."""
     for name, argtypes, restype in table:
@@ -76,6 +81,7 @@ def register(table):
             ) from None
         fn.argtypes = argtypes
         fn.restype = restype
+        declared[name] = (argtypes, restype)
         if restype is status:
             fn.errcheck = _errcheck
 
