@@ -97,39 +97,19 @@ static void assert_rejects(const unsigned char *img, size_t size,
   ck_assert_ptr_null(c);
 }
 
-/* An allocator that sums requested bytes: the loader's total allocation
- * must be bounded by its input's size. */
-typedef struct byte_counter {
-  size_t bytes, live;
-} byte_counter;
-
-static void *counting_alloc(void *payload, size_t size, size_t alignment) {
-  byte_counter *c = payload;
-  c->bytes += size;
-  c->live++;
-  void *p = NULL;
-  return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
-}
-static void counting_free(void *payload, void *ptr) {
-  if (ptr != NULL)
-    ((byte_counter *)payload)->live--;
-  free(ptr);
-}
-
 /* Loads img under the byte counter; returns the status and checks the sum
  * of all allocations and that nothing leaked. */
 static tl_status load_counted(const unsigned char *img, size_t size,
                               size_t *allocated) {
-  byte_counter counter = {0, 0};
-  tl_allocator a = {TL_ALLOCATOR_VERSION, counting_alloc, counting_free,
-                    &counter};
-  TLT_ASSERT_OK(tl_set_allocator(&a));
+  /* The loader's total allocation must be bounded by its input's size. */
+  tlt_counter counter;
+  tlt_counter_install(&counter);
   tl_ckpt *c = NULL;
   const tl_status s = tl_ckpt_load_buffer(&c, img, size, NULL);
   *allocated = counter.bytes;
   tl_ckpt_free(c);
   tl_set_allocator(NULL);
-  ck_assert_uint_eq(counter.live, 0);
+  ck_assert_uint_eq(counter.allocs, counter.frees);
   return s;
 }
 

@@ -6,6 +6,7 @@
 #include <check.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,16 +58,25 @@
                   tl_status_string(tlt_s_), tl_last_error());                  \
   } while (0)
 
-/* Counting allocator: installs hooks that count alloc calls, so a test can
- * prove a hot path allocates nothing. */
+/* Counting allocator: installs hooks that count calls and requested bytes,
+ * so a test can prove a hot path allocates nothing or a loader allocates a
+ * bounded amount; with a budget, every allocation after the first `budget`
+ * fails, so a test can walk every failure path. allocs - frees is what is
+ * still live. */
 typedef struct tlt_counter {
   size_t allocs;
   size_t frees;
+  size_t bytes;
+  size_t budget; /* SIZE_MAX: unlimited */
 } tlt_counter;
 
 static inline void *tlt_counting_alloc(void *payload, size_t size,
                                        size_t alignment) {
-  ((tlt_counter *)payload)->allocs++;
+  tlt_counter *c = payload;
+  if (c->allocs == c->budget)
+    return NULL;
+  c->allocs++;
+  c->bytes += size;
   void *p = NULL;
   return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
 }
@@ -77,11 +87,16 @@ static inline void tlt_counting_free(void *payload, void *ptr) {
   free(ptr);
 }
 
-static inline void tlt_counter_install(tlt_counter *c) {
+static inline void tlt_counter_install_budget(tlt_counter *c, size_t budget) {
   tl_allocator a = {TL_ALLOCATOR_VERSION, tlt_counting_alloc, tlt_counting_free,
                     c};
-  c->allocs = c->frees = 0;
+  c->allocs = c->frees = c->bytes = 0;
+  c->budget = budget;
   tl_set_allocator(&a);
+}
+
+static inline void tlt_counter_install(tlt_counter *c) {
+  tlt_counter_install_budget(c, SIZE_MAX);
 }
 
 /* Runs a suite and returns the process exit status. CK_FORK is left to the

@@ -918,27 +918,6 @@ START_TEST(hot_paths_allocate_nothing_after_the_first_call) {
 }
 END_TEST
 
-/* An allocator that fails after `left` successful allocations. */
-typedef struct failing_alloc {
-  size_t left, allocs, frees;
-} failing_alloc;
-
-static void *failing_alloc_fn(void *payload, size_t size, size_t alignment) {
-  failing_alloc *f = payload;
-  if (f->left == 0)
-    return NULL;
-  f->left--;
-  f->allocs++;
-  void *p = NULL;
-  return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
-}
-
-static void failing_free_fn(void *payload, void *ptr) {
-  if (ptr)
-    ((failing_alloc *)payload)->frees++;
-  free(ptr);
-}
-
 /* Builds and trains one step; returns the first failing status. */
 static tl_status build_and_step(void) {
   tl_model *m = NULL;
@@ -990,10 +969,8 @@ static tl_status build_and_step(void) {
 START_TEST(allocation_failures_are_reported_and_leak_nothing) {
   int finished = 0;
   for (size_t budget = 0; budget < 400 && !finished; budget++) {
-    failing_alloc f = {budget, 0, 0};
-    tl_allocator a = {TL_ALLOCATOR_VERSION, failing_alloc_fn, failing_free_fn,
-                      &f};
-    TLT_ASSERT_OK(tl_set_allocator(&a));
+    tlt_counter f;
+    tlt_counter_install_budget(&f, budget);
     const tl_status st = build_and_step();
     tl_set_allocator(NULL);
     ck_assert_msg(st == TL_OK || st == TL_E_NOMEM, "budget %zu: %s (%s)",

@@ -511,31 +511,9 @@ START_TEST(stages_and_presets_reject_bad_input) {
 }
 END_TEST
 
-/* An allocator that refuses every allocation after the first `budget`. */
-typedef struct failing_alloc {
-  size_t budget, allocs, frees;
-} failing_alloc;
-
-static void *failing_alloc_fn(void *payload, size_t size, size_t alignment) {
-  failing_alloc *fa = payload;
-  if (fa->allocs == fa->budget)
-    return NULL;
-  fa->allocs++;
-  void *p = NULL;
-  return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
-}
-
-static void failing_free_fn(void *payload, void *ptr) {
-  if (ptr)
-    ((failing_alloc *)payload)->frees++;
-  free(ptr);
-}
-
 START_TEST(allocation_failures_are_reported_and_leak_nothing) {
-  failing_alloc fa = {SIZE_MAX, 0, 0};
-  tl_allocator a = {TL_ALLOCATOR_VERSION, failing_alloc_fn, failing_free_fn,
-                    &fa};
-  tl_set_allocator(&a);
+  tlt_counter fa;
+  tlt_counter_install(&fa);
   fixture f;
   fixture_init(&f, TL_OPTIM_ADAM);
   f.synthetic = 1;

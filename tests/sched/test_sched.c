@@ -723,35 +723,12 @@ START_TEST(queries_are_pure_and_allocate_nothing) {
 }
 END_TEST
 
-/* An allocator that refuses every allocation after the first `budget`. */
-typedef struct failing_alloc {
-  size_t budget, allocs, frees;
-} failing_alloc;
-
-static void *failing_alloc_fn(void *payload, size_t size, size_t alignment) {
-  failing_alloc *f = payload;
-  if (f->allocs == f->budget)
-    return NULL;
-  f->allocs++;
-  void *p = NULL;
-  return posix_memalign(&p, alignment, size) == 0 ? p : NULL;
-}
-
-static void failing_free_fn(void *payload, void *ptr) {
-  if (ptr)
-    ((failing_alloc *)payload)->frees++;
-  free(ptr);
-}
-
 START_TEST(allocation_failure_is_reported_and_leaks_nothing) {
   /* A nested sequential schedule with a multi-step child: every allocation
    * in the deep copy can fail; each failure must report TL_E_NOMEM, leave
    * *out alone and free what was built. */
-  failing_alloc f = {0, 0, 0};
-  tl_allocator a = {TL_ALLOCATOR_VERSION, failing_alloc_fn, failing_free_fn,
-                    &f};
-  f.budget = SIZE_MAX;
-  tl_set_allocator(&a);
+  tlt_counter f;
+  tlt_counter_install(&f);
   const uint64_t steps[2] = {5, 9};
   tl_sched_multi_step_options mo;
   tl_sched_multi_step_options_init(&mo, 1);
