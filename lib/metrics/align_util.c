@@ -33,8 +33,8 @@ tl_status tli_check_matrix(const char *fn, const char *what, const double *x,
   return tli_check_values_finite(fn, what, x, count);
 }
 
-void tli_mean_cov(double *mean, double *cov, const double *x, size_t n,
-                  size_t d, double *work) {
+void tli_center_columns(double *mean, double *xc, const double *x, size_t n,
+                        size_t d) {
   memset(mean, 0, d * sizeof *mean);
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < d; j++)
@@ -43,7 +43,12 @@ void tli_mean_cov(double *mean, double *cov, const double *x, size_t n,
     mean[j] /= (double)n;
   for (size_t i = 0; i < n; i++)
     for (size_t j = 0; j < d; j++)
-      work[i * d + j] = x[i * d + j] - mean[j];
+      xc[i * d + j] = x[i * d + j] - mean[j];
+}
+
+void tli_mean_cov(double *mean, double *cov, const double *x, size_t n,
+                  size_t d, double *work) {
+  tli_center_columns(mean, work, x, n, d);
   tli_dgemm(1, 0, d, d, n, 1.0 / (double)(n - 1), work, d, work, d, 0.0, cov,
             d);
   /* gemm of A^T A is symmetric only up to rounding: make it exact so the

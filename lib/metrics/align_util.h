@@ -18,6 +18,11 @@ tl_status tli_check_values_finite(const char *fn, const char *what,
 tl_status tli_check_matrix(const char *fn, const char *what, const double *x,
                            size_t n, size_t d, size_t min_rows);
 
+/* Column means (d) of x (n x d), n >= 1, and the centred copy x - mean
+ * into xc (n x d). */
+void tli_center_columns(double *mean, double *xc, const double *x, size_t n,
+                        size_t d);
+
 /* Column means (d) and sample covariance (d x d, n - 1 denominator) of x
  * (n x d), n >= 2. work: n x d doubles for the centred copy. */
 void tli_mean_cov(double *mean, double *cov, const double *x, size_t n,

@@ -23,15 +23,7 @@ static tl_status tli_pca_fit(double *mean, double *comps, double *var,
   TLI_TRY(tli_alloc_checked((void **)&buf, nd + nm + md + m, sizeof *buf,
                             "pca work"));
   double *xc = buf, *u = xc + nd, *vt = u + nm, *s = vt + md;
-  memset(mean, 0, d * sizeof *mean);
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < d; j++)
-      mean[j] += x[i * d + j];
-  for (size_t j = 0; j < d; j++)
-    mean[j] /= (double)n;
-  for (size_t i = 0; i < n; i++)
-    for (size_t j = 0; j < d; j++)
-      xc[i * d + j] = x[i * d + j] - mean[j];
+  tli_center_columns(mean, xc, x, n, d);
   const tl_status st = tli_dgesvd(n, d, xc, s, u, vt);
   if (st != TL_OK) {
     tli_free(buf);
