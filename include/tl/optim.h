@@ -17,9 +17,16 @@
  *
  * Lifetime: the optimizer holds a reference on each of its models, so
  * tl_model_free before tl_optim_free is safe (the model lives on until the
- * optimizer is freed). Adding a layer to a model after the optimizer was
- * created makes tl_optim_step fail with TL_E_STATE (the group and parameter
- * layout it was built for no longer exists): create a new optimizer.
+ * optimizer is freed). Adding a layer to a model, or changing its number of
+ * groups (tl_model_set_group), after the optimizer was created makes
+ * tl_optim_step, clip_grad_norm, freeze_to and the state calls
+ * fail with TL_E_STATE (the group and parameter layout the optimizer was
+ * built for no longer exists): create a new optimizer.
+ *
+ * Errors common to every function below: TL_E_INVALID_ARG for a NULL
+ * optimizer or output pointer, a group index >= tl_optim_num_groups, or an
+ * invalid hyperparameter value (as at create); TL_E_STATE when a model
+ * changed structure as above. A failing call changes nothing.
  *
  * Thread-safety: an optimizer and its models from one thread at a time.
  */

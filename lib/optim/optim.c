@@ -38,9 +38,17 @@ tl_status tli_optim_check_hparam(tl_optim_kind kind, int nesterov,
   TLI_CHECK(isfinite(value), TL_E_INVALID_ARG, "%s: %s is not finite", fn,
             hparam_names[which]);
   switch (which) {
+  case TL_OPTIM_EPS:
+    /* Adam divides by sqrt(v) + eps and v is 0 wherever a gradient has been
+     * 0: eps = 0 would turn those parameters into NaN (torch accepts it and
+     * does). SGD ignores eps. */
+    TLI_CHECK(kind == TL_OPTIM_SGD || value > 0.0, TL_E_INVALID_ARG,
+              "%s: eps must be > 0 for Adam and AdamW (got %g)", fn, value);
+    TLI_CHECK(value >= 0.0, TL_E_INVALID_ARG, "%s: eps must be >= 0 (got %g)",
+              fn, value);
+    return TL_OK;
   case TL_OPTIM_LR:
   case TL_OPTIM_WEIGHT_DECAY:
-  case TL_OPTIM_EPS:
     TLI_CHECK(value >= 0.0, TL_E_INVALID_ARG, "%s: %s must be >= 0 (got %g)",
               fn, hparam_names[which], value);
     return TL_OK;

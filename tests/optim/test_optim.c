@@ -459,12 +459,25 @@ START_TEST(bad_options_are_refused) {
   o.momentum = 0.9;
   o.beta2 = NAN;
   TLT_ASSERT_FAILS(tl_optim_create(&opt, &m, 1, &o), TL_E_INVALID_ARG, "beta2");
+  o.beta2 = 0.999;
+  o.eps = 0.0; /* Adam would divide 0 by 0 where a gradient is 0 */
+  TLT_ASSERT_FAILS(tl_optim_create(&opt, &m, 1, &o), TL_E_INVALID_ARG, "eps");
+  o.eps = 1e-8;
+  TLT_ASSERT_OK(tl_optim_create(&opt, &m, 1, &o));
+  TLT_ASSERT_FAILS(tl_optim_set_group_hparam(opt, 0, TL_OPTIM_EPS, 0.0),
+                   TL_E_INVALID_ARG, "eps must be > 0");
+  tl_optim_free(opt);
+  opt = NULL;
   TLT_ASSERT_OK(
       tl_optim_options_init(&o, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_SGD));
   o.nesterov = 1;
   TLT_ASSERT_FAILS(tl_optim_create(&opt, &m, 1, &o), TL_E_INVALID_ARG,
                    "nesterov");
   o.nesterov = 0;
+  o.eps = 0.0; /* SGD has no use for eps */
+  TLT_ASSERT_OK(tl_optim_create(&opt, &m, 1, &o));
+  tl_optim_free(opt);
+  opt = NULL;
   o.version = 0;
   TLT_ASSERT_FAILS(tl_optim_create(&opt, &m, 1, &o), TL_E_UNSUPPORTED,
                    "version");
