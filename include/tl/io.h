@@ -195,8 +195,11 @@ TL_API tl_status tl_ckpt_clear_section(tl_ckpt *ckpt, tl_ckpt_section kind);
 /* Writes the checkpoint to path atomically: a temporary file in the same
  * directory is written, fsync'ed, renamed over path, and the directory is
  * fsync'ed. On any failure the temporary file is removed and a file that
- * was at path is left as it was. Errors: TL_E_INVALID_ARG, TL_E_IO (with
- * the OS's reason), TL_E_NOMEM. */
+ * was at path is left as it was. A symbolic link at path is followed: the
+ * file it points to is replaced and the link stays a link. A path that
+ * exists and is not a regular file (directory, device, FIFO) is refused
+ * with TL_E_IO rather than replaced. Errors: TL_E_INVALID_ARG, TL_E_IO
+ * (with the OS's reason), TL_E_NOMEM. */
 TL_API tl_status tl_ckpt_save(const tl_ckpt *ckpt, const char *path);
 
 /* The exact number of bytes tl_ckpt_save_buffer writes. Errors:
