@@ -77,38 +77,38 @@ register([
      status),
     ("tl_model_add_concat_pool", [_vp, _cs], status),
     ("tl_model_add_decoder", [_vp, _cs, _sz, _sz, _vp, _cs], status),
-    ("tl_model_num_layers", [_vp, c_size_p], status),
-    ("tl_model_layer_name", [_vp, _c_char_pp, _sz], status),
+    ("tl_model_num_layers", [c_size_p, _vp], status),
+    ("tl_model_layer_name", [_c_char_pp, _vp, _sz], status),
     ("tl_model_set_group", [_vp, _cs, _sz], status),
-    ("tl_model_layer_group", [_vp, c_size_p, _cs], status),
-    ("tl_model_num_groups", [_vp, c_size_p], status),
+    ("tl_model_layer_group", [c_size_p, _vp, _cs], status),
+    ("tl_model_num_groups", [c_size_p, _vp], status),
     ("tl_model_freeze_to", [_vp, ctypes.c_long], status),
     ("tl_model_freeze", [_vp], status),
     ("tl_model_unfreeze", [_vp], status),
     ("tl_model_set_group_trainable", [_vp, _sz, ctypes.c_int], status),
-    ("tl_model_group_trainable", [_vp, _ip, _sz], status),
-    ("tl_model_num_params", [_vp, c_size_p], status),
-    ("tl_model_param_name", [_vp, _c_char_pp, _sz], status),
-    ("tl_model_param_shape", [_vp, c_size_p, c_size_p, c_size_p, _cs],
+    ("tl_model_group_trainable", [_ip, _vp, _sz], status),
+    ("tl_model_num_params", [c_size_p, _vp], status),
+    ("tl_model_param_name", [_c_char_pp, _vp, _sz], status),
+    ("tl_model_param_shape", [c_size_p, c_size_p, c_size_p, _vp, _cs],
      status),
-    ("tl_model_param_offset", [_vp, c_size_p, _cs], status),
-    ("tl_model_flat_params", [_vp, _c_float_pp, c_size_p], status),
-    ("tl_model_flat_grads", [_vp, _c_float_pp, c_size_p], status),
+    ("tl_model_param_offset", [c_size_p, _vp, _cs], status),
+    ("tl_model_flat_params", [_c_float_pp, c_size_p, _vp], status),
+    ("tl_model_flat_grads", [_c_float_pp, c_size_p, _vp], status),
     ("tl_model_set_param_trainable", [_vp, _cs, ctypes.c_int], status),
-    ("tl_model_param_trainable", [_vp, _ip, _cs], status),
+    ("tl_model_param_trainable", [_ip, _vp, _cs], status),
     ("tl_model_set_param_mask", [_vp, _cs, _u8p, _sz], status),
     ("tl_model_train", [_vp], status),
     ("tl_model_eval", [_vp], status),
-    ("tl_model_is_training", [_vp, _ip], status),
+    ("tl_model_is_training", [_ip, _vp], status),
     ("tl_model_set_mode", [_vp, ctypes.c_int], status),
     ("tl_model_set_lengths", [_vp, c_size_p, _sz], status),
-    ("tl_model_forward", [_vp, _c_float_pp, c_size_p, c_size_p, _f32p,
+    ("tl_model_forward", [_c_float_pp, c_size_p, c_size_p, _vp, _f32p,
                           c_size_p, _sz], status),
-    ("tl_model_forward_ids", [_vp, _c_float_pp, c_size_p, c_size_p, _i64p,
+    ("tl_model_forward_ids", [_c_float_pp, c_size_p, c_size_p, _vp, _i64p,
                               c_size_p, _sz], status),
-    ("tl_model_backward", [_vp, _c_float_pp, _f32p, c_size_p, _sz], status),
+    ("tl_model_backward", [_c_float_pp, _vp, _f32p, c_size_p, _sz], status),
     ("tl_model_reset_state", [_vp], status),
-    ("tl_model_aux_loss", [_vp, ctypes.POINTER(ctypes.c_double)], status),
+    ("tl_model_aux_loss", [ctypes.POINTER(ctypes.c_double), _vp], status),
     ("tl_model_zero_grad", [_vp], status),
     ("tl_cross_entropy", [_f32p, _f32p, _f32p, _i64p, _sz, _sz,
                           ctypes.c_int64], status),
@@ -235,18 +235,18 @@ class Model:
     # ---- layers and groups ------------------------------------------------
     def layer_names(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_layers(self._h(), ctypes.byref(n))
+        lib.tl_model_num_layers(ctypes.byref(n), self._h())
         out = []
         for i in range(n.value):
             s = ctypes.c_char_p()
-            lib.tl_model_layer_name(self._h(), ctypes.byref(s), i)
+            lib.tl_model_layer_name(ctypes.byref(s), self._h(), i)
             out.append(s.value.decode("utf-8"))
         return out
 
     @property
     def num_groups(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_groups(self._h(), ctypes.byref(n))
+        lib.tl_model_num_groups(ctypes.byref(n), self._h())
         return n.value
 
     def set_group(self, layer, group):
@@ -254,7 +254,7 @@ class Model:
 
     def group_of(self, layer):
         g = ctypes.c_size_t()
-        lib.tl_model_layer_group(self._h(), ctypes.byref(g), _name(layer))
+        lib.tl_model_layer_group(ctypes.byref(g), self._h(), _name(layer))
         return g.value
 
     def freeze_to(self, n):
@@ -272,31 +272,31 @@ class Model:
 
     def group_trainable(self, group):
         t = ctypes.c_int()
-        lib.tl_model_group_trainable(self._h(), ctypes.byref(t), int(group))
+        lib.tl_model_group_trainable(ctypes.byref(t), self._h(), int(group))
         return bool(t.value)
 
     # ---- parameters -------------------------------------------------------
     def param_names(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_params(self._h(), ctypes.byref(n))
+        lib.tl_model_num_params(ctypes.byref(n), self._h())
         out = []
         for i in range(n.value):
             s = ctypes.c_char_p()
-            lib.tl_model_param_name(self._h(), ctypes.byref(s), i)
+            lib.tl_model_param_name(ctypes.byref(s), self._h(), i)
             out.append(s.value.decode("utf-8"))
         return out
 
     def param_shape(self, name):
         nd, numel = ctypes.c_size_t(), ctypes.c_size_t()
         dims = (ctypes.c_size_t * _MAX_DIMS)()
-        lib.tl_model_param_shape(self._h(), ctypes.byref(nd), dims,
-                                 ctypes.byref(numel), _name(name))
+        lib.tl_model_param_shape(ctypes.byref(nd), dims, ctypes.byref(numel),
+                                 self._h(), _name(name))
         return tuple(dims[i] for i in range(nd.value))
 
     def _flat(self, fn):
         ptr = ctypes.POINTER(ctypes.c_float)()
         n = ctypes.c_size_t()
-        fn(self._h(), ctypes.byref(ptr), ctypes.byref(n))
+        fn(ctypes.byref(ptr), ctypes.byref(n), self._h())
         if n.value == 0:
             return np.zeros(0, dtype=np.float32)
         buf = (ctypes.c_float * n.value).from_address(
@@ -318,7 +318,7 @@ class Model:
         out = {}
         for name in self.param_names():
             off = ctypes.c_size_t()
-            lib.tl_model_param_offset(self._h(), ctypes.byref(off),
+            lib.tl_model_param_offset(ctypes.byref(off), self._h(),
                                       _name(name))
             shape = self.param_shape(name)
             n = int(np.prod(shape))
@@ -339,7 +339,7 @@ class Model:
 
     def param_trainable(self, name):
         t = ctypes.c_int()
-        lib.tl_model_param_trainable(self._h(), ctypes.byref(t), _name(name))
+        lib.tl_model_param_trainable(ctypes.byref(t), self._h(), _name(name))
         return bool(t.value)
 
     def set_param_mask(self, name, mask):
@@ -361,7 +361,7 @@ class Model:
     @property
     def training(self):
         t = ctypes.c_int()
-        lib.tl_model_is_training(self._h(), ctypes.byref(t))
+        lib.tl_model_is_training(ctypes.byref(t), self._h())
         return bool(t.value)
 
     def set_mode(self, mode):
@@ -391,14 +391,14 @@ class Model:
                                 "forward takes integer ids")
             a = a.astype(np.int64, copy=False)
             dims, nd = _dims(a.shape)
-            lib.tl_model_forward_ids(self._h(), ctypes.byref(y), od,
-                                     ctypes.byref(ond),
+            lib.tl_model_forward_ids(ctypes.byref(y), od, ctypes.byref(ond),
+                                     self._h(),
                                      a.ctypes.data_as(_i64p), dims, nd)
         else:
             a = np.ascontiguousarray(x, dtype=np.float32)
             dims, nd = _dims(a.shape)
-            lib.tl_model_forward(self._h(), ctypes.byref(y), od,
-                                 ctypes.byref(ond), a.ctypes.data_as(_f32p),
+            lib.tl_model_forward(ctypes.byref(y), od, ctypes.byref(ond),
+                                 self._h(), a.ctypes.data_as(_f32p),
                                  dims, nd)
         self._in_shape = a.shape
         return _copy_out(y, od, ond)
@@ -410,7 +410,7 @@ class Model:
         dims, nd = _dims(a.shape)
         dx = ctypes.POINTER(ctypes.c_float)()
         want = input_grad and not self._takes_ids
-        lib.tl_model_backward(self._h(), ctypes.byref(dx) if want else None,
+        lib.tl_model_backward(ctypes.byref(dx) if want else None, self._h(),
                               a.ctypes.data_as(_f32p), dims, nd)
         if not want or not dx:
             return None
@@ -433,7 +433,7 @@ class Model:
     def aux_loss(self):
         """AR + TAR penalty of the last train-mode forward."""
         v = ctypes.c_double()
-        lib.tl_model_aux_loss(self._h(), ctypes.byref(v))
+        lib.tl_model_aux_loss(ctypes.byref(v), self._h())
         return v.value
 
     # ---- checkpoints (tl.checkpoint, include/tl/io.h) ----------------------
