@@ -221,6 +221,13 @@ class Checkpoint:
     indexing the checkpoint), meta (dict), vocab (list or None), step (int
     or None), groups (dict name -> int), optim_state and rng_state
     ((subkind, bytes) or None).
+
+    A Checkpoint holds no libtl handle between calls, so libtl's editing
+    calls are plain Python here: tl_ckpt_find_tensor is `name in ck` (and
+    list(ck).index(name)), tl_ckpt_remove_tensor `del ck[name]`,
+    tl_ckpt_get_meta `ck.meta[key]`, tl_ckpt_clear_vocab `ck.vocab = None`,
+    tl_ckpt_clear_section `ck.optim_state = None` / `ck.rng_state = None`.
+    save(), to_bytes() and remap_vocab() hand the whole container to libtl.
     """
 
     def __init__(self, tensors=None, meta=None, vocab=None, step=None):

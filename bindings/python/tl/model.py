@@ -401,7 +401,7 @@ class Model:
             raise _errors.ShapeError(
                 "Model.set_param: parameter '%s' has shape %s, values have "
                 "shape %s" % (name, shape, a.shape), function="set_param")
-        lib.tl_model_set_param(self._h(), _name(name),
+        lib.tl_model_param_set(self._h(), _name(name),
                                a.ctypes.data_as(_f32p), a.size)
 
     def set_param_trainable(self, name, trainable):
