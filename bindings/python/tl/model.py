@@ -24,7 +24,7 @@ import numpy as np
 from . import _errors
 from ._native import c_size_p, lib, register, status
 
-__all__ = ["Model", "ACTIVATIONS", "cross_entropy"]
+__all__ = ["Model", "ACTIVATIONS", "cross_entropy", "accuracy"]
 
 _c_float_pp = ctypes.POINTER(ctypes.POINTER(ctypes.c_float))
 _c_char_pp = ctypes.POINTER(ctypes.c_char_p)
@@ -32,6 +32,7 @@ _MAX_DIMS = 4
 ACTIVATIONS = {None: 0, "none": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 _DROPOUT_KINDS = {"standard": 0, "locked": 1}
 _MODES = {"fine_tune": 0, "feature_extract": 1}
+_MODE_NAMES = {v: k for k, v in _MODES.items()}
 
 
 class _ModelOptions(ctypes.Structure):
@@ -79,6 +80,7 @@ register([
     ("tl_model_add_decoder", [_vp, _cs, _sz, _sz, _vp, _cs], status),
     ("tl_model_num_layers", [_vp, c_size_p], status),
     ("tl_model_layer_name", [_vp, _c_char_pp, _sz], status),
+    ("tl_model_layer_index", [_vp, c_size_p, _cs], status),
     ("tl_model_set_group", [_vp, _cs, _sz], status),
     ("tl_model_layer_group", [_vp, c_size_p, _cs], status),
     ("tl_model_num_groups", [_vp, c_size_p], status),
@@ -89,9 +91,13 @@ register([
     ("tl_model_group_trainable", [_vp, _ip, _sz], status),
     ("tl_model_num_params", [_vp, c_size_p], status),
     ("tl_model_param_name", [_vp, _c_char_pp, _sz], status),
+    ("tl_model_param_index", [_vp, c_size_p, _cs], status),
     ("tl_model_param_shape", [_vp, c_size_p, c_size_p, c_size_p, _cs],
      status),
     ("tl_model_param_offset", [_vp, c_size_p, _cs], status),
+    ("tl_model_param_view", [_vp, _c_float_pp, _c_float_pp, _cs], status),
+    ("tl_model_param_get", [_vp, _f32p, _sz, _cs], status),
+    ("tl_model_param_set", [_vp, _cs, _f32p, _sz], status),
     ("tl_model_flat_params", [_vp, _c_float_pp, c_size_p], status),
     ("tl_model_flat_grads", [_vp, _c_float_pp, c_size_p], status),
     ("tl_model_set_param_trainable", [_vp, _cs, ctypes.c_int], status),
@@ -101,6 +107,7 @@ register([
     ("tl_model_eval", [_vp], status),
     ("tl_model_is_training", [_vp, _ip], status),
     ("tl_model_set_mode", [_vp, ctypes.c_int], status),
+    ("tl_model_mode_get", [_vp, _ip], status),
     ("tl_model_set_lengths", [_vp, c_size_p, _sz], status),
     ("tl_model_forward", [_vp, _c_float_pp, c_size_p, c_size_p, _f32p,
                           c_size_p, _sz], status),
@@ -112,6 +119,7 @@ register([
     ("tl_model_zero_grad", [_vp], status),
     ("tl_cross_entropy", [_f32p, _f32p, _f32p, _i64p, _sz, _sz,
                           ctypes.c_int64], status),
+    ("tl_accuracy", [_f32p, _f32p, _i64p, _sz, _sz, ctypes.c_int64], status),
 ])
 
 
@@ -243,6 +251,13 @@ class Model:
             out.append(s.value.decode("utf-8"))
         return out
 
+    def layer_index(self, name):
+        """The position of the layer called `name` in the stack (0 for the
+        first layer added). Raises tl.NotFoundError for an unknown name."""
+        i = ctypes.c_size_t()
+        lib.tl_model_layer_index(self._h(), ctypes.byref(i), _name(name))
+        return i.value
+
     @property
     def num_groups(self):
         n = ctypes.c_size_t()
@@ -286,6 +301,13 @@ class Model:
             out.append(s.value.decode("utf-8"))
         return out
 
+    def param_index(self, name):
+        """The position of parameter `name` in param_names(). Raises
+        tl.NotFoundError for an unknown name."""
+        i = ctypes.c_size_t()
+        lib.tl_model_param_index(self._h(), ctypes.byref(i), _name(name))
+        return i.value
+
     def param_shape(self, name):
         nd, numel = ctypes.c_size_t(), ctypes.c_size_t()
         dims = (ctypes.c_size_t * _MAX_DIMS)()
@@ -293,18 +315,23 @@ class Model:
                                  ctypes.byref(numel), _name(name))
         return tuple(dims[i] for i in range(nd.value))
 
-    def _flat(self, fn):
-        ptr = ctypes.POINTER(ctypes.c_float)()
-        n = ctypes.c_size_t()
-        fn(self._h(), ctypes.byref(ptr), ctypes.byref(n))
-        if n.value == 0:
+    def _view(self, ptr, n):
+        """A writable float32 numpy array over n floats at ptr (model
+        memory) whose base keeps this Model alive."""
+        if n == 0:
             return np.zeros(0, dtype=np.float32)
-        buf = (ctypes.c_float * n.value).from_address(
+        buf = (ctypes.c_float * n).from_address(
             ctypes.addressof(ptr.contents))
         buf._tl_model = self  # the view keeps the model alive
         self._views = [r for r in self._views if r() is not None]
         self._views.append(weakref.ref(buf))
         return np.frombuffer(buf, dtype=np.float32)
+
+    def _flat(self, fn):
+        ptr = ctypes.POINTER(ctypes.c_float)()
+        n = ctypes.c_size_t()
+        fn(self._h(), ctypes.byref(ptr), ctypes.byref(n))
+        return self._view(ptr, n.value)
 
     def flat_params(self):
         """Writable view of the whole flat parameter buffer."""
@@ -333,6 +360,50 @@ class Model:
         """dict name -> writable numpy view of the gradient (no copy)."""
         return self._views_by_name(self.flat_grads())
 
+    def _param_view(self, name, grad):
+        data = ctypes.POINTER(ctypes.c_float)()
+        g = ctypes.POINTER(ctypes.c_float)()
+        lib.tl_model_param_view(self._h(), None if grad else ctypes.byref(data),
+                                ctypes.byref(g) if grad else None, _name(name))
+        shape = self.param_shape(name)
+        return self._view(g if grad else data, int(np.prod(shape))).reshape(
+            shape)
+
+    def param_view(self, name):
+        """A writable numpy view (no copy) of one parameter, shaped like
+        it; as params()[name] without building every view. Like every view
+        it keeps the model alive and is valid until the next add_* call."""
+        return self._param_view(name, grad=False)
+
+    def grad_view(self, name):
+        """A writable numpy view (no copy) of one parameter's gradient;
+        see param_view."""
+        return self._param_view(name, grad=True)
+
+    def param(self, name):
+        """A float32 copy of one parameter, shaped like it (the model's
+        memory is not shared: writing to it changes nothing)."""
+        shape = self.param_shape(name)
+        out = np.empty(shape, dtype=np.float32)
+        lib.tl_model_param_get(self._h(), out.ctypes.data_as(_f32p), out.size,
+                               _name(name))
+        return out
+
+    def set_param(self, name, values):
+        """Copies values (anything numpy converts to float32, shaped like
+        the parameter) into parameter `name`. Raises tl.ShapeError for
+        another shape, tl.NumericError for NaN/Inf (the parameter is then
+        unchanged), tl.NotFoundError for an unknown name."""
+        shape = self.param_shape(name)
+        a = np.ascontiguousarray(values, dtype=np.float32)
+        if a.shape != shape and a.size == int(np.prod(shape)):
+            # libtl checks the element count; the layout is checked here.
+            raise _errors.ShapeError(
+                "Model.set_param: parameter '%s' has shape %s, values have "
+                "shape %s" % (name, shape, a.shape), function="set_param")
+        lib.tl_model_param_set(self._h(), _name(name),
+                               a.ctypes.data_as(_f32p), a.size)
+
     def set_param_trainable(self, name, trainable):
         lib.tl_model_set_param_trainable(self._h(), _name(name),
                                          1 if trainable else 0)
@@ -350,6 +421,26 @@ class Model:
         m = np.ascontiguousarray(mask, dtype=np.uint8).ravel()
         lib.tl_model_set_param_mask(self._h(), _name(name),
                                     m.ctypes.data_as(_u8p), m.size)
+
+    def set_row_mask(self, name, rows):
+        """Trains only some rows of a parameter: rows is a 1-D mask over
+        its first dimension (nonzero or True = row trainable, every element
+        of it), e.g. the is_new flags of Checkpoint.remap_vocab on
+        "emb.weight" to train only the embeddings of new words. None
+        removes the mask. Raises tl.ShapeError when len(rows) is not the
+        number of rows."""
+        from . import checkpoint  # noqa: F401  (declares include/tl/io.h)
+        if rows is None:
+            lib.tl_model_set_row_mask(self._h(), _name(name), None, 0)
+            return
+        r = np.ascontiguousarray(rows)
+        if r.ndim != 1:
+            raise _errors.InvalidArgumentError(
+                "Model.set_row_mask: rows must be one-dimensional (got shape "
+                "%s)" % (r.shape,), function="set_row_mask")
+        r = (r != 0).astype(np.uint8)
+        lib.tl_model_set_row_mask(self._h(), _name(name),
+                                  r.ctypes.data_as(_u8p), r.size)
 
     # ---- running ----------------------------------------------------------
     def train(self):
@@ -369,6 +460,18 @@ class Model:
         if mode not in _MODES:
             raise ValueError("mode must be 'fine_tune' or 'feature_extract'")
         lib.tl_model_set_mode(self._h(), _MODES[mode])
+
+    @property
+    def mode(self):
+        """'fine_tune' (the default) or 'feature_extract'; assigning it is
+        set_mode."""
+        m = ctypes.c_int()
+        lib.tl_model_mode_get(self._h(), ctypes.byref(m))
+        return _MODE_NAMES[m.value]
+
+    @mode.setter
+    def mode(self, mode):
+        self.set_mode(mode)
 
     def set_lengths(self, lengths):
         """Sequence lengths for masked concat pooling; None: full."""
@@ -439,25 +542,47 @@ class Model:
     # ---- checkpoints (tl.checkpoint, include/tl/io.h) ----------------------
     def save(self, path, prefix=None):
         """Writes the parameters (torch names, f32), the RNG stream and any
-        carried LSTM state to a libtl checkpoint at path, atomically."""
+        carried LSTM state to a libtl checkpoint at path, atomically
+        (tl_model_save; with a prefix, the names get it in front)."""
         from . import checkpoint
         checkpoint.save_model(self._h(), path, prefix)
 
     def load(self, path, strict=True, prefix=None, name_map=None,
              restore_rng=True):
-        """Loads a checkpoint (tl.checkpoint.Checkpoint.load_into): strict
-        as torch's load_state_dict, only tensors under `prefix`, name_map
-        {checkpoint name: parameter name}. Returns (missing, unexpected).
-        On any error the model is left unchanged."""
+        """Loads a checkpoint file in one libtl call (tl_model_load, as
+        tl.checkpoint.Checkpoint.load_into): strict as torch's
+        load_state_dict, only tensors under `prefix`, name_map {checkpoint
+        name: parameter name}. Returns (missing, unexpected). On any error
+        the model is left unchanged."""
         from . import checkpoint
         return checkpoint.load_model(self._h(), path, strict, prefix,
                                      name_map, restore_rng)
 
 
-def cross_entropy(logits, targets, ignore_index=-100):
-    """Mean softmax cross-entropy and its gradient (numpy float32)."""
+def _loss_args(logits, targets, what):
+    """float32 (n, c) logits and n int64 targets, C-contiguous. The
+    lengths are checked here because libtl reads n targets from the
+    pointer: a shorter array would be read past its end."""
     lg = np.ascontiguousarray(logits, dtype=np.float32)
     tg = np.ascontiguousarray(targets, dtype=np.int64)
+    if lg.ndim != 2:
+        raise _errors.ShapeError("%s: logits must be (n, c), got shape %s"
+                                 % (what, lg.shape), function=what)
+    if tg.ndim != 1 or tg.shape[0] != lg.shape[0]:
+        raise _errors.ShapeError("%s: targets must have shape (%d,), got %s"
+                                 % (what, lg.shape[0], tg.shape),
+                                 function=what)
+    return lg, tg
+
+
+def cross_entropy(logits, targets, ignore_index=-100):
+    """Mean softmax cross-entropy of logits (n, c) against integer targets
+    (n,) and its gradient: (loss float, dlogits float32 (n, c)), as
+    torch.nn.functional.cross_entropy(reduction='mean'). Rows whose target
+    is ignore_index do not count (all ignored: loss 0, gradient 0). Raises
+    tl.InvalidArgumentError for a target outside [0, c), tl.NumericError
+    for NaN/Inf logits, tl.ShapeError for mismatched shapes."""
+    lg, tg = _loss_args(logits, targets, "cross_entropy")
     n, c = lg.shape
     d = np.empty_like(lg)
     loss = ctypes.c_float()
@@ -465,3 +590,15 @@ def cross_entropy(logits, targets, ignore_index=-100):
                          lg.ctypes.data_as(_f32p), tg.ctypes.data_as(_i64p),
                          n, c, int(ignore_index))
     return float(loss.value), d
+
+
+def accuracy(logits, targets, ignore_index=-100):
+    """Fraction (float in [0, 1]) of rows of logits (n, c) whose argmax
+    (the first one on ties) equals the target; rows whose target is
+    ignore_index do not count (all ignored: 0). Errors as cross_entropy."""
+    lg, tg = _loss_args(logits, targets, "accuracy")
+    n, c = lg.shape
+    out = ctypes.c_float()
+    lib.tl_accuracy(ctypes.byref(out), lg.ctypes.data_as(_f32p),
+                    tg.ctypes.data_as(_i64p), n, c, int(ignore_index))
+    return float(out.value)
