@@ -521,3 +521,22 @@ def test_group_lr_drives_the_sgd_step():
     with pytest.raises(tl.InvalidArgumentError, match="lr is not finite"):
         opt.set_group_lr(0, float("nan"))
     assert opt.group_lr(0) == 0.1  # unchanged by the failures
+
+
+def test_adding_a_layer_while_views_are_alive_is_refused():
+    # tl_model_add_* moves the flat buffers; a live view would dangle.
+    m = tl.Model(seed=0)
+    m.add_linear("l0", 3, 4)
+    p = m.params()
+    w = p["l0.weight"][1:]  # a view of a view keeps the buffer alive too
+    del p
+    with pytest.raises(tl.StateError, match="views"):
+        m.add_linear("l1", 4, 2)
+    assert m.layer_names() == ["l0"]
+    del w
+    g = m.grads()["l0.bias"].copy()  # copies do not count
+    m.add_linear("l1", 4, 2)
+    assert m.layer_names() == ["l0", "l1"]
+    assert g.shape == (4,)
+    m.params()["l1.bias"][:] = 1.0  # fresh views see the moved buffers
+    assert np.all(m.params()["l1.bias"] == 1.0)

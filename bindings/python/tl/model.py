@@ -181,6 +181,19 @@ class Model:
         self.close()
 
     # ---- building ---------------------------------------------------------
+    def _changing_structure(self):
+        """The handle, once no numpy view of this model's buffers is alive:
+        adding a layer moves the flat buffers (tl_model_add_* frees the old
+        ones), so a live view would point at freed memory."""
+        handle = self._h()
+        if any(r() is not None for r in self._views):
+            raise _errors.StateError(
+                "adding a layer moves the parameter and gradient buffers, and "
+                "numpy views of them (params(), grads(), flat_params(), "
+                "param_view(), ...) are still alive: drop them first (del), "
+                "or keep copies (.copy())")
+        return handle
+
     def _first(self, takes_ids):
         if self._takes_ids is None:
             self._takes_ids = takes_ids
@@ -191,8 +204,9 @@ class Model:
         lib.tl_embedding_options_init(ctypes.byref(o), 1)
         o.padding_idx = -1 if padding_idx is None else int(padding_idx)
         o.embed_p = float(embed_p)
-        lib.tl_model_add_embedding(self._h(), _name(name), int(num_embeddings),
-                                   int(dim), ctypes.byref(o))
+        lib.tl_model_add_embedding(
+            self._changing_structure(), _name(name), int(num_embeddings),
+            int(dim), ctypes.byref(o))
         self._first(True)
 
     def add_lstm(self, name, input_size, hidden_size, num_layers=1,
@@ -204,28 +218,32 @@ class Model:
         o.hidden_p, o.output_p = float(hidden_p), float(output_p)
         o.ar_alpha, o.tar_beta = float(ar_alpha), float(tar_beta)
         o.stateful = 1 if stateful else 0
-        lib.tl_model_add_lstm(self._h(), _name(name), int(input_size),
-                              int(hidden_size), int(num_layers),
-                              ctypes.byref(o))
+        lib.tl_model_add_lstm(
+            self._changing_structure(), _name(name), int(input_size),
+            int(hidden_size), int(num_layers),
+            ctypes.byref(o))
         self._first(False)
 
     def add_linear(self, name, in_features, out_features, activation=None):
         if activation not in ACTIVATIONS:
             raise ValueError("activation must be one of %s"
                              % sorted(k for k in ACTIVATIONS if k))
-        lib.tl_model_add_linear(self._h(), _name(name), int(in_features),
-                                int(out_features), ACTIVATIONS[activation])
+        lib.tl_model_add_linear(
+            self._changing_structure(), _name(name), int(in_features),
+            int(out_features), ACTIVATIONS[activation])
         self._first(False)
 
     def add_dropout(self, name, p, kind="standard"):
         if kind not in _DROPOUT_KINDS:
             raise ValueError("kind must be 'standard' or 'locked'")
-        lib.tl_model_add_dropout(self._h(), _name(name), _DROPOUT_KINDS[kind],
-                                 float(p))
+        lib.tl_model_add_dropout(
+            self._changing_structure(), _name(name), _DROPOUT_KINDS[kind],
+            float(p))
         self._first(False)
 
     def add_concat_pool(self, name):
-        lib.tl_model_add_concat_pool(self._h(), _name(name))
+        lib.tl_model_add_concat_pool(
+            self._changing_structure(), _name(name))
         self._first(False)
 
     def add_decoder(self, name, in_features, out_features, tie=None,
@@ -234,8 +252,8 @@ class Model:
         Model, or of this one) whose weight it shares."""
         other = None if tie is None else tie._h()
         lib.tl_model_add_decoder(
-            self._h(), _name(name), int(in_features), int(out_features),
-            other, None if tie_layer is None else _name(tie_layer))
+            self._changing_structure(), _name(name), int(in_features),
+            int(out_features), other, None if tie_layer is None else _name(tie_layer))
         if tie is not None and tie is not self:
             self._tied = getattr(self, "_tied", []) + [tie]
         self._first(False)
