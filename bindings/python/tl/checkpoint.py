@@ -38,7 +38,8 @@ _CODES = {dt: code for code, dt in _DTYPES.items()}
 
 
 class _TensorDesc(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
+    _fields_ = [("version", ctypes.c_uint),
+                ("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
                 ("rank", ctypes.c_size_t),
                 ("shape", ctypes.c_size_t * MAX_RANK),
                 ("numel", ctypes.c_size_t), ("nbytes", ctypes.c_size_t),
@@ -403,7 +404,7 @@ class Checkpoint:
         count = ctypes.c_size_t()
         lib.tl_ckpt_tensor_count(ctypes.byref(count), ck)
         for i in range(count.value):
-            desc = _TensorDesc()
+            desc = _TensorDesc(version=1)  # TL_CKPT_TENSOR_DESC_VERSION
             lib.tl_ckpt_tensor_info(ctypes.byref(desc), ck, i)
             data = ctypes.c_void_p()
             lib.tl_ckpt_tensor_data(ctypes.byref(data), ck, i)
