@@ -227,7 +227,7 @@ START_TEST(golden_file_loads_with_every_field) {
   size_t n = 0;
   TLT_ASSERT_OK(tl_ckpt_tensor_count(&n, c));
   ck_assert_uint_eq(n, 4);
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   TLT_ASSERT_OK(tl_ckpt_tensor_info(&info, c, 0));
   ck_assert_str_eq(info.name, "w");
   ck_assert_int_eq(info.dtype, TL_CKPT_F32);
@@ -322,7 +322,7 @@ START_TEST(round_trip_through_a_file_keeps_everything) {
   ck_assert_int_eq(memcmp(data, big, n_big * sizeof *big), 0);
   TLT_ASSERT_OK(tl_ckpt_tensor_data(&data, back, 1));
   ck_assert_int_eq(memcmp(data, i32, sizeof i32), 0);
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   TLT_ASSERT_OK(tl_ckpt_tensor_info(&info, back, 1));
   ck_assert_uint_eq(info.rank, 8);
   ck_assert_uint_eq(info.shape[4], 2);
@@ -392,7 +392,7 @@ START_TEST(table_operations_and_their_errors) {
   ck_assert_uint_eq(n, 2);
   TLT_ASSERT_OK(tl_ckpt_find_tensor(&idx, c, "c"));
   ck_assert_uint_eq(idx, 1);
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   const void *data;
   TLT_ASSERT_FAILS(tl_ckpt_tensor_info(&info, c, 2), TL_E_INVALID_ARG,
                    "out of range");

@@ -119,7 +119,7 @@ START_TEST(put_then_get_copies_parameters_groups_and_rng) {
   OK(tl_ckpt_tensor_count(&n, c));
   ck_assert_uint_eq(n, 1 + 8 + 2); /* emb, 2 x 4 LSTM tensors, out */
   OK(tl_ckpt_find_tensor(&idx, c, "rnn.weight_hh_l1"));
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   OK(tl_ckpt_tensor_info(&info, c, idx));
   ck_assert_int_eq(info.dtype, TL_CKPT_F32);
   ck_assert(info.rank == 2 && info.shape[0] == 4 * H && info.shape[1] == H);
@@ -409,7 +409,7 @@ START_TEST(carried_lstm_state_is_saved_and_restored) {
   OK(tl_ckpt_put_model(c, a, NULL));
   size_t idx = 0;
   OK(tl_ckpt_find_tensor(&idx, c, "@state.rnn"));
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   OK(tl_ckpt_tensor_info(&info, c, idx));
   ck_assert(info.rank == 4 && info.shape[0] == 2 && info.shape[1] == 2 &&
             info.shape[2] == B && info.shape[3] == H);
@@ -461,7 +461,7 @@ START_TEST(remap_vocab_matches_fastai_match_embeds) {
   const float want_emb[5 * 2] = {3, 30, 2.5f, 25, 4, 40, 1, 10, 2.5f, 25};
   const float want_bias[5] = {2, 1.375f, 4, 0.5f, 1.375f};
   const void *data = NULL;
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   OK(tl_ckpt_tensor_data(&data, c, 0));
   TLT_ASSERT_ARRAY_CLOSE((const float *)data, want_emb, 10, 0, 0);
   OK(tl_ckpt_tensor_info(&info, c, 0));

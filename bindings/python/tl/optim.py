@@ -44,6 +44,8 @@ register([
     ("tl_optim_set_group_hparam", [_vp, _sz, ctypes.c_int, ctypes.c_double],
      status),
     ("tl_optim_get_group_hparam", [_dp, _vp, _sz, ctypes.c_int], status),
+    ("tl_optim_set_group_lr", [_vp, _sz, ctypes.c_double], status),
+    ("tl_optim_get_group_lr", [_dp, _vp, _sz], status),
     ("tl_optim_set_lrs", [_vp, _dp, _sz], status),
     ("tl_lrs_even", [_dp, _sz, ctypes.c_double, ctypes.c_double], status),
     ("tl_lrs_slice", [_dp, _sz, ctypes.c_double], status),
@@ -155,10 +157,16 @@ class Optimizer:
         return v.value
 
     def set_group_lr(self, group, lr):
-        self.set_group(group, lr=lr)
+        """Sets the learning rate of one group (tl_optim_set_group_lr).
+        Raises tl.InvalidArgumentError for a group out of range or a
+        negative or non-finite rate."""
+        lib.tl_optim_set_group_lr(self._h(), int(group), float(lr))
 
     def group_lr(self, group):
-        return self.get_group(group, "lr")
+        """The learning rate of one group (tl_optim_get_group_lr)."""
+        v = ctypes.c_double()
+        lib.tl_optim_get_group_lr(ctypes.byref(v), self._h(), int(group))
+        return v.value
 
     def set_lrs(self, lrs):
         arr = (ctypes.c_double * len(lrs))(*[float(v) for v in lrs])

@@ -105,6 +105,8 @@ _table += [
     ("tl_sched_multiplier", [c_double_p, _sched_p, _u64], status),
     ("tl_sched_fill_group_lrs",
      [c_double_p, ctypes.c_size_t, c_double_p, _sched_p, _u64], status),
+    ("tl_sched_fill_group_lrs_each",
+     [c_double_p, ctypes.c_size_t, ctypes.POINTER(_sched_p), _u64], status),
     ("tl_sched_fill_group_momenta",
      [c_double_p, ctypes.c_size_t, _sched_p, _u64], status),
 ]
@@ -361,6 +363,27 @@ class Schedule:
         lib.tl_sched_fill_group_lrs(out.ctypes.data_as(c_double_p), base.size,
                                     base.ctypes.data_as(c_double_p), self._live(),
                                     _step(step))
+        return out
+
+    @staticmethod
+    def each_group_lrs(schedules, step):
+        """One schedule per layer group: a float64 array whose entry g is
+        schedules[g].lr(step), computed in one libtl call (feed it to
+        Optimizer.set_lrs). Raises tl.InvalidArgumentError for an empty
+        list or an item that is not an open tl.Schedule, tl.NumericError
+        when a rate overflows."""
+        schedules = list(schedules)
+        for s in schedules:
+            if not isinstance(s, Schedule):
+                raise InvalidArgumentError(
+                    "each_group_lrs: schedules must be tl.Schedule objects "
+                    "(got %s)" % type(s).__name__)
+        handles = (_sched_p * max(len(schedules), 1))(
+            *[s._live() for s in schedules])
+        out = np.empty(len(schedules), dtype=np.float64)
+        lib.tl_sched_fill_group_lrs_each(
+            out.ctypes.data_as(c_double_p) if out.size else
+            (ctypes.c_double * 1)(), len(schedules), handles, _step(step))
         return out
 
     @property
