@@ -59,7 +59,7 @@ int main(int argc, char **argv) {
   for (int g = 2; g >= 0; g--)
     base[g] = base[g + 1] / 2.6;
   for (uint64_t t = 0; t < STEPS && !failed; t++) {
-    failed |= check(tl_sched_fill_group_lrs(group, 4, base, s, t), "groups");
+    failed |= check(tl_sched_fill_group_lrs(group, 4, s, base, t), "groups");
     for (int g = 0; g < 4 && !failed; g++)
       fprintf(f, "stlr_group%d,%llu,%.17g,\n", g, (unsigned long long)t,
               group[g]);

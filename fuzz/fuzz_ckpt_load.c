@@ -47,7 +47,7 @@ static unsigned char *reserialise(const tl_ckpt *c, size_t *size) {
     abort();
   unsigned char *img = malloc(*size ? *size : 1);
   size_t written = 0;
-  if (img == NULL || tl_ckpt_save_buffer(&written, c, img, *size) != TL_OK ||
+  if (img == NULL || tl_ckpt_save_buffer(img, *size, &written, c) != TL_OK ||
       written != *size)
     abort();
   return img;

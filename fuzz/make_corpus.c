@@ -22,7 +22,7 @@ static void write_seed(const char *dir, const char *name, unsigned mode,
   check(tl_ckpt_serialized_size(&size, c));
   unsigned char *img = malloc(size + 1);
   img[0] = (unsigned char)mode;
-  check(tl_ckpt_save_buffer(&written, c, img + 1, size));
+  check(tl_ckpt_save_buffer(img + 1, size, &written, c));
   char path[4096];
   snprintf(path, sizeof path, "%s/%s", dir, name);
   FILE *f = fopen(path, "wb");

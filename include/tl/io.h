@@ -215,11 +215,11 @@ TL_API tl_status tl_ckpt_save(const tl_ckpt *ckpt, const char *path);
  * TL_E_INVALID_ARG, TL_E_NOMEM (the size overflows). */
 TL_API tl_status tl_ckpt_serialized_size(size_t *out, const tl_ckpt *ckpt);
 
-/* Writes the file image into buf[0..capacity) (the same bytes tl_ckpt_save
+/* Writes the file image into out[0..capacity) (the same bytes tl_ckpt_save
  * puts on disk) and sets *out_written. Errors: TL_E_INVALID_ARG (including
- * capacity smaller than tl_ckpt_serialized_size; buf is then untouched). */
-TL_API tl_status tl_ckpt_save_buffer(size_t *out_written, const tl_ckpt *ckpt,
-                                     void *buf, size_t capacity);
+ * capacity smaller than tl_ckpt_serialized_size; out is then untouched). */
+TL_API tl_status tl_ckpt_save_buffer(void *out, size_t capacity,
+                                     size_t *out_written, const tl_ckpt *ckpt);
 
 /* ---- loading ------------------------------------------------------------ */
 
@@ -355,10 +355,9 @@ TL_API tl_status tl_ckpt_get_optim(tl_optim *optim, const tl_ckpt *ckpt);
  * (no vocabulary, a name not in ckpt), TL_E_SHAPE (a tensor whose first
  * dimension is not the old vocabulary size, or an empty old vocabulary),
  * TL_E_FORMAT (not f32), TL_E_NOMEM. On error ckpt is unchanged. */
-TL_API tl_status tl_ckpt_remap_vocab(tl_ckpt *ckpt,
+TL_API tl_status tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt,
                                      const char *const *new_vocab, size_t n_new,
-                                     const char *const *names, size_t n_names,
-                                     uint8_t *out_is_new);
+                                     const char *const *names, size_t n_names);
 
 /* Sets the element mask of parameter `name` from a mask over its first
  * dimension: rows[r] != 0 makes row r trainable (every element of it),

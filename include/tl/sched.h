@@ -396,8 +396,8 @@ TL_API tl_status tl_sched_multiplier(double *out, const tl_sched *sched,
  * negative or not finite), those of tl_sched_multiplier; on error out_lrs
  * is untouched. */
 TL_API tl_status tl_sched_fill_group_lrs(double *out_lrs, size_t n_groups,
-                                         const double *base_lrs,
-                                         const tl_sched *sched, uint64_t step);
+                                         const tl_sched *sched,
+                                         const double *base_lrs, uint64_t step);
 
 /* One schedule per group: out_lrs[g] = lr of scheds[g] at step. Errors:
  * TL_E_INVALID_ARG (NULL array or child, n_groups 0), TL_E_NUMERIC; on error

@@ -217,7 +217,7 @@ static tl_status fill_lrs(const tl_plan *p, double *out, uint64_t step) {
   const plan_stage *s = &p->stages[i];
   const uint64_t local = step - s->start;
   if (s->base_lrs)
-    return tl_sched_fill_group_lrs(out, p->n_groups, s->base_lrs, s->sched,
+    return tl_sched_fill_group_lrs(out, p->n_groups, s->sched, s->base_lrs,
                                    local);
   double lr;
   TLI_TRY(tl_sched_lr(&lr, s->sched, local));

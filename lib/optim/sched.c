@@ -623,7 +623,7 @@ tl_status tl_sched_multiplier(double *out, const tl_sched *sched,
 }
 
 tl_status tl_sched_fill_group_lrs(double *out_lrs, size_t n_groups,
-                                  const double *base_lrs, const tl_sched *sched,
+                                  const tl_sched *sched, const double *base_lrs,
                                   uint64_t step) {
   const tl_sched *s = sched;
   static const char fn[] = "tl_sched_fill_group_lrs";

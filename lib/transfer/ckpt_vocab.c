@@ -93,9 +93,9 @@ static void tli_remap_rows(float *out, const tli_ckpt_tensor *t,
       memcpy(out + j * row, in + old_of[j] * row, row * sizeof(float));
 }
 
-tl_status tl_ckpt_remap_vocab(tl_ckpt *ckpt, const char *const *new_vocab,
-                              size_t n_new, const char *const *names,
-                              size_t n_names, uint8_t *out_is_new) {
+tl_status tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt,
+                              const char *const *new_vocab, size_t n_new,
+                              const char *const *names, size_t n_names) {
   static const char fn[] = "tl_ckpt_remap_vocab";
   TLI_CHECK_PTR(fn, ckpt);
   TLI_CHECK_PTR(fn, new_vocab);

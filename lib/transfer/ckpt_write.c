@@ -302,12 +302,12 @@ tl_status tl_ckpt_serialized_size(size_t *out, const tl_ckpt *ckpt) {
   return TL_OK;
 }
 
-tl_status tl_ckpt_save_buffer(size_t *out_written, const tl_ckpt *ckpt,
-                              void *buf, size_t capacity) {
+tl_status tl_ckpt_save_buffer(void *out, size_t capacity, size_t *out_written,
+                              const tl_ckpt *ckpt) {
   static const char fn[] = "tl_ckpt_save_buffer";
   TLI_CHECK_PTR(fn, out_written);
   TLI_CHECK_PTR(fn, ckpt);
-  TLI_CHECK_PTR(fn, buf);
+  TLI_CHECK_PTR(fn, out);
   tli_layout layout;
   TLI_TRY(tli_layout_build(&layout, ckpt, fn));
   if (capacity < layout.file_size) {
@@ -319,8 +319,8 @@ tl_status tl_ckpt_save_buffer(size_t *out_written, const tl_ckpt *ckpt,
                     fn, capacity, need);
   }
   /* Alignment gaps between blobs are zero. */
-  memset(buf, 0, layout.file_size);
-  tli_buffer_sink target = {buf, layout.file_size};
+  memset(out, 0, layout.file_size);
+  tli_buffer_sink target = {out, layout.file_size};
   const tli_sink sink = {tli_buffer_write_at, &target};
   const tl_status status = tli_write_image(ckpt, &layout, &sink, fn);
   if (status == TL_OK)

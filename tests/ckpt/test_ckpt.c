@@ -52,7 +52,7 @@ static unsigned char *save_image(const tl_ckpt *c, size_t *size) {
   unsigned char *img = malloc(*size);
   ck_assert_ptr_nonnull(img);
   size_t written = 0;
-  TLT_ASSERT_OK(tl_ckpt_save_buffer(&written, c, img, *size));
+  TLT_ASSERT_OK(tl_ckpt_save_buffer(img, *size, &written, c));
   ck_assert_uint_eq(written, *size);
   return img;
 }
@@ -444,7 +444,7 @@ START_TEST(table_operations_and_their_errors) {
   size_t size = 0, written = 0;
   TLT_ASSERT_OK(tl_ckpt_serialized_size(&size, c));
   unsigned char small[8] = {0};
-  TLT_ASSERT_FAILS(tl_ckpt_save_buffer(&written, c, small, sizeof small),
+  TLT_ASSERT_FAILS(tl_ckpt_save_buffer(small, sizeof small, &written, c),
                    TL_E_INVALID_ARG, "capacity 8");
   ck_assert_uint_eq(small[0], 0); /* untouched */
   TLT_ASSERT_FAILS(tl_ckpt_save(c, ""), TL_E_INVALID_ARG, "empty");

@@ -453,7 +453,7 @@ START_TEST(remap_vocab_matches_fastai_match_embeds) {
   const char *new_vocab[5] = {"c", "x", "b", "a", "y"};
   const char *names[2] = {"emb.weight", "dec.bias"};
   uint8_t is_new[5];
-  OK(tl_ckpt_remap_vocab(c, new_vocab, 5, names, 2, is_new));
+  OK(tl_ckpt_remap_vocab(is_new, c, new_vocab, 5, names, 2));
   const uint8_t want_new[5] = {0, 1, 0, 0, 1};
   ck_assert_int_eq(memcmp(is_new, want_new, 5), 0);
   /* c -> row 2; x, y -> mean; b -> row 3 (the last "b", as a dict has it);
@@ -478,7 +478,7 @@ START_TEST(remap_vocab_matches_fastai_match_embeds) {
   size_t size = 0, written = 0;
   OK(tl_ckpt_serialized_size(&size, c));
   unsigned char *img = malloc(size);
-  OK(tl_ckpt_save_buffer(&written, c, img, size));
+  OK(tl_ckpt_save_buffer(img, size, &written, c));
   tl_ckpt *back = NULL;
   OK(tl_ckpt_load_buffer(&back, img, size, NULL));
   OK(tl_ckpt_tensor_data(&data, back, 0));
@@ -488,23 +488,23 @@ START_TEST(remap_vocab_matches_fastai_match_embeds) {
 
   /* Errors leave the checkpoint as it was (now 5 rows). */
   const char *wrong[1] = {"nope"};
-  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(c, new_vocab, 5, wrong, 1, NULL),
+  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(NULL, c, new_vocab, 5, wrong, 1),
                    TL_E_NOT_FOUND, "'nope'");
   const float three[3] = {1, 2, 3};
   const size_t s3[1] = {3};
   OK(tl_ckpt_add_tensor(c, "short", TL_CKPT_F32, 1, s3, three));
   const char *bad_rows[2] = {"emb.weight", "short"};
-  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(c, old_vocab, 4, bad_rows, 2, NULL),
+  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(NULL, c, old_vocab, 4, bad_rows, 2),
                    TL_E_SHAPE, "'short' has 3 rows");
   OK(tl_ckpt_tensor_info(&info, c, 0));
   ck_assert_uint_eq(info.shape[0], 5);
-  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(c, new_vocab, 0, names, 2, NULL),
+  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(NULL, c, new_vocab, 0, names, 2),
                    TL_E_INVALID_ARG, "n_new");
   const char *with_null[2] = {"a", NULL};
-  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(c, with_null, 2, names, 2, NULL),
+  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(NULL, c, with_null, 2, names, 2),
                    TL_E_INVALID_ARG, "new_vocab[1]");
   OK(tl_ckpt_clear_vocab(c));
-  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(c, new_vocab, 5, names, 2, NULL),
+  TLT_ASSERT_FAILS(tl_ckpt_remap_vocab(NULL, c, new_vocab, 5, names, 2),
                    TL_E_NOT_FOUND, "no vocabulary");
   tl_ckpt_free(c);
 }

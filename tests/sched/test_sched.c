@@ -547,7 +547,7 @@ START_TEST(group_rates_are_base_times_the_shape) {
     TLT_ASSERT_OK(tl_sched_lr(&lr, s, t));
     TLT_ASSERT_OK(tl_sched_multiplier(&mult, s, t));
     TLT_ASSERT_CLOSE(mult, lr / 0.004, 1e-15, 0);
-    TLT_ASSERT_OK(tl_sched_fill_group_lrs(got, 4, base, s, t));
+    TLT_ASSERT_OK(tl_sched_fill_group_lrs(got, 4, s, base, t));
     for (int g = 0; g < 4; g++)
       TLT_ASSERT_CLOSE(got[g], base[g] * lr / 0.004, 1e-15, 0);
     TLT_ASSERT_CLOSE(got[3], lr, 1e-15, 0); /* the top group gets lr */
@@ -555,18 +555,18 @@ START_TEST(group_rates_are_base_times_the_shape) {
   /* In place: out may alias base. */
   double inplace[4];
   memcpy(inplace, base, sizeof base);
-  TLT_ASSERT_OK(tl_sched_fill_group_lrs(inplace, 4, inplace, s, 20));
-  TLT_ASSERT_OK(tl_sched_fill_group_lrs(got, 4, base, s, 20));
+  TLT_ASSERT_OK(tl_sched_fill_group_lrs(inplace, 4, s, inplace, 20));
+  TLT_ASSERT_OK(tl_sched_fill_group_lrs(got, 4, s, base, 20));
   ck_assert(memcmp(inplace, got, sizeof got) == 0);
   /* Errors leave the output alone. */
   double keep[2] = {7.0, 7.0};
   const double bad[2] = {0.1, -0.1};
-  TLT_ASSERT_FAILS(tl_sched_fill_group_lrs(keep, 2, bad, s, 0),
+  TLT_ASSERT_FAILS(tl_sched_fill_group_lrs(keep, 2, s, bad, 0),
                    TL_E_INVALID_ARG, "base_lrs[1]");
   ck_assert(keep[0] == 7.0 && keep[1] == 7.0);
-  TLT_ASSERT_FAILS(tl_sched_fill_group_lrs(keep, 0, base, s, 0),
+  TLT_ASSERT_FAILS(tl_sched_fill_group_lrs(keep, 0, s, base, 0),
                    TL_E_INVALID_ARG, "n_groups");
-  TLT_ASSERT_FAILS(tl_sched_fill_group_lrs(keep, 2, NULL, s, 0),
+  TLT_ASSERT_FAILS(tl_sched_fill_group_lrs(keep, 2, s, NULL, 0),
                    TL_E_INVALID_ARG, "base_lrs");
   TLT_ASSERT_FAILS(tl_sched_fill_group_momenta(keep, 2, s, 0), TL_E_UNSUPPORTED,
                    "no momentum");
@@ -715,7 +715,7 @@ START_TEST(queries_are_pure_and_allocate_nothing) {
   double mult, out[3];
   const double base[3] = {1, 2, 3};
   TLT_ASSERT_OK(tl_sched_multiplier(&mult, s, 7));
-  TLT_ASSERT_OK(tl_sched_fill_group_lrs(out, 3, base, s, 7));
+  TLT_ASSERT_OK(tl_sched_fill_group_lrs(out, 3, s, base, 7));
   tl_set_allocator(NULL);
   ck_assert_uint_eq(counter.allocs, 0);
   ck_assert(memcmp(first, again, sizeof first) == 0);

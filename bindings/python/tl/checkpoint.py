@@ -101,7 +101,7 @@ register([
     ("tl_ckpt_clear_section", [_p, ctypes.c_int], status),
     ("tl_ckpt_save", [_p, ctypes.c_char_p], status),
     ("tl_ckpt_serialized_size", [c_size_p, _p], status),
-    ("tl_ckpt_save_buffer", [c_size_p, _p, _p, ctypes.c_size_t], status),
+    ("tl_ckpt_save_buffer", [_p, ctypes.c_size_t, c_size_p, _p], status),
     ("tl_ckpt_load_options_init", [ctypes.POINTER(_LoadOptions),
                                    ctypes.c_uint], status),
     ("tl_ckpt_load", [_pp, ctypes.c_char_p, ctypes.POINTER(_LoadOptions)],
@@ -119,8 +119,8 @@ register([
     ("tl_model_set_row_mask", [_p, ctypes.c_char_p,
                                ctypes.POINTER(ctypes.c_uint8), ctypes.c_size_t],
      status),
-    ("tl_ckpt_remap_vocab", [_p, _cpp, ctypes.c_size_t, _cpp,
-                             ctypes.c_size_t, ctypes.c_void_p], status),
+    ("tl_ckpt_remap_vocab", [ctypes.c_void_p, _p, _cpp, ctypes.c_size_t, _cpp,
+                             ctypes.c_size_t], status),
     ("tl_ckpt_put_optim", [_p, _p], status),
     ("tl_ckpt_get_optim", [_p, _p], status),
 ])
@@ -323,7 +323,7 @@ class Checkpoint:
             lib.tl_ckpt_serialized_size(ctypes.byref(size), ck)
             buf = ctypes.create_string_buffer(max(size.value, 1))
             written = ctypes.c_size_t()
-            lib.tl_ckpt_save_buffer(ctypes.byref(written), ck, buf, size.value)
+            lib.tl_ckpt_save_buffer(buf, size.value, ctypes.byref(written), ck)
             return buf.raw[:written.value]
 
     # ---- models and vocabularies -------------------------------------------
@@ -361,9 +361,9 @@ class Checkpoint:
             *[_encode(n, "tensor name") for n in names])
         with _Handle() as ck:
             self._fill(ck)
-            lib.tl_ckpt_remap_vocab(ck, words, len(new_vocab), keys,
-                                    len(names),
-                                    is_new.ctypes.data_as(ctypes.c_void_p))
+            lib.tl_ckpt_remap_vocab(is_new.ctypes.data_as(ctypes.c_void_p),
+                                    ck, words, len(new_vocab), keys,
+                                    len(names))
             back = self._from_handle(ck)
         self.__dict__.update(back.__dict__)
         return is_new.astype(bool)

@@ -104,7 +104,7 @@ _table += [
     ("tl_sched_reference_lr", [c_double_p, _sched_p, _u64], status),
     ("tl_sched_multiplier", [c_double_p, _sched_p, _u64], status),
     ("tl_sched_fill_group_lrs",
-     [c_double_p, ctypes.c_size_t, c_double_p, _sched_p, _u64], status),
+     [c_double_p, ctypes.c_size_t, _sched_p, c_double_p, _u64], status),
     ("tl_sched_fill_group_lrs_each",
      [c_double_p, ctypes.c_size_t, ctypes.POINTER(_sched_p), _u64], status),
     ("tl_sched_fill_group_momenta",
@@ -361,7 +361,8 @@ class Schedule:
             raise InvalidArgumentError("base_lrs must be one-dimensional")
         out = np.empty_like(base)
         lib.tl_sched_fill_group_lrs(out.ctypes.data_as(c_double_p), base.size,
-                                    base.ctypes.data_as(c_double_p), self._live(),
+                                    self._live(),
+                                    base.ctypes.data_as(c_double_p),
                                     _step(step))
         return out
 
