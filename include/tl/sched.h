@@ -414,6 +414,15 @@ TL_API tl_status tl_sched_fill_group_momenta(double *out_momenta,
                                              const tl_sched *sched,
                                              uint64_t step);
 
+/* One momentum schedule per group: out_momenta[g] = momentum of scheds[g]
+ * at step. Errors: TL_E_INVALID_ARG (NULL array or child, n_groups 0),
+ * TL_E_UNSUPPORTED (a schedule without momentum), TL_E_NUMERIC; on error
+ * out_momenta is untouched. */
+TL_API tl_status tl_sched_fill_group_momenta_each(double *out_momenta,
+                                                  size_t n_groups,
+                                                  const tl_sched *const *scheds,
+                                                  uint64_t step);
+
 #ifdef __cplusplus
 }
 #endif

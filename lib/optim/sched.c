@@ -645,23 +645,38 @@ tl_status tl_sched_fill_group_lrs(double *out_lrs, size_t n_groups,
   return TL_OK;
 }
 
-tl_status tl_sched_fill_group_lrs_each(double *out_lrs, size_t n_groups,
-                                       const tl_sched *const *scheds,
-                                       uint64_t step) {
-  static const char fn[] = "tl_sched_fill_group_lrs_each";
-  TLI_CHECK_PTR(fn, out_lrs);
+/* out[g] = get(scheds[g], step) for every group, checking every value
+ * before writing any so that a failure changes nothing. */
+typedef tl_status (*tli_sched_getter)(double *, const tl_sched *, uint64_t);
+static tl_status fill_each(double *out, size_t n_groups,
+                           const tl_sched *const *scheds, uint64_t step,
+                           tli_sched_getter get, const char *fn) {
+  TLI_CHECK(out != NULL, TL_E_INVALID_ARG, "%s: the output array is NULL", fn);
   TLI_CHECK_PTR(fn, scheds);
   TLI_CHECK(n_groups > 0, TL_E_INVALID_ARG, "%s: n_groups must be > 0", fn);
   for (size_t g = 0; g < n_groups; g++)
     TLI_CHECK(scheds[g] != NULL, TL_E_INVALID_ARG, "%s: scheds[%zu] is NULL",
               fn, g);
-  /* Check every value before writing any, so a failure changes nothing. */
-  double lr;
+  double v;
   for (size_t g = 0; g < n_groups; g++)
-    TLI_TRY(tl_sched_lr(&lr, scheds[g], step));
+    TLI_TRY(get(&v, scheds[g], step));
   for (size_t g = 0; g < n_groups; g++)
-    (void)tl_sched_lr(&out_lrs[g], scheds[g], step);
+    (void)get(&out[g], scheds[g], step);
   return TL_OK;
+}
+
+tl_status tl_sched_fill_group_lrs_each(double *out_lrs, size_t n_groups,
+                                       const tl_sched *const *scheds,
+                                       uint64_t step) {
+  return fill_each(out_lrs, n_groups, scheds, step, tl_sched_lr,
+                   "tl_sched_fill_group_lrs_each");
+}
+
+tl_status tl_sched_fill_group_momenta_each(double *out_momenta, size_t n_groups,
+                                           const tl_sched *const *scheds,
+                                           uint64_t step) {
+  return fill_each(out_momenta, n_groups, scheds, step, tl_sched_momentum,
+                   "tl_sched_fill_group_momenta_each");
 }
 
 tl_status tl_sched_fill_group_momenta(double *out_momenta, size_t n_groups,

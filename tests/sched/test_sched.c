@@ -595,6 +595,27 @@ START_TEST(groups_can_follow_schedules_of_their_own) {
   const tl_sched *holes[2] = {a, NULL};
   TLT_ASSERT_FAILS(tl_sched_fill_group_lrs_each(out, 2, holes, 0),
                    TL_E_INVALID_ARG, "scheds[1]");
+  /* Momentum per group, each from its own schedule: CyclicLR at step 10 of
+   * a 20-step rise is halfway, so 0.9 - 0.5 * (0.9 - 0.8) = 0.85. */
+  tl_sched_cyclic_options co;
+  tl_sched_cyclic_options_init(&co, 1);
+  co.step_size_up = 20;
+  tl_sched *c = NULL;
+  TLT_ASSERT_OK(tl_sched_cyclic_create(&c, &co));
+  const tl_sched *moms[2] = {b, c};
+  double per[2];
+  TLT_ASSERT_OK(tl_sched_fill_group_momenta_each(per, 2, moms, 10));
+  TLT_ASSERT_OK(tl_sched_momentum(&m, b, 10));
+  ck_assert(per[0] == m);
+  TLT_ASSERT_CLOSE(per[1], 0.85, 1e-15, 0.0);
+  const tl_sched *no_mom[2] = {c, a}; /* STLR has no momentum */
+  per[0] = per[1] = 7.0;
+  TLT_ASSERT_FAILS(tl_sched_fill_group_momenta_each(per, 2, no_mom, 10),
+                   TL_E_UNSUPPORTED, "momentum");
+  ck_assert(per[0] == 7.0 && per[1] == 7.0);
+  TLT_ASSERT_FAILS(tl_sched_fill_group_momenta_each(per, 0, moms, 10),
+                   TL_E_INVALID_ARG, "n_groups");
+  tl_sched_free(c);
   tl_sched_free(a);
   tl_sched_free(b);
 }

@@ -1,5 +1,6 @@
 import re
 
+import numpy as np
 import pytest
 
 import tl
@@ -45,3 +46,18 @@ def test_missing_symbol_is_a_clear_import_error():
     from tl import _native
     with pytest.raises(ImportError, match="tl_no_such_function"):
         _native.register([("tl_no_such_function", [], None)])
+
+
+def test_integers_that_ctypes_would_wrap_are_refused():
+    # ctypes silently turns 2**64 - 1 into a C long -1 and -1 into SIZE_MAX;
+    # the binding refuses both before calling libtl.
+    m = tl.Model(seed=0)
+    m.add_linear("a", 2, 2)
+    m.add_linear("b", 2, 2)
+    with pytest.raises(tl.InvalidArgumentError, match="argument 2"):
+        m.freeze_to(2**64 - 1)
+    with pytest.raises(ValueError, match="outside the range"):
+        m.add_linear("c", -1, 2)
+    assert m.layer_names() == ["a", "b"]
+    with pytest.raises(tl.ShapeError, match="at most 4 dimensions"):
+        m.forward(np.zeros((1, 1, 1, 1, 2), dtype=np.float32))

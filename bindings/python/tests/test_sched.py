@@ -244,3 +244,14 @@ def test_each_group_lrs_rejects_bad_input_and_changes_nothing():
     closed.close()
     with pytest.raises(ValueError, match="closed"):
         tl.Schedule.each_group_lrs([closed], 0)
+
+
+def test_each_group_momenta_follows_its_own_schedule():
+    # CyclicLR momentum at step 10 of a 20-step rise: 0.9 - 0.5 * 0.1 = 0.85.
+    cyc = tl.Schedule.cyclic(0.001, 0.006, step_size_up=20)
+    fa = tl.Schedule.fastai_one_cycle(0.01, total_steps=100)
+    moms = tl.Schedule.each_group_momenta([fa, cyc], 10)
+    assert moms[1] == pytest.approx(0.85, rel=1e-15)
+    assert moms[0] == fa.momentum(10)
+    with pytest.raises(tl.UnsupportedError, match="momentum"):
+        tl.Schedule.each_group_momenta([cyc, tl.Schedule.stlr(0.01, 100)], 0)

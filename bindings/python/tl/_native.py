@@ -12,7 +12,7 @@ import ctypes.util
 import glob
 import os
 
-from ._errors import raise_for_status
+from ._errors import InvalidArgumentError, raise_for_status
 
 __all__ = ["lib", "library_path", "register", "status", "c_size_p", "c_float_p",
            "c_double_p", "c_int64_p"]
@@ -69,6 +69,41 @@ def _errcheck(result, func, args):
 declared = {}
 
 
+def _int_range(ctype):
+    bits = 8 * ctypes.sizeof(ctype)
+    signed = ctype(-1).value < 0
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else \
+        (0, (1 << bits) - 1)
+
+
+_INT_TYPES = {t: _int_range(t) for t in (
+    ctypes.c_int, ctypes.c_uint, ctypes.c_long, ctypes.c_ulong,
+    ctypes.c_size_t, ctypes.c_int64, ctypes.c_uint64, ctypes.c_int32,
+    ctypes.c_uint32, ctypes.c_uint8)}
+
+
+def _range_checked(fn, name, argtypes):
+    """fn, refusing integer arguments that the C type would silently wrap
+    (ctypes turns -1 into SIZE_MAX and 2**64 - 1 into a long -1)."""
+    checks = [(i, t.__name__) + _INT_TYPES[t] for i, t in enumerate(argtypes)
+              if t in _INT_TYPES]
+    if not checks:
+        return fn
+
+    def call(*args):
+        for i, tname, lo, hi in checks:
+            if i < len(args) and isinstance(args[i], int) and \
+                    not lo <= args[i] <= hi:
+                raise InvalidArgumentError(
+                    "%s: argument %d = %d is outside the range of its C type %s [%d, %d]"
+                    % (name, i + 1, args[i], tname, lo, hi),
+                    function=name)
+        return fn(*args)
+    call.__name__ = name
+    call.raw = fn
+    return call
+
+
 def register(table):
     """Declares argtypes and restype for every (name, argtypes, restype)."""
     for name, argtypes, restype in table:
@@ -84,6 +119,7 @@ def register(table):
         declared[name] = (argtypes, restype)
         if restype is status:
             fn.errcheck = _errcheck
+        setattr(lib, name, _range_checked(fn, name, argtypes))
 
 
 class Allocator(ctypes.Structure):

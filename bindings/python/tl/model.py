@@ -124,6 +124,10 @@ register([
 
 
 def _dims(shape):
+    if len(shape) > _MAX_DIMS:
+        raise _errors.ShapeError(
+            "inputs have at most %d dimensions (got shape %s)"
+            % (_MAX_DIMS, tuple(shape)))
     return (ctypes.c_size_t * _MAX_DIMS)(*shape), len(shape)
 
 

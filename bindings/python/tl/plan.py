@@ -9,9 +9,10 @@ queries are pure functions of the global step:
     p.stage_at(150)       # (stage, step inside it)
     p.trainable(1)        # numpy bool array over the groups
 
-Driving a tl_optim with a plan (tl_plan_apply) and the LR range test
-(tl_lr_find) need a model and an optimizer, which the C API provides;
-lr_find_suggest computes fastai's suggestions from any recorded test.
+Plan.apply(optimizer, step) drives a tl.Optimizer with a plan (freezing,
+state resets, per-group rates); tl.lr_find runs fastai's LR range test
+through a Python callback that performs one training step; lr_find_suggest
+computes fastai's suggestions from any recorded test.
 """
 import ctypes
 

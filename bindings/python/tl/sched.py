@@ -109,6 +109,8 @@ _table += [
      [c_double_p, ctypes.c_size_t, ctypes.POINTER(_sched_p), _u64], status),
     ("tl_sched_fill_group_momenta",
      [c_double_p, ctypes.c_size_t, _sched_p, _u64], status),
+    ("tl_sched_fill_group_momenta_each",
+     [c_double_p, ctypes.c_size_t, ctypes.POINTER(_sched_p), _u64], status),
 ]
 register(_table)
 
@@ -367,25 +369,37 @@ class Schedule:
         return out
 
     @staticmethod
+    def _each_group(fill, what, schedules, step):
+        schedules = list(schedules)
+        for s in schedules:
+            if not isinstance(s, Schedule):
+                raise InvalidArgumentError(
+                    "%s: schedules must be tl.Schedule objects (got %s)"
+                    % (what, type(s).__name__))
+        handles = (_sched_p * max(len(schedules), 1))(
+            *[s._live() for s in schedules])
+        out = np.empty(len(schedules), dtype=np.float64)
+        fill(out.ctypes.data_as(c_double_p) if out.size else
+             (ctypes.c_double * 1)(), len(schedules), handles, _step(step))
+        return out
+
+    @staticmethod
     def each_group_lrs(schedules, step):
         """One schedule per layer group: a float64 array whose entry g is
         schedules[g].lr(step), computed in one libtl call (feed it to
         Optimizer.set_lrs). Raises tl.InvalidArgumentError for an empty
         list or an item that is not an open tl.Schedule, tl.NumericError
         when a rate overflows."""
-        schedules = list(schedules)
-        for s in schedules:
-            if not isinstance(s, Schedule):
-                raise InvalidArgumentError(
-                    "each_group_lrs: schedules must be tl.Schedule objects "
-                    "(got %s)" % type(s).__name__)
-        handles = (_sched_p * max(len(schedules), 1))(
-            *[s._live() for s in schedules])
-        out = np.empty(len(schedules), dtype=np.float64)
-        lib.tl_sched_fill_group_lrs_each(
-            out.ctypes.data_as(c_double_p) if out.size else
-            (ctypes.c_double * 1)(), len(schedules), handles, _step(step))
-        return out
+        return Schedule._each_group(lib.tl_sched_fill_group_lrs_each,
+                                    "each_group_lrs", schedules, step)
+
+    @staticmethod
+    def each_group_momenta(schedules, step):
+        """One momentum schedule per layer group: entry g is
+        schedules[g].momentum(step). Raises as each_group_lrs, and
+        tl.UnsupportedError when a schedule has no momentum."""
+        return Schedule._each_group(lib.tl_sched_fill_group_momenta_each,
+                                    "each_group_momenta", schedules, step)
 
     @property
     def has_momentum(self):
