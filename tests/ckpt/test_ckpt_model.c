@@ -388,6 +388,84 @@ START_TEST(rng_section_of_another_writer_is_respected) {
 }
 END_TEST
 
+/* Builds a streams payload: "" -> s_empty, "b." -> s_b. */
+static size_t streams_payload(unsigned char *out, const uint64_t s_empty[4],
+                              const uint64_t s_b[4]) {
+  unsigned char *p = out;
+  tli_store_le64(p, 2);
+  p += 8;
+  const char *names[2] = {"", "b."};
+  const uint64_t *words[2] = {s_empty, s_b};
+  for (int k = 0; k < 2; k++) {
+    const size_t len = strlen(names[k]);
+    tli_store_le32(p, (uint32_t)len);
+    memcpy(p + 4, names[k], len + 1);
+    p += 5 + len;
+    for (int i = 0; i < 4; i++, p += 8)
+      tli_store_le64(p, words[k][i]);
+  }
+  return (size_t)(p - out);
+}
+
+START_TEST(all_zero_rng_stream_is_refused) {
+  /* xoshiro256** from the all-zero state yields zeros forever: a checkpoint
+   * holding it would freeze every dropout mask after the load. */
+  tl_model *a = build_lm(21), *b = build_lm(22);
+  tl_ckpt *c = NULL;
+  OK(tl_ckpt_create(&c));
+  OK(tl_ckpt_put_model(c, a, NULL));
+  const uint64_t zero[4] = {0, 0, 0, 0}, live[4] = {1, 0, 0, 0};
+  unsigned char payload[128];
+  size_t n = streams_payload(payload, zero, live);
+  OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS, payload,
+                         n));
+  float *before = NULL;
+  size_t np = 0;
+  flat_copy(b, &before, &np);
+  const tli_rng rng_before = b->rng;
+  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, c, NULL), TL_E_FORMAT,
+                   "RNG stream 0 ('') has the all-zero xoshiro256** state");
+  assert_flat_equals(b, before, np);
+  ck_assert_int_eq(memcmp(&b->rng, &rng_before, sizeof rng_before), 0);
+  /* Every stream is validated, not only the one restored. */
+  n = streams_payload(payload, live, zero);
+  OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS, payload,
+                         n));
+  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, c, NULL), TL_E_FORMAT,
+                   "RNG stream 1 ('b.') has the all-zero");
+  assert_flat_equals(b, before, np);
+  TLT_ASSERT_FAILS(tl_ckpt_put_model(c, a, "x."), TL_E_FORMAT, "all-zero");
+  /* It survives a save and load of the container (an opaque section there)
+   * and is refused by the model load. */
+  size_t size = 0, written = 0;
+  OK(tl_ckpt_serialized_size(&size, c));
+  unsigned char *img = malloc(size);
+  OK(tl_ckpt_save_buffer(&written, c, img, size));
+  tl_ckpt *back = NULL;
+  OK(tl_ckpt_load_buffer(&back, img, size, NULL));
+  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, back, NULL), TL_E_FORMAT, "all-zero");
+  assert_flat_equals(b, before, np);
+  /* Not restoring the RNG does not read the streams at all. */
+  tl_model_load_options o = load_options(1, NULL);
+  o.restore_rng = 0;
+  OK(tl_ckpt_get_model(b, back, &o));
+  ck_assert_int_eq(memcmp(&b->rng, &rng_before, sizeof rng_before), 0);
+  /* A single nonzero word is a valid state. */
+  n = streams_payload(payload, live, live);
+  OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS, payload,
+                         n));
+  OK(tl_ckpt_get_model(b, c, NULL));
+  ck_assert(b->rng.s[0] == 1 && b->rng.s[1] == 0 && b->rng.s[2] == 0 &&
+            b->rng.s[3] == 0);
+  free(img);
+  free(before);
+  tl_ckpt_free(back);
+  tl_ckpt_free(c);
+  tl_model_free(a);
+  tl_model_free(b);
+}
+END_TEST
+
 static void forward_once(tl_model *m, uint64_t seed) {
   tli_rng r;
   tli_rng_seed(&r, seed);
@@ -770,6 +848,7 @@ static Suite *ckpt_model_suite(void) {
   tcase_add_test(tc, prefixes_and_name_maps);
   tcase_add_test(tc, tied_decoder_stores_only_its_bias);
   tcase_add_test(tc, rng_section_of_another_writer_is_respected);
+  tcase_add_test(tc, all_zero_rng_stream_is_refused);
   tcase_add_test(tc, carried_lstm_state_is_saved_and_restored);
   tcase_add_test(tc, remap_vocab_matches_fastai_match_embeds);
   tcase_add_test(tc, row_mask_trains_only_new_rows);
