@@ -3,12 +3,15 @@
  * name maps, validation before any change, vocabulary remapping, row masks,
  * and exact resume in a fresh process (this binary re-executes itself with
  * --resume). */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fuzz_common.h"
 #include "model/model_internal.h"
+#include "optim/optim_internal.h"
 #include "tl/sched.h"
 #include "tl_test.h"
 #include "transfer/ckpt.h"
@@ -838,6 +841,121 @@ START_TEST(optimizer_state_kind_and_layout_are_checked) {
 }
 END_TEST
 
+/* ---- fuzzer findings (fuzz/fuzz_ckpt_model.c; inputs in regress/) ------- */
+
+/* The bytes tl_optim_state_save writes now, to compare after a failure. */
+static unsigned char *optim_bytes(const tl_optim *o, size_t *size) {
+  OK(tl_optim_state_size(o, size));
+  unsigned char *b = malloc(*size);
+  OK(tl_optim_state_save(o, b, *size));
+  return b;
+}
+
+/* Where float i of the state sits in a state save (after the 48-byte
+ * header, the numel and the step counter of each parameter). */
+static size_t state_float_at(const tl_optim *o, size_t i) {
+  return 48 + 2 * o->n_params * 8 + i * sizeof(float);
+}
+
+START_TEST(fuzz_regress_negative_adam_second_moment) {
+  /* Found by fuzz_ckpt_model: bit flips in the optimizer section made
+   * three exp_avg_sq values negative; the load accepted them and the next
+   * Adam step took sqrt of a negative, writing NaN into the parameters. */
+  tl_ckpt *c = NULL;
+  OK(tl_ckpt_load(&c, TLT_REGRESS_DIR "/optim_negative_exp_avg_sq.tlc", NULL));
+  tl_model *m = NULL;
+  tl_optim *o = NULL;
+  OK(fuzz_build_model(&m, 7));
+  OK(fuzz_build_adam(&o, m));
+  OK(fuzz_train_step(m, o, 1));
+  size_t size = 0, size2 = 0;
+  unsigned char *before = optim_bytes(o, &size);
+  TLT_ASSERT_FAILS(tl_ckpt_get_optim(o, c), TL_E_FORMAT, "exp_avg_sq element");
+  unsigned char *after = optim_bytes(o, &size2);
+  ck_assert_uint_eq(size, size2);
+  ck_assert_int_eq(memcmp(before, after, size), 0);
+  /* With those values made non-negative the state loads, and a step from
+   * it keeps every parameter a number. */
+  const void *sec = NULL;
+  size_t sec_size = 0;
+  uint32_t kind = 0;
+  OK(tl_ckpt_get_section(&sec, &sec_size, &kind, c, TL_CKPT_SECTION_OPTIM));
+  ck_assert_uint_eq(sec_size, size);
+  unsigned char *fixed = malloc(sec_size);
+  memcpy(fixed, sec, sec_size);
+  int negatives = 0;
+  for (size_t e = 0; e < m->numel; e++) {
+    unsigned char *at = fixed + state_float_at(o, m->numel + e);
+    if (at[3] & 0x80) { /* the sign bit of a little-endian float */
+      at[3] &= 0x7f;
+      negatives++;
+    }
+  }
+  ck_assert_int_eq(negatives, 3);
+  OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_OPTIM, kind, fixed, sec_size));
+  OK(tl_ckpt_get_optim(o, c));
+  OK(tl_optim_zero_grad(o));
+  OK(tl_optim_step(o));
+  for (size_t i = 0; i < m->numel; i++)
+    ck_assert_msg(!isnan(m->flat[i]), "parameter %zu is NaN", i);
+  free(fixed);
+  free(after);
+  free(before);
+  tl_optim_free(o);
+  tl_model_free(m);
+  tl_ckpt_free(c);
+}
+END_TEST
+
+START_TEST(optimizer_step_counters_cannot_exceed_or_wrap) {
+  tl_model *m = NULL;
+  tl_optim *o = NULL;
+  OK(fuzz_build_model(&m, 8));
+  OK(fuzz_build_adam(&o, m));
+  OK(fuzz_train_step(m, o, 0));
+  OK(fuzz_train_step(m, o, 1));
+  size_t size = 0;
+  unsigned char *saved = optim_bytes(o, &size);
+  unsigned char *b = malloc(size);
+  /* A parameter cannot have stepped more often than the optimizer. */
+  memcpy(b, saved, size);
+  tli_store_le64(b + 48 + o->n_params * 8 + 3 * 8, 3);
+  TLT_ASSERT_FAILS(tl_optim_state_load(o, b, size), TL_E_FORMAT,
+                   "parameter 3 has taken 3 steps, more than the optimizer's "
+                   "2");
+  /* At the largest step count a step would wrap the counters to 0 (Adam's
+   * bias corrections would divide by zero): refused, nothing changes. */
+  memcpy(b, saved, size);
+  tli_store_le64(b + 40, UINT64_MAX);
+  for (size_t k = 0; k < o->n_params; k++)
+    tli_store_le64(b + 48 + o->n_params * 8 + k * 8, UINT64_MAX);
+  OK(tl_optim_state_load(o, b, size));
+  float *before = NULL;
+  size_t n = 0;
+  flat_copy(m, &before, &n);
+  OK(tl_optim_zero_grad(o));
+  TLT_ASSERT_FAILS(tl_optim_step(o), TL_E_STATE,
+                   "step count is at its maximum");
+  assert_flat_equals(m, before, n);
+  uint64_t steps = 0;
+  OK(tl_optim_step_count(o, &steps));
+  ck_assert(steps == UINT64_MAX);
+  /* One below the maximum still steps, to the maximum. */
+  tli_store_le64(b + 40, UINT64_MAX - 1);
+  for (size_t k = 0; k < o->n_params; k++)
+    tli_store_le64(b + 48 + o->n_params * 8 + k * 8, UINT64_MAX - 1);
+  OK(tl_optim_state_load(o, b, size));
+  OK(tl_optim_step(o));
+  OK(tl_optim_step_count(o, &steps));
+  ck_assert(steps == UINT64_MAX);
+  free(before);
+  free(b);
+  free(saved);
+  tl_optim_free(o);
+  tl_model_free(m);
+}
+END_TEST
+
 static Suite *ckpt_model_suite(void) {
   Suite *s = suite_create("ckpt_model");
   TCase *tc = tcase_create("ckpt_model");
@@ -854,6 +972,8 @@ static Suite *ckpt_model_suite(void) {
   tcase_add_test(tc, row_mask_trains_only_new_rows);
   tcase_add_test(tc, optimizer_state_kind_and_layout_are_checked);
   tcase_add_test(tc, resume_in_a_fresh_process_is_bit_identical);
+  tcase_add_test(tc, fuzz_regress_negative_adam_second_moment);
+  tcase_add_test(tc, optimizer_step_counters_cannot_exceed_or_wrap);
   suite_add_tcase(s, tc);
   return s;
 }
