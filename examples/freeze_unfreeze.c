@@ -94,7 +94,7 @@ int main(void) {
   tl_optim *opt = NULL;
   CHECK(tl_optim_create(&opt, models, 2, &oo));
   size_t n_groups = 0;
-  CHECK(tl_optim_num_groups(opt, &n_groups));
+  CHECK(tl_optim_num_groups(&n_groups, opt));
   const char *group_names[3] = {"emb", "rnn", "head"};
 
   int64_t ids[T * B], labels[B];
@@ -112,7 +112,7 @@ int main(void) {
     for (size_t g = 0; g < n_groups; g++) {
       int trains = 0;
       tl_model *m = g < 2 ? enc : head;
-      CHECK(tl_model_group_trainable(m, &trains, g < 2 ? g : 0));
+      CHECK(tl_model_group_trainable(&trains, m, g < 2 ? g : 0));
       printf("  group %zu %-5s %-7s lr %.5f\n", g, group_names[g],
              trains ? "trains" : "frozen", lrs[g]);
     }
@@ -122,16 +122,16 @@ int main(void) {
       CHECK(tl_optim_zero_grad(opt));
       const float *h = NULL, *logits = NULL, *dh = NULL;
       size_t hd[TL_MODEL_MAX_DIMS], hn = 0, ld[TL_MODEL_MAX_DIMS], ln = 0;
-      CHECK(tl_model_forward_ids(enc, &h, hd, &hn, ids, id_dims, 2));
+      CHECK(tl_model_forward_ids(&h, hd, &hn, enc, ids, id_dims, 2));
       CHECK(tl_model_set_lengths(head, lengths, B));
-      CHECK(tl_model_forward(head, &logits, ld, &ln, h, hd, hn));
+      CHECK(tl_model_forward(&logits, ld, &ln, head, h, hd, hn));
       float loss = 0.0f;
       CHECK(tl_cross_entropy(&loss, dlogits, logits, labels, B, 2, -100));
       /* the encoder's backward is skipped when it is frozen */
-      CHECK(tl_model_backward(head, &dh, dlogits, ld, ln));
-      CHECK(tl_model_backward(enc, NULL, dh, hd, hn));
+      CHECK(tl_model_backward(&dh, head, dlogits, ld, ln));
+      CHECK(tl_model_backward(NULL, enc, dh, hd, hn));
       double norm = 0.0;
-      CHECK(tl_optim_clip_grad_norm(opt, &norm, 1.0));
+      CHECK(tl_optim_clip_grad_norm(&norm, opt, 1.0));
       CHECK(tl_optim_step(opt));
       sum += loss;
       if (step % 20 == 0) {
@@ -150,9 +150,9 @@ int main(void) {
     make_batch(ids, lengths, labels);
     const float *h = NULL, *logits = NULL;
     size_t hd[TL_MODEL_MAX_DIMS], hn = 0, ld[TL_MODEL_MAX_DIMS], ln = 0;
-    CHECK(tl_model_forward_ids(enc, &h, hd, &hn, ids, id_dims, 2));
+    CHECK(tl_model_forward_ids(&h, hd, &hn, enc, ids, id_dims, 2));
     CHECK(tl_model_set_lengths(head, lengths, B));
-    CHECK(tl_model_forward(head, &logits, ld, &ln, h, hd, hn));
+    CHECK(tl_model_forward(&logits, ld, &ln, head, h, hd, hn));
     float a = 0.0f;
     CHECK(tl_accuracy(&a, logits, labels, B, 2, -100));
     acc += a / 10.0;

@@ -68,11 +68,11 @@ static tl_status train_step(task *t, float *out_acc) {
   size_t odims[TL_MODEL_MAX_DIMS], ondim;
   float dlogits[N * CLASSES];
   TRY(tl_optim_zero_grad(t->optim));
-  TRY(tl_model_forward(t->model, &logits, odims, &ondim, t->x, dims, 2));
+  TRY(tl_model_forward(&logits, odims, &ondim, t->model, t->x, dims, 2));
   TRY(tl_cross_entropy(&t->last_loss, dlogits, logits, t->y, N, CLASSES, -1));
   if (out_acc)
     TRY(tl_accuracy(out_acc, logits, t->y, N, CLASSES, -1));
-  TRY(tl_model_backward(t->model, NULL, dlogits, ldims, 2));
+  TRY(tl_model_backward(NULL, t->model, dlogits, ldims, 2));
   return tl_optim_step(t->optim);
 }
 
@@ -114,21 +114,21 @@ static tl_status run(task *t) {
   tl_plan *plan = NULL;
   TRY(tl_plan_preset_create(&plan, TL_PLAN_ULMFIT, &po));
   uint64_t total;
-  TRY(tl_plan_total_steps(plan, &total));
+  TRY(tl_plan_total_steps(&total, plan));
   float acc = 0.0f;
   tl_status st = TL_OK;
   for (uint64_t step = 0; step < total && st == TL_OK; step++) {
     int started;
-    st = tl_plan_apply(plan, t->optim, step, &started);
+    st = tl_plan_apply(&started, plan, t->optim, step);
     if (st == TL_OK && started) {
       size_t stage;
       uint64_t local;
       double g[3];
       int tr[3];
-      tl_plan_stage_at(plan, &stage, &local, step);
-      tl_plan_lrs(plan, g, 3, step);
+      tl_plan_stage_at(&stage, &local, plan, step);
+      tl_plan_lrs(g, 3, plan, step);
       for (size_t k = 0; k < 3; k++)
-        tl_plan_group_trainable(plan, &tr[k], stage, k);
+        tl_plan_group_trainable(&tr[k], plan, stage, k);
       printf("step %3llu: stage %zu, trainable groups [%d %d %d], "
              "start lrs %.3g %.3g %.3g\n",
              (unsigned long long)step, stage, tr[0], tr[1], tr[2], g[0], g[1],

@@ -28,10 +28,10 @@ int main(void) {
     const float *logits;
     size_t out_dims[TL_MODEL_MAX_DIMS], ndim;
     float loss, dlogits[8];
-    TRY(tl_model_forward(m, &logits, out_dims, &ndim, x, dims, 2));
+    TRY(tl_model_forward(&logits, out_dims, &ndim, m, x, dims, 2));
     TRY(tl_cross_entropy(&loss, dlogits, logits, y, 4, 2, -100));
     TRY(tl_optim_zero_grad(opt));
-    TRY(tl_model_backward(m, NULL, dlogits, out_dims, ndim));
+    TRY(tl_model_backward(NULL, m, dlogits, out_dims, ndim));
     TRY(tl_optim_step(opt));
     if (step % 10 == 0)
       printf("step %2d loss %.4f\n", step, loss);

@@ -25,11 +25,11 @@ static int write_schedule(FILE *f, const char *name, tl_sched *s) {
   int failed = s == NULL;
   for (uint64_t t = 0; t < STEPS && !failed; t++) {
     double lr, m;
-    failed = check(tl_sched_lr(s, t, &lr), name);
+    failed = check(tl_sched_lr(&lr, s, t), name);
     if (failed)
       break;
     if (tl_sched_has_momentum(s)) {
-      failed = check(tl_sched_momentum(s, t, &m), name);
+      failed = check(tl_sched_momentum(&m, s, t), name);
       fprintf(f, "%s,%llu,%.17g,%.17g\n", name, (unsigned long long)t, lr, m);
     } else {
       fprintf(f, "%s,%llu,%.17g,\n", name, (unsigned long long)t, lr);

@@ -105,7 +105,7 @@ static inline tl_status fuzz_forward(tl_model *m, unsigned salt,
   for (size_t i = 0; i < FUZZ_T * FUZZ_B; i++)
     ids[i] = (int64_t)((i * 5 + salt) % FUZZ_V);
   const size_t in_dims[2] = {FUZZ_T, FUZZ_B};
-  return tl_model_forward_ids(m, y, dims, ndim, ids, in_dims, 2);
+  return tl_model_forward_ids(y, dims, ndim, m, ids, in_dims, 2);
 }
 
 /* forward, cross-entropy against shifted ids, backward, Adam step. */
@@ -124,7 +124,7 @@ static inline tl_status fuzz_train_step(tl_model *m, tl_optim *o,
   float loss = 0, dy[FUZZ_T * FUZZ_B * FUZZ_V];
   s = tl_cross_entropy(&loss, dy, y, targets, FUZZ_T * FUZZ_B, FUZZ_V, -100);
   if (s == TL_OK)
-    s = tl_model_backward(m, NULL, dy, dims, ndim);
+    s = tl_model_backward(NULL, m, dy, dims, ndim);
   if (s == TL_OK)
     s = tl_optim_step(o);
   return s;

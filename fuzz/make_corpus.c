@@ -149,7 +149,7 @@ int main(int argc, char **argv) {
   check(tl_ckpt_put_model(c, fresh, "0."));
   size_t at = 0;
   check(tl_ckpt_find_tensor(&at, c, "0.emb.weight"));
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   check(tl_ckpt_tensor_info(&info, c, at));
   const void *w0 = NULL;
   check(tl_ckpt_tensor_data(&w0, c, at));

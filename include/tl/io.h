@@ -62,8 +62,16 @@ typedef enum tl_ckpt_section {
 /* tl_ckpt_tensor_desc.group of a tensor in no layer group. */
 #define TL_CKPT_NO_GROUP 0xFFFFFFFFu
 
-/* Description of one tensor. name points into the checkpoint (a view). */
+/* Description of one tensor, filled by tl_ckpt_tensor_info. The caller
+ * sets version (TL_CKPT_TENSOR_DESC_VERSION, or use
+ * TL_CKPT_TENSOR_DESC_INIT) so that the struct can grow at the end without
+ * the library writing past an older caller's copy. name points into the
+ * checkpoint (a view). */
+#define TL_CKPT_TENSOR_DESC_VERSION 1
+#define TL_CKPT_TENSOR_DESC_INIT                                               \
+  { TL_CKPT_TENSOR_DESC_VERSION, NULL, 0, 0, {0}, 0, 0, 0 }
 typedef struct tl_ckpt_tensor_desc {
+  unsigned int version; /* set by the caller */
   const char *name;
   tl_ckpt_dtype dtype;
   size_t rank;                    /* 0 (a scalar) .. TL_CKPT_MAX_RANK */
@@ -107,8 +115,9 @@ TL_API tl_status tl_ckpt_tensor_count(size_t *out, const tl_ckpt *ckpt);
 TL_API tl_status tl_ckpt_find_tensor(size_t *out, const tl_ckpt *ckpt,
                                      const char *name);
 
-/* Describes the tensor at index. Errors: TL_E_INVALID_ARG (index out of
- * range). */
+/* Describes the tensor at index into *out, whose version the caller set.
+ * Errors: TL_E_INVALID_ARG (index out of range), TL_E_UNSUPPORTED
+ * (out->version unknown). */
 TL_API tl_status tl_ckpt_tensor_info(tl_ckpt_tensor_desc *out,
                                      const tl_ckpt *ckpt, size_t index);
 
@@ -195,8 +204,11 @@ TL_API tl_status tl_ckpt_clear_section(tl_ckpt *ckpt, tl_ckpt_section kind);
 /* Writes the checkpoint to path atomically: a temporary file in the same
  * directory is written, fsync'ed, renamed over path, and the directory is
  * fsync'ed. On any failure the temporary file is removed and a file that
- * was at path is left as it was. Errors: TL_E_INVALID_ARG, TL_E_IO (with
- * the OS's reason), TL_E_NOMEM. */
+ * was at path is left as it was. A symbolic link at path is followed: the
+ * file it points to is replaced and the link stays a link. A path that
+ * exists and is not a regular file (directory, device, FIFO) is refused
+ * with TL_E_IO rather than replaced. Errors: TL_E_INVALID_ARG, TL_E_IO
+ * (with the OS's reason), TL_E_NOMEM. */
 TL_API tl_status tl_ckpt_save(const tl_ckpt *ckpt, const char *path);
 
 /* The exact number of bytes tl_ckpt_save_buffer writes. Errors:

@@ -193,12 +193,12 @@ TL_API tl_status tl_model_add_decoder(tl_model *model, const char *name,
  * Layers and groups
  * ------------------------------------------------------------------------ */
 
-TL_API tl_status tl_model_num_layers(const tl_model *model, size_t *out);
+TL_API tl_status tl_model_num_layers(size_t *out, const tl_model *model);
 /* The name of layer `index`; the string belongs to the model (a view). */
-TL_API tl_status tl_model_layer_name(const tl_model *model, const char **out,
+TL_API tl_status tl_model_layer_name(const char **out, const tl_model *model,
                                      size_t index);
 /* The index of the layer named `name`; TL_E_NOT_FOUND if none. */
-TL_API tl_status tl_model_layer_index(const tl_model *model, size_t *out,
+TL_API tl_status tl_model_layer_index(size_t *out, const tl_model *model,
                                       const char *name);
 
 /* Groups: every layer belongs to one group numbered from 0; the number of
@@ -207,9 +207,9 @@ TL_API tl_status tl_model_layer_index(const tl_model *model, size_t *out,
  * remain valid). group must be < the number of layers. */
 TL_API tl_status tl_model_set_group(tl_model *model, const char *layer,
                                     size_t group);
-TL_API tl_status tl_model_layer_group(const tl_model *model, size_t *out,
+TL_API tl_status tl_model_layer_group(size_t *out, const tl_model *model,
                                       const char *layer);
-TL_API tl_status tl_model_num_groups(const tl_model *model, size_t *out);
+TL_API tl_status tl_model_num_groups(size_t *out, const tl_model *model);
 
 /* fastai freezing: groups [n:] trainable, [:n] frozen; negative n counts
  * from the end (n = num_groups + n). |n| <= num_groups, else
@@ -226,7 +226,7 @@ TL_API tl_status tl_model_unfreeze(tl_model *model);
 TL_API tl_status tl_model_set_group_trainable(tl_model *model, size_t group,
                                               int trainable);
 /* *out = 1 if any parameter of the group is trainable, else 0. */
-TL_API tl_status tl_model_group_trainable(const tl_model *model, int *out,
+TL_API tl_status tl_model_group_trainable(int *out, const tl_model *model,
                                           size_t group);
 
 /* ------------------------------------------------------------------------
@@ -234,29 +234,30 @@ TL_API tl_status tl_model_group_trainable(const tl_model *model, int *out,
  * were added (a tied decoder's weight belongs to the embedding's model).
  * ------------------------------------------------------------------------ */
 
-TL_API tl_status tl_model_num_params(const tl_model *model, size_t *out);
+TL_API tl_status tl_model_num_params(size_t *out, const tl_model *model);
 /* Name of parameter `index` (a view owned by the model). */
-TL_API tl_status tl_model_param_name(const tl_model *model, const char **out,
+TL_API tl_status tl_model_param_name(const char **out, const tl_model *model,
                                      size_t index);
 /* Index of the parameter named `name`; TL_E_NOT_FOUND if none. */
-TL_API tl_status tl_model_param_index(const tl_model *model, size_t *out,
+TL_API tl_status tl_model_param_index(size_t *out, const tl_model *model,
                                       const char *name);
 /* Shape (dims[0..ndim)) and number of elements of a parameter. out_dims
  * holds TL_MODEL_MAX_DIMS entries; unused ones are set to 1. */
-TL_API tl_status tl_model_param_shape(const tl_model *model, size_t *out_ndim,
-                                      size_t *out_dims, size_t *out_numel,
+TL_API tl_status tl_model_param_shape(size_t *out_ndim, size_t *out_dims,
+                                      size_t *out_numel, const tl_model *model,
                                       const char *name);
 /* Offset (in floats) of the parameter in the flat parameter buffer; its
  * gradient sits at the same offset in the flat gradient buffer. */
-TL_API tl_status tl_model_param_offset(const tl_model *model, size_t *out,
+TL_API tl_status tl_model_param_offset(size_t *out, const tl_model *model,
                                        const char *name);
 /* Zero-copy read/write views of a parameter and of its gradient (either out
  * may be NULL). Writing through the views is allowed. */
-TL_API tl_status tl_model_param_view(tl_model *model, float **out_data,
-                                     float **out_grad, const char *name);
-/* Copies the n = numel values of a parameter out of / into the model.
- * set rejects NaN/Inf (TL_E_NUMERIC) and a wrong n (TL_E_SHAPE). */
-TL_API tl_status tl_model_param_get(const tl_model *model, float *out, size_t n,
+TL_API tl_status tl_model_param_view(float **out_data, float **out_grad,
+                                     tl_model *model, const char *name);
+/* Copies the n = numel values of a parameter out of the model into out
+ * (get) or from values into the model (set). A wrong n gives TL_E_SHAPE;
+ * set rejects NaN/Inf (TL_E_NUMERIC). */
+TL_API tl_status tl_model_param_get(float *out, size_t n, const tl_model *model,
                                     const char *name);
 TL_API tl_status tl_model_param_set(tl_model *model, const char *name,
                                     const float *values, size_t n);
@@ -264,17 +265,17 @@ TL_API tl_status tl_model_param_set(tl_model *model, const char *name,
 /* The flat buffers: every parameter of the model, contiguous, and every
  * gradient at the same offsets (what an allreduce or a custom optimizer
  * needs). Read/write views, valid until the structure changes. */
-TL_API tl_status tl_model_flat_params(tl_model *model, float **out,
-                                      size_t *out_n);
-TL_API tl_status tl_model_flat_grads(tl_model *model, float **out,
-                                     size_t *out_n);
+TL_API tl_status tl_model_flat_params(float **out, size_t *out_n,
+                                      tl_model *model);
+TL_API tl_status tl_model_flat_grads(float **out, size_t *out_n,
+                                     tl_model *model);
 
 /* Per-parameter trainable flag (1 trainable, 0 frozen). Frozen parameters
  * get no gradient where the kernels can skip it, no optimizer update and no
  * weight decay. */
 TL_API tl_status tl_model_set_param_trainable(tl_model *model, const char *name,
                                               int trainable);
-TL_API tl_status tl_model_param_trainable(const tl_model *model, int *out,
+TL_API tl_status tl_model_param_trainable(int *out, const tl_model *model,
                                           const char *name);
 /* Per-element trainable mask: mask[i] != 0 marks element i trainable (n must
  * equal numel; the mask is copied). Masked-out elements get no update, no
@@ -292,9 +293,9 @@ TL_API tl_status tl_model_set_param_mask(tl_model *model, const char *name,
  * A model in TL_MODEL_FEATURE_EXTRACT mode refuses train (TL_E_STATE). */
 TL_API tl_status tl_model_train(tl_model *model);
 TL_API tl_status tl_model_eval(tl_model *model);
-TL_API tl_status tl_model_is_training(const tl_model *model, int *out);
+TL_API tl_status tl_model_is_training(int *out, const tl_model *model);
 TL_API tl_status tl_model_set_mode(tl_model *model, tl_model_mode mode);
-TL_API tl_status tl_model_mode_get(const tl_model *model, tl_model_mode *out);
+TL_API tl_status tl_model_mode_get(tl_model_mode *out, const tl_model *model);
 
 /* Sequence lengths for masked pooling: lengths[b] in [1, T] for each of the
  * batch sequences of the next forwards (valid steps first, padding after).
@@ -310,16 +311,16 @@ TL_API tl_status tl_model_set_lengths(tl_model *model, const size_t *lengths,
  * Errors: TL_E_INVALID_ARG, TL_E_SHAPE, TL_E_STATE (no layers, or the model
  * takes ids), TL_E_NUMERIC (NaN/Inf in x), TL_E_NOMEM (first call at a
  * shape). After the first call at a shape nothing is allocated. */
-TL_API tl_status tl_model_forward(tl_model *model, const float **out_y,
-                                  size_t *out_dims, size_t *out_ndim,
+TL_API tl_status tl_model_forward(const float **out_y, size_t *out_dims,
+                                  size_t *out_ndim, tl_model *model,
                                   const float *x, const size_t *dims,
                                   size_t ndim);
 
 /* Forward of int64 ids (a model whose first layer is an embedding): dims
  * (T, B) for a sequence model, or (B). Ids must lie in [0, num_embeddings)
  * (TL_E_INVALID_ARG). Otherwise as tl_model_forward. */
-TL_API tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
-                                      size_t *out_dims, size_t *out_ndim,
+TL_API tl_status tl_model_forward_ids(const float **out_y, size_t *out_dims,
+                                      size_t *out_ndim, tl_model *model,
                                       const int64_t *ids, const size_t *dims,
                                       size_t ndim);
 
@@ -333,7 +334,7 @@ TL_API tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
  * TL_E_SHAPE, TL_E_NUMERIC (NaN/Inf in dy: nothing changed), TL_E_NOMEM
  * (only on the first backward at a shape, when a workspace cannot grow;
  * gradients may then hold part of this backward: zero them). */
-TL_API tl_status tl_model_backward(tl_model *model, const float **out_dx,
+TL_API tl_status tl_model_backward(const float **out_dx, tl_model *model,
                                    const float *dy, const size_t *dims,
                                    size_t ndim);
 
@@ -344,7 +345,7 @@ TL_API tl_status tl_model_reset_state(tl_model *model);
 
 /* Sum of the AR/TAR penalties (tl_lstm_options) of the last train-mode
  * forward, 0 when none is on or the forward ran in eval mode. */
-TL_API tl_status tl_model_aux_loss(const tl_model *model, double *out);
+TL_API tl_status tl_model_aux_loss(double *out, const tl_model *model);
 
 /* Sets the whole flat gradient buffer to 0. */
 TL_API tl_status tl_model_zero_grad(tl_model *model);

@@ -90,16 +90,16 @@ TL_API tl_status tl_optim_create(tl_optim **out, tl_model *const *models,
 TL_API void tl_optim_free(tl_optim *optim);
 
 /* Number of groups (sum over the models). */
-TL_API tl_status tl_optim_num_groups(const tl_optim *optim, size_t *out);
+TL_API tl_status tl_optim_num_groups(size_t *out, const tl_optim *optim);
 
 /* One hyperparameter of one group. Values are validated as at create. */
 TL_API tl_status tl_optim_set_group_hparam(tl_optim *optim, size_t group,
                                            tl_optim_hparam which, double value);
-TL_API tl_status tl_optim_get_group_hparam(const tl_optim *optim, double *out,
+TL_API tl_status tl_optim_get_group_hparam(double *out, const tl_optim *optim,
                                            size_t group, tl_optim_hparam which);
 TL_API tl_status tl_optim_set_group_lr(tl_optim *optim, size_t group,
                                        double lr);
-TL_API tl_status tl_optim_get_group_lr(const tl_optim *optim, double *out,
+TL_API tl_status tl_optim_get_group_lr(double *out, const tl_optim *optim,
                                        size_t group);
 /* Sets lrs[g] for every group; n must equal the number of groups. */
 TL_API tl_status tl_optim_set_lrs(tl_optim *optim, const double *lrs, size_t n);
@@ -132,7 +132,7 @@ TL_API tl_status tl_optim_zero_grad(tl_optim *optim);
  * *out_norm (may be NULL) receives the norm before clipping. max_norm must
  * be > 0 (may be +Inf: only the norm is computed). A non-finite norm gives
  * TL_E_NUMERIC and leaves the gradients untouched. */
-TL_API tl_status tl_optim_clip_grad_norm(tl_optim *optim, double *out_norm,
+TL_API tl_status tl_optim_clip_grad_norm(double *out_norm, tl_optim *optim,
                                          double max_norm);
 
 /* One update of every trainable parameter from its gradient. Checks first:
@@ -145,23 +145,24 @@ TL_API tl_status tl_optim_clip_grad_norm(tl_optim *optim, double *out_norm,
 TL_API tl_status tl_optim_step(tl_optim *optim);
 
 /* Number of successful steps since create or the last state reset/load. */
-TL_API tl_status tl_optim_step_count(const tl_optim *optim, uint64_t *out);
+TL_API tl_status tl_optim_step_count(uint64_t *out, const tl_optim *optim);
 
 /* Forgets the optimizer state (momentum buffers, Adam moments, step
  * counters); hyperparameters are kept. */
 TL_API tl_status tl_optim_reset_state(tl_optim *optim);
 
 /* State save/restore into a caller buffer: tl_optim_state_size gives the
- * number of bytes; save writes exactly that many (size must be >= it);
- * load reads a buffer written by save from an optimizer of the same kind
- * over models of the same parameter layout (else TL_E_FORMAT, nothing
- * changed; non-finite values, negative Adam/AdamW second moments and a
- * parameter step counter above the step count are refused too). The format is
- * little-endian whatever the host, starts with a magic, and holds the step
- * counters and moment buffers, not the hyperparameters. */
-TL_API tl_status tl_optim_state_size(const tl_optim *optim, size_t *out);
-TL_API tl_status tl_optim_state_save(const tl_optim *optim, void *buffer,
-                                     size_t size);
+ * number of bytes; save writes exactly that many at the start of
+ * out[0..size) (size must be >= it); load reads a buffer written by save
+ * from an optimizer of the same kind over models of the same parameter
+ * layout (else TL_E_FORMAT, nothing changed; non-finite values, negative
+ * Adam/AdamW second moments and a parameter step counter above the step
+ * count are refused too). The format is little-endian whatever the host,
+ * starts with a magic, and holds the step counters and moment buffers, not
+ * the hyperparameters. */
+TL_API tl_status tl_optim_state_size(size_t *out, const tl_optim *optim);
+TL_API tl_status tl_optim_state_save(void *out, size_t size,
+                                     const tl_optim *optim);
 TL_API tl_status tl_optim_state_load(tl_optim *optim, const void *buffer,
                                      size_t size);
 

@@ -143,27 +143,27 @@ TL_API void tl_plan_free(tl_plan *plan);
  * the plan's total steps would overflow), TL_E_UNSUPPORTED, TL_E_NOMEM. */
 TL_API tl_status tl_plan_add_stage(tl_plan *plan, const tl_plan_stage *stage);
 
-TL_API tl_status tl_plan_num_stages(const tl_plan *plan, size_t *out);
-TL_API tl_status tl_plan_num_groups(const tl_plan *plan, size_t *out);
+TL_API tl_status tl_plan_num_stages(size_t *out, const tl_plan *plan);
+TL_API tl_status tl_plan_num_groups(size_t *out, const tl_plan *plan);
 /* Sum of the stages' steps. */
-TL_API tl_status tl_plan_total_steps(const tl_plan *plan, uint64_t *out);
+TL_API tl_status tl_plan_total_steps(uint64_t *out, const tl_plan *plan);
 /* First global step and length of stage `stage` (early stopping: jump to
  * the next stage's start). */
-TL_API tl_status tl_plan_stage_bounds(const tl_plan *plan, uint64_t *out_start,
-                                      uint64_t *out_steps, size_t stage);
+TL_API tl_status tl_plan_stage_bounds(uint64_t *out_start, uint64_t *out_steps,
+                                      const tl_plan *plan, size_t stage);
 /* The stage running at a global step and the step inside it. Errors:
  * TL_E_STATE when the plan has no stage. */
-TL_API tl_status tl_plan_stage_at(const tl_plan *plan, size_t *out_stage,
-                                  uint64_t *out_local, uint64_t step);
+TL_API tl_status tl_plan_stage_at(size_t *out_stage, uint64_t *out_local,
+                                  const tl_plan *plan, uint64_t step);
 /* Whether group `group` is trainable during stage `stage`. */
-TL_API tl_status tl_plan_group_trainable(const tl_plan *plan, int *out,
+TL_API tl_status tl_plan_group_trainable(int *out, const tl_plan *plan,
                                          size_t stage, size_t group);
 /* Per-group learning rates at a global step (n == n_groups). */
-TL_API tl_status tl_plan_lrs(const tl_plan *plan, double *out_lrs, size_t n,
+TL_API tl_status tl_plan_lrs(double *out_lrs, size_t n, const tl_plan *plan,
                              uint64_t step);
 /* Momentum at a global step; TL_E_UNSUPPORTED when the running stage's
  * schedule has none. */
-TL_API tl_status tl_plan_momentum(const tl_plan *plan, double *out,
+TL_API tl_status tl_plan_momentum(double *out, const tl_plan *plan,
                                   uint64_t step);
 
 /* Puts the plan's state for global `step` into the optimizer: the running
@@ -178,8 +178,8 @@ TL_API tl_status tl_plan_momentum(const tl_plan *plan, double *out,
  * TL_E_STATE (empty plan), TL_E_INVALID_ARG (a momentum outside [0, 1)
  * for the optimizer), and those of tl_optim. Validates the plan's values
  * before changing the optimizer. */
-TL_API tl_status tl_plan_apply(const tl_plan *plan, tl_optim *optim,
-                               uint64_t step, int *out_stage_started);
+TL_API tl_status tl_plan_apply(int *out_stage_started, const tl_plan *plan,
+                               tl_optim *optim, uint64_t step);
 
 /* ------------------------------------------------------------------------
  * Presets

@@ -358,37 +358,37 @@ TL_API void tl_sched_free(tl_sched *sched);
 
 /* The learning rate at `step` into *out. Errors: TL_E_INVALID_ARG (NULL),
  * TL_E_NUMERIC (the value overflows; *out untouched). */
-TL_API tl_status tl_sched_lr(const tl_sched *sched, uint64_t step, double *out);
+TL_API tl_status tl_sched_lr(double *out, const tl_sched *sched, uint64_t step);
 
 /* The momentum (SGD momentum or Adam beta1) at `step` into *out.
  * Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED (the schedule, or the child
  * of a sequential one that is active at `step`, has no momentum). */
-TL_API tl_status tl_sched_momentum(const tl_sched *sched, uint64_t step,
-                                   double *out);
+TL_API tl_status tl_sched_momentum(double *out, const tl_sched *sched,
+                                   uint64_t step);
 
 /* 1 if tl_sched_momentum succeeds at every step, else 0 (also for NULL). */
 TL_API int tl_sched_has_momentum(const tl_sched *sched);
 
 /* The kind of a schedule into *out. */
-TL_API tl_status tl_sched_get_kind(const tl_sched *sched, tl_sched_kind *out);
+TL_API tl_status tl_sched_get_kind(tl_sched_kind *out, const tl_sched *sched);
 
 /* The natural length in steps into *out: total_steps of STLR and both
  * one-cycles, t_max of cosine, total_iters of linear, see sequential; 0 for
  * unbounded schedules (cyclic, restarts, constant, step, exponential,
  * multi-step). */
-TL_API tl_status tl_sched_total_steps(const tl_sched *sched, uint64_t *out);
+TL_API tl_status tl_sched_total_steps(uint64_t *out, const tl_sched *sched);
 
 /* The schedule's reference rate into *out: the lr_max / max_lr / base_lr /
  * lr option it was built with (for sequential: that of the child active at
  * `step`). */
-TL_API tl_status tl_sched_reference_lr(const tl_sched *sched, uint64_t step,
-                                       double *out);
+TL_API tl_status tl_sched_reference_lr(double *out, const tl_sched *sched,
+                                       uint64_t step);
 
 /* lr(step) / reference_lr(step): the schedule's shape, 1 at the reference
  * rate. Errors: as tl_sched_lr, and TL_E_STATE when the reference rate is
  * 0 (no shape to speak of). */
-TL_API tl_status tl_sched_multiplier(const tl_sched *sched, uint64_t step,
-                                     double *out);
+TL_API tl_status tl_sched_multiplier(double *out, const tl_sched *sched,
+                                     uint64_t step);
 
 /* Discriminative rates: out_lrs[g] = base_lrs[g] * multiplier(step) for
  * g < n_groups, e.g. base_lrs from ULMFiT's lr / 2.6^(n-1-g). out_lrs may

@@ -1,5 +1,6 @@
 #include "kernels/loss.h"
 
+#include <assert.h>
 #include <math.h>
 
 size_t tli_loss_find_bad_target(const int64_t *targets, size_t n, size_t c,
@@ -97,6 +98,9 @@ float tli_cross_entropy(float *dlogits, const float *logits,
                         const int64_t *targets, size_t n, size_t c,
                         int64_t ignore_index, float grad_scale,
                         size_t *out_count) {
+  /* Preconditions the model layer validates (tli_loss_find_bad_target). */
+  assert(logits != NULL && targets != NULL && c > 0);
+  assert(tli_loss_find_bad_target(targets, n, c, ignore_index) == n);
   size_t count = 0;
   for (size_t i = 0; i < n; i++)
     count += targets[i] != ignore_index;
@@ -122,6 +126,8 @@ float tli_cross_entropy(float *dlogits, const float *logits,
 float tli_accuracy(const float *logits, const int64_t *targets, size_t n,
                    size_t c, int64_t ignore_index, size_t *out_correct,
                    size_t *out_count) {
+  assert(logits != NULL && targets != NULL);
+  assert(tli_loss_find_bad_target(targets, n, c, ignore_index) == n);
   size_t correct = 0, count = 0;
   for (size_t i = 0; i < n; i++) {
     if (targets[i] == ignore_index || c == 0)

@@ -1,5 +1,7 @@
 #include "kernels/pool.h"
 
+#include <assert.h>
+
 size_t tli_concat_pool_find_bad_length(const size_t *lengths, size_t b,
                                        size_t t) {
   for (size_t i = 0; i < b; i++)
@@ -11,6 +13,8 @@ size_t tli_concat_pool_find_bad_length(const size_t *lengths, size_t b,
 void tli_concat_pool_forward(float *out, size_t *argmax, const float *h,
                              const size_t *lengths, size_t t, size_t b,
                              size_t hdim) {
+  /* Lengths in [1, t]: the model validates them (find_bad_length). */
+  assert(tli_concat_pool_find_bad_length(lengths, b, t) == b);
   (void)t;
   const size_t step = b * hdim; /* distance between time steps */
   for (size_t i = 0; i < b; i++) {
@@ -41,6 +45,8 @@ void tli_concat_pool_forward(float *out, size_t *argmax, const float *h,
 void tli_concat_pool_backward(float *dh, const float *dout,
                               const size_t *argmax, const size_t *lengths,
                               size_t t, size_t b, size_t hdim) {
+  assert(argmax != NULL);
+  assert(tli_concat_pool_find_bad_length(lengths, b, t) == b);
   (void)t;
   const size_t step = b * hdim;
   for (size_t i = 0; i < b; i++) {

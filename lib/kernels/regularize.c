@@ -1,6 +1,11 @@
 #include "kernels/regularize.h"
 
+#include <assert.h>
+#include <math.h>
+
 float tli_ar_penalty(float *dh, const float *h, size_t n, float alpha) {
+  assert(h != NULL || n == 0);
+  assert(isfinite(alpha) && alpha >= 0.0f);
   if (n == 0 || alpha == 0.0f)
     return 0.0f;
   double sum = 0.0;
@@ -16,6 +21,8 @@ float tli_ar_penalty(float *dh, const float *h, size_t n, float alpha) {
 
 float tli_tar_penalty(float *dh, const float *h, size_t t, size_t bh,
                       float beta) {
+  assert(h != NULL || t == 0 || bh == 0);
+  assert(isfinite(beta) && beta >= 0.0f);
   if (t < 2 || bh == 0 || beta == 0.0f)
     return 0.0f;
   const double count = (double)(t - 1) * (double)bh;

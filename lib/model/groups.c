@@ -16,14 +16,14 @@ static tl_status find_layer(const tl_model *m, size_t *out, const char *name,
   return tli_fail(TL_E_NOT_FOUND, "%s: no layer named '%.80s'", fn, name);
 }
 
-tl_status tl_model_num_layers(const tl_model *model, size_t *out) {
+tl_status tl_model_num_layers(size_t *out, const tl_model *model) {
   TLI_CHECK_PTR("tl_model_num_layers", model);
   TLI_CHECK_PTR("tl_model_num_layers", out);
   *out = model->n_layers;
   return TL_OK;
 }
 
-tl_status tl_model_layer_name(const tl_model *model, const char **out,
+tl_status tl_model_layer_name(const char **out, const tl_model *model,
                               size_t index) {
   TLI_CHECK_PTR("tl_model_layer_name", model);
   TLI_CHECK_PTR("tl_model_layer_name", out);
@@ -34,7 +34,7 @@ tl_status tl_model_layer_name(const tl_model *model, const char **out,
   return TL_OK;
 }
 
-tl_status tl_model_layer_index(const tl_model *model, size_t *out,
+tl_status tl_model_layer_index(size_t *out, const tl_model *model,
                                const char *name) {
   TLI_CHECK_PTR("tl_model_layer_index", model);
   TLI_CHECK_PTR("tl_model_layer_index", out);
@@ -61,7 +61,7 @@ tl_status tl_model_set_group(tl_model *model, const char *layer, size_t group) {
   return TL_OK;
 }
 
-tl_status tl_model_layer_group(const tl_model *model, size_t *out,
+tl_status tl_model_layer_group(size_t *out, const tl_model *model,
                                const char *layer) {
   TLI_CHECK_PTR("tl_model_layer_group", model);
   TLI_CHECK_PTR("tl_model_layer_group", out);
@@ -71,7 +71,7 @@ tl_status tl_model_layer_group(const tl_model *model, size_t *out,
   return TL_OK;
 }
 
-tl_status tl_model_num_groups(const tl_model *model, size_t *out) {
+tl_status tl_model_num_groups(size_t *out, const tl_model *model) {
   TLI_CHECK_PTR("tl_model_num_groups", model);
   TLI_CHECK_PTR("tl_model_num_groups", out);
   *out = tli_model_num_groups(model);
@@ -127,7 +127,7 @@ tl_status tl_model_set_group_trainable(tl_model *model, size_t group,
   return TL_OK;
 }
 
-tl_status tl_model_group_trainable(const tl_model *model, int *out,
+tl_status tl_model_group_trainable(int *out, const tl_model *model,
                                    size_t group) {
   TLI_CHECK_PTR("tl_model_group_trainable", model);
   TLI_CHECK_PTR("tl_model_group_trainable", out);

@@ -106,14 +106,14 @@ static tl_status find_param(const tl_model *m, tli_param **out,
   return TL_OK;
 }
 
-tl_status tl_model_num_params(const tl_model *model, size_t *out) {
+tl_status tl_model_num_params(size_t *out, const tl_model *model) {
   TLI_CHECK_PTR("tl_model_num_params", model);
   TLI_CHECK_PTR("tl_model_num_params", out);
   *out = model->n_params;
   return TL_OK;
 }
 
-tl_status tl_model_param_name(const tl_model *model, const char **out,
+tl_status tl_model_param_name(const char **out, const tl_model *model,
                               size_t index) {
   TLI_CHECK_PTR("tl_model_param_name", model);
   TLI_CHECK_PTR("tl_model_param_name", out);
@@ -124,7 +124,7 @@ tl_status tl_model_param_name(const tl_model *model, const char **out,
   return TL_OK;
 }
 
-tl_status tl_model_param_index(const tl_model *model, size_t *out,
+tl_status tl_model_param_index(size_t *out, const tl_model *model,
                                const char *name) {
   TLI_CHECK_PTR("tl_model_param_index", model);
   TLI_CHECK_PTR("tl_model_param_index", out);
@@ -134,8 +134,8 @@ tl_status tl_model_param_index(const tl_model *model, size_t *out,
   return TL_OK;
 }
 
-tl_status tl_model_param_shape(const tl_model *model, size_t *out_ndim,
-                               size_t *out_dims, size_t *out_numel,
+tl_status tl_model_param_shape(size_t *out_ndim, size_t *out_dims,
+                               size_t *out_numel, const tl_model *model,
                                const char *name) {
   TLI_CHECK_PTR("tl_model_param_shape", model);
   tli_param *p = NULL;
@@ -150,7 +150,7 @@ tl_status tl_model_param_shape(const tl_model *model, size_t *out_ndim,
   return TL_OK;
 }
 
-tl_status tl_model_param_offset(const tl_model *model, size_t *out,
+tl_status tl_model_param_offset(size_t *out, const tl_model *model,
                                 const char *name) {
   TLI_CHECK_PTR("tl_model_param_offset", model);
   TLI_CHECK_PTR("tl_model_param_offset", out);
@@ -160,8 +160,8 @@ tl_status tl_model_param_offset(const tl_model *model, size_t *out,
   return TL_OK;
 }
 
-tl_status tl_model_param_view(tl_model *model, float **out_data,
-                              float **out_grad, const char *name) {
+tl_status tl_model_param_view(float **out_data, float **out_grad,
+                              tl_model *model, const char *name) {
   TLI_CHECK_PTR("tl_model_param_view", model);
   tli_param *p = NULL;
   TLI_TRY(find_param(model, &p, name, "tl_model_param_view"));
@@ -172,7 +172,7 @@ tl_status tl_model_param_view(tl_model *model, float **out_data,
   return TL_OK;
 }
 
-tl_status tl_model_param_get(const tl_model *model, float *out, size_t n,
+tl_status tl_model_param_get(float *out, size_t n, const tl_model *model,
                              const char *name) {
   TLI_CHECK_PTR("tl_model_param_get", model);
   TLI_CHECK_PTR("tl_model_param_get", out);
@@ -201,7 +201,7 @@ tl_status tl_model_param_set(tl_model *model, const char *name,
   return TL_OK;
 }
 
-tl_status tl_model_flat_params(tl_model *model, float **out, size_t *out_n) {
+tl_status tl_model_flat_params(float **out, size_t *out_n, tl_model *model) {
   TLI_CHECK_PTR("tl_model_flat_params", model);
   TLI_CHECK_PTR("tl_model_flat_params", out);
   TLI_CHECK_PTR("tl_model_flat_params", out_n);
@@ -210,7 +210,7 @@ tl_status tl_model_flat_params(tl_model *model, float **out, size_t *out_n) {
   return TL_OK;
 }
 
-tl_status tl_model_flat_grads(tl_model *model, float **out, size_t *out_n) {
+tl_status tl_model_flat_grads(float **out, size_t *out_n, tl_model *model) {
   TLI_CHECK_PTR("tl_model_flat_grads", model);
   TLI_CHECK_PTR("tl_model_flat_grads", out);
   TLI_CHECK_PTR("tl_model_flat_grads", out_n);
@@ -238,7 +238,7 @@ tl_status tl_model_set_param_trainable(tl_model *model, const char *name,
   return TL_OK;
 }
 
-tl_status tl_model_param_trainable(const tl_model *model, int *out,
+tl_status tl_model_param_trainable(int *out, const tl_model *model,
                                    const char *name) {
   TLI_CHECK_PTR("tl_model_param_trainable", model);
   TLI_CHECK_PTR("tl_model_param_trainable", out);

@@ -32,7 +32,7 @@ tl_status tl_model_eval(tl_model *model) {
   return TL_OK;
 }
 
-tl_status tl_model_is_training(const tl_model *model, int *out) {
+tl_status tl_model_is_training(int *out, const tl_model *model) {
   TLI_CHECK_PTR("tl_model_is_training", model);
   TLI_CHECK_PTR("tl_model_is_training", out);
   *out = model->training && model->mode == TL_MODEL_FINE_TUNE;
@@ -52,7 +52,7 @@ tl_status tl_model_set_mode(tl_model *model, tl_model_mode mode) {
   return TL_OK;
 }
 
-tl_status tl_model_mode_get(const tl_model *model, tl_model_mode *out) {
+tl_status tl_model_mode_get(tl_model_mode *out, const tl_model *model) {
   TLI_CHECK_PTR("tl_model_mode_get", model);
   TLI_CHECK_PTR("tl_model_mode_get", out);
   *out = model->mode;
@@ -95,7 +95,7 @@ tl_status tl_model_reset_state(tl_model *model) {
   return TL_OK;
 }
 
-tl_status tl_model_aux_loss(const tl_model *model, double *out) {
+tl_status tl_model_aux_loss(double *out, const tl_model *model) {
   TLI_CHECK_PTR("tl_model_aux_loss", model);
   TLI_CHECK_PTR("tl_model_aux_loss", out);
   *out = model->aux_loss;
@@ -173,8 +173,8 @@ static tl_status run_forward(tl_model *m, const float **out_y, size_t *out_dims,
   return TL_OK;
 }
 
-tl_status tl_model_forward(tl_model *model, const float **out_y,
-                           size_t *out_dims, size_t *out_ndim, const float *x,
+tl_status tl_model_forward(const float **out_y, size_t *out_dims,
+                           size_t *out_ndim, tl_model *model, const float *x,
                            const size_t *dims, size_t ndim) {
   const char *fn = "tl_model_forward";
   TLI_CHECK_PTR(fn, model);
@@ -199,8 +199,8 @@ tl_status tl_model_forward(tl_model *model, const float **out_y,
   return run_forward(model, out_y, out_dims, out_ndim, model->in_f.p, NULL);
 }
 
-tl_status tl_model_forward_ids(tl_model *model, const float **out_y,
-                               size_t *out_dims, size_t *out_ndim,
+tl_status tl_model_forward_ids(const float **out_y, size_t *out_dims,
+                               size_t *out_ndim, tl_model *model,
                                const int64_t *ids, const size_t *dims,
                                size_t ndim) {
   const char *fn = "tl_model_forward_ids";
@@ -243,7 +243,7 @@ static int layer_trains(const tl_model *m, const tli_layer *L) {
          tli_param_is_trainable(L->tie_model, L->tie_param);
 }
 
-tl_status tl_model_backward(tl_model *model, const float **out_dx,
+tl_status tl_model_backward(const float **out_dx, tl_model *model,
                             const float *dy, const size_t *dims, size_t ndim) {
   const char *fn = "tl_model_backward";
   TLI_CHECK_PTR(fn, model);

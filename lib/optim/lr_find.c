@@ -169,7 +169,7 @@ static tl_status snapshot_take(snapshot *s, tl_optim *o, const char *fn) {
   }
   for (size_t i = 0; st == TL_OK && i < o->n_models; i++) {
     float *flat;
-    st = tl_model_flat_params(o->models[i], &flat, &s->n_params[i]);
+    st = tl_model_flat_params(&flat, &s->n_params[i], o->models[i]);
     if (st == TL_OK)
       st = tli_alloc_checked((void **)&s->params[i], s->n_params[i],
                              sizeof(float), fn);
@@ -177,11 +177,11 @@ static tl_status snapshot_take(snapshot *s, tl_optim *o, const char *fn) {
       memcpy(s->params[i], flat, s->n_params[i] * sizeof(float));
   }
   if (st == TL_OK)
-    st = tl_optim_state_size(o, &s->state_size);
+    st = tl_optim_state_size(&s->state_size, o);
   if (st == TL_OK)
     st = tli_alloc_checked(&s->state, s->state_size, 1, fn);
   if (st == TL_OK)
-    st = tl_optim_state_save(o, s->state, s->state_size);
+    st = tl_optim_state_save(s->state, s->state_size, o);
   if (st == TL_OK)
     st = tli_alloc_checked((void **)&s->hp, o->n_groups * TLI_OPTIM_NUM_HPARAMS,
                            sizeof(double), fn);
@@ -199,7 +199,7 @@ static void snapshot_restore(const snapshot *s, tl_optim *o) {
   for (size_t i = 0; i < s->n_models; i++) {
     float *flat;
     size_t n;
-    if (tl_model_flat_params(o->models[i], &flat, &n) == TL_OK &&
+    if (tl_model_flat_params(&flat, &n, o->models[i]) == TL_OK &&
         n == s->n_params[i])
       memcpy(flat, s->params[i], n * sizeof(float));
     tl_model_zero_grad(o->models[i]);

@@ -185,7 +185,7 @@ tl_status tli_optim_check_models(const tl_optim *o, const char *fn) {
   return TL_OK;
 }
 
-tl_status tl_optim_num_groups(const tl_optim *optim, size_t *out) {
+tl_status tl_optim_num_groups(size_t *out, const tl_optim *optim) {
   TLI_CHECK_PTR("tl_optim_num_groups", optim);
   TLI_CHECK_PTR("tl_optim_num_groups", out);
   *out = optim->n_groups;
@@ -207,7 +207,7 @@ tl_status tl_optim_set_group_hparam(tl_optim *optim, size_t group,
   return TL_OK;
 }
 
-tl_status tl_optim_get_group_hparam(const tl_optim *optim, double *out,
+tl_status tl_optim_get_group_hparam(double *out, const tl_optim *optim,
                                     size_t group, tl_optim_hparam which) {
   const char *fn = "tl_optim_get_group_hparam";
   TLI_CHECK_PTR(fn, optim);
@@ -225,9 +225,9 @@ tl_status tl_optim_set_group_lr(tl_optim *optim, size_t group, double lr) {
   return tl_optim_set_group_hparam(optim, group, TL_OPTIM_LR, lr);
 }
 
-tl_status tl_optim_get_group_lr(const tl_optim *optim, double *out,
+tl_status tl_optim_get_group_lr(double *out, const tl_optim *optim,
                                 size_t group) {
-  return tl_optim_get_group_hparam(optim, out, group, TL_OPTIM_LR);
+  return tl_optim_get_group_hparam(out, optim, group, TL_OPTIM_LR);
 }
 
 tl_status tl_optim_set_lrs(tl_optim *optim, const double *lrs, size_t n) {
@@ -338,7 +338,7 @@ tl_status tl_optim_reset_state(tl_optim *optim) {
   return TL_OK;
 }
 
-tl_status tl_optim_step_count(const tl_optim *optim, uint64_t *out) {
+tl_status tl_optim_step_count(uint64_t *out, const tl_optim *optim) {
   TLI_CHECK_PTR("tl_optim_step_count", optim);
   TLI_CHECK_PTR("tl_optim_step_count", out);
   *out = optim->steps;

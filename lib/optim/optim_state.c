@@ -25,7 +25,7 @@ static size_t state_bytes(const tl_optim *o) {
   return HEADER_BYTES + 2 * o->n_params * sizeof(uint64_t) + floats;
 }
 
-tl_status tl_optim_state_size(const tl_optim *optim, size_t *out) {
+tl_status tl_optim_state_size(size_t *out, const tl_optim *optim) {
   TLI_CHECK_PTR("tl_optim_state_size", optim);
   TLI_CHECK_PTR("tl_optim_state_size", out);
   *out = state_bytes(optim);
@@ -42,16 +42,15 @@ static uint64_t param_numel(const tl_optim *o, size_t k) {
   return 0;
 }
 
-tl_status tl_optim_state_save(const tl_optim *optim, void *buffer,
-                              size_t size) {
+tl_status tl_optim_state_save(void *out, size_t size, const tl_optim *optim) {
   const char *fn = "tl_optim_state_save";
   TLI_CHECK_PTR(fn, optim);
-  TLI_CHECK_PTR(fn, buffer);
+  TLI_CHECK_PTR(fn, out);
   TLI_CHECK(size >= state_bytes(optim), TL_E_INVALID_ARG,
             "%s: size %zu is smaller than tl_optim_state_size (%zu)", fn, size,
             state_bytes(optim));
   TLI_TRY(tli_optim_check_models(optim, fn));
-  unsigned char *b = buffer;
+  unsigned char *b = out;
   memcpy(b, magic, sizeof magic);
   const uint64_t head[5] = {(uint64_t)optim->kind, optim->n_models,
                             optim->n_params, optim->state_n, optim->steps};

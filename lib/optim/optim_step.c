@@ -117,7 +117,7 @@ tl_status tl_optim_step(tl_optim *optim) {
   return TL_OK;
 }
 
-tl_status tl_optim_clip_grad_norm(tl_optim *optim, double *out_norm,
+tl_status tl_optim_clip_grad_norm(double *out_norm, tl_optim *optim,
                                   double max_norm) {
   const char *fn = "tl_optim_clip_grad_norm";
   TLI_CHECK_PTR(fn, optim);

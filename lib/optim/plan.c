@@ -135,29 +135,29 @@ tl_status tl_plan_add_stage(tl_plan *plan, const tl_plan_stage *stage) {
   return TL_OK;
 }
 
-tl_status tl_plan_num_stages(const tl_plan *plan, size_t *out) {
+tl_status tl_plan_num_stages(size_t *out, const tl_plan *plan) {
   TLI_CHECK_PTR("tl_plan_num_stages", plan);
   TLI_CHECK_PTR("tl_plan_num_stages", out);
   *out = plan->n_stages;
   return TL_OK;
 }
 
-tl_status tl_plan_num_groups(const tl_plan *plan, size_t *out) {
+tl_status tl_plan_num_groups(size_t *out, const tl_plan *plan) {
   TLI_CHECK_PTR("tl_plan_num_groups", plan);
   TLI_CHECK_PTR("tl_plan_num_groups", out);
   *out = plan->n_groups;
   return TL_OK;
 }
 
-tl_status tl_plan_total_steps(const tl_plan *plan, uint64_t *out) {
+tl_status tl_plan_total_steps(uint64_t *out, const tl_plan *plan) {
   TLI_CHECK_PTR("tl_plan_total_steps", plan);
   TLI_CHECK_PTR("tl_plan_total_steps", out);
   *out = plan_total(plan);
   return TL_OK;
 }
 
-tl_status tl_plan_stage_bounds(const tl_plan *plan, uint64_t *out_start,
-                               uint64_t *out_steps, size_t stage) {
+tl_status tl_plan_stage_bounds(uint64_t *out_start, uint64_t *out_steps,
+                               const tl_plan *plan, size_t stage) {
   static const char fn[] = "tl_plan_stage_bounds";
   TLI_CHECK_PTR(fn, plan);
   TLI_CHECK_PTR(fn, out_start);
@@ -178,8 +178,8 @@ static size_t stage_index(const tl_plan *p, uint64_t step) {
   return i;
 }
 
-tl_status tl_plan_stage_at(const tl_plan *plan, size_t *out_stage,
-                           uint64_t *out_local, uint64_t step) {
+tl_status tl_plan_stage_at(size_t *out_stage, uint64_t *out_local,
+                           const tl_plan *plan, uint64_t step) {
   static const char fn[] = "tl_plan_stage_at";
   TLI_CHECK_PTR(fn, plan);
   TLI_CHECK_PTR(fn, out_stage);
@@ -196,7 +196,7 @@ static int trainable(const plan_stage *s, size_t g) {
                                          : g >= s->first_trainable;
 }
 
-tl_status tl_plan_group_trainable(const tl_plan *plan, int *out, size_t stage,
+tl_status tl_plan_group_trainable(int *out, const tl_plan *plan, size_t stage,
                                   size_t group) {
   static const char fn[] = "tl_plan_group_trainable";
   TLI_CHECK_PTR(fn, plan);
@@ -220,13 +220,13 @@ static tl_status fill_lrs(const tl_plan *p, double *out, uint64_t step) {
     return tl_sched_fill_group_lrs(out, p->n_groups, s->base_lrs, s->sched,
                                    local);
   double lr;
-  TLI_TRY(tl_sched_lr(s->sched, local, &lr));
+  TLI_TRY(tl_sched_lr(&lr, s->sched, local));
   for (size_t g = 0; g < p->n_groups; g++)
     out[g] = lr;
   return TL_OK;
 }
 
-tl_status tl_plan_lrs(const tl_plan *plan, double *out_lrs, size_t n,
+tl_status tl_plan_lrs(double *out_lrs, size_t n, const tl_plan *plan,
                       uint64_t step) {
   static const char fn[] = "tl_plan_lrs";
   TLI_CHECK_PTR(fn, plan);
@@ -237,23 +237,23 @@ tl_status tl_plan_lrs(const tl_plan *plan, double *out_lrs, size_t n,
   return fill_lrs(plan, out_lrs, step);
 }
 
-tl_status tl_plan_momentum(const tl_plan *plan, double *out, uint64_t step) {
+tl_status tl_plan_momentum(double *out, const tl_plan *plan, uint64_t step) {
   static const char fn[] = "tl_plan_momentum";
   TLI_CHECK_PTR(fn, plan);
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK(plan->n_stages > 0, TL_E_STATE, "%s: the plan has no stage", fn);
   const plan_stage *s = &plan->stages[stage_index(plan, step)];
-  return tl_sched_momentum(s->sched, step - s->start, out);
+  return tl_sched_momentum(out, s->sched, step - s->start);
 }
 
-tl_status tl_plan_apply(const tl_plan *plan, tl_optim *optim, uint64_t step,
-                        int *out_stage_started) {
+tl_status tl_plan_apply(int *out_stage_started, const tl_plan *plan,
+                        tl_optim *optim, uint64_t step) {
   static const char fn[] = "tl_plan_apply";
   TLI_CHECK_PTR(fn, plan);
   TLI_CHECK_PTR(fn, optim);
   TLI_CHECK(plan->n_stages > 0, TL_E_STATE, "%s: the plan has no stage", fn);
   size_t n_groups;
-  TLI_TRY(tl_optim_num_groups(optim, &n_groups));
+  TLI_TRY(tl_optim_num_groups(&n_groups, optim));
   TLI_CHECK(n_groups == plan->n_groups, TL_E_SHAPE,
             "%s: the optimizer has %zu groups, the plan %zu", fn, n_groups,
             plan->n_groups);
@@ -264,17 +264,17 @@ tl_status tl_plan_apply(const tl_plan *plan, tl_optim *optim, uint64_t step,
    * allocates nothing). Group g's rate is base_lrs[g] * m, or lr. */
   double m = 1.0, lr = 0.0;
   if (s->base_lrs) {
-    TLI_TRY(tl_sched_multiplier(s->sched, local, &m));
+    TLI_TRY(tl_sched_multiplier(&m, s->sched, local));
     for (size_t g = 0; g < n_groups; g++)
       TLI_CHECK(isfinite(s->base_lrs[g] * m), TL_E_NUMERIC,
                 "%s: base_lrs[%zu] * multiplier overflows", fn, g);
   } else {
-    TLI_TRY(tl_sched_lr(s->sched, local, &lr));
+    TLI_TRY(tl_sched_lr(&lr, s->sched, local));
   }
   const int has_mom = tl_sched_has_momentum(s->sched);
   double mom = 0.0;
   if (has_mom) {
-    TLI_TRY(tl_sched_momentum(s->sched, local, &mom));
+    TLI_TRY(tl_sched_momentum(&mom, s->sched, local));
     TLI_CHECK(mom >= 0.0 && mom < 1.0, TL_E_INVALID_ARG,
               "%s: the schedule's momentum %g at step %llu is outside [0, 1)",
               fn, mom, (unsigned long long)step);

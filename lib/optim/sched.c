@@ -510,7 +510,7 @@ static const tl_sched *active_leaf(const tl_sched *s, uint64_t step,
   return s;
 }
 
-tl_status tl_sched_lr(const tl_sched *sched, uint64_t step, double *out) {
+tl_status tl_sched_lr(double *out, const tl_sched *sched, uint64_t step) {
   const tl_sched *s = sched;
   static const char fn[] = "tl_sched_lr";
   TLI_CHECK_PTR(fn, sched);
@@ -526,7 +526,7 @@ tl_status tl_sched_lr(const tl_sched *sched, uint64_t step, double *out) {
   return TL_OK;
 }
 
-tl_status tl_sched_momentum(const tl_sched *sched, uint64_t step, double *out) {
+tl_status tl_sched_momentum(double *out, const tl_sched *sched, uint64_t step) {
   const tl_sched *s = sched;
   static const char fn[] = "tl_sched_momentum";
   TLI_CHECK_PTR(fn, sched);
@@ -556,7 +556,7 @@ int tl_sched_has_momentum(const tl_sched *sched) {
   return 1;
 }
 
-tl_status tl_sched_get_kind(const tl_sched *sched, tl_sched_kind *out) {
+tl_status tl_sched_get_kind(tl_sched_kind *out, const tl_sched *sched) {
   const tl_sched *s = sched;
   TLI_CHECK_PTR("tl_sched_get_kind", sched);
   TLI_CHECK_PTR("tl_sched_get_kind", out);
@@ -583,7 +583,7 @@ static uint64_t total_steps(const tl_sched *s) {
   }
 }
 
-tl_status tl_sched_total_steps(const tl_sched *sched, uint64_t *out) {
+tl_status tl_sched_total_steps(uint64_t *out, const tl_sched *sched) {
   const tl_sched *s = sched;
   TLI_CHECK_PTR("tl_sched_total_steps", sched);
   TLI_CHECK_PTR("tl_sched_total_steps", out);
@@ -591,8 +591,8 @@ tl_status tl_sched_total_steps(const tl_sched *sched, uint64_t *out) {
   return TL_OK;
 }
 
-tl_status tl_sched_reference_lr(const tl_sched *sched, uint64_t step,
-                                double *out) {
+tl_status tl_sched_reference_lr(double *out, const tl_sched *sched,
+                                uint64_t step) {
   const tl_sched *s = sched;
   TLI_CHECK_PTR("tl_sched_reference_lr", sched);
   TLI_CHECK_PTR("tl_sched_reference_lr", out);
@@ -601,8 +601,8 @@ tl_status tl_sched_reference_lr(const tl_sched *sched, uint64_t step,
   return TL_OK;
 }
 
-tl_status tl_sched_multiplier(const tl_sched *sched, uint64_t step,
-                              double *out) {
+tl_status tl_sched_multiplier(double *out, const tl_sched *sched,
+                              uint64_t step) {
   const tl_sched *s = sched;
   static const char fn[] = "tl_sched_multiplier";
   TLI_CHECK_PTR(fn, sched);
@@ -636,7 +636,7 @@ tl_status tl_sched_fill_group_lrs(double *out_lrs, size_t n_groups,
               "%s: base_lrs[%zu] must be finite and >= 0 (got %g)", fn, g,
               base_lrs[g]);
   double m;
-  TLI_TRY(tl_sched_multiplier(s, step, &m));
+  TLI_TRY(tl_sched_multiplier(&m, s, step));
   for (size_t g = 0; g < n_groups; g++)
     TLI_CHECK(isfinite(base_lrs[g] * m), TL_E_NUMERIC,
               "%s: base_lrs[%zu] * multiplier overflows", fn, g);
@@ -658,9 +658,9 @@ tl_status tl_sched_fill_group_lrs_each(double *out_lrs, size_t n_groups,
   /* Check every value before writing any, so a failure changes nothing. */
   double lr;
   for (size_t g = 0; g < n_groups; g++)
-    TLI_TRY(tl_sched_lr(scheds[g], step, &lr));
+    TLI_TRY(tl_sched_lr(&lr, scheds[g], step));
   for (size_t g = 0; g < n_groups; g++)
-    (void)tl_sched_lr(scheds[g], step, &out_lrs[g]);
+    (void)tl_sched_lr(&out_lrs[g], scheds[g], step);
   return TL_OK;
 }
 
@@ -672,7 +672,7 @@ tl_status tl_sched_fill_group_momenta(double *out_momenta, size_t n_groups,
   TLI_CHECK_PTR(fn, sched);
   TLI_CHECK(n_groups > 0, TL_E_INVALID_ARG, "%s: n_groups must be > 0", fn);
   double m;
-  TLI_TRY(tl_sched_momentum(s, step, &m));
+  TLI_TRY(tl_sched_momentum(&m, s, step));
   for (size_t g = 0; g < n_groups; g++)
     out_momenta[g] = m;
   return TL_OK;

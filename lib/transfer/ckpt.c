@@ -215,8 +215,13 @@ tl_status tl_ckpt_tensor_info(tl_ckpt_tensor_desc *out, const tl_ckpt *ckpt,
   TLI_CHECK(index < ckpt->n_tensors, TL_E_INVALID_ARG,
             "tl_ckpt_tensor_info: index %zu out of range (%zu tensors)", index,
             ckpt->n_tensors);
+  TLI_CHECK(out->version == TL_CKPT_TENSOR_DESC_VERSION, TL_E_UNSUPPORTED,
+            "tl_ckpt_tensor_info: out->version %u is not supported (this "
+            "library knows version %u)",
+            out->version, TL_CKPT_TENSOR_DESC_VERSION);
   const tli_ckpt_tensor *t = &ckpt->tensors[index];
   memset(out, 0, sizeof *out);
+  out->version = TL_CKPT_TENSOR_DESC_VERSION;
   out->name = t->name;
   out->dtype = t->dtype;
   out->rank = t->rank;

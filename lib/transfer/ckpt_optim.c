@@ -13,10 +13,10 @@ tl_status tl_ckpt_put_optim(tl_ckpt *ckpt, const tl_optim *optim) {
   TLI_CHECK_PTR(fn, ckpt);
   TLI_CHECK_PTR(fn, optim);
   size_t size = 0;
-  TLI_TRY(tl_optim_state_size(optim, &size));
+  TLI_TRY(tl_optim_state_size(&size, optim));
   void *bytes = NULL;
   TLI_TRY(tli_alloc_checked(&bytes, size, 1, fn));
-  tl_status status = tl_optim_state_save(optim, bytes, size);
+  tl_status status = tl_optim_state_save(bytes, size, optim);
   if (status == TL_OK) {
     /* Hand the buffer over instead of copying it again. */
     tli_free(ckpt->optim.bytes);

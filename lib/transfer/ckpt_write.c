@@ -2,8 +2,12 @@
  * to a file. The image is produced through a positional sink: tensor data
  * first (each blob's CRC is known only once it is written), then the header
  * and index at offset 0, whose CRC covers the blobs' CRCs. */
+/* realpath(3) is XSI. */
+#define _XOPEN_SOURCE 700
+
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,21 +432,77 @@ static tl_status tli_write_temp(int fd, const tl_ckpt *ckpt,
   return status;
 }
 
-tl_status tli_ckpt_save_with(const tl_ckpt *ckpt, const char *path,
+/* The file a save replaces, into *out (tli_alloc'd): path itself, or the
+ * file a symbolic link at path resolves to, so the link stays a link and
+ * points to the new checkpoint. Anything else that exists and is not a
+ * regular file (a device, a directory, a FIFO) is refused: the rename would
+ * replace it with a regular file. */
+static tl_status tli_save_target(char **out, const char *path) {
+  static const char fn[] = "tl_ckpt_save";
+  struct stat st;
+  const char *target = path;
+  char *resolved = NULL;
+  if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+    TLI_TRY(tli_alloc_checked((void **)&resolved, PATH_MAX, 1, fn));
+    if (realpath(path, resolved) != NULL) {
+      target = resolved;
+    } else if (errno != ENOENT) {
+      tli_free(resolved);
+      return tli_fail(TL_E_IO, "%s: cannot resolve the link '%s': %s", fn, path,
+                      strerror(errno));
+    } else {
+      /* A dangling link: write the file it names, as open(2) would. */
+      const ssize_t n = readlink(path, resolved, PATH_MAX - 1);
+      if (n < 0 || resolved[0] != '/') {
+        tli_free(resolved);
+        return tli_fail(TL_E_IO,
+                        "%s: '%s' is a dangling symbolic link; pass the "
+                        "path of the file to write",
+                        fn, path);
+      }
+      resolved[n] = '\0';
+      target = resolved;
+    }
+  }
+  if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
+    tli_free(resolved);
+    return tli_fail(TL_E_IO,
+                    "%s: '%s' exists and is not a regular file (a directory "
+                    "or a device): refusing to replace it",
+                    fn, path);
+  }
+  if (resolved == NULL) {
+    const size_t len = strlen(path) + 1;
+    TLI_TRY(tli_alloc_checked((void **)&resolved, len, 1, fn));
+    memcpy(resolved, path, len);
+  }
+  *out = resolved;
+  return TL_OK;
+}
+
+tl_status tli_ckpt_save_with(const tl_ckpt *ckpt, const char *path_arg,
                              const tli_ckpt_fileops *ops) {
   static const char fn[] = "tl_ckpt_save";
   TLI_CHECK_PTR(fn, ckpt);
-  TLI_CHECK_PTR(fn, path);
+  TLI_CHECK(path_arg != NULL, TL_E_INVALID_ARG, "%s: argument 'path' is NULL",
+            fn);
   TLI_CHECK_PTR(fn, ops);
-  TLI_CHECK(path[0] != '\0', TL_E_INVALID_ARG, "%s: path is empty", fn);
+  TLI_CHECK(path_arg[0] != '\0', TL_E_INVALID_ARG, "%s: path is empty", fn);
+  char *path = NULL;
+  TLI_TRY(tli_save_target(&path, path_arg));
   tli_layout layout;
-  TLI_TRY(tli_layout_build(&layout, ckpt, fn));
+  const tl_status built = tli_layout_build(&layout, ckpt, fn);
+  if (built != TL_OK) {
+    tli_free(path);
+    return built;
+  }
 
   static const char suffix[] = ".tmp-XXXXXX";
   const size_t path_len = strlen(path);
   char *temp = tli_alloc(path_len + sizeof suffix);
   if (temp == NULL) {
     tli_layout_free(&layout);
+    tli_free(path);
     return tli_fail(TL_E_NOMEM, "%s: out of memory", fn);
   }
   memcpy(temp, path, path_len);
@@ -467,6 +527,7 @@ tl_status tli_ckpt_save_with(const tl_ckpt *ckpt, const char *path,
       status = tli_fsync_dir(path);
   }
   tli_free(temp);
+  tli_free(path);
   tli_layout_free(&layout);
   return status;
 }

@@ -6,9 +6,20 @@
 # to an existing function only as a "change", yet every caller breaks. A
 # deliberate compatible change (a field appended to an options struct) is
 # accepted by refreshing the baseline with a CHANGELOG entry.
-# Usage: check_abidiff.sh LIB BASELINE PUBLIC_HEADERS_DIR
+# Usage: check_abidiff.sh LIB BASELINE PUBLIC_HEADERS_DIR SYMBOLS_FILE
 set -u
-lib=$1 baseline=$2 headers=$3
+lib=$1 baseline=$2 headers=$3 symbols=$4
+# The baseline must cover every exported function, or changes to the ones it
+# lacks would pass unseen: a symbol added to abi/libtl.symbols needs a
+# refreshed baseline (./run abi-baseline) in the same change.
+missing=$(sed 's/@.*//' "$symbols" | while read -r name; do
+  grep -q "elf-symbol name='$name'" "$baseline" || echo "$name"
+done)
+if [ -n "$missing" ]; then
+  echo "the ABI baseline lacks these exported functions (run ./run abi-baseline):" >&2
+  echo "$missing" >&2
+  exit 1
+fi
 abidiff --no-added-syms --headers-dir2 "$headers" "$baseline" "$lib"
 rc=$?
 if [ $((rc & 3)) -ne 0 ]; then

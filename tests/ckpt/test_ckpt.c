@@ -227,7 +227,7 @@ START_TEST(golden_file_loads_with_every_field) {
   size_t n = 0;
   TLT_ASSERT_OK(tl_ckpt_tensor_count(&n, c));
   ck_assert_uint_eq(n, 4);
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   TLT_ASSERT_OK(tl_ckpt_tensor_info(&info, c, 0));
   ck_assert_str_eq(info.name, "w");
   ck_assert_int_eq(info.dtype, TL_CKPT_F32);
@@ -322,7 +322,7 @@ START_TEST(round_trip_through_a_file_keeps_everything) {
   ck_assert_int_eq(memcmp(data, big, n_big * sizeof *big), 0);
   TLT_ASSERT_OK(tl_ckpt_tensor_data(&data, back, 1));
   ck_assert_int_eq(memcmp(data, i32, sizeof i32), 0);
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   TLT_ASSERT_OK(tl_ckpt_tensor_info(&info, back, 1));
   ck_assert_uint_eq(info.rank, 8);
   ck_assert_uint_eq(info.shape[4], 2);
@@ -392,7 +392,7 @@ START_TEST(table_operations_and_their_errors) {
   ck_assert_uint_eq(n, 2);
   TLT_ASSERT_OK(tl_ckpt_find_tensor(&idx, c, "c"));
   ck_assert_uint_eq(idx, 1);
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   const void *data;
   TLT_ASSERT_FAILS(tl_ckpt_tensor_info(&info, c, 2), TL_E_INVALID_ARG,
                    "out of range");
@@ -883,13 +883,41 @@ START_TEST(failed_saves_leave_the_previous_file_intact) {
   char missing[300];
   snprintf(missing, sizeof missing, "%s/no/such/dir/m.tlc", dir);
   TLT_ASSERT_FAILS(tl_ckpt_save(next, missing), TL_E_IO, "temporary file");
-  /* Renaming onto a directory fails after the write: cleaned up too. */
+  /* A directory, or a device or FIFO, is never replaced by the rename. */
   char sub[300];
   snprintf(sub, sizeof sub, "%s/sub", dir);
   ck_assert_int_eq(mkdir(sub, 0755), 0);
-  TLT_ASSERT_FAILS(tl_ckpt_save(next, sub), TL_E_IO, "renaming");
-  ck_assert_int_eq(count_temp_files(dir), 0);
+  TLT_ASSERT_FAILS(tl_ckpt_save(next, sub), TL_E_IO, "not a regular file");
+  ck_assert_int_eq(stat(sub, &st), 0);
+  ck_assert(S_ISDIR(st.st_mode));
   rmdir(sub);
+  char fifo[300];
+  snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+  ck_assert_int_eq(mkfifo(fifo, 0644), 0);
+  TLT_ASSERT_FAILS(tl_ckpt_save(next, fifo), TL_E_IO, "not a regular file");
+  ck_assert_int_eq(lstat(fifo, &st), 0);
+  ck_assert(S_ISFIFO(st.st_mode));
+  unlink(fifo);
+  ck_assert_int_eq(count_temp_files(dir), 0);
+  /* Saving through a symbolic link replaces the file it points to and
+   * leaves the link a link ("latest -> run3.tlc" keeps working). */
+  char link[300];
+  snprintf(link, sizeof link, "%s/latest.tlc", dir);
+  ck_assert_int_eq(symlink(path, link), 0);
+  tl_ckpt *empty = NULL;
+  TLT_ASSERT_OK(tl_ckpt_create(&empty));
+  TLT_ASSERT_OK(tl_ckpt_save(empty, link));
+  tl_ckpt_free(empty);
+  ck_assert_int_eq(lstat(link, &st), 0);
+  ck_assert(S_ISLNK(st.st_mode));
+  tl_ckpt *via = NULL;
+  size_t n_via = 1;
+  TLT_ASSERT_OK(tl_ckpt_load(&via, path, NULL));
+  TLT_ASSERT_OK(tl_ckpt_tensor_count(&n_via, via));
+  ck_assert_uint_eq(n_via, 0); /* the target now holds the empty checkpoint */
+  tl_ckpt_free(via);
+  unlink(link);
+  ck_assert_int_eq(count_temp_files(dir), 0);
 
   tl_ckpt_free(back);
   tl_ckpt_free(next);

@@ -68,7 +68,7 @@ static tl_model *build_lm(uint64_t seed) { return build_lm_with(seed, 1); }
 
 static void flat_copy(tl_model *m, float **out, size_t *n) {
   float *p = NULL;
-  OK(tl_model_flat_params(m, &p, n));
+  OK(tl_model_flat_params(&p, n, m));
   *out = malloc(*n * sizeof(float));
   memcpy(*out, p, *n * sizeof(float));
 }
@@ -76,7 +76,7 @@ static void flat_copy(tl_model *m, float **out, size_t *n) {
 static void assert_flat_equals(tl_model *m, const float *want, size_t n) {
   float *p = NULL;
   size_t got_n = 0;
-  OK(tl_model_flat_params(m, &p, &got_n));
+  OK(tl_model_flat_params(&p, &got_n, m));
   ck_assert_uint_eq(got_n, n);
   ck_assert_msg(memcmp(p, want, n * sizeof(float)) == 0,
                 "model parameters differ");
@@ -122,7 +122,7 @@ START_TEST(put_then_get_copies_parameters_groups_and_rng) {
   OK(tl_ckpt_tensor_count(&n, c));
   ck_assert_uint_eq(n, 1 + 8 + 2); /* emb, 2 x 4 LSTM tensors, out */
   OK(tl_ckpt_find_tensor(&idx, c, "rnn.weight_hh_l1"));
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   OK(tl_ckpt_tensor_info(&info, c, idx));
   ck_assert_int_eq(info.dtype, TL_CKPT_F32);
   ck_assert(info.rank == 2 && info.shape[0] == 4 * H && info.shape[1] == H);
@@ -134,7 +134,7 @@ START_TEST(put_then_get_copies_parameters_groups_and_rng) {
   const void *data = NULL;
   float *view = NULL;
   OK(tl_ckpt_tensor_data(&data, c, idx));
-  OK(tl_model_param_view(a, &view, NULL, "out.bias"));
+  OK(tl_model_param_view(&view, NULL, a, "out.bias"));
   ck_assert_int_eq(memcmp(data, view, V * sizeof(float)), 0);
 
   float *want = NULL;
@@ -210,13 +210,13 @@ START_TEST(strict_load_reports_and_changes_nothing) {
   OK(tl_ckpt_get_model(b, c, &o));
   ck_assert_int_eq(log.missing + log.unexpected, 2);
   float *pa = NULL, *pb = NULL, *bias_before = NULL;
-  OK(tl_model_param_view(a, &pa, NULL, "rnn.weight_ih_l0"));
-  OK(tl_model_param_view(b, &pb, NULL, "rnn.weight_ih_l0"));
+  OK(tl_model_param_view(&pa, NULL, a, "rnn.weight_ih_l0"));
+  OK(tl_model_param_view(&pb, NULL, b, "rnn.weight_ih_l0"));
   ck_assert_int_eq(memcmp(pa, pb, 4 * H * E * sizeof(float)), 0);
   size_t off = 0;
-  OK(tl_model_param_offset(b, &off, "rnn.bias_hh_l1"));
+  OK(tl_model_param_offset(&off, b, "rnn.bias_hh_l1"));
   bias_before = before + off;
-  OK(tl_model_param_view(b, &pb, NULL, "rnn.bias_hh_l1"));
+  OK(tl_model_param_view(&pb, NULL, b, "rnn.bias_hh_l1"));
   ck_assert_int_eq(memcmp(pb, bias_before, 4 * H * sizeof(float)), 0);
   free(before);
   tl_ckpt_free(c);
@@ -310,8 +310,8 @@ START_TEST(prefixes_and_name_maps) {
   o.map_n = 2;
   OK(tl_ckpt_get_model(out, c, &o));
   float *hw = NULL, *ow = NULL;
-  OK(tl_model_param_view(head, &hw, NULL, "dec.weight"));
-  OK(tl_model_param_view(out, &ow, NULL, "out.weight"));
+  OK(tl_model_param_view(&hw, NULL, head, "dec.weight"));
+  OK(tl_model_param_view(&ow, NULL, out, "out.weight"));
   ck_assert_int_eq(memcmp(hw, ow, V * H * sizeof(float)), 0);
 
   /* Map errors. */
@@ -478,7 +478,7 @@ static void forward_once(tl_model *m, uint64_t seed) {
   const float *y = NULL;
   size_t dims[TL_MODEL_MAX_DIMS], ndim = 0;
   const size_t in_dims[2] = {T, B};
-  OK(tl_model_forward_ids(m, &y, dims, &ndim, ids, in_dims, 2));
+  OK(tl_model_forward_ids(&y, dims, &ndim, m, ids, in_dims, 2));
 }
 
 START_TEST(carried_lstm_state_is_saved_and_restored) {
@@ -490,7 +490,7 @@ START_TEST(carried_lstm_state_is_saved_and_restored) {
   OK(tl_ckpt_put_model(c, a, NULL));
   size_t idx = 0;
   OK(tl_ckpt_find_tensor(&idx, c, "@state.rnn"));
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   OK(tl_ckpt_tensor_info(&info, c, idx));
   ck_assert(info.rank == 4 && info.shape[0] == 2 && info.shape[1] == 2 &&
             info.shape[2] == B && info.shape[3] == H);
@@ -542,7 +542,7 @@ START_TEST(remap_vocab_matches_fastai_match_embeds) {
   const float want_emb[5 * 2] = {3, 30, 2.5f, 25, 4, 40, 1, 10, 2.5f, 25};
   const float want_bias[5] = {2, 1.375f, 4, 0.5f, 1.375f};
   const void *data = NULL;
-  tl_ckpt_tensor_desc info;
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   OK(tl_ckpt_tensor_data(&data, c, 0));
   TLT_ASSERT_ARRAY_CLOSE((const float *)data, want_emb, 10, 0, 0);
   OK(tl_ckpt_tensor_info(&info, c, 0));
@@ -612,12 +612,12 @@ START_TEST(row_mask_trains_only_new_rows) {
   OK(tl_optim_create(&opt, &m, 1, &oo));
   float *grad = NULL;
   size_t ng = 0;
-  OK(tl_model_flat_grads(m, &grad, &ng));
+  OK(tl_model_flat_grads(&grad, &ng, m));
   for (size_t i = 0; i < ng; i++)
     grad[i] = 1.0f;
   OK(tl_optim_step(opt));
   float *w = NULL;
-  OK(tl_model_param_view(m, &w, NULL, "emb.weight"));
+  OK(tl_model_param_view(&w, NULL, m, "emb.weight"));
   for (size_t r = 0; r < V; r++)
     for (size_t j = 0; j < E; j++) {
       const float was = before[r * E + j];
@@ -679,9 +679,9 @@ static void train_step(trainer *t, uint64_t step) {
     targets[i] = (int64_t)tli_rng_below(&data, V);
   }
   size_t groups = 0;
-  OK(tl_optim_num_groups(t->optim, &groups));
+  OK(tl_optim_num_groups(&groups, t->optim));
   double lr = 0, lrs[8];
-  OK(tl_sched_lr(t->sched, step, &lr));
+  OK(tl_sched_lr(&lr, t->sched, step));
   for (size_t g = 0; g < groups; g++)
     lrs[g] = lr / (double)(1u << (groups - 1 - g)); /* discriminative */
   OK(tl_optim_set_lrs(t->optim, lrs, groups));
@@ -689,10 +689,10 @@ static void train_step(trainer *t, uint64_t step) {
   const float *y = NULL;
   size_t dims[TL_MODEL_MAX_DIMS], ndim = 0;
   const size_t in_dims[2] = {T, B};
-  OK(tl_model_forward_ids(t->model, &y, dims, &ndim, ids, in_dims, 2));
+  OK(tl_model_forward_ids(&y, dims, &ndim, t->model, ids, in_dims, 2));
   float loss = 0, dy[T * B * V];
   OK(tl_cross_entropy(&loss, dy, y, targets, T * B, V, -100));
-  OK(tl_model_backward(t->model, NULL, dy, dims, ndim));
+  OK(tl_model_backward(NULL, t->model, dy, dims, ndim));
   OK(tl_optim_step(t->optim));
 }
 
@@ -773,9 +773,9 @@ START_TEST(resume_in_a_fresh_process_is_bit_identical) {
   ck_assert_int_eq(memcmp(&check->rng, &t.model->rng, sizeof check->rng), 0);
   /* ... and bit-identical optimizer state. */
   size_t size = 0;
-  OK(tl_optim_state_size(t.optim, &size));
+  OK(tl_optim_state_size(&size, t.optim));
   unsigned char *state = malloc(size);
-  OK(tl_optim_state_save(t.optim, state, size));
+  OK(tl_optim_state_save(state, size, t.optim));
   const void *bytes = NULL;
   size_t got = 0;
   OK(tl_ckpt_get_section(&bytes, &got, NULL, resumed, TL_CKPT_SECTION_OPTIM));
@@ -845,9 +845,9 @@ END_TEST
 
 /* The bytes tl_optim_state_save writes now, to compare after a failure. */
 static unsigned char *optim_bytes(const tl_optim *o, size_t *size) {
-  OK(tl_optim_state_size(o, size));
+  OK(tl_optim_state_size(size, o));
   unsigned char *b = malloc(*size);
-  OK(tl_optim_state_save(o, b, *size));
+  OK(tl_optim_state_save(b, *size, o));
   return b;
 }
 
@@ -938,7 +938,7 @@ START_TEST(optimizer_step_counters_cannot_exceed_or_wrap) {
                    "step count is at its maximum");
   assert_flat_equals(m, before, n);
   uint64_t steps = 0;
-  OK(tl_optim_step_count(o, &steps));
+  OK(tl_optim_step_count(&steps, o));
   ck_assert(steps == UINT64_MAX);
   /* One below the maximum still steps, to the maximum. */
   tli_store_le64(b + 40, UINT64_MAX - 1);
@@ -946,7 +946,7 @@ START_TEST(optimizer_step_counters_cannot_exceed_or_wrap) {
     tli_store_le64(b + 48 + o->n_params * 8 + k * 8, UINT64_MAX - 1);
   OK(tl_optim_state_load(o, b, size));
   OK(tl_optim_step(o));
-  OK(tl_optim_step_count(o, &steps));
+  OK(tl_optim_step_count(&steps, o));
   ck_assert(steps == UINT64_MAX);
   free(before);
   free(b);

@@ -32,14 +32,14 @@ static void assert_matches(const char *what, const float *got,
 static void set_flat(tl_model *m, const float *w, size_t n) {
   float *flat = NULL;
   size_t numel = 0;
-  TLT_ASSERT_OK(tl_model_flat_params(m, &flat, &numel));
+  TLT_ASSERT_OK(tl_model_flat_params(&flat, &numel, m));
   ck_assert_uint_eq(numel, n);
   memcpy(flat, w, n * sizeof(float));
 }
 
 static const float *grads_of(tl_model *m, size_t *n) {
   float *g = NULL;
-  TLT_ASSERT_OK(tl_model_flat_grads(m, &g, n));
+  TLT_ASSERT_OK(tl_model_flat_grads(&g, n, m));
   return g;
 }
 
@@ -74,52 +74,52 @@ START_TEST(parameter_names_shapes_and_offsets_follow_pytorch) {
       "rnn.weight_hh_l1", "rnn.bias_ih_l1",   "rnn.bias_hh_l1",
       "fc.weight",        "fc.bias"};
   size_t n = 0;
-  TLT_ASSERT_OK(tl_model_num_params(m, &n));
+  TLT_ASSERT_OK(tl_model_num_params(&n, m));
   ck_assert_uint_eq(n, N_OF(want));
   size_t off = 0;
   for (size_t i = 0; i < n; i++) {
     const char *name = NULL;
-    TLT_ASSERT_OK(tl_model_param_name(m, &name, i));
+    TLT_ASSERT_OK(tl_model_param_name(&name, m, i));
     ck_assert_str_eq(name, want[i]);
     size_t idx = 99, o = 0, numel = 0, nd = 0, dims[TL_MODEL_MAX_DIMS];
-    TLT_ASSERT_OK(tl_model_param_index(m, &idx, want[i]));
+    TLT_ASSERT_OK(tl_model_param_index(&idx, m, want[i]));
     ck_assert_uint_eq(idx, i);
-    TLT_ASSERT_OK(tl_model_param_offset(m, &o, want[i]));
+    TLT_ASSERT_OK(tl_model_param_offset(&o, m, want[i]));
     ck_assert_uint_eq(o, off); /* contiguous, in order */
-    TLT_ASSERT_OK(tl_model_param_shape(m, &nd, dims, &numel, want[i]));
+    TLT_ASSERT_OK(tl_model_param_shape(&nd, dims, &numel, m, want[i]));
     off += numel;
   }
   size_t nd = 0, dims[TL_MODEL_MAX_DIMS], numel = 0;
-  TLT_ASSERT_OK(tl_model_param_shape(m, &nd, dims, &numel, "rnn.weight_ih_l1"));
+  TLT_ASSERT_OK(tl_model_param_shape(&nd, dims, &numel, m, "rnn.weight_ih_l1"));
   ck_assert_uint_eq(nd, 2);
   ck_assert_uint_eq(dims[0], 24);
   ck_assert_uint_eq(dims[1], 6);
   ck_assert_uint_eq(dims[2], 1);
-  TLT_ASSERT_OK(tl_model_param_shape(m, &nd, dims, &numel, "fc.bias"));
+  TLT_ASSERT_OK(tl_model_param_shape(&nd, dims, &numel, m, "fc.bias"));
   ck_assert_uint_eq(nd, 1);
   ck_assert_uint_eq(dims[0], 4);
   float *flat = NULL, *grad = NULL, *v = NULL, *gv = NULL;
   size_t total = 0;
-  TLT_ASSERT_OK(tl_model_flat_params(m, &flat, &total));
-  TLT_ASSERT_OK(tl_model_flat_grads(m, &grad, &total));
+  TLT_ASSERT_OK(tl_model_flat_params(&flat, &total, m));
+  TLT_ASSERT_OK(tl_model_flat_grads(&grad, &total, m));
   ck_assert_uint_eq(total, off);
-  TLT_ASSERT_OK(tl_model_param_offset(m, &off, "fc.weight"));
-  TLT_ASSERT_OK(tl_model_param_view(m, &v, &gv, "fc.weight"));
+  TLT_ASSERT_OK(tl_model_param_offset(&off, m, "fc.weight"));
+  TLT_ASSERT_OK(tl_model_param_view(&v, &gv, m, "fc.weight"));
   ck_assert_ptr_eq(v, flat + off); /* zero-copy views into the flat buffers */
   ck_assert_ptr_eq(gv, grad + off);
   /* the padding row starts at zero */
-  TLT_ASSERT_OK(tl_model_param_view(m, &v, NULL, "emb.weight"));
+  TLT_ASSERT_OK(tl_model_param_view(&v, NULL, m, "emb.weight"));
   for (size_t j = 0; j < 5; j++)
     ck_assert(v[j] == 0.0f);
   /* copy in, copy out */
   float b[4] = {1, 2, 3, 4}, c[4] = {0};
   TLT_ASSERT_OK(tl_model_param_set(m, "fc.bias", b, 4));
-  TLT_ASSERT_OK(tl_model_param_get(m, c, 4, "fc.bias"));
+  TLT_ASSERT_OK(tl_model_param_get(c, 4, m, "fc.bias"));
   ck_assert(memcmp(b, c, sizeof b) == 0);
   size_t layers = 0, g = 0;
-  TLT_ASSERT_OK(tl_model_num_layers(m, &layers));
+  TLT_ASSERT_OK(tl_model_num_layers(&layers, m));
   ck_assert_uint_eq(layers, 3);
-  TLT_ASSERT_OK(tl_model_num_groups(m, &g));
+  TLT_ASSERT_OK(tl_model_num_groups(&g, m));
   ck_assert_uint_eq(g, 3); /* one group per layer by default */
   tl_model_free(m);
 }
@@ -132,14 +132,14 @@ START_TEST(embedding_lstm_linear_matches_torch) {
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
   TLT_ASSERT_OK(
-      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+      tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2));
   ck_assert_uint_eq(ond, 3);
   ck_assert_uint_eq(od[0], 4);
   ck_assert_uint_eq(od[1], 3);
   ck_assert_uint_eq(od[2], 4);
   assert_matches("y", y, emb_lstm_fc_y, N_OF(emb_lstm_fc_y), 1e-5);
   const float *dx = (const float *)1;
-  TLT_ASSERT_OK(tl_model_backward(m, &dx, emb_lstm_fc_dy, od, ond));
+  TLT_ASSERT_OK(tl_model_backward(&dx, m, emb_lstm_fc_dy, od, ond));
   ck_assert_ptr_null(dx); /* ids have no gradient */
   size_t n = 0;
   const float *g = grads_of(m, &n);
@@ -147,7 +147,7 @@ START_TEST(embedding_lstm_linear_matches_torch) {
   /* eval forward gives the same output (no dropout configured) */
   TLT_ASSERT_OK(tl_model_eval(m));
   TLT_ASSERT_OK(
-      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+      tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2));
   assert_matches("y_eval", y, emb_lstm_fc_y, N_OF(emb_lstm_fc_y), 1e-5);
   tl_model_free(m);
 }
@@ -158,14 +158,14 @@ START_TEST(linear_stack_matches_torch_and_accumulates) {
   const size_t dims[2] = {4, 5};
   const float *y = NULL, *dx = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0;
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
   assert_matches("y", y, linear_stack_y, N_OF(linear_stack_y), 1e-5);
-  TLT_ASSERT_OK(tl_model_backward(m, &dx, linear_stack_dy, od, ond));
+  TLT_ASSERT_OK(tl_model_backward(&dx, m, linear_stack_dy, od, ond));
   assert_matches("dx", dx, linear_stack_dx, N_OF(linear_stack_dx), 1e-5);
   const float *g = grads_of(m, &n);
   assert_matches("grad", g, linear_stack_grad, n, 1e-5);
   /* a second backward of the same forward accumulates: twice the gradient */
-  TLT_ASSERT_OK(tl_model_backward(m, &dx, linear_stack_dy, od, ond));
+  TLT_ASSERT_OK(tl_model_backward(&dx, m, linear_stack_dy, od, ond));
   float twice[N_OF(linear_stack_grad)];
   for (size_t i = 0; i < n; i++)
     twice[i] = 2.0f * linear_stack_grad[i];
@@ -182,7 +182,7 @@ static double stack_loss(tl_model *m) {
   const size_t dims[2] = {4, 5};
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
   double s = 0.0;
   for (size_t i = 0; i < N_OF(linear_stack_dy); i++)
     s += (double)y[i] * (double)linear_stack_dy[i];
@@ -194,11 +194,11 @@ START_TEST(linear_stack_backward_matches_finite_differences) {
   const size_t dims[2] = {4, 5};
   const float *y = NULL, *dx = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0;
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2));
-  TLT_ASSERT_OK(tl_model_backward(m, &dx, linear_stack_dy, od, ond));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_backward(&dx, m, linear_stack_dy, od, ond));
   const float *g = grads_of(m, &n);
   float *w = NULL;
-  TLT_ASSERT_OK(tl_model_flat_params(m, &w, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&w, &n, m));
   const float h = 1e-2f;
   for (size_t i = 0; i < n; i += 3) {
     const float w0 = w[i];
@@ -228,18 +228,18 @@ START_TEST(lstm_concat_pool_head_matches_torch) {
   const size_t dims[3] = {5, 3, 3};
   const float *y = NULL, *dx = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0;
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, lstm_pool_x, dims, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, lstm_pool_x, dims, 3));
   ck_assert_uint_eq(ond, 2);
   ck_assert_uint_eq(od[0], 3);
   ck_assert_uint_eq(od[1], 2);
   assert_matches("y", y, lstm_pool_y, N_OF(lstm_pool_y), 1e-5);
-  TLT_ASSERT_OK(tl_model_backward(m, &dx, lstm_pool_dy, od, ond));
+  TLT_ASSERT_OK(tl_model_backward(&dx, m, lstm_pool_dy, od, ond));
   assert_matches("dx", dx, lstm_pool_dx, N_OF(lstm_pool_dx), 1e-5);
   assert_matches("grad", grads_of(m, &n), lstm_pool_grad, N_OF(lstm_pool_grad),
                  1e-5);
   /* a batch size that does not match the lengths is refused */
   const size_t dims2[3] = {5, 2, 3};
-  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, lstm_pool_x, dims2, 3),
+  TLT_ASSERT_FAILS(tl_model_forward(&y, od, &ond, m, lstm_pool_x, dims2, 3),
                    TL_E_SHAPE, "lengths");
   tl_model_free(m);
 }
@@ -254,7 +254,7 @@ START_TEST(decoder_tied_to_another_models_embedding_matches_torch) {
   TLT_ASSERT_OK(tl_model_create(&dec, NULL));
   TLT_ASSERT_OK(tl_model_add_decoder(dec, "dec", 4, 7, enc, "emb"));
   size_t np = 0;
-  TLT_ASSERT_OK(tl_model_num_params(dec, &np));
+  TLT_ASSERT_OK(tl_model_num_params(&np, dec));
   ck_assert_uint_eq(np, 1); /* only dec.bias: the weight is enc's */
   set_flat(dec, tied_bias, N_OF(tied_bias));
   /* the decoder keeps the encoder alive */
@@ -263,11 +263,11 @@ START_TEST(decoder_tied_to_another_models_embedding_matches_torch) {
   const size_t dims[2] = {3, 2};
   const float *h = NULL, *y = NULL, *dh = NULL;
   size_t hd[TL_MODEL_MAX_DIMS], hnd = 0, yd[TL_MODEL_MAX_DIMS], ynd = 0, n = 0;
-  TLT_ASSERT_OK(tl_model_forward_ids(enc, &h, hd, &hnd, tied_ids, dims, 2));
-  TLT_ASSERT_OK(tl_model_forward(dec, &y, yd, &ynd, h, hd, hnd));
+  TLT_ASSERT_OK(tl_model_forward_ids(&h, hd, &hnd, enc, tied_ids, dims, 2));
+  TLT_ASSERT_OK(tl_model_forward(&y, yd, &ynd, dec, h, hd, hnd));
   assert_matches("y", y, tied_y, N_OF(tied_y), 1e-5);
-  TLT_ASSERT_OK(tl_model_backward(dec, &dh, tied_dy, yd, ynd));
-  TLT_ASSERT_OK(tl_model_backward(enc, NULL, dh, hd, hnd));
+  TLT_ASSERT_OK(tl_model_backward(&dh, dec, tied_dy, yd, ynd));
+  TLT_ASSERT_OK(tl_model_backward(NULL, enc, dh, hd, hnd));
   assert_matches("grad_a", grads_of(enc, &n), tied_grad_a, N_OF(tied_grad_a),
                  1e-5);
   assert_matches("grad_bias", grads_of(dec, &n), tied_grad_bias,
@@ -300,46 +300,46 @@ END_TEST
 START_TEST(freeze_to_follows_fastai_and_frozen_params_get_no_gradient) {
   tl_model *m = linear_stack();
   size_t g = 0;
-  TLT_ASSERT_OK(tl_model_num_groups(m, &g));
+  TLT_ASSERT_OK(tl_model_num_groups(&g, m));
   ck_assert_uint_eq(g, 4);
   int t = 0;
   TLT_ASSERT_OK(tl_model_freeze(m)); /* freeze_to(-1): only the last group */
   for (size_t i = 0; i < 4; i++) {
-    TLT_ASSERT_OK(tl_model_group_trainable(m, &t, i));
+    TLT_ASSERT_OK(tl_model_group_trainable(&t, m, i));
     ck_assert_int_eq(t, i == 3);
   }
   TLT_ASSERT_OK(tl_model_freeze_to(m, -2));
   for (size_t i = 0; i < 4; i++) {
-    TLT_ASSERT_OK(tl_model_group_trainable(m, &t, i));
+    TLT_ASSERT_OK(tl_model_group_trainable(&t, m, i));
     ck_assert_int_eq(t, i >= 2);
   }
   TLT_ASSERT_OK(tl_model_freeze_to(m, 1));
-  TLT_ASSERT_OK(tl_model_group_trainable(m, &t, 0));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 0));
   ck_assert_int_eq(t, 0);
-  TLT_ASSERT_OK(tl_model_group_trainable(m, &t, 1));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 1));
   ck_assert_int_eq(t, 1);
   TLT_ASSERT_OK(tl_model_freeze_to(m, 4)); /* everything frozen */
-  TLT_ASSERT_OK(tl_model_group_trainable(m, &t, 3));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 3));
   ck_assert_int_eq(t, 0);
   TLT_ASSERT_FAILS(tl_model_freeze_to(m, 5), TL_E_INVALID_ARG, "n = 5");
   TLT_ASSERT_FAILS(tl_model_freeze_to(m, -5), TL_E_INVALID_ARG, "n = -5");
   TLT_ASSERT_OK(tl_model_unfreeze(m));
-  TLT_ASSERT_OK(tl_model_group_trainable(m, &t, 0));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 0));
   ck_assert_int_eq(t, 1);
 
   /* freeze the last two layers' groups, keep dx flowing: frozen gradients
    * stay exactly 0, trainable ones equal torch's */
   TLT_ASSERT_OK(tl_model_set_group(m, "l3", 2)); /* groups: 0, 1, 2, 2 */
-  TLT_ASSERT_OK(tl_model_num_groups(m, &g));
+  TLT_ASSERT_OK(tl_model_num_groups(&g, m));
   ck_assert_uint_eq(g, 3);
   TLT_ASSERT_OK(tl_model_freeze(m)); /* l2 and l3 trainable */
   size_t off = 0, n = 0;
-  TLT_ASSERT_OK(tl_model_param_offset(m, &off, "l2.weight"));
+  TLT_ASSERT_OK(tl_model_param_offset(&off, m, "l2.weight"));
   const size_t dims[2] = {4, 5};
   const float *y = NULL, *dx = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2));
-  TLT_ASSERT_OK(tl_model_backward(m, NULL, linear_stack_dy, od, ond));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_backward(NULL, m, linear_stack_dy, od, ond));
   const float *gr = grads_of(m, &n);
   for (size_t i = 0; i < off; i++)
     ck_assert(gr[i] == 0.0f);
@@ -348,16 +348,16 @@ START_TEST(freeze_to_follows_fastai_and_frozen_params_get_no_gradient) {
   TLT_ASSERT_OK(tl_model_freeze_to(m, 3));
   TLT_ASSERT_OK(tl_model_set_group_trainable(m, 0, 1));
   TLT_ASSERT_OK(tl_model_zero_grad(m));
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2));
-  TLT_ASSERT_OK(tl_model_backward(m, &dx, linear_stack_dy, od, ond));
-  TLT_ASSERT_OK(tl_model_param_offset(m, &off, "l1.weight"));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_backward(&dx, m, linear_stack_dy, od, ond));
+  TLT_ASSERT_OK(tl_model_param_offset(&off, m, "l1.weight"));
   assert_matches("l0", gr, linear_stack_grad, off, 1e-5);
   for (size_t i = off; i < n; i++)
     ck_assert(gr[i] == 0.0f);
   assert_matches("dx", dx, linear_stack_dx, N_OF(linear_stack_dx), 1e-5);
   /* per-parameter flag */
   TLT_ASSERT_OK(tl_model_set_param_trainable(m, "l0.bias", 0));
-  TLT_ASSERT_OK(tl_model_param_trainable(m, &t, "l0.bias"));
+  TLT_ASSERT_OK(tl_model_param_trainable(&t, m, "l0.bias"));
   ck_assert_int_eq(t, 0);
   TLT_ASSERT_FAILS(tl_model_set_group_trainable(m, 3, 1), TL_E_INVALID_ARG,
                    "group 3");
@@ -377,13 +377,13 @@ START_TEST(a_frozen_encoder_costs_no_backward_work) {
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0, off = 0;
   TLT_ASSERT_OK(
-      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
-  TLT_ASSERT_OK(tl_model_backward(m, NULL, emb_lstm_fc_dy, od, ond));
+      tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2));
+  TLT_ASSERT_OK(tl_model_backward(NULL, m, emb_lstm_fc_dy, od, ond));
   ck_assert_ptr_null(m->layers[1].work.p); /* LSTM backward never ran */
   ck_assert_ptr_null(m->layers[1].dx.p);
   ck_assert_ptr_null(m->layers[2].dx.p); /* nor the head's input gradient */
   const float *g = grads_of(m, &n);
-  TLT_ASSERT_OK(tl_model_param_offset(m, &off, "fc.weight"));
+  TLT_ASSERT_OK(tl_model_param_offset(&off, m, "fc.weight"));
   for (size_t i = 0; i < off; i++)
     ck_assert(g[i] == 0.0f);
   assert_matches("head", g + off, emb_lstm_fc_grad + off, n - off, 1e-5);
@@ -406,25 +406,25 @@ START_TEST(dropout_is_off_in_eval_and_masks_are_seeded) {
   const size_t dims[3] = {3, 2, 4};
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
-  TLT_ASSERT_OK(tl_model_forward(a, &y, od, &ond, x, dims, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, a, x, dims, 3));
   size_t zeros = 0;
   for (size_t i = 0; i < N_OF(x); i++) {
     ck_assert(y[i] == 0.0f || y[i] == 2.0f * x[i]);
     zeros += y[i] == 0.0f;
   }
   ck_assert(zeros > 0 && zeros < N_OF(x));
-  TLT_ASSERT_OK(tl_model_forward(b, &y, od, &ond, x, dims, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, b, x, dims, 3));
   for (size_t t = 1; t < 3; t++) /* locked: the same mask at every step */
     for (size_t j = 0; j < 8; j++)
       ck_assert((y[t * 8 + j] == 0.0f) == (y[j] == 0.0f));
   TLT_ASSERT_OK(tl_model_eval(a));
-  TLT_ASSERT_OK(tl_model_forward(a, &y, od, &ond, x, dims, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, a, x, dims, 3));
   for (size_t i = 0; i < N_OF(x); i++)
     ck_assert(y[i] == x[i]);
   int tr = 1;
-  TLT_ASSERT_OK(tl_model_is_training(a, &tr));
+  TLT_ASSERT_OK(tl_model_is_training(&tr, a));
   ck_assert_int_eq(tr, 0);
-  TLT_ASSERT_FAILS(tl_model_backward(a, NULL, x, dims, 3), TL_E_STATE,
+  TLT_ASSERT_FAILS(tl_model_backward(NULL, a, x, dims, 3), TL_E_STATE,
                    "train-mode");
   tl_model_free(a);
   tl_model_free(b);
@@ -454,12 +454,12 @@ START_TEST(awd_lstm_dropouts_are_off_in_eval_and_change_training) {
   size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0;
   /* training: dropout changes the output; backward runs and is finite */
   TLT_ASSERT_OK(
-      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+      tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2));
   double diff = 0.0;
   for (size_t i = 0; i < N_OF(emb_lstm_fc_y); i++)
     diff += fabs((double)y[i] - (double)emb_lstm_fc_y[i]);
   ck_assert(diff > 1e-3);
-  TLT_ASSERT_OK(tl_model_backward(m, NULL, emb_lstm_fc_dy, od, ond));
+  TLT_ASSERT_OK(tl_model_backward(NULL, m, emb_lstm_fc_dy, od, ond));
   const float *g = grads_of(m, &n);
   double gs = 0.0;
   for (size_t i = 0; i < n; i++) {
@@ -470,7 +470,7 @@ START_TEST(awd_lstm_dropouts_are_off_in_eval_and_change_training) {
   /* eval: exactly the dropout-free model */
   TLT_ASSERT_OK(tl_model_eval(m));
   TLT_ASSERT_OK(
-      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+      tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2));
   assert_matches("eval", y, emb_lstm_fc_y, N_OF(emb_lstm_fc_y), 1e-5);
   tl_model_free(m);
   tl_model_free(ref);
@@ -485,11 +485,11 @@ static double awd_loss(tl_model *m, const float *dy) {
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
   TLT_ASSERT_OK(
-      tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
+      tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2));
   double s = 0.0, aux = 0.0;
   for (size_t i = 0; i < N_OF(emb_lstm_fc_dy); i++)
     s += (double)y[i] * (double)dy[i];
-  TLT_ASSERT_OK(tl_model_aux_loss(m, &aux));
+  TLT_ASSERT_OK(tl_model_aux_loss(&aux, m));
   return s + aux;
 }
 
@@ -516,11 +516,11 @@ START_TEST(awd_lstm_training_backward_matches_finite_differences) {
   set_flat(m, emb_lstm_fc_w, N_OF(emb_lstm_fc_w));
   awd_loss(m, emb_lstm_fc_dy);
   const size_t od[3] = {4, 3, 4};
-  TLT_ASSERT_OK(tl_model_backward(m, NULL, emb_lstm_fc_dy, od, 3));
+  TLT_ASSERT_OK(tl_model_backward(NULL, m, emb_lstm_fc_dy, od, 3));
   size_t n = 0;
   float *w = NULL;
   const float *g = grads_of(m, &n);
-  TLT_ASSERT_OK(tl_model_flat_params(m, &w, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&w, &n, m));
   const float h = 1e-2f;
   size_t checked = 0;
   for (size_t i = 0; i < n; i += 5) {
@@ -554,8 +554,8 @@ START_TEST(stateful_lstm_carries_the_state_between_windows) {
   TLT_ASSERT_OK(tl_model_add_lstm(ref, "rnn", 3, 4, 2, NULL));
   float *ws = NULL, *wr = NULL;
   size_t n = 0;
-  TLT_ASSERT_OK(tl_model_flat_params(sm, &ws, &n));
-  TLT_ASSERT_OK(tl_model_flat_params(ref, &wr, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&ws, &n, sm));
+  TLT_ASSERT_OK(tl_model_flat_params(&wr, &n, ref));
   memcpy(ws, wr, n * sizeof(float));
   /* lstm_pool_x is (5, 3, 3): use steps 0..3 (two windows of 2), B = 3 */
   const size_t full[3] = {4, 3, 3}, half[3] = {2, 3, 3};
@@ -563,38 +563,38 @@ START_TEST(stateful_lstm_carries_the_state_between_windows) {
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
   float want[4 * 3 * 4];
   TLT_ASSERT_OK(tl_model_eval(ref));
-  TLT_ASSERT_OK(tl_model_forward(ref, &y, od, &ond, lstm_pool_x, full, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, ref, lstm_pool_x, full, 3));
   memcpy(want, y, sizeof want);
   for (int mode = 0; mode < 2; mode++) { /* train, then eval */
     TLT_ASSERT_OK(tl_model_reset_state(sm));
-    TLT_ASSERT_OK(tl_model_forward(sm, &y, od, &ond, lstm_pool_x, half, 3));
+    TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, sm, lstm_pool_x, half, 3));
     assert_matches("window1", y, want, 24, 1e-5);
     TLT_ASSERT_OK(
-        tl_model_forward(sm, &y, od, &ond, lstm_pool_x + 18, half, 3));
+        tl_model_forward(&y, od, &ond, sm, lstm_pool_x + 18, half, 3));
     assert_matches("window2", y, want + 24, 24, 1e-5);
     TLT_ASSERT_OK(tl_model_eval(sm));
   }
   /* a reset starts from zeros again */
   TLT_ASSERT_OK(tl_model_reset_state(sm));
-  TLT_ASSERT_OK(tl_model_forward(sm, &y, od, &ond, lstm_pool_x + 18, half, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, sm, lstm_pool_x + 18, half, 3));
   float first[24];
   memcpy(first, y, sizeof first);
-  TLT_ASSERT_OK(tl_model_forward(ref, &y, od, &ond, lstm_pool_x + 18, half, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, ref, lstm_pool_x + 18, half, 3));
   assert_matches("reset", first, y, 24, 1e-6);
 
   /* truncated BPTT: the gradient of window 2 with window 1's final state
    * held fixed, against central finite differences */
   TLT_ASSERT_OK(tl_model_train(sm));
   TLT_ASSERT_OK(tl_model_reset_state(sm));
-  TLT_ASSERT_OK(tl_model_forward(sm, &y, od, &ond, lstm_pool_x, half, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, sm, lstm_pool_x, half, 3));
   tli_layer *L = &sm->layers[0];
   float carried[2 * 2 * 3 * 4];
   memcpy(carried, L->state.p, sizeof carried);
   float dy[24];
   for (size_t i = 0; i < 24; i++)
     dy[i] = 0.1f * (float)(i % 7) - 0.3f;
-  TLT_ASSERT_OK(tl_model_forward(sm, &y, od, &ond, lstm_pool_x + 18, half, 3));
-  TLT_ASSERT_OK(tl_model_backward(sm, NULL, dy, od, ond));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, sm, lstm_pool_x + 18, half, 3));
+  TLT_ASSERT_OK(tl_model_backward(NULL, sm, dy, od, ond));
   const float *g = grads_of(sm, &n);
   const float h = 1e-2f;
   for (size_t i = 0; i < n; i += 3) {
@@ -604,7 +604,7 @@ START_TEST(stateful_lstm_carries_the_state_between_windows) {
       ws[i] = w0 + (s2 ? -h : h);
       memcpy(L->state.p, carried, sizeof carried);
       TLT_ASSERT_OK(
-          tl_model_forward(sm, &y, od, &ond, lstm_pool_x + 18, half, 3));
+          tl_model_forward(&y, od, &ond, sm, lstm_pool_x + 18, half, 3));
       l[s2] = 0.0;
       for (size_t j = 0; j < 24; j++)
         l[s2] += (double)y[j] * dy[j];
@@ -637,7 +637,7 @@ START_TEST(ar_tar_loss_and_gradient) {
   const size_t dims[3] = {5, 3, 3}, T = 5, BH = 12, N = 60;
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0;
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, lstm_pool_x, dims, 3));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, lstm_pool_x, dims, 3));
   double ar = 0.0, tar = 0.0, aux = 0.0;
   float dref[60];
   for (size_t i = 0; i < N; i++) {
@@ -651,13 +651,13 @@ START_TEST(ar_tar_loss_and_gradient) {
       dref[t * BH + j] += (float)(2.0 * d / (double)((T - 1) * BH));
       dref[(t - 1) * BH + j] -= (float)(2.0 * d / (double)((T - 1) * BH));
     }
-  TLT_ASSERT_OK(tl_model_aux_loss(m, &aux));
+  TLT_ASSERT_OK(tl_model_aux_loss(&aux, m));
   TLT_ASSERT_CLOSE(aux, 2.0 * ar / (double)N + tar / (double)((T - 1) * BH),
                    1e-5, 1e-9);
   float zeros[60] = {0};
-  TLT_ASSERT_OK(tl_model_backward(m, NULL, zeros, od, ond));
-  TLT_ASSERT_OK(tl_model_forward(ref, &y, od, &ond, lstm_pool_x, dims, 3));
-  TLT_ASSERT_OK(tl_model_backward(ref, NULL, dref, od, ond));
+  TLT_ASSERT_OK(tl_model_backward(NULL, m, zeros, od, ond));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, ref, lstm_pool_x, dims, 3));
+  TLT_ASSERT_OK(tl_model_backward(NULL, ref, dref, od, ond));
   size_t n2 = 0;
   const float *g = grads_of(m, &n), *gr = grads_of(ref, &n2);
   assert_matches("ar_tar_grad", g, gr, n, 1e-4);
@@ -680,32 +680,32 @@ START_TEST(one_encoder_serves_two_heads) {
   TLT_ASSERT_OK(tl_model_add_linear(hb, "out", 6, 2, TL_ACTIVATION_NONE));
   size_t ne = 0, na = 0, n = 0;
   float *fe = NULL, *fa = NULL;
-  TLT_ASSERT_OK(tl_model_flat_params(enc, &fe, &ne));
-  TLT_ASSERT_OK(tl_model_flat_params(ha, &fa, &na));
+  TLT_ASSERT_OK(tl_model_flat_params(&fe, &ne, enc));
+  TLT_ASSERT_OK(tl_model_flat_params(&fa, &na, ha));
   memcpy(fe, linear_stack_w, ne * sizeof(float));
   memcpy(fa, linear_stack_w + ne, na * sizeof(float));
   const size_t dims[2] = {4, 5};
   const float *h = NULL, *ya = NULL, *yb = NULL, *da = NULL, *db = NULL;
   size_t hd[TL_MODEL_MAX_DIMS], hnd = 0, yd[TL_MODEL_MAX_DIMS], ynd = 0;
-  TLT_ASSERT_OK(tl_model_forward(enc, &h, hd, &hnd, linear_stack_x, dims, 2));
-  TLT_ASSERT_OK(tl_model_forward(ha, &ya, yd, &ynd, h, hd, hnd));
+  TLT_ASSERT_OK(tl_model_forward(&h, hd, &hnd, enc, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_forward(&ya, yd, &ynd, ha, h, hd, hnd));
   assert_matches("ya", ya, linear_stack_y, N_OF(linear_stack_y), 1e-5);
-  TLT_ASSERT_OK(tl_model_backward(ha, &da, linear_stack_dy, yd, ynd));
-  TLT_ASSERT_OK(tl_model_forward(hb, &yb, yd, &ynd, h, hd, hnd));
-  TLT_ASSERT_OK(tl_model_backward(hb, &db, linear_stack_dy, yd, ynd));
+  TLT_ASSERT_OK(tl_model_backward(&da, ha, linear_stack_dy, yd, ynd));
+  TLT_ASSERT_OK(tl_model_forward(&yb, yd, &ynd, hb, h, hd, hnd));
+  TLT_ASSERT_OK(tl_model_backward(&db, hb, linear_stack_dy, yd, ynd));
   float dsum[24];
   for (size_t i = 0; i < 24; i++)
     dsum[i] = da[i] + db[i];
-  TLT_ASSERT_OK(tl_model_backward(enc, NULL, dsum, hd, hnd));
+  TLT_ASSERT_OK(tl_model_backward(NULL, enc, dsum, hd, hnd));
   /* the same as backward of each head's gradient separately, accumulated */
   float ge[N_OF(linear_stack_w)];
   const float *g_enc = grads_of(enc, &n);
   memcpy(ge, g_enc, n * sizeof(float));
   TLT_ASSERT_OK(tl_model_zero_grad(enc));
-  TLT_ASSERT_OK(tl_model_backward(enc, NULL, da, hd, hnd));
-  TLT_ASSERT_OK(tl_model_forward(hb, &yb, yd, &ynd, h, hd, hnd));
-  TLT_ASSERT_OK(tl_model_backward(hb, &db, linear_stack_dy, yd, ynd));
-  TLT_ASSERT_OK(tl_model_backward(enc, NULL, db, hd, hnd));
+  TLT_ASSERT_OK(tl_model_backward(NULL, enc, da, hd, hnd));
+  TLT_ASSERT_OK(tl_model_forward(&yb, yd, &ynd, hb, h, hd, hnd));
+  TLT_ASSERT_OK(tl_model_backward(&db, hb, linear_stack_dy, yd, ynd));
+  TLT_ASSERT_OK(tl_model_backward(NULL, enc, db, hd, hnd));
   g_enc = grads_of(enc, &n);
   assert_matches("encoder", g_enc, ge, n, 1e-5);
   /* head A's own gradients equal the full stack's last layers */
@@ -723,21 +723,21 @@ START_TEST(feature_extraction_mode) {
   const size_t dims[2] = {4, 5};
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
   TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_FEATURE_EXTRACT));
   tl_model_mode mode;
-  TLT_ASSERT_OK(tl_model_mode_get(m, &mode));
+  TLT_ASSERT_OK(tl_model_mode_get(&mode, m));
   ck_assert_int_eq(mode, TL_MODEL_FEATURE_EXTRACT);
   TLT_ASSERT_FAILS(tl_model_train(m), TL_E_STATE, "feature-extraction");
-  TLT_ASSERT_FAILS(tl_model_backward(m, NULL, linear_stack_dy, od, ond),
+  TLT_ASSERT_FAILS(tl_model_backward(NULL, m, linear_stack_dy, od, ond),
                    TL_E_STATE, "feature-extraction");
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
   assert_matches("features", y, linear_stack_y, N_OF(linear_stack_y), 1e-5);
   /* back to fine-tuning: trainable flags were kept */
   TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_FINE_TUNE));
   TLT_ASSERT_OK(tl_model_train(m));
   int t = 0;
-  TLT_ASSERT_OK(tl_model_group_trainable(m, &t, 0));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 0));
   ck_assert_int_eq(t, 1);
   TLT_ASSERT_FAILS(tl_model_set_mode(m, (tl_model_mode)7), TL_E_INVALID_ARG,
                    "mode");
@@ -769,7 +769,7 @@ START_TEST(bad_input_is_refused_and_changes_nothing) {
   const size_t dims[2] = {4, 5};
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
-  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2),
+  TLT_ASSERT_FAILS(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2),
                    TL_E_STATE, "no layers");
   TLT_ASSERT_FAILS(tl_model_add_linear(m, "bad name", 5, 7, 0),
                    TL_E_INVALID_ARG, "name");
@@ -803,53 +803,53 @@ START_TEST(bad_input_is_refused_and_changes_nothing) {
   TLT_ASSERT_FAILS(tl_model_add_lstm(m, "rnn", 7, 3, 0, &lo), TL_E_INVALID_ARG,
                    "num_layers");
   size_t n = 0;
-  TLT_ASSERT_OK(tl_model_num_layers(m, &n));
+  TLT_ASSERT_OK(tl_model_num_layers(&n, m));
   ck_assert_uint_eq(n, 1); /* every failed add changed nothing */
-  TLT_ASSERT_OK(tl_model_num_params(m, &n));
+  TLT_ASSERT_OK(tl_model_num_params(&n, m));
   ck_assert_uint_eq(n, 2);
 
   /* forward: shapes, NaN, bad dims */
   const size_t bad[2] = {4, 6};
   float x24[24] = {0};
-  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, x24, bad, 2), TL_E_SHAPE,
+  TLT_ASSERT_FAILS(tl_model_forward(&y, od, &ond, m, x24, bad, 2), TL_E_SHAPE,
                    "l0");
-  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 0),
+  TLT_ASSERT_FAILS(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 0),
                    TL_E_INVALID_ARG, "ndim");
-  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, NULL, dims, 2),
+  TLT_ASSERT_FAILS(tl_model_forward(&y, od, &ond, m, NULL, dims, 2),
                    TL_E_INVALID_ARG, "x");
   float xn[20];
   memcpy(xn, linear_stack_x, sizeof xn);
   xn[7] = NAN;
-  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, xn, dims, 2), TL_E_NUMERIC,
+  TLT_ASSERT_FAILS(tl_model_forward(&y, od, &ond, m, xn, dims, 2), TL_E_NUMERIC,
                    "x[7]");
   int64_t ids[2] = {0, 1};
   const size_t idd[1] = {2};
-  TLT_ASSERT_FAILS(tl_model_forward_ids(m, &y, od, &ond, ids, idd, 1),
+  TLT_ASSERT_FAILS(tl_model_forward_ids(&y, od, &ond, m, ids, idd, 1),
                    TL_E_STATE, "embedding");
-  TLT_ASSERT_FAILS(tl_model_backward(m, NULL, linear_stack_x, dims, 2),
+  TLT_ASSERT_FAILS(tl_model_backward(NULL, m, linear_stack_x, dims, 2),
                    TL_E_STATE, "forward");
   /* backward: dy shape and NaN; parameters and gradients untouched */
-  TLT_ASSERT_OK(tl_model_forward(m, &y, od, &ond, linear_stack_x, dims, 2));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
   float dy[28] = {0};
   const size_t dyd[2] = {4, 7}, dybad[2] = {4, 6};
-  TLT_ASSERT_FAILS(tl_model_backward(m, NULL, dy, dybad, 2), TL_E_SHAPE, "dy");
+  TLT_ASSERT_FAILS(tl_model_backward(NULL, m, dy, dybad, 2), TL_E_SHAPE, "dy");
   dy[3] = INFINITY;
-  TLT_ASSERT_FAILS(tl_model_backward(m, NULL, dy, dyd, 2), TL_E_NUMERIC,
+  TLT_ASSERT_FAILS(tl_model_backward(NULL, m, dy, dyd, 2), TL_E_NUMERIC,
                    "dy[3]");
   const float *g = grads_of(m, &n);
   for (size_t i = 0; i < n; i++)
     ck_assert(g[i] == 0.0f);
   /* names */
   float v[7];
-  TLT_ASSERT_FAILS(tl_model_param_get(m, v, 7, "l0.nope"), TL_E_NOT_FOUND,
+  TLT_ASSERT_FAILS(tl_model_param_get(v, 7, m, "l0.nope"), TL_E_NOT_FOUND,
                    "l0.nope");
-  TLT_ASSERT_FAILS(tl_model_param_get(m, v, 6, "l0.bias"), TL_E_SHAPE, "n = 6");
+  TLT_ASSERT_FAILS(tl_model_param_get(v, 6, m, "l0.bias"), TL_E_SHAPE, "n = 6");
   v[2] = NAN;
   TLT_ASSERT_FAILS(tl_model_param_set(m, "l0.bias", v, 7), TL_E_NUMERIC,
                    "values[2]");
-  TLT_ASSERT_FAILS(tl_model_layer_index(m, &n, "zz"), TL_E_NOT_FOUND, "zz");
+  TLT_ASSERT_FAILS(tl_model_layer_index(&n, m, "zz"), TL_E_NOT_FOUND, "zz");
   const char *s = NULL;
-  TLT_ASSERT_FAILS(tl_model_param_name(m, &s, 2), TL_E_INVALID_ARG, "index");
+  TLT_ASSERT_FAILS(tl_model_param_name(&s, m, 2), TL_E_INVALID_ARG, "index");
   TLT_ASSERT_FAILS(tl_model_set_lengths(m, NULL, 2), TL_E_INVALID_ARG, "batch");
   const size_t zl[1] = {0};
   TLT_ASSERT_FAILS(tl_model_set_lengths(m, zl, 1), TL_E_INVALID_ARG,
@@ -862,12 +862,12 @@ START_TEST(bad_input_is_refused_and_changes_nothing) {
   int64_t bad_ids[12] = {0};
   bad_ids[5] = 11;
   const size_t d2[2] = {4, 3};
-  TLT_ASSERT_FAILS(tl_model_forward_ids(m, &y, od, &ond, bad_ids, d2, 2),
+  TLT_ASSERT_FAILS(tl_model_forward_ids(&y, od, &ond, m, bad_ids, d2, 2),
                    TL_E_INVALID_ARG, "ids[5]");
-  TLT_ASSERT_FAILS(tl_model_forward(m, &y, od, &ond, linear_stack_x, d2, 2),
+  TLT_ASSERT_FAILS(tl_model_forward(&y, od, &ond, m, linear_stack_x, d2, 2),
                    TL_E_STATE, "tl_model_forward_ids");
   const size_t d1[2] = {4, 3};
-  TLT_ASSERT_OK(tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, d1, 2));
+  TLT_ASSERT_OK(tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, d1, 2));
   /* an LSTM needs (T, B, F) */
   tl_model_free(m);
 }
@@ -903,10 +903,10 @@ START_TEST(hot_paths_allocate_nothing_after_the_first_call) {
     const size_t before = c.allocs;
     TLT_ASSERT_OK(tl_optim_zero_grad(opt));
     TLT_ASSERT_OK(
-        tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2));
-    TLT_ASSERT_OK(tl_model_backward(m, NULL, dy, od, ond));
+        tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2));
+    TLT_ASSERT_OK(tl_model_backward(NULL, m, dy, od, ond));
     double norm = 0.0;
-    TLT_ASSERT_OK(tl_optim_clip_grad_norm(opt, &norm, 0.5));
+    TLT_ASSERT_OK(tl_optim_clip_grad_norm(&norm, opt, 0.5));
     TLT_ASSERT_OK(tl_optim_step(opt));
     if (it > 0)
       ck_assert_uint_eq(c.allocs, before);
@@ -950,14 +950,14 @@ static tl_status build_and_step(void) {
   if (st == TL_OK)
     st = tl_optim_create(&opt, &m, 1, &oo);
   if (st == TL_OK)
-    st = tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2);
+    st = tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2);
   if (st == TL_OK)
-    st = tl_model_backward(m, NULL, dy, od, ond);
+    st = tl_model_backward(NULL, m, dy, od, ond);
   if (st == TL_OK)
     st = tl_optim_step(opt);
   if (st == TL_OK) {
     TLT_ASSERT_OK(tl_model_eval(m));
-    st = tl_model_forward_ids(m, &y, od, &ond, emb_lstm_fc_ids, dims, 2);
+    st = tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2);
   }
   if (st == TL_OK)
     st = tl_model_set_mode(m, TL_MODEL_FEATURE_EXTRACT);
@@ -990,11 +990,11 @@ START_TEST(adding_a_layer_keeps_values_and_moves_views) {
   float w[6] = {1, 2, 3, 4, 5, 6}, got[6];
   TLT_ASSERT_OK(tl_model_param_set(m, "a.weight", w, 6));
   TLT_ASSERT_OK(tl_model_add_linear(m, "b", 3, 1, TL_ACTIVATION_NONE));
-  TLT_ASSERT_OK(tl_model_param_get(m, got, 6, "a.weight"));
+  TLT_ASSERT_OK(tl_model_param_get(got, 6, m, "a.weight"));
   ck_assert(memcmp(w, got, sizeof w) == 0);
   size_t n = 0;
   float *flat = NULL;
-  TLT_ASSERT_OK(tl_model_flat_params(m, &flat, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&flat, &n, m));
   ck_assert_uint_eq(n, 6 + 3 + 3 + 1);
   tl_model_free(m);
 }

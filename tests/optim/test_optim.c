@@ -20,7 +20,7 @@ static tl_model *two_layers(void) {
   TLT_ASSERT_OK(tl_model_add_linear(m, "b", 4, 2, TL_ACTIVATION_NONE));
   float *w = NULL;
   size_t n = 0;
-  TLT_ASSERT_OK(tl_model_flat_params(m, &w, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&w, &n, m));
   ck_assert_uint_eq(n, N);
   memcpy(w, optim_p0, sizeof optim_p0);
   return m;
@@ -56,13 +56,13 @@ static void run_case(const optim_case *c) {
     TLT_ASSERT_OK(tl_model_set_param_mask(m, "a.weight", optim_mask, 12));
   float *w = NULL, *g = NULL;
   size_t n = 0;
-  TLT_ASSERT_OK(tl_model_flat_params(m, &w, &n));
-  TLT_ASSERT_OK(tl_model_flat_grads(m, &g, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&w, &n, m));
+  TLT_ASSERT_OK(tl_model_flat_grads(&g, &n, m));
   for (size_t t = 0; t < OPTIM_GOLDEN_STEPS; t++) {
     memcpy(g, optim_grads + t * N, N * sizeof(float));
     if (c->clip > 0.0) {
       double norm = 0.0;
-      TLT_ASSERT_OK(tl_optim_clip_grad_norm(opt, &norm, c->clip));
+      TLT_ASSERT_OK(tl_optim_clip_grad_norm(&norm, opt, c->clip));
       TLT_ASSERT_CLOSE(norm, c->norms[t], 1e-6, 1e-12);
     }
     TLT_ASSERT_OK(tl_optim_step(opt));
@@ -74,7 +74,7 @@ static void run_case(const optim_case *c) {
     }
   }
   uint64_t steps = 0;
-  TLT_ASSERT_OK(tl_optim_step_count(opt, &steps));
+  TLT_ASSERT_OK(tl_optim_step_count(&steps, opt));
   ck_assert_uint_eq(steps, OPTIM_GOLDEN_STEPS);
   tl_optim_free(opt);
   tl_model_free(m);
@@ -242,14 +242,14 @@ START_TEST(discriminative_learning_rates) {
   tl_optim *opt = NULL;
   TLT_ASSERT_OK(tl_optim_create(&opt, models, 2, &o));
   size_t ng = 0;
-  TLT_ASSERT_OK(tl_optim_num_groups(opt, &ng));
+  TLT_ASSERT_OK(tl_optim_num_groups(&ng, opt));
   ck_assert_uint_eq(ng, 3);
   TLT_ASSERT_OK(tl_lrs_factor(lr, 3, 0.01, 2.6));
   TLT_ASSERT_OK(tl_optim_set_lrs(opt, lr, 3));
   double got = 0.0;
-  TLT_ASSERT_OK(tl_optim_get_group_lr(opt, &got, 2));
+  TLT_ASSERT_OK(tl_optim_get_group_lr(&got, opt, 2));
   TLT_ASSERT_CLOSE(got, 0.01, 1e-15, 0);
-  TLT_ASSERT_OK(tl_optim_get_group_lr(opt, &got, 0));
+  TLT_ASSERT_OK(tl_optim_get_group_lr(&got, opt, 0));
   TLT_ASSERT_CLOSE(got, 0.01 / (2.6 * 2.6), 1e-15, 0);
   TLT_ASSERT_FAILS(tl_optim_set_lrs(opt, lr, 2), TL_E_SHAPE, "3 groups");
   tl_optim_free(opt);
@@ -270,36 +270,36 @@ START_TEST(freeze_to_spans_models_and_resets_state) {
   TLT_ASSERT_OK(tl_optim_create(&opt, models, 2, &o));
   int t = 0;
   TLT_ASSERT_OK(tl_optim_freeze_to(opt, -1)); /* only the head trains */
-  TLT_ASSERT_OK(tl_model_group_trainable(enc, &t, 0));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 0));
   ck_assert_int_eq(t, 0);
-  TLT_ASSERT_OK(tl_model_group_trainable(enc, &t, 1));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 1));
   ck_assert_int_eq(t, 0);
-  TLT_ASSERT_OK(tl_model_group_trainable(head, &t, 0));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, head, 0));
   ck_assert_int_eq(t, 1);
   /* a step changes only the head */
   float *g = NULL, *w = NULL;
   size_t n = 0;
-  TLT_ASSERT_OK(tl_model_flat_grads(enc, &g, &n));
+  TLT_ASSERT_OK(tl_model_flat_grads(&g, &n, enc));
   for (size_t i = 0; i < n; i++)
     g[i] = 1.0f;
-  TLT_ASSERT_OK(tl_model_flat_grads(head, &g, &n));
+  TLT_ASSERT_OK(tl_model_flat_grads(&g, &n, head));
   for (size_t i = 0; i < n; i++)
     g[i] = 1.0f;
   TLT_ASSERT_OK(tl_optim_step(opt));
-  TLT_ASSERT_OK(tl_model_flat_params(enc, &w, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&w, &n, enc));
   ck_assert(memcmp(w, optim_p0, sizeof optim_p0) == 0);
   uint64_t steps = 0;
-  TLT_ASSERT_OK(tl_optim_step_count(opt, &steps));
+  TLT_ASSERT_OK(tl_optim_step_count(&steps, opt));
   ck_assert_uint_eq(steps, 1);
   TLT_ASSERT_OK(tl_optim_freeze_to(opt, -2));
-  TLT_ASSERT_OK(tl_optim_step_count(opt, &steps));
+  TLT_ASSERT_OK(tl_optim_step_count(&steps, opt));
   ck_assert_uint_eq(steps, 0); /* fastai resets the state on freeze_to */
-  TLT_ASSERT_OK(tl_model_group_trainable(enc, &t, 1));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 1));
   ck_assert_int_eq(t, 1);
-  TLT_ASSERT_OK(tl_model_group_trainable(enc, &t, 0));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 0));
   ck_assert_int_eq(t, 0);
   TLT_ASSERT_OK(tl_optim_set_group_trainable(opt, 0, 1)); /* chain-thaw */
-  TLT_ASSERT_OK(tl_model_group_trainable(enc, &t, 0));
+  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 0));
   ck_assert_int_eq(t, 1);
   TLT_ASSERT_FAILS(tl_optim_freeze_to(opt, 4), TL_E_INVALID_ARG, "n = 4");
   TLT_ASSERT_FAILS(tl_optim_set_group_trainable(opt, 3, 1), TL_E_INVALID_ARG,
@@ -320,20 +320,20 @@ START_TEST(state_save_and_load_resume_exactly) {
   TLT_ASSERT_OK(tl_optim_create(&ob, &b, 1, &o));
   float *wa = NULL, *ga = NULL, *wb = NULL, *gb = NULL;
   size_t n = 0;
-  TLT_ASSERT_OK(tl_model_flat_params(a, &wa, &n));
-  TLT_ASSERT_OK(tl_model_flat_grads(a, &ga, &n));
-  TLT_ASSERT_OK(tl_model_flat_params(b, &wb, &n));
-  TLT_ASSERT_OK(tl_model_flat_grads(b, &gb, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&wa, &n, a));
+  TLT_ASSERT_OK(tl_model_flat_grads(&ga, &n, a));
+  TLT_ASSERT_OK(tl_model_flat_params(&wb, &n, b));
+  TLT_ASSERT_OK(tl_model_flat_grads(&gb, &n, b));
   for (size_t t = 0; t < 2; t++) {
     memcpy(ga, optim_grads + t * N, N * sizeof(float));
     TLT_ASSERT_OK(tl_optim_step(oa));
   }
   size_t size = 0;
-  TLT_ASSERT_OK(tl_optim_state_size(oa, &size));
+  TLT_ASSERT_OK(tl_optim_state_size(&size, oa));
   unsigned char *buf = malloc(size);
-  TLT_ASSERT_FAILS(tl_optim_state_save(oa, buf, size - 1), TL_E_INVALID_ARG,
+  TLT_ASSERT_FAILS(tl_optim_state_save(buf, size - 1, oa), TL_E_INVALID_ARG,
                    "size");
-  TLT_ASSERT_OK(tl_optim_state_save(oa, buf, size));
+  TLT_ASSERT_OK(tl_optim_state_save(buf, size, oa));
   TLT_ASSERT_OK(tl_optim_state_load(ob, buf, size));
   memcpy(wb, wa, N * sizeof(float));
   for (size_t t = 2; t < 5; t++) {
@@ -344,7 +344,7 @@ START_TEST(state_save_and_load_resume_exactly) {
   }
   ck_assert(memcmp(wa, wb, N * sizeof(float)) == 0);
   uint64_t steps = 0;
-  TLT_ASSERT_OK(tl_optim_step_count(ob, &steps));
+  TLT_ASSERT_OK(tl_optim_step_count(&steps, ob));
   ck_assert_uint_eq(steps, 5);
   /* malformed or mismatched buffers are refused and change nothing */
   TLT_ASSERT_FAILS(tl_optim_state_load(ob, buf, 10), TL_E_FORMAT, "small");
@@ -359,7 +359,7 @@ START_TEST(state_save_and_load_resume_exactly) {
       tl_optim_options_init(&so, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_SGD));
   TLT_ASSERT_OK(tl_optim_create(&os, &b, 1, &so));
   TLT_ASSERT_FAILS(tl_optim_state_load(os, buf, size), TL_E_FORMAT, "kind");
-  TLT_ASSERT_OK(tl_optim_step_count(ob, &steps));
+  TLT_ASSERT_OK(tl_optim_step_count(&steps, ob));
   ck_assert_uint_eq(steps, 5);
   /* The layout is little-endian whatever the host: the kind (AdamW = 2)
    * and the step count (2) sit in the low byte of their uint64 fields. */
@@ -372,10 +372,10 @@ START_TEST(state_save_and_load_resume_exactly) {
   memcpy(buf + size - 4 * 3, nan_le, 4);
   TLT_ASSERT_FAILS(tl_optim_state_load(ob, buf, size), TL_E_FORMAT,
                    "not finite");
-  TLT_ASSERT_OK(tl_optim_step_count(ob, &steps));
+  TLT_ASSERT_OK(tl_optim_step_count(&steps, ob));
   ck_assert_uint_eq(steps, 5);
   TLT_ASSERT_OK(tl_optim_reset_state(ob));
-  TLT_ASSERT_OK(tl_optim_step_count(ob, &steps));
+  TLT_ASSERT_OK(tl_optim_step_count(&steps, ob));
   ck_assert_uint_eq(steps, 0);
   free(buf);
   tl_optim_free(os);
@@ -395,25 +395,25 @@ START_TEST(non_finite_gradients_and_frozen_models_change_nothing) {
   TLT_ASSERT_OK(tl_optim_create(&opt, &m, 1, &o));
   float *w = NULL, *g = NULL;
   size_t n = 0;
-  TLT_ASSERT_OK(tl_model_flat_params(m, &w, &n));
-  TLT_ASSERT_OK(tl_model_flat_grads(m, &g, &n));
+  TLT_ASSERT_OK(tl_model_flat_params(&w, &n, m));
+  TLT_ASSERT_OK(tl_model_flat_grads(&g, &n, m));
   memcpy(g, optim_grads, N * sizeof(float));
   TLT_ASSERT_OK(tl_optim_step(opt));
   float before[N];
   memcpy(before, w, sizeof before);
   size_t ssize = 0;
-  TLT_ASSERT_OK(tl_optim_state_size(opt, &ssize));
+  TLT_ASSERT_OK(tl_optim_state_size(&ssize, opt));
   unsigned char *s0 = malloc(ssize), *s1 = malloc(ssize);
-  TLT_ASSERT_OK(tl_optim_state_save(opt, s0, ssize));
+  TLT_ASSERT_OK(tl_optim_state_save(s0, ssize, opt));
   g[20] = NAN;
   TLT_ASSERT_FAILS(tl_optim_step(opt), TL_E_NUMERIC, "b.weight");
   g[20] = INFINITY;
   double norm = 0.0;
-  TLT_ASSERT_FAILS(tl_optim_clip_grad_norm(opt, &norm, 1.0), TL_E_NUMERIC,
+  TLT_ASSERT_FAILS(tl_optim_clip_grad_norm(&norm, opt, 1.0), TL_E_NUMERIC,
                    "norm");
   ck_assert(isinf(g[20])); /* untouched */
   ck_assert(memcmp(before, w, sizeof before) == 0);
-  TLT_ASSERT_OK(tl_optim_state_save(opt, s1, ssize));
+  TLT_ASSERT_OK(tl_optim_state_save(s1, ssize, opt));
   ck_assert(memcmp(s0, s1, ssize) == 0);
   /* a non-finite gradient of a frozen parameter does not matter */
   TLT_ASSERT_OK(tl_model_set_param_trainable(m, "b.weight", 0));
@@ -495,11 +495,11 @@ START_TEST(bad_options_are_refused) {
   TLT_ASSERT_FAILS(
       tl_optim_set_group_hparam(opt, 0, TL_OPTIM_WEIGHT_DECAY, -1.0),
       TL_E_INVALID_ARG, "weight_decay");
-  TLT_ASSERT_FAILS(tl_optim_clip_grad_norm(opt, NULL, 0.0), TL_E_INVALID_ARG,
+  TLT_ASSERT_FAILS(tl_optim_clip_grad_norm(NULL, opt, 0.0), TL_E_INVALID_ARG,
                    "max_norm");
   TLT_ASSERT_OK(tl_optim_set_group_hparam(opt, 1, TL_OPTIM_MOMENTUM, 0.5));
   double v = 0.0;
-  TLT_ASSERT_OK(tl_optim_get_group_hparam(opt, &v, 1, TL_OPTIM_MOMENTUM));
+  TLT_ASSERT_OK(tl_optim_get_group_hparam(&v, opt, 1, TL_OPTIM_MOMENTUM));
   TLT_ASSERT_CLOSE(v, 0.5, 0, 0);
   tl_optim_free(opt);
   tl_optim_free(NULL);

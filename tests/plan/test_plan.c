@@ -72,10 +72,10 @@ static tl_status train_step(fixture *f, float *out_loss) {
   size_t odims[TL_MODEL_MAX_DIMS], ondim;
   float dlogits[B * C];
   TLI_TRY_T(tl_optim_zero_grad(f->optim));
-  TLI_TRY_T(tl_model_forward(f->model, &logits, odims, &ondim, f->x, dims, 2));
+  TLI_TRY_T(tl_model_forward(&logits, odims, &ondim, f->model, f->x, dims, 2));
   TLI_TRY_T(tl_cross_entropy(out_loss, dlogits, logits, f->y, B, C, -100));
   const size_t ddims[2] = {B, C};
-  TLI_TRY_T(tl_model_backward(f->model, NULL, dlogits, ddims, 2));
+  TLI_TRY_T(tl_model_backward(NULL, f->model, dlogits, ddims, 2));
   return tl_optim_step(f->optim);
 }
 
@@ -89,7 +89,7 @@ static tl_status step_cb(void *payload, double *out_loss) {
   if (st != TL_OK)
     return st;
   double lr;
-  TLI_TRY_T(tl_optim_get_group_lr(f->optim, &lr, 0));
+  TLI_TRY_T(tl_optim_get_group_lr(&lr, f->optim, 0));
   *out_loss = f->synthetic ? synth_loss(lr) : (double)loss;
   if (call == f->nan_at)
     *out_loss = NAN;
@@ -108,19 +108,19 @@ typedef struct saved {
 
 static void save(const fixture *f, saved *s) {
   float *flat;
-  TLT_ASSERT_OK(tl_model_flat_params(f->model, &flat, &s->n_params));
+  TLT_ASSERT_OK(tl_model_flat_params(&flat, &s->n_params, f->model));
   ck_assert_uint_le(s->n_params, 64);
   memcpy(s->params, flat, s->n_params * sizeof(float));
-  TLT_ASSERT_OK(tl_optim_state_size(f->optim, &s->state_size));
+  TLT_ASSERT_OK(tl_optim_state_size(&s->state_size, f->optim));
   ck_assert_uint_le(s->state_size, sizeof s->state);
   memset(s->state, 0, sizeof s->state);
-  TLT_ASSERT_OK(tl_optim_state_save(f->optim, s->state, s->state_size));
+  TLT_ASSERT_OK(tl_optim_state_save(s->state, s->state_size, f->optim));
   for (size_t g = 0; g < 2; g++) {
-    TLT_ASSERT_OK(tl_optim_get_group_lr(f->optim, &s->lrs[g], g));
+    TLT_ASSERT_OK(tl_optim_get_group_lr(&s->lrs[g], f->optim, g));
     TLT_ASSERT_OK(
-        tl_optim_get_group_hparam(f->optim, &s->moms[g], g, TL_OPTIM_MOMENTUM));
+        tl_optim_get_group_hparam(&s->moms[g], f->optim, g, TL_OPTIM_MOMENTUM));
   }
-  TLT_ASSERT_OK(tl_optim_step_count(f->optim, &s->steps));
+  TLT_ASSERT_OK(tl_optim_step_count(&s->steps, f->optim));
 }
 
 static void assert_restored(const fixture *f, const saved *before) {
@@ -138,7 +138,7 @@ static void assert_restored(const fixture *f, const saved *before) {
   ck_assert_uint_eq(after.steps, before->steps);
   float *grads;
   size_t n;
-  TLT_ASSERT_OK(tl_model_flat_grads(((fixture *)f)->model, &grads, &n));
+  TLT_ASSERT_OK(tl_model_flat_grads(&grads, &n, ((fixture *)f)->model));
   for (size_t i = 0; i < n; i++)
     ck_assert(grads[i] == 0.0f);
 }
@@ -288,7 +288,7 @@ static void assert_trainable(const tl_plan *p, size_t stage, const int *want,
                              size_t n) {
   for (size_t g = 0; g < n; g++) {
     int t;
-    TLT_ASSERT_OK(tl_plan_group_trainable(p, &t, stage, g));
+    TLT_ASSERT_OK(tl_plan_group_trainable(&t, p, stage, g));
     ck_assert_msg(t == want[g], "stage %zu group %zu trainable %d", stage, g,
                   t);
   }
@@ -298,9 +298,9 @@ START_TEST(ulmfit_gradual_unfreezing) {
   tl_plan *p = preset(TL_PLAN_ULMFIT, 4, 10, 40);
   size_t n;
   uint64_t total, start, steps;
-  TLT_ASSERT_OK(tl_plan_num_stages(p, &n));
+  TLT_ASSERT_OK(tl_plan_num_stages(&n, p));
   ck_assert_uint_eq(n, 4);
-  TLT_ASSERT_OK(tl_plan_total_steps(p, &total));
+  TLT_ASSERT_OK(tl_plan_total_steps(&total, p));
   ck_assert_uint_eq(total, 70);
   const int t0[4] = {0, 0, 0, 1}, t1[4] = {0, 0, 1, 1}, t2[4] = {0, 1, 1, 1},
             t3[4] = {1, 1, 1, 1};
@@ -308,13 +308,13 @@ START_TEST(ulmfit_gradual_unfreezing) {
   assert_trainable(p, 1, t1, 4);
   assert_trainable(p, 2, t2, 4);
   assert_trainable(p, 3, t3, 4);
-  TLT_ASSERT_OK(tl_plan_stage_bounds(p, &start, &steps, 3));
+  TLT_ASSERT_OK(tl_plan_stage_bounds(&start, &steps, p, 3));
   ck_assert(start == 30 && steps == 40);
   /* Each stage: STLR (0.01, cut_frac 0.1, ratio 32) over its steps,
    * group g at lr / 2.6^(3-g). */
   for (uint64_t step = 0; step < 75; step++) {
     double lrs[4];
-    TLT_ASSERT_OK(tl_plan_lrs(p, lrs, 4, step));
+    TLT_ASSERT_OK(tl_plan_lrs(lrs, 4, p, step));
     const uint64_t T = step < 30 ? 10 : 40;
     const uint64_t t = step < 30 ? step % 10 : step - 30;
     const double cut = floor((double)T * 0.1);
@@ -326,7 +326,7 @@ START_TEST(ulmfit_gradual_unfreezing) {
       TLT_ASSERT_CLOSE(lrs[g], want / pow(2.6, 3 - g), 1e-14, 0);
   }
   double m;
-  TLT_ASSERT_FAILS(tl_plan_momentum(p, &m, 3), TL_E_UNSUPPORTED, "momentum");
+  TLT_ASSERT_FAILS(tl_plan_momentum(&m, p, 3), TL_E_UNSUPPORTED, "momentum");
   tl_plan_free(p);
 }
 END_TEST
@@ -334,17 +334,17 @@ END_TEST
 START_TEST(chain_thaw_trains_one_group_at_a_time_then_all) {
   tl_plan *p = preset(TL_PLAN_CHAIN_THAW, 3, 5, 8);
   size_t n;
-  TLT_ASSERT_OK(tl_plan_num_stages(p, &n));
+  TLT_ASSERT_OK(tl_plan_num_stages(&n, p));
   ck_assert_uint_eq(n, 4);
   const int want[4][3] = {{0, 0, 1}, {1, 0, 0}, {0, 1, 0}, {1, 1, 1}};
   for (size_t s = 0; s < 4; s++)
     assert_trainable(p, s, want[s], 3);
   size_t stage;
   uint64_t local;
-  TLT_ASSERT_OK(tl_plan_stage_at(p, &stage, &local, 16));
+  TLT_ASSERT_OK(tl_plan_stage_at(&stage, &local, p, 16));
   ck_assert(stage == 3 && local == 1);
   double lrs[3];
-  TLT_ASSERT_OK(tl_plan_lrs(p, lrs, 3, 12));
+  TLT_ASSERT_OK(tl_plan_lrs(lrs, 3, p, 12));
   ck_assert(lrs[0] == 1e-3 && lrs[1] == 1e-3 && lrs[2] == 1e-3);
   tl_plan_free(p);
 }
@@ -368,8 +368,8 @@ START_TEST(fine_tune_is_fastai_fine_tune) {
   assert_trainable(p, 1, all, 3);
   for (uint64_t step = 0; step < 70; step++) {
     double lrs[3], m;
-    TLT_ASSERT_OK(tl_plan_lrs(p, lrs, 3, step));
-    TLT_ASSERT_OK(tl_plan_momentum(p, &m, step));
+    TLT_ASSERT_OK(tl_plan_lrs(lrs, 3, p, step));
+    TLT_ASSERT_OK(tl_plan_momentum(&m, p, step));
     if (step < 20) { /* freeze: one cycle at 2e-3, pct_start .99, div 25 */
       const double pos = (double)step / 20;
       TLT_ASSERT_CLOSE(
@@ -388,7 +388,7 @@ START_TEST(fine_tune_is_fastai_fine_tune) {
   tl_plan_free(p);
   p = preset(TL_PLAN_FEATURE_EXTRACTION, 3, 0, 30);
   size_t n;
-  TLT_ASSERT_OK(tl_plan_num_stages(p, &n));
+  TLT_ASSERT_OK(tl_plan_num_stages(&n, p));
   ck_assert_uint_eq(n, 1);
   assert_trainable(p, 0, frozen, 3);
   tl_plan_free(p);
@@ -402,36 +402,36 @@ START_TEST(apply_sets_freezing_rates_momentum_and_resets_at_stage_starts) {
   int started = -1;
   float loss;
   for (uint64_t step = 0; step < 10; step++) {
-    TLT_ASSERT_OK(tl_plan_apply(p, f.optim, step, &started));
+    TLT_ASSERT_OK(tl_plan_apply(&started, p, f.optim, step));
     ck_assert_int_eq(started, step == 0 || step == 4);
     uint64_t count;
-    TLT_ASSERT_OK(tl_optim_step_count(f.optim, &count));
+    TLT_ASSERT_OK(tl_optim_step_count(&count, f.optim));
     ck_assert_uint_eq(count, step < 4 ? step : step - 4); /* reset at 4 */
     int t0, t1;
-    TLT_ASSERT_OK(tl_model_group_trainable(f.model, &t0, 0));
-    TLT_ASSERT_OK(tl_model_group_trainable(f.model, &t1, 1));
+    TLT_ASSERT_OK(tl_model_group_trainable(&t0, f.model, 0));
+    TLT_ASSERT_OK(tl_model_group_trainable(&t1, f.model, 1));
     ck_assert(t0 == (step >= 4) && t1 == 1);
     double want[2], got, m, want_m;
-    TLT_ASSERT_OK(tl_plan_lrs(p, want, 2, step));
-    TLT_ASSERT_OK(tl_plan_momentum(p, &want_m, step));
+    TLT_ASSERT_OK(tl_plan_lrs(want, 2, p, step));
+    TLT_ASSERT_OK(tl_plan_momentum(&want_m, p, step));
     for (size_t g = 0; g < 2; g++) {
-      TLT_ASSERT_OK(tl_optim_get_group_lr(f.optim, &got, g));
+      TLT_ASSERT_OK(tl_optim_get_group_lr(&got, f.optim, g));
       ck_assert(got == want[g]);
       TLT_ASSERT_OK(
-          tl_optim_get_group_hparam(f.optim, &m, g, TL_OPTIM_MOMENTUM));
+          tl_optim_get_group_hparam(&m, f.optim, g, TL_OPTIM_MOMENTUM));
       ck_assert(m == want_m);
     }
     TLT_ASSERT_OK(train_step(&f, &loss));
   }
   /* Resuming mid-stage keeps the state (a checkpoint restored it). */
-  TLT_ASSERT_OK(tl_plan_apply(p, f.optim, 7, &started));
+  TLT_ASSERT_OK(tl_plan_apply(&started, p, f.optim, 7));
   ck_assert_int_eq(started, 0);
   uint64_t count;
-  TLT_ASSERT_OK(tl_optim_step_count(f.optim, &count));
+  TLT_ASSERT_OK(tl_optim_step_count(&count, f.optim));
   ck_assert_uint_eq(count, 6);
   tl_plan_free(p);
   p = preset(TL_PLAN_ULMFIT, 3, 4, 6);
-  TLT_ASSERT_FAILS(tl_plan_apply(p, f.optim, 0, NULL), TL_E_SHAPE, "groups");
+  TLT_ASSERT_FAILS(tl_plan_apply(NULL, p, f.optim, 0), TL_E_SHAPE, "groups");
   tl_plan_free(p);
   fixture_free(&f);
 }
@@ -444,9 +444,9 @@ START_TEST(stages_and_presets_reject_bad_input) {
   double lrs[3], m;
   size_t stage;
   uint64_t local;
-  TLT_ASSERT_FAILS(tl_plan_lrs(p, lrs, 3, 0), TL_E_STATE, "no stage");
-  TLT_ASSERT_FAILS(tl_plan_momentum(p, &m, 0), TL_E_STATE, "no stage");
-  TLT_ASSERT_FAILS(tl_plan_stage_at(p, &stage, &local, 0), TL_E_STATE,
+  TLT_ASSERT_FAILS(tl_plan_lrs(lrs, 3, p, 0), TL_E_STATE, "no stage");
+  TLT_ASSERT_FAILS(tl_plan_momentum(&m, p, 0), TL_E_STATE, "no stage");
+  TLT_ASSERT_FAILS(tl_plan_stage_at(&stage, &local, p, 0), TL_E_STATE,
                    "no stage");
   tl_sched_constant_options co;
   tl_sched_constant_options_init(&co, TL_SCHED_CONSTANT_OPTIONS_VERSION);
@@ -475,11 +475,11 @@ START_TEST(stages_and_presets_reject_bad_input) {
   st.version = TL_PLAN_STAGE_VERSION;
   TLT_ASSERT_OK(tl_plan_add_stage(p, &st));
   tl_sched_free(s); /* the plan holds a copy */
-  TLT_ASSERT_FAILS(tl_plan_lrs(p, lrs, 2, 0), TL_E_SHAPE, "3 groups");
-  TLT_ASSERT_OK(tl_plan_lrs(p, lrs, 3, 1000)); /* past the end: last stage */
+  TLT_ASSERT_FAILS(tl_plan_lrs(lrs, 2, p, 0), TL_E_SHAPE, "3 groups");
+  TLT_ASSERT_OK(tl_plan_lrs(lrs, 3, p, 1000)); /* past the end: last stage */
   ck_assert(lrs[0] == 0.01);
   int t;
-  TLT_ASSERT_FAILS(tl_plan_group_trainable(p, &t, 1, 0), TL_E_INVALID_ARG,
+  TLT_ASSERT_FAILS(tl_plan_group_trainable(&t, p, 1, 0), TL_E_INVALID_ARG,
                    "stage 1");
   tl_plan_free(p);
   tl_plan_free(NULL);

@@ -134,14 +134,14 @@ START_TEST(every_case_matches_its_reference_at_every_step) {
   double worst_lr = 0.0, worst_mom = 0.0;
   for (size_t t = 0; t < c->n; t++) {
     double lr;
-    TLT_ASSERT_OK(tl_sched_lr(s, t, &lr));
+    TLT_ASSERT_OK(tl_sched_lr(&lr, s, t));
     ck_assert_msg(rel_err(lr, c->lr[t]) <= REL,
                   "%s: lr(%zu) = %.17g, reference %.17g", c->name, t, lr,
                   c->lr[t]);
     worst_lr = fmax(worst_lr, rel_err(lr, c->lr[t]));
     if (c->mom) {
       double m;
-      TLT_ASSERT_OK(tl_sched_momentum(s, t, &m));
+      TLT_ASSERT_OK(tl_sched_momentum(&m, s, t));
       ck_assert_msg(rel_err(m, c->mom[t]) <= REL,
                     "%s: momentum(%zu) = %.17g, reference %.17g", c->name, t, m,
                     c->mom[t]);
@@ -153,7 +153,7 @@ START_TEST(every_case_matches_its_reference_at_every_step) {
   } else {
     double m;
     ck_assert_int_eq(tl_sched_has_momentum(s), 0);
-    TLT_ASSERT_FAILS(tl_sched_momentum(s, 0, &m), TL_E_UNSUPPORTED,
+    TLT_ASSERT_FAILS(tl_sched_momentum(&m, s, 0), TL_E_UNSUPPORTED,
                      "no momentum");
   }
   /* The numbers quoted in docs/schedules.md come from this line. */
@@ -377,18 +377,18 @@ START_TEST(queries_reject_null) {
   double v;
   uint64_t n;
   tl_sched_kind k;
-  TLT_ASSERT_FAILS(tl_sched_lr(NULL, 0, &v), TL_E_INVALID_ARG, "'sched'");
-  TLT_ASSERT_FAILS(tl_sched_lr(s, 0, NULL), TL_E_INVALID_ARG, "'out'");
-  TLT_ASSERT_FAILS(tl_sched_momentum(NULL, 0, &v), TL_E_INVALID_ARG, "'sched'");
-  TLT_ASSERT_FAILS(tl_sched_multiplier(s, 0, NULL), TL_E_INVALID_ARG, "'out'");
-  TLT_ASSERT_FAILS(tl_sched_reference_lr(NULL, 0, &v), TL_E_INVALID_ARG,
+  TLT_ASSERT_FAILS(tl_sched_lr(&v, NULL, 0), TL_E_INVALID_ARG, "'sched'");
+  TLT_ASSERT_FAILS(tl_sched_lr(NULL, s, 0), TL_E_INVALID_ARG, "'out'");
+  TLT_ASSERT_FAILS(tl_sched_momentum(&v, NULL, 0), TL_E_INVALID_ARG, "'sched'");
+  TLT_ASSERT_FAILS(tl_sched_multiplier(NULL, s, 0), TL_E_INVALID_ARG, "'out'");
+  TLT_ASSERT_FAILS(tl_sched_reference_lr(&v, NULL, 0), TL_E_INVALID_ARG,
                    "'sched'");
-  TLT_ASSERT_FAILS(tl_sched_total_steps(s, NULL), TL_E_INVALID_ARG, "'out'");
-  TLT_ASSERT_FAILS(tl_sched_get_kind(NULL, &k), TL_E_INVALID_ARG, "'sched'");
+  TLT_ASSERT_FAILS(tl_sched_total_steps(NULL, s), TL_E_INVALID_ARG, "'out'");
+  TLT_ASSERT_FAILS(tl_sched_get_kind(&k, NULL), TL_E_INVALID_ARG, "'sched'");
   ck_assert_int_eq(tl_sched_has_momentum(NULL), 0);
-  TLT_ASSERT_OK(tl_sched_total_steps(s, &n));
+  TLT_ASSERT_OK(tl_sched_total_steps(&n, s));
   ck_assert_uint_eq(n, 100);
-  TLT_ASSERT_OK(tl_sched_get_kind(s, &k));
+  TLT_ASSERT_OK(tl_sched_get_kind(&k, s));
   ck_assert_int_eq(k, TL_SCHED_STLR);
   tl_sched_free(s);
   tl_sched_free(NULL);
@@ -400,16 +400,16 @@ START_TEST(stlr_follows_the_paper_not_the_wrong_copies) {
    * The copies with cut*(ratio-1) in the denominator give 1 - 450/3100. */
   tl_sched *s = make_stlr(0.01, 1000);
   double lr;
-  TLT_ASSERT_OK(tl_sched_lr(s, 550, &lr));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 550));
   TLT_ASSERT_CLOSE(lr, 0.01 * (1 + 0.5 * 31) / 32, 1e-15, 0);
-  TLT_ASSERT_OK(tl_sched_lr(s, 100, &lr));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 100));
   TLT_ASSERT_CLOSE(lr, 0.01, 1e-15, 0); /* the peak at t = cut */
-  TLT_ASSERT_OK(tl_sched_lr(s, 0, &lr));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 0));
   TLT_ASSERT_CLOSE(lr, 0.01 / 32, 1e-15, 0);
   /* Past the end the rate holds lr_max / ratio, whatever the step. */
   const uint64_t late[] = {1000, 1001, 5000, UINT64_MAX};
   for (size_t i = 0; i < 4; i++) {
-    TLT_ASSERT_OK(tl_sched_lr(s, late[i], &lr));
+    TLT_ASSERT_OK(tl_sched_lr(&lr, s, late[i]));
     TLT_ASSERT_CLOSE(lr, 0.01 / 32, 1e-15, 0);
   }
   tl_sched_free(s);
@@ -423,14 +423,14 @@ START_TEST(one_cycle_holds_its_last_value_past_the_end) {
   tl_sched *s = NULL;
   TLT_ASSERT_OK(tl_sched_one_cycle_create(&s, &o));
   double last_lr, last_m, lr, m;
-  TLT_ASSERT_OK(tl_sched_lr(s, 49, &last_lr));
-  TLT_ASSERT_OK(tl_sched_momentum(s, 49, &last_m));
+  TLT_ASSERT_OK(tl_sched_lr(&last_lr, s, 49));
+  TLT_ASSERT_OK(tl_sched_momentum(&last_m, s, 49));
   TLT_ASSERT_CLOSE(last_lr, 0.01 / 25 / 1e4, 1e-12, 0);
   TLT_ASSERT_CLOSE(last_m, 0.95, 1e-12, 0);
   const uint64_t late[] = {50, 51, 1000000, UINT64_MAX};
   for (size_t i = 0; i < 4; i++) {
-    TLT_ASSERT_OK(tl_sched_lr(s, late[i], &lr));
-    TLT_ASSERT_OK(tl_sched_momentum(s, late[i], &m));
+    TLT_ASSERT_OK(tl_sched_lr(&lr, s, late[i]));
+    TLT_ASSERT_OK(tl_sched_momentum(&m, s, late[i]));
     ck_assert(lr == last_lr && m == last_m);
   }
   tl_sched_free(s);
@@ -446,18 +446,18 @@ START_TEST(one_cycle_with_an_empty_warmup_has_no_nan) {
   tl_sched *s = NULL;
   TLT_ASSERT_OK(tl_sched_one_cycle_create(&s, &o));
   double lr, m;
-  TLT_ASSERT_OK(tl_sched_lr(s, 0, &lr));
-  TLT_ASSERT_OK(tl_sched_momentum(s, 0, &m));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 0));
+  TLT_ASSERT_OK(tl_sched_momentum(&m, s, 0));
   TLT_ASSERT_CLOSE(lr, 0.5, 1e-15, 0);
   TLT_ASSERT_CLOSE(m, 0.85, 1e-15, 0);
   for (uint64_t t = 0; t < 12; t++) {
-    TLT_ASSERT_OK(tl_sched_lr(s, t, &lr));
+    TLT_ASSERT_OK(tl_sched_lr(&lr, s, t));
     ck_assert(isfinite(lr) && lr > 0 && lr <= 0.5);
   }
   tl_sched_free(s);
   o.pct_start = 0.0; /* no warm-up at all */
   TLT_ASSERT_OK(tl_sched_one_cycle_create(&s, &o));
-  TLT_ASSERT_OK(tl_sched_lr(s, 0, &lr));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 0));
   ck_assert(isfinite(lr));
   tl_sched_free(s);
 }
@@ -470,17 +470,17 @@ START_TEST(fastai_one_cycle_holds_the_final_value_past_the_end) {
   tl_sched *s = NULL;
   TLT_ASSERT_OK(tl_sched_fastai_one_cycle_create(&s, &o));
   double lr, m;
-  TLT_ASSERT_OK(tl_sched_lr(s, 0, &lr));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 0));
   TLT_ASSERT_CLOSE(lr, 0.01 / 25, 1e-15, 0);
-  TLT_ASSERT_OK(tl_sched_lr(s, 5, &lr)); /* pos = pct_start: the peak */
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 5)); /* pos = pct_start: the peak */
   TLT_ASSERT_CLOSE(lr, 0.01, 1e-15, 0);
-  TLT_ASSERT_OK(tl_sched_momentum(s, 5, &m));
+  TLT_ASSERT_OK(tl_sched_momentum(&m, s, 5));
   TLT_ASSERT_CLOSE(m, 0.85, 1e-15, 0);
   for (uint64_t t = 20; t < 23; t++) {
-    TLT_ASSERT_OK(tl_sched_lr(s, t, &lr));
+    TLT_ASSERT_OK(tl_sched_lr(&lr, s, t));
     /* fastai computes c as b + (c - b): a few ulps of b off. */
     TLT_ASSERT_CLOSE(lr, 0.01 / 1e5, 1e-9, 0);
-    TLT_ASSERT_OK(tl_sched_momentum(s, t, &m));
+    TLT_ASSERT_OK(tl_sched_momentum(&m, s, t));
     TLT_ASSERT_CLOSE(m, 0.95, 1e-15, 0);
   }
   tl_sched_free(s);
@@ -497,16 +497,16 @@ START_TEST(restarts_land_exactly_and_survive_huge_steps) {
   const uint64_t restarts[] = {0, 3, 12, 39, 120};
   double lr;
   for (size_t i = 0; i < 5; i++) {
-    TLT_ASSERT_OK(tl_sched_lr(s, restarts[i], &lr));
+    TLT_ASSERT_OK(tl_sched_lr(&lr, s, restarts[i]));
     ck_assert_msg(lr == 0.1, "lr(%llu) = %.17g",
                   (unsigned long long)restarts[i], lr);
   }
-  TLT_ASSERT_OK(tl_sched_lr(s, UINT64_MAX, &lr));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, UINT64_MAX));
   ck_assert(isfinite(lr) && lr >= 0.0 && lr <= 0.1);
   tl_sched_free(s);
   o.t_mult = 1, o.t_0 = 1;
   TLT_ASSERT_OK(tl_sched_cosine_restarts_create(&s, &o));
-  TLT_ASSERT_OK(tl_sched_lr(s, UINT64_MAX, &lr)); /* O(1), not a loop */
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, UINT64_MAX)); /* O(1), not a loop */
   ck_assert(lr == 0.1);
   tl_sched_free(s);
 }
@@ -519,18 +519,18 @@ START_TEST(overflow_is_a_numeric_error_not_inf) {
   tl_sched *s = NULL;
   TLT_ASSERT_OK(tl_sched_exponential_create(&s, &o));
   double lr = -1.0;
-  TLT_ASSERT_OK(tl_sched_lr(s, 10, &lr));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 10));
   TLT_ASSERT_CLOSE(lr, 0.01 * 1024, 1e-15, 0);
   lr = -1.0;
-  TLT_ASSERT_FAILS(tl_sched_lr(s, 5000, &lr), TL_E_NUMERIC, "not finite");
+  TLT_ASSERT_FAILS(tl_sched_lr(&lr, s, 5000), TL_E_NUMERIC, "not finite");
   ck_assert(lr == -1.0);
-  TLT_ASSERT_FAILS(tl_sched_multiplier(s, 5000, &lr), TL_E_NUMERIC,
+  TLT_ASSERT_FAILS(tl_sched_multiplier(&lr, s, 5000), TL_E_NUMERIC,
                    "not finite");
   tl_sched_free(s);
   /* Decay underflows gracefully to 0. */
   o.gamma = 0.5;
   TLT_ASSERT_OK(tl_sched_exponential_create(&s, &o));
-  TLT_ASSERT_OK(tl_sched_lr(s, 5000, &lr));
+  TLT_ASSERT_OK(tl_sched_lr(&lr, s, 5000));
   ck_assert(lr == 0.0);
   tl_sched_free(s);
 }
@@ -544,8 +544,8 @@ START_TEST(group_rates_are_base_times_the_shape) {
     base[g] = 0.004 / pow(2.6, 3 - g);
   for (uint64_t t = 0; t < 220; t += 7) {
     double lr, mult;
-    TLT_ASSERT_OK(tl_sched_lr(s, t, &lr));
-    TLT_ASSERT_OK(tl_sched_multiplier(s, t, &mult));
+    TLT_ASSERT_OK(tl_sched_lr(&lr, s, t));
+    TLT_ASSERT_OK(tl_sched_multiplier(&mult, s, t));
     TLT_ASSERT_CLOSE(mult, lr / 0.004, 1e-15, 0);
     TLT_ASSERT_OK(tl_sched_fill_group_lrs(got, 4, base, s, t));
     for (int g = 0; g < 4; g++)
@@ -585,12 +585,12 @@ START_TEST(groups_can_follow_schedules_of_their_own) {
   const tl_sched *both[2] = {a, b};
   double out[2], want_a, want_b, mom[3];
   TLT_ASSERT_OK(tl_sched_fill_group_lrs_each(out, 2, both, 42));
-  TLT_ASSERT_OK(tl_sched_lr(a, 42, &want_a));
-  TLT_ASSERT_OK(tl_sched_lr(b, 42, &want_b));
+  TLT_ASSERT_OK(tl_sched_lr(&want_a, a, 42));
+  TLT_ASSERT_OK(tl_sched_lr(&want_b, b, 42));
   ck_assert(out[0] == want_a && out[1] == want_b);
   TLT_ASSERT_OK(tl_sched_fill_group_momenta(mom, 3, b, 42));
   double m;
-  TLT_ASSERT_OK(tl_sched_momentum(b, 42, &m));
+  TLT_ASSERT_OK(tl_sched_momentum(&m, b, 42));
   ck_assert(mom[0] == m && mom[1] == m && mom[2] == m);
   const tl_sched *holes[2] = {a, NULL};
   TLT_ASSERT_FAILS(tl_sched_fill_group_lrs_each(out, 2, holes, 0),
@@ -607,9 +607,9 @@ START_TEST(zero_reference_has_no_multiplier) {
   tl_sched *s = NULL;
   TLT_ASSERT_OK(tl_sched_constant_create(&s, &o));
   double v;
-  TLT_ASSERT_OK(tl_sched_lr(s, 3, &v));
+  TLT_ASSERT_OK(tl_sched_lr(&v, s, 3));
   ck_assert(v == 0.0);
-  TLT_ASSERT_FAILS(tl_sched_multiplier(s, 3, &v), TL_E_STATE, "reference");
+  TLT_ASSERT_FAILS(tl_sched_multiplier(&v, s, 3), TL_E_STATE, "reference");
   tl_sched_free(s);
 }
 END_TEST
@@ -633,30 +633,30 @@ START_TEST(sequential_children_see_relative_steps) {
   TLT_ASSERT_OK(tl_sched_sequential_create(&nested, outer, 2, ms2));
   for (uint64_t t = 0; t < 40; t++) {
     double got, want, n_got, n_want;
-    TLT_ASSERT_OK(tl_sched_lr(seq, t, &got));
-    TLT_ASSERT_OK(tl_sched_lr(t < 10 ? warm : cyc, t < 10 ? t : t - 10, &want));
+    TLT_ASSERT_OK(tl_sched_lr(&got, seq, t));
+    TLT_ASSERT_OK(tl_sched_lr(&want, t < 10 ? warm : cyc, t < 10 ? t : t - 10));
     ck_assert(got == want);
-    TLT_ASSERT_OK(tl_sched_lr(nested, t, &n_got));
+    TLT_ASSERT_OK(tl_sched_lr(&n_got, nested, t));
     if (t < 3)
-      TLT_ASSERT_OK(tl_sched_lr(cyc, t, &n_want));
+      TLT_ASSERT_OK(tl_sched_lr(&n_want, cyc, t));
     else
-      TLT_ASSERT_OK(tl_sched_lr(seq, t - 3, &n_want));
+      TLT_ASSERT_OK(tl_sched_lr(&n_want, seq, t - 3));
     ck_assert(n_got == n_want);
   }
   /* Momentum exists only while the cyclic child runs. */
   double m;
   ck_assert_int_eq(tl_sched_has_momentum(seq), 0);
-  TLT_ASSERT_FAILS(tl_sched_momentum(seq, 9, &m), TL_E_UNSUPPORTED, "step 9");
-  TLT_ASSERT_OK(tl_sched_momentum(seq, 10, &m));
+  TLT_ASSERT_FAILS(tl_sched_momentum(&m, seq, 9), TL_E_UNSUPPORTED, "step 9");
+  TLT_ASSERT_OK(tl_sched_momentum(&m, seq, 10));
   TLT_ASSERT_CLOSE(m, 0.9, 1e-15, 0);
   /* The reference follows the active child. */
   double ref;
-  TLT_ASSERT_OK(tl_sched_reference_lr(seq, 0, &ref));
+  TLT_ASSERT_OK(tl_sched_reference_lr(&ref, seq, 0));
   ck_assert(ref == 0.01);
-  TLT_ASSERT_OK(tl_sched_reference_lr(seq, 10, &ref));
+  TLT_ASSERT_OK(tl_sched_reference_lr(&ref, seq, 10));
   ck_assert(ref == 0.006);
   uint64_t total;
-  TLT_ASSERT_OK(tl_sched_total_steps(seq, &total));
+  TLT_ASSERT_OK(tl_sched_total_steps(&total, seq));
   ck_assert_uint_eq(total, 0); /* the cyclic tail is unbounded */
   tl_sched_free(warm);
   tl_sched_free(cyc);
@@ -671,7 +671,7 @@ START_TEST(sequential_total_and_bad_input) {
   const uint64_t ms[1] = {30};
   TLT_ASSERT_OK(tl_sched_sequential_create(&s, kids, 2, ms));
   uint64_t total;
-  TLT_ASSERT_OK(tl_sched_total_steps(s, &total));
+  TLT_ASSERT_OK(tl_sched_total_steps(&total, s));
   ck_assert_uint_eq(total, 100);
   tl_sched_free(s);
   s = NULL;
@@ -708,13 +708,13 @@ START_TEST(queries_are_pure_and_allocate_nothing) {
   tlt_counter counter;
   double first[64], again[64];
   for (size_t i = 0; i < 64; i++)
-    TLT_ASSERT_OK(tl_sched_lr(s, 500 + i, &first[i]));
+    TLT_ASSERT_OK(tl_sched_lr(&first[i], s, 500 + i));
   tlt_counter_install(&counter);
   for (size_t i = 64; i-- > 0;)
-    TLT_ASSERT_OK(tl_sched_lr(s, 500 + i, &again[i]));
+    TLT_ASSERT_OK(tl_sched_lr(&again[i], s, 500 + i));
   double mult, out[3];
   const double base[3] = {1, 2, 3};
-  TLT_ASSERT_OK(tl_sched_multiplier(s, 7, &mult));
+  TLT_ASSERT_OK(tl_sched_multiplier(&mult, s, 7));
   TLT_ASSERT_OK(tl_sched_fill_group_lrs(out, 3, base, s, 7));
   tl_set_allocator(NULL);
   ck_assert_uint_eq(counter.allocs, 0);

@@ -267,3 +267,88 @@ def test_training_resumes_exactly(tmp_path):
     with pytest.raises(tl.FormatError):
         checkpoint.load_training(path, small, small_opt)
     assert small_opt.state_dict() == before
+
+
+def test_model_save_is_one_libtl_call_with_the_same_content(tmp_path):
+    m = _lm(8, stateful=True)
+    m.eval()
+    m.forward(np.zeros((3, 2), np.int64))  # carried LSTM state is saved too
+    m.save(tmp_path / "direct.tlc")  # tl_model_save
+    Checkpoint.from_model(m).save(tmp_path / "via_python.tlc")
+    assert ((tmp_path / "direct.tlc").read_bytes()
+            == (tmp_path / "via_python.tlc").read_bytes())
+    m.save(tmp_path / "prefixed.tlc", prefix="0.")  # still supported
+    assert list(Checkpoint.load(tmp_path / "prefixed.tlc"))[0] == "0.emb.weight"
+
+
+def test_model_load_options_through_tl_model_load(tmp_path):
+    a = tl.Model(seed=11)
+    a.add_embedding("emb", 9, 4)
+    a.add_linear("fc", 4, 3)
+    path = tmp_path / "a.tlc"
+    a.save(path)
+    b = tl.Model(seed=12)
+    b.add_embedding("emb", 9, 4)
+    b.add_linear("head", 4, 3)
+    before = {k: v.copy() for k, v in b.params().items()}
+    with pytest.raises(tl.NotFoundError, match="strict"):
+        b.load(path)  # head.* missing, fc.* unexpected
+    for name, value in before.items():
+        np.testing.assert_array_equal(b.param(name), value)
+    assert b.load(path, strict=False) == (["head.weight", "head.bias"],
+                                          ["fc.weight", "fc.bias"])
+    np.testing.assert_array_equal(b.param("emb.weight"), a.param("emb.weight"))
+    assert b.load(path, name_map={"fc.weight": "head.weight",
+                                  "fc.bias": "head.bias"}) == ([], [])
+    np.testing.assert_array_equal(b.param("head.weight"),
+                                  a.param("fc.weight"))
+    with pytest.raises(tl.IOFailure, match="cannot open"):
+        b.load(tmp_path / "missing.tlc")
+    with pytest.raises(tl.InvalidArgumentError, match="name_map value"):
+        b.load(path, name_map={"fc.bias": 3})
+
+
+def test_checkpoint_handle_functions():
+    """The tl_ckpt editing calls that Checkpoint's dict API covers in Python
+    (find: `in`/list order, remove: del, get_meta: .meta, clear_vocab:
+    .vocab = None, clear_section: .optim_state/.rng_state = None), checked
+    on a libtl handle so their declarations are exercised for real."""
+    import ctypes
+    from tl._native import lib
+    assert [lib.tl_ckpt_dtype_size(c) for c in (1, 2, 3, 4, 5, 0, 99)] == [
+        4, 8, 8, 1, 4, 0, 0]
+    for code, dt in checkpoint._DTYPES.items():
+        assert lib.tl_ckpt_dtype_size(code) == dt.itemsize
+    ck = Checkpoint({"a": np.ones(2, np.float32), "b": np.arange(3),
+                     "c": np.zeros((2, 2))}, meta={"arch": "AWD_LSTM"},
+                    vocab=["xxunk", "the"])
+    ck.optim_state = (2, b"\x01\x02")
+    ck.rng_state = (1, b"\x03")
+    index = ctypes.c_size_t()
+    count = ctypes.c_size_t()
+    value = ctypes.c_char_p()
+    with checkpoint._Handle() as h:
+        ck._fill(h)
+        lib.tl_ckpt_find_tensor(ctypes.byref(index), h, b"c")
+        assert index.value == 2
+        lib.tl_ckpt_remove_tensor(h, 0)
+        lib.tl_ckpt_tensor_count(ctypes.byref(count), h)
+        lib.tl_ckpt_find_tensor(ctypes.byref(index), h, b"c")
+        assert count.value == 2 and index.value == 1  # later tensors move
+        with pytest.raises(tl.NotFoundError,
+                           match="tl_ckpt_find_tensor: no tensor named 'a'"):
+            lib.tl_ckpt_find_tensor(ctypes.byref(index), h, b"a")
+        with pytest.raises(tl.InvalidArgumentError, match="index 2 out of"):
+            lib.tl_ckpt_remove_tensor(h, 2)
+        lib.tl_ckpt_get_meta(ctypes.byref(value), h, b"arch")
+        assert value.value == b"AWD_LSTM"
+        with pytest.raises(tl.NotFoundError, match="no metadata key 'x'"):
+            lib.tl_ckpt_get_meta(ctypes.byref(value), h, b"x")
+        lib.tl_ckpt_clear_vocab(h)
+        lib.tl_ckpt_clear_section(h, OPTIM)
+        with pytest.raises(tl.InvalidArgumentError, match="not an opaque"):
+            lib.tl_ckpt_clear_section(h, 5)
+        back = Checkpoint._from_handle(h)
+    assert list(back) == ["b", "c"] and back.vocab is None
+    assert back.optim_state is None and back.rng_state == (1, b"\x03")
+    np.testing.assert_array_equal(back["b"], np.arange(3))

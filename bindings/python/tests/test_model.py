@@ -308,3 +308,235 @@ def test_stateful_lstm_continues_across_windows():
     s.reset_state()
     np.testing.assert_allclose(s.forward(x[:3]), full[:3], rtol=1e-5,
                                atol=1e-6)
+
+
+# ---- lookups, copies, views, modes, row masks, accuracy ---------------------
+
+def test_layer_and_param_indices():
+    m = tl.Model(seed=0)
+    m.add_embedding("emb", 10, 4)
+    m.add_lstm("rnn", 4, 5)
+    m.add_linear("fc", 5, 3)
+    assert [m.layer_index(n) for n in ("emb", "rnn", "fc")] == [0, 1, 2]
+    names = m.param_names()
+    assert [m.param_index(n) for n in names] == list(range(len(names)))
+    assert m.param_index("fc.bias") == 6
+    with pytest.raises(tl.NotFoundError,
+                       match="tl_model_layer_index: no layer named 'nope'"):
+        m.layer_index("nope")
+    with pytest.raises(tl.NotFoundError,
+                       match="tl_model_param_index: no parameter named 'fc'"):
+        m.param_index("fc")  # a layer, not a parameter
+
+
+def test_mode_property():
+    m = linear_stack()
+    assert m.mode == "fine_tune" and m.training
+    m.mode = "feature_extract"
+    assert m.mode == "feature_extract" and not m.training
+    with pytest.raises(tl.StateError):
+        m.train()  # refused in feature extraction
+    m.set_mode("fine_tune")
+    assert m.mode == "fine_tune" and not m.training  # back in eval mode
+    with pytest.raises(ValueError, match="fine_tune"):
+        m.mode = "frozen"
+    assert m.mode == "fine_tune"
+
+
+def test_param_copy_and_set_param():
+    m = linear_stack()
+    w = m.param("l1.weight")
+    assert w.shape == (3, 7) and w.dtype == np.float32
+    np.testing.assert_array_equal(w, m.params()["l1.weight"])
+    assert not np.shares_memory(w, m.flat_params())
+    w[:] = 9.0  # a copy: the model does not see it
+    assert not np.any(m.params()["l1.weight"] == 9.0)
+
+    rng = np.random.default_rng(1)
+    new = {"l0.weight": rng.standard_normal((7, 5)),  # float64: converted
+           "l0.bias": rng.standard_normal(7).astype(np.float32),
+           "l1.weight": rng.standard_normal((3, 7)).tolist(),  # nested lists
+           "l1.bias": np.array([0.5, -1.0, 2.0], np.float32)}
+    for name, value in new.items():
+        m.set_param(name, value)
+    p = {k: np.asarray(v, np.float32) for k, v in new.items()}
+    for name in new:
+        np.testing.assert_array_equal(m.param(name), p[name])
+    x = rng.standard_normal((4, 5)).astype(np.float32)
+    np.testing.assert_allclose(m.forward(x), numpy_forward(p, x)[0],
+                               rtol=1e-5, atol=1e-5)
+
+    before = m.param("l1.bias")
+    with pytest.raises(tl.ShapeError,
+                       match="tl_model_param_set: n = 4 but 'l1.bias' has 3"):
+        m.set_param("l1.bias", np.zeros(4))
+    with pytest.raises(tl.ShapeError, match=r"shape \(3, 7\).*\(7, 3\)"):
+        m.set_param("l1.weight", np.zeros((7, 3)))  # right size, transposed
+    with pytest.raises(tl.NumericError, match=r"values\[1\] is not finite"):
+        m.set_param("l1.bias", [1.0, np.nan, 2.0])
+    with pytest.raises(tl.NotFoundError, match="no parameter named 'zz'"):
+        m.set_param("zz", [1.0])
+    with pytest.raises(tl.NotFoundError, match="no parameter named 'zz'"):
+        m.param("zz")
+    np.testing.assert_array_equal(m.param("l1.bias"), before)
+
+
+def test_param_and_grad_views_share_memory_and_keep_the_model_alive():
+    m = linear_stack()
+    flat = m.flat_params()
+    v = m.param_view("l1.weight")
+    assert v.shape == (3, 7) and np.shares_memory(v, flat)
+    np.testing.assert_array_equal(v, m.params()["l1.weight"])
+    v[0, 0] = 4.5  # writes go through
+    assert m.param("l1.weight")[0, 0] == 4.5
+
+    y = m.forward(np.ones((2, 5), np.float32))
+    m.backward(np.ones_like(y), input_grad=False)
+    g = m.grad_view("l1.bias")
+    assert np.shares_memory(g, m.flat_grads())
+    np.testing.assert_array_equal(g, [2.0, 2.0, 2.0])  # sum of dy over B
+    with pytest.raises(tl.NotFoundError,
+                       match="tl_model_param_view: no parameter named 'x'"):
+        m.grad_view("x")
+
+    b = m.param_view("l0.bias")
+    del flat, v, g
+    m.close()
+    del m
+    gc.collect()
+    b[:] = 1.25  # the view still owns live model memory
+    assert np.all(b == 1.25)
+
+
+def _embedding_model(seed=0):
+    m = tl.Model(seed=seed)
+    m.add_embedding("emb", 6, 3)
+    m.add_linear("fc", 3, 2)
+    return m
+
+
+def _adamw_steps(m, steps=3):
+    opt = tl.Optimizer(m, "adamw", lr=0.1, weight_decay=0.1)
+    for _ in range(steps):
+        opt.zero_grad()
+        y = m.forward(np.array([[0, 4], [5, 1], [2, 3]]))
+        m.backward(np.ones_like(y))
+        opt.step()
+
+
+def test_row_mask_trains_only_the_rows_it_marks():
+    rows = np.array([False, False, False, False, True, True])  # new words
+    a = _embedding_model()
+    a.set_row_mask("emb.weight", rows)
+    before = a.param("emb.weight")
+    _adamw_steps(a)
+    after = a.param("emb.weight")
+    np.testing.assert_array_equal(after[:4], before[:4])  # no update, no decay
+    assert np.all(np.abs(after[4:] - before[4:]) > 1e-3)
+
+    # The same as the element mask it stands for, to the last bit.
+    b = _embedding_model()
+    b.set_param_mask("emb.weight", np.repeat(rows[:, None], 3, axis=1))
+    _adamw_steps(b)
+    np.testing.assert_array_equal(b.param("emb.weight"), after)
+
+    # None removes the mask: every row moves (weight decay at least).
+    c = _embedding_model()
+    c.set_row_mask("emb.weight", rows)
+    c.set_row_mask("emb.weight", None)
+    start = c.param("emb.weight")
+    _adamw_steps(c)
+    assert np.all(np.any(c.param("emb.weight") != start, axis=1))
+
+    with pytest.raises(tl.ShapeError, match="has 6 rows, n_rows is 5"):
+        c.set_row_mask("emb.weight", rows[:5])
+    with pytest.raises(tl.InvalidArgumentError, match="one-dimensional"):
+        c.set_row_mask("emb.weight", rows[:, None])
+    with pytest.raises(tl.NotFoundError,
+                       match="tl_model_set_row_mask: no parameter named 'x'"):
+        c.set_row_mask("x", rows)
+
+
+def test_accuracy_matches_numpy():
+    rng = np.random.default_rng(2)
+    logits = rng.standard_normal((50, 7)).astype(np.float32)
+    targets = rng.integers(0, 7, size=50)
+    targets[::5] = logits.argmax(1)[::5]  # make sure several are right
+    targets[3::9] = -100
+    keep = targets != -100
+    want = np.mean(logits.argmax(1)[keep] == targets[keep])
+    assert 0.2 < want < 1.0
+    assert tl.accuracy(logits, targets) == pytest.approx(want, abs=1e-7)
+    # another ignore_index: those rows count as wrong under -100
+    t2 = np.where(targets == -100, 6, targets)
+    assert tl.accuracy(logits, t2, ignore_index=6) == pytest.approx(
+        np.mean(logits.argmax(1)[t2 != 6] == t2[t2 != 6]), abs=1e-7)
+    # ties go to the first maximum; all rows ignored gives 0
+    tied = np.zeros((2, 3), np.float32)
+    assert tl.accuracy(tied, [0, 1]) == 0.5
+    assert tl.accuracy(tied, [-100, -100]) == 0.0
+
+
+def test_loss_functions_reject_bad_input_with_the_message():
+    lg = np.zeros((2, 3), np.float32)
+    with pytest.raises(tl.InvalidArgumentError,
+                       match=r"tl_accuracy: targets\[1\] = 3 is outside"):
+        tl.accuracy(lg, [0, 3])
+    with pytest.raises(tl.NumericError, match="tl_accuracy: logits"):
+        tl.accuracy(np.full((2, 3), np.inf), [0, 1])
+    for fn in (tl.accuracy, tl.cross_entropy):
+        # libtl reads n targets: a short array is refused before the call
+        with pytest.raises(tl.ShapeError, match=r"targets must have shape \(2,\)"):
+            fn(lg, [0])
+        with pytest.raises(tl.ShapeError, match=r"logits must be \(n, c\)"):
+            fn(np.zeros(3), [0])
+
+
+# ---- optimizer group rates ---------------------------------------------------
+
+def test_group_lr_drives_the_sgd_step():
+    m = linear_stack()
+    opt = tl.Optimizer(m, "sgd", lr=0.1)
+    opt.set_group_lr(1, 0.5)
+    assert opt.group_lr(0) == 0.1 and opt.group_lr(1) == 0.5
+    assert opt.get_group(1, "lr") == 0.5  # one hyperparameter, two views
+    before = {k: v.copy() for k, v in m.params().items()}
+    y = m.forward(np.ones((2, 5), np.float32))
+    m.backward(np.ones_like(y), input_grad=False)
+    opt.step()
+    g = m.grads()
+    np.testing.assert_allclose(m.param("l0.weight"),
+                               before["l0.weight"] - 0.1 * g["l0.weight"],
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(m.param("l1.weight"),
+                               before["l1.weight"] - 0.5 * g["l1.weight"],
+                               rtol=1e-6, atol=1e-7)
+    with pytest.raises(tl.InvalidArgumentError,
+                       match=r"group 2 out of range \(2 groups\)"):
+        opt.set_group_lr(2, 0.1)
+    with pytest.raises(tl.InvalidArgumentError, match="group 2 out of range"):
+        opt.group_lr(2)
+    with pytest.raises(tl.InvalidArgumentError, match="lr must be >= 0"):
+        opt.set_group_lr(0, -1.0)
+    with pytest.raises(tl.InvalidArgumentError, match="lr is not finite"):
+        opt.set_group_lr(0, float("nan"))
+    assert opt.group_lr(0) == 0.1  # unchanged by the failures
+
+
+def test_adding_a_layer_while_views_are_alive_is_refused():
+    # tl_model_add_* moves the flat buffers; a live view would dangle.
+    m = tl.Model(seed=0)
+    m.add_linear("l0", 3, 4)
+    p = m.params()
+    w = p["l0.weight"][1:]  # a view of a view keeps the buffer alive too
+    del p
+    with pytest.raises(tl.StateError, match="views"):
+        m.add_linear("l1", 4, 2)
+    assert m.layer_names() == ["l0"]
+    del w
+    g = m.grads()["l0.bias"].copy()  # copies do not count
+    m.add_linear("l1", 4, 2)
+    assert m.layer_names() == ["l0", "l1"]
+    assert g.shape == (4,)
+    m.params()["l1.bias"][:] = 1.0  # fresh views see the moved buffers
+    assert np.all(m.params()["l1.bias"] == 1.0)

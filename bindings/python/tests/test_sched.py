@@ -212,3 +212,35 @@ def test_against_torch_when_installed():
                                   three_phase=three, anneal=anneal)
         assert rel_err(s.lrs(range(T)), want_lr).max() < 1e-9
         assert rel_err(s.momenta(range(T)), want_m).max() < 1e-9
+
+
+def test_each_group_follows_its_own_schedule():
+    scheds = [tl.Schedule.cosine(0.1, t_max=10),
+              tl.Schedule.step(1.0, step_size=2, gamma=0.5),
+              tl.Schedule.stlr(0.01, total_steps=100)]
+    for step in (0, 3, 7, 50):
+        lrs = tl.Schedule.each_group_lrs(scheds, step)
+        assert lrs.dtype == np.float64 and lrs.shape == (3,)
+        np.testing.assert_array_equal(lrs, [s.lr(step) for s in scheds])
+    lrs = tl.Schedule.each_group_lrs(scheds, 3)
+    assert lrs[0] == pytest.approx(0.05 * (1 + math.cos(math.pi * 3 / 10)),
+                                   rel=1e-12)
+    assert lrs[1] == 0.5  # 1.0 * 0.5 ** (3 // 2)
+
+
+def test_each_group_lrs_rejects_bad_input_and_changes_nothing():
+    with pytest.raises(tl.InvalidArgumentError,
+                       match="tl_sched_fill_group_lrs_each: n_groups must be > 0"):
+        tl.Schedule.each_group_lrs([], 0)
+    with pytest.raises(tl.InvalidArgumentError, match="tl.Schedule objects"):
+        tl.Schedule.each_group_lrs([tl.Schedule.constant(0.1), 0.1], 0)
+    with pytest.raises(tl.InvalidArgumentError, match="step"):
+        tl.Schedule.each_group_lrs([tl.Schedule.constant(0.1)], -1)
+    # one overflowing group: a NumericError naming the step
+    grow = tl.Schedule.exponential(0.01, gamma=2.0)
+    with pytest.raises(tl.NumericError, match="step 5000 is not finite"):
+        tl.Schedule.each_group_lrs([tl.Schedule.constant(0.1), grow], 5000)
+    closed = tl.Schedule.constant(0.1)
+    closed.close()
+    with pytest.raises(ValueError, match="closed"):
+        tl.Schedule.each_group_lrs([closed], 0)

@@ -34,10 +34,10 @@ __all__ = ["Error", "FormatError", "InternalError", "InvalidArgumentError",
            "ShapeError", "StateError", "Status", "UnsupportedError",
            "__version__", "version_number", "library_path", "status_string",
            "set_num_threads", "get_num_threads"]
-from .model import Model, cross_entropy  # noqa: E402  (include/tl/model.h)
+from .model import Model, accuracy, cross_entropy  # noqa: E402  (include/tl/model.h)
 from .optim import Optimizer, lrs_even, lrs_factor, lrs_slice  # noqa: E402
-__all__ += ["Model", "cross_entropy", "Optimizer", "lrs_even", "lrs_factor",
-            "lrs_slice"]
+__all__ += ["Model", "accuracy", "cross_entropy", "Optimizer", "lrs_even",
+            "lrs_factor", "lrs_slice"]
 from .sched import Schedule  # noqa: E402  (include/tl/sched.h)
 from .plan import Plan, lr_find, lr_find_suggest  # noqa: E402  (include/tl/plan.h)
 __all__ += ["Schedule", "Plan", "lr_find", "lr_find_suggest"]

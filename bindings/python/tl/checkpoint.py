@@ -19,7 +19,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ._errors import InvalidArgumentError, NotFoundError
+from ._errors import FormatError, InvalidArgumentError, NotFoundError
 from ._native import c_size_p, lib, register, status
 
 __all__ = ["Checkpoint", "OPTIM", "RNG", "save_model", "load_model",
@@ -38,7 +38,8 @@ _CODES = {dt: code for code, dt in _DTYPES.items()}
 
 
 class _TensorDesc(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
+    _fields_ = [("version", ctypes.c_uint),
+                ("name", ctypes.c_char_p), ("dtype", ctypes.c_int),
                 ("rank", ctypes.c_size_t),
                 ("shape", ctypes.c_size_t * MAX_RANK),
                 ("numel", ctypes.c_size_t), ("nbytes", ctypes.c_size_t),
@@ -70,20 +71,25 @@ _p = ctypes.c_void_p
 _pp = ctypes.POINTER(ctypes.c_void_p)
 _cpp = ctypes.POINTER(ctypes.c_char_p)
 register([
+    ("tl_ckpt_dtype_size", [ctypes.c_int], ctypes.c_size_t),
     ("tl_ckpt_create", [_pp], status),
     ("tl_ckpt_free", [_p], None),
     ("tl_ckpt_add_tensor", [_p, ctypes.c_char_p, ctypes.c_int, ctypes.c_size_t,
                             c_size_p, _p], status),
+    ("tl_ckpt_remove_tensor", [_p, ctypes.c_size_t], status),
     ("tl_ckpt_tensor_count", [c_size_p, _p], status),
+    ("tl_ckpt_find_tensor", [c_size_p, _p, ctypes.c_char_p], status),
     ("tl_ckpt_tensor_info", [ctypes.POINTER(_TensorDesc), _p, ctypes.c_size_t],
      status),
     ("tl_ckpt_tensor_data", [_pp, _p, ctypes.c_size_t], status),
     ("tl_ckpt_set_tensor_group", [_p, ctypes.c_size_t, ctypes.c_uint32],
      status),
     ("tl_ckpt_set_meta", [_p, ctypes.c_char_p, ctypes.c_char_p], status),
+    ("tl_ckpt_get_meta", [_cpp, _p, ctypes.c_char_p], status),
     ("tl_ckpt_meta_count", [c_size_p, _p], status),
     ("tl_ckpt_meta_at", [_cpp, _cpp, _p, ctypes.c_size_t], status),
     ("tl_ckpt_set_vocab", [_p, _cpp, ctypes.c_size_t], status),
+    ("tl_ckpt_clear_vocab", [_p], status),
     ("tl_ckpt_vocab_size", [c_size_p, _p], status),
     ("tl_ckpt_vocab_token", [_cpp, _p, ctypes.c_size_t], status),
     ("tl_ckpt_set_step", [_p, ctypes.c_uint64], status),
@@ -92,6 +98,7 @@ register([
                              ctypes.c_size_t], status),
     ("tl_ckpt_get_section", [_pp, c_size_p, ctypes.POINTER(ctypes.c_uint32),
                              _p, ctypes.c_int], status),
+    ("tl_ckpt_clear_section", [_p, ctypes.c_int], status),
     ("tl_ckpt_save", [_p, ctypes.c_char_p], status),
     ("tl_ckpt_serialized_size", [c_size_p, _p], status),
     ("tl_ckpt_save_buffer", [c_size_p, _p, _p, ctypes.c_size_t], status),
@@ -105,6 +112,12 @@ register([
     ("tl_model_load_options_init", [ctypes.POINTER(_ModelLoadOptions),
                                     ctypes.c_uint], status),
     ("tl_ckpt_get_model", [_p, _p, ctypes.POINTER(_ModelLoadOptions)],
+     status),
+    ("tl_model_save", [_p, ctypes.c_char_p], status),
+    ("tl_model_load", [_p, ctypes.c_char_p,
+                       ctypes.POINTER(_ModelLoadOptions)], status),
+    ("tl_model_set_row_mask", [_p, ctypes.c_char_p,
+                               ctypes.POINTER(ctypes.c_uint8), ctypes.c_size_t],
      status),
     ("tl_ckpt_remap_vocab", [_p, _cpp, ctypes.c_size_t, _cpp,
                              ctypes.c_size_t, ctypes.c_void_p], status),
@@ -135,6 +148,38 @@ def _opt_encode(s):
 
 def _decode(b):
     return b.decode("utf-8", "surrogateescape")
+
+
+class _ModelLoad:
+    """tl_model_load_options for a load, and the (missing, unexpected)
+    lists its report callback fills. Holds every buffer the options point
+    to until it is dropped."""
+
+    def __init__(self, strict, prefix, name_map, restore_rng):
+        self.missing, self.unexpected = [], []
+
+        def report(payload, issue, name):
+            (self.missing if issue == _LOAD_MISSING else
+             self.unexpected).append(_decode(name))
+
+        self._callback = _REPORT_FN(report)
+        opts = _ModelLoadOptions()
+        lib.tl_model_load_options_init(ctypes.byref(opts),
+                                       _MODEL_LOAD_OPTIONS_VERSION)
+        opts.strict = 1 if strict else 0
+        self._prefix = _opt_encode(prefix)
+        opts.prefix = self._prefix
+        opts.restore_rng = 1 if restore_rng else 0
+        opts.report = self._callback
+        pairs = list((name_map or {}).items())
+        self._from = (ctypes.c_char_p * max(len(pairs), 1))(
+            *[_encode(a, "name_map key") for a, _ in pairs])
+        self._to = (ctypes.c_char_p * max(len(pairs), 1))(
+            *[_encode(b, "name_map value") for _, b in pairs])
+        opts.map_from = self._from
+        opts.map_to = self._to
+        opts.map_n = len(pairs)
+        self.opts = opts
 
 
 class _Handle:
@@ -177,6 +222,13 @@ class Checkpoint:
     indexing the checkpoint), meta (dict), vocab (list or None), step (int
     or None), groups (dict name -> int), optim_state and rng_state
     ((subkind, bytes) or None).
+
+    A Checkpoint holds no libtl handle between calls, so libtl's editing
+    calls are plain Python here: tl_ckpt_find_tensor is `name in ck` (and
+    list(ck).index(name)), tl_ckpt_remove_tensor `del ck[name]`,
+    tl_ckpt_get_meta `ck.meta[key]`, tl_ckpt_clear_vocab `ck.vocab = None`,
+    tl_ckpt_clear_section `ck.optim_state = None` / `ck.rng_state = None`.
+    save(), to_bytes() and remap_vocab() hand the whole container to libtl.
     """
 
     def __init__(self, tensors=None, meta=None, vocab=None, step=None):
@@ -224,19 +276,23 @@ class Checkpoint:
 
     # ---- writing -----------------------------------------------------------
     def _fill(self, ck):
-        index = {}
         for name, value in self.tensors.items():
             a = _as_tensor(value, name)
             shape = (ctypes.c_size_t * max(a.ndim, 1))(*a.shape)
             lib.tl_ckpt_add_tensor(ck, _encode(name, "tensor name"),
                                    _CODES[a.dtype], a.ndim, shape,
                                    a.ctypes.data_as(ctypes.c_void_p))
-            index[name] = len(index)
+        index = ctypes.c_size_t()
         for name, group in self.groups.items():
-            if name not in index:
-                raise InvalidArgumentError("groups names %r, which is not a "
-                                           "tensor" % (name,))
-            lib.tl_ckpt_set_tensor_group(ck, index[name], int(group))
+            try:
+                lib.tl_ckpt_find_tensor(ctypes.byref(index), ck,
+                                        _encode(name, "tensor name"))
+            except NotFoundError as exc:
+                raise InvalidArgumentError(
+                    "groups names %r, which is not a tensor (%s)"
+                    % (name, exc.message), function="tl_ckpt_find_tensor"
+                ) from None
+            lib.tl_ckpt_set_tensor_group(ck, index.value, int(group))
         for key, value in self.meta.items():
             lib.tl_ckpt_set_meta(ck, _encode(key, "metadata key"),
                                  _encode(value, "metadata value"))
@@ -286,32 +342,11 @@ class Checkpoint:
         under `prefix` only, `name_map` {checkpoint name: parameter name}.
         Returns (missing, unexpected) name lists. The model is unchanged if
         this raises."""
-        missing, unexpected = [], []
-
-        def report(payload, issue, name):
-            (missing if issue == _LOAD_MISSING else unexpected).append(
-                _decode(name))
-
-        callback = _REPORT_FN(report)  # kept alive for the call
-        opts = _ModelLoadOptions()
-        lib.tl_model_load_options_init(ctypes.byref(opts),
-                                       _MODEL_LOAD_OPTIONS_VERSION)
-        opts.strict = 1 if strict else 0
-        opts.prefix = _opt_encode(prefix)
-        opts.restore_rng = 1 if restore_rng else 0
-        opts.report = callback
-        pairs = list((name_map or {}).items())
-        frm = (ctypes.c_char_p * max(len(pairs), 1))(
-            *[_encode(a, "name_map key") for a, _ in pairs])
-        to = (ctypes.c_char_p * max(len(pairs), 1))(
-            *[_encode(b, "name_map value") for _, b in pairs])
-        opts.map_from = frm
-        opts.map_to = to
-        opts.map_n = len(pairs)
+        load = _ModelLoad(strict, prefix, name_map, restore_rng)
         with _Handle() as ck:
             self._fill(ck)
-            lib.tl_ckpt_get_model(model, ck, ctypes.byref(opts))
-        return missing, unexpected
+            lib.tl_ckpt_get_model(model, ck, ctypes.byref(load.opts))
+        return load.missing, load.unexpected
 
     def remap_vocab(self, new_vocab, names):
         """fastai's match_embeds: the tensors `names` (first dimension =
@@ -369,11 +404,18 @@ class Checkpoint:
         count = ctypes.c_size_t()
         lib.tl_ckpt_tensor_count(ctypes.byref(count), ck)
         for i in range(count.value):
-            desc = _TensorDesc()
+            desc = _TensorDesc(version=1)  # TL_CKPT_TENSOR_DESC_VERSION
             lib.tl_ckpt_tensor_info(ctypes.byref(desc), ck, i)
             data = ctypes.c_void_p()
             lib.tl_ckpt_tensor_data(ctypes.byref(data), ck, i)
             shape = tuple(desc.shape[:desc.rank])
+            if desc.dtype not in _DTYPES or (
+                    desc.numel * lib.tl_ckpt_dtype_size(desc.dtype)
+                    != desc.nbytes):
+                raise FormatError(  # a libtl newer than this binding
+                    "tensor %r: dtype %d (%d bytes for %d elements) is not "
+                    "one this binding reads" % (_decode(desc.name), desc.dtype,
+                                                desc.nbytes, desc.numel))
             arr = np.empty(shape, dtype=_DTYPES[desc.dtype])
             if desc.nbytes:
                 ctypes.memmove(arr.ctypes.data, data, desc.nbytes)
@@ -409,18 +451,28 @@ class Checkpoint:
 # ---- whole models ----------------------------------------------------------
 
 def save_model(model, path, prefix=None):
-    """Saves a libtl model's parameters and RNG stream to path atomically
-    (the tl_model* handle may be a ctypes pointer or any object with
-    _as_parameter_)."""
-    Checkpoint.from_model(model, prefix).save(path)
+    """Saves a libtl model's parameters, RNG stream and carried LSTM state
+    to path atomically (the tl_model* handle may be a ctypes pointer or any
+    object with _as_parameter_). Without a prefix this is one libtl call,
+    tl_model_save; a prefix is put in front of every name."""
+    encoded = _encode(str(path), "path")
+    if prefix is None:
+        lib.tl_model_save(model, encoded)
+        return
+    with _Handle() as ck:
+        lib.tl_ckpt_put_model(ck, model, _opt_encode(prefix))
+        lib.tl_ckpt_save(ck, encoded)
 
 
 def load_model(model, path, strict=True, prefix=None, name_map=None,
                restore_rng=True):
-    """Loads path into a libtl model; see Checkpoint.load_into. Returns
-    (missing, unexpected)."""
-    return Checkpoint.load(path).load_into(model, strict, prefix, name_map,
-                                           restore_rng)
+    """Loads the checkpoint file at path into a libtl model in one libtl
+    call (tl_model_load), with the options of Checkpoint.load_into.
+    Returns (missing, unexpected); the model is unchanged if this raises."""
+    load = _ModelLoad(strict, prefix, name_map, restore_rng)
+    lib.tl_model_load(model, _encode(str(path), "path"),
+                      ctypes.byref(load.opts))
+    return load.missing, load.unexpected
 
 
 def save_training(path, model, optimizer=None, step=None, prefix=None,

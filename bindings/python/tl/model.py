@@ -24,7 +24,7 @@ import numpy as np
 from . import _errors
 from ._native import c_size_p, lib, register, status
 
-__all__ = ["Model", "ACTIVATIONS", "cross_entropy"]
+__all__ = ["Model", "ACTIVATIONS", "cross_entropy", "accuracy"]
 
 _c_float_pp = ctypes.POINTER(ctypes.POINTER(ctypes.c_float))
 _c_char_pp = ctypes.POINTER(ctypes.c_char_p)
@@ -32,6 +32,7 @@ _MAX_DIMS = 4
 ACTIVATIONS = {None: 0, "none": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
 _DROPOUT_KINDS = {"standard": 0, "locked": 1}
 _MODES = {"fine_tune": 0, "feature_extract": 1}
+_MODE_NAMES = {v: k for k, v in _MODES.items()}
 
 
 class _ModelOptions(ctypes.Structure):
@@ -77,41 +78,48 @@ register([
      status),
     ("tl_model_add_concat_pool", [_vp, _cs], status),
     ("tl_model_add_decoder", [_vp, _cs, _sz, _sz, _vp, _cs], status),
-    ("tl_model_num_layers", [_vp, c_size_p], status),
-    ("tl_model_layer_name", [_vp, _c_char_pp, _sz], status),
+    ("tl_model_num_layers", [c_size_p, _vp], status),
+    ("tl_model_layer_name", [_c_char_pp, _vp, _sz], status),
+    ("tl_model_layer_index", [c_size_p, _vp, _cs], status),
     ("tl_model_set_group", [_vp, _cs, _sz], status),
-    ("tl_model_layer_group", [_vp, c_size_p, _cs], status),
-    ("tl_model_num_groups", [_vp, c_size_p], status),
+    ("tl_model_layer_group", [c_size_p, _vp, _cs], status),
+    ("tl_model_num_groups", [c_size_p, _vp], status),
     ("tl_model_freeze_to", [_vp, ctypes.c_long], status),
     ("tl_model_freeze", [_vp], status),
     ("tl_model_unfreeze", [_vp], status),
     ("tl_model_set_group_trainable", [_vp, _sz, ctypes.c_int], status),
-    ("tl_model_group_trainable", [_vp, _ip, _sz], status),
-    ("tl_model_num_params", [_vp, c_size_p], status),
-    ("tl_model_param_name", [_vp, _c_char_pp, _sz], status),
-    ("tl_model_param_shape", [_vp, c_size_p, c_size_p, c_size_p, _cs],
+    ("tl_model_group_trainable", [_ip, _vp, _sz], status),
+    ("tl_model_num_params", [c_size_p, _vp], status),
+    ("tl_model_param_name", [_c_char_pp, _vp, _sz], status),
+    ("tl_model_param_index", [c_size_p, _vp, _cs], status),
+    ("tl_model_param_shape", [c_size_p, c_size_p, c_size_p, _vp, _cs],
      status),
-    ("tl_model_param_offset", [_vp, c_size_p, _cs], status),
-    ("tl_model_flat_params", [_vp, _c_float_pp, c_size_p], status),
-    ("tl_model_flat_grads", [_vp, _c_float_pp, c_size_p], status),
+    ("tl_model_param_offset", [c_size_p, _vp, _cs], status),
+    ("tl_model_param_view", [_c_float_pp, _c_float_pp, _vp, _cs], status),
+    ("tl_model_param_get", [_f32p, _sz, _vp, _cs], status),
+    ("tl_model_param_set", [_vp, _cs, _f32p, _sz], status),
+    ("tl_model_flat_params", [_c_float_pp, c_size_p, _vp], status),
+    ("tl_model_flat_grads", [_c_float_pp, c_size_p, _vp], status),
     ("tl_model_set_param_trainable", [_vp, _cs, ctypes.c_int], status),
-    ("tl_model_param_trainable", [_vp, _ip, _cs], status),
+    ("tl_model_param_trainable", [_ip, _vp, _cs], status),
     ("tl_model_set_param_mask", [_vp, _cs, _u8p, _sz], status),
     ("tl_model_train", [_vp], status),
     ("tl_model_eval", [_vp], status),
-    ("tl_model_is_training", [_vp, _ip], status),
+    ("tl_model_is_training", [_ip, _vp], status),
     ("tl_model_set_mode", [_vp, ctypes.c_int], status),
+    ("tl_model_mode_get", [_ip, _vp], status),
     ("tl_model_set_lengths", [_vp, c_size_p, _sz], status),
-    ("tl_model_forward", [_vp, _c_float_pp, c_size_p, c_size_p, _f32p,
+    ("tl_model_forward", [_c_float_pp, c_size_p, c_size_p, _vp, _f32p,
                           c_size_p, _sz], status),
-    ("tl_model_forward_ids", [_vp, _c_float_pp, c_size_p, c_size_p, _i64p,
+    ("tl_model_forward_ids", [_c_float_pp, c_size_p, c_size_p, _vp, _i64p,
                               c_size_p, _sz], status),
-    ("tl_model_backward", [_vp, _c_float_pp, _f32p, c_size_p, _sz], status),
+    ("tl_model_backward", [_c_float_pp, _vp, _f32p, c_size_p, _sz], status),
     ("tl_model_reset_state", [_vp], status),
-    ("tl_model_aux_loss", [_vp, ctypes.POINTER(ctypes.c_double)], status),
+    ("tl_model_aux_loss", [ctypes.POINTER(ctypes.c_double), _vp], status),
     ("tl_model_zero_grad", [_vp], status),
     ("tl_cross_entropy", [_f32p, _f32p, _f32p, _i64p, _sz, _sz,
                           ctypes.c_int64], status),
+    ("tl_accuracy", [_f32p, _f32p, _i64p, _sz, _sz, ctypes.c_int64], status),
 ])
 
 
@@ -173,6 +181,19 @@ class Model:
         self.close()
 
     # ---- building ---------------------------------------------------------
+    def _changing_structure(self):
+        """The handle, once no numpy view of this model's buffers is alive:
+        adding a layer moves the flat buffers (tl_model_add_* frees the old
+        ones), so a live view would point at freed memory."""
+        handle = self._h()
+        if any(r() is not None for r in self._views):
+            raise _errors.StateError(
+                "adding a layer moves the parameter and gradient buffers, and "
+                "numpy views of them (params(), grads(), flat_params(), "
+                "param_view(), ...) are still alive: drop them first (del), "
+                "or keep copies (.copy())")
+        return handle
+
     def _first(self, takes_ids):
         if self._takes_ids is None:
             self._takes_ids = takes_ids
@@ -183,8 +204,9 @@ class Model:
         lib.tl_embedding_options_init(ctypes.byref(o), 1)
         o.padding_idx = -1 if padding_idx is None else int(padding_idx)
         o.embed_p = float(embed_p)
-        lib.tl_model_add_embedding(self._h(), _name(name), int(num_embeddings),
-                                   int(dim), ctypes.byref(o))
+        lib.tl_model_add_embedding(
+            self._changing_structure(), _name(name), int(num_embeddings),
+            int(dim), ctypes.byref(o))
         self._first(True)
 
     def add_lstm(self, name, input_size, hidden_size, num_layers=1,
@@ -196,28 +218,32 @@ class Model:
         o.hidden_p, o.output_p = float(hidden_p), float(output_p)
         o.ar_alpha, o.tar_beta = float(ar_alpha), float(tar_beta)
         o.stateful = 1 if stateful else 0
-        lib.tl_model_add_lstm(self._h(), _name(name), int(input_size),
-                              int(hidden_size), int(num_layers),
-                              ctypes.byref(o))
+        lib.tl_model_add_lstm(
+            self._changing_structure(), _name(name), int(input_size),
+            int(hidden_size), int(num_layers),
+            ctypes.byref(o))
         self._first(False)
 
     def add_linear(self, name, in_features, out_features, activation=None):
         if activation not in ACTIVATIONS:
             raise ValueError("activation must be one of %s"
                              % sorted(k for k in ACTIVATIONS if k))
-        lib.tl_model_add_linear(self._h(), _name(name), int(in_features),
-                                int(out_features), ACTIVATIONS[activation])
+        lib.tl_model_add_linear(
+            self._changing_structure(), _name(name), int(in_features),
+            int(out_features), ACTIVATIONS[activation])
         self._first(False)
 
     def add_dropout(self, name, p, kind="standard"):
         if kind not in _DROPOUT_KINDS:
             raise ValueError("kind must be 'standard' or 'locked'")
-        lib.tl_model_add_dropout(self._h(), _name(name), _DROPOUT_KINDS[kind],
-                                 float(p))
+        lib.tl_model_add_dropout(
+            self._changing_structure(), _name(name), _DROPOUT_KINDS[kind],
+            float(p))
         self._first(False)
 
     def add_concat_pool(self, name):
-        lib.tl_model_add_concat_pool(self._h(), _name(name))
+        lib.tl_model_add_concat_pool(
+            self._changing_structure(), _name(name))
         self._first(False)
 
     def add_decoder(self, name, in_features, out_features, tie=None,
@@ -226,8 +252,8 @@ class Model:
         Model, or of this one) whose weight it shares."""
         other = None if tie is None else tie._h()
         lib.tl_model_add_decoder(
-            self._h(), _name(name), int(in_features), int(out_features),
-            other, None if tie_layer is None else _name(tie_layer))
+            self._changing_structure(), _name(name), int(in_features),
+            int(out_features), other, None if tie_layer is None else _name(tie_layer))
         if tie is not None and tie is not self:
             self._tied = getattr(self, "_tied", []) + [tie]
         self._first(False)
@@ -235,18 +261,25 @@ class Model:
     # ---- layers and groups ------------------------------------------------
     def layer_names(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_layers(self._h(), ctypes.byref(n))
+        lib.tl_model_num_layers(ctypes.byref(n), self._h())
         out = []
         for i in range(n.value):
             s = ctypes.c_char_p()
-            lib.tl_model_layer_name(self._h(), ctypes.byref(s), i)
+            lib.tl_model_layer_name(ctypes.byref(s), self._h(), i)
             out.append(s.value.decode("utf-8"))
         return out
+
+    def layer_index(self, name):
+        """The position of the layer called `name` in the stack (0 for the
+        first layer added). Raises tl.NotFoundError for an unknown name."""
+        i = ctypes.c_size_t()
+        lib.tl_model_layer_index(ctypes.byref(i), self._h(), _name(name))
+        return i.value
 
     @property
     def num_groups(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_groups(self._h(), ctypes.byref(n))
+        lib.tl_model_num_groups(ctypes.byref(n), self._h())
         return n.value
 
     def set_group(self, layer, group):
@@ -254,7 +287,7 @@ class Model:
 
     def group_of(self, layer):
         g = ctypes.c_size_t()
-        lib.tl_model_layer_group(self._h(), ctypes.byref(g), _name(layer))
+        lib.tl_model_layer_group(ctypes.byref(g), self._h(), _name(layer))
         return g.value
 
     def freeze_to(self, n):
@@ -272,39 +305,51 @@ class Model:
 
     def group_trainable(self, group):
         t = ctypes.c_int()
-        lib.tl_model_group_trainable(self._h(), ctypes.byref(t), int(group))
+        lib.tl_model_group_trainable(ctypes.byref(t), self._h(), int(group))
         return bool(t.value)
 
     # ---- parameters -------------------------------------------------------
     def param_names(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_params(self._h(), ctypes.byref(n))
+        lib.tl_model_num_params(ctypes.byref(n), self._h())
         out = []
         for i in range(n.value):
             s = ctypes.c_char_p()
-            lib.tl_model_param_name(self._h(), ctypes.byref(s), i)
+            lib.tl_model_param_name(ctypes.byref(s), self._h(), i)
             out.append(s.value.decode("utf-8"))
         return out
+
+    def param_index(self, name):
+        """The position of parameter `name` in param_names(). Raises
+        tl.NotFoundError for an unknown name."""
+        i = ctypes.c_size_t()
+        lib.tl_model_param_index(ctypes.byref(i), self._h(), _name(name))
+        return i.value
 
     def param_shape(self, name):
         nd, numel = ctypes.c_size_t(), ctypes.c_size_t()
         dims = (ctypes.c_size_t * _MAX_DIMS)()
-        lib.tl_model_param_shape(self._h(), ctypes.byref(nd), dims,
-                                 ctypes.byref(numel), _name(name))
+        lib.tl_model_param_shape(ctypes.byref(nd), dims, ctypes.byref(numel),
+                                 self._h(), _name(name))
         return tuple(dims[i] for i in range(nd.value))
 
-    def _flat(self, fn):
-        ptr = ctypes.POINTER(ctypes.c_float)()
-        n = ctypes.c_size_t()
-        fn(self._h(), ctypes.byref(ptr), ctypes.byref(n))
-        if n.value == 0:
+    def _view(self, ptr, n):
+        """A writable float32 numpy array over n floats at ptr (model
+        memory) whose base keeps this Model alive."""
+        if n == 0:
             return np.zeros(0, dtype=np.float32)
-        buf = (ctypes.c_float * n.value).from_address(
+        buf = (ctypes.c_float * n).from_address(
             ctypes.addressof(ptr.contents))
         buf._tl_model = self  # the view keeps the model alive
         self._views = [r for r in self._views if r() is not None]
         self._views.append(weakref.ref(buf))
         return np.frombuffer(buf, dtype=np.float32)
+
+    def _flat(self, fn):
+        ptr = ctypes.POINTER(ctypes.c_float)()
+        n = ctypes.c_size_t()
+        fn(ctypes.byref(ptr), ctypes.byref(n), self._h())
+        return self._view(ptr, n.value)
 
     def flat_params(self):
         """Writable view of the whole flat parameter buffer."""
@@ -318,7 +363,7 @@ class Model:
         out = {}
         for name in self.param_names():
             off = ctypes.c_size_t()
-            lib.tl_model_param_offset(self._h(), ctypes.byref(off),
+            lib.tl_model_param_offset(ctypes.byref(off), self._h(),
                                       _name(name))
             shape = self.param_shape(name)
             n = int(np.prod(shape))
@@ -333,13 +378,57 @@ class Model:
         """dict name -> writable numpy view of the gradient (no copy)."""
         return self._views_by_name(self.flat_grads())
 
+    def _param_view(self, name, grad):
+        data = ctypes.POINTER(ctypes.c_float)()
+        g = ctypes.POINTER(ctypes.c_float)()
+        lib.tl_model_param_view(None if grad else ctypes.byref(data), ctypes.byref(g) if grad else None,
+                                self._h(), _name(name))
+        shape = self.param_shape(name)
+        return self._view(g if grad else data, int(np.prod(shape))).reshape(
+            shape)
+
+    def param_view(self, name):
+        """A writable numpy view (no copy) of one parameter, shaped like
+        it; as params()[name] without building every view. Like every view
+        it keeps the model alive and is valid until the next add_* call."""
+        return self._param_view(name, grad=False)
+
+    def grad_view(self, name):
+        """A writable numpy view (no copy) of one parameter's gradient;
+        see param_view."""
+        return self._param_view(name, grad=True)
+
+    def param(self, name):
+        """A float32 copy of one parameter, shaped like it (the model's
+        memory is not shared: writing to it changes nothing)."""
+        shape = self.param_shape(name)
+        out = np.empty(shape, dtype=np.float32)
+        lib.tl_model_param_get(out.ctypes.data_as(_f32p), out.size, self._h(),
+                               _name(name))
+        return out
+
+    def set_param(self, name, values):
+        """Copies values (anything numpy converts to float32, shaped like
+        the parameter) into parameter `name`. Raises tl.ShapeError for
+        another shape, tl.NumericError for NaN/Inf (the parameter is then
+        unchanged), tl.NotFoundError for an unknown name."""
+        shape = self.param_shape(name)
+        a = np.ascontiguousarray(values, dtype=np.float32)
+        if a.shape != shape and a.size == int(np.prod(shape)):
+            # libtl checks the element count; the layout is checked here.
+            raise _errors.ShapeError(
+                "Model.set_param: parameter '%s' has shape %s, values have "
+                "shape %s" % (name, shape, a.shape), function="set_param")
+        lib.tl_model_param_set(self._h(), _name(name),
+                               a.ctypes.data_as(_f32p), a.size)
+
     def set_param_trainable(self, name, trainable):
         lib.tl_model_set_param_trainable(self._h(), _name(name),
                                          1 if trainable else 0)
 
     def param_trainable(self, name):
         t = ctypes.c_int()
-        lib.tl_model_param_trainable(self._h(), ctypes.byref(t), _name(name))
+        lib.tl_model_param_trainable(ctypes.byref(t), self._h(), _name(name))
         return bool(t.value)
 
     def set_param_mask(self, name, mask):
@@ -351,6 +440,26 @@ class Model:
         lib.tl_model_set_param_mask(self._h(), _name(name),
                                     m.ctypes.data_as(_u8p), m.size)
 
+    def set_row_mask(self, name, rows):
+        """Trains only some rows of a parameter: rows is a 1-D mask over
+        its first dimension (nonzero or True = row trainable, every element
+        of it), e.g. the is_new flags of Checkpoint.remap_vocab on
+        "emb.weight" to train only the embeddings of new words. None
+        removes the mask. Raises tl.ShapeError when len(rows) is not the
+        number of rows."""
+        from . import checkpoint  # noqa: F401  (declares include/tl/io.h)
+        if rows is None:
+            lib.tl_model_set_row_mask(self._h(), _name(name), None, 0)
+            return
+        r = np.ascontiguousarray(rows)
+        if r.ndim != 1:
+            raise _errors.InvalidArgumentError(
+                "Model.set_row_mask: rows must be one-dimensional (got shape "
+                "%s)" % (r.shape,), function="set_row_mask")
+        r = (r != 0).astype(np.uint8)
+        lib.tl_model_set_row_mask(self._h(), _name(name),
+                                  r.ctypes.data_as(_u8p), r.size)
+
     # ---- running ----------------------------------------------------------
     def train(self):
         lib.tl_model_train(self._h())
@@ -361,7 +470,7 @@ class Model:
     @property
     def training(self):
         t = ctypes.c_int()
-        lib.tl_model_is_training(self._h(), ctypes.byref(t))
+        lib.tl_model_is_training(ctypes.byref(t), self._h())
         return bool(t.value)
 
     def set_mode(self, mode):
@@ -369,6 +478,18 @@ class Model:
         if mode not in _MODES:
             raise ValueError("mode must be 'fine_tune' or 'feature_extract'")
         lib.tl_model_set_mode(self._h(), _MODES[mode])
+
+    @property
+    def mode(self):
+        """'fine_tune' (the default) or 'feature_extract'; assigning it is
+        set_mode."""
+        m = ctypes.c_int()
+        lib.tl_model_mode_get(ctypes.byref(m), self._h())
+        return _MODE_NAMES[m.value]
+
+    @mode.setter
+    def mode(self, mode):
+        self.set_mode(mode)
 
     def set_lengths(self, lengths):
         """Sequence lengths for masked concat pooling; None: full."""
@@ -391,14 +512,14 @@ class Model:
                                 "forward takes integer ids")
             a = a.astype(np.int64, copy=False)
             dims, nd = _dims(a.shape)
-            lib.tl_model_forward_ids(self._h(), ctypes.byref(y), od,
-                                     ctypes.byref(ond),
+            lib.tl_model_forward_ids(ctypes.byref(y), od, ctypes.byref(ond),
+                                     self._h(),
                                      a.ctypes.data_as(_i64p), dims, nd)
         else:
             a = np.ascontiguousarray(x, dtype=np.float32)
             dims, nd = _dims(a.shape)
-            lib.tl_model_forward(self._h(), ctypes.byref(y), od,
-                                 ctypes.byref(ond), a.ctypes.data_as(_f32p),
+            lib.tl_model_forward(ctypes.byref(y), od, ctypes.byref(ond),
+                                 self._h(), a.ctypes.data_as(_f32p),
                                  dims, nd)
         self._in_shape = a.shape
         return _copy_out(y, od, ond)
@@ -410,7 +531,7 @@ class Model:
         dims, nd = _dims(a.shape)
         dx = ctypes.POINTER(ctypes.c_float)()
         want = input_grad and not self._takes_ids
-        lib.tl_model_backward(self._h(), ctypes.byref(dx) if want else None,
+        lib.tl_model_backward(ctypes.byref(dx) if want else None, self._h(),
                               a.ctypes.data_as(_f32p), dims, nd)
         if not want or not dx:
             return None
@@ -433,31 +554,53 @@ class Model:
     def aux_loss(self):
         """AR + TAR penalty of the last train-mode forward."""
         v = ctypes.c_double()
-        lib.tl_model_aux_loss(self._h(), ctypes.byref(v))
+        lib.tl_model_aux_loss(ctypes.byref(v), self._h())
         return v.value
 
     # ---- checkpoints (tl.checkpoint, include/tl/io.h) ----------------------
     def save(self, path, prefix=None):
         """Writes the parameters (torch names, f32), the RNG stream and any
-        carried LSTM state to a libtl checkpoint at path, atomically."""
+        carried LSTM state to a libtl checkpoint at path, atomically
+        (tl_model_save; with a prefix, the names get it in front)."""
         from . import checkpoint
         checkpoint.save_model(self._h(), path, prefix)
 
     def load(self, path, strict=True, prefix=None, name_map=None,
              restore_rng=True):
-        """Loads a checkpoint (tl.checkpoint.Checkpoint.load_into): strict
-        as torch's load_state_dict, only tensors under `prefix`, name_map
-        {checkpoint name: parameter name}. Returns (missing, unexpected).
-        On any error the model is left unchanged."""
+        """Loads a checkpoint file in one libtl call (tl_model_load, as
+        tl.checkpoint.Checkpoint.load_into): strict as torch's
+        load_state_dict, only tensors under `prefix`, name_map {checkpoint
+        name: parameter name}. Returns (missing, unexpected). On any error
+        the model is left unchanged."""
         from . import checkpoint
         return checkpoint.load_model(self._h(), path, strict, prefix,
                                      name_map, restore_rng)
 
 
-def cross_entropy(logits, targets, ignore_index=-100):
-    """Mean softmax cross-entropy and its gradient (numpy float32)."""
+def _loss_args(logits, targets, what):
+    """float32 (n, c) logits and n int64 targets, C-contiguous. The
+    lengths are checked here because libtl reads n targets from the
+    pointer: a shorter array would be read past its end."""
     lg = np.ascontiguousarray(logits, dtype=np.float32)
     tg = np.ascontiguousarray(targets, dtype=np.int64)
+    if lg.ndim != 2:
+        raise _errors.ShapeError("%s: logits must be (n, c), got shape %s"
+                                 % (what, lg.shape), function=what)
+    if tg.ndim != 1 or tg.shape[0] != lg.shape[0]:
+        raise _errors.ShapeError("%s: targets must have shape (%d,), got %s"
+                                 % (what, lg.shape[0], tg.shape),
+                                 function=what)
+    return lg, tg
+
+
+def cross_entropy(logits, targets, ignore_index=-100):
+    """Mean softmax cross-entropy of logits (n, c) against integer targets
+    (n,) and its gradient: (loss float, dlogits float32 (n, c)), as
+    torch.nn.functional.cross_entropy(reduction='mean'). Rows whose target
+    is ignore_index do not count (all ignored: loss 0, gradient 0). Raises
+    tl.InvalidArgumentError for a target outside [0, c), tl.NumericError
+    for NaN/Inf logits, tl.ShapeError for mismatched shapes."""
+    lg, tg = _loss_args(logits, targets, "cross_entropy")
     n, c = lg.shape
     d = np.empty_like(lg)
     loss = ctypes.c_float()
@@ -465,3 +608,15 @@ def cross_entropy(logits, targets, ignore_index=-100):
                          lg.ctypes.data_as(_f32p), tg.ctypes.data_as(_i64p),
                          n, c, int(ignore_index))
     return float(loss.value), d
+
+
+def accuracy(logits, targets, ignore_index=-100):
+    """Fraction (float in [0, 1]) of rows of logits (n, c) whose argmax
+    (the first one on ties) equals the target; rows whose target is
+    ignore_index do not count (all ignored: 0). Errors as cross_entropy."""
+    lg, tg = _loss_args(logits, targets, "accuracy")
+    n, c = lg.shape
+    out = ctypes.c_float()
+    lib.tl_accuracy(ctypes.byref(out), lg.ctypes.data_as(_f32p),
+                    tg.ctypes.data_as(_i64p), n, c, int(ignore_index))
+    return float(out.value)

@@ -40,10 +40,12 @@ register([
     ("tl_optim_create", [ctypes.POINTER(_vp), ctypes.POINTER(_vp), _sz,
                          ctypes.POINTER(_OptimOptions)], status),
     ("tl_optim_free", [_vp], None),
-    ("tl_optim_num_groups", [_vp, ctypes.POINTER(_sz)], status),
+    ("tl_optim_num_groups", [ctypes.POINTER(_sz), _vp], status),
     ("tl_optim_set_group_hparam", [_vp, _sz, ctypes.c_int, ctypes.c_double],
      status),
-    ("tl_optim_get_group_hparam", [_vp, _dp, _sz, ctypes.c_int], status),
+    ("tl_optim_get_group_hparam", [_dp, _vp, _sz, ctypes.c_int], status),
+    ("tl_optim_set_group_lr", [_vp, _sz, ctypes.c_double], status),
+    ("tl_optim_get_group_lr", [_dp, _vp, _sz], status),
     ("tl_optim_set_lrs", [_vp, _dp, _sz], status),
     ("tl_lrs_even", [_dp, _sz, ctypes.c_double, ctypes.c_double], status),
     ("tl_lrs_slice", [_dp, _sz, ctypes.c_double], status),
@@ -51,12 +53,12 @@ register([
     ("tl_optim_freeze_to", [_vp, ctypes.c_long], status),
     ("tl_optim_set_group_trainable", [_vp, _sz, ctypes.c_int], status),
     ("tl_optim_zero_grad", [_vp], status),
-    ("tl_optim_clip_grad_norm", [_vp, _dp, ctypes.c_double], status),
+    ("tl_optim_clip_grad_norm", [_dp, _vp, ctypes.c_double], status),
     ("tl_optim_step", [_vp], status),
-    ("tl_optim_step_count", [_vp, ctypes.POINTER(ctypes.c_uint64)], status),
+    ("tl_optim_step_count", [ctypes.POINTER(ctypes.c_uint64), _vp], status),
     ("tl_optim_reset_state", [_vp], status),
-    ("tl_optim_state_size", [_vp, ctypes.POINTER(_sz)], status),
-    ("tl_optim_state_save", [_vp, ctypes.c_void_p, _sz], status),
+    ("tl_optim_state_size", [ctypes.POINTER(_sz), _vp], status),
+    ("tl_optim_state_save", [ctypes.c_void_p, _sz, _vp], status),
     ("tl_optim_state_load", [_vp, ctypes.c_void_p, _sz], status),
 ])
 
@@ -136,7 +138,7 @@ class Optimizer:
     @property
     def num_groups(self):
         n = _sz()
-        lib.tl_optim_num_groups(self._h(), ctypes.byref(n))
+        lib.tl_optim_num_groups(ctypes.byref(n), self._h())
         return n.value
 
     def set_group(self, group, **hparams):
@@ -150,15 +152,21 @@ class Optimizer:
 
     def get_group(self, group, name):
         v = ctypes.c_double()
-        lib.tl_optim_get_group_hparam(self._h(), ctypes.byref(v), int(group),
+        lib.tl_optim_get_group_hparam(ctypes.byref(v), self._h(), int(group),
                                       _HPARAMS[name])
         return v.value
 
     def set_group_lr(self, group, lr):
-        self.set_group(group, lr=lr)
+        """Sets the learning rate of one group (tl_optim_set_group_lr).
+        Raises tl.InvalidArgumentError for a group out of range or a
+        negative or non-finite rate."""
+        lib.tl_optim_set_group_lr(self._h(), int(group), float(lr))
 
     def group_lr(self, group):
-        return self.get_group(group, "lr")
+        """The learning rate of one group (tl_optim_get_group_lr)."""
+        v = ctypes.c_double()
+        lib.tl_optim_get_group_lr(ctypes.byref(v), self._h(), int(group))
+        return v.value
 
     def set_lrs(self, lrs):
         arr = (ctypes.c_double * len(lrs))(*[float(v) for v in lrs])
@@ -178,7 +186,7 @@ class Optimizer:
     def clip_grad_norm(self, max_norm):
         """Clips by global norm (torch clip_grad_norm_); returns the norm."""
         v = ctypes.c_double()
-        lib.tl_optim_clip_grad_norm(self._h(), ctypes.byref(v),
+        lib.tl_optim_clip_grad_norm(ctypes.byref(v), self._h(),
                                     float(max_norm))
         return v.value
 
@@ -188,7 +196,7 @@ class Optimizer:
     @property
     def step_count(self):
         v = ctypes.c_uint64()
-        lib.tl_optim_step_count(self._h(), ctypes.byref(v))
+        lib.tl_optim_step_count(ctypes.byref(v), self._h())
         return v.value
 
     def reset_state(self):
@@ -197,9 +205,9 @@ class Optimizer:
     def state_dict(self):
         """The optimizer state as bytes (moments and step counters)."""
         n = _sz()
-        lib.tl_optim_state_size(self._h(), ctypes.byref(n))
+        lib.tl_optim_state_size(ctypes.byref(n), self._h())
         buf = ctypes.create_string_buffer(n.value)
-        lib.tl_optim_state_save(self._h(), buf, n.value)
+        lib.tl_optim_state_save(buf, n.value, self._h())
         return buf.raw
 
     def load_state_dict(self, state):

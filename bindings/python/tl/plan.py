@@ -66,23 +66,23 @@ register([
     ("tl_plan_create", [ctypes.POINTER(_plan_p), ctypes.c_size_t], status),
     ("tl_plan_free", [_plan_p], None),
     ("tl_plan_add_stage", [_plan_p, ctypes.POINTER(_Stage)], status),
-    ("tl_plan_num_stages", [_plan_p, ctypes.POINTER(ctypes.c_size_t)], status),
-    ("tl_plan_num_groups", [_plan_p, ctypes.POINTER(ctypes.c_size_t)], status),
-    ("tl_plan_total_steps", [_plan_p, ctypes.POINTER(_u64)], status),
-    ("tl_plan_stage_bounds", [_plan_p, ctypes.POINTER(_u64),
-                              ctypes.POINTER(_u64), ctypes.c_size_t], status),
-    ("tl_plan_stage_at", [_plan_p, ctypes.POINTER(ctypes.c_size_t),
-                          ctypes.POINTER(_u64), _u64], status),
-    ("tl_plan_group_trainable", [_plan_p, ctypes.POINTER(ctypes.c_int),
+    ("tl_plan_num_stages", [ctypes.POINTER(ctypes.c_size_t), _plan_p], status),
+    ("tl_plan_num_groups", [ctypes.POINTER(ctypes.c_size_t), _plan_p], status),
+    ("tl_plan_total_steps", [ctypes.POINTER(_u64), _plan_p], status),
+    ("tl_plan_stage_bounds", [ctypes.POINTER(_u64), ctypes.POINTER(_u64),
+                              _plan_p, ctypes.c_size_t], status),
+    ("tl_plan_stage_at", [ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(_u64),
+                          _plan_p, _u64], status),
+    ("tl_plan_group_trainable", [ctypes.POINTER(ctypes.c_int), _plan_p,
                                  ctypes.c_size_t, ctypes.c_size_t], status),
-    ("tl_plan_lrs", [_plan_p, c_double_p, ctypes.c_size_t, _u64], status),
-    ("tl_plan_momentum", [_plan_p, c_double_p, _u64], status),
+    ("tl_plan_lrs", [c_double_p, ctypes.c_size_t, _plan_p, _u64], status),
+    ("tl_plan_momentum", [c_double_p, _plan_p, _u64], status),
     ("tl_plan_preset_options_init", [ctypes.POINTER(_Preset), ctypes.c_uint,
                                      ctypes.c_int], status),
     ("tl_plan_preset_create", [ctypes.POINTER(_plan_p), ctypes.c_int,
                                ctypes.POINTER(_Preset)], status),
-    ("tl_plan_apply", [_plan_p, ctypes.c_void_p, _u64,
-                       ctypes.POINTER(ctypes.c_int)], status),
+    ("tl_plan_apply", [ctypes.POINTER(ctypes.c_int), _plan_p, ctypes.c_void_p,
+                       _u64], status),
     ("tl_lr_find_options_init", [ctypes.POINTER(_LrFindOptions), ctypes.c_uint],
      status),
     ("tl_lr_find", [ctypes.POINTER(_Result), c_double_p, c_double_p,
@@ -205,7 +205,7 @@ class Plan:
 
     def _size(self, fn):
         out = ctypes.c_size_t()
-        fn(self._live(), ctypes.byref(out))
+        fn(ctypes.byref(out), self._live())
         return out.value
 
     @property
@@ -219,40 +219,40 @@ class Plan:
     @property
     def total_steps(self):
         out = _u64()
-        lib.tl_plan_total_steps(self._live(), ctypes.byref(out))
+        lib.tl_plan_total_steps(ctypes.byref(out), self._live())
         return out.value
 
     def stage_bounds(self, stage):
         """(first global step, number of steps) of a stage."""
         start, steps = _u64(), _u64()
-        lib.tl_plan_stage_bounds(self._live(), ctypes.byref(start),
-                                 ctypes.byref(steps), _count("stage", stage))
+        lib.tl_plan_stage_bounds(ctypes.byref(start), ctypes.byref(steps),
+                                 self._live(), _count("stage", stage))
         return start.value, steps.value
 
     def stage_at(self, step):
         stage, local = ctypes.c_size_t(), _u64()
-        lib.tl_plan_stage_at(self._live(), ctypes.byref(stage),
-                             ctypes.byref(local), _step(step))
+        lib.tl_plan_stage_at(ctypes.byref(stage), ctypes.byref(local),
+                             self._live(), _step(step))
         return stage.value, local.value
 
     def trainable(self, stage):
         out = ctypes.c_int()
         flags = []
         for g in range(self.num_groups):
-            lib.tl_plan_group_trainable(self._live(), ctypes.byref(out),
+            lib.tl_plan_group_trainable(ctypes.byref(out), self._live(),
                                         _count("stage", stage), g)
             flags.append(bool(out.value))
         return np.array(flags)
 
     def lrs(self, step):
         out = np.empty(self.num_groups, dtype=np.float64)
-        lib.tl_plan_lrs(self._live(), out.ctypes.data_as(c_double_p), out.size,
+        lib.tl_plan_lrs(out.ctypes.data_as(c_double_p), out.size, self._live(),
                         _step(step))
         return out
 
     def momentum(self, step):
         out = ctypes.c_double()
-        lib.tl_plan_momentum(self._live(), ctypes.byref(out), _step(step))
+        lib.tl_plan_momentum(ctypes.byref(out), self._live(), _step(step))
         return out.value
 
     def apply(self, optimizer, step):
@@ -260,8 +260,8 @@ class Plan:
         groups, state reset at a stage's first step, lrs, momentum); call
         before every optimizer.step(). Returns True on a stage's first step."""
         started = ctypes.c_int()
-        lib.tl_plan_apply(self._live(), optimizer._h(), _step(step),
-                          ctypes.byref(started))
+        lib.tl_plan_apply(ctypes.byref(started), self._live(), optimizer._h(),
+                          _step(step))
         return bool(started.value)
 
 

@@ -96,15 +96,17 @@ _table += [
      [ctypes.POINTER(_sched_p), ctypes.POINTER(_sched_p), ctypes.c_size_t,
       _u64_p], status),
     ("tl_sched_free", [_sched_p], None),
-    ("tl_sched_lr", [_sched_p, _u64, c_double_p], status),
-    ("tl_sched_momentum", [_sched_p, _u64, c_double_p], status),
+    ("tl_sched_lr", [c_double_p, _sched_p, _u64], status),
+    ("tl_sched_momentum", [c_double_p, _sched_p, _u64], status),
     ("tl_sched_has_momentum", [_sched_p], ctypes.c_int),
-    ("tl_sched_get_kind", [_sched_p, ctypes.POINTER(ctypes.c_int)], status),
-    ("tl_sched_total_steps", [_sched_p, _u64_p], status),
-    ("tl_sched_reference_lr", [_sched_p, _u64, c_double_p], status),
-    ("tl_sched_multiplier", [_sched_p, _u64, c_double_p], status),
+    ("tl_sched_get_kind", [ctypes.POINTER(ctypes.c_int), _sched_p], status),
+    ("tl_sched_total_steps", [_u64_p, _sched_p], status),
+    ("tl_sched_reference_lr", [c_double_p, _sched_p, _u64], status),
+    ("tl_sched_multiplier", [c_double_p, _sched_p, _u64], status),
     ("tl_sched_fill_group_lrs",
      [c_double_p, ctypes.c_size_t, c_double_p, _sched_p, _u64], status),
+    ("tl_sched_fill_group_lrs_each",
+     [c_double_p, ctypes.c_size_t, ctypes.POINTER(_sched_p), _u64], status),
     ("tl_sched_fill_group_momenta",
      [c_double_p, ctypes.c_size_t, _sched_p, _u64], status),
 ]
@@ -330,18 +332,18 @@ class Schedule:
 
     def lr(self, step):
         out = ctypes.c_double()
-        lib.tl_sched_lr(self._live(), _step(step), ctypes.byref(out))
+        lib.tl_sched_lr(ctypes.byref(out), self._live(), _step(step))
         return out.value
 
     def momentum(self, step):
         out = ctypes.c_double()
-        lib.tl_sched_momentum(self._live(), _step(step), ctypes.byref(out))
+        lib.tl_sched_momentum(ctypes.byref(out), self._live(), _step(step))
         return out.value
 
     def multiplier(self, step):
         """lr(step) / the reference rate the schedule was built with."""
         out = ctypes.c_double()
-        lib.tl_sched_multiplier(self._live(), _step(step), ctypes.byref(out))
+        lib.tl_sched_multiplier(ctypes.byref(out), self._live(), _step(step))
         return out.value
 
     def lrs(self, steps):
@@ -363,6 +365,27 @@ class Schedule:
                                     _step(step))
         return out
 
+    @staticmethod
+    def each_group_lrs(schedules, step):
+        """One schedule per layer group: a float64 array whose entry g is
+        schedules[g].lr(step), computed in one libtl call (feed it to
+        Optimizer.set_lrs). Raises tl.InvalidArgumentError for an empty
+        list or an item that is not an open tl.Schedule, tl.NumericError
+        when a rate overflows."""
+        schedules = list(schedules)
+        for s in schedules:
+            if not isinstance(s, Schedule):
+                raise InvalidArgumentError(
+                    "each_group_lrs: schedules must be tl.Schedule objects "
+                    "(got %s)" % type(s).__name__)
+        handles = (_sched_p * max(len(schedules), 1))(
+            *[s._live() for s in schedules])
+        out = np.empty(len(schedules), dtype=np.float64)
+        lib.tl_sched_fill_group_lrs_each(
+            out.ctypes.data_as(c_double_p) if out.size else
+            (ctypes.c_double * 1)(), len(schedules), handles, _step(step))
+        return out
+
     @property
     def has_momentum(self):
         return bool(lib.tl_sched_has_momentum(self._live()))
@@ -371,13 +394,13 @@ class Schedule:
     def total_steps(self):
         """The natural length in steps; 0 for unbounded schedules."""
         out = _u64()
-        lib.tl_sched_total_steps(self._live(), ctypes.byref(out))
+        lib.tl_sched_total_steps(ctypes.byref(out), self._live())
         return out.value
 
     @property
     def kind(self):
         out = ctypes.c_int()
-        lib.tl_sched_get_kind(self._live(), ctypes.byref(out))
+        lib.tl_sched_get_kind(ctypes.byref(out), self._live())
         return _KIND_NAMES[out.value]
 
     def __repr__(self):
