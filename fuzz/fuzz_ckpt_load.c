@@ -2,8 +2,10 @@
  *
  * The first input byte selects a mode. Bit 0 set: before loading, the
  * harness recomputes the header and blob CRCs wherever the (untrusted) index
- * lets it, so mutations reach the structural checks behind the CRCs instead
- * of dying at the first checksum. Bit 1 set: load with data CRCs off.
+ * lets it (fuzz_fix_crcs in fuzz_common.h), so mutations reach the
+ * structural checks behind the CRCs instead of dying at the first checksum.
+ * Bit 1 set: load with data CRCs off. Model-level parsing of the loaded
+ * container is fuzz_ckpt_model.c's.
  * Invariants checked: a failed load returns no checkpoint and sets a
  * message; a successful one re-serialises to an image that loads again with
  * the same tensor count, and whose re-serialisation is byte-identical. */
@@ -11,36 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tl/io.h"
-#include "transfer/ckpt.h"
-#include "transfer/crc32.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void fix_crcs(unsigned char *b, size_t n) {
-  if (n < TLI_CKPT_HEADER_SIZE)
-    return;
-  const uint64_t index = tli_load_le64(b + 24);
-  if (index > n - TLI_CKPT_HEADER_SIZE)
-    return;
-  const uint64_t tc = tli_load_le32(b + 32), sc = tli_load_le32(b + 36);
-  if (tc * TLI_CKPT_TENSOR_ENTRY_SIZE + sc * TLI_CKPT_SECTION_ENTRY_SIZE <=
-      index) {
-    for (uint64_t i = 0; i < tc + sc; i++) {
-      unsigned char *e = i < tc ? b + 64 + i * TLI_CKPT_TENSOR_ENTRY_SIZE
-                                : b + 64 + tc * TLI_CKPT_TENSOR_ENTRY_SIZE +
-                                      (i - tc) * TLI_CKPT_SECTION_ENTRY_SIZE;
-      const size_t at = i < tc ? 80 : 8, crc_at = i < tc ? 96 : 24;
-      const uint64_t off = tli_load_le64(e + at),
-                     len = tli_load_le64(e + at + 8);
-      if (off <= n && len <= n - off)
-        tli_store_le32(e + crc_at, tli_crc32(0, b + off, (size_t)len));
-    }
-  }
-  memset(b + TLI_CKPT_HEADER_CRC_OFFSET, 0, 4);
-  tli_store_le32(b + TLI_CKPT_HEADER_CRC_OFFSET,
-                 tli_crc32(0, b, TLI_CKPT_HEADER_SIZE + (size_t)index));
-}
 
 static unsigned char *reserialise(const tl_ckpt *c, size_t *size) {
   if (tl_ckpt_serialized_size(size, c) != TL_OK)
@@ -63,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   memcpy(buf, data + 1, size);
   if (mode & 1)
-    fix_crcs(buf, size);
+    fuzz_fix_crcs(buf, size);
   tl_ckpt_load_options opts;
   tl_ckpt_load_options_init(&opts, TL_CKPT_LOAD_OPTIONS_VERSION);
   opts.verify_data_crc = !(mode & 2);

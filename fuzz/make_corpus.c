@@ -1,5 +1,8 @@
-/* Writes the fuzzer's seed corpus: real checkpoints made through the public
- * API, each prefixed with the harness's mode byte (fuzz_ckpt_load.c).
+/* Writes the fuzzers' seed corpus: real checkpoints made through the public
+ * API, each prefixed with the harnesses' mode byte (fuzz_ckpt_load.c).
+ * Both targets start from all of it; the model_* seeds are checkpoints of
+ * fuzz_common.h's model (parameters, layer groups, a carried LSTM state,
+ * RNG streams, Adam state, step) that fuzz_ckpt_model.c loads in full.
  * Deterministic, so re-running it leaves fuzz/corpus/ unchanged.
  * Usage: make_corpus DIR */
 #include <stdint.h>
@@ -7,13 +10,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tl/io.h"
+#include "fuzz_common.h"
 
 static void check(tl_status s) {
   if (s != TL_OK) {
     fprintf(stderr, "make_corpus: %s\n", tl_last_error());
     exit(1);
   }
+}
+
+/* A model trained for `steps` Adam steps (so the moments, step counters,
+ * RNG and carried state are all non-trivial), with its optimizer. */
+static tl_model *trained(uint64_t seed, int steps, tl_optim **optim) {
+  tl_model *m = NULL;
+  check(fuzz_build_model(&m, seed));
+  check(fuzz_build_adam(optim, m));
+  for (int s = 0; s < steps; s++)
+    check(fuzz_train_step(m, *optim, (unsigned)s));
+  return m;
 }
 
 static void write_seed(const char *dir, const char *name, unsigned mode,
@@ -99,5 +113,57 @@ int main(int argc, char **argv) {
   }
   write_seed(dir, "vocab_meta", 1, c);
   tl_ckpt_free(c);
+
+  /* A whole LM checkpoint of the fuzzed model: parameters with groups,
+   * "@state.rnn", the RNG stream "", Adam state, step, vocabulary. Loads
+   * strictly (and its optimizer state) into fuzz_ckpt_model.c's model. */
+  tl_optim *opt = NULL;
+  tl_model *m = trained(3, 2, &opt);
+  check(tl_ckpt_create(&c));
+  check(tl_ckpt_put_model(c, m, NULL));
+  check(tl_ckpt_put_optim(c, opt));
+  check(tl_ckpt_set_step(c, 2));
+  const char *toks[FUZZ_V] = {"xxunk", "xxpad", "a", "b", "c", "d", "e"};
+  check(tl_ckpt_set_vocab(c, toks, FUZZ_V));
+  write_seed(dir, "model_lm", 1, c);
+  write_seed(dir, "model_lm_nocrc", 3, c);
+  tl_ckpt_free(c);
+
+  /* The same model under the prefix "0." (a fastai SequentialRNN's
+   * encoder: the non-strict prefixed load) next to a second one under
+   * "1.": two RNG streams, two carried states. */
+  tl_optim *opt2 = NULL;
+  tl_model *m2 = trained(4, 1, &opt2);
+  check(tl_ckpt_create(&c));
+  check(tl_ckpt_put_model(c, m, "0."));
+  check(tl_ckpt_put_model(c, m2, "1."));
+  check(tl_ckpt_put_optim(c, opt2));
+  write_seed(dir, "model_prefixed", 1, c);
+  tl_ckpt_free(c);
+
+  /* Parameters only (an untrained model: no carried state, no RNG moves),
+   * with fastai's name for the embedding. */
+  tl_model *fresh = NULL;
+  check(fuzz_build_model(&fresh, 5));
+  check(tl_ckpt_create(&c));
+  check(tl_ckpt_put_model(c, fresh, "0."));
+  size_t at = 0;
+  check(tl_ckpt_find_tensor(&at, c, "0.emb.weight"));
+  tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
+  check(tl_ckpt_tensor_info(&info, c, at));
+  const void *w0 = NULL;
+  check(tl_ckpt_tensor_data(&w0, c, at));
+  check(tl_ckpt_add_tensor(c, "0.encoder.weight", TL_CKPT_F32, info.rank,
+                           info.shape, w0));
+  check(tl_ckpt_remove_tensor(c, at));
+  check(tl_ckpt_clear_section(c, TL_CKPT_SECTION_RNG));
+  write_seed(dir, "model_params_only", 1, c);
+  tl_ckpt_free(c);
+
+  tl_model_free(fresh);
+  tl_optim_free(opt2);
+  tl_model_free(m2);
+  tl_optim_free(opt);
+  tl_model_free(m);
   return 0;
 }

@@ -1,31 +1,75 @@
 #!/bin/sh
-# Builds and runs the checkpoint-loader fuzzer (libFuzzer, ASan, UBSan).
-#   fuzz/run.sh [SECONDS]      (default 60)
-# Needs clang and libclang-rt-dev (Debian: clang-14, libclang-rt-14-dev).
-# Builds into $TL_FUZZ_BUILD (default build-fuzz/), regenerates the seed
-# corpus fuzz/corpus/ (deterministic: it should not change), and keeps the
-# inputs the fuzzer discovers in build-fuzz/corpus/. A crash leaves
-# build-fuzz/crash-*: reproduce with build-fuzz/fuzz_ckpt_load FILE, commit
-# the input under tests/ckpt/regress/ with a test in tests/ckpt that loads
-# it, and fix the loader. The first input byte is the harness's mode (see
-# fuzz_ckpt_load.c): with bit 0 set the harness repairs CRCs first.
+# Builds and runs the checkpoint fuzzers (libFuzzer, ASan, UBSan):
+#   fuzz_ckpt_load   the container loader (tl_ckpt_load_buffer);
+#   fuzz_ckpt_model  model-level parsing of an accepted container
+#                    (tl_ckpt_get_model, tl_ckpt_get_optim).
+#   fuzz/run.sh [SECONDS]      (default 60, split evenly between the two)
+# Needs clang, libclang-rt-dev (Debian: clang-14, libclang-rt-14-dev) and
+# pkg-config's openblas and lapacke. Builds into $TL_FUZZ_BUILD (default
+# build-fuzz/), regenerates the seed corpus fuzz/corpus/ (deterministic: it
+# should not change), which both targets start from, and keeps the inputs
+# each discovers in build-fuzz/corpus/ (loader) and
+# build-fuzz/corpus-model/. A crash leaves build-fuzz/<target>-crash-*:
+# reproduce with build-fuzz/<target> FILE, commit the input under
+# tests/ckpt/regress/ with a test in tests/ckpt that loads it, and fix the
+# code. The first input byte is the harnesses' mode (fuzz_ckpt_load.c): with
+# bit 0 set they repair CRCs first.
 set -eu
 secs=${1:-60}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 out=${TL_FUZZ_BUILD:-$root/build-fuzz}
-mkdir -p "$out/corpus"
+mkdir -p "$out/corpus" "$out/corpus-model" "$out/obj"
 cc=${CC_FUZZ:-clang}
-src="$root/lib/core/alloc.c $root/lib/core/byteorder.c $root/lib/core/error.c $root/lib/transfer/ckpt.c
-     $root/lib/transfer/ckpt_read.c $root/lib/transfer/ckpt_write.c
-     $root/lib/transfer/crc32.c"
 flags="-std=c11 -D_POSIX_C_SOURCE=200809L -g -O1 -I$root/include -I$root/lib"
+san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+libs="$(pkg-config --libs openblas lapacke) -lm -lpthread"
+# shellcheck disable=SC2046
+flags="$flags $(pkg-config --cflags openblas lapacke)"
+
+# The library without the metrics layer (no checkpoint code uses it),
+# instrumented for coverage, compiled once per run into objects that the
+# three programs share. Object names keep the folder: lib/kernels/loss.c and
+# lib/model/loss.c both exist.
+# Clang 14 refuses the LSTM kernels' 8-float vector helpers without AVX
+# (GCC only warns, -Wpsabi): those two files get -mavx on x86-64, so the
+# fuzzers need a CPU with AVX (every x86-64 since 2011).
+avx=""
+if [ "$(uname -m)" = x86_64 ]; then
+  grep -qw avx /proc/cpuinfo || { echo "fuzz/run.sh: needs AVX" >&2; exit 1; }
+  avx="-mavx"
+fi
+objs=""
+for src in "$root"/lib/core/*.c "$root"/lib/kernels/*.c "$root"/lib/model/*.c \
+           "$root"/lib/optim/*.c "$root"/lib/transfer/*.c; do
+  rel=${src#"$root"/lib/}
+  obj="$out/obj/$(echo "$rel" | tr / _).o"
+  extra=""
+  case $rel in kernels/lstm*.c) extra=$avx ;; esac
+  # shellcheck disable=SC2086
+  $cc $flags $extra $san -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
+  objs="$objs $obj"
+done
+for target in fuzz_ckpt_load fuzz_ckpt_model; do
+  # shellcheck disable=SC2086
+  $cc $flags $san -fsanitize=fuzzer "$here/$target.c" $objs $libs \
+      -o "$out/$target"
+done
 # shellcheck disable=SC2086
-$cc $flags -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-    $src "$here/fuzz_ckpt_load.c" -o "$out/fuzz_ckpt_load"
-# shellcheck disable=SC2086
-$cc $flags $src "$here/make_corpus.c" -o "$out/make_corpus"
+$cc $flags $san "$here/make_corpus.c" $objs $libs -o "$out/make_corpus"
 mkdir -p "$here/corpus"
 "$out/make_corpus" "$here/corpus"
-exec "$out/fuzz_ckpt_load" -max_total_time="$secs" -max_len=65536 \
-    -rss_limit_mb=1024 -artifact_prefix="$out/" "$out/corpus" "$here/corpus"
+
+# Half the time each (the model target at least 1 s); both must finish clean.
+half=$((secs / 2))
+[ "$half" -ge 1 ] || half=1
+rest=$((secs - half))
+[ "$rest" -ge 1 ] || rest=1
+status=0
+OPENBLAS_NUM_THREADS=1 "$out/fuzz_ckpt_load" -max_total_time="$rest" \
+    -max_len=65536 -rss_limit_mb=1024 -artifact_prefix="$out/fuzz_ckpt_load-" \
+    "$out/corpus" "$here/corpus" || status=1
+OPENBLAS_NUM_THREADS=1 "$out/fuzz_ckpt_model" -max_total_time="$half" \
+    -max_len=65536 -rss_limit_mb=1024 -artifact_prefix="$out/fuzz_ckpt_model-" \
+    "$out/corpus-model" "$here/corpus" || status=1
+exit $status

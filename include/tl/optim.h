@@ -139,7 +139,9 @@ TL_API tl_status tl_optim_clip_grad_norm(double *out_norm, tl_optim *optim,
  * if any trainable gradient element is NaN/Inf it returns TL_E_NUMERIC and
  * changes nothing; if nothing at all is trainable it returns TL_E_STATE and
  * changes nothing (so a forgotten unfreeze is not silent); if a model's
- * structure changed since create, TL_E_STATE. Allocates nothing. */
+ * structure changed since create, TL_E_STATE; so too at the largest step
+ * count (UINT64_MAX, reachable only through a loaded state), where the
+ * counters would wrap. Allocates nothing. */
 TL_API tl_status tl_optim_step(tl_optim *optim);
 
 /* Number of successful steps since create or the last state reset/load. */
@@ -153,9 +155,11 @@ TL_API tl_status tl_optim_reset_state(tl_optim *optim);
  * number of bytes; save writes exactly that many at the start of
  * out[0..size) (size must be >= it); load reads a buffer written by save
  * from an optimizer of the same kind over models of the same parameter
- * layout (else TL_E_FORMAT, nothing changed; non-finite values are refused
- * too). The format is little-endian whatever the host, starts with a magic,
- * and holds the step counters and moment buffers, not the hyperparameters. */
+ * layout (else TL_E_FORMAT, nothing changed; non-finite values, negative
+ * Adam/AdamW second moments and a parameter step counter above the step
+ * count are refused too). The format is little-endian whatever the host,
+ * starts with a magic, and holds the step counters and moment buffers, not
+ * the hyperparameters. */
 TL_API tl_status tl_optim_state_size(size_t *out, const tl_optim *optim);
 TL_API tl_status tl_optim_state_save(void *out, size_t size,
                                      const tl_optim *optim);

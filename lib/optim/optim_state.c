@@ -116,6 +116,31 @@ tl_status tl_optim_state_load(tl_optim *optim, const void *buffer,
     TLI_CHECK(isfinite(v), TL_E_FORMAT, "%s: state value %zu is not finite", fn,
               i);
   }
+  /* Adam's second moments are averages of squares: a negative one makes
+   * the next step's sqrt NaN and poisons the parameters. */
+  if (optim->kind != TL_OPTIM_SGD)
+    for (size_t mi = 0; mi < optim->n_models; mi++) {
+      const size_t numel = optim->models[mi]->numel;
+      for (size_t e = 0; e < numel; e++) {
+        const size_t i = optim->state_base[mi] + numel + e;
+        float v;
+        tli_from_le(&v, floats_at + i * sizeof v, 1, sizeof v);
+        TLI_CHECK(v >= 0.0f, TL_E_FORMAT,
+                  "%s: state value %zu (model %zu's exp_avg_sq element %zu) "
+                  "is negative",
+                  fn, i, mi, e);
+      }
+    }
+  /* A parameter steps at most once per optimizer step: a counter above the
+   * step count is not a state save writes (and one at UINT64_MAX would wrap
+   * to 0 on the next step, dividing Adam's bias corrections by zero). */
+  for (size_t k = 0; k < optim->n_params; k++) {
+    const uint64_t n = tli_load_le64(steps_at + k * 8);
+    TLI_CHECK(n <= steps, TL_E_FORMAT,
+              "%s: parameter %zu has taken %llu steps, more than the "
+              "optimizer's %llu",
+              fn, k, (unsigned long long)n, (unsigned long long)steps);
+  }
   tli_from_le(optim->param_steps, steps_at, optim->n_params, 8);
   tli_from_le(optim->state, floats_at, optim->state_n, sizeof(float));
   optim->steps = steps;

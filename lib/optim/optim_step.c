@@ -89,6 +89,10 @@ tl_status tl_optim_step(tl_optim *optim) {
             fn);
   size_t bad_model = 0;
   const char *bad = NULL;
+  /* Step counters never exceed the step count (tl_optim_state_load checks
+   * it), so refusing here keeps every counter from wrapping to 0. */
+  TLI_CHECK(optim->steps < UINT64_MAX, TL_E_STATE,
+            "%s: the step count is at its maximum; nothing was changed", fn);
   TLI_CHECK(grads_finite(optim, &bad_model, &bad), TL_E_NUMERIC,
             "%s: the gradient of '%s' (model %zu) holds NaN or Inf; nothing "
             "was changed",

@@ -2,7 +2,8 @@
  * xoshiro256** states, so a model (or several, under their prefixes)
  * continues its dropout masks exactly after a load. Payload:
  *   u64 count, then count x (string name, u64 s[0..4)), all little-endian,
- * strings as elsewhere in the format (u32 length, bytes, NUL). */
+ * strings as elsewhere in the format (u32 length, bytes, NUL). A state of
+ * four zero words is refused (TL_E_FORMAT): xoshiro never leaves it. */
 #include <string.h>
 
 #include "core/alloc.h"
@@ -53,6 +54,12 @@ static tl_status tli_streams_walk(const tli_ckpt_blob *blob, tli_stream_fn f,
     tli_rng rng;
     TLI_CHECK(tli_stream_at(p, size, &pos, &name, &len, &rng), TL_E_FORMAT,
               "%s: RNG stream %zu is malformed", fn, i);
+    /* xoshiro256** has one fixed point: from the all-zero state it emits
+     * zeros forever (every dropout mask frozen). No seed reaches it. */
+    TLI_CHECK((rng.s[0] | rng.s[1] | rng.s[2] | rng.s[3]) != 0, TL_E_FORMAT,
+              "%s: RNG stream %zu ('%.*s') has the all-zero xoshiro256** "
+              "state, which only ever yields zeros",
+              fn, i, (int)(len < 64 ? len : 64), name);
     if (f != NULL && !f(ctx, i, name, len, &rng))
       break;
   }

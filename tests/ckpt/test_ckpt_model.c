@@ -3,12 +3,15 @@
  * name maps, validation before any change, vocabulary remapping, row masks,
  * and exact resume in a fresh process (this binary re-executes itself with
  * --resume). */
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fuzz_common.h"
 #include "model/model_internal.h"
+#include "optim/optim_internal.h"
 #include "tl/sched.h"
 #include "tl_test.h"
 #include "transfer/ckpt.h"
@@ -388,6 +391,84 @@ START_TEST(rng_section_of_another_writer_is_respected) {
 }
 END_TEST
 
+/* Builds a streams payload: "" -> s_empty, "b." -> s_b. */
+static size_t streams_payload(unsigned char *out, const uint64_t s_empty[4],
+                              const uint64_t s_b[4]) {
+  unsigned char *p = out;
+  tli_store_le64(p, 2);
+  p += 8;
+  const char *names[2] = {"", "b."};
+  const uint64_t *words[2] = {s_empty, s_b};
+  for (int k = 0; k < 2; k++) {
+    const size_t len = strlen(names[k]);
+    tli_store_le32(p, (uint32_t)len);
+    memcpy(p + 4, names[k], len + 1);
+    p += 5 + len;
+    for (int i = 0; i < 4; i++, p += 8)
+      tli_store_le64(p, words[k][i]);
+  }
+  return (size_t)(p - out);
+}
+
+START_TEST(all_zero_rng_stream_is_refused) {
+  /* xoshiro256** from the all-zero state yields zeros forever: a checkpoint
+   * holding it would freeze every dropout mask after the load. */
+  tl_model *a = build_lm(21), *b = build_lm(22);
+  tl_ckpt *c = NULL;
+  OK(tl_ckpt_create(&c));
+  OK(tl_ckpt_put_model(c, a, NULL));
+  const uint64_t zero[4] = {0, 0, 0, 0}, live[4] = {1, 0, 0, 0};
+  unsigned char payload[128];
+  size_t n = streams_payload(payload, zero, live);
+  OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS, payload,
+                         n));
+  float *before = NULL;
+  size_t np = 0;
+  flat_copy(b, &before, &np);
+  const tli_rng rng_before = b->rng;
+  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, c, NULL), TL_E_FORMAT,
+                   "RNG stream 0 ('') has the all-zero xoshiro256** state");
+  assert_flat_equals(b, before, np);
+  ck_assert_int_eq(memcmp(&b->rng, &rng_before, sizeof rng_before), 0);
+  /* Every stream is validated, not only the one restored. */
+  n = streams_payload(payload, live, zero);
+  OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS, payload,
+                         n));
+  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, c, NULL), TL_E_FORMAT,
+                   "RNG stream 1 ('b.') has the all-zero");
+  assert_flat_equals(b, before, np);
+  TLT_ASSERT_FAILS(tl_ckpt_put_model(c, a, "x."), TL_E_FORMAT, "all-zero");
+  /* It survives a save and load of the container (an opaque section there)
+   * and is refused by the model load. */
+  size_t size = 0, written = 0;
+  OK(tl_ckpt_serialized_size(&size, c));
+  unsigned char *img = malloc(size);
+  OK(tl_ckpt_save_buffer(&written, c, img, size));
+  tl_ckpt *back = NULL;
+  OK(tl_ckpt_load_buffer(&back, img, size, NULL));
+  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, back, NULL), TL_E_FORMAT, "all-zero");
+  assert_flat_equals(b, before, np);
+  /* Not restoring the RNG does not read the streams at all. */
+  tl_model_load_options o = load_options(1, NULL);
+  o.restore_rng = 0;
+  OK(tl_ckpt_get_model(b, back, &o));
+  ck_assert_int_eq(memcmp(&b->rng, &rng_before, sizeof rng_before), 0);
+  /* A single nonzero word is a valid state. */
+  n = streams_payload(payload, live, live);
+  OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS, payload,
+                         n));
+  OK(tl_ckpt_get_model(b, c, NULL));
+  ck_assert(b->rng.s[0] == 1 && b->rng.s[1] == 0 && b->rng.s[2] == 0 &&
+            b->rng.s[3] == 0);
+  free(img);
+  free(before);
+  tl_ckpt_free(back);
+  tl_ckpt_free(c);
+  tl_model_free(a);
+  tl_model_free(b);
+}
+END_TEST
+
 static void forward_once(tl_model *m, uint64_t seed) {
   tli_rng r;
   tli_rng_seed(&r, seed);
@@ -760,6 +841,121 @@ START_TEST(optimizer_state_kind_and_layout_are_checked) {
 }
 END_TEST
 
+/* ---- fuzzer findings (fuzz/fuzz_ckpt_model.c; inputs in regress/) ------- */
+
+/* The bytes tl_optim_state_save writes now, to compare after a failure. */
+static unsigned char *optim_bytes(const tl_optim *o, size_t *size) {
+  OK(tl_optim_state_size(size, o));
+  unsigned char *b = malloc(*size);
+  OK(tl_optim_state_save(b, *size, o));
+  return b;
+}
+
+/* Where float i of the state sits in a state save (after the 48-byte
+ * header, the numel and the step counter of each parameter). */
+static size_t state_float_at(const tl_optim *o, size_t i) {
+  return 48 + 2 * o->n_params * 8 + i * sizeof(float);
+}
+
+START_TEST(fuzz_regress_negative_adam_second_moment) {
+  /* Found by fuzz_ckpt_model: bit flips in the optimizer section made
+   * three exp_avg_sq values negative; the load accepted them and the next
+   * Adam step took sqrt of a negative, writing NaN into the parameters. */
+  tl_ckpt *c = NULL;
+  OK(tl_ckpt_load(&c, TLT_REGRESS_DIR "/optim_negative_exp_avg_sq.tlc", NULL));
+  tl_model *m = NULL;
+  tl_optim *o = NULL;
+  OK(fuzz_build_model(&m, 7));
+  OK(fuzz_build_adam(&o, m));
+  OK(fuzz_train_step(m, o, 1));
+  size_t size = 0, size2 = 0;
+  unsigned char *before = optim_bytes(o, &size);
+  TLT_ASSERT_FAILS(tl_ckpt_get_optim(o, c), TL_E_FORMAT, "exp_avg_sq element");
+  unsigned char *after = optim_bytes(o, &size2);
+  ck_assert_uint_eq(size, size2);
+  ck_assert_int_eq(memcmp(before, after, size), 0);
+  /* With those values made non-negative the state loads, and a step from
+   * it keeps every parameter a number. */
+  const void *sec = NULL;
+  size_t sec_size = 0;
+  uint32_t kind = 0;
+  OK(tl_ckpt_get_section(&sec, &sec_size, &kind, c, TL_CKPT_SECTION_OPTIM));
+  ck_assert_uint_eq(sec_size, size);
+  unsigned char *fixed = malloc(sec_size);
+  memcpy(fixed, sec, sec_size);
+  int negatives = 0;
+  for (size_t e = 0; e < m->numel; e++) {
+    unsigned char *at = fixed + state_float_at(o, m->numel + e);
+    if (at[3] & 0x80) { /* the sign bit of a little-endian float */
+      at[3] &= 0x7f;
+      negatives++;
+    }
+  }
+  ck_assert_int_eq(negatives, 3);
+  OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_OPTIM, kind, fixed, sec_size));
+  OK(tl_ckpt_get_optim(o, c));
+  OK(tl_optim_zero_grad(o));
+  OK(tl_optim_step(o));
+  for (size_t i = 0; i < m->numel; i++)
+    ck_assert_msg(!isnan(m->flat[i]), "parameter %zu is NaN", i);
+  free(fixed);
+  free(after);
+  free(before);
+  tl_optim_free(o);
+  tl_model_free(m);
+  tl_ckpt_free(c);
+}
+END_TEST
+
+START_TEST(optimizer_step_counters_cannot_exceed_or_wrap) {
+  tl_model *m = NULL;
+  tl_optim *o = NULL;
+  OK(fuzz_build_model(&m, 8));
+  OK(fuzz_build_adam(&o, m));
+  OK(fuzz_train_step(m, o, 0));
+  OK(fuzz_train_step(m, o, 1));
+  size_t size = 0;
+  unsigned char *saved = optim_bytes(o, &size);
+  unsigned char *b = malloc(size);
+  /* A parameter cannot have stepped more often than the optimizer. */
+  memcpy(b, saved, size);
+  tli_store_le64(b + 48 + o->n_params * 8 + 3 * 8, 3);
+  TLT_ASSERT_FAILS(tl_optim_state_load(o, b, size), TL_E_FORMAT,
+                   "parameter 3 has taken 3 steps, more than the optimizer's "
+                   "2");
+  /* At the largest step count a step would wrap the counters to 0 (Adam's
+   * bias corrections would divide by zero): refused, nothing changes. */
+  memcpy(b, saved, size);
+  tli_store_le64(b + 40, UINT64_MAX);
+  for (size_t k = 0; k < o->n_params; k++)
+    tli_store_le64(b + 48 + o->n_params * 8 + k * 8, UINT64_MAX);
+  OK(tl_optim_state_load(o, b, size));
+  float *before = NULL;
+  size_t n = 0;
+  flat_copy(m, &before, &n);
+  OK(tl_optim_zero_grad(o));
+  TLT_ASSERT_FAILS(tl_optim_step(o), TL_E_STATE,
+                   "step count is at its maximum");
+  assert_flat_equals(m, before, n);
+  uint64_t steps = 0;
+  OK(tl_optim_step_count(&steps, o));
+  ck_assert(steps == UINT64_MAX);
+  /* One below the maximum still steps, to the maximum. */
+  tli_store_le64(b + 40, UINT64_MAX - 1);
+  for (size_t k = 0; k < o->n_params; k++)
+    tli_store_le64(b + 48 + o->n_params * 8 + k * 8, UINT64_MAX - 1);
+  OK(tl_optim_state_load(o, b, size));
+  OK(tl_optim_step(o));
+  OK(tl_optim_step_count(&steps, o));
+  ck_assert(steps == UINT64_MAX);
+  free(before);
+  free(b);
+  free(saved);
+  tl_optim_free(o);
+  tl_model_free(m);
+}
+END_TEST
+
 static Suite *ckpt_model_suite(void) {
   Suite *s = suite_create("ckpt_model");
   TCase *tc = tcase_create("ckpt_model");
@@ -770,11 +966,14 @@ static Suite *ckpt_model_suite(void) {
   tcase_add_test(tc, prefixes_and_name_maps);
   tcase_add_test(tc, tied_decoder_stores_only_its_bias);
   tcase_add_test(tc, rng_section_of_another_writer_is_respected);
+  tcase_add_test(tc, all_zero_rng_stream_is_refused);
   tcase_add_test(tc, carried_lstm_state_is_saved_and_restored);
   tcase_add_test(tc, remap_vocab_matches_fastai_match_embeds);
   tcase_add_test(tc, row_mask_trains_only_new_rows);
   tcase_add_test(tc, optimizer_state_kind_and_layout_are_checked);
   tcase_add_test(tc, resume_in_a_fresh_process_is_bit_identical);
+  tcase_add_test(tc, fuzz_regress_negative_adam_second_moment);
+  tcase_add_test(tc, optimizer_step_counters_cannot_exceed_or_wrap);
   suite_add_tcase(s, tc);
   return s;
 }
