@@ -443,7 +443,7 @@ START_TEST(all_zero_rng_stream_is_refused) {
   size_t size = 0, written = 0;
   OK(tl_ckpt_serialized_size(&size, c));
   unsigned char *img = malloc(size);
-  OK(tl_ckpt_save_buffer(&written, c, img, size));
+  OK(tl_ckpt_save_buffer(img, size, &written, c));
   tl_ckpt *back = NULL;
   OK(tl_ckpt_load_buffer(&back, img, size, NULL));
   TLT_ASSERT_FAILS(tl_ckpt_get_model(b, back, NULL), TL_E_FORMAT, "all-zero");
