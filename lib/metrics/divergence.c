@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "metrics/check.h"
 #include "metrics/fastlog.h"
+#include "metrics/logsums.h"
 #include "tl/metrics.h"
 
 /* ln 2 (M_LN2 is not C11). */
@@ -108,48 +109,14 @@ TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
   return sum / sp;
 }
 
-/* The common case in one pass over memory (KL is memory-bound at 1e6
- * bins): per block, the validation sums, sum p log(p/q) and the `lost`
- * flags. Returns 0 (the caller takes the careful path, which also writes
- * the error message) when any value is bad or any log argument was out of
- * range. KL = S/sp + log(sq/sp) for S = sum p log(p/q). */
-TLI_CLONES static int tli_kl_one_pass(const double *p, const double *q,
-                                      size_t n, double *out_sp, double *out_sq,
-                                      double *out_s) {
-  double term[TLI_BLOCK];
-  double sp = 0.0, sq = 0.0, s = 0.0;
-  for (size_t b0 = 0; b0 < n; b0 += TLI_BLOCK) {
-    const size_t len = n - b0 < TLI_BLOCK ? n - b0 : TLI_BLOCK;
-    const double *pb = p + b0, *qb = q + b0;
-    for (size_t i = 0; i < len; i++) {
-      /* tli_fastlog_ratio(x, y) = log(x/y) needs both normal; p = 0 gives
-       * 0 * finite = 0. A bin where that fails for p > 0 (q = 0, a
-       * subnormal), or where a value is negative, inf or NaN (NaN fails
-       * every ordered test), adds NaN, so the sum is NaN: one test per
-       * call. Selects of constants only: GCC keeps the loop vectorised. */
-      const double x = pb[i], y = qb[i];
-      const int x_ok = (x == 0.0) | ((x >= DBL_MIN) & (x <= DBL_MAX));
-      const int y_ok =
-          (x == 0.0 && y == 0.0) | ((y >= DBL_MIN) & (y <= DBL_MAX));
-      term[i] = x * tli_fastlog_ratio(x, y) + ((x_ok & y_ok) ? 0.0 : NAN);
-    }
-    s += tli_sum(term, len);
-    sp += tli_sum(pb, len);
-    sq += tli_sum(qb, len);
-  }
-  *out_sp = sp;
-  *out_sq = sq;
-  *out_s = s;
-  return !isnan(s);
-}
-
-/* KL in nats of validated-pointer inputs: the one-pass form when it is
+/* KL in nats of validated-pointer inputs: the one-pass form
+ * (tli_kl_pass: KL = S/sp + log(sq/sp) for S = sum p log(p/q)) when it is
  * usable and accurate, else validation (with messages) and two passes. */
 static tl_status tli_kl(const char *fn, double *out, const double *p,
                         const double *q, size_t n, double scale) {
   double sp, sq, s;
-  if (n > 0 && tli_kl_one_pass(p, q, n, &sp, &sq, &s) && sp > 0.0 && sq > 0.0 &&
-      sp <= DBL_MAX && sq <= DBL_MAX) {
+  if (n > 0 && tli_kl_pass(tli_isa_best(), p, q, n, &sp, &sq, &s) && sp > 0.0 &&
+      sq > 0.0) {
     /* Accept the split form unless its two parts cancel: its rounding error
      * is about eps (|S/sp| + |log c|), so keep it when that is within a
      * factor 1024 of the result (relative error ~1e-13). */
@@ -204,6 +171,15 @@ static double tli_js_term(double x, double y) {
   return (x + y) * tli_ln2;
 }
 
+/* 0.5 * sum of the JS terms, clamped to [0, ln 2] (rounding only). */
+static double tli_js_clamp(double js) {
+  if (!(js > 0.0))
+    js = 0.0;
+  if (js > tli_ln2)
+    js = tli_ln2;
+  return js;
+}
+
 TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
                                      double sp, double sq) {
   const double ip = 1.0 / sp, iq = 1.0 / sq;
@@ -230,22 +206,36 @@ TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
     }
     sum += tli_sum(term, len);
   }
-  double js = 0.5 * sum;
-  if (!(js > 0.0))
-    js = 0.0;
-  if (js > tli_ln2)
-    js = tli_ln2;
-  return js;
+  return tli_js_clamp(0.5 * sum);
+}
+
+/* JS in nats with validation: one vectorised pass for the sums (the
+ * messages come from tli_check_pair when it fails), one for the logs
+ * (tli_js_pass); tli_js_nats redoes the rare inputs whose normalised
+ * values are subnormal. */
+static tl_status tli_js(const char *fn, double *out, const double *p,
+                        const double *q, size_t n) {
+  const tli_isa isa = tli_isa_best();
+  double sp, sq;
+  if (!(n > 0 && tli_pair_sums(isa, p, q, n, &sp, &sq) && sp > 0.0 && sq > 0.0))
+    TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
+  const double ip = 1.0 / sp, iq = 1.0 / sq;
+  double sum;
+  if (isfinite(ip) && isfinite(iq) && tli_js_pass(isa, p, q, n, ip, iq, &sum))
+    *out = tli_js_clamp(0.5 * sum);
+  else
+    *out = tli_js_nats(p, q, n, sp, sq);
+  return TL_OK;
 }
 
 tl_status tl_js_divergence(double *out, const double *p, const double *q,
                            size_t n, double base) {
   static const char fn[] = "tl_js_divergence";
   TLI_CHECK_PAIR_PTRS(fn);
-  double scale, sp, sq;
+  double scale, js;
   TLI_TRY(tli_check_base(fn, base, &scale));
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  *out = tli_js_nats(p, q, n, sp, sq) * scale;
+  TLI_TRY(tli_js(fn, &js, p, q, n));
+  *out = js * scale;
   return TL_OK;
 }
 
@@ -253,10 +243,10 @@ tl_status tl_js_distance(double *out, const double *p, const double *q,
                          size_t n, double base) {
   static const char fn[] = "tl_js_distance";
   TLI_CHECK_PAIR_PTRS(fn);
-  double scale, sp, sq;
+  double scale, js;
   TLI_TRY(tli_check_base(fn, base, &scale));
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  *out = sqrt(tli_js_nats(p, q, n, sp, sq) * scale);
+  TLI_TRY(tli_js(fn, &js, p, q, n));
+  *out = sqrt(js * scale);
   return TL_OK;
 }
 
