@@ -30,8 +30,11 @@ static tl_status tli_check_pair(const char *fn, const double *p,
     TLI_CHECK_PTR(fn, q);                                                      \
   } while (0)
 
-/* The KL and JS sums take their logs a block at a time in one branch-free
- * loop the compiler vectorises (tli_fastlog_ratio, < 2 ulp). The same loop
+/* The common case of KL and JS runs in logsums.c (one pass per
+ * instruction set). The careful paths below take over when an input is
+ * outside its domain (q = 0 < p, subnormals, a zero or overflowing sum,
+ * cancellation in the KL split). They take their logs a block at a time
+ * in one branch-free loop the compiler vectorises. The same loop
  * fills `lost`, all 0 when every log argument was in range; a block where
  * it is not (q = 0 < p, a subnormal) is redone element by element with
  * libm's log. 64 bins per block measured fastest (the term buffer stays in
