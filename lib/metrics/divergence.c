@@ -86,9 +86,22 @@ static double tli_kl_term(double p, double q, double c) {
 /* sum p log(p/q) over normalised inputs, in nats. With c = sq/sp the ratio
  * of normalised values is c p/q: one division and one log per bin, and the
  * same rounding pattern as scipy's rel_entr on normalised arrays. */
+/* log(a / b) for positive finite a, b, also when a / b overflows or
+ * underflows (scales more than the double range apart). */
+static double tli_log_quotient(double a, double b) {
+  const double r = a / b;
+  return r >= DBL_MIN && r <= DBL_MAX ? log(r) : log(a) - log(b);
+}
+
 TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
                                      double sp, double sq) {
-  const double c = sq / sp;
+  /* When sq/sp is out of range, its log is added at the end instead
+   * (sum x log(p/q) + log(sq/sp), sum x = 1). */
+  double c = sq / sp, shift = 0.0;
+  if (!(c >= DBL_MIN && c <= DBL_MAX)) {
+    shift = tli_log_quotient(sq, sp);
+    c = 1.0;
+  }
   double term[TLI_BLOCK], lost[TLI_BLOCK];
   double sum = 0.0;
   for (size_t b0 = 0; b0 < n; b0 += TLI_BLOCK) {
@@ -99,7 +112,9 @@ TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
       const double d = qb[i] + (qb[i] == 0.0 ? 1.0 : 0.0);
       const double r = c * pb[i] / d;
       term[i] = pb[i] * tli_fastlog(r);
-      lost[i] = tli_lost(r) + pb[i] * (d - qb[i]);
+      /* r = 0 < p: the ratio underflowed (tli_lost passes 0). */
+      const double under = r == 0.0 ? pb[i] : 0.0;
+      lost[i] = tli_lost(r) + pb[i] * (d - qb[i]) + under;
     }
     if (!(tli_sum(lost, len) == 0.0)) {
       for (size_t i = 0; i < len; i++)
@@ -109,7 +124,7 @@ TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
     if (isinf(sum))
       return INFINITY; /* q = 0 < p */
   }
-  return sum / sp;
+  return sum / sp + shift;
 }
 
 /* KL in nats of validated-pointer inputs: the one-pass form
@@ -123,14 +138,15 @@ static tl_status tli_kl(const char *fn, double *out, const double *p,
     /* Accept the split form unless its two parts cancel: its rounding error
      * is about eps (|S/sp| + |log c|), so keep it when that is within a
      * factor 1024 of the result (relative error ~1e-13). */
-    const double head = s / sp, lc = log(sq / sp), kl = head + lc;
+    const double head = s / sp, lc = tli_log_quotient(sq, sp), kl = head + lc;
     if (fabs(head) + fabs(lc) <= 1024.0 * fabs(kl)) {
       *out = (kl > 0.0 ? kl : 0.0) * scale;
       return TL_OK;
     }
   }
   TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  *out = tli_kl_nats(p, q, n, sp, sq) * scale;
+  const double kl = tli_kl_nats(p, q, n, sp, sq);
+  *out = (kl > 0.0 ? kl : 0.0) * scale; /* below 0: rounding only */
   return TL_OK;
 }
 

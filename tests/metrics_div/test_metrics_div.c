@@ -329,6 +329,33 @@ START_TEST(fastlog_ratio_is_within_two_ulp) {
 }
 END_TEST
 
+START_TEST(kl_and_js_do_not_depend_on_far_apart_scales) {
+  /* sum q / sum p = 1e350 or 1e-350 overflows or underflows; the results
+   * must still be those of the normalised inputs (they once were inf). */
+  tli_rng rng;
+  tli_rng_seed(&rng, 29);
+  enum { n = 1001 };
+  static double p[n], q[n], ps[n], qs[n];
+  random_dist(p, n, &rng);
+  random_dist(q, n, &rng);
+  double kl, js;
+  TLT_ASSERT_OK(tl_kl_divergence(&kl, p, q, n, 0.0));
+  TLT_ASSERT_OK(tl_js_divergence(&js, p, q, n, 0.0));
+  const double scale[2][2] = {{1e-200, 1e150}, {1e150, 1e-200}};
+  for (int c = 0; c < 2; c++) {
+    for (size_t i = 0; i < n; i++) {
+      ps[i] = p[i] * scale[c][0];
+      qs[i] = q[i] * scale[c][1];
+    }
+    double r;
+    TLT_ASSERT_OK(tl_kl_divergence(&r, ps, qs, n, 0.0));
+    TLT_ASSERT_CLOSE(r, kl, 1e-10, 0.0);
+    TLT_ASSERT_OK(tl_js_divergence(&r, ps, qs, n, 0.0));
+    TLT_ASSERT_CLOSE(r, js, 1e-13, 0.0);
+  }
+}
+END_TEST
+
 /* The FMA form of tli_fastlog_ratio_impl, as the AVX2 and AVX-512 passes
  * compile it (scalar FMAs round as vector ones). */
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -1355,6 +1382,7 @@ static Suite *metrics_div_suite(void) {
   tcase_add_test(t, logsums_passes_match_long_double_on_every_isa);
   tcase_add_test(t, logsums_passes_flag_what_they_cannot_take);
   tcase_add_test(t, kl_js_paths_agree_with_plain_sums);
+  tcase_add_test(t, kl_and_js_do_not_depend_on_far_apart_scales);
   tcase_add_test(t, divergences_reject_bad_input);
   suite_add_tcase(s, t);
   t = tcase_create("wasserstein");
