@@ -37,6 +37,9 @@
 
 tli_isa tli_isa_best(void) {
 #ifdef TLI_X86_ISAS
+  /* Idempotent; needed when called before libgcc's constructor has run
+   * (from another constructor of a static link). */
+  __builtin_cpu_init();
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
     if (__builtin_cpu_supports("avx512f"))
       return TLI_ISA_AVX512;
