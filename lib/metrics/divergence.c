@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "metrics/check.h"
 #include "metrics/fastlog.h"
+#include "metrics/logsums.h"
 #include "tl/metrics.h"
 
 /* ln 2 (M_LN2 is not C11). */
@@ -29,8 +30,11 @@ static tl_status tli_check_pair(const char *fn, const double *p,
     TLI_CHECK_PTR(fn, q);                                                      \
   } while (0)
 
-/* The KL and JS sums take their logs a block at a time in one branch-free
- * loop the compiler vectorises (tli_fastlog_ratio, < 2 ulp). The same loop
+/* The common case of KL and JS runs in logsums.c (one pass per
+ * instruction set). The careful paths below take over when an input is
+ * outside its domain (q = 0 < p, subnormals, a zero or overflowing sum,
+ * cancellation in the KL split). They take their logs a block at a time
+ * in one branch-free loop the compiler vectorises. The same loop
  * fills `lost`, all 0 when every log argument was in range; a block where
  * it is not (q = 0 < p, a subnormal) is redone element by element with
  * libm's log. 64 bins per block measured fastest (the term buffer stays in
@@ -82,9 +86,22 @@ static double tli_kl_term(double p, double q, double c) {
 /* sum p log(p/q) over normalised inputs, in nats. With c = sq/sp the ratio
  * of normalised values is c p/q: one division and one log per bin, and the
  * same rounding pattern as scipy's rel_entr on normalised arrays. */
+/* log(a / b) for positive finite a, b, also when a / b overflows or
+ * underflows (scales more than the double range apart). */
+static double tli_log_quotient(double a, double b) {
+  const double r = a / b;
+  return r >= DBL_MIN && r <= DBL_MAX ? log(r) : log(a) - log(b);
+}
+
 TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
                                      double sp, double sq) {
-  const double c = sq / sp;
+  /* When sq/sp is out of range, its log is added at the end instead
+   * (sum x log(p/q) + log(sq/sp), sum x = 1). */
+  double c = sq / sp, shift = 0.0;
+  if (!(c >= DBL_MIN && c <= DBL_MAX)) {
+    shift = tli_log_quotient(sq, sp);
+    c = 1.0;
+  }
   double term[TLI_BLOCK], lost[TLI_BLOCK];
   double sum = 0.0;
   for (size_t b0 = 0; b0 < n; b0 += TLI_BLOCK) {
@@ -95,7 +112,9 @@ TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
       const double d = qb[i] + (qb[i] == 0.0 ? 1.0 : 0.0);
       const double r = c * pb[i] / d;
       term[i] = pb[i] * tli_fastlog(r);
-      lost[i] = tli_lost(r) + pb[i] * (d - qb[i]);
+      /* r = 0 < p: the ratio underflowed (tli_lost passes 0). */
+      const double under = r == 0.0 ? pb[i] : 0.0;
+      lost[i] = tli_lost(r) + pb[i] * (d - qb[i]) + under;
     }
     if (!(tli_sum(lost, len) == 0.0)) {
       for (size_t i = 0; i < len; i++)
@@ -105,62 +124,29 @@ TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
     if (isinf(sum))
       return INFINITY; /* q = 0 < p */
   }
-  return sum / sp;
+  return sum / sp + shift;
 }
 
-/* The common case in one pass over memory (KL is memory-bound at 1e6
- * bins): per block, the validation sums, sum p log(p/q) and the `lost`
- * flags. Returns 0 (the caller takes the careful path, which also writes
- * the error message) when any value is bad or any log argument was out of
- * range. KL = S/sp + log(sq/sp) for S = sum p log(p/q). */
-TLI_CLONES static int tli_kl_one_pass(const double *p, const double *q,
-                                      size_t n, double *out_sp, double *out_sq,
-                                      double *out_s) {
-  double term[TLI_BLOCK];
-  double sp = 0.0, sq = 0.0, s = 0.0;
-  for (size_t b0 = 0; b0 < n; b0 += TLI_BLOCK) {
-    const size_t len = n - b0 < TLI_BLOCK ? n - b0 : TLI_BLOCK;
-    const double *pb = p + b0, *qb = q + b0;
-    for (size_t i = 0; i < len; i++) {
-      /* tli_fastlog_ratio(x, y) = log(x/y) needs both normal; p = 0 gives
-       * 0 * finite = 0. A bin where that fails for p > 0 (q = 0, a
-       * subnormal), or where a value is negative, inf or NaN (NaN fails
-       * every ordered test), adds NaN, so the sum is NaN: one test per
-       * call. Selects of constants only: GCC keeps the loop vectorised. */
-      const double x = pb[i], y = qb[i];
-      const int x_ok = (x == 0.0) | ((x >= DBL_MIN) & (x <= DBL_MAX));
-      const int y_ok =
-          (x == 0.0 && y == 0.0) | ((y >= DBL_MIN) & (y <= DBL_MAX));
-      term[i] = x * tli_fastlog_ratio(x, y) + ((x_ok & y_ok) ? 0.0 : NAN);
-    }
-    s += tli_sum(term, len);
-    sp += tli_sum(pb, len);
-    sq += tli_sum(qb, len);
-  }
-  *out_sp = sp;
-  *out_sq = sq;
-  *out_s = s;
-  return !isnan(s);
-}
-
-/* KL in nats of validated-pointer inputs: the one-pass form when it is
+/* KL in nats of validated-pointer inputs: the one-pass form
+ * (tli_kl_pass: KL = S/sp + log(sq/sp) for S = sum p log(p/q)) when it is
  * usable and accurate, else validation (with messages) and two passes. */
 static tl_status tli_kl(const char *fn, double *out, const double *p,
                         const double *q, size_t n, double scale) {
   double sp, sq, s;
-  if (n > 0 && tli_kl_one_pass(p, q, n, &sp, &sq, &s) && sp > 0.0 && sq > 0.0 &&
-      sp <= DBL_MAX && sq <= DBL_MAX) {
+  if (n > 0 && tli_kl_pass(tli_isa_best(), p, q, n, &sp, &sq, &s) && sp > 0.0 &&
+      sq > 0.0) {
     /* Accept the split form unless its two parts cancel: its rounding error
      * is about eps (|S/sp| + |log c|), so keep it when that is within a
      * factor 1024 of the result (relative error ~1e-13). */
-    const double head = s / sp, lc = log(sq / sp), kl = head + lc;
+    const double head = s / sp, lc = tli_log_quotient(sq, sp), kl = head + lc;
     if (fabs(head) + fabs(lc) <= 1024.0 * fabs(kl)) {
       *out = (kl > 0.0 ? kl : 0.0) * scale;
       return TL_OK;
     }
   }
   TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  *out = tli_kl_nats(p, q, n, sp, sq) * scale;
+  const double kl = tli_kl_nats(p, q, n, sp, sq);
+  *out = (kl > 0.0 ? kl : 0.0) * scale; /* below 0: rounding only */
   return TL_OK;
 }
 
@@ -204,6 +190,15 @@ static double tli_js_term(double x, double y) {
   return (x + y) * tli_ln2;
 }
 
+/* 0.5 * sum of the JS terms, clamped to [0, ln 2] (rounding only). */
+static double tli_js_clamp(double js) {
+  if (!(js > 0.0))
+    js = 0.0;
+  if (js > tli_ln2)
+    js = tli_ln2;
+  return js;
+}
+
 TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
                                      double sp, double sq) {
   const double ip = 1.0 / sp, iq = 1.0 / sq;
@@ -230,22 +225,36 @@ TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
     }
     sum += tli_sum(term, len);
   }
-  double js = 0.5 * sum;
-  if (!(js > 0.0))
-    js = 0.0;
-  if (js > tli_ln2)
-    js = tli_ln2;
-  return js;
+  return tli_js_clamp(0.5 * sum);
+}
+
+/* JS in nats with validation: one vectorised pass for the sums (the
+ * messages come from tli_check_pair when it fails), one for the logs
+ * (tli_js_pass); tli_js_nats redoes the rare inputs whose normalised
+ * values are subnormal. */
+static tl_status tli_js(const char *fn, double *out, const double *p,
+                        const double *q, size_t n) {
+  const tli_isa isa = tli_isa_best();
+  double sp, sq;
+  if (!(n > 0 && tli_pair_sums(isa, p, q, n, &sp, &sq) && sp > 0.0 && sq > 0.0))
+    TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
+  const double ip = 1.0 / sp, iq = 1.0 / sq;
+  double sum;
+  if (isfinite(ip) && isfinite(iq) && tli_js_pass(isa, p, q, n, ip, iq, &sum))
+    *out = tli_js_clamp(0.5 * sum);
+  else
+    *out = tli_js_nats(p, q, n, sp, sq);
+  return TL_OK;
 }
 
 tl_status tl_js_divergence(double *out, const double *p, const double *q,
                            size_t n, double base) {
   static const char fn[] = "tl_js_divergence";
   TLI_CHECK_PAIR_PTRS(fn);
-  double scale, sp, sq;
+  double scale, js;
   TLI_TRY(tli_check_base(fn, base, &scale));
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  *out = tli_js_nats(p, q, n, sp, sq) * scale;
+  TLI_TRY(tli_js(fn, &js, p, q, n));
+  *out = js * scale;
   return TL_OK;
 }
 
@@ -253,10 +262,10 @@ tl_status tl_js_distance(double *out, const double *p, const double *q,
                          size_t n, double base) {
   static const char fn[] = "tl_js_distance";
   TLI_CHECK_PAIR_PTRS(fn);
-  double scale, sp, sq;
+  double scale, js;
   TLI_TRY(tli_check_base(fn, base, &scale));
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  *out = sqrt(tli_js_nats(p, q, n, sp, sq) * scale);
+  TLI_TRY(tli_js(fn, &js, p, q, n));
+  *out = sqrt(js * scale);
   return TL_OK;
 }
 

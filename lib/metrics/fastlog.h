@@ -10,6 +10,7 @@
 #ifndef TLI_METRICS_FASTLOG_H
 #define TLI_METRICS_FASTLOG_H
 
+#include <math.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -51,15 +52,28 @@ static inline double tli_fastlog(double x) {
   return dk * ln2_hi - ((hfsq - (s * (hfsq + r) + dk * ln2_lo)) - f);
 }
 
+/* a * b + c, with one rounding when `fused`. Callers pass a constant, and 1
+ * only in functions compiled for FMA hardware, where fma() is one
+ * instruction (elsewhere it is a slow library call). */
+static inline double tli_madd(double a, double b, double c, int fused) {
+  return fused ? fma(a, b, c) : a * b + c;
+}
+
 /* log(a / b) for positive normal a and b, with one division and no
- * intermediate ratio (so it cannot overflow or underflow): with
- * a = 2^ea ma, b = 2^eb mb (mantissas in [1, 2)), move a factor 2 between
- * the exponent difference k and mb until t = ma/mb is in
- * [sqrt(2)/2, sqrt(2)], then log t = 2s + s R(s^2), s = (ma - mb)/(ma + mb),
- * R fdlibm's polynomial. ma - mb is exact (Sterbenz), so the result is
- * within a few ulp of log(a/b) also when a/b is close to 1. Out-of-range
- * inputs (0, subnormal, inf, NaN) give some finite value, as tli_fastlog. */
-static inline double tli_fastlog_ratio(double a, double b) {
+ * intermediate ratio (so it cannot overflow or underflow): write
+ * a = 2^ea ma with ma in [1, 2) and b = 2^eb mb with mb in
+ * [sqrt(2)/2, sqrt(2)); then t = ma/mb is in (sqrt(2)/2, 2 sqrt(2)), and
+ * doubling mb (k = ea - eb + 1) when t > sqrt(2) puts it in
+ * (sqrt(2)/2, sqrt(2)]. log t = 2s + s R(s^2), s = (ma - mb)/(ma + mb), R
+ * fdlibm's polynomial. ma - mb is exact (Sterbenz), so the result is within
+ * a few ulp of log(a/b) also when a/b is close to 1. Out-of-range inputs
+ * (0, subnormal, negative, inf, NaN) give some finite value, as
+ * tli_fastlog. With `fused` (see tli_madd) the polynomial and the final sum
+ * use FMAs: fewer operations, the same bound. Integer tricks instead of
+ * compares and selects keep the loops that inline this vectorised by GCC
+ * for SSE2 and AVX2 (an integer select on a double compare, or a
+ * multiplication on one branch, stops it there). */
+static inline double tli_fastlog_ratio_impl(double a, double b, int fused) {
   static const double ln2_hi = 6.93147180369123816490e-01;
   static const double ln2_lo = 1.90821492927058770002e-10;
   static const double lg1 = 6.666666666666735130e-01;
@@ -72,31 +86,51 @@ static inline double tli_fastlog_ratio(double a, double b) {
   static const double sqrt2 = 1.41421356237309504880;
   const uint64_t mant = UINT64_C(0x000fffffffffffff);
   const uint64_t one = UINT64_C(0x3ff0000000000000);
-  const uint64_t magic = UINT64_C(0x4330000000000000); /* 2^52 */
+  /* The bits of sqrt(2)/2: subtracting them moves b's mantissa window to
+   * [sqrt(2)/2, sqrt(2)) (musl's trick); adding one's bits back keeps the
+   * exponent field of ub non-negative (it is eb + 1023). */
+  const uint64_t off = UINT64_C(0x3fe6a09e667f3bcd);
   uint64_t ab, bb;
   memcpy(&ab, &a, sizeof ab);
   memcpy(&bb, &b, sizeof bb);
-  const uint64_t mab = (ab & mant) | one, mbb = (bb & mant) | one;
-  const uint64_t eab = magic | ((ab >> 52) & 0x7ff);
-  const uint64_t ebb = magic | ((bb >> 52) & 0x7ff);
-  double ma, mb, ea, eb;
+  const uint64_t mab = (ab & mant) | one;
+  const uint64_t ub = bb + (one - off);
+  uint64_t mbb = (ub & mant) + off;
+  double ma, mb;
   memcpy(&ma, &mab, sizeof ma);
   memcpy(&mb, &mbb, sizeof mb);
-  memcpy(&ea, &eab, sizeof ea);
-  memcpy(&eb, &ebb, sizeof eb);
-  /* Selects of constants only (then plain arithmetic): GCC if-converts
-   * and vectorises them. */
-  const double up = ma > mb * sqrt2 ? 2.0 : 1.0;
-  const double down = ma * sqrt2 < mb ? 0.5 : 1.0;
-  const double dk = (up - 1.0) - 2.0 * (1.0 - down);
-  mb = mb * (up * down);
-  const double k = (ea - eb) + dk;
+  /* up = 1 when t > sqrt(2): the sign bit of mb sqrt(2) - ma. */
+  const double d = mb * sqrt2 - ma;
+  uint64_t db;
+  memcpy(&db, &d, sizeof db);
+  const uint64_t up = db >> 63;
+  mbb += up << 52;
+  memcpy(&mb, &mbb, sizeof mb);
+  /* k = ea - eb + up as a double without an int64 -> double conversion
+   * (SSE2 and AVX2 have none): the signed difference added to the bits of
+   * 1.5 * 2^52 (mod 2^64), minus that value. */
+  const uint64_t kb =
+      UINT64_C(0x4338000000000000) + ((ab >> 52) - (ub >> 52)) + up;
+  double k;
+  memcpy(&k, &kb, sizeof k);
+  k -= 6755399441055744.0; /* 1.5 * 2^52 */
   const double s = (ma - mb) / (ma + mb);
   const double z = s * s;
   const double w = z * z;
-  const double r = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7))) +
-                   w * (lg2 + w * (lg4 + w * lg6));
-  return k * ln2_hi + (k * ln2_lo + (2.0 * s + s * r));
+  const double t1 = w * tli_madd(w, tli_madd(w, lg6, lg4, fused), lg2, fused);
+  const double r = tli_madd(
+      z,
+      tli_madd(w, tli_madd(w, tli_madd(w, lg7, lg5, fused), lg3, fused), lg1,
+               fused),
+      t1, fused);
+  return tli_madd(k, ln2_hi,
+                  tli_madd(k, ln2_lo, tli_madd(s, r, 2.0 * s, fused), fused),
+                  fused);
+}
+
+/* tli_fastlog_ratio_impl without FMAs: for any caller. */
+static inline double tli_fastlog_ratio(double a, double b) {
+  return tli_fastlog_ratio_impl(a, b, 0);
 }
 
 #endif
