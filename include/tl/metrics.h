@@ -6,6 +6,14 @@
  * All functions are pure: they read their inputs, write their outputs and
  * keep no state, so any of them may be called from any thread at once.
  * Distribution measures compute in double precision.
+ *
+ * Every array is float64, including point clouds and embeddings that are
+ * often float32 (sliced Wasserstein, MMD, Procrustes, CSLS): these
+ * functions reduce many terms or factorise matrices, which float32 would
+ * do with too few digits, so a float32 entry point would only convert to a
+ * float64 copy. Convert float32 data once into a buffer you own (the
+ * conversion is exact); the Python binding converts float32 arrays itself.
+ * See docs/metrics.md, "Why float64 only".
  */
 #ifndef TL_METRICS_H
 #define TL_METRICS_H
@@ -336,7 +344,7 @@ TL_API tl_status tl_frechet_distance_gaussian(double *out, const double *mu1,
  * Every id must be in [0, vocab_size). n may be 0 only when smoothing > 0
  * (the result is then uniform). Errors: TL_E_INVALID_ARG (NULL, vocab 0,
  * id out of range, smoothing < 0 or not finite, no tokens and no
- * smoothing). */
+ * smoothing, n + smoothing * vocab_size overflowing). */
 TL_API tl_status tl_term_distribution(double *out, const int64_t *ids, size_t n,
                                       size_t vocab_size, double smoothing);
 
@@ -399,10 +407,15 @@ TL_API tl_status tl_selection_options_init(tl_selection_options *out,
  * Cost: O(tokens + vocab_size) without smoothing (the similarities are
  * summed over each example's types only), O(n * vocab_size) with it, plus
  * O(sum over examples of types^2 * embed_dim) for quadratic entropy.
- * opts NULL: defaults.
+ * opts NULL: defaults. Large renyi_alpha values are safe: the Renyi
+ * divergence is summed as p (q/p)^(1 - alpha), the Renyi entropy with the
+ * largest P factored out, so neither becomes NaN or a spurious +Inf from
+ * underflow (a true overflow of the divergence is still +Inf).
  * Errors: TL_E_INVALID_ARG (NULL, sizes, ids, offsets, empty example, bad
- * target or options), TL_E_UNSUPPORTED (options version), TL_E_NUMERIC
- * (NaN/Inf in target or vectors), TL_E_NOMEM. */
+ * target or options, smoothing * vocab_size overflowing), TL_E_UNSUPPORTED
+ * (options version), TL_E_NUMERIC (NaN/Inf in target or vectors, a non-zero
+ * word vector whose squared norm overflows or is below DBL_MIN: rescale all
+ * vectors, which changes no cosine), TL_E_NOMEM. */
 TL_API tl_status tl_selection_features(double *out, const int64_t *ids,
                                        const size_t *offsets, size_t n,
                                        size_t vocab_size, const double *target,

@@ -281,3 +281,20 @@ def test_base_none_is_natural_log_and_e_agrees():
         pytest.approx(kl, rel=1e-14)
     assert M.kl_divergence([.5, .5], [.9, .1], base=2) == \
         pytest.approx(kl / math.log(2), rel=1e-14)
+
+
+def test_float32_input_is_converted_exactly():
+    # The C API is float64 only (docs/metrics.md, "Why float64 only"): the
+    # binding converts float32 arrays, exactly, so results match bit for bit.
+    rng = np.random.default_rng(7)
+    x32 = rng.normal(size=(30, 4)).astype(np.float32)
+    y32 = (rng.normal(size=(25, 4)) + 0.5).astype(np.float32)
+    x64, y64 = x32.astype(np.float64), y32.astype(np.float64)
+    assert M.sliced_wasserstein(x32, y32, seed=3) == \
+        M.sliced_wasserstein(x64, y64, seed=3)
+    assert M.mmd2(x32, y32) == M.mmd2(x64, y64)
+    assert np.array_equal(M.procrustes(x32[:20], y32[:20]),
+                          M.procrustes(x64[:20], y64[:20]))
+    i32, s32 = M.csls_retrieve(x32, y32, k=3, top=2)
+    i64, s64 = M.csls_retrieve(x64, y64, k=3, top=2)
+    assert np.array_equal(i32, i64) and np.array_equal(s32, s64)
