@@ -6,6 +6,14 @@
  * All functions are pure: they read their inputs, write their outputs and
  * keep no state, so any of them may be called from any thread at once.
  * Distribution measures compute in double precision.
+ *
+ * Every array is float64, including point clouds and embeddings that are
+ * often float32 (sliced Wasserstein, MMD, Procrustes, CSLS): these
+ * functions reduce many terms or factorise matrices, which float32 would
+ * do with too few digits, so a float32 entry point would only convert to a
+ * float64 copy. Convert float32 data once into a buffer you own (the
+ * conversion is exact); the Python binding converts float32 arrays itself.
+ * See docs/metrics.md, "Why float64 only".
  */
 #ifndef TL_METRICS_H
 #define TL_METRICS_H
@@ -105,6 +113,10 @@ TL_API tl_status tl_euclidean(double *out, const double *u, const double *v,
  * The inputs are not modified: sorted copies are made (n + m values and
  * weights, allocated through the allocator hooks), sorted by an LSD radix
  * sort: O(n + m) time.
+ * Finite inputs can still overflow: a difference u_i - v_j or its p-th power
+ * beyond DBL_MAX (e.g. values near +-1e308, or 1e200 with p = 2) gives
+ * TL_E_NUMERIC rather than an infinite distance; rescale such data first.
+ * The same holds for tl_wasserstein_1d_hist and sliced Wasserstein.
  */
 TL_API tl_status tl_wasserstein_1d(double *out, const double *u, size_t n,
                                    const double *u_weights, const double *v,
@@ -244,10 +256,15 @@ TL_API tl_status tl_mmd2(double *out, double *out_sigma, const double *x,
  * The classifier is L2-regularised logistic regression trained by
  * full-batch gradient descent in double precision on features standardised
  * with the training rows' mean and standard deviation (constant features are
- * left centred). The rows of source and target are shuffled together with
- * the seeded libtl RNG and the first floor(train_fraction * (ns + nt)) are
- * used for training, the rest for the error. A held-out row is classified
- * as source when its logit is >= 0. Same inputs and seed: same result. */
+ * left centred). The split is stratified: the rows of each domain are
+ * shuffled with the seeded libtl RNG and its first floor(train_fraction *
+ * rows) are used for training (floor(train_fraction * ns) source and
+ * floor(train_fraction * nt) target rows), the rest for the error. Each of
+ * those four parts must hold at least 2 rows (with the default 0.8: ns, nt
+ * >= 6); a smaller part makes the estimate meaningless (one training row
+ * gives a constant classifier and err = 1, i.e. -2). A held-out row is
+ * classified as source when its logit is >= 0. Same inputs and seed: same
+ * result. */
 #define TL_PROXY_A_OPTIONS_VERSION 1
 typedef struct tl_proxy_a_options {
   unsigned int version;  /* TL_PROXY_A_OPTIONS_VERSION */
@@ -266,8 +283,8 @@ TL_API tl_status tl_proxy_a_options_init(tl_proxy_a_options *out,
 
 /* Proxy A-distance between source xs (ns x d) and target xt (nt x d).
  * *out_distance = 2 (1 - 2 err); out_error (may be NULL) receives err.
- * opts NULL: defaults. Both the training and the held-out part must be
- * non-empty. Errors: TL_E_INVALID_ARG (NULL, a zero size, bad option),
+ * opts NULL: defaults. Errors: TL_E_INVALID_ARG (NULL, a zero size, bad
+ * option, fewer than 2 rows of a domain in the training or held-out part),
  * TL_E_UNSUPPORTED (options version), TL_E_NUMERIC (NaN/Inf input),
  * TL_E_NOMEM. */
 TL_API tl_status tl_proxy_a_distance(double *out_distance, double *out_error,
@@ -307,8 +324,16 @@ TL_API tl_status tl_coral_align(double *out, const double *xs, size_t ns,
 TL_API tl_status tl_frechet_distance(double *out, const double *x1, size_t n1,
                                      const double *x2, size_t n2, size_t d);
 
-/* The same from given means (d) and covariances (d x d, symmetric positive
- * semi-definite; only their upper triangles are read). */
+/* The same from given means (d) and covariances (d x d). Each covariance
+ * is checked to be one: symmetric up to rounding, |c_ij - c_ji| <= 1e-12 *
+ * max|c| (the symmetrised (c + c^T) / 2 is used), and positive
+ * semi-definite up to rounding, smallest eigenvalue >= -d * DBL_EPSILON *
+ * (largest eigenvalue magnitude). Negative eigenvalues within that
+ * tolerance are rounding and count as 0. The check costs one symmetric
+ * eigen-decomposition per covariance.
+ * Errors: TL_E_INVALID_ARG (NULL, d 0, a covariance that is not symmetric or
+ * not positive semi-definite, naming cov1 or cov2), TL_E_NUMERIC (NaN/Inf),
+ * TL_E_NOMEM. */
 TL_API tl_status tl_frechet_distance_gaussian(double *out, const double *mu1,
                                               const double *cov1,
                                               const double *mu2,
@@ -319,7 +344,7 @@ TL_API tl_status tl_frechet_distance_gaussian(double *out, const double *mu1,
  * Every id must be in [0, vocab_size). n may be 0 only when smoothing > 0
  * (the result is then uniform). Errors: TL_E_INVALID_ARG (NULL, vocab 0,
  * id out of range, smoothing < 0 or not finite, no tokens and no
- * smoothing). */
+ * smoothing, n + smoothing * vocab_size overflowing). */
 TL_API tl_status tl_term_distribution(double *out, const int64_t *ids, size_t n,
                                       size_t vocab_size, double smoothing);
 
@@ -382,10 +407,15 @@ TL_API tl_status tl_selection_options_init(tl_selection_options *out,
  * Cost: O(tokens + vocab_size) without smoothing (the similarities are
  * summed over each example's types only), O(n * vocab_size) with it, plus
  * O(sum over examples of types^2 * embed_dim) for quadratic entropy.
- * opts NULL: defaults.
+ * opts NULL: defaults. Large renyi_alpha values are safe: the Renyi
+ * divergence is summed as p (q/p)^(1 - alpha), the Renyi entropy with the
+ * largest P factored out, so neither becomes NaN or a spurious +Inf from
+ * underflow (a true overflow of the divergence is still +Inf).
  * Errors: TL_E_INVALID_ARG (NULL, sizes, ids, offsets, empty example, bad
- * target or options), TL_E_UNSUPPORTED (options version), TL_E_NUMERIC
- * (NaN/Inf in target or vectors), TL_E_NOMEM. */
+ * target or options, smoothing * vocab_size overflowing), TL_E_UNSUPPORTED
+ * (options version), TL_E_NUMERIC (NaN/Inf in target or vectors, a non-zero
+ * word vector whose squared norm overflows or is below DBL_MIN: rescale all
+ * vectors, which changes no cosine), TL_E_NOMEM. */
 TL_API tl_status tl_selection_features(double *out, const int64_t *ids,
                                        const size_t *offsets, size_t n,
                                        size_t vocab_size, const double *target,

@@ -1,6 +1,7 @@
 /* Frechet distance between Gaussians (the FID formula), with the trace of
  * (C1 C2)^(1/2) taken from the symmetric C1^(1/2) C2 C1^(1/2): the two share
  * eigenvalues, and the symmetric form keeps them real. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -68,6 +69,42 @@ tl_status tl_frechet_distance(double *out, const double *x1, size_t n1,
   return s;
 }
 
+/* A given covariance must be a covariance: symmetric up to rounding
+ * (|a_ij - a_ji| <= TLI_SYM_RTOL * max|a|) and positive semi-definite up to
+ * rounding (smallest eigenvalue >= -d * DBL_EPSILON * largest eigenvalue
+ * magnitude, the backward error of a symmetric eigensolver). Anything else
+ * would make the clamped square roots below return a number that is not a
+ * distance. On success sym holds the symmetrised matrix (a + a^T) / 2.
+ * work: d^2 + d doubles. */
+#define TLI_SYM_RTOL 1e-12
+static tl_status tli_check_covariance(double *sym, const double *a, size_t d,
+                                      const char *fn, const char *what,
+                                      double *work) {
+  double amax = 0.0;
+  for (size_t i = 0; i < d * d; i++)
+    amax = fmax(amax, fabs(a[i]));
+  for (size_t i = 0; i < d; i++)
+    for (size_t j = i; j < d; j++) {
+      const double aij = a[i * d + j], aji = a[j * d + i];
+      if (!(fabs(aij - aji) <= TLI_SYM_RTOL * amax))
+        return tli_fail(TL_E_INVALID_ARG,
+                        "%s: '%s' is not symmetric ([%zu][%zu] = %g, "
+                        "[%zu][%zu] = %g)",
+                        fn, what, i, j, aij, j, i, aji);
+      sym[i * d + j] = sym[j * d + i] = 0.5 * (aij + aji);
+    }
+  double *w = work, *v = work + d;
+  memcpy(v, sym, d * d * sizeof *v);
+  TLI_TRY(tli_sym_eigvals(w, v, d));
+  const double big = fmax(fabs(w[0]), fabs(w[d - 1]));
+  if (!(w[0] >= -(double)d * DBL_EPSILON * big))
+    return tli_fail(TL_E_INVALID_ARG,
+                    "%s: '%s' is not positive semi-definite (smallest "
+                    "eigenvalue %g, largest %g)",
+                    fn, what, w[0], w[d - 1]);
+  return TL_OK;
+}
+
 tl_status tl_frechet_distance_gaussian(double *out, const double *mu1,
                                        const double *cov1, const double *mu2,
                                        const double *cov2, size_t d) {
@@ -80,13 +117,11 @@ tl_status tl_frechet_distance_gaussian(double *out, const double *mu1,
   double *buf;
   TLI_TRY(tli_frechet_alloc(&buf, d, 0));
   double *c1 = buf, *c2 = c1 + d * d, *work = c2 + d * d + 2 * d;
-  /* Read the upper triangles only, as documented. */
-  for (size_t i = 0; i < d; i++)
-    for (size_t j = i; j < d; j++) {
-      c1[i * d + j] = c1[j * d + i] = cov1[i * d + j];
-      c2[i * d + j] = c2[j * d + i] = cov2[i * d + j];
-    }
-  const tl_status s = tli_frechet(out, mu1, c1, mu2, c2, d, work);
+  tl_status s = tli_check_covariance(c1, cov1, d, fn, "cov1", work);
+  if (s == TL_OK)
+    s = tli_check_covariance(c2, cov2, d, fn, "cov2", work);
+  if (s == TL_OK)
+    s = tli_frechet(out, mu1, c1, mu2, c2, d, work);
   tli_free(buf);
   return s;
 }

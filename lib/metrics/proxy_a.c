@@ -42,6 +42,16 @@ static double tli_sigmoid(double z) {
   return e / (1.0 + e);
 }
 
+/* Fisher-Yates shuffle of idx[0..n). */
+static void tli_shuffle(size_t *idx, size_t n, tli_rng *rng) {
+  for (size_t i = n - 1; i > 0; i--) {
+    const size_t j = (size_t)tli_rng_below(rng, (uint64_t)i + 1);
+    const size_t t = idx[i];
+    idx[i] = idx[j];
+    idx[j] = t;
+  }
+}
+
 tl_status tli_proxy_a_run(double *out_err, double *weights, const double *xs,
                           size_t ns, const double *xt, size_t nt, size_t d,
                           const size_t *perm, size_t ntrain,
@@ -144,23 +154,38 @@ tl_status tl_proxy_a_distance(double *out_distance, double *out_error,
                 tli_blas_dims_ok(dims, 1),
             TL_E_INVALID_ARG, "%s: %zu rows of %zu features are too many", fn,
             n, d);
-  const size_t ntrain = (size_t)floor(opts->train_fraction * (double)n);
-  TLI_CHECK(ntrain >= 1 && ntrain < n, TL_E_INVALID_ARG,
-            "%s: train_fraction %g of %zu rows leaves an empty training or "
-            "held-out part",
-            fn, opts->train_fraction, n);
+  /* Stratified split: each domain contributes floor(train_fraction * rows)
+   * training rows, so both parts hold both domains. With fewer than 2 rows
+   * of a domain in a part the classifier or its error is meaningless (one
+   * training row gives a constant classifier and err = 1). */
+  const double f = opts->train_fraction;
+  const size_t trs = (size_t)floor(f * (double)ns);
+  const size_t trt = (size_t)floor(f * (double)nt);
+  TLI_CHECK(trs >= 2 && ns - trs >= 2 && trt >= 2 && nt - trt >= 2,
+            TL_E_INVALID_ARG,
+            "%s: train_fraction %g of %zu source and %zu target rows gives "
+            "training parts of %zu and %zu and held-out parts of %zu and %zu "
+            "rows: each must be >= 2 (use more rows or another "
+            "train_fraction)",
+            fn, f, ns, nt, trs, trt, ns - trs, nt - trt);
+  const size_t ntrain = trs + trt;
   size_t *perm;
-  TLI_TRY(tli_alloc_checked((void **)&perm, n, sizeof *perm, "permutation"));
+  TLI_TRY(
+      tli_alloc_checked((void **)&perm, 2 * n, sizeof *perm, "permutation"));
+  /* order: each domain's row indices shuffled (Fisher-Yates, source first);
+   * perm: source training, target training, source held-out, target
+   * held-out. */
+  size_t *order = perm + n;
   for (size_t i = 0; i < n; i++)
-    perm[i] = i;
+    order[i] = i;
   tli_rng rng;
   tli_rng_seed(&rng, opts->seed);
-  for (size_t i = n - 1; i > 0; i--) { /* Fisher-Yates */
-    const size_t j = (size_t)tli_rng_below(&rng, (uint64_t)i + 1);
-    const size_t t = perm[i];
-    perm[i] = perm[j];
-    perm[j] = t;
-  }
+  tli_shuffle(order, ns, &rng);
+  tli_shuffle(order + ns, nt, &rng);
+  memcpy(perm, order, trs * sizeof *perm);
+  memcpy(perm + trs, order + ns, trt * sizeof *perm);
+  memcpy(perm + ntrain, order + trs, (ns - trs) * sizeof *perm);
+  memcpy(perm + ntrain + ns - trs, order + ns + trt, (nt - trt) * sizeof *perm);
   double err;
   const tl_status st =
       tli_proxy_a_run(&err, NULL, xs, ns, xt, nt, d, perm, ntrain, opts);

@@ -1,5 +1,6 @@
 /* Data selection after Ruder & Plank (2017): per-example similarity and
  * diversity features, and a linear score with a top-k pick. */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -29,8 +30,14 @@ static tl_status tli_check_examples(const char *fn, const int64_t *ids,
                                     size_t vocab_size) {
   TLI_CHECK_PTR(fn, offsets);
   TLI_CHECK(n >= 1, TL_E_INVALID_ARG, "%s: n must be >= 1", fn);
+  /* offsets holds n + 1 entries and out n x TL_FEAT_COUNT doubles: sizes
+   * no array can have are refused before anything is read. */
+  TLI_CHECK(n <= SIZE_MAX / (TL_FEAT_COUNT * sizeof(double)), TL_E_INVALID_ARG,
+            "%s: n = %zu is too large", fn, n);
   TLI_CHECK(vocab_size >= 1, TL_E_INVALID_ARG, "%s: vocab_size must be >= 1",
             fn);
+  TLI_CHECK(vocab_size <= SIZE_MAX / sizeof(double), TL_E_INVALID_ARG,
+            "%s: vocab_size = %zu is too large", fn, vocab_size);
   TLI_CHECK(offsets[0] == 0, TL_E_INVALID_ARG,
             "%s: offsets[0] must be 0 (got %zu)", fn, offsets[0]);
   for (size_t i = 0; i < n; i++)
@@ -64,18 +71,45 @@ static tl_status tli_check_selection_options(const char *fn,
   return TL_OK;
 }
 
+/* Cosines divide a dot product by a product of norms: both stay finite and
+ * non-zero when every non-zero word vector's squared norm is a normal double
+ * (entries roughly 1e-154 .. 1e154). Outside that a cosine would be NaN
+ * (Inf / Inf) or a non-zero vector would pass for a zero one. Scaling all
+ * vectors by one factor changes no cosine, so the caller can rescale. */
+static tl_status tli_check_vector_norms(const char *fn, const double *v,
+                                        size_t vocab_size, size_t e) {
+  for (size_t r = 0; r < vocab_size; r++) {
+    const double *x = v + r * e;
+    double ss = 0.0, amax = 0.0;
+    for (size_t j = 0; j < e; j++) {
+      ss += x[j] * x[j];
+      amax = fmax(amax, fabs(x[j]));
+    }
+    TLI_CHECK(amax == 0.0 || (isfinite(ss) && ss >= DBL_MIN), TL_E_NUMERIC,
+              "%s: the squared norm of word_vectors row %zu %s (largest "
+              "entry %g): rescale the word vectors (cosines do not change)",
+              fn, r, isfinite(ss) ? "underflows" : "overflows", amax);
+  }
+  return TL_OK;
+}
+
 /* Diversity features of one example whose distinct types are types[0..nt):
  * P is the corpus distribution, norms the word-vector norms (or NULL). */
 static void tli_diversity(double *f, const size_t *types, size_t ntypes,
                           size_t ntokens, const double *P, double alpha,
                           const double *vectors, const double *norms,
                           size_t e) {
-  double entropy = 0.0, simpson = 0.0, renyi = 0.0, quad = 0.0;
+  double entropy = 0.0, simpson = 0.0, renyi = 0.0, quad = 0.0, pmax = 0.0;
+  for (size_t a = 0; a < ntypes; a++)
+    pmax = fmax(pmax, P[types[a]]);
+  /* sum P^alpha = pmax^alpha sum (P / pmax)^alpha: the scaled sum is in
+   * [1, ntypes], so a large alpha cannot underflow it to 0 (which made the
+   * Renyi entropy +Inf instead of about -log pmax). */
   for (size_t a = 0; a < ntypes; a++) {
     const double pa = P[types[a]];
     entropy -= pa * log(pa);
     simpson += pa * pa;
-    renyi += pow(pa, alpha);
+    renyi += pow(pa / pmax, alpha);
   }
   if (vectors != NULL)
     for (size_t a = 0; a < ntypes; a++)
@@ -92,7 +126,7 @@ static void tli_diversity(double *f, const size_t *types, size_t ntypes,
   f[TL_FEAT_TYPE_TOKEN_RATIO] = (double)ntypes / (double)ntokens;
   f[TL_FEAT_ENTROPY] = entropy;
   f[TL_FEAT_SIMPSON] = simpson;
-  f[TL_FEAT_RENYI_ENTROPY] = log(renyi) / (1.0 - alpha);
+  f[TL_FEAT_RENYI_ENTROPY] = (alpha * log(pmax) + log(renyi)) / (1.0 - alpha);
   f[TL_FEAT_QUADRATIC_ENTROPY] = quad;
 }
 
@@ -110,8 +144,10 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
   for (size_t t = 0; t < ntypes; t++) {
     const double a = p[types[t]], b = q[types[t]], m = 0.5 * (a + b);
     js += a * log(a / m) + (b > 0.0 ? b * log(b / m) : 0.0);
+    /* a (b/a)^(1-alpha) rather than a^alpha b^(1-alpha), as the dense
+     * tl_renyi_divergence: for a large alpha the latter is 0 * Inf = NaN. */
     if (b > 0.0)
-      renyi += pow(a, alpha) * pow(b, 1.0 - alpha);
+      renyi += a * pow(b / a, 1.0 - alpha);
     else if (alpha > 1.0)
       renyi_inf = 1;
     dot += a * b;
@@ -151,6 +187,7 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
               "%s: embed_dim must be >= 1 with word_vectors", fn);
     TLI_TRY(tli_check_matrix(fn, "word_vectors", word_vectors, vocab_size,
                              embed_dim, 1));
+    TLI_TRY(tli_check_vector_norms(fn, word_vectors, vocab_size, embed_dim));
   }
   tl_selection_options defaults;
   if (opts == NULL) {
@@ -158,6 +195,16 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
     opts = &defaults;
   }
   TLI_TRY(tli_check_selection_options(fn, opts));
+  /* The longest example's smoothed denominator len + k V must be finite,
+   * or every smoothed probability would be 0. */
+  size_t longest = 0;
+  for (size_t i = 0; i < n; i++)
+    if (offsets[i + 1] - offsets[i] > longest)
+      longest = offsets[i + 1] - offsets[i];
+  TLI_CHECK(isfinite((double)longest + opts->smoothing * (double)vocab_size),
+            TL_E_INVALID_ARG,
+            "%s: opts->smoothing %g times vocab_size %zu overflows", fn,
+            opts->smoothing, vocab_size);
   size_t nout;
   TLI_CHECK(tli_mul_size(&nout, n, TL_FEAT_COUNT), TL_E_INVALID_ARG,
             "%s: n = %zu is too large", fn, n);

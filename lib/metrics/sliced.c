@@ -133,7 +133,13 @@ static tl_status tli_sliced(const char *fn, double *out, const double *x,
   }
   tli_free(mem);
   const double mean = sum / (double)k;
-  *out = p == 2.0 ? sqrt(mean) : pow(mean, 1.0 / p);
+  const double r = p == 2.0 ? sqrt(mean) : pow(mean, 1.0 / p);
+  /* Finite points can still overflow in a projection or a p-th power. */
+  TLI_CHECK(isfinite(mean) && isfinite(r), TL_E_NUMERIC,
+            "%s: the distance overflows (mean W_p^p = %g with p = %g): the "
+            "points or projections are too large to represent; rescale them",
+            fn, mean, p);
+  *out = r;
   return TL_OK;
 }
 

@@ -51,8 +51,15 @@ tl_status tl_term_distribution(double *out, const int64_t *ids, size_t n,
             "%s: argument 'ids' is NULL", fn);
   TLI_CHECK(vocab_size >= 1, TL_E_INVALID_ARG, "%s: vocab_size must be >= 1",
             fn);
+  TLI_CHECK(vocab_size <= SIZE_MAX / sizeof *out, TL_E_INVALID_ARG,
+            "%s: vocab_size = %zu is larger than any array of doubles", fn,
+            vocab_size);
   TLI_CHECK(isfinite(smoothing) && smoothing >= 0.0, TL_E_INVALID_ARG,
             "%s: smoothing must be finite and >= 0 (got %g)", fn, smoothing);
+  /* A total beyond DBL_MAX would divide every count to 0. */
+  TLI_CHECK(isfinite((double)n + smoothing * (double)vocab_size),
+            TL_E_INVALID_ARG, "%s: smoothing %g times vocab_size %zu overflows",
+            fn, smoothing, vocab_size);
   TLI_CHECK(n > 0 || smoothing > 0.0, TL_E_INVALID_ARG,
             "%s: no tokens (n = 0) and no smoothing: the distribution is "
             "undefined",
@@ -77,14 +84,14 @@ tl_status tl_term_similarity(double *out, const double *p, const double *q,
   static const char fn[] = "tl_term_similarity";
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK(n >= 1, TL_E_INVALID_ARG, "%s: n must be >= 1", fn);
+  size_t bytes;
+  TLI_CHECK(tli_mul_size(&bytes, n, 2 * sizeof(double)), TL_E_INVALID_ARG,
+            "%s: n = %zu is too large", fn, n);
   TLI_CHECK(isfinite(alpha) && alpha > 0.0 && alpha != 1.0, TL_E_INVALID_ARG,
             "%s: alpha must be finite, > 0 and != 1 (got %g)", fn, alpha);
   double sp, sq;
   TLI_TRY(tli_check_distribution(fn, "p", p, n, &sp));
   TLI_TRY(tli_check_distribution(fn, "q", q, n, &sq));
-  size_t bytes;
-  TLI_CHECK(tli_mul_size(&bytes, n, 2 * sizeof(double)), TL_E_NOMEM,
-            "%s: n = %zu is too large", fn, n);
   double *buf;
   TLI_TRY(tli_alloc_checked((void **)&buf, n, 2 * sizeof *buf,
                             "normalised distributions"));

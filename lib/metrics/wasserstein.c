@@ -85,6 +85,19 @@ static double tli_root(double x, double p) {
   return pow(x, 1.0 / p);
 }
 
+/* *out = W_p from W_p^p; finite inputs whose differences (or their p-th
+ * powers) exceed DBL_MAX make W_p^p infinite or NaN (inf * 0 weight): an
+ * error, not a distance. */
+static tl_status tli_finish(const char *fn, double *out, double wp, double p) {
+  const double r = tli_root(wp, p);
+  TLI_CHECK(isfinite(wp) && isfinite(r), TL_E_NUMERIC,
+            "%s: the distance overflows (W_p^p = %g with p = %g): the "
+            "values are too far apart to represent; rescale them",
+            fn, wp, p);
+  *out = r;
+  return TL_OK;
+}
+
 tl_status tl_wasserstein_1d(double *out, const double *u, size_t n,
                             const double *u_weights, const double *v, size_t m,
                             const double *v_weights, double p) {
@@ -123,8 +136,7 @@ tl_status tl_wasserstein_1d(double *out, const double *u, size_t n,
   const double wp = tli_wasserstein_sorted_pow(
       us, u_weights ? uws : NULL, su, n, vs, v_weights ? vws : NULL, sv, m, p);
   tli_free(mem);
-  *out = tli_root(wp, p);
-  return TL_OK;
+  return tli_finish(fn, out, wp, p);
 }
 
 tl_status tl_wasserstein_1d_hist(double *out, const double *x, const double *a,
@@ -144,6 +156,6 @@ tl_status tl_wasserstein_1d_hist(double *out, const double *x, const double *a,
   double sa, sb;
   TLI_TRY(tli_check_weights(fn, "a", a, n, &sa));
   TLI_TRY(tli_check_weights(fn, "b", b, n, &sb));
-  *out = tli_root(tli_wasserstein_sorted_pow(x, a, sa, n, x, b, sb, n, p), p);
-  return TL_OK;
+  return tli_finish(fn, out,
+                    tli_wasserstein_sorted_pow(x, a, sa, n, x, b, sb, n, p), p);
 }

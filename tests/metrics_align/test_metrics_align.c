@@ -198,6 +198,64 @@ START_TEST(frechet_rejects_bad_input) {
 }
 END_TEST
 
+/* Covariances that are not covariances are refused instead of having their
+ * negative eigenvalues clamped into a number. */
+START_TEST(frechet_gaussian_checks_the_covariances) {
+  double d, want;
+  const double mu[2] = {1.0, -2.0}, zero[2] = {0.0, 0.0};
+  const double id[4] = {1, 0, 0, 1}, neg_id[4] = {-1, 0, 0, -1};
+  const double indefinite[4] = {4, 0, 0, -1};
+  const double asym[4] = {2.0, 0.3, 0.1, 1.0};
+  TLT_ASSERT_FAILS(tl_frechet_distance_gaussian(&d, mu, neg_id, zero, id, 2),
+                   TL_E_INVALID_ARG, "'cov1' is not positive semi-definite");
+  TLT_ASSERT_FAILS(
+      tl_frechet_distance_gaussian(&d, mu, id, zero, indefinite, 2),
+      TL_E_INVALID_ARG, "'cov2' is not positive semi-definite");
+  TLT_ASSERT_FAILS(tl_frechet_distance_gaussian(&d, mu, asym, zero, id, 2),
+                   TL_E_INVALID_ARG, "'cov1' is not symmetric");
+  TLT_ASSERT_FAILS(tl_frechet_distance_gaussian(&d, mu, id, zero, asym, 2),
+                   TL_E_INVALID_ARG, "'cov2' is not symmetric");
+  /* Just outside the eigenvalue tolerance -d eps max|lambda| = -4.4e-16. */
+  const double slightly_neg[4] = {1, 0, 0, -1e-15};
+  TLT_ASSERT_FAILS(
+      tl_frechet_distance_gaussian(&d, mu, slightly_neg, zero, id, 2),
+      TL_E_INVALID_ARG, "'cov1' is not positive semi-definite");
+  /* Rounding-sized defects pass and count as 0: the result equals the one
+   * for the corrected matrices. */
+  const double psd[4] = {2.0, 0.0, 0.0, 0.0};
+  const double tiny_neg[4] = {2.0, 0.0, 0.0, -1e-16};
+  TLT_ASSERT_OK(tl_frechet_distance_gaussian(&want, mu, psd, zero, id, 2));
+  TLT_ASSERT_OK(tl_frechet_distance_gaussian(&d, mu, tiny_neg, zero, id, 2));
+  TLT_ASSERT_CLOSE(d, want, 1e-15, 0.0);
+  /* |mu|^2 + tr(C1 + I) - 2 tr(C1^(1/2)) = 5 + 4 - 2 sqrt 2. */
+  TLT_ASSERT_CLOSE(want, 9.0 - 2.0 * sqrt(2.0), 1e-14, 0.0);
+  const double sym[4] = {2.0, 0.3, 0.3, 1.0};
+  const double near_sym[4] = {2.0, 0.3, 0.3 * (1.0 + 1e-15), 1.0};
+  TLT_ASSERT_OK(tl_frechet_distance_gaussian(&want, mu, sym, zero, id, 2));
+  TLT_ASSERT_OK(tl_frechet_distance_gaussian(&d, mu, near_sym, zero, id, 2));
+  TLT_ASSERT_CLOSE(d, want, 1e-14, 0.0);
+  /* A rank-deficient covariance (the sample covariance of fewer points than
+   * dimensions, as FID often sees) is valid: 3 points in 5-D. */
+  double x[15], c[25];
+  for (int i = 0; i < 15; i++)
+    x[i] = sin(1.0 + 7.0 * i);
+  for (int a = 0; a < 5; a++)
+    for (int b = 0; b < 5; b++) {
+      double ma = 0, mb = 0, s = 0;
+      for (int r = 0; r < 3; r++) {
+        ma += x[r * 5 + a] / 3.0;
+        mb += x[r * 5 + b] / 3.0;
+      }
+      for (int r = 0; r < 3; r++)
+        s += (x[r * 5 + a] - ma) * (x[r * 5 + b] - mb);
+      c[a * 5 + b] = s / 2.0;
+    }
+  double mu5[5] = {0};
+  TLT_ASSERT_OK(tl_frechet_distance_gaussian(&d, mu5, c, mu5, c, 5));
+  TLT_ASSERT_CLOSE(d, 0.0, 0.0, 1e-7);
+}
+END_TEST
+
 /* ---------------------------------------------------- term distributions */
 
 START_TEST(term_distribution_counts_and_smooths) {
@@ -384,6 +442,88 @@ START_TEST(selection_features_reject_bad_input) {
   TLT_ASSERT_FAILS(tl_selection_options_init(&o, 2), TL_E_UNSUPPORTED,
                    "version 2");
 #undef SF
+}
+END_TEST
+
+/* Overflowing sizes and values found by probing the public functions:
+ * refused with a message instead of a crash, all-zero "distributions" or a
+ * NaN feature. */
+START_TEST(termdist_and_selection_refuse_overflow) {
+  double got[SEL_N * TL_FEAT_COUNT];
+  TLT_ASSERT_FAILS(tl_term_distribution(got, term_ids, 8, 8, 1e308),
+                   TL_E_INVALID_ARG, "overflows");
+  TLT_ASSERT_FAILS(tl_term_distribution(got, term_ids, 8, SIZE_MAX, 1.0),
+                   TL_E_INVALID_ARG, "vocab_size");
+  TLT_ASSERT_FAILS(tl_term_similarity(got, sim_p, sim_q, SIZE_MAX, 0.99),
+                   TL_E_INVALID_ARG, "too large");
+  tl_selection_options o;
+  tl_selection_options_init(&o, TL_SELECTION_OPTIONS_VERSION);
+  TLT_ASSERT_FAILS(tl_selection_features(got, sel_ids, sel_offsets, SIZE_MAX,
+                                         SEL_V, sel_target, NULL, 0, NULL),
+                   TL_E_INVALID_ARG, "n = ");
+  TLT_ASSERT_FAILS(tl_selection_features(got, sel_ids, sel_offsets, SEL_N,
+                                         SIZE_MAX, sel_target, NULL, 0, NULL),
+                   TL_E_INVALID_ARG, "vocab_size");
+  o.smoothing = 1e308;
+  TLT_ASSERT_FAILS(tl_selection_features(got, sel_ids, sel_offsets, SEL_N,
+                                         SEL_V, sel_target, NULL, 0, &o),
+                   TL_E_INVALID_ARG, "opts->smoothing");
+  /* Word vectors whose squared norms leave the double range would give
+   * Inf / Inf = NaN cosines (or pass for zero vectors). */
+  double vec[SEL_V * SEL_E];
+  memcpy(vec, sel_vectors, sizeof vec);
+  for (size_t j = 0; j < SEL_E; j++)
+    vec[2 * SEL_E + j] = 1e200;
+  TLT_ASSERT_FAILS(tl_selection_features(got, sel_ids, sel_offsets, SEL_N,
+                                         SEL_V, sel_target, vec, SEL_E, NULL),
+                   TL_E_NUMERIC, "word_vectors row 2 overflows");
+  for (size_t j = 0; j < SEL_E; j++)
+    vec[2 * SEL_E + j] = 1e-200;
+  TLT_ASSERT_FAILS(tl_selection_features(got, sel_ids, sel_offsets, SEL_N,
+                                         SEL_V, sel_target, vec, SEL_E, NULL),
+                   TL_E_NUMERIC, "word_vectors row 2 underflows");
+  /* Scaling every vector by one factor changes no cosine. */
+  double want[SEL_N * TL_FEAT_COUNT];
+  for (size_t j = 0; j < SEL_V * SEL_E; j++)
+    vec[j] = 1e-100 * sel_vectors[j];
+  TLT_ASSERT_OK(tl_selection_features(want, sel_ids, sel_offsets, SEL_N, SEL_V,
+                                      sel_target, sel_vectors, SEL_E, NULL));
+  TLT_ASSERT_OK(tl_selection_features(got, sel_ids, sel_offsets, SEL_N, SEL_V,
+                                      sel_target, vec, SEL_E, NULL));
+  TLT_ASSERT_ARRAY_CLOSE(got, want, N_OF(got), 1e-12, 1e-15);
+}
+END_TEST
+
+/* A large Renyi order: p^alpha underflows to 0 and q^(1 - alpha) overflows
+ * to Inf, which made the sparse Renyi divergence 0 * Inf = NaN and the Renyi
+ * entropy +Inf. */
+START_TEST(selection_large_renyi_order) {
+  enum { V = 4 };
+  const int64_t ids[6] = {0, 0, 1, 2, 3, 3};
+  const size_t offsets[3] = {0, 3, 6};
+  const double target[V] = {0.6, 0.3, 0.05, 0.05};
+  double got[2 * TL_FEAT_COUNT], p[V], want[6];
+  tl_selection_options o;
+  tl_selection_options_init(&o, TL_SELECTION_OPTIONS_VERSION);
+  /* Example 0: p = (2/3, 1/3) on types 0, 1: (1/3)^700 = 0 and
+   * 0.3^-699 = Inf in double. p / q = 10/9 on both types, so the sum
+   * p^alpha q^(1-alpha) is 0.9 (10/9)^700. */
+  o.renyi_alpha = 700.0;
+  TLT_ASSERT_OK(
+      tl_selection_features(got, ids, offsets, 2, V, target, NULL, 0, &o));
+  const double by_hand = (log(0.9) + 700.0 * log(10.0 / 9.0)) / 699.0;
+  TLT_ASSERT_CLOSE(got[TL_FEAT_RENYI], by_hand, 1e-12, 0.0);
+  TLT_ASSERT_OK(tl_term_distribution(p, ids, 3, V, 0.0));
+  TLT_ASSERT_OK(tl_term_similarity(want, p, target, V, 700.0));
+  TLT_ASSERT_CLOSE(got[TL_FEAT_RENYI], want[TL_FEAT_RENYI], 1e-12, 0.0);
+  /* Renyi entropy, corpus P = {2, 1, 1, 2} / 6; example 1 has types 2, 3
+   * with P = 1/6 and 1/3. alpha 2000: (1/6)^2000 and (1/3)^2000 are 0 in
+   * double; the value is (2000 ln(1/3) + ln(1 + 2^-2000)) / (1 - 2000). */
+  o.renyi_alpha = 2000.0;
+  TLT_ASSERT_OK(
+      tl_selection_features(got, ids, offsets, 2, V, target, NULL, 0, &o));
+  TLT_ASSERT_CLOSE(got[TL_FEAT_COUNT + TL_FEAT_RENYI_ENTROPY],
+                   2000.0 * log(3.0) / 1999.0, 1e-14, 0.0);
 }
 END_TEST
 
@@ -805,10 +945,10 @@ START_TEST(proxy_a_rejects_bad_input) {
   TLT_ASSERT_FAILS(
       tl_proxy_a_distance(&dist, NULL, pad_xs, 20, bad, 2, 2, NULL),
       TL_E_NUMERIC, "'xt'");
-  o.train_fraction = 0.4; /* floor(0.4 * 2) = 0 training rows */
+  o.train_fraction = 0.4; /* floor(0.4 * 1) = 0 training rows */
   TLT_ASSERT_FAILS(
       tl_proxy_a_distance(&dist, NULL, pad_xs, 1, pad_xt, 1, 3, &o),
-      TL_E_INVALID_ARG, "empty training or held-out");
+      TL_E_INVALID_ARG, "each must be >= 2");
   o.train_fraction = 1.0;
   TLT_ASSERT_FAILS(
       tl_proxy_a_distance(&dist, NULL, pad_xs, 20, pad_xt, 25, 3, &o),
@@ -839,6 +979,32 @@ START_TEST(proxy_a_rejects_bad_input) {
 }
 END_TEST
 
+/* Fewer than 2 rows of a domain in the training or held-out part made the
+ * distance meaningless (one training row: a constant classifier, -2). */
+START_TEST(proxy_a_needs_two_rows_per_domain_and_part) {
+  double dist, err;
+  tl_proxy_a_options o;
+  tl_proxy_a_options_init(&o, TL_PROXY_A_OPTIONS_VERSION);
+  o.train_fraction = 0.1; /* floor(0.1 * 10) = 1 training row per domain */
+  TLT_ASSERT_FAILS(
+      tl_proxy_a_distance(&dist, NULL, pad_xs, 10, pad_xt, 10, PAD_D, &o),
+      TL_E_INVALID_ARG, "training parts of 1 and 1");
+  o.train_fraction = 0.8; /* 5 rows: 4 train, 1 held out */
+  TLT_ASSERT_FAILS(
+      tl_proxy_a_distance(&dist, NULL, pad_xs, 5, pad_xt, 20, PAD_D, &o),
+      TL_E_INVALID_ARG, "held-out parts of 1 and 4");
+  TLT_ASSERT_FAILS(
+      tl_proxy_a_distance(&dist, NULL, pad_xs, 20, pad_xt, 5, PAD_D, &o),
+      TL_E_INVALID_ARG, "held-out parts of 4 and 1");
+  /* 6 rows each (4 + 2): the smallest accepted with the default fraction;
+   * the held-out error is a multiple of 1/4. */
+  TLT_ASSERT_OK(
+      tl_proxy_a_distance(&dist, &err, pad_xs, 6, pad_xt, 6, PAD_D, &o));
+  ck_assert(err * 4.0 == floor(err * 4.0) && err >= 0.0 && err <= 1.0);
+  TLT_ASSERT_CLOSE(dist, 2.0 * (1.0 - 2.0 * err), 1e-15, 0.0);
+}
+END_TEST
+
 static Suite *metrics_align_suite(void) {
   Suite *s = suite_create("metrics_align");
   TCase *c = tcase_create("coral_frechet");
@@ -850,6 +1016,7 @@ static Suite *metrics_align_suite(void) {
   tcase_add_test(c, frechet_matches_scipy_sqrtm);
   tcase_add_test(c, frechet_properties);
   tcase_add_test(c, frechet_rejects_bad_input);
+  tcase_add_test(c, frechet_gaussian_checks_the_covariances);
   suite_add_tcase(s, c);
   c = tcase_create("selection");
   tcase_add_test(c, term_distribution_counts_and_smooths);
@@ -862,6 +1029,8 @@ static Suite *metrics_align_suite(void) {
   tcase_add_test(c, selection_features_reject_bad_input);
   tcase_add_test(c, select_top_orders_by_score_ties_by_index);
   tcase_add_test(c, select_top_rejects_bad_input);
+  tcase_add_test(c, termdist_and_selection_refuse_overflow);
+  tcase_add_test(c, selection_large_renyi_order);
   suite_add_tcase(s, c);
   c = tcase_create("pca");
   tcase_add_test(c, pca_fit_matches_numpy_svd);
@@ -882,6 +1051,7 @@ static Suite *metrics_align_suite(void) {
   tcase_add_test(c, proxy_a_classifier_matches_numpy);
   tcase_add_test(c, proxy_a_distance_properties);
   tcase_add_test(c, proxy_a_rejects_bad_input);
+  tcase_add_test(c, proxy_a_needs_two_rows_per_domain_and_part);
   suite_add_tcase(s, c);
   return s;
 }

@@ -864,6 +864,38 @@ START_TEST(wasserstein_1d_rejects_bad_input) {
 }
 END_TEST
 
+/* Finite inputs whose distance exceeds DBL_MAX used to give +Inf with TL_OK;
+ * the output is left untouched and the allocation freed. */
+START_TEST(wasserstein_overflow_is_an_error) {
+  tlt_counter c;
+  tlt_counter_install(&c);
+  double r = 7.0;
+  const double u[] = {-1e308, 1e308}, v[] = {1e308, 1e308}, w[] = {1, 1};
+  const double big[] = {1e200}, zero[] = {0.0}, x[] = {-1e308, 1e308};
+  const double a[] = {1, 0}, b[] = {0, 1};
+  TLT_ASSERT_FAILS(tl_wasserstein_1d(&r, u, 1, NULL, v, 1, NULL, 1.0),
+                   TL_E_NUMERIC, "tl_wasserstein_1d: the distance overflows");
+  TLT_ASSERT_FAILS(tl_wasserstein_1d(&r, u, 2, w, v, 2, w, 3.0), TL_E_NUMERIC,
+                   "overflows");
+  /* 1e200 is finite but its square is not: W_2 would be 1e200. */
+  TLT_ASSERT_FAILS(tl_wasserstein_1d(&r, big, 1, NULL, zero, 1, NULL, 2.0),
+                   TL_E_NUMERIC, "p = 2");
+  TLT_ASSERT_FAILS(tl_wasserstein_1d_hist(&r, x, a, b, 2, 1.0), TL_E_NUMERIC,
+                   "tl_wasserstein_1d_hist: the distance overflows");
+  const double px[] = {1e308, 1e308}, py[] = {-1e308, -1e308};
+  TLT_ASSERT_FAILS(tl_sliced_wasserstein(&r, px, 1, NULL, py, 1, NULL, 2, NULL),
+                   TL_E_NUMERIC,
+                   "tl_sliced_wasserstein: the distance overflows");
+  ck_assert_double_eq(r, 7.0);
+  ck_assert_uint_eq(c.allocs, c.frees);
+  tl_set_allocator(NULL);
+  /* Large but representable: still a number. */
+  const double half[] = {-4e307, 4e307};
+  TLT_ASSERT_OK(tl_wasserstein_1d(&r, half, 2, NULL, zero, 1, NULL, 1.0));
+  TLT_ASSERT_CLOSE(r, 4e307, 1e-15, 0.0);
+}
+END_TEST
+
 START_TEST(wasserstein_allocations_are_balanced) {
   tlt_counter c;
   tlt_counter_install(&c);
@@ -1378,6 +1410,7 @@ static Suite *metrics_div_suite(void) {
   tcase_add_test(t, wasserstein_1d_matches_scipy_and_pot);
   tcase_add_test(t, wasserstein_1d_properties);
   tcase_add_test(t, wasserstein_1d_rejects_bad_input);
+  tcase_add_test(t, wasserstein_overflow_is_an_error);
   tcase_add_test(t, wasserstein_allocations_are_balanced);
   tcase_add_test(t, allocation_failures_are_reported);
   tcase_add_test(t, sliced_matches_pot_with_the_same_directions);

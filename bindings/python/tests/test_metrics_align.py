@@ -262,3 +262,48 @@ def test_pca_fit_on_wide_data(rng):
     signs = np.sign(vt[np.arange(6), np.argmax(np.abs(vt), axis=1)])
     np.testing.assert_allclose(comps, (vt * signs[:, None])[:4], rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(var, s[:4] ** 2 / 5, rtol=1e-10)
+
+
+@pytest.mark.parametrize("cov1, cov2, word", [
+    (-np.eye(2), np.eye(2), "'cov1' is not positive semi-definite"),
+    (np.eye(2), np.diag([4.0, -1.0]), "'cov2' is not positive semi-definite"),
+    (np.array([[2.0, 0.3], [0.1, 1.0]]), np.eye(2), "'cov1' is not symmetric"),
+])
+def test_frechet_gaussian_refuses_invalid_covariances(cov1, cov2, word):
+    with pytest.raises(tl.InvalidArgumentError, match=word):
+        m.frechet_distance_gaussian(np.zeros(2), cov1, np.zeros(2), cov2)
+
+
+def test_frechet_gaussian_accepts_rank_deficient_sample_covariances(rng):
+    # FID with fewer samples than dimensions: np.cov is PSD up to rounding.
+    for n, d in ((3, 8), (10, 64), (40, 64)):
+        c1 = np.cov(rng.normal(size=(n, d)), rowvar=False)
+        c2 = np.cov(rng.normal(size=(n, d)) * 3, rowvar=False)
+        mu = np.zeros(d)
+        got = m.frechet_distance_gaussian(mu, c1, mu, c2)
+        s1 = _sym_sqrt(c1)
+        want = np.trace(c1 + c2) - 2 * np.sum(
+            np.sqrt(np.clip(np.linalg.eigvalsh(s1 @ c2 @ s1), 0, None)))
+        assert got == pytest.approx(want, rel=1e-8, abs=1e-8)
+
+
+def test_proxy_a_distance_needs_two_rows_per_domain_and_split(rng):
+    xs, xt = rng.normal(size=(10, 2)), rng.normal(size=(10, 2)) + 5
+    with pytest.raises(ValueError, match="each must be >= 2"):
+        m.proxy_a_distance(xs, xt, train_fraction=0.1)  # 1 training row each
+    with pytest.raises(ValueError, match="held-out parts of 1 and 2"):
+        m.proxy_a_distance(xs[:5], xt, train_fraction=0.8)
+    assert m.proxy_a_distance(xs[:6], xt[:6]) == 2.0  # 4 + 2 rows each
+
+
+def test_nan_input_raises_value_error(rng):
+    x = rng.normal(size=(6, 3))
+    bad = x.copy()
+    bad[2, 1] = np.nan
+    for call in (lambda: m.coral_distance(bad, x),
+                 lambda: m.frechet_distance(x, bad),
+                 lambda: m.proxy_a_distance(bad, x),
+                 lambda: m.procrustes(bad, x),
+                 lambda: m.pca_fit(bad, 2)):
+        with pytest.raises(ValueError, match="non-finite"):
+            call()

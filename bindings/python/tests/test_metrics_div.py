@@ -220,3 +220,81 @@ def test_against_pot():
     for reg in (1.0, 0.05):
         assert M.sinkhorn(None, None, C, reg) == pytest.approx(
             ot.sinkhorn2(ot.unif(60), ot.unif(50), C, reg), rel=1e-6)
+
+
+# --- bad input values are ValueErrors; base=None is the natural log ---------
+
+def test_numeric_error_is_a_value_error_and_an_arithmetic_error():
+    assert issubclass(tl.NumericError, ValueError)
+    assert issubclass(tl.NumericError, ArithmeticError)
+    assert issubclass(tl.NumericError, tl.Error)
+    mro = tl.NumericError.__mro__
+    assert mro.index(tl.Error) < mro.index(ValueError) < \
+        mro.index(ArithmeticError)
+    err = tl.NumericError("f: x[0] is not finite", tl.Status.NUMERIC, "f")
+    assert (err.status, err.message, str(err)) == (
+        tl.Status.NUMERIC, "f: x[0] is not finite", "f: x[0] is not finite")
+
+
+@pytest.mark.parametrize("call", [
+    lambda: M.kl_divergence([1, np.nan], [1, 1]),
+    lambda: M.entropy([np.inf, 1]),
+    lambda: M.js_distance([1, 1], [np.nan, 1]),
+    lambda: M.wasserstein_1d([0.0, np.nan], [1.0]),
+    lambda: M.sliced_wasserstein(np.full((3, 2), np.nan), np.ones((3, 2))),
+    lambda: M.mmd2(np.ones((3, 2)), np.full((3, 2), np.inf), sigma=1.0),
+    lambda: M.euclidean([1, np.nan], [1, 1]),
+])
+def test_nan_and_inf_input_raise_value_error(call):
+    with pytest.raises(ValueError, match="not finite") as info:
+        call()
+    assert isinstance(info.value, tl.NumericError)
+
+
+def test_wasserstein_overflow_raises_instead_of_returning_inf():
+    with pytest.raises(ValueError, match="overflows"):
+        M.wasserstein_1d([-1e308], [1e308])
+    with pytest.raises(tl.NumericError, match="overflows"):
+        M.wasserstein_1d([1e200], [0.0], p=2)
+    assert M.wasserstein_1d([-4e307], [4e307]) == pytest.approx(8e307)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda base: M.kl_divergence([.5, .5], [.9, .1], base=base),
+    lambda base: M.entropy([.5, .5], base=base),
+    lambda base: M.js_divergence([1, 0], [.5, .5], base=base),
+    lambda base: M.js_distance([1, 0], [.5, .5], base=base),
+    lambda base: M.renyi([.5, .5], [.9, .1], 0.5, base=base),
+])
+@pytest.mark.parametrize("base", [0, 0.0, -2, 1, 1.0, np.inf, np.nan])
+def test_bad_base_raises_value_error(fn, base):
+    with pytest.raises(ValueError, match="base must be None") as info:
+        fn(base)
+    assert isinstance(info.value, tl.InvalidArgumentError)
+
+
+def test_base_none_is_natural_log_and_e_agrees():
+    kl = M.kl_divergence([.5, .5], [.9, .1])
+    assert kl == pytest.approx(0.5 * math.log(.5 / .9) + 0.5 * math.log(5),
+                               rel=1e-14)
+    assert M.kl_divergence([.5, .5], [.9, .1], base=math.e) == \
+        pytest.approx(kl, rel=1e-14)
+    assert M.kl_divergence([.5, .5], [.9, .1], base=2) == \
+        pytest.approx(kl / math.log(2), rel=1e-14)
+
+
+def test_float32_input_is_converted_exactly():
+    # The C API is float64 only (docs/metrics.md, "Why float64 only"): the
+    # binding converts float32 arrays, exactly, so results match bit for bit.
+    rng = np.random.default_rng(7)
+    x32 = rng.normal(size=(30, 4)).astype(np.float32)
+    y32 = (rng.normal(size=(25, 4)) + 0.5).astype(np.float32)
+    x64, y64 = x32.astype(np.float64), y32.astype(np.float64)
+    assert M.sliced_wasserstein(x32, y32, seed=3) == \
+        M.sliced_wasserstein(x64, y64, seed=3)
+    assert M.mmd2(x32, y32) == M.mmd2(x64, y64)
+    assert np.array_equal(M.procrustes(x32[:20], y32[:20]),
+                          M.procrustes(x64[:20], y64[:20]))
+    i32, s32 = M.csls_retrieve(x32, y32, k=3, top=2)
+    i64, s64 = M.csls_retrieve(x64, y64, k=3, top=2)
+    assert np.array_equal(i32, i64) and np.array_equal(s32, s64)

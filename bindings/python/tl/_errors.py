@@ -59,7 +59,11 @@ class FormatError(Error, ValueError):
     status = Status.FORMAT
 
 
-class NumericError(Error, ArithmeticError):
+class NumericError(Error, ValueError, ArithmeticError):
+    """NaN/Inf input or a result that overflows. Bad input values are a
+    ValueError (numpy and scipy raise ValueError for non-finite input);
+    ArithmeticError is kept for callers that caught it before."""
+
     status = Status.NUMERIC
 
 

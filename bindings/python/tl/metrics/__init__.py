@@ -1,7 +1,9 @@
 """tl.metrics: domain similarity and adaptation (include/tl/metrics.h).
 
-numpy arrays in, Python floats or numpy arrays out. Invalid input raises
-tl.InvalidArgumentError (a ValueError) with libtl's message.
+numpy arrays in (float32 and integer arrays are converted to float64, which
+is exact: the C API is float64 only), Python floats or numpy arrays out.
+Invalid input raises tl.InvalidArgumentError, NaN/Inf tl.NumericError, a
+shape mismatch tl.ShapeError: all ValueErrors, with libtl's message.
 """
 
 from ._alignment import *  # noqa: F401,F403  (Part 2: adaptation and alignment)

@@ -3,15 +3,17 @@
 
 Every function takes numpy arrays (anything np.asarray accepts), converts
 them to C-contiguous float64 and returns a Python float (sinkhorn: a dict).
-Invalid input raises tl.InvalidArgumentError (a ValueError), NaN/Inf
-tl.NumericError, mismatched shapes tl.ShapeError, each with libtl's message.
+Invalid input raises tl.InvalidArgumentError, NaN/Inf tl.NumericError,
+mismatched shapes tl.ShapeError, each a ValueError with libtl's message.
+`base` is None for the natural log, otherwise finite, > 0 and != 1 (0 is
+refused: in the C API it means natural log, in Python that is None).
 """
 import ctypes
 
 import numpy as np
 
 from .. import _native
-from .._errors import ShapeError
+from .._errors import InvalidArgumentError, ShapeError
 from .._native import c_double_p, c_size_p, status
 
 __all__ = ["kl_divergence", "entropy", "js_divergence", "js_distance",
@@ -115,8 +117,18 @@ def _same_length(p, q, pn="p", qn="q"):
                          % (pn, qn, p.shape[0], q.shape[0]))
 
 
-def _base(base):
-    return 0.0 if base is None else float(base)
+def _base(base, fn):
+    """The C base argument: None is the natural log (libtl's 0). Any other
+    base must be finite, > 0 and != 1; 0 is refused here rather than passed
+    on, where libtl would read it as the natural log."""
+    if base is None:
+        return 0.0
+    b = float(base)
+    if not (np.isfinite(b) and b > 0.0 and b != 1.0):
+        raise InvalidArgumentError(
+            "%s: base must be None (natural log) or finite, > 0 and != 1 "
+            "(got %r)" % (fn, base), function=fn)
+    return b
 
 
 def _binary(fn, p, q, *extra, names=("p", "q")):
@@ -129,8 +141,8 @@ def _binary(fn, p, q, *extra, names=("p", "q")):
 
 def kl_divergence(p, q, base=None):
     """KL(p || q) of the normalised inputs (= scipy.stats.entropy(p, q)).
-    inf where q = 0 < p. base None or 0: nats."""
-    return _binary(_lib.tl_kl_divergence, p, q, _base(base))
+    inf where q = 0 < p. base None: nats; otherwise finite, > 0 and != 1."""
+    return _binary(_lib.tl_kl_divergence, p, q, _base(base, "kl_divergence"))
 
 
 def entropy(p, q=None, base=None):
@@ -140,23 +152,26 @@ def entropy(p, q=None, base=None):
         return kl_divergence(p, q, base)
     p = _vec(p, "p")
     out = _double()
-    _lib.tl_entropy(ctypes.byref(out), _ptr(p), p.shape[0], _base(base))
+    _lib.tl_entropy(ctypes.byref(out), _ptr(p), p.shape[0],
+                    _base(base, "entropy"))
     return out.value
 
 
 def js_divergence(p, q, base=None):
     """Jensen-Shannon divergence, in [0, log_base 2]."""
-    return _binary(_lib.tl_js_divergence, p, q, _base(base))
+    return _binary(_lib.tl_js_divergence, p, q,
+                   _base(base, "js_divergence"))
 
 
 def js_distance(p, q, base=None):
     """sqrt(JS divergence) = scipy.spatial.distance.jensenshannon."""
-    return _binary(_lib.tl_js_distance, p, q, _base(base))
+    return _binary(_lib.tl_js_distance, p, q, _base(base, "js_distance"))
 
 
 def renyi(p, q, alpha=0.99, base=None):
     """Renyi divergence of order alpha > 0 (alpha = 1 gives KL)."""
-    return _binary(_lib.tl_renyi_divergence, p, q, float(alpha), _base(base))
+    return _binary(_lib.tl_renyi_divergence, p, q, float(alpha),
+                   _base(base, "renyi"))
 
 
 def bhattacharyya(p, q):
