@@ -269,6 +269,28 @@ tl_status tl_js_distance(double *out, const double *p, const double *q,
   return TL_OK;
 }
 
+/* log sum x (y/x)^e over the bins where both are positive, in the log
+ * domain (log-sum-exp), for orders where the direct sum over- or
+ * underflows (e.g. alpha = 700 with y/x = 6.7). */
+static double tli_renyi_log_sum(const double *p, const double *q, size_t n,
+                                double ip, double iq, double e) {
+  double top = -INFINITY;
+  for (size_t i = 0; i < n; i++) {
+    const double x = p[i] * ip, y = q[i] * iq;
+    if (x > 0.0 && y > 0.0) {
+      const double t = log(x) + e * (log(y) - log(x));
+      top = t > top ? t : top;
+    }
+  }
+  double sum = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double x = p[i] * ip, y = q[i] * iq;
+    if (x > 0.0 && y > 0.0)
+      sum += exp(log(x) + e * (log(y) - log(x)) - top);
+  }
+  return top + log(sum);
+}
+
 tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
                               size_t n, double alpha, double base) {
   static const char fn[] = "tl_renyi_divergence";
@@ -284,6 +306,7 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
    * only q is positive add 0; where only p is, 0 for a < 1, inf for a > 1. */
   const double ip = 1.0 / sp, iq = 1.0 / sq, e = 1.0 - alpha;
   double sum = 0.0;
+  size_t shared = 0;
   for (size_t i = 0; i < n; i++) {
     const double x = p[i] * ip, y = q[i] * iq;
     if (x == 0.0)
@@ -296,12 +319,16 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
       continue;
     }
     sum += x * pow(y / x, e);
+    shared++;
   }
-  if (sum == 0.0) {
+  if (shared == 0) {
     *out = INFINITY; /* alpha < 1 and disjoint supports */
     return TL_OK;
   }
-  const double r = log(sum) / (alpha - 1.0) * scale;
+  double log_sum = log(sum);
+  if (!isfinite(log_sum)) /* a large or tiny order over- or underflowed */
+    log_sum = tli_renyi_log_sum(p, q, n, ip, iq, e);
+  const double r = log_sum / (alpha - 1.0) * scale;
   /* Renyi divergences are >= 0; only rounding goes below. */
   *out = r > 0.0 ? r : 0.0;
   return TL_OK;
