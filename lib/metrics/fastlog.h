@@ -14,16 +14,19 @@
 #include <stdint.h>
 #include <string.h>
 
+/* fdlibm's log: ln 2 split in two for exact range reduction, and the
+ * minimax coefficients of log((1+s)/(1-s)) in s^2. */
+#define TLI_LOG_LN2_HI 6.93147180369123816490e-01
+#define TLI_LOG_LN2_LO 1.90821492927058770002e-10
+#define TLI_LOG_LG1 6.666666666666735130e-01
+#define TLI_LOG_LG2 3.999999999940941908e-01
+#define TLI_LOG_LG3 2.857142874366239149e-01
+#define TLI_LOG_LG4 2.222219843214978396e-01
+#define TLI_LOG_LG5 1.818357216161805012e-01
+#define TLI_LOG_LG6 1.531383769920937332e-01
+#define TLI_LOG_LG7 1.479819860511658591e-01
+
 static inline double tli_fastlog(double x) {
-  static const double ln2_hi = 6.93147180369123816490e-01;
-  static const double ln2_lo = 1.90821492927058770002e-10;
-  static const double lg1 = 6.666666666666735130e-01;
-  static const double lg2 = 3.999999999940941908e-01;
-  static const double lg3 = 2.857142874366239149e-01;
-  static const double lg4 = 2.222219843214978396e-01;
-  static const double lg5 = 1.818357216161805012e-01;
-  static const double lg6 = 1.531383769920937332e-01;
-  static const double lg7 = 1.479819860511658591e-01;
   uint64_t bits;
   memcpy(&bits, &x, sizeof bits);
   /* Subtracting the bits of sqrt(2)/2 puts m in [sqrt(2)/2, sqrt(2)) with
@@ -46,10 +49,13 @@ static inline double tli_fastlog(double x) {
   const double s = f / (2.0 + f);
   const double z = s * s;
   const double w = z * z;
-  const double t1 = w * (lg2 + w * (lg4 + w * lg6));
-  const double t2 = z * (lg1 + w * (lg3 + w * (lg5 + w * lg7)));
+  const double t1 = w * (TLI_LOG_LG2 + w * (TLI_LOG_LG4 + w * TLI_LOG_LG6));
+  const double t2 =
+      z *
+      (TLI_LOG_LG1 + w * (TLI_LOG_LG3 + w * (TLI_LOG_LG5 + w * TLI_LOG_LG7)));
   const double r = t2 + t1;
-  return dk * ln2_hi - ((hfsq - (s * (hfsq + r) + dk * ln2_lo)) - f);
+  return dk * TLI_LOG_LN2_HI -
+         ((hfsq - (s * (hfsq + r) + dk * TLI_LOG_LN2_LO)) - f);
 }
 
 /* a * b + c, with one rounding when `fused`. Callers pass a constant, and 1
@@ -74,15 +80,6 @@ static inline double tli_madd(double a, double b, double c, int fused) {
  * for SSE2 and AVX2 (an integer select on a double compare, or a
  * multiplication on one branch, stops it there). */
 static inline double tli_fastlog_ratio_impl(double a, double b, int fused) {
-  static const double ln2_hi = 6.93147180369123816490e-01;
-  static const double ln2_lo = 1.90821492927058770002e-10;
-  static const double lg1 = 6.666666666666735130e-01;
-  static const double lg2 = 3.999999999940941908e-01;
-  static const double lg3 = 2.857142874366239149e-01;
-  static const double lg4 = 2.222219843214978396e-01;
-  static const double lg5 = 1.818357216161805012e-01;
-  static const double lg6 = 1.531383769920937332e-01;
-  static const double lg7 = 1.479819860511658591e-01;
   static const double sqrt2 = 1.41421356237309504880;
   const uint64_t mant = UINT64_C(0x000fffffffffffff);
   const uint64_t one = UINT64_C(0x3ff0000000000000);
@@ -117,15 +114,20 @@ static inline double tli_fastlog_ratio_impl(double a, double b, int fused) {
   const double s = (ma - mb) / (ma + mb);
   const double z = s * s;
   const double w = z * z;
-  const double t1 = w * tli_madd(w, tli_madd(w, lg6, lg4, fused), lg2, fused);
+  const double t1 =
+      w * tli_madd(w, tli_madd(w, TLI_LOG_LG6, TLI_LOG_LG4, fused), TLI_LOG_LG2,
+                   fused);
   const double r = tli_madd(
       z,
-      tli_madd(w, tli_madd(w, tli_madd(w, lg7, lg5, fused), lg3, fused), lg1,
-               fused),
+      tli_madd(w,
+               tli_madd(w, tli_madd(w, TLI_LOG_LG7, TLI_LOG_LG5, fused),
+                        TLI_LOG_LG3, fused),
+               TLI_LOG_LG1, fused),
       t1, fused);
-  return tli_madd(k, ln2_hi,
-                  tli_madd(k, ln2_lo, tli_madd(s, r, 2.0 * s, fused), fused),
-                  fused);
+  return tli_madd(
+      k, TLI_LOG_LN2_HI,
+      tli_madd(k, TLI_LOG_LN2_LO, tli_madd(s, r, 2.0 * s, fused), fused),
+      fused);
 }
 
 /* tli_fastlog_ratio_impl without FMAs: for any caller. */
