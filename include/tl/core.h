@@ -95,8 +95,12 @@ TL_API tl_status tl_allocator_init(tl_allocator *out, unsigned int version);
 TL_API tl_status tl_set_allocator(const tl_allocator *allocator);
 
 /* The number of threads OpenBLAS may use inside libtl calls. The default is
- * 1: the host decides how to spend its cores. n must be >= 1. This sets
- * OpenBLAS's process-wide count. */
+ * 1 (unless OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set when libtl
+ * loads): the host decides how to spend its cores. n must be >= 1; OpenBLAS
+ * caps it at the thread count it was built for, and tl_get_num_threads
+ * reports the count in effect. This sets OpenBLAS's process-wide count,
+ * shared with anything else in the process that uses OpenBLAS. Errors:
+ * TL_E_INVALID_ARG (n < 1). */
 TL_API tl_status tl_set_num_threads(int n);
 TL_API int tl_get_num_threads(void);
 

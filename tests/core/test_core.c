@@ -1,4 +1,5 @@
 /* lib/core: status codes, errors, version, allocator hooks, RNG, BLAS. */
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -243,6 +244,31 @@ START_TEST(num_threads_round_trips) {
   ck_assert_int_eq(tl_get_num_threads(), 2);
   TLT_ASSERT_OK(tl_set_num_threads(1));
   ck_assert_int_eq(tl_get_num_threads(), 1);
+  /* More than OpenBLAS was built for is capped, and reported as such. */
+  TLT_ASSERT_OK(tl_set_num_threads(1 << 30));
+  ck_assert_int_ge(tl_get_num_threads(), 1);
+  ck_assert_int_lt(tl_get_num_threads(), 1 << 30);
+  TLT_ASSERT_OK(tl_set_num_threads(1));
+}
+END_TEST
+
+/* The last-error message belongs to the thread that failed. */
+static void *fail_in_thread(void *arg) {
+  (void)arg;
+  tl_set_num_threads(-7);
+  return strstr(tl_last_error(), "-7") != NULL ? (void *)1 : NULL;
+}
+
+START_TEST(last_error_is_per_thread) {
+  tl_clear_error();
+  TLT_ASSERT_FAILS(tl_set_num_threads(0), TL_E_INVALID_ARG, "(got 0)");
+  pthread_t t;
+  void *saw_own = NULL;
+  ck_assert_int_eq(pthread_create(&t, NULL, fail_in_thread, NULL), 0);
+  ck_assert_int_eq(pthread_join(t, &saw_own), 0);
+  ck_assert_ptr_nonnull(saw_own);
+  /* This thread still has its own message, untouched by the other. */
+  ck_assert_ptr_nonnull(strstr(tl_last_error(), "(got 0)"));
 }
 END_TEST
 
@@ -263,6 +289,7 @@ int main(void) {
   tcase_add_test(tc, dsyev_reconstructs_a_symmetric_matrix);
   tcase_add_test(tc, dgesvd_reconstructs_a_rectangular_matrix);
   tcase_add_test(tc, num_threads_round_trips);
+  tcase_add_test(tc, last_error_is_per_thread);
   suite_add_tcase(s, tc);
   return tlt_run(s);
 }
