@@ -420,10 +420,11 @@ static tl_status build_feature_extraction(tl_plan *p,
 }
 
 tl_status tl_plan_preset_create(tl_plan **out, tl_plan_preset preset,
-                                const tl_plan_preset_options *o) {
+                                const tl_plan_preset_options *options) {
+  const tl_plan_preset_options *o = options;
   static const char fn[] = "tl_plan_preset_create";
   TLI_CHECK_PTR(fn, out);
-  TLI_CHECK_PTR(fn, o);
+  TLI_CHECK_PTR(fn, options);
   TLI_CHECK(o->version == TL_PLAN_PRESET_OPTIONS_VERSION, TL_E_UNSUPPORTED,
             "%s: options version %u is not supported (this libtl knows %u)", fn,
             o->version, (unsigned)TL_PLAN_PRESET_OPTIONS_VERSION);

@@ -404,18 +404,18 @@ tl_sched_multi_step_create(tl_sched **out,
 
 /* ---- copies and sequential composition -------------------------------- */
 
-void tl_sched_free(tl_sched *s) {
-  if (s == NULL)
+void tl_sched_free(tl_sched *sched) {
+  if (sched == NULL)
     return;
-  if (s->kind == TL_SCHED_MULTI_STEP) {
-    tli_free((void *)s->u.multi_step.milestones);
-  } else if (s->kind == TL_SCHED_SEQUENTIAL) {
-    for (size_t i = 0; i < s->u.seq.n; i++)
-      tl_sched_free(s->u.seq.children[i]);
-    tli_free(s->u.seq.children);
-    tli_free(s->u.seq.starts);
+  if (sched->kind == TL_SCHED_MULTI_STEP) {
+    tli_free((void *)sched->u.multi_step.milestones);
+  } else if (sched->kind == TL_SCHED_SEQUENTIAL) {
+    for (size_t i = 0; i < sched->u.seq.n; i++)
+      tl_sched_free(sched->u.seq.children[i]);
+    tli_free(sched->u.seq.children);
+    tli_free(sched->u.seq.starts);
   }
-  tli_free(s);
+  tli_free(sched);
 }
 
 static tl_status sched_clone(tl_sched **out, const tl_sched *src);
