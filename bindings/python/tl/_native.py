@@ -14,7 +14,7 @@ import os
 
 from ._errors import InvalidArgumentError, raise_for_status
 
-__all__ = ["lib", "library_path", "register", "status", "c_size_p", "c_float_p",
+__all__ = ["lib", "library_path", "register", "OwnedHandle", "status", "c_size_p", "c_float_p",
            "c_double_p", "c_int64_p"]
 
 status = ctypes.c_int  # tl_status: an int-sized enum with fixed values
@@ -120,6 +120,42 @@ def register(table):
         if restype is status:
             fn.errcheck = _errcheck
         setattr(lib, name, _range_checked(fn, name, argtypes))
+
+
+class OwnedHandle:
+    """Base of the wrappers that own one libtl handle in self._handle:
+    close() frees it once, and so do the context manager and garbage
+    collection. Subclasses name their free function (_free) and what they
+    are (_what, for the error after close)."""
+
+    _free = None
+    _what = "object"
+    _handle = None
+
+    def _live(self):
+        """The handle, or ValueError once closed (raised here rather than
+        from ctypes, which would wrap it in an ArgumentError)."""
+        if not self._handle:
+            raise ValueError("the %s is closed" % self._what)
+        return self._handle
+
+    def close(self):
+        handle = self._handle
+        if handle:
+            self._handle = type(handle)()
+            getattr(lib, self._free)(handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown: the library may be gone
+            pass
 
 
 class Allocator(ctypes.Structure):

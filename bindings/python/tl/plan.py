@@ -21,7 +21,7 @@ import numpy as np
 from ._errors import InvalidArgumentError, Status
 
 Status_STATE = Status.STATE
-from ._native import c_double_p, lib, register, status
+from ._native import OwnedHandle, c_double_p, lib, register, status
 from .sched import Schedule, _count, _step
 
 __all__ = ["Plan", "lr_find", "lr_find_suggest"]
@@ -97,8 +97,10 @@ _PRESETS = {"ulmfit": 0, "chain_thaw": 1, "fine_tune": 2,
             "feature_extraction": 3}
 
 
-class Plan:
+class Plan(OwnedHandle):
     """Stages of (freezing, steps, schedule, discriminative rates)."""
+
+    _free, _what = "tl_plan_free", "plan"
 
     def __init__(self, n_groups):
         handle = _plan_p()
@@ -181,28 +183,6 @@ class Plan:
         st.reset_state = int(bool(reset_state))
         lib.tl_plan_add_stage(self._live(), ctypes.byref(st))
         return self
-
-    def _live(self):
-        if not self._handle:
-            raise ValueError("the plan is closed")
-        return self._handle
-
-    def close(self):
-        if getattr(self, "_handle", None):
-            lib.tl_plan_free(self._handle)
-            self._handle = _plan_p()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown
-            pass
 
     def _size(self, fn):
         out = ctypes.c_size_t()

@@ -19,7 +19,7 @@ import ctypes
 import numpy as np
 
 from ._errors import InvalidArgumentError
-from ._native import c_double_p, lib, register, status
+from ._native import OwnedHandle, c_double_p, lib, register, status
 
 __all__ = ["Schedule"]
 
@@ -151,7 +151,7 @@ def _choice(name, table, value):
             name, ", ".join(sorted(table)), value)) from None
 
 
-class Schedule:
+class Schedule(OwnedHandle):
     """An immutable learning-rate (and maybe momentum) schedule.
 
     Build one with a class method (stlr, cyclic, cosine, cosine_restarts,
@@ -160,33 +160,11 @@ class Schedule:
     context manager or when the object is collected.
     """
 
+    _free, _what = "tl_sched_free", "schedule"
+
     def __init__(self, handle):
         # Use the class methods; this takes ownership of a tl_sched *.
         self._handle = handle if isinstance(handle, _sched_p) else _sched_p(handle)
-
-    def _live(self):
-        """The handle, or ValueError once closed (raised here rather than
-        from ctypes, which would wrap it in an ArgumentError)."""
-        if not self._handle:
-            raise ValueError("the schedule is closed")
-        return self._handle
-
-    def close(self):
-        if self._handle:
-            lib.tl_sched_free(self._handle)
-            self._handle = _sched_p()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # interpreter shutdown: the library may be gone
-            pass
 
     # ---- constructors ------------------------------------------------------
 
