@@ -31,23 +31,13 @@ flags="$flags $(pkg-config --cflags openblas lapacke)"
 # instrumented for coverage, compiled once per run into objects that the
 # three programs share. Object names keep the folder: lib/kernels/loss.c and
 # lib/model/loss.c both exist.
-# Clang 14 refuses the LSTM kernels' 8-float vector helpers without AVX
-# (GCC only warns, -Wpsabi): those two files get -mavx on x86-64, so the
-# fuzzers need a CPU with AVX (every x86-64 since 2011).
-avx=""
-if [ "$(uname -m)" = x86_64 ]; then
-  grep -qw avx /proc/cpuinfo || { echo "fuzz/run.sh: needs AVX" >&2; exit 1; }
-  avx="-mavx"
-fi
 objs=""
 for src in "$root"/lib/core/*.c "$root"/lib/kernels/*.c "$root"/lib/model/*.c \
            "$root"/lib/optim/*.c "$root"/lib/transfer/*.c; do
   rel=${src#"$root"/lib/}
   obj="$out/obj/$(echo "$rel" | tr / _).o"
-  extra=""
-  case $rel in kernels/lstm*.c) extra=$avx ;; esac
   # shellcheck disable=SC2086
-  $cc $flags $extra $san -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
+  $cc $flags $san -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
   objs="$objs $obj"
 done
 for target in fuzz_ckpt_load fuzz_ckpt_model; do

@@ -14,9 +14,17 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Clang refuses 32-byte vector arguments, even to always-inlined helpers,
+ * when the baseline target lacks AVX; it gets 4-float (SSE) blocks there,
+ * which compute the same values. */
+#if defined(__clang__) && defined(__x86_64__) && !defined(__AVX__)
+#define TLI_VLEN 4
+#else
 #define TLI_VLEN 8
+#endif
 
-/* The vectors are 8 floats: one AVX register, two SSE ones. Helpers taking
+/* The vectors are 8 floats (4 under clang without AVX): one AVX register,
+ * two SSE ones. Helpers taking
  * or returning them are static and always inlined, so the ABI note GCC gives
  * for 32-byte vectors without AVX (-Wpsabi) concerns no real call. The hot
  * loops that use them are compiled twice on x86-64 (TLI_SIMD_CLONES: AVX2
