@@ -26,6 +26,19 @@ static tl_model *two_layers(void) {
   return m;
 }
 
+/* An Adam optimizer over two models, the two-layer encoder (groups 0, 1)
+ * and a one-layer head (group 2), as a multi-model setup. */
+static void encoder_and_head(tl_model **enc, tl_model **head, tl_optim **opt) {
+  *enc = two_layers();
+  TLT_ASSERT_OK(tl_model_create(head, NULL));
+  TLT_ASSERT_OK(tl_model_add_linear(*head, "h", 2, 2, TL_ACTIVATION_NONE));
+  tl_model *models[2] = {*enc, *head};
+  tl_optim_options o;
+  TLT_ASSERT_OK(
+      tl_optim_options_init(&o, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_ADAM));
+  TLT_ASSERT_OK(tl_optim_create(opt, models, 2, &o));
+}
+
 typedef struct optim_case {
   tl_optim_kind kind;
   double lr0, lr1, momentum, beta2, eps, wd;
@@ -232,15 +245,9 @@ START_TEST(discriminative_learning_rates) {
   TLT_ASSERT_FAILS(tl_lrs_slice(NULL, 3, 1e-2), TL_E_INVALID_ARG, "out");
 
   /* applied to an optimizer over two models: groups concatenate */
-  tl_model *enc = two_layers(), *head = NULL;
-  TLT_ASSERT_OK(tl_model_create(&head, NULL));
-  TLT_ASSERT_OK(tl_model_add_linear(head, "h", 2, 2, TL_ACTIVATION_NONE));
-  tl_model *models[2] = {enc, head};
-  tl_optim_options o;
-  TLT_ASSERT_OK(
-      tl_optim_options_init(&o, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_ADAM));
+  tl_model *enc = NULL, *head = NULL;
   tl_optim *opt = NULL;
-  TLT_ASSERT_OK(tl_optim_create(&opt, models, 2, &o));
+  encoder_and_head(&enc, &head, &opt);
   size_t ng = 0;
   TLT_ASSERT_OK(tl_optim_num_groups(&ng, opt));
   ck_assert_uint_eq(ng, 3);
@@ -259,15 +266,9 @@ START_TEST(discriminative_learning_rates) {
 END_TEST
 
 START_TEST(freeze_to_spans_models_and_resets_state) {
-  tl_model *enc = two_layers(), *head = NULL;
-  TLT_ASSERT_OK(tl_model_create(&head, NULL));
-  TLT_ASSERT_OK(tl_model_add_linear(head, "h", 2, 2, TL_ACTIVATION_NONE));
-  tl_model *models[2] = {enc, head};
-  tl_optim_options o;
-  TLT_ASSERT_OK(
-      tl_optim_options_init(&o, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_ADAM));
+  tl_model *enc = NULL, *head = NULL;
   tl_optim *opt = NULL;
-  TLT_ASSERT_OK(tl_optim_create(&opt, models, 2, &o));
+  encoder_and_head(&enc, &head, &opt);
   int t = 0;
   TLT_ASSERT_OK(tl_optim_freeze_to(opt, -1)); /* only the head trains */
   TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 0));
