@@ -112,7 +112,7 @@ int main(void) {
     for (size_t g = 0; g < n_groups; g++) {
       int trains = 0;
       tl_model *m = g < 2 ? enc : head;
-      CHECK(tl_model_group_trainable(&trains, m, g < 2 ? g : 0));
+      CHECK(tl_model_get_group_trainable(&trains, m, g < 2 ? g : 0));
       printf("  group %zu %-5s %-7s lr %.5f\n", g, group_names[g],
              trains ? "trains" : "frozen", lrs[g]);
     }

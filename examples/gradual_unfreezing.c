@@ -7,6 +7,9 @@
  *
  * The data are synthetic (a fixed linear teacher labels random points), so
  * the program runs anywhere in a second. */
+/* This file uses lr_find and a preset, both experimental
+ * (docs/api-conventions.md). */
+#define TL_EXPERIMENTAL_API
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -109,10 +112,10 @@ static tl_status run(task *t) {
   /* 2. Gradual unfreezing: 3 stages of 40, 40 and 120 steps. */
   tl_plan_preset_options po;
   TRY(tl_plan_preset_options_init(&po, TL_PLAN_PRESET_OPTIONS_VERSION,
-                                  TL_PLAN_ULMFIT));
+                                  TL_PLAN_PRESET_ULMFIT));
   po.n_groups = 3, po.lr = lr, po.stage_steps = 40, po.final_steps = 120;
   tl_plan *plan = NULL;
-  TRY(tl_plan_preset_create(&plan, TL_PLAN_ULMFIT, &po));
+  TRY(tl_plan_preset_create(&plan, TL_PLAN_PRESET_ULMFIT, &po));
   uint64_t total;
   TRY(tl_plan_total_steps(&total, plan));
   float acc = 0.0f;

@@ -1,7 +1,7 @@
 /* libFuzzer target for model-level checkpoint parsing: what
- * tl_ckpt_get_model (parameter names, shapes, dtypes, layer groups, carried
+ * tl_ckpt_restore_model (parameter names, shapes, dtypes, layer groups, carried
  * LSTM states "@state.<layer>", the RNG streams section of ckpt_rng.c) and
- * tl_ckpt_get_optim (tl_optim_state_load) make of a container that
+ * tl_ckpt_restore_optim (tl_optim_state_load) make of a container that
  * tl_ckpt_load_buffer accepted.
  *
  * The first input byte is the mode, as in fuzz_ckpt_load.c: bit 0 repairs
@@ -9,8 +9,8 @@
  * the fixed model of fuzz_common.h (embedding -> stateful LSTM with weight
  * drop -> linear) and an Adam optimizer over it, after one training step
  * (so moments, step counters, the RNG and the carried state are all
- * non-trivial). Then: tl_ckpt_get_model strict without prefix, non-strict
- * with the prefix "0." and a name map, tl_ckpt_get_optim. Invariants (the
+ * non-trivial). Then: tl_ckpt_restore_model strict without prefix, non-strict
+ * with the prefix "0." and a name map, tl_ckpt_restore_optim. Invariants (the
  * harness aborts when one breaks):
  *   - a failed call sets a message and leaves the model (parameters, RNG,
  *     carried states) and the optimizer (moments, step counters) byte for
@@ -18,7 +18,7 @@
  *   - after a successful call every parameter, carried state and moment is
  *     finite, a carried state has the (2, layers, B, H) size the layer
  *     expects, and the next forward works; after a successful
- *     tl_ckpt_get_optim an optimizer step with zero gradients produces no
+ *     tl_ckpt_restore_optim an optimizer step with zero gradients produces no
  *     NaN (a loaded state must be one Adam can continue from). */
 #include <math.h>
 #include <stdint.h>
@@ -114,12 +114,12 @@ static void count_report(void *payload, tl_load_issue issue, const char *name) {
   ++*(size_t *)payload;
 }
 
-/* One tl_ckpt_get_model call under the invariants. */
+/* One tl_ckpt_restore_model call under the invariants. */
 static void load_model(tl_model *m, tl_optim *o, const tl_ckpt *c,
                        const tl_model_load_options *opts) {
   size_t n = 0;
   unsigned char *before = snapshot(m, o, &n);
-  if (tl_ckpt_get_model(m, c, opts) != TL_OK) {
+  if (tl_ckpt_restore_model(m, c, opts) != TL_OK) {
     REQUIRE(tl_last_error()[0] != '\0');
     require_unchanged(before, n, m, o);
   } else {
@@ -131,7 +131,7 @@ static void load_model(tl_model *m, tl_optim *o, const tl_ckpt *c,
 static void load_optim(tl_model *m, tl_optim *o, const tl_ckpt *c) {
   size_t n = 0;
   unsigned char *before = snapshot(m, o, &n);
-  if (tl_ckpt_get_optim(o, c) != TL_OK) {
+  if (tl_ckpt_restore_optim(o, c) != TL_OK) {
     REQUIRE(tl_last_error()[0] != '\0');
     require_unchanged(before, n, m, o);
   } else {

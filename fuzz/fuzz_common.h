@@ -9,11 +9,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tl/io.h"
+#include "ckpt/ckpt_internal.h"
+#include "ckpt/crc32.h"
+#include "tl/ckpt.h"
 #include "tl/model.h"
 #include "tl/optim.h"
-#include "transfer/ckpt.h"
-#include "transfer/crc32.h"
 
 /* Recomputes the header and blob CRCs of the image b[0..n) wherever its
  * (untrusted) index lets it, so mutations reach the structural checks

@@ -120,8 +120,8 @@ int main(int argc, char **argv) {
   tl_optim *opt = NULL;
   tl_model *m = trained(3, 2, &opt);
   check(tl_ckpt_create(&c));
-  check(tl_ckpt_put_model(c, m, NULL));
-  check(tl_ckpt_put_optim(c, opt));
+  check(tl_ckpt_store_model(c, m, NULL));
+  check(tl_ckpt_store_optim(c, opt));
   check(tl_ckpt_set_step(c, 2));
   const char *toks[FUZZ_V] = {"xxunk", "xxpad", "a", "b", "c", "d", "e"};
   check(tl_ckpt_set_vocab(c, toks, FUZZ_V));
@@ -135,9 +135,9 @@ int main(int argc, char **argv) {
   tl_optim *opt2 = NULL;
   tl_model *m2 = trained(4, 1, &opt2);
   check(tl_ckpt_create(&c));
-  check(tl_ckpt_put_model(c, m, "0."));
-  check(tl_ckpt_put_model(c, m2, "1."));
-  check(tl_ckpt_put_optim(c, opt2));
+  check(tl_ckpt_store_model(c, m, "0."));
+  check(tl_ckpt_store_model(c, m2, "1."));
+  check(tl_ckpt_store_optim(c, opt2));
   write_seed(dir, "model_prefixed", 1, c);
   tl_ckpt_free(c);
 
@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
   tl_model *fresh = NULL;
   check(fuzz_build_model(&fresh, 5));
   check(tl_ckpt_create(&c));
-  check(tl_ckpt_put_model(c, fresh, "0."));
+  check(tl_ckpt_store_model(c, fresh, "0."));
   size_t at = 0;
   check(tl_ckpt_find_tensor(&at, c, "0.emb.weight"));
   tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;

@@ -2,7 +2,7 @@
 # Builds and runs the checkpoint fuzzers (libFuzzer, ASan, UBSan):
 #   fuzz_ckpt_load   the container loader (tl_ckpt_load_buffer);
 #   fuzz_ckpt_model  model-level parsing of an accepted container
-#                    (tl_ckpt_get_model, tl_ckpt_get_optim).
+#                    (tl_ckpt_restore_model, tl_ckpt_restore_optim).
 #   fuzz/run.sh [SECONDS]      (default 60, split evenly between the two)
 # Needs clang, libclang-rt-dev (Debian: clang-14, libclang-rt-14-dev) and
 # pkg-config's openblas and lapacke. Builds into $TL_FUZZ_BUILD (default
@@ -33,7 +33,7 @@ flags="$flags $(pkg-config --cflags openblas lapacke)"
 # lib/model/loss.c both exist.
 objs=""
 for src in "$root"/lib/core/*.c "$root"/lib/kernels/*.c "$root"/lib/model/*.c \
-           "$root"/lib/optim/*.c "$root"/lib/transfer/*.c; do
+           "$root"/lib/optim/*.c "$root"/lib/ckpt/*.c; do
   rel=${src#"$root"/lib/}
   obj="$out/obj/$(echo "$rel" | tr / _).o"
   # shellcheck disable=SC2086

@@ -351,32 +351,34 @@ TL_API tl_status tl_term_distribution(double *out, const int64_t *ids, size_t n,
 /* Indices into the rows written by tl_term_similarity (first six) and
  * tl_selection_features (all twelve). Similarities compare p (an example or
  * a corpus) with q (the target); diversities describe the example. */
-enum tl_selection_feature {
-  TL_FEAT_JENSEN_SHANNON = 0, /* JS divergence, nats, in [0, ln 2] */
-  TL_FEAT_RENYI = 1,          /* Renyi divergence D_alpha(p || q), nats */
-  TL_FEAT_COSINE = 2,         /* cosine similarity of p and q */
-  TL_FEAT_EUCLIDEAN = 3,      /* |p - q|_2 */
-  TL_FEAT_VARIATIONAL = 4,    /* |p - q|_1 */
-  TL_FEAT_BHATTACHARYYA = 5,  /* -log sum sqrt(p q) */
-  TL_FEAT_NUM_TYPES = 6,      /* distinct ids in the example */
-  TL_FEAT_TYPE_TOKEN_RATIO = 7,
-  TL_FEAT_ENTROPY = 8,        /* -sum over types P log P */
-  TL_FEAT_SIMPSON = 9,        /* sum over types P^2 */
-  TL_FEAT_RENYI_ENTROPY = 10, /* log(sum over types P^alpha)/(1-alpha) */
-  TL_FEAT_QUADRATIC_ENTROPY =
+typedef enum tl_selection_feature {
+  TL_SELECTION_FEATURE_JENSEN_SHANNON =
+      0,                           /* JS divergence, nats, in [0, ln 2] */
+  TL_SELECTION_FEATURE_RENYI = 1,  /* Renyi divergence D_alpha(p || q), nats */
+  TL_SELECTION_FEATURE_COSINE = 2, /* cosine similarity of p and q */
+  TL_SELECTION_FEATURE_EUCLIDEAN = 3,     /* |p - q|_2 */
+  TL_SELECTION_FEATURE_VARIATIONAL = 4,   /* |p - q|_1 */
+  TL_SELECTION_FEATURE_BHATTACHARYYA = 5, /* -log sum sqrt(p q) */
+  TL_SELECTION_FEATURE_NUM_TYPES = 6,     /* distinct ids in the example */
+  TL_SELECTION_FEATURE_TYPE_TOKEN_RATIO = 7,
+  TL_SELECTION_FEATURE_ENTROPY = 8, /* -sum over types P log P */
+  TL_SELECTION_FEATURE_SIMPSON = 9, /* sum over types P^2 */
+  TL_SELECTION_FEATURE_RENYI_ENTROPY =
+      10, /* log(sum over types P^alpha)/(1-alpha) */
+  TL_SELECTION_FEATURE_QUADRATIC_ENTROPY =
       11, /* sum over type pairs cos(v_a, v_b) P_a P_b */
-  TL_FEAT_COUNT = 12
-};
+  TL_SELECTION_FEATURE_COUNT = 12
+} tl_selection_feature;
 #define TL_TERM_SIMILARITY_COUNT 6
 
 /* The six similarity measures of Ruder & Plank (2017) between two
  * distributions p and q of length n (corpus-to-corpus domain similarity):
- * out[TL_FEAT_JENSEN_SHANNON .. TL_FEAT_BHATTACHARYYA]. p and q are
- * normalised to sum 1 first. alpha is the Renyi order, > 0 and != 1 (Ruder &
- * Plank: 0.99). Disjoint supports make the Renyi (alpha < 1) and
- * Bhattacharyya values +Inf (the paper's code maps them to 0; libtl returns
- * the true value, smooth q to avoid it).
- * Errors: TL_E_INVALID_ARG (NULL, n 0, negative entries, zero sums, bad
+ * out[TL_SELECTION_FEATURE_JENSEN_SHANNON ..
+ * TL_SELECTION_FEATURE_BHATTACHARYYA]. p and q are normalised to sum 1 first.
+ * alpha is the Renyi order, > 0 and != 1 (Ruder & Plank: 0.99). Disjoint
+ * supports make the Renyi (alpha < 1) and Bhattacharyya values +Inf (the
+ * paper's code maps them to 0; libtl returns the true value, smooth q to avoid
+ * it). Errors: TL_E_INVALID_ARG (NULL, n 0, negative entries, zero sums, bad
  * alpha), TL_E_NUMERIC (NaN/Inf). */
 TL_API tl_status tl_term_similarity(double *out, const double *p,
                                     const double *q, size_t n, double alpha);
@@ -395,21 +397,21 @@ TL_API tl_status tl_selection_options_init(tl_selection_options *out,
 /* Data-selection features (Ruder & Plank 2017, learn-to-select-data
  * features.py) of n source examples. Example i is the token ids
  * ids[offsets[i] .. offsets[i+1]) (offsets has n + 1 entries, starts at 0
- * and never decreases; no example may be empty). out is n x TL_FEAT_COUNT.
- * Similarities compare the example's term distribution (add-k smoothed by
- * opts->smoothing) with `target` (vocab_size entries, non-negative, normalised
- * here). Diversities sum over the example's distinct types, with P the term
- * distribution of all n examples together (unsmoothed, as in the paper).
- * Quadratic entropy needs word vectors (vocab_size x embed_dim, row v for id
- * v); with word_vectors NULL its column is 0. A zero word vector has cosine 0
- * with everything. The paper's JS has a typo (KL(p,m) twice); libtl computes
- * the true JS divergence, and returns divergences, not 1 - divergence.
- * Cost: O(tokens + vocab_size) without smoothing (the similarities are
- * summed over each example's types only), O(n * vocab_size) with it, plus
- * O(sum over examples of types^2 * embed_dim) for quadratic entropy.
- * opts NULL: defaults. Large renyi_alpha values are safe: the Renyi
- * divergence is summed as p (q/p)^(1 - alpha), the Renyi entropy with the
- * largest P factored out, so neither becomes NaN or a spurious +Inf from
+ * and never decreases; no example may be empty). out is n x
+ * TL_SELECTION_FEATURE_COUNT. Similarities compare the example's term
+ * distribution (add-k smoothed by opts->smoothing) with `target` (vocab_size
+ * entries, non-negative, normalised here). Diversities sum over the example's
+ * distinct types, with P the term distribution of all n examples together
+ * (unsmoothed, as in the paper). Quadratic entropy needs word vectors
+ * (vocab_size x embed_dim, row v for id v); with word_vectors NULL its column
+ * is 0. A zero word vector has cosine 0 with everything. The paper's JS has a
+ * typo (KL(p,m) twice); libtl computes the true JS divergence, and returns
+ * divergences, not 1 - divergence. Cost: O(tokens + vocab_size) without
+ * smoothing (the similarities are summed over each example's types only), O(n *
+ * vocab_size) with it, plus O(sum over examples of types^2 * embed_dim) for
+ * quadratic entropy. opts NULL: defaults. Large renyi_alpha values are safe:
+ * the Renyi divergence is summed as p (q/p)^(1 - alpha), the Renyi entropy with
+ * the largest P factored out, so neither becomes NaN or a spurious +Inf from
  * underflow (a true overflow of the divergence is still +Inf).
  * Errors: TL_E_INVALID_ARG (NULL, sizes, ids, offsets, empty example, bad
  * target or options, smoothing * vocab_size overflowing), TL_E_UNSUPPORTED
@@ -452,21 +454,22 @@ TL_API tl_status tl_pca_transform(double *out, const double *x, size_t m,
                                   size_t d, const double *mean,
                                   const double *components, size_t k);
 
-enum tl_pca_select_criterion {
+typedef enum tl_pca_select_criterion {
   TL_PCA_SELECT_CENTROID = 0,     /* distance to the target centroid */
   TL_PCA_SELECT_MEAN_DISTANCE = 1 /* mean distance to the target rows */
-};
-enum tl_pca_select_fit {
-  TL_PCA_FIT_TARGET = 0, /* the subspace of the target rows */
-  TL_PCA_FIT_BOTH = 1    /* the subspace of source and target rows together */
-};
+} tl_pca_select_criterion;
+typedef enum tl_pca_select_fit {
+  TL_PCA_SELECT_FIT_TARGET = 0, /* the subspace of the target rows */
+  TL_PCA_SELECT_FIT_BOTH =
+      1 /* the subspace of source and target rows together */
+} tl_pca_select_fit;
 
 #define TL_PCA_SELECT_OPTIONS_VERSION 1
 typedef struct tl_pca_select_options {
-  unsigned int version; /* TL_PCA_SELECT_OPTIONS_VERSION */
-  size_t n_components;  /* 0 (default): min(rows fitted, d) */
-  int criterion;        /* enum tl_pca_select_criterion; default CENTROID */
-  int fit;              /* enum tl_pca_select_fit; default TARGET */
+  unsigned int version;              /* TL_PCA_SELECT_OPTIONS_VERSION */
+  size_t n_components;               /* 0 (default): min(rows fitted, d) */
+  tl_pca_select_criterion criterion; /* default TL_PCA_SELECT_CENTROID */
+  tl_pca_select_fit fit;             /* default TL_PCA_SELECT_FIT_TARGET */
 } tl_pca_select_options;
 
 TL_API tl_status tl_pca_select_options_init(tl_pca_select_options *out,

@@ -71,13 +71,13 @@ typedef enum tl_dropout_kind {
 typedef enum tl_model_mode {
   /* Gradients flow into the trainable parameters; train() keeps activations
    * for backward. The default. */
-  TL_MODEL_FINE_TUNE = 0,
+  TL_MODEL_MODE_FINE_TUNE = 0,
   /* The model is a fixed feature extractor: always in eval mode, nothing is
    * trainable, no training workspace is kept (it is freed on entry),
    * tl_model_backward fails with TL_E_STATE. Freezing flags are kept and
-   * apply again when the model returns to TL_MODEL_FINE_TUNE, which leaves
+   * apply again when the model returns to TL_MODEL_MODE_FINE_TUNE, which leaves
    * it in eval mode until tl_model_train. */
-  TL_MODEL_FEATURE_EXTRACT = 1
+  TL_MODEL_MODE_FEATURE_EXTRACT = 1
 } tl_model_mode;
 
 #define TL_MODEL_OPTIONS_VERSION 1
@@ -207,8 +207,8 @@ TL_API tl_status tl_model_layer_index(size_t *out, const tl_model *model,
  * remain valid). group must be < the number of layers. */
 TL_API tl_status tl_model_set_group(tl_model *model, const char *layer,
                                     size_t group);
-TL_API tl_status tl_model_layer_group(size_t *out, const tl_model *model,
-                                      const char *layer);
+TL_API tl_status tl_model_get_group(size_t *out, const tl_model *model,
+                                    const char *layer);
 TL_API tl_status tl_model_num_groups(size_t *out, const tl_model *model);
 
 /* fastai freezing: groups [n:] trainable, [:n] frozen; negative n counts
@@ -218,7 +218,7 @@ TL_API tl_status tl_model_num_groups(size_t *out, const tl_model *model);
  * masks are kept). freeze() = freeze_to(-1); unfreeze() = freeze_to(0).
  * Optimizer state is not touched: tl_optim_freeze_to resets it as fastai
  * does. */
-TL_API tl_status tl_model_freeze_to(tl_model *model, long n);
+TL_API tl_status tl_model_freeze_to(tl_model *model, int64_t n);
 TL_API tl_status tl_model_freeze(tl_model *model);
 TL_API tl_status tl_model_unfreeze(tl_model *model);
 /* Freezes (trainable 0) or thaws (1) every parameter of one group
@@ -226,8 +226,8 @@ TL_API tl_status tl_model_unfreeze(tl_model *model);
 TL_API tl_status tl_model_set_group_trainable(tl_model *model, size_t group,
                                               int trainable);
 /* *out = 1 if any parameter of the group is trainable, else 0. */
-TL_API tl_status tl_model_group_trainable(int *out, const tl_model *model,
-                                          size_t group);
+TL_API tl_status tl_model_get_group_trainable(int *out, const tl_model *model,
+                                              size_t group);
 
 /* ------------------------------------------------------------------------
  * Parameters. Indices run over the model's own parameters in the order they
@@ -275,8 +275,8 @@ TL_API tl_status tl_model_flat_grads(float **out, size_t *out_n,
  * weight decay. */
 TL_API tl_status tl_model_set_param_trainable(tl_model *model, const char *name,
                                               int trainable);
-TL_API tl_status tl_model_param_trainable(int *out, const tl_model *model,
-                                          const char *name);
+TL_API tl_status tl_model_get_param_trainable(int *out, const tl_model *model,
+                                              const char *name);
 /* Per-element trainable mask: mask[i] != 0 marks element i trainable (n must
  * equal numel; the mask is copied). Masked-out elements get no update, no
  * weight decay, no optimizer state change and do not count in the gradient
@@ -285,17 +285,25 @@ TL_API tl_status tl_model_param_trainable(int *out, const tl_model *model,
 TL_API tl_status tl_model_set_param_mask(tl_model *model, const char *name,
                                          const uint8_t *mask, size_t n);
 
+/* Sets the element mask of parameter `name` from a mask over its first
+ * dimension: rows[r] != 0 makes row r trainable (every element of it),
+ * 0 frozen (tl_model_set_param_mask). n_rows must equal that dimension;
+ * rows NULL (n_rows 0) removes the mask. Errors: TL_E_INVALID_ARG,
+ * TL_E_NOT_FOUND, TL_E_SHAPE, TL_E_NOMEM. */
+TL_API tl_status tl_model_set_row_mask(tl_model *model, const char *name,
+                                       const uint8_t *rows, size_t n_rows);
+
 /* ------------------------------------------------------------------------
  * Modes, forward, backward
  * ------------------------------------------------------------------------ */
 
 /* train: dropout active, activations kept for backward. eval: dropout off.
- * A model in TL_MODEL_FEATURE_EXTRACT mode refuses train (TL_E_STATE). */
+ * A model in TL_MODEL_MODE_FEATURE_EXTRACT mode refuses train (TL_E_STATE). */
 TL_API tl_status tl_model_train(tl_model *model);
 TL_API tl_status tl_model_eval(tl_model *model);
 TL_API tl_status tl_model_is_training(int *out, const tl_model *model);
 TL_API tl_status tl_model_set_mode(tl_model *model, tl_model_mode mode);
-TL_API tl_status tl_model_mode_get(tl_model_mode *out, const tl_model *model);
+TL_API tl_status tl_model_get_mode(tl_model_mode *out, const tl_model *model);
 
 /* Sequence lengths for masked pooling: lengths[b] in [1, T] for each of the
  * batch sequences of the next forwards (valid steps first, padding after).

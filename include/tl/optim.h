@@ -118,7 +118,7 @@ TL_API tl_status tl_lrs_factor(double *out, size_t n, double top,
 /* Freezing over the optimizer's concatenated groups, with fastai's
  * semantics (see tl_model_freeze_to), and the optimizer state reset as
  * fastai's freeze_to does. |n| <= number of groups. */
-TL_API tl_status tl_optim_freeze_to(tl_optim *optim, long n);
+TL_API tl_status tl_optim_freeze_to(tl_optim *optim, int64_t n);
 /* Freezes (0) or thaws (1) one of the optimizer's groups; state kept. */
 TL_API tl_status tl_optim_set_group_trainable(tl_optim *optim, size_t group,
                                               int trainable);

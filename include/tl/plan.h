@@ -19,6 +19,13 @@
 extern "C" {
 #endif
 
+#ifdef TL_EXPERIMENTAL_API
+/* Experimental tier (see docs/api-conventions.md): the LR range test and the
+ * plan presets may still change in a minor release. They are declared only
+ * when the includer defines TL_EXPERIMENTAL_API before including libtl's
+ * headers (zstd's ZSTD_STATIC_LINKING_ONLY habit), their symbols carry the
+ * version node TL_EXPERIMENTAL_0.1 and the ABI gate does not hold them. */
+
 /* ------------------------------------------------------------------------
  * LR range test (Smith 2017; fastai Learner.lr_find)
  *
@@ -96,6 +103,8 @@ TL_API tl_status tl_lr_find_suggest(tl_lr_find_result *out, const double *lrs,
                                     const double *losses, size_t n,
                                     size_t num_it);
 
+#endif /* TL_EXPERIMENTAL_API */
+
 /* ------------------------------------------------------------------------
  * Plans: stages of (freezing, steps, schedule, discriminative base rates).
  *
@@ -122,7 +131,7 @@ typedef enum tl_plan_freeze {
 typedef struct tl_plan_stage {
   unsigned int version;   /* TL_PLAN_STAGE_VERSION */
   tl_plan_freeze freeze;  /* default TL_PLAN_FREEZE_TO */
-  long freeze_arg;        /* default 0 (everything trainable) */
+  int64_t freeze_arg;     /* default 0 (everything trainable) */
   uint64_t steps;         /* > 0; default 0, which add_stage rejects */
   const tl_sched *sched;  /* copied by add_stage; default NULL (rejected) */
   const double *base_lrs; /* n_groups rates, copied; NULL: the schedule's
@@ -181,33 +190,34 @@ TL_API tl_status tl_plan_momentum(double *out, const tl_plan *plan,
 TL_API tl_status tl_plan_apply(int *out_stage_started, const tl_plan *plan,
                                tl_optim *optim, uint64_t step);
 
+#ifdef TL_EXPERIMENTAL_API
 /* ------------------------------------------------------------------------
  * Presets
  *
- * TL_PLAN_ULMFIT (Howard & Ruder 2018, gradual unfreezing): n_groups
+ * TL_PLAN_PRESET_ULMFIT (Howard & Ruder 2018, gradual unfreezing): n_groups
  *   stages; stage k (k = 0..n-1) trains the last k+1 groups (freeze_to
  *   -(k+1); the last stage unfreezes all), each with STLR (cut_frac,
  *   ratio) over stage_steps (final_steps for the last) and discriminative
  *   rates lr / factor^(n-1-g). Optimizer state cleared at each stage.
- * TL_PLAN_CHAIN_THAW (Felbo et al. 2017): the last group (the new head)
+ * TL_PLAN_PRESET_CHAIN_THAW (Felbo et al. 2017): the last group (the new head)
  *   alone, then each group alone from 0 to n-2, then all groups; stage_steps
  *   each (final_steps for the last), constant lr, a fresh optimizer state
  *   per stage. Early stopping: jump to the next tl_plan_stage_bounds start.
- * TL_PLAN_FINE_TUNE (fastai Learner.fine_tune): freeze (only the last
+ * TL_PLAN_PRESET_FINE_TUNE (fastai Learner.fine_tune): freeze (only the last
  *   group) for stage_steps with fastai's one-cycle at lr (pct_start 0.99),
  *   then unfreeze and one-cycle over final_steps at lr / 2 with
  *   discriminative rates even over [lr/2 / lr_mult, lr/2] (fastai
  *   slice(lo, hi)), pct_start and div from the options; momentum (0.95,
  *   0.85, 0.95).
- * TL_PLAN_FEATURE_EXTRACTION: one stage of final_steps training only the
+ * TL_PLAN_PRESET_FEATURE_EXTRACTION: one stage of final_steps training only the
  *   last group (the head) with fastai's one-cycle at lr, pct_start and div
  *   from the options.
  * ------------------------------------------------------------------------ */
 typedef enum tl_plan_preset {
-  TL_PLAN_ULMFIT = 0,
-  TL_PLAN_CHAIN_THAW = 1,
-  TL_PLAN_FINE_TUNE = 2,
-  TL_PLAN_FEATURE_EXTRACTION = 3
+  TL_PLAN_PRESET_ULMFIT = 0,
+  TL_PLAN_PRESET_CHAIN_THAW = 1,
+  TL_PLAN_PRESET_FINE_TUNE = 2,
+  TL_PLAN_PRESET_FEATURE_EXTRACTION = 3
 } tl_plan_preset;
 
 #define TL_PLAN_PRESET_OPTIONS_VERSION 1
@@ -237,6 +247,7 @@ TL_API tl_status tl_plan_preset_options_init(tl_plan_preset_options *out,
  * TL_E_UNSUPPORTED, TL_E_NOMEM. */
 TL_API tl_status tl_plan_preset_create(tl_plan **out, tl_plan_preset preset,
                                        const tl_plan_preset_options *options);
+#endif /* TL_EXPERIMENTAL_API */
 
 #ifdef __cplusplus
 }

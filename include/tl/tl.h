@@ -6,8 +6,8 @@
 #ifndef TL_TL_H
 #define TL_TL_H
 
+#include "tl/ckpt.h"
 #include "tl/core.h"
-#include "tl/io.h"
 #include "tl/metrics.h"
 #include "tl/model.h"
 #include "tl/optim.h"

@@ -106,14 +106,15 @@ tl_status tl_pca_select_options_init(tl_pca_select_options *out,
   out->version = version;
   out->n_components = 0;
   out->criterion = TL_PCA_SELECT_CENTROID;
-  out->fit = TL_PCA_FIT_TARGET;
+  out->fit = TL_PCA_SELECT_FIT_TARGET;
   return TL_OK;
 }
 
 /* Distance of each projected source row to the target (criterion). */
 static void tli_select_distances(double *dist, const double *zs, size_t ns,
                                  const double *zt, size_t nt, size_t c,
-                                 int criterion, double *centroid) {
+                                 tl_pca_select_criterion criterion,
+                                 double *centroid) {
   if (criterion == TL_PCA_SELECT_CENTROID) {
     memset(centroid, 0, c * sizeof *centroid);
     for (size_t j = 0; j < nt; j++)
@@ -162,10 +163,12 @@ tl_status tl_pca_select(size_t *out_indices, double *out_distances,
   TLI_CHECK(opts->criterion == TL_PCA_SELECT_CENTROID ||
                 opts->criterion == TL_PCA_SELECT_MEAN_DISTANCE,
             TL_E_INVALID_ARG, "%s: opts->criterion %d is unknown", fn,
-            opts->criterion);
-  TLI_CHECK(opts->fit == TL_PCA_FIT_TARGET || opts->fit == TL_PCA_FIT_BOTH,
-            TL_E_INVALID_ARG, "%s: opts->fit %d is unknown", fn, opts->fit);
-  const int both = opts->fit == TL_PCA_FIT_BOTH;
+            (int)opts->criterion);
+  TLI_CHECK(opts->fit == TL_PCA_SELECT_FIT_TARGET ||
+                opts->fit == TL_PCA_SELECT_FIT_BOTH,
+            TL_E_INVALID_ARG, "%s: opts->fit %d is unknown", fn,
+            (int)opts->fit);
+  const int both = opts->fit == TL_PCA_SELECT_FIT_BOTH;
   TLI_CHECK(ns <= SIZE_MAX / 2 - nt, TL_E_INVALID_ARG, "%s: too many rows", fn);
   const size_t nfit = both ? ns + nt : nt;
   TLI_CHECK(tli_blas_dims_ok(&nfit, 1), TL_E_INVALID_ARG,

@@ -30,10 +30,10 @@ static tl_status tli_check_examples(const char *fn, const int64_t *ids,
                                     size_t vocab_size) {
   TLI_CHECK_PTR(fn, offsets);
   TLI_CHECK(n >= 1, TL_E_INVALID_ARG, "%s: n must be >= 1", fn);
-  /* offsets holds n + 1 entries and out n x TL_FEAT_COUNT doubles: sizes
-   * no array can have are refused before anything is read. */
-  TLI_CHECK(n <= SIZE_MAX / (TL_FEAT_COUNT * sizeof(double)), TL_E_INVALID_ARG,
-            "%s: n = %zu is too large", fn, n);
+  /* offsets holds n + 1 entries and out n x TL_SELECTION_FEATURE_COUNT doubles:
+   * sizes no array can have are refused before anything is read. */
+  TLI_CHECK(n <= SIZE_MAX / (TL_SELECTION_FEATURE_COUNT * sizeof(double)),
+            TL_E_INVALID_ARG, "%s: n = %zu is too large", fn, n);
   TLI_CHECK(vocab_size >= 1, TL_E_INVALID_ARG, "%s: vocab_size must be >= 1",
             fn);
   TLI_CHECK(vocab_size <= SIZE_MAX / sizeof(double), TL_E_INVALID_ARG,
@@ -122,12 +122,13 @@ static void tli_diversity(double *f, const size_t *types, size_t ntypes,
             (na * nb);
         quad += c * P[types[a]] * P[types[b]];
       }
-  f[TL_FEAT_NUM_TYPES] = (double)ntypes;
-  f[TL_FEAT_TYPE_TOKEN_RATIO] = (double)ntypes / (double)ntokens;
-  f[TL_FEAT_ENTROPY] = entropy;
-  f[TL_FEAT_SIMPSON] = simpson;
-  f[TL_FEAT_RENYI_ENTROPY] = (alpha * log(pmax) + log(renyi)) / (1.0 - alpha);
-  f[TL_FEAT_QUADRATIC_ENTROPY] = quad;
+  f[TL_SELECTION_FEATURE_NUM_TYPES] = (double)ntypes;
+  f[TL_SELECTION_FEATURE_TYPE_TOKEN_RATIO] = (double)ntypes / (double)ntokens;
+  f[TL_SELECTION_FEATURE_ENTROPY] = entropy;
+  f[TL_SELECTION_FEATURE_SIMPSON] = simpson;
+  f[TL_SELECTION_FEATURE_RENYI_ENTROPY] =
+      (alpha * log(pmax) + log(renyi)) / (1.0 - alpha);
+  f[TL_SELECTION_FEATURE_QUADRATIC_ENTROPY] = quad;
 }
 
 /* The six similarities of an unsmoothed example distribution p (non-zero
@@ -161,14 +162,16 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
   const double q_off = fmax(qsum - q_on, 0.0), qq_off = fmax(qq - qq_on, 0.0);
   /* Off the support p = 0, m = q / 2: each term is q log 2. */
   js = 0.5 * (js + q_off * log(2.0));
-  f[TL_FEAT_JENSEN_SHANNON] = fmin(fmax(js, 0.0), log(2.0));
+  f[TL_SELECTION_FEATURE_JENSEN_SHANNON] = fmin(fmax(js, 0.0), log(2.0));
   /* No shared term (renyi = 0, alpha < 1) or q = 0 < p (alpha > 1): +Inf. */
-  f[TL_FEAT_RENYI] =
+  f[TL_SELECTION_FEATURE_RENYI] =
       renyi_inf || renyi <= 0.0 ? INFINITY : log(renyi) / (alpha - 1.0);
-  f[TL_FEAT_COSINE] = fmin(fmax(dot / (sqrt(pp) * sqrt(qq)), -1.0), 1.0);
-  f[TL_FEAT_EUCLIDEAN] = sqrt(l2 + qq_off);
-  f[TL_FEAT_VARIATIONAL] = l1 + q_off;
-  f[TL_FEAT_BHATTACHARYYA] = bc > 0.0 ? fmax(-log(bc), 0.0) : INFINITY;
+  f[TL_SELECTION_FEATURE_COSINE] =
+      fmin(fmax(dot / (sqrt(pp) * sqrt(qq)), -1.0), 1.0);
+  f[TL_SELECTION_FEATURE_EUCLIDEAN] = sqrt(l2 + qq_off);
+  f[TL_SELECTION_FEATURE_VARIATIONAL] = l1 + q_off;
+  f[TL_SELECTION_FEATURE_BHATTACHARYYA] =
+      bc > 0.0 ? fmax(-log(bc), 0.0) : INFINITY;
 }
 
 tl_status tl_selection_features(double *out, const int64_t *ids,
@@ -206,8 +209,8 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
             "%s: opts->smoothing %g times vocab_size %zu overflows", fn,
             opts->smoothing, vocab_size);
   size_t nout;
-  TLI_CHECK(tli_mul_size(&nout, n, TL_FEAT_COUNT), TL_E_INVALID_ARG,
-            "%s: n = %zu is too large", fn, n);
+  TLI_CHECK(tli_mul_size(&nout, n, TL_SELECTION_FEATURE_COUNT),
+            TL_E_INVALID_ARG, "%s: n = %zu is too large", fn, n);
 
   /* q, P, p, norms: 4 V doubles; marks and types: 2 V size_t. */
   double *buf;
@@ -260,7 +263,7 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
         types[ntypes++] = v;
       }
     }
-    double *f = out + i * TL_FEAT_COUNT;
+    double *f = out + i * TL_SELECTION_FEATURE_COUNT;
     tl_status sim = TL_OK;
     if (k > 0.0) {
       for (size_t v = 0; v < vocab_size; v++)

@@ -33,13 +33,16 @@ tl_status tli_check_distribution(const char *fn, const char *what,
 tl_status tli_term_similarity(double *out, const double *p, const double *q,
                               size_t n, double alpha) {
   double tv;
-  TLI_TRY(tl_js_divergence(&out[TL_FEAT_JENSEN_SHANNON], p, q, n, 0.0));
-  TLI_TRY(tl_renyi_divergence(&out[TL_FEAT_RENYI], p, q, n, alpha, 0.0));
-  TLI_TRY(tl_cosine_similarity(&out[TL_FEAT_COSINE], p, q, n));
-  TLI_TRY(tl_euclidean(&out[TL_FEAT_EUCLIDEAN], p, q, n));
+  TLI_TRY(tl_js_divergence(&out[TL_SELECTION_FEATURE_JENSEN_SHANNON], p, q, n,
+                           0.0));
+  TLI_TRY(tl_renyi_divergence(&out[TL_SELECTION_FEATURE_RENYI], p, q, n, alpha,
+                              0.0));
+  TLI_TRY(tl_cosine_similarity(&out[TL_SELECTION_FEATURE_COSINE], p, q, n));
+  TLI_TRY(tl_euclidean(&out[TL_SELECTION_FEATURE_EUCLIDEAN], p, q, n));
   TLI_TRY(tl_total_variation(&tv, p, q, n));
-  out[TL_FEAT_VARIATIONAL] = 2.0 * tv; /* Ruder & Plank's L1, not TV = L1/2 */
-  TLI_TRY(tl_bhattacharyya(&out[TL_FEAT_BHATTACHARYYA], p, q, n));
+  out[TL_SELECTION_FEATURE_VARIATIONAL] =
+      2.0 * tv; /* Ruder & Plank's L1, not TV = L1/2 */
+  TLI_TRY(tl_bhattacharyya(&out[TL_SELECTION_FEATURE_BHATTACHARYYA], p, q, n));
   return TL_OK;
 }
 

@@ -1,5 +1,6 @@
 /* Layers and layer groups: lookup, group assignment and fastai freezing
  * (freeze_to with negative indices, freeze, unfreeze, chain-thaw). */
+#include <inttypes.h>
 #include <string.h>
 
 #include "core/error.h"
@@ -61,12 +62,12 @@ tl_status tl_model_set_group(tl_model *model, const char *layer, size_t group) {
   return TL_OK;
 }
 
-tl_status tl_model_layer_group(size_t *out, const tl_model *model,
-                               const char *layer) {
-  TLI_CHECK_PTR("tl_model_layer_group", model);
-  TLI_CHECK_PTR("tl_model_layer_group", out);
+tl_status tl_model_get_group(size_t *out, const tl_model *model,
+                             const char *layer) {
+  TLI_CHECK_PTR("tl_model_get_group", model);
+  TLI_CHECK_PTR("tl_model_get_group", out);
   size_t i = 0;
-  TLI_TRY(find_layer(model, &i, layer, "tl_model_layer_group"));
+  TLI_TRY(find_layer(model, &i, layer, "tl_model_get_group"));
   *out = model->layers[i].group;
   return TL_OK;
 }
@@ -89,12 +90,12 @@ void tli_model_apply_freeze_to(tl_model *m, size_t n) {
     m->params[i].trainable = m->layers[m->params[i].layer].group >= n;
 }
 
-tl_status tl_model_freeze_to(tl_model *model, long n) {
+tl_status tl_model_freeze_to(tl_model *model, int64_t n) {
   TLI_CHECK_PTR("tl_model_freeze_to", model);
-  const long g = (long)tli_model_num_groups(model);
+  const int64_t g = (int64_t)tli_model_num_groups(model);
   TLI_CHECK(n >= -g && n <= g, TL_E_INVALID_ARG,
-            "tl_model_freeze_to: n = %ld is outside [-%ld, %ld] (the model "
-            "has %ld groups)",
+            "tl_model_freeze_to: n = %" PRId64 " is outside [-%" PRId64
+            ", %" PRId64 "] (the model has %" PRId64 " groups)",
             n, g, g, g);
   tli_model_apply_freeze_to(model, (size_t)(n < 0 ? g + n : n));
   return TL_OK;
@@ -127,13 +128,13 @@ tl_status tl_model_set_group_trainable(tl_model *model, size_t group,
   return TL_OK;
 }
 
-tl_status tl_model_group_trainable(int *out, const tl_model *model,
-                                   size_t group) {
-  TLI_CHECK_PTR("tl_model_group_trainable", model);
-  TLI_CHECK_PTR("tl_model_group_trainable", out);
+tl_status tl_model_get_group_trainable(int *out, const tl_model *model,
+                                       size_t group) {
+  TLI_CHECK_PTR("tl_model_get_group_trainable", model);
+  TLI_CHECK_PTR("tl_model_get_group_trainable", out);
   const size_t g = tli_model_num_groups(model);
   TLI_CHECK(group < g, TL_E_INVALID_ARG,
-            "tl_model_group_trainable: group %zu out of range (%zu groups)",
+            "tl_model_get_group_trainable: group %zu out of range (%zu groups)",
             group, g);
   int any = 0;
   for (size_t i = 0; i < model->n_params; i++)

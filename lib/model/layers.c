@@ -19,7 +19,7 @@ static size_t prod(const size_t *d, size_t n) {
 }
 
 static int training(const tl_model *m) {
-  return m->training && m->mode == TL_MODEL_FINE_TUNE;
+  return m->training && m->mode == TL_MODEL_MODE_FINE_TUNE;
 }
 
 tl_status tli_layer_out_shape(const tl_model *m, const tli_layer *L,
@@ -139,9 +139,10 @@ tl_status tli_layer_forward(tl_model *m, tli_layer *L, const float *x,
   case TLI_LAYER_EMBEDDING: {
     const tli_param *w = &m->params[L->first_param];
     const float *scale = NULL;
-    TLI_TRY(tli_buf_reserve(&L->out, n_out, "embedding output"));
+    TLI_TRY(tli_buf_reserve_discard(&L->out, n_out, "embedding output"));
     if (train && L->p > 0.0f) {
-      TLI_TRY(tli_buf_reserve(&L->mask, w->dims[0], "embedding dropout"));
+      TLI_TRY(
+          tli_buf_reserve_discard(&L->mask, w->dims[0], "embedding dropout"));
       tli_dropout_mask(L->mask.p, w->dims[0], L->p, &m->rng);
       scale = L->mask.p;
     }
@@ -156,7 +157,7 @@ tl_status tli_layer_forward(tl_model *m, tli_layer *L, const float *x,
     const float *w, *b;
     float *dw, *db;
     linear_params(m, L, &w, &dw, &b, &db);
-    TLI_TRY(tli_buf_reserve(&L->out, n_out, "linear output"));
+    TLI_TRY(tli_buf_reserve_discard(&L->out, n_out, "linear output"));
     tli_linear_forward(L->out.p, x, w, b, n_in / L->in_features, L->in_features,
                        L->out_features, act_of(L->act));
     L->y = L->out.p;
@@ -169,8 +170,8 @@ tl_status tli_layer_forward(tl_model *m, tli_layer *L, const float *x,
     }
     const int locked = L->drop == TL_DROPOUT_LOCKED && L->in_ndim == 3;
     const size_t nm = locked ? L->in_dims[1] * L->in_dims[2] : n_in;
-    TLI_TRY(tli_buf_reserve(&L->out, n_out, "dropout output"));
-    TLI_TRY(tli_buf_reserve(&L->mask, nm, "dropout mask"));
+    TLI_TRY(tli_buf_reserve_discard(&L->out, n_out, "dropout output"));
+    TLI_TRY(tli_buf_reserve_discard(&L->mask, nm, "dropout mask"));
     tli_dropout_mask(L->mask.p, nm, L->p, &m->rng);
     if (locked)
       tli_dropout_locked_apply(L->out.p, x, L->mask.p, L->in_dims[0], nm);
@@ -182,7 +183,7 @@ tl_status tli_layer_forward(tl_model *m, tli_layer *L, const float *x,
   case TLI_LAYER_CONCAT_POOL: {
     size_t *lens = NULL;
     TLI_TRY(pool_lengths(m, L, &lens));
-    TLI_TRY(tli_buf_reserve(&L->out, n_out, "concat pooling output"));
+    TLI_TRY(tli_buf_reserve_discard(&L->out, n_out, "concat pooling output"));
     tli_concat_pool_forward(L->out.p, L->argmax, x, lens, L->in_dims[0],
                             L->in_dims[1], L->in_dims[2]);
     L->y = L->out.p;
@@ -196,7 +197,7 @@ tl_status tli_layer_backward(tl_model *m, tli_layer *L, float *dy,
                              int want_dx) {
   const size_t n_in = prod(L->in_dims, L->in_ndim);
   if (want_dx && L->kind != TLI_LAYER_EMBEDDING && L->kind != TLI_LAYER_LSTM)
-    TLI_TRY(tli_buf_reserve(&L->dx, n_in, "input gradient"));
+    TLI_TRY(tli_buf_reserve_discard(&L->dx, n_in, "input gradient"));
   switch (L->kind) {
   case TLI_LAYER_EMBEDDING: {
     const tli_param *w = &m->params[L->first_param];

@@ -75,7 +75,7 @@ static tl_status carried_state(tli_layer *L, float **h, float **c) {
     return TL_OK;
   const size_t B = L->in_dims[1], sn = L->num_layers * B * L->out_features;
   if (L->state_batch != B) {
-    TLI_TRY(tli_buf_reserve(&L->state, 2 * sn, "LSTM carried state"));
+    TLI_TRY(tli_buf_reserve_discard(&L->state, 2 * sn, "LSTM carried state"));
     memset(L->state.p, 0, 2 * sn * sizeof(float));
     L->state_batch = B;
   }
@@ -93,10 +93,11 @@ static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
   const size_t ws2 = tli_lstm_infer_workspace_size(&dh);
   if (ws2 > ws)
     ws = ws2;
-  TLI_TRY(tli_buf_reserve(&L->out, T * B * H, "LSTM output"));
-  TLI_TRY(tli_buf_reserve(&L->work, ws, "LSTM inference workspace"));
+  TLI_TRY(tli_buf_reserve_discard(&L->out, T * B * H, "LSTM output"));
+  TLI_TRY(tli_buf_reserve_discard(&L->work, ws, "LSTM inference workspace"));
   if (nl > 1)
-    TLI_TRY(tli_buf_reserve(&L->aux, 2 * T * B * H, "LSTM layer outputs"));
+    TLI_TRY(
+        tli_buf_reserve_discard(&L->aux, 2 * T * B * H, "LSTM layer outputs"));
   tli_lstm_params p[TLI_LSTM_MAX_LAYERS];
   params_of(m, L, p, NULL);
   float *hs = NULL, *cs = NULL;
@@ -115,7 +116,7 @@ static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
 }
 
 tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x) {
-  if (!(m->training && m->mode == TL_MODEL_FINE_TUNE))
+  if (!(m->training && m->mode == TL_MODEL_MODE_FINE_TUNE))
     return forward_infer(m, L, x);
   const size_t T = L->in_dims[0], B = L->in_dims[1], in = L->in_features;
   const size_t H = L->out_features, nl = L->num_layers;
@@ -123,10 +124,12 @@ tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x) {
   tli_lstm_dims d = {T, B, in, H};
   lstm_parts parts;
   layout(&parts, L, NULL);
-  TLI_TRY(tli_buf_reserve(&L->out, T * B * H, "LSTM output"));
-  TLI_TRY(tli_buf_reserve(&L->aux, parts.total, "LSTM dropout buffers"));
-  TLI_TRY(tli_buf_reserve(&L->reserve, tli_lstm_stack_reserve_size(&d, nl),
-                          "LSTM training reserve"));
+  TLI_TRY(tli_buf_reserve_discard(&L->out, T * B * H, "LSTM output"));
+  TLI_TRY(
+      tli_buf_reserve_discard(&L->aux, parts.total, "LSTM dropout buffers"));
+  TLI_TRY(tli_buf_reserve_discard(&L->reserve,
+                                  tli_lstm_stack_reserve_size(&d, nl),
+                                  "LSTM training reserve"));
   layout(&parts, L, L->aux.p);
 
   const float *xin = x;
@@ -158,7 +161,7 @@ tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x) {
     /* backward needs this window's initial state: keep a copy, the carried
      * one becomes the final state */
     const size_t sn = nl * B * H;
-    TLI_TRY(tli_buf_reserve(&L->state0, 2 * sn, "LSTM initial state"));
+    TLI_TRY(tli_buf_reserve_discard(&L->state0, 2 * sn, "LSTM initial state"));
     memcpy(L->state0.p, hs, 2 * sn * sizeof(float));
     h0 = L->state0.p;
     c0 = L->state0.p + sn;
@@ -186,11 +189,11 @@ tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
   lstm_parts parts;
   layout(&parts, L, L->aux.p);
   const int wd = o->weight_p > 0.0f;
-  TLI_TRY(tli_buf_reserve(&L->work,
-                          tli_lstm_stack_backward_workspace_size(&d, nl, wd),
-                          "LSTM backward workspace"));
+  TLI_TRY(tli_buf_reserve_discard(
+      &L->work, tli_lstm_stack_backward_workspace_size(&d, nl, wd),
+      "LSTM backward workspace"));
   if (want_dx)
-    TLI_TRY(tli_buf_reserve(&L->dx, T * B * in, "LSTM input gradient"));
+    TLI_TRY(tli_buf_reserve_discard(&L->dx, T * B * in, "LSTM input gradient"));
 
   const float *yraw = parts.yraw ? parts.yraw : L->out.p;
   if (m->reg_pending && o->ar_alpha > 0.0f)

@@ -7,7 +7,7 @@
 #include "core/error.h"
 #include "model/model_internal.h"
 
-tl_status tli_buf_reserve(tli_buf *b, size_t n, const char *what) {
+tl_status tli_buf_reserve_discard(tli_buf *b, size_t n, const char *what) {
   if (n <= b->cap && b->p != NULL)
     return TL_OK;
   void *p = NULL;
@@ -50,7 +50,7 @@ tl_status tl_model_create(tl_model **out, const tl_model_options *options) {
   memset(m, 0, sizeof *m);
   m->refs = 1;
   m->training = 1;
-  m->mode = TL_MODEL_FINE_TUNE;
+  m->mode = TL_MODEL_MODE_FINE_TUNE;
   tli_rng_seed(&m->rng, o.seed);
   *out = m;
   return TL_OK;
@@ -86,7 +86,7 @@ void tl_model_free(tl_model *model) {
 }
 
 int tli_param_is_trainable(const tl_model *m, size_t index) {
-  return m->mode == TL_MODEL_FINE_TUNE && m->params[index].trainable;
+  return m->mode == TL_MODEL_MODE_FINE_TUNE && m->params[index].trainable;
 }
 
 tli_param *tli_model_find_param(const tl_model *m, const char *name) {
@@ -238,12 +238,12 @@ tl_status tl_model_set_param_trainable(tl_model *model, const char *name,
   return TL_OK;
 }
 
-tl_status tl_model_param_trainable(int *out, const tl_model *model,
-                                   const char *name) {
-  TLI_CHECK_PTR("tl_model_param_trainable", model);
-  TLI_CHECK_PTR("tl_model_param_trainable", out);
+tl_status tl_model_get_param_trainable(int *out, const tl_model *model,
+                                       const char *name) {
+  TLI_CHECK_PTR("tl_model_get_param_trainable", model);
+  TLI_CHECK_PTR("tl_model_get_param_trainable", out);
   tli_param *p = NULL;
-  TLI_TRY(find_param(model, &p, name, "tl_model_param_trainable"));
+  TLI_TRY(find_param(model, &p, name, "tl_model_get_param_trainable"));
   *out = p->trainable;
   return TL_OK;
 }
@@ -269,4 +269,30 @@ tl_status tl_model_set_param_mask(tl_model *model, const char *name,
   for (size_t i = 0; i < n; i++)
     p->mask[i] = mask[i] != 0;
   return TL_OK;
+}
+
+tl_status tl_model_set_row_mask(tl_model *model, const char *name,
+                                const uint8_t *rows, size_t n_rows) {
+  static const char fn[] = "tl_model_set_row_mask";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, name);
+  const tli_param *p = tli_model_find_param(model, name);
+  TLI_CHECK(p != NULL, TL_E_NOT_FOUND, "%s: no parameter named '%s'", fn, name);
+  if (rows == NULL) {
+    TLI_CHECK(n_rows == 0, TL_E_INVALID_ARG,
+              "%s: argument 'rows' is NULL with n_rows %zu", fn, n_rows);
+    return tl_model_set_param_mask(model, name, NULL, 0);
+  }
+  TLI_CHECK(p->ndim >= 1 && p->dims[0] == n_rows && n_rows > 0, TL_E_SHAPE,
+            "%s: parameter '%s' has %zu rows, n_rows is %zu", fn, name,
+            p->ndim ? p->dims[0] : 0, n_rows);
+  const size_t row = p->numel / n_rows;
+  void *mem = NULL;
+  TLI_TRY(tli_alloc_checked(&mem, p->numel, 1, fn));
+  uint8_t *mask = mem;
+  for (size_t r = 0; r < n_rows; r++)
+    memset(mask + r * row, rows[r] != 0, row);
+  const tl_status status = tl_model_set_param_mask(model, name, mask, p->numel);
+  tli_free(mem);
+  return status;
 }

@@ -27,7 +27,7 @@ typedef struct tli_buf {
 
 /* Makes b hold at least n floats (contents not kept). TL_E_NOMEM with a
  * message naming `what` on failure. */
-tl_status tli_buf_reserve(tli_buf *b, size_t n, const char *what);
+tl_status tli_buf_reserve_discard(tli_buf *b, size_t n, const char *what);
 void tli_buf_release(tli_buf *b);
 
 typedef enum tli_layer_kind {

@@ -19,7 +19,7 @@ static void release_training(tl_model *m) {
 
 tl_status tl_model_train(tl_model *model) {
   TLI_CHECK_PTR("tl_model_train", model);
-  TLI_CHECK(model->mode == TL_MODEL_FINE_TUNE, TL_E_STATE,
+  TLI_CHECK(model->mode == TL_MODEL_MODE_FINE_TUNE, TL_E_STATE,
             "tl_model_train: the model is in feature-extraction mode");
   model->training = 1;
   return TL_OK;
@@ -35,26 +35,26 @@ tl_status tl_model_eval(tl_model *model) {
 tl_status tl_model_is_training(int *out, const tl_model *model) {
   TLI_CHECK_PTR("tl_model_is_training", model);
   TLI_CHECK_PTR("tl_model_is_training", out);
-  *out = model->training && model->mode == TL_MODEL_FINE_TUNE;
+  *out = model->training && model->mode == TL_MODEL_MODE_FINE_TUNE;
   return TL_OK;
 }
 
 tl_status tl_model_set_mode(tl_model *model, tl_model_mode mode) {
   TLI_CHECK_PTR("tl_model_set_mode", model);
-  TLI_CHECK(mode == TL_MODEL_FINE_TUNE || mode == TL_MODEL_FEATURE_EXTRACT,
-            TL_E_INVALID_ARG, "tl_model_set_mode: mode %d is unknown",
-            (int)mode);
+  TLI_CHECK(
+      mode == TL_MODEL_MODE_FINE_TUNE || mode == TL_MODEL_MODE_FEATURE_EXTRACT,
+      TL_E_INVALID_ARG, "tl_model_set_mode: mode %d is unknown", (int)mode);
   model->mode = mode;
-  if (mode == TL_MODEL_FEATURE_EXTRACT) {
+  if (mode == TL_MODEL_MODE_FEATURE_EXTRACT) {
     model->training = 0;
     release_training(model);
   }
   return TL_OK;
 }
 
-tl_status tl_model_mode_get(tl_model_mode *out, const tl_model *model) {
-  TLI_CHECK_PTR("tl_model_mode_get", model);
-  TLI_CHECK_PTR("tl_model_mode_get", out);
+tl_status tl_model_get_mode(tl_model_mode *out, const tl_model *model) {
+  TLI_CHECK_PTR("tl_model_get_mode", model);
+  TLI_CHECK_PTR("tl_model_get_mode", out);
   *out = model->mode;
   return TL_OK;
 }
@@ -162,7 +162,7 @@ static tl_status run_forward(tl_model *m, const float **out_y, size_t *out_dims,
     cur = m->layers[i].y;
   }
   const tli_layer *top = &m->layers[m->n_layers - 1];
-  m->have_train_forward = m->training && m->mode == TL_MODEL_FINE_TUNE;
+  m->have_train_forward = m->training && m->mode == TL_MODEL_MODE_FINE_TUNE;
   m->reg_pending = m->have_train_forward;
   *out_y = top->y;
   if (out_dims)
@@ -192,7 +192,7 @@ tl_status tl_model_forward(const float **out_y, size_t *out_dims,
     TLI_CHECK(isfinite(x[i]), TL_E_NUMERIC, "%s: x[%zu] is not finite", fn, i);
   model->have_train_forward = 0; /* from here on the old activations go */
   TLI_TRY(plan_pass(model, dims, ndim, fn, 1));
-  TLI_TRY(tli_buf_reserve(&model->in_f, n, "model input copy"));
+  TLI_TRY(tli_buf_reserve_discard(&model->in_f, n, "model input copy"));
   memcpy(model->in_f.p, x, n * sizeof(float));
   model->in_ndim = ndim;
   memcpy(model->in_dims, dims, ndim * sizeof(size_t));
@@ -250,7 +250,7 @@ tl_status tl_model_backward(const float **out_dx, tl_model *model,
   TLI_CHECK_PTR(fn, dy);
   size_t n = 0;
   TLI_TRY(check_dims(dims, ndim, &n, fn));
-  TLI_CHECK(model->mode == TL_MODEL_FINE_TUNE, TL_E_STATE,
+  TLI_CHECK(model->mode == TL_MODEL_MODE_FINE_TUNE, TL_E_STATE,
             "%s: the model is in feature-extraction mode", fn);
   TLI_CHECK(model->have_train_forward, TL_E_STATE,
             "%s: no train-mode forward to differentiate (call "
@@ -284,7 +284,7 @@ tl_status tl_model_backward(const float **out_dx, tl_model *model,
   if (lo == model->n_layers)
     return TL_OK;
 
-  TLI_TRY(tli_buf_reserve(&model->dy, n, "model output gradient copy"));
+  TLI_TRY(tli_buf_reserve_discard(&model->dy, n, "model output gradient copy"));
   memcpy(model->dy.p, dy, n * sizeof(float));
   float *g = model->dy.p;
   for (size_t i = model->n_layers; i-- > lo;) {

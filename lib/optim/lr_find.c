@@ -1,5 +1,7 @@
 /* The LR range test (fastai's LRFinder and its suggestion functions) on a
  * tl_optim: exponential sweep, smoothed loss, early stop, full restore. */
+/* This file defines the experimental tier (docs/api-conventions.md). */
+#define TL_EXPERIMENTAL_API
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

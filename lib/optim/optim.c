@@ -1,5 +1,6 @@
 /* tl_optim: creation over one or more models, per-group hyperparameters,
  * discriminative learning rates and freezing over the concatenated groups. */
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -287,13 +288,14 @@ tl_status tl_lrs_factor(double *out, size_t n, double top, double factor) {
   return TL_OK;
 }
 
-tl_status tl_optim_freeze_to(tl_optim *optim, long n) {
+tl_status tl_optim_freeze_to(tl_optim *optim, int64_t n) {
   const char *fn = "tl_optim_freeze_to";
   TLI_CHECK_PTR(fn, optim);
   TLI_TRY(tli_optim_check_models(optim, fn));
-  const long g = (long)optim->n_groups;
+  const int64_t g = (int64_t)optim->n_groups;
   TLI_CHECK(n >= -g && n <= g, TL_E_INVALID_ARG,
-            "%s: n = %ld is outside [-%ld, %ld]", fn, n, g, g);
+            "%s: n = %" PRId64 " is outside [-%" PRId64 ", %" PRId64 "]", fn, n,
+            g, g);
   const size_t k = (size_t)(n < 0 ? g + n : n);
   for (size_t i = 0; i < optim->n_models; i++) {
     const size_t base = optim->group_base[i];

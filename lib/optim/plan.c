@@ -1,6 +1,9 @@
 /* tl_plan: stages of freezing, schedule and discriminative rates, their
  * queries, tl_plan_apply on a tl_optim, and the presets (ULMFiT gradual
  * unfreezing, chain-thaw, fastai fine_tune, feature extraction). */
+/* This file defines the experimental presets (docs/api-conventions.md). */
+#define TL_EXPERIMENTAL_API
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -78,20 +81,22 @@ tl_status tl_plan_add_stage(tl_plan *plan, const tl_plan_stage *stage) {
             "%s: stage->steps must be > 0 (got 0)", fn);
   TLI_CHECK(stage->sched != NULL, TL_E_INVALID_ARG, "%s: stage->sched is NULL",
             fn);
-  const long n = (long)plan->n_groups;
+  const int64_t n = (int64_t)plan->n_groups;
   size_t first = 0, only = 0;
   if (stage->freeze == TL_PLAN_FREEZE_TO) {
     TLI_CHECK(stage->freeze_arg >= -n && stage->freeze_arg <= n,
               TL_E_INVALID_ARG,
-              "%s: stage->freeze_arg %ld out of range for freeze_to over %ld "
+              "%s: stage->freeze_arg %" PRId64
+              " out of range for freeze_to over %" PRId64 " "
               "groups",
               fn, stage->freeze_arg, n);
     first = (size_t)(stage->freeze_arg < 0 ? n + stage->freeze_arg
                                            : stage->freeze_arg);
   } else if (stage->freeze == TL_PLAN_ONLY_GROUP) {
     TLI_CHECK(stage->freeze_arg >= 0 && stage->freeze_arg < n, TL_E_INVALID_ARG,
-              "%s: stage->freeze_arg %ld is not a group (%ld groups)", fn,
-              stage->freeze_arg, n);
+              "%s: stage->freeze_arg %" PRId64 " is not a group (%" PRId64
+              " groups)",
+              fn, stage->freeze_arg, n);
     only = (size_t)stage->freeze_arg;
   } else {
     return tli_fail(TL_E_INVALID_ARG,
@@ -304,7 +309,8 @@ tl_status tl_plan_preset_options_init(tl_plan_preset_options *out,
   TLI_CHECK(version == TL_PLAN_PRESET_OPTIONS_VERSION, TL_E_UNSUPPORTED,
             "%s: options version %u is not supported (this libtl knows %u)", fn,
             version, (unsigned)TL_PLAN_PRESET_OPTIONS_VERSION);
-  TLI_CHECK(preset >= TL_PLAN_ULMFIT && preset <= TL_PLAN_FEATURE_EXTRACTION,
+  TLI_CHECK(preset >= TL_PLAN_PRESET_ULMFIT &&
+                preset <= TL_PLAN_PRESET_FEATURE_EXTRACTION,
             TL_E_INVALID_ARG, "%s: preset %d is not a plan preset", fn,
             (int)preset);
   memset(out, 0, sizeof *out);
@@ -316,13 +322,13 @@ tl_status tl_plan_preset_options_init(tl_plan_preset_options *out,
   out->pct_start = 0.3;
   out->div = 25.0;
   switch (preset) {
-  case TL_PLAN_ULMFIT: out->lr = 0.01; break;
-  case TL_PLAN_CHAIN_THAW: out->lr = 1e-3; break;
-  case TL_PLAN_FINE_TUNE:
+  case TL_PLAN_PRESET_ULMFIT: out->lr = 0.01; break;
+  case TL_PLAN_PRESET_CHAIN_THAW: out->lr = 1e-3; break;
+  case TL_PLAN_PRESET_FINE_TUNE:
     out->lr = 2e-3;
     out->div = 5.0;
     break;
-  case TL_PLAN_FEATURE_EXTRACTION:
+  case TL_PLAN_PRESET_FEATURE_EXTRACTION:
   default: out->lr = 2e-3; break;
   }
   return TL_OK;
@@ -428,7 +434,8 @@ tl_status tl_plan_preset_create(tl_plan **out, tl_plan_preset preset,
   TLI_CHECK(o->version == TL_PLAN_PRESET_OPTIONS_VERSION, TL_E_UNSUPPORTED,
             "%s: options version %u is not supported (this libtl knows %u)", fn,
             o->version, (unsigned)TL_PLAN_PRESET_OPTIONS_VERSION);
-  TLI_CHECK(preset >= TL_PLAN_ULMFIT && preset <= TL_PLAN_FEATURE_EXTRACTION,
+  TLI_CHECK(preset >= TL_PLAN_PRESET_ULMFIT &&
+                preset <= TL_PLAN_PRESET_FEATURE_EXTRACTION,
             TL_E_INVALID_ARG, "%s: preset %d is not a plan preset", fn,
             (int)preset);
   TLI_CHECK(o->n_groups > 0, TL_E_INVALID_ARG,
@@ -437,15 +444,15 @@ tl_status tl_plan_preset_create(tl_plan **out, tl_plan_preset preset,
             "%s: options->lr must be finite and > 0 (got %g)", fn, o->lr);
   TLI_CHECK(o->final_steps > 0, TL_E_INVALID_ARG,
             "%s: options->final_steps must be > 0 (got 0)", fn);
-  const int staged = preset != TL_PLAN_FEATURE_EXTRACTION &&
-                     !(preset == TL_PLAN_ULMFIT && o->n_groups == 1);
+  const int staged = preset != TL_PLAN_PRESET_FEATURE_EXTRACTION &&
+                     !(preset == TL_PLAN_PRESET_ULMFIT && o->n_groups == 1);
   TLI_CHECK(!staged || o->stage_steps > 0, TL_E_INVALID_ARG,
             "%s: options->stage_steps must be > 0 (got 0)", fn);
-  if (preset == TL_PLAN_ULMFIT)
+  if (preset == TL_PLAN_PRESET_ULMFIT)
     TLI_CHECK(isfinite(o->factor) && o->factor >= 1.0, TL_E_INVALID_ARG,
               "%s: options->factor must be finite and >= 1 (got %g)", fn,
               o->factor);
-  if (preset == TL_PLAN_FINE_TUNE)
+  if (preset == TL_PLAN_PRESET_FINE_TUNE)
     TLI_CHECK(isfinite(o->lr_mult) && o->lr_mult > 0.0, TL_E_INVALID_ARG,
               "%s: options->lr_mult must be finite and > 0 (got %g)", fn,
               o->lr_mult);
@@ -457,10 +464,10 @@ tl_status tl_plan_preset_create(tl_plan **out, tl_plan_preset preset,
       tli_alloc_checked((void **)&base, o->n_groups, sizeof(double), fn);
   if (st == TL_OK) {
     switch (preset) {
-    case TL_PLAN_ULMFIT: st = build_ulmfit(p, o, base); break;
-    case TL_PLAN_CHAIN_THAW: st = build_chain_thaw(p, o); break;
-    case TL_PLAN_FINE_TUNE: st = build_fine_tune(p, o, base); break;
-    case TL_PLAN_FEATURE_EXTRACTION:
+    case TL_PLAN_PRESET_ULMFIT: st = build_ulmfit(p, o, base); break;
+    case TL_PLAN_PRESET_CHAIN_THAW: st = build_chain_thaw(p, o); break;
+    case TL_PLAN_PRESET_FINE_TUNE: st = build_fine_tune(p, o, base); break;
+    case TL_PLAN_PRESET_FEATURE_EXTRACTION:
     default: st = build_feature_extraction(p, o); break;
     }
   }

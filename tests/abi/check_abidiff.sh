@@ -6,9 +6,10 @@
 # to an existing function only as a "change", yet every caller breaks. A
 # deliberate compatible change (a field appended to an options struct) is
 # accepted by refreshing the baseline with a CHANGELOG entry.
-# Usage: check_abidiff.sh LIB BASELINE PUBLIC_HEADERS_DIR SYMBOLS_FILE
+# The experimental tier (abi/experimental.suppr) is exported but not held.
+# Usage: check_abidiff.sh LIB BASELINE PUBLIC_HEADERS_DIR SYMBOLS_FILE SUPPRESSIONS
 set -u
-lib=$1 baseline=$2 headers=$3 symbols=$4
+lib=$1 baseline=$2 headers=$3 symbols=$4 suppressions=$5
 # The baseline must cover every exported function, or changes to the ones it
 # lacks would pass unseen: a symbol added to abi/libtl.symbols needs a
 # refreshed baseline (./run abi-baseline) in the same change.
@@ -20,7 +21,8 @@ if [ -n "$missing" ]; then
   echo "$missing" >&2
   exit 1
 fi
-abidiff --no-added-syms --headers-dir2 "$headers" "$baseline" "$lib"
+abidiff --no-added-syms --suppressions "$suppressions" --headers-dir2 "$headers" \
+  "$baseline" "$lib"
 rc=$?
 if [ $((rc & 3)) -ne 0 ]; then
   echo "abidiff could not compare (status $rc)" >&2

@@ -1,4 +1,4 @@
-/* lib/transfer/ckpt*.c, crc32.c: the checkpoint container, its file format
+/* lib/ckpt/ckpt*.c, crc32.c: the checkpoint container, its file format
  * (byte for byte against an independent Python writer), the validation of
  * hostile input, allocation bounds and atomic saving. */
 #include <dirent.h>
@@ -9,11 +9,11 @@
 #include <unistd.h>
 
 #include "../fixtures/ckpt_golden.h"
+#include "ckpt/ckpt_internal.h"
+#include "ckpt/crc32.h"
 #include "core/alloc.h"
 #include "core/rng.h"
 #include "tl_test.h"
-#include "transfer/ckpt.h"
-#include "transfer/crc32.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -1,4 +1,4 @@
-/* lib/transfer/ckpt_model.c, ckpt_optim.c, ckpt_rng.c, ckpt_vocab.c: models
+/* lib/ckpt/ckpt_model.c, ckpt_optim.c, ckpt_rng.c, ckpt_vocab.c: models
  * and optimizer state in checkpoints, strict and partial loads, prefixes,
  * name maps, validation before any change, vocabulary remapping, row masks,
  * and exact resume in a fresh process (this binary re-executes itself with
@@ -9,12 +9,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ckpt/ckpt_internal.h"
 #include "fuzz_common.h"
 #include "model/model_internal.h"
 #include "optim/optim_internal.h"
 #include "tl/sched.h"
 #include "tl_test.h"
-#include "transfer/ckpt.h"
 
 /* Set in the re-executed --resume process, where Check's assertions cannot
  * report (they need a running test): failures print and exit instead. */
@@ -117,7 +117,7 @@ START_TEST(put_then_get_copies_parameters_groups_and_rng) {
   OK(tl_model_set_group(a, "rnn", 0));
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
-  OK(tl_ckpt_put_model(c, a, NULL));
+  OK(tl_ckpt_store_model(c, a, NULL));
   size_t n = 0, idx = 0;
   OK(tl_ckpt_tensor_count(&n, c));
   ck_assert_uint_eq(n, 1 + 8 + 2); /* emb, 2 x 4 LSTM tensors, out */
@@ -139,11 +139,11 @@ START_TEST(put_then_get_copies_parameters_groups_and_rng) {
 
   float *want = NULL;
   flat_copy(a, &want, &n);
-  OK(tl_ckpt_get_model(b, c, NULL));
+  OK(tl_ckpt_restore_model(b, c, NULL));
   assert_flat_equals(b, want, n);
   ck_assert_int_eq(memcmp(&a->rng, &b->rng, sizeof a->rng), 0);
   /* A second put of the same names is refused and changes nothing. */
-  TLT_ASSERT_FAILS(tl_ckpt_put_model(c, a, NULL), TL_E_INVALID_ARG,
+  TLT_ASSERT_FAILS(tl_ckpt_store_model(c, a, NULL), TL_E_INVALID_ARG,
                    "already has a tensor 'emb.weight'");
   size_t again = 0;
   OK(tl_ckpt_tensor_count(&again, c));
@@ -182,7 +182,7 @@ START_TEST(strict_load_reports_and_changes_nothing) {
   tl_model *a = build_lm(5), *b = build_lm(6);
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
-  OK(tl_ckpt_put_model(c, a, NULL));
+  OK(tl_ckpt_store_model(c, a, NULL));
   size_t idx = 0, n = 0;
   OK(tl_ckpt_find_tensor(&idx, c, "rnn.bias_hh_l1"));
   OK(tl_ckpt_remove_tensor(c, idx));
@@ -195,7 +195,7 @@ START_TEST(strict_load_reports_and_changes_nothing) {
 
   report_log log;
   tl_model_load_options o = load_options(1, &log);
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, c, &o), TL_E_NOT_FOUND,
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, c, &o), TL_E_NOT_FOUND,
                    "first 'rnn.bias_hh_l1'");
   ck_assert_ptr_nonnull(strstr(tl_last_error(), "first 'head.extra'"));
   ck_assert_int_eq(log.missing, 1);
@@ -207,7 +207,7 @@ START_TEST(strict_load_reports_and_changes_nothing) {
 
   /* Non-strict: everything else loads; the missing tensor keeps b's value. */
   o = load_options(0, &log);
-  OK(tl_ckpt_get_model(b, c, &o));
+  OK(tl_ckpt_restore_model(b, c, &o));
   ck_assert_int_eq(log.missing + log.unexpected, 2);
   float *pa = NULL, *pb = NULL, *bias_before = NULL;
   OK(tl_model_param_view(&pa, NULL, a, "rnn.weight_ih_l0"));
@@ -244,7 +244,7 @@ START_TEST(bad_tensors_fail_before_any_parameter_changes) {
   for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
     tl_ckpt *c = NULL;
     OK(tl_ckpt_create(&c));
-    OK(tl_ckpt_put_model(c, a, NULL));
+    OK(tl_ckpt_store_model(c, a, NULL));
     OK(tl_ckpt_find_tensor(&idx, c, "out.weight"));
     OK(tl_ckpt_remove_tensor(c, idx));
     static double d[V * H];
@@ -259,7 +259,7 @@ START_TEST(bad_tensors_fail_before_any_parameter_changes) {
       f[17] = NAN;
       OK(tl_ckpt_add_tensor(c, "out.weight", TL_CKPT_F32, 2, shape, f));
     }
-    TLT_ASSERT_FAILS(tl_ckpt_get_model(b, c, NULL), cases[k].status,
+    TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, c, NULL), cases[k].status,
                      cases[k].word);
     assert_flat_equals(b, before, n);
     tl_ckpt_free(c);
@@ -279,17 +279,17 @@ START_TEST(prefixes_and_name_maps) {
   OK(tl_model_add_linear(head, "dec", H, V, TL_ACTIVATION_NONE));
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
-  OK(tl_ckpt_put_model(c, lm, "0."));
-  OK(tl_ckpt_put_model(c, head, "1."));
+  OK(tl_ckpt_store_model(c, lm, "0."));
+  OK(tl_ckpt_store_model(c, head, "1."));
   size_t idx = 0;
   OK(tl_ckpt_find_tensor(&idx, c, "1.dec.bias"));
 
   tl_model *enc = build_lm(10);
   tl_model_load_options o = load_options(1, NULL);
   /* Without a prefix, strict fails: every name differs. */
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(enc, c, &o), TL_E_NOT_FOUND, "strict");
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(enc, c, &o), TL_E_NOT_FOUND, "strict");
   o.prefix = "0.";
-  OK(tl_ckpt_get_model(enc, c, &o));
+  OK(tl_ckpt_restore_model(enc, c, &o));
   float *want = NULL;
   size_t n = 0;
   flat_copy(lm, &want, &n);
@@ -308,7 +308,7 @@ START_TEST(prefixes_and_name_maps) {
   o.map_from = from;
   o.map_to = to;
   o.map_n = 2;
-  OK(tl_ckpt_get_model(out, c, &o));
+  OK(tl_ckpt_restore_model(out, c, &o));
   float *hw = NULL, *ow = NULL;
   OK(tl_model_param_view(&hw, NULL, head, "dec.weight"));
   OK(tl_model_param_view(&ow, NULL, out, "out.weight"));
@@ -317,18 +317,18 @@ START_TEST(prefixes_and_name_maps) {
   /* Map errors. */
   const char *to_bad[2] = {"out.weight", "nope.bias"};
   o.map_to = to_bad;
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(out, c, &o), TL_E_INVALID_ARG,
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(out, c, &o), TL_E_INVALID_ARG,
                    "map_to[1] 'nope.bias'");
   const char *to_same[2] = {"out.weight", "out.weight"};
   o.map_to = to_same;
   o.map_n = 2;
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(out, c, &o), TL_E_INVALID_ARG,
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(out, c, &o), TL_E_INVALID_ARG,
                    "both fill parameter 'out.weight'");
   o.map_from = NULL;
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(out, c, &o), TL_E_INVALID_ARG, "map");
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(out, c, &o), TL_E_INVALID_ARG, "map");
   o = load_options(1, NULL);
   o.version = 42;
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(out, c, &o), TL_E_UNSUPPORTED,
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(out, c, &o), TL_E_UNSUPPORTED,
                    "version 42");
   TLT_ASSERT_FAILS(tl_model_load_options_init(&o, 0), TL_E_UNSUPPORTED,
                    "version 0");
@@ -348,12 +348,12 @@ START_TEST(tied_decoder_stores_only_its_bias) {
   OK(tl_model_add_decoder(m, "dec", E, V, NULL, "emb"));
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
-  OK(tl_ckpt_put_model(c, m, NULL));
+  OK(tl_ckpt_store_model(c, m, NULL));
   size_t idx = 0;
   OK(tl_ckpt_find_tensor(&idx, c, "dec.bias"));
   TLT_ASSERT_FAILS(tl_ckpt_find_tensor(&idx, c, "dec.weight"), TL_E_NOT_FOUND,
                    "dec.weight");
-  OK(tl_ckpt_get_model(m, c, NULL));
+  OK(tl_ckpt_restore_model(m, c, NULL));
   tl_ckpt_free(c);
   tl_model_free(m);
 }
@@ -364,20 +364,21 @@ START_TEST(rng_section_of_another_writer_is_respected) {
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
   OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, 9, "abc", 3));
-  TLT_ASSERT_FAILS(tl_ckpt_put_model(c, m, NULL), TL_E_STATE, "subkind 9");
+  TLT_ASSERT_FAILS(tl_ckpt_store_model(c, m, NULL), TL_E_STATE, "subkind 9");
   size_t n = 1;
   OK(tl_ckpt_tensor_count(&n, c));
   ck_assert_uint_eq(n, 0);
   /* A malformed streams section is a format error on load. */
   OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS,
                          "\x05\0\0\0\0\0\0\0", 8));
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(m, c, NULL), TL_E_FORMAT, "RNG streams");
-  TLT_ASSERT_FAILS(tl_ckpt_put_model(c, m, NULL), TL_E_FORMAT, "RNG streams");
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(m, c, NULL), TL_E_FORMAT,
+                   "RNG streams");
+  TLT_ASSERT_FAILS(tl_ckpt_store_model(c, m, NULL), TL_E_FORMAT, "RNG streams");
   /* Two models under two prefixes keep two streams. */
   OK(tl_ckpt_clear_section(c, TL_CKPT_SECTION_RNG));
   tl_model *m2 = build_lm(12);
-  OK(tl_ckpt_put_model(c, m, "a."));
-  OK(tl_ckpt_put_model(c, m2, "b."));
+  OK(tl_ckpt_store_model(c, m, "a."));
+  OK(tl_ckpt_store_model(c, m2, "b."));
   tli_rng got;
   int found = 0;
   OK(tli_ckpt_rng_find(c, "b.", &got, &found, "test"));
@@ -416,7 +417,7 @@ START_TEST(all_zero_rng_stream_is_refused) {
   tl_model *a = build_lm(21), *b = build_lm(22);
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
-  OK(tl_ckpt_put_model(c, a, NULL));
+  OK(tl_ckpt_store_model(c, a, NULL));
   const uint64_t zero[4] = {0, 0, 0, 0}, live[4] = {1, 0, 0, 0};
   unsigned char payload[128];
   size_t n = streams_payload(payload, zero, live);
@@ -426,7 +427,7 @@ START_TEST(all_zero_rng_stream_is_refused) {
   size_t np = 0;
   flat_copy(b, &before, &np);
   const tli_rng rng_before = b->rng;
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, c, NULL), TL_E_FORMAT,
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, c, NULL), TL_E_FORMAT,
                    "RNG stream 0 ('') has the all-zero xoshiro256** state");
   assert_flat_equals(b, before, np);
   ck_assert_int_eq(memcmp(&b->rng, &rng_before, sizeof rng_before), 0);
@@ -434,10 +435,10 @@ START_TEST(all_zero_rng_stream_is_refused) {
   n = streams_payload(payload, live, zero);
   OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS, payload,
                          n));
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, c, NULL), TL_E_FORMAT,
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, c, NULL), TL_E_FORMAT,
                    "RNG stream 1 ('b.') has the all-zero");
   assert_flat_equals(b, before, np);
-  TLT_ASSERT_FAILS(tl_ckpt_put_model(c, a, "x."), TL_E_FORMAT, "all-zero");
+  TLT_ASSERT_FAILS(tl_ckpt_store_model(c, a, "x."), TL_E_FORMAT, "all-zero");
   /* It survives a save and load of the container (an opaque section there)
    * and is refused by the model load. */
   size_t size = 0, written = 0;
@@ -446,18 +447,19 @@ START_TEST(all_zero_rng_stream_is_refused) {
   OK(tl_ckpt_save_buffer(img, size, &written, c));
   tl_ckpt *back = NULL;
   OK(tl_ckpt_load_buffer(&back, img, size, NULL));
-  TLT_ASSERT_FAILS(tl_ckpt_get_model(b, back, NULL), TL_E_FORMAT, "all-zero");
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, back, NULL), TL_E_FORMAT,
+                   "all-zero");
   assert_flat_equals(b, before, np);
   /* Not restoring the RNG does not read the streams at all. */
   tl_model_load_options o = load_options(1, NULL);
   o.restore_rng = 0;
-  OK(tl_ckpt_get_model(b, back, &o));
+  OK(tl_ckpt_restore_model(b, back, &o));
   ck_assert_int_eq(memcmp(&b->rng, &rng_before, sizeof rng_before), 0);
   /* A single nonzero word is a valid state. */
   n = streams_payload(payload, live, live);
   OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_RNG, TL_CKPT_RNG_STREAMS, payload,
                          n));
-  OK(tl_ckpt_get_model(b, c, NULL));
+  OK(tl_ckpt_restore_model(b, c, NULL));
   ck_assert(b->rng.s[0] == 1 && b->rng.s[1] == 0 && b->rng.s[2] == 0 &&
             b->rng.s[3] == 0);
   free(img);
@@ -487,14 +489,14 @@ START_TEST(carried_lstm_state_is_saved_and_restored) {
   forward_once(a, 1); /* a now carries (h, c) for batch B */
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
-  OK(tl_ckpt_put_model(c, a, NULL));
+  OK(tl_ckpt_store_model(c, a, NULL));
   size_t idx = 0;
   OK(tl_ckpt_find_tensor(&idx, c, "@state.rnn"));
   tl_ckpt_tensor_desc info = TL_CKPT_TENSOR_DESC_INIT;
   OK(tl_ckpt_tensor_info(&info, c, idx));
   ck_assert(info.rank == 4 && info.shape[0] == 2 && info.shape[1] == 2 &&
             info.shape[2] == B && info.shape[3] == H);
-  OK(tl_ckpt_get_model(b, c, NULL));
+  OK(tl_ckpt_restore_model(b, c, NULL));
   ck_assert_uint_eq(b->layers[1].state_batch, B);
   ck_assert_int_eq(
       memcmp(b->layers[1].state.p, a->layers[1].state.p, info.nbytes), 0);
@@ -507,10 +509,10 @@ START_TEST(carried_lstm_state_is_saved_and_restored) {
   /* A stateless model (a classifier's encoder) loads the same checkpoint
    * strictly: carried states are not parameters, not unexpected. */
   tl_model *stateless = build_lm_with(15, 0);
-  OK(tl_ckpt_get_model(stateless, c, NULL));
+  OK(tl_ckpt_restore_model(stateless, c, NULL));
   /* Loading a checkpoint without state resets a stateful model's. */
   OK(tl_ckpt_remove_tensor(c, idx));
-  OK(tl_ckpt_get_model(b, c, NULL));
+  OK(tl_ckpt_restore_model(b, c, NULL));
   ck_assert_uint_eq(b->layers[1].state_batch, 0);
   tl_ckpt_free(c);
   tl_model_free(a);
@@ -709,8 +711,8 @@ static int resume_main(const char *ckpt_path, const char *out_path) {
   tl_ckpt *c = NULL;
   uint64_t step = 0;
   if (tl_ckpt_load(&c, ckpt_path, NULL) != TL_OK ||
-      tl_ckpt_get_model(t.model, c, NULL) != TL_OK ||
-      tl_ckpt_get_optim(t.optim, c) != TL_OK ||
+      tl_ckpt_restore_model(t.model, c, NULL) != TL_OK ||
+      tl_ckpt_restore_optim(t.optim, c) != TL_OK ||
       tl_ckpt_get_step(&step, c) != TL_OK) {
     fprintf(stderr, "resume: %s\n", tl_last_error());
     return 1;
@@ -719,8 +721,8 @@ static int resume_main(const char *ckpt_path, const char *out_path) {
   for (uint64_t s = step; s < RESUME_N + RESUME_M; s++)
     train_step(&t, s);
   OK(tl_ckpt_create(&c));
-  OK(tl_ckpt_put_model(c, t.model, NULL));
-  OK(tl_ckpt_put_optim(c, t.optim));
+  OK(tl_ckpt_store_model(c, t.model, NULL));
+  OK(tl_ckpt_store_optim(c, t.optim));
   const tl_status s = tl_ckpt_save(c, out_path);
   tl_ckpt_free(c);
   trainer_free(&t);
@@ -740,8 +742,8 @@ START_TEST(resume_in_a_fresh_process_is_bit_identical) {
     train_step(&t, s);
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
-  OK(tl_ckpt_put_model(c, t.model, NULL));
-  OK(tl_ckpt_put_optim(c, t.optim));
+  OK(tl_ckpt_store_model(c, t.model, NULL));
+  OK(tl_ckpt_store_optim(c, t.optim));
   OK(tl_ckpt_set_step(c, RESUME_N));
   OK(tl_ckpt_save(c, mid));
   tl_ckpt_free(c);
@@ -765,7 +767,7 @@ START_TEST(resume_in_a_fresh_process_is_bit_identical) {
   tl_ckpt *resumed = NULL;
   OK(tl_ckpt_load(&resumed, end, NULL));
   tl_model *check = build_lm(5);
-  OK(tl_ckpt_get_model(check, resumed, NULL));
+  OK(tl_ckpt_restore_model(check, resumed, NULL));
   float *want = NULL;
   size_t n = 0;
   flat_copy(t.model, &want, &n);
@@ -785,7 +787,7 @@ START_TEST(resume_in_a_fresh_process_is_bit_identical) {
   tl_ckpt *first = NULL;
   tl_model *at_mid = build_lm(5);
   OK(tl_ckpt_load(&first, mid, NULL));
-  OK(tl_ckpt_get_model(at_mid, first, NULL));
+  OK(tl_ckpt_restore_model(at_mid, first, NULL));
   float *mid_flat = NULL;
   flat_copy(at_mid, &mid_flat, &n);
   ck_assert(memcmp(mid_flat, want, n * sizeof(float)) != 0);
@@ -809,9 +811,9 @@ START_TEST(optimizer_state_kind_and_layout_are_checked) {
   train_step(&t, 0);
   tl_ckpt *c = NULL;
   OK(tl_ckpt_create(&c));
-  TLT_ASSERT_FAILS(tl_ckpt_get_optim(t.optim, c), TL_E_NOT_FOUND,
+  TLT_ASSERT_FAILS(tl_ckpt_restore_optim(t.optim, c), TL_E_NOT_FOUND,
                    "no optimizer state");
-  OK(tl_ckpt_put_optim(c, t.optim));
+  OK(tl_ckpt_store_optim(c, t.optim));
   uint32_t sub = 0;
   const void *bytes = NULL;
   size_t size = 0;
@@ -822,7 +824,7 @@ START_TEST(optimizer_state_kind_and_layout_are_checked) {
   OK(tl_optim_options_init(&oo, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_SGD));
   tl_optim *sgd = NULL;
   OK(tl_optim_create(&sgd, &m, 1, &oo));
-  TLT_ASSERT_FAILS(tl_ckpt_get_optim(sgd, c), TL_E_FORMAT, "kind 2");
+  TLT_ASSERT_FAILS(tl_ckpt_restore_optim(sgd, c), TL_E_FORMAT, "kind 2");
   /* Same kind, other layout: the optimizer's own check, state unchanged. */
   tl_model *small = NULL;
   OK(tl_model_create(&small, NULL));
@@ -830,8 +832,8 @@ START_TEST(optimizer_state_kind_and_layout_are_checked) {
   OK(tl_optim_options_init(&oo, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_ADAMW));
   tl_optim *other = NULL;
   OK(tl_optim_create(&other, &small, 1, &oo));
-  TLT_ASSERT_FAILS(tl_ckpt_get_optim(other, c), TL_E_FORMAT, "parameters");
-  OK(tl_ckpt_get_optim(t.optim, c));
+  TLT_ASSERT_FAILS(tl_ckpt_restore_optim(other, c), TL_E_FORMAT, "parameters");
+  OK(tl_ckpt_restore_optim(t.optim, c));
   tl_optim_free(other);
   tl_optim_free(sgd);
   tl_model_free(small);
@@ -870,7 +872,8 @@ START_TEST(fuzz_regress_negative_adam_second_moment) {
   OK(fuzz_train_step(m, o, 1));
   size_t size = 0, size2 = 0;
   unsigned char *before = optim_bytes(o, &size);
-  TLT_ASSERT_FAILS(tl_ckpt_get_optim(o, c), TL_E_FORMAT, "exp_avg_sq element");
+  TLT_ASSERT_FAILS(tl_ckpt_restore_optim(o, c), TL_E_FORMAT,
+                   "exp_avg_sq element");
   unsigned char *after = optim_bytes(o, &size2);
   ck_assert_uint_eq(size, size2);
   ck_assert_int_eq(memcmp(before, after, size), 0);
@@ -893,7 +896,7 @@ START_TEST(fuzz_regress_negative_adam_second_moment) {
   }
   ck_assert_int_eq(negatives, 3);
   OK(tl_ckpt_set_section(c, TL_CKPT_SECTION_OPTIM, kind, fixed, sec_size));
-  OK(tl_ckpt_get_optim(o, c));
+  OK(tl_ckpt_restore_optim(o, c));
   OK(tl_optim_zero_grad(o));
   OK(tl_optim_step(o));
   for (size_t i = 0; i < m->numel; i++)

@@ -305,20 +305,22 @@ START_TEST(term_similarity_edge_cases) {
   double got[6];
   const double p[3] = {1, 2, 3}, disjoint_p[2] = {1, 0}, disjoint_q[2] = {0, 1};
   TLT_ASSERT_OK(tl_term_similarity(got, p, p, 3, 0.99));
-  TLT_ASSERT_CLOSE(got[TL_FEAT_JENSEN_SHANNON], 0.0, 1e-15, 1.0);
-  TLT_ASSERT_CLOSE(got[TL_FEAT_RENYI], 0.0, 1e-12, 1.0);
-  TLT_ASSERT_CLOSE(got[TL_FEAT_COSINE], 1.0, 1e-15, 0.0);
-  TLT_ASSERT_CLOSE(got[TL_FEAT_BHATTACHARYYA], 0.0, 1e-15, 1.0);
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_JENSEN_SHANNON], 0.0, 1e-15, 1.0);
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_RENYI], 0.0, 1e-12, 1.0);
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_COSINE], 1.0, 1e-15, 0.0);
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_BHATTACHARYYA], 0.0, 1e-15, 1.0);
   TLT_ASSERT_OK(tl_term_similarity(got, disjoint_p, disjoint_q, 2, 0.99));
-  TLT_ASSERT_CLOSE(got[TL_FEAT_JENSEN_SHANNON], log(2.0), 1e-15, 0.0);
-  ck_assert(isinf(got[TL_FEAT_RENYI]) && got[TL_FEAT_RENYI] > 0);
-  ck_assert(isinf(got[TL_FEAT_BHATTACHARYYA]));
-  TLT_ASSERT_CLOSE(got[TL_FEAT_VARIATIONAL], 2.0, 1e-15, 0.0);
-  TLT_ASSERT_CLOSE(got[TL_FEAT_COSINE], 0.0, 1e-15, 1.0);
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_JENSEN_SHANNON], log(2.0), 1e-15,
+                   0.0);
+  ck_assert(isinf(got[TL_SELECTION_FEATURE_RENYI]) &&
+            got[TL_SELECTION_FEATURE_RENYI] > 0);
+  ck_assert(isinf(got[TL_SELECTION_FEATURE_BHATTACHARYYA]));
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_VARIATIONAL], 2.0, 1e-15, 0.0);
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_COSINE], 0.0, 1e-15, 1.0);
   /* alpha > 1 with q = 0 < p: infinite. */
   const double q0[3] = {1, 1, 0};
   TLT_ASSERT_OK(tl_term_similarity(got, p, q0, 3, 2.0));
-  ck_assert(isinf(got[TL_FEAT_RENYI]));
+  ck_assert(isinf(got[TL_SELECTION_FEATURE_RENYI]));
 }
 END_TEST
 
@@ -348,7 +350,7 @@ END_TEST
 /* -------------------------------------------------------- data selection */
 
 START_TEST(selection_features_match_ruder_plank) {
-  double got[SEL_N * TL_FEAT_COUNT];
+  double got[SEL_N * TL_SELECTION_FEATURE_COUNT];
   TLT_ASSERT_OK(tl_selection_features(got, sel_ids, sel_offsets, SEL_N, SEL_V,
                                       sel_target, sel_vectors, SEL_E, NULL));
   TLT_ASSERT_ARRAY_CLOSE(got, sel_features_default, N_OF(got), 1e-10, 1e-15);
@@ -366,7 +368,7 @@ END_TEST
 /* Without smoothing the features sum over each example's types only; they
  * must equal the dense measures of tl_term_similarity. */
 START_TEST(selection_sparse_path_equals_the_dense_measures) {
-  double got[SEL_N * TL_FEAT_COUNT], p[SEL_V], want[6];
+  double got[SEL_N * TL_SELECTION_FEATURE_COUNT], p[SEL_V], want[6];
   tl_selection_options o;
   tl_selection_options_init(&o, TL_SELECTION_OPTIONS_VERSION);
   const double alphas[2] = {0.99, 2.0};
@@ -380,7 +382,7 @@ START_TEST(selection_sparse_path_equals_the_dense_measures) {
           tl_term_distribution(p, sel_ids + sel_offsets[i], len, SEL_V, 0.0));
       TLT_ASSERT_OK(tl_term_similarity(want, p, sel_target, SEL_V, alphas[a]));
       for (int j = 0; j < 6; j++) {
-        const double g = got[i * TL_FEAT_COUNT + j];
+        const double g = got[i * TL_SELECTION_FEATURE_COUNT + j];
         if (isinf(want[j]))
           ck_assert(isinf(g) && g > 0); /* alpha 2, target 0 at id 9 */
         else
@@ -392,7 +394,7 @@ START_TEST(selection_sparse_path_equals_the_dense_measures) {
 END_TEST
 
 START_TEST(selection_features_reject_bad_input) {
-  double got[SEL_N * TL_FEAT_COUNT];
+  double got[SEL_N * TL_SELECTION_FEATURE_COUNT];
   const size_t bad_start[5] = {1, 4, 10, 11, 16};
   const size_t empty[5] = {0, 4, 4, 11, 16};
   const int64_t ids_big[2] = {0, 10};
@@ -449,7 +451,7 @@ END_TEST
  * refused with a message instead of a crash, all-zero "distributions" or a
  * NaN feature. */
 START_TEST(termdist_and_selection_refuse_overflow) {
-  double got[SEL_N * TL_FEAT_COUNT];
+  double got[SEL_N * TL_SELECTION_FEATURE_COUNT];
   TLT_ASSERT_FAILS(tl_term_distribution(got, term_ids, 8, 8, 1e308),
                    TL_E_INVALID_ARG, "overflows");
   TLT_ASSERT_FAILS(tl_term_distribution(got, term_ids, 8, SIZE_MAX, 1.0),
@@ -483,7 +485,7 @@ START_TEST(termdist_and_selection_refuse_overflow) {
                                          SEL_V, sel_target, vec, SEL_E, NULL),
                    TL_E_NUMERIC, "word_vectors row 2 underflows");
   /* Scaling every vector by one factor changes no cosine. */
-  double want[SEL_N * TL_FEAT_COUNT];
+  double want[SEL_N * TL_SELECTION_FEATURE_COUNT];
   for (size_t j = 0; j < SEL_V * SEL_E; j++)
     vec[j] = 1e-100 * sel_vectors[j];
   TLT_ASSERT_OK(tl_selection_features(want, sel_ids, sel_offsets, SEL_N, SEL_V,
@@ -502,7 +504,7 @@ START_TEST(selection_large_renyi_order) {
   const int64_t ids[6] = {0, 0, 1, 2, 3, 3};
   const size_t offsets[3] = {0, 3, 6};
   const double target[V] = {0.6, 0.3, 0.05, 0.05};
-  double got[2 * TL_FEAT_COUNT], p[V], want[6];
+  double got[2 * TL_SELECTION_FEATURE_COUNT], p[V], want[6];
   tl_selection_options o;
   tl_selection_options_init(&o, TL_SELECTION_OPTIONS_VERSION);
   /* Example 0: p = (2/3, 1/3) on types 0, 1: (1/3)^700 = 0 and
@@ -512,18 +514,20 @@ START_TEST(selection_large_renyi_order) {
   TLT_ASSERT_OK(
       tl_selection_features(got, ids, offsets, 2, V, target, NULL, 0, &o));
   const double by_hand = (log(0.9) + 700.0 * log(10.0 / 9.0)) / 699.0;
-  TLT_ASSERT_CLOSE(got[TL_FEAT_RENYI], by_hand, 1e-12, 0.0);
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_RENYI], by_hand, 1e-12, 0.0);
   TLT_ASSERT_OK(tl_term_distribution(p, ids, 3, V, 0.0));
   TLT_ASSERT_OK(tl_term_similarity(want, p, target, V, 700.0));
-  TLT_ASSERT_CLOSE(got[TL_FEAT_RENYI], want[TL_FEAT_RENYI], 1e-12, 0.0);
+  TLT_ASSERT_CLOSE(got[TL_SELECTION_FEATURE_RENYI],
+                   want[TL_SELECTION_FEATURE_RENYI], 1e-12, 0.0);
   /* Renyi entropy, corpus P = {2, 1, 1, 2} / 6; example 1 has types 2, 3
    * with P = 1/6 and 1/3. alpha 2000: (1/6)^2000 and (1/3)^2000 are 0 in
    * double; the value is (2000 ln(1/3) + ln(1 + 2^-2000)) / (1 - 2000). */
   o.renyi_alpha = 2000.0;
   TLT_ASSERT_OK(
       tl_selection_features(got, ids, offsets, 2, V, target, NULL, 0, &o));
-  TLT_ASSERT_CLOSE(got[TL_FEAT_COUNT + TL_FEAT_RENYI_ENTROPY],
-                   2000.0 * log(3.0) / 1999.0, 1e-14, 0.0);
+  TLT_ASSERT_CLOSE(
+      got[TL_SELECTION_FEATURE_COUNT + TL_SELECTION_FEATURE_RENYI_ENTROPY],
+      2000.0 * log(3.0) / 1999.0, 1e-14, 0.0);
 }
 END_TEST
 
@@ -614,7 +618,7 @@ START_TEST(pca_select_matches_numpy) {
   TLT_ASSERT_OK(tl_pca_select_options_init(&o, TL_PCA_SELECT_OPTIONS_VERSION));
   ck_assert_uint_eq(o.n_components, 0);
   ck_assert_int_eq(o.criterion, TL_PCA_SELECT_CENTROID);
-  ck_assert_int_eq(o.fit, TL_PCA_FIT_TARGET);
+  ck_assert_int_eq(o.fit, TL_PCA_SELECT_FIT_TARGET);
   o.n_components = PSEL_C;
   const size_t *want_idx[4] = {psel_target_centroid_idx, psel_target_mean_idx,
                                psel_both_centroid_idx, psel_both_mean_idx};
@@ -624,7 +628,7 @@ START_TEST(pca_select_matches_numpy) {
   for (int c = 0; c < 4; c++) {
     size_t idx[PSEL_K];
     double dist[PSEL_K];
-    o.fit = c < 2 ? TL_PCA_FIT_TARGET : TL_PCA_FIT_BOTH;
+    o.fit = c < 2 ? TL_PCA_SELECT_FIT_TARGET : TL_PCA_SELECT_FIT_BOTH;
     o.criterion = c % 2 ? TL_PCA_SELECT_MEAN_DISTANCE : TL_PCA_SELECT_CENTROID;
     TLT_ASSERT_OK(tl_pca_select(idx, dist, psel_xs, PSEL_NS, psel_xt, PSEL_NT,
                                 PSEL_D, PSEL_K, &o));

@@ -305,26 +305,26 @@ START_TEST(freeze_to_follows_fastai_and_frozen_params_get_no_gradient) {
   int t = 0;
   TLT_ASSERT_OK(tl_model_freeze(m)); /* freeze_to(-1): only the last group */
   for (size_t i = 0; i < 4; i++) {
-    TLT_ASSERT_OK(tl_model_group_trainable(&t, m, i));
+    TLT_ASSERT_OK(tl_model_get_group_trainable(&t, m, i));
     ck_assert_int_eq(t, i == 3);
   }
   TLT_ASSERT_OK(tl_model_freeze_to(m, -2));
   for (size_t i = 0; i < 4; i++) {
-    TLT_ASSERT_OK(tl_model_group_trainable(&t, m, i));
+    TLT_ASSERT_OK(tl_model_get_group_trainable(&t, m, i));
     ck_assert_int_eq(t, i >= 2);
   }
   TLT_ASSERT_OK(tl_model_freeze_to(m, 1));
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 0));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, m, 0));
   ck_assert_int_eq(t, 0);
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 1));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, m, 1));
   ck_assert_int_eq(t, 1);
   TLT_ASSERT_OK(tl_model_freeze_to(m, 4)); /* everything frozen */
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 3));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, m, 3));
   ck_assert_int_eq(t, 0);
   TLT_ASSERT_FAILS(tl_model_freeze_to(m, 5), TL_E_INVALID_ARG, "n = 5");
   TLT_ASSERT_FAILS(tl_model_freeze_to(m, -5), TL_E_INVALID_ARG, "n = -5");
   TLT_ASSERT_OK(tl_model_unfreeze(m));
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 0));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, m, 0));
   ck_assert_int_eq(t, 1);
 
   /* freeze the last two layers' groups, keep dx flowing: frozen gradients
@@ -357,7 +357,7 @@ START_TEST(freeze_to_follows_fastai_and_frozen_params_get_no_gradient) {
   assert_matches("dx", dx, linear_stack_dx, N_OF(linear_stack_dx), 1e-5);
   /* per-parameter flag */
   TLT_ASSERT_OK(tl_model_set_param_trainable(m, "l0.bias", 0));
-  TLT_ASSERT_OK(tl_model_param_trainable(&t, m, "l0.bias"));
+  TLT_ASSERT_OK(tl_model_get_param_trainable(&t, m, "l0.bias"));
   ck_assert_int_eq(t, 0);
   TLT_ASSERT_FAILS(tl_model_set_group_trainable(m, 3, 1), TL_E_INVALID_ARG,
                    "group 3");
@@ -724,20 +724,20 @@ START_TEST(feature_extraction_mode) {
   const float *y = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
   TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
-  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_FEATURE_EXTRACT));
+  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_MODE_FEATURE_EXTRACT));
   tl_model_mode mode;
-  TLT_ASSERT_OK(tl_model_mode_get(&mode, m));
-  ck_assert_int_eq(mode, TL_MODEL_FEATURE_EXTRACT);
+  TLT_ASSERT_OK(tl_model_get_mode(&mode, m));
+  ck_assert_int_eq(mode, TL_MODEL_MODE_FEATURE_EXTRACT);
   TLT_ASSERT_FAILS(tl_model_train(m), TL_E_STATE, "feature-extraction");
   TLT_ASSERT_FAILS(tl_model_backward(NULL, m, linear_stack_dy, od, ond),
                    TL_E_STATE, "feature-extraction");
   TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, linear_stack_x, dims, 2));
   assert_matches("features", y, linear_stack_y, N_OF(linear_stack_y), 1e-5);
   /* back to fine-tuning: trainable flags were kept */
-  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_FINE_TUNE));
+  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_MODE_FINE_TUNE));
   TLT_ASSERT_OK(tl_model_train(m));
   int t = 0;
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, m, 0));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, m, 0));
   ck_assert_int_eq(t, 1);
   TLT_ASSERT_FAILS(tl_model_set_mode(m, (tl_model_mode)7), TL_E_INVALID_ARG,
                    "mode");
@@ -960,7 +960,7 @@ static tl_status build_and_step(void) {
     st = tl_model_forward_ids(&y, od, &ond, m, emb_lstm_fc_ids, dims, 2);
   }
   if (st == TL_OK)
-    st = tl_model_set_mode(m, TL_MODEL_FEATURE_EXTRACT);
+    st = tl_model_set_mode(m, TL_MODEL_MODE_FEATURE_EXTRACT);
   tl_optim_free(opt);
   tl_model_free(m);
   return st;

@@ -271,11 +271,11 @@ START_TEST(freeze_to_spans_models_and_resets_state) {
   encoder_and_head(&enc, &head, &opt);
   int t = 0;
   TLT_ASSERT_OK(tl_optim_freeze_to(opt, -1)); /* only the head trains */
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 0));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, enc, 0));
   ck_assert_int_eq(t, 0);
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 1));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, enc, 1));
   ck_assert_int_eq(t, 0);
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, head, 0));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, head, 0));
   ck_assert_int_eq(t, 1);
   /* a step changes only the head */
   float *g = NULL, *w = NULL;
@@ -295,12 +295,12 @@ START_TEST(freeze_to_spans_models_and_resets_state) {
   TLT_ASSERT_OK(tl_optim_freeze_to(opt, -2));
   TLT_ASSERT_OK(tl_optim_step_count(&steps, opt));
   ck_assert_uint_eq(steps, 0); /* fastai resets the state on freeze_to */
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 1));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, enc, 1));
   ck_assert_int_eq(t, 1);
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 0));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, enc, 0));
   ck_assert_int_eq(t, 0);
   TLT_ASSERT_OK(tl_optim_set_group_trainable(opt, 0, 1)); /* chain-thaw */
-  TLT_ASSERT_OK(tl_model_group_trainable(&t, enc, 0));
+  TLT_ASSERT_OK(tl_model_get_group_trainable(&t, enc, 0));
   ck_assert_int_eq(t, 1);
   TLT_ASSERT_FAILS(tl_optim_freeze_to(opt, 4), TL_E_INVALID_ARG, "n = 4");
   TLT_ASSERT_FAILS(tl_optim_set_group_trainable(opt, 3, 1), TL_E_INVALID_ARG,
@@ -425,9 +425,9 @@ START_TEST(non_finite_gradients_and_frozen_models_change_nothing) {
   TLT_ASSERT_FAILS(tl_optim_step(opt), TL_E_STATE, "nothing is trainable");
   ck_assert(memcmp(before, w, sizeof before) == 0);
   TLT_ASSERT_OK(tl_model_unfreeze(m));
-  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_FEATURE_EXTRACT));
+  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_MODE_FEATURE_EXTRACT));
   TLT_ASSERT_FAILS(tl_optim_step(opt), TL_E_STATE, "feature-extraction");
-  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_FINE_TUNE));
+  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_MODE_FINE_TUNE));
   /* a structural change invalidates the optimizer */
   TLT_ASSERT_OK(tl_model_add_linear(m, "c", 2, 1, TL_ACTIVATION_NONE));
   TLT_ASSERT_FAILS(tl_optim_step(opt), TL_E_STATE, "new optimizer");

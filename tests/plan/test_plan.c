@@ -2,6 +2,8 @@
  * LRFinder and suggestion functions (tests/fixtures/gen_sched.py), its
  * restore of weights and optimizer state, plans and their presets, and
  * tl_plan_apply on a real optimizer. */
+/* This file tests the experimental tier (docs/api-conventions.md). */
+#define TL_EXPERIMENTAL_API
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -295,7 +297,7 @@ static void assert_trainable(const tl_plan *p, size_t stage, const int *want,
 }
 
 START_TEST(ulmfit_gradual_unfreezing) {
-  tl_plan *p = preset(TL_PLAN_ULMFIT, 4, 10, 40);
+  tl_plan *p = preset(TL_PLAN_PRESET_ULMFIT, 4, 10, 40);
   size_t n;
   uint64_t total, start, steps;
   TLT_ASSERT_OK(tl_plan_num_stages(&n, p));
@@ -332,7 +334,7 @@ START_TEST(ulmfit_gradual_unfreezing) {
 END_TEST
 
 START_TEST(chain_thaw_trains_one_group_at_a_time_then_all) {
-  tl_plan *p = preset(TL_PLAN_CHAIN_THAW, 3, 5, 8);
+  tl_plan *p = preset(TL_PLAN_PRESET_CHAIN_THAW, 3, 5, 8);
   size_t n;
   TLT_ASSERT_OK(tl_plan_num_stages(&n, p));
   ck_assert_uint_eq(n, 4);
@@ -362,7 +364,7 @@ static double fastai_cos(double a, double b, double c, double pct, double pos) {
 }
 
 START_TEST(fine_tune_is_fastai_fine_tune) {
-  tl_plan *p = preset(TL_PLAN_FINE_TUNE, 3, 20, 50);
+  tl_plan *p = preset(TL_PLAN_PRESET_FINE_TUNE, 3, 20, 50);
   const int frozen[3] = {0, 0, 1}, all[3] = {1, 1, 1};
   assert_trainable(p, 0, frozen, 3);
   assert_trainable(p, 1, all, 3);
@@ -386,7 +388,7 @@ START_TEST(fine_tune_is_fastai_fine_tune) {
     }
   }
   tl_plan_free(p);
-  p = preset(TL_PLAN_FEATURE_EXTRACTION, 3, 0, 30);
+  p = preset(TL_PLAN_PRESET_FEATURE_EXTRACTION, 3, 0, 30);
   size_t n;
   TLT_ASSERT_OK(tl_plan_num_stages(&n, p));
   ck_assert_uint_eq(n, 1);
@@ -398,7 +400,7 @@ END_TEST
 START_TEST(apply_sets_freezing_rates_momentum_and_resets_at_stage_starts) {
   fixture f;
   fixture_init(&f, TL_OPTIM_SGD);
-  tl_plan *p = preset(TL_PLAN_FINE_TUNE, 2, 4, 6);
+  tl_plan *p = preset(TL_PLAN_PRESET_FINE_TUNE, 2, 4, 6);
   int started = -1;
   float loss;
   for (uint64_t step = 0; step < 10; step++) {
@@ -408,8 +410,8 @@ START_TEST(apply_sets_freezing_rates_momentum_and_resets_at_stage_starts) {
     TLT_ASSERT_OK(tl_optim_step_count(&count, f.optim));
     ck_assert_uint_eq(count, step < 4 ? step : step - 4); /* reset at 4 */
     int t0, t1;
-    TLT_ASSERT_OK(tl_model_group_trainable(&t0, f.model, 0));
-    TLT_ASSERT_OK(tl_model_group_trainable(&t1, f.model, 1));
+    TLT_ASSERT_OK(tl_model_get_group_trainable(&t0, f.model, 0));
+    TLT_ASSERT_OK(tl_model_get_group_trainable(&t1, f.model, 1));
     ck_assert(t0 == (step >= 4) && t1 == 1);
     double want[2], got, m, want_m;
     TLT_ASSERT_OK(tl_plan_lrs(want, 2, p, step));
@@ -430,7 +432,7 @@ START_TEST(apply_sets_freezing_rates_momentum_and_resets_at_stage_starts) {
   TLT_ASSERT_OK(tl_optim_step_count(&count, f.optim));
   ck_assert_uint_eq(count, 6);
   tl_plan_free(p);
-  p = preset(TL_PLAN_ULMFIT, 3, 4, 6);
+  p = preset(TL_PLAN_PRESET_ULMFIT, 3, 4, 6);
   TLT_ASSERT_FAILS(tl_plan_apply(NULL, p, f.optim, 0), TL_E_SHAPE, "groups");
   tl_plan_free(p);
   fixture_free(&f);
@@ -488,24 +490,24 @@ START_TEST(stages_and_presets_reject_bad_input) {
   tl_plan_preset_options o;
   TLT_ASSERT_FAILS(tl_plan_preset_options_init(&o, 1, (tl_plan_preset)7),
                    TL_E_INVALID_ARG, "preset 7");
-  TLT_ASSERT_OK(tl_plan_preset_options_init(&o, 1, TL_PLAN_ULMFIT));
+  TLT_ASSERT_OK(tl_plan_preset_options_init(&o, 1, TL_PLAN_PRESET_ULMFIT));
   ck_assert(o.lr == 0.01 && o.factor == 2.6 && o.cut_frac == 0.1);
-  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_ULMFIT, &o),
+  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_PRESET_ULMFIT, &o),
                    TL_E_INVALID_ARG, "n_groups");
   o.n_groups = 4;
-  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_ULMFIT, &o),
+  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_PRESET_ULMFIT, &o),
                    TL_E_INVALID_ARG, "final_steps");
   o.final_steps = 10;
-  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_ULMFIT, &o),
+  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_PRESET_ULMFIT, &o),
                    TL_E_INVALID_ARG, "stage_steps");
   o.stage_steps = 10, o.cut_frac = 2.0;
-  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_ULMFIT, &o),
+  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_PRESET_ULMFIT, &o),
                    TL_E_INVALID_ARG, "cut_frac");
   o.cut_frac = 0.1, o.factor = 0.5;
-  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_ULMFIT, &o),
+  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_PRESET_ULMFIT, &o),
                    TL_E_INVALID_ARG, "factor");
   ck_assert_ptr_null(p);
-  TLT_ASSERT_OK(tl_plan_preset_options_init(&o, 1, TL_PLAN_FINE_TUNE));
+  TLT_ASSERT_OK(tl_plan_preset_options_init(&o, 1, TL_PLAN_PRESET_FINE_TUNE));
   ck_assert(o.lr == 2e-3 && o.lr_mult == 100 && o.div == 5 &&
             o.pct_start == 0.3);
 }
@@ -518,13 +520,14 @@ START_TEST(allocation_failures_are_reported_and_leak_nothing) {
   fixture_init(&f, TL_OPTIM_ADAM);
   f.synthetic = 1;
   tl_plan_preset_options o;
-  tl_plan_preset_options_init(&o, 1, TL_PLAN_FINE_TUNE);
+  tl_plan_preset_options_init(&o, 1, TL_PLAN_PRESET_FINE_TUNE);
   o.n_groups = 4, o.stage_steps = 5, o.final_steps = 9;
   size_t failures = 0;
   for (size_t budget = 0;; budget++) {
     fa.budget = budget, fa.allocs = fa.frees = 0;
     tl_plan *p = NULL;
-    const tl_status st = tl_plan_preset_create(&p, TL_PLAN_FINE_TUNE, &o);
+    const tl_status st =
+        tl_plan_preset_create(&p, TL_PLAN_PRESET_FINE_TUNE, &o);
     if (st == TL_OK) {
       tl_plan_free(p);
       ck_assert_uint_eq(fa.allocs, fa.frees);

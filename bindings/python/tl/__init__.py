@@ -41,5 +41,5 @@ __all__ += ["Model", "accuracy", "cross_entropy", "Optimizer", "lrs_even",
 from .sched import Schedule  # noqa: E402  (include/tl/sched.h)
 from .plan import Plan, lr_find, lr_find_suggest  # noqa: E402  (include/tl/plan.h)
 __all__ += ["Schedule", "Plan", "lr_find", "lr_find_suggest"]
-from . import checkpoint, metrics  # noqa: E402  (include/tl/io.h, metrics.h)
+from . import checkpoint, metrics  # noqa: E402  (include/tl/ckpt.h, metrics.h)
 __all__ += ["checkpoint", "metrics"]

@@ -1,4 +1,4 @@
-"""tl.checkpoint: libtl checkpoint files (include/tl/io.h, docs/format.md).
+"""tl.checkpoint: libtl checkpoint files (include/tl/ckpt.h, docs/format.md).
 
 A Checkpoint is a plain Python container: an ordered mapping of tensor names
 to numpy arrays, plus optional metadata (str -> str), vocabulary (list of
@@ -108,10 +108,10 @@ register([
      status),
     ("tl_ckpt_load_buffer", [_pp, ctypes.c_char_p, ctypes.c_size_t,
                              ctypes.POINTER(_LoadOptions)], status),
-    ("tl_ckpt_put_model", [_p, _p, ctypes.c_char_p], status),
+    ("tl_ckpt_store_model", [_p, _p, ctypes.c_char_p], status),
     ("tl_model_load_options_init", [ctypes.POINTER(_ModelLoadOptions),
                                     ctypes.c_uint], status),
-    ("tl_ckpt_get_model", [_p, _p, ctypes.POINTER(_ModelLoadOptions)],
+    ("tl_ckpt_restore_model", [_p, _p, ctypes.POINTER(_ModelLoadOptions)],
      status),
     ("tl_model_save", [_p, ctypes.c_char_p], status),
     ("tl_model_load", [_p, ctypes.c_char_p,
@@ -121,8 +121,8 @@ register([
      status),
     ("tl_ckpt_remap_vocab", [ctypes.c_void_p, _p, _cpp, ctypes.c_size_t, _cpp,
                              ctypes.c_size_t], status),
-    ("tl_ckpt_put_optim", [_p, _p], status),
-    ("tl_ckpt_get_optim", [_p, _p], status),
+    ("tl_ckpt_store_optim", [_p, _p], status),
+    ("tl_ckpt_restore_optim", [_p, _p], status),
 ])
 
 
@@ -332,20 +332,20 @@ class Checkpoint:
         """The parameters (and RNG stream) of a libtl model (a tl_model*
         handle: anything ctypes passes as a pointer) as a Checkpoint."""
         with _Handle() as ck:
-            lib.tl_ckpt_put_model(ck, model, _opt_encode(prefix))
+            lib.tl_ckpt_store_model(ck, model, _opt_encode(prefix))
             return cls._from_handle(ck)
 
     def load_into(self, model, strict=True, prefix=None, name_map=None,
                   restore_rng=True):
         """Copies tensors into the parameters of a libtl model
-        (tl_ckpt_get_model): strict as torch's load_state_dict, tensors
+        (tl_ckpt_restore_model): strict as torch's load_state_dict, tensors
         under `prefix` only, `name_map` {checkpoint name: parameter name}.
         Returns (missing, unexpected) name lists. The model is unchanged if
         this raises."""
         load = _ModelLoad(strict, prefix, name_map, restore_rng)
         with _Handle() as ck:
             self._fill(ck)
-            lib.tl_ckpt_get_model(model, ck, ctypes.byref(load.opts))
+            lib.tl_ckpt_restore_model(model, ck, ctypes.byref(load.opts))
         return load.missing, load.unexpected
 
     def remap_vocab(self, new_vocab, names):
@@ -460,7 +460,7 @@ def save_model(model, path, prefix=None):
         lib.tl_model_save(model, encoded)
         return
     with _Handle() as ck:
-        lib.tl_ckpt_put_model(ck, model, _opt_encode(prefix))
+        lib.tl_ckpt_store_model(ck, model, _opt_encode(prefix))
         lib.tl_ckpt_save(ck, encoded)
 
 
@@ -482,9 +482,9 @@ def save_training(path, model, optimizer=None, step=None, prefix=None,
     (moments, step counters) and the schedule step. Learning rates are not
     stored: schedules are functions of the step (tl.Schedule)."""
     with _Handle() as ck:
-        lib.tl_ckpt_put_model(ck, model, _opt_encode(prefix))
+        lib.tl_ckpt_store_model(ck, model, _opt_encode(prefix))
         if optimizer is not None:
-            lib.tl_ckpt_put_optim(ck, optimizer)
+            lib.tl_ckpt_store_optim(ck, optimizer)
         if step is not None:
             lib.tl_ckpt_set_step(ck, int(step))
         for key, value in (meta or {}).items():
@@ -503,13 +503,13 @@ def load_training(path, model, optimizer=None, prefix=None):
         snapshot = None
         if optimizer is not None:
             snapshot = optimizer.state_dict()
-            lib.tl_ckpt_get_optim(optimizer, ck)  # validates first
+            lib.tl_ckpt_restore_optim(optimizer, ck)  # validates first
         opts = _ModelLoadOptions()
         lib.tl_model_load_options_init(ctypes.byref(opts),
                                        _MODEL_LOAD_OPTIONS_VERSION)
         opts.prefix = _opt_encode(prefix)
         try:
-            lib.tl_ckpt_get_model(model, ck, ctypes.byref(opts))
+            lib.tl_ckpt_restore_model(model, ck, ctypes.byref(opts))
         except Exception:
             if snapshot is not None:
                 optimizer.load_state_dict(snapshot)

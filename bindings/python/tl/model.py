@@ -82,13 +82,13 @@ register([
     ("tl_model_layer_name", [_c_char_pp, _vp, _sz], status),
     ("tl_model_layer_index", [c_size_p, _vp, _cs], status),
     ("tl_model_set_group", [_vp, _cs, _sz], status),
-    ("tl_model_layer_group", [c_size_p, _vp, _cs], status),
+    ("tl_model_get_group", [c_size_p, _vp, _cs], status),
     ("tl_model_num_groups", [c_size_p, _vp], status),
-    ("tl_model_freeze_to", [_vp, ctypes.c_long], status),
+    ("tl_model_freeze_to", [_vp, ctypes.c_int64], status),
     ("tl_model_freeze", [_vp], status),
     ("tl_model_unfreeze", [_vp], status),
     ("tl_model_set_group_trainable", [_vp, _sz, ctypes.c_int], status),
-    ("tl_model_group_trainable", [_ip, _vp, _sz], status),
+    ("tl_model_get_group_trainable", [_ip, _vp, _sz], status),
     ("tl_model_num_params", [c_size_p, _vp], status),
     ("tl_model_param_name", [_c_char_pp, _vp, _sz], status),
     ("tl_model_param_index", [c_size_p, _vp, _cs], status),
@@ -101,13 +101,13 @@ register([
     ("tl_model_flat_params", [_c_float_pp, c_size_p, _vp], status),
     ("tl_model_flat_grads", [_c_float_pp, c_size_p, _vp], status),
     ("tl_model_set_param_trainable", [_vp, _cs, ctypes.c_int], status),
-    ("tl_model_param_trainable", [_ip, _vp, _cs], status),
+    ("tl_model_get_param_trainable", [_ip, _vp, _cs], status),
     ("tl_model_set_param_mask", [_vp, _cs, _u8p, _sz], status),
     ("tl_model_train", [_vp], status),
     ("tl_model_eval", [_vp], status),
     ("tl_model_is_training", [_ip, _vp], status),
     ("tl_model_set_mode", [_vp, ctypes.c_int], status),
-    ("tl_model_mode_get", [_ip, _vp], status),
+    ("tl_model_get_mode", [_ip, _vp], status),
     ("tl_model_set_lengths", [_vp, c_size_p, _sz], status),
     ("tl_model_forward", [_c_float_pp, c_size_p, c_size_p, _vp, _f32p,
                           c_size_p, _sz], status),
@@ -291,7 +291,7 @@ class Model:
 
     def group_of(self, layer):
         g = ctypes.c_size_t()
-        lib.tl_model_layer_group(ctypes.byref(g), self._h(), _name(layer))
+        lib.tl_model_get_group(ctypes.byref(g), self._h(), _name(layer))
         return g.value
 
     def freeze_to(self, n):
@@ -309,7 +309,7 @@ class Model:
 
     def group_trainable(self, group):
         t = ctypes.c_int()
-        lib.tl_model_group_trainable(ctypes.byref(t), self._h(), int(group))
+        lib.tl_model_get_group_trainable(ctypes.byref(t), self._h(), int(group))
         return bool(t.value)
 
     # ---- parameters -------------------------------------------------------
@@ -432,7 +432,7 @@ class Model:
 
     def param_trainable(self, name):
         t = ctypes.c_int()
-        lib.tl_model_param_trainable(ctypes.byref(t), self._h(), _name(name))
+        lib.tl_model_get_param_trainable(ctypes.byref(t), self._h(), _name(name))
         return bool(t.value)
 
     def set_param_mask(self, name, mask):
@@ -451,7 +451,7 @@ class Model:
         "emb.weight" to train only the embeddings of new words. None
         removes the mask. Raises tl.ShapeError when len(rows) is not the
         number of rows."""
-        from . import checkpoint  # noqa: F401  (declares include/tl/io.h)
+        from . import checkpoint  # noqa: F401  (declares include/tl/ckpt.h)
         if rows is None:
             lib.tl_model_set_row_mask(self._h(), _name(name), None, 0)
             return
@@ -488,7 +488,7 @@ class Model:
         """'fine_tune' (the default) or 'feature_extract'; assigning it is
         set_mode."""
         m = ctypes.c_int()
-        lib.tl_model_mode_get(ctypes.byref(m), self._h())
+        lib.tl_model_get_mode(ctypes.byref(m), self._h())
         return _MODE_NAMES[m.value]
 
     @mode.setter
@@ -561,7 +561,7 @@ class Model:
         lib.tl_model_aux_loss(ctypes.byref(v), self._h())
         return v.value
 
-    # ---- checkpoints (tl.checkpoint, include/tl/io.h) ----------------------
+    # ---- checkpoints (tl.checkpoint, include/tl/ckpt.h) ----------------------
     def save(self, path, prefix=None):
         """Writes the parameters (torch names, f32), the RNG stream and any
         carried LSTM state to a libtl checkpoint at path, atomically

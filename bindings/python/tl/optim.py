@@ -50,7 +50,7 @@ register([
     ("tl_lrs_even", [_dp, _sz, ctypes.c_double, ctypes.c_double], status),
     ("tl_lrs_slice", [_dp, _sz, ctypes.c_double], status),
     ("tl_lrs_factor", [_dp, _sz, ctypes.c_double, ctypes.c_double], status),
-    ("tl_optim_freeze_to", [_vp, ctypes.c_long], status),
+    ("tl_optim_freeze_to", [_vp, ctypes.c_int64], status),
     ("tl_optim_set_group_trainable", [_vp, _sz, ctypes.c_int], status),
     ("tl_optim_zero_grad", [_vp], status),
     ("tl_optim_clip_grad_norm", [_dp, _vp, ctypes.c_double], status),

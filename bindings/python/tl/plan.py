@@ -32,7 +32,7 @@ _plan_p = ctypes.c_void_p
 
 class _Stage(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("freeze", ctypes.c_int),
-                ("freeze_arg", ctypes.c_long), ("steps", _u64),
+                ("freeze_arg", ctypes.c_int64), ("steps", _u64),
                 ("sched", ctypes.c_void_p), ("base_lrs", c_double_p),
                 ("reset_state", ctypes.c_int)]
 

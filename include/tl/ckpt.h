@@ -24,8 +24,8 @@
  * (concurrent const calls on one checkpoint are safe). Calls that take a
  * model or optimizer follow that object's rules (include/tl/model.h).
  */
-#ifndef TL_IO_H
-#define TL_IO_H
+#ifndef TL_CKPT_H
+#define TL_CKPT_H
 
 #include "tl/core.h"
 #include "tl/model.h"
@@ -268,8 +268,8 @@ TL_API tl_status tl_ckpt_load_buffer(tl_ckpt **out, const void *buf,
  * already in ckpt, a name too long), TL_E_STATE (the RNG section holds
  * something other than libtl streams), TL_E_NOMEM. On error ckpt is as it
  * was. */
-TL_API tl_status tl_ckpt_put_model(tl_ckpt *ckpt, const tl_model *model,
-                                   const char *prefix);
+TL_API tl_status tl_ckpt_store_model(tl_ckpt *ckpt, const tl_model *model,
+                                     const char *prefix);
 
 /* What a load could not match, reported through
  * tl_model_load_options.report once per name. */
@@ -320,13 +320,13 @@ TL_API tl_status tl_model_load_options_init(tl_model_load_options *out,
  * missing or unexpected: the message names the first of each), TL_E_SHAPE
  * (a tensor's shape differs from its parameter's), TL_E_FORMAT (a tensor
  * is not f32, a malformed RNG stream), TL_E_NUMERIC (NaN/Inf values). */
-TL_API tl_status tl_ckpt_get_model(tl_model *model, const tl_ckpt *ckpt,
-                                   const tl_model_load_options *options);
+TL_API tl_status tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt,
+                                       const tl_model_load_options *options);
 
-/* tl_ckpt_put_model (no prefix) then tl_ckpt_save: an atomic file. */
+/* tl_ckpt_store_model (no prefix) then tl_ckpt_save: an atomic file. */
 TL_API tl_status tl_model_save(const tl_model *model, const char *path);
 
-/* tl_ckpt_load then tl_ckpt_get_model. Errors: those of both. */
+/* tl_ckpt_load then tl_ckpt_restore_model. Errors: those of both. */
 TL_API tl_status tl_model_load(tl_model *model, const char *path,
                                const tl_model_load_options *options);
 
@@ -334,13 +334,13 @@ TL_API tl_status tl_model_load(tl_model *model, const char *path,
  * the optimizer section, subkind = its tl_optim_kind. The bytes are the
  * optimizer's own format (little-endian, like the rest of the file). Errors:
  * TL_E_INVALID_ARG, TL_E_STATE (a model changed structure), TL_E_NOMEM. */
-TL_API tl_status tl_ckpt_put_optim(tl_ckpt *ckpt, const tl_optim *optim);
+TL_API tl_status tl_ckpt_store_optim(tl_ckpt *ckpt, const tl_optim *optim);
 
 /* Restores optim's state from the optimizer section. Errors:
  * TL_E_INVALID_ARG, TL_E_NOT_FOUND (no section), TL_E_FORMAT (another
  * optimizer kind, or a state that does not fit the optimizer's parameter
  * layout: optim unchanged). */
-TL_API tl_status tl_ckpt_get_optim(tl_optim *optim, const tl_ckpt *ckpt);
+TL_API tl_status tl_ckpt_restore_optim(tl_optim *optim, const tl_ckpt *ckpt);
 
 /* Vocabulary remapping (fastai's match_embeds): the checkpoint's
  * vocabulary becomes new_vocab[0..n_new), and each tensor named in
@@ -359,16 +359,8 @@ TL_API tl_status tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt,
                                      const char *const *new_vocab, size_t n_new,
                                      const char *const *names, size_t n_names);
 
-/* Sets the element mask of parameter `name` from a mask over its first
- * dimension: rows[r] != 0 makes row r trainable (every element of it),
- * 0 frozen (tl_model_set_param_mask). n_rows must equal that dimension;
- * rows NULL (n_rows 0) removes the mask. Errors: TL_E_INVALID_ARG,
- * TL_E_NOT_FOUND, TL_E_SHAPE, TL_E_NOMEM. */
-TL_API tl_status tl_model_set_row_mask(tl_model *model, const char *name,
-                                       const uint8_t *rows, size_t n_rows);
-
 #ifdef __cplusplus
 }
 #endif
 
-#endif /* TL_IO_H */
+#endif /* TL_CKPT_H */

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ckpt/ckpt_internal.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "model/model_internal.h"
-#include "transfer/ckpt.h"
 
 /* Builds prefix + name into a new string. */
 static char *tli_join(const char *prefix, const char *name) {
@@ -65,9 +65,9 @@ static int tli_model_item(const tl_model *m, size_t i, tli_item *it) {
   return 1;
 }
 
-tl_status tl_ckpt_put_model(tl_ckpt *ckpt, const tl_model *model,
-                            const char *prefix) {
-  static const char fn[] = "tl_ckpt_put_model";
+tl_status tl_ckpt_store_model(tl_ckpt *ckpt, const tl_model *model,
+                              const char *prefix) {
+  static const char fn[] = "tl_ckpt_store_model";
   TLI_CHECK_PTR(fn, ckpt);
   TLI_CHECK_PTR(fn, model);
   if (prefix == NULL)
@@ -297,9 +297,9 @@ static tl_status tli_plan_load(tli_load_plan *plan, const tl_model *model,
   return TL_OK;
 }
 
-tl_status tl_ckpt_get_model(tl_model *model, const tl_ckpt *ckpt,
-                            const tl_model_load_options *options) {
-  static const char fn[] = "tl_ckpt_get_model";
+tl_status tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt,
+                                const tl_model_load_options *options) {
+  static const char fn[] = "tl_ckpt_restore_model";
   TLI_CHECK_PTR(fn, model);
   TLI_CHECK_PTR(fn, ckpt);
   tl_model_load_options o;
@@ -384,7 +384,7 @@ tl_status tl_model_save(const tl_model *model, const char *path) {
   TLI_CHECK_PTR("tl_model_save", path);
   tl_ckpt *ckpt = NULL;
   TLI_TRY(tl_ckpt_create(&ckpt));
-  tl_status status = tl_ckpt_put_model(ckpt, model, NULL);
+  tl_status status = tl_ckpt_store_model(ckpt, model, NULL);
   if (status == TL_OK)
     status = tl_ckpt_save(ckpt, path);
   tl_ckpt_free(ckpt);
@@ -397,33 +397,7 @@ tl_status tl_model_load(tl_model *model, const char *path,
   TLI_CHECK_PTR("tl_model_load", path);
   tl_ckpt *ckpt = NULL;
   TLI_TRY(tl_ckpt_load(&ckpt, path, NULL));
-  const tl_status status = tl_ckpt_get_model(model, ckpt, options);
+  const tl_status status = tl_ckpt_restore_model(model, ckpt, options);
   tl_ckpt_free(ckpt);
-  return status;
-}
-
-tl_status tl_model_set_row_mask(tl_model *model, const char *name,
-                                const uint8_t *rows, size_t n_rows) {
-  static const char fn[] = "tl_model_set_row_mask";
-  TLI_CHECK_PTR(fn, model);
-  TLI_CHECK_PTR(fn, name);
-  const tli_param *p = tli_model_find_param(model, name);
-  TLI_CHECK(p != NULL, TL_E_NOT_FOUND, "%s: no parameter named '%s'", fn, name);
-  if (rows == NULL) {
-    TLI_CHECK(n_rows == 0, TL_E_INVALID_ARG,
-              "%s: argument 'rows' is NULL with n_rows %zu", fn, n_rows);
-    return tl_model_set_param_mask(model, name, NULL, 0);
-  }
-  TLI_CHECK(p->ndim >= 1 && p->dims[0] == n_rows && n_rows > 0, TL_E_SHAPE,
-            "%s: parameter '%s' has %zu rows, n_rows is %zu", fn, name,
-            p->ndim ? p->dims[0] : 0, n_rows);
-  const size_t row = p->numel / n_rows;
-  void *mem = NULL;
-  TLI_TRY(tli_alloc_checked(&mem, p->numel, 1, fn));
-  uint8_t *mask = mem;
-  for (size_t r = 0; r < n_rows; r++)
-    memset(mask + r * row, rows[r] != 0, row);
-  const tl_status status = tl_model_set_param_mask(model, name, mask, p->numel);
-  tli_free(mem);
   return status;
 }

@@ -6,9 +6,9 @@
  * four zero words is refused (TL_E_FORMAT): xoshiro never leaves it. */
 #include <string.h>
 
+#include "ckpt/ckpt_internal.h"
 #include "core/alloc.h"
 #include "core/error.h"
-#include "transfer/ckpt.h"
 
 /* Reads the entry at *pos: 1 read, 0 malformed. */
 static int tli_stream_at(const unsigned char *p, size_t size, size_t *pos,

@@ -3,13 +3,13 @@
  * kind fails with a clear message before tl_optim_state_load runs. */
 #include <string.h>
 
+#include "ckpt/ckpt_internal.h"
 #include "core/alloc.h"
 #include "core/error.h"
 #include "optim/optim_internal.h"
-#include "transfer/ckpt.h"
 
-tl_status tl_ckpt_put_optim(tl_ckpt *ckpt, const tl_optim *optim) {
-  static const char fn[] = "tl_ckpt_put_optim";
+tl_status tl_ckpt_store_optim(tl_ckpt *ckpt, const tl_optim *optim) {
+  static const char fn[] = "tl_ckpt_store_optim";
   TLI_CHECK_PTR(fn, ckpt);
   TLI_CHECK_PTR(fn, optim);
   size_t size = 0;
@@ -27,8 +27,8 @@ tl_status tl_ckpt_put_optim(tl_ckpt *ckpt, const tl_optim *optim) {
   return status;
 }
 
-tl_status tl_ckpt_get_optim(tl_optim *optim, const tl_ckpt *ckpt) {
-  static const char fn[] = "tl_ckpt_get_optim";
+tl_status tl_ckpt_restore_optim(tl_optim *optim, const tl_ckpt *ckpt) {
+  static const char fn[] = "tl_ckpt_restore_optim";
   TLI_CHECK_PTR(fn, optim);
   TLI_CHECK_PTR(fn, ckpt);
   TLI_CHECK(ckpt->optim.present, TL_E_NOT_FOUND,

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ckpt/ckpt_internal.h"
 #include "core/alloc.h"
 #include "core/error.h"
-#include "transfer/ckpt.h"
 
 typedef struct tli_word {
   const char *word;

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ckpt/ckpt_internal.h"
+#include "ckpt/crc32.h"
 #include "core/alloc.h"
 #include "core/error.h"
-#include "transfer/ckpt.h"
-#include "transfer/crc32.h"
 
 /* Host <-> little-endian conversion, element by element through integer
  * shifts: the same code is right on any host, and on a little-endian one the

@@ -9,7 +9,7 @@
 #include <sys/types.h>
 
 #include "core/byteorder.h"
-#include "tl/io.h"
+#include "tl/ckpt.h"
 
 /* ---- on-disk layout (docs/format.md) ------------------------------------ */
 

@@ -1,7 +1,7 @@
 /* The in-memory checkpoint: a table of named tensors, metadata, vocabulary,
  * step and opaque sections. Everything is copied in; views point into it.
  * Reading and writing the file format live in ckpt_read.c / ckpt_write.c. */
-#include "transfer/ckpt.h"
+#include "ckpt/ckpt_internal.h"
 
 #include <string.h>
 

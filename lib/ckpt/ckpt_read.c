@@ -11,10 +11,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ckpt/ckpt_internal.h"
+#include "ckpt/crc32.h"
 #include "core/alloc.h"
 #include "core/error.h"
-#include "transfer/ckpt.h"
-#include "transfer/crc32.h"
 
 tl_status tl_ckpt_load_options_init(tl_ckpt_load_options *out,
                                     unsigned int version) {

@@ -1,7 +1,7 @@
 /* Table-driven CRC-32 (one table lookup per byte). The table is a constant
  * (no global mutable state): entry n is n run through eight shift/xor steps
  * of the reflected polynomial 0xEDB88320; tests/ckpt recomputes it bitwise. */
-#include "transfer/crc32.h"
+#include "ckpt/crc32.h"
 
 static const uint32_t tli_crc32_table[256] = {
     0x00000000u, 0x77073096u, 0xee0e612cu, 0x990951bau, 0x076dc419u,
