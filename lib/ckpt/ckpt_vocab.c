@@ -93,6 +93,80 @@ static void tli_remap_rows(float *out, const tli_ckpt_tensor *t,
       memcpy(out + j * row, in + old_of[j] * row, row * sizeof(float));
 }
 
+/* Everything a remap needs, allocated before anything in the checkpoint is
+ * replaced, so a failure leaves it as it was. */
+typedef struct tli_remap_buffers {
+  tli_word *sorted; /* the old vocabulary, sorted for lookup (n_old) */
+  size_t *old_of;   /* old index of each new word, or SIZE_MAX (n_new) */
+  float **data;     /* the remapped rows of each named tensor (n_names) */
+  size_t n_data;
+  char **vocab; /* copies of the new words (n_new) */
+  size_t n_vocab;
+} tli_remap_buffers;
+
+static void tli_remap_buffers_free(tli_remap_buffers *b) {
+  for (size_t k = 0; k < b->n_data; k++)
+    tli_free(b->data[k]);
+  tli_ckpt_free_strings(b->vocab, b->n_vocab);
+  tli_free(b->data);
+  tli_free(b->old_of);
+  tli_free(b->sorted);
+}
+
+static tl_status tli_remap_buffers_alloc(tli_remap_buffers *b,
+                                         const tl_ckpt *ckpt,
+                                         const char *const *new_vocab,
+                                         size_t n_new, const char *const *names,
+                                         size_t n_names, const char *fn) {
+  const size_t n_old = ckpt->n_vocab;
+  *b = (tli_remap_buffers){0};
+  void *sorted = NULL, *old_of = NULL, *data = NULL, *vocab = NULL;
+  tl_status status = tli_alloc_checked(&sorted, n_old, sizeof(tli_word), fn);
+  if (status == TL_OK)
+    status = tli_alloc_checked(&old_of, n_new, sizeof(size_t), fn);
+  if (status == TL_OK)
+    status = tli_alloc_checked(&data, n_names + 1, sizeof(float *), fn);
+  if (status == TL_OK)
+    status = tli_alloc_checked(&vocab, n_new, sizeof(char *), fn);
+  b->sorted = sorted, b->old_of = old_of, b->data = data, b->vocab = vocab;
+  for (size_t k = 0; k < n_names && status == TL_OK; k++) {
+    const tli_ckpt_tensor *t = tli_ckpt_find(ckpt, names[k], NULL);
+    size_t elems;
+    void *mem = NULL;
+    status =
+        tli_mul_size(&elems, t->numel / n_old, n_new)
+            ? tli_alloc_checked(&mem, elems, sizeof(float), fn)
+            : tli_fail(TL_E_NOMEM, "%s: '%s' remapped overflows", fn, names[k]);
+    if (status == TL_OK)
+      b->data[b->n_data++] = mem;
+  }
+  for (size_t j = 0; j < n_new && status == TL_OK; j++) {
+    b->vocab[j] = tli_ckpt_strndup(new_vocab[j], strlen(new_vocab[j]));
+    if (b->vocab[j] == NULL)
+      status = tli_fail(TL_E_NOMEM, "%s: out of memory", fn);
+    else
+      b->n_vocab++;
+  }
+  if (status != TL_OK)
+    tli_remap_buffers_free(b);
+  return status;
+}
+
+/* The old index of every new word (and the is-new flags). */
+static void tli_map_words(size_t *old_of, uint8_t *out_is_new, tli_word *sorted,
+                          const tl_ckpt *ckpt, const char *const *new_vocab,
+                          size_t n_new) {
+  const size_t n_old = ckpt->n_vocab;
+  for (size_t i = 0; i < n_old; i++)
+    sorted[i] = (tli_word){ckpt->vocab[i], i};
+  qsort(sorted, n_old, sizeof *sorted, tli_word_cmp);
+  for (size_t j = 0; j < n_new; j++) {
+    old_of[j] = tli_lookup(sorted, n_old, new_vocab[j]);
+    if (out_is_new != NULL)
+      out_is_new[j] = old_of[j] == SIZE_MAX;
+  }
+}
+
 tl_status tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt,
                               const char *const *new_vocab, size_t n_new,
                               const char *const *names, size_t n_names) {
@@ -103,76 +177,29 @@ tl_status tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt,
   TLI_CHECK(n_names == 0 || names != NULL, TL_E_INVALID_ARG,
             "%s: argument 'names' is NULL with n_names %zu", fn, n_names);
   TLI_TRY(tli_check_remap(ckpt, new_vocab, n_new, names, n_names, fn));
+  tli_remap_buffers b;
+  TLI_TRY(
+      tli_remap_buffers_alloc(&b, ckpt, new_vocab, n_new, names, n_names, fn));
+
   const size_t n_old = ckpt->n_vocab;
-
-  /* Everything is allocated before anything is replaced. */
-  void *sorted_mem = NULL, *old_mem = NULL, *data_mem = NULL, *vocab_mem = NULL;
-  tl_status status =
-      tli_alloc_checked(&sorted_mem, n_old, sizeof(tli_word), fn);
-  if (status == TL_OK)
-    status = tli_alloc_checked(&old_mem, n_new, sizeof(size_t), fn);
-  if (status == TL_OK)
-    status = tli_alloc_checked(&data_mem, n_names + 1, sizeof(float *), fn);
-  if (status == TL_OK)
-    status = tli_alloc_checked(&vocab_mem, n_new, sizeof(char *), fn);
-  float **data = data_mem;
-  char **vocab = vocab_mem;
-  size_t n_data = 0, n_vocab = 0;
-  for (size_t k = 0; k < n_names && status == TL_OK; k++) {
-    const tli_ckpt_tensor *t = tli_ckpt_find(ckpt, names[k], NULL);
-    size_t elems;
-    void *mem = NULL;
-    status =
-        tli_mul_size(&elems, t->numel / n_old, n_new)
-            ? tli_alloc_checked(&mem, elems, sizeof(float), fn)
-            : tli_fail(TL_E_NOMEM, "%s: '%s' remapped overflows", fn, names[k]);
-    if (status == TL_OK)
-      data[n_data++] = mem;
-  }
-  for (size_t j = 0; j < n_new && status == TL_OK; j++) {
-    vocab[j] = tli_ckpt_strndup(new_vocab[j], strlen(new_vocab[j]));
-    if (vocab[j] == NULL)
-      status = tli_fail(TL_E_NOMEM, "%s: out of memory", fn);
-    else
-      n_vocab++;
-  }
-  if (status != TL_OK) {
-    for (size_t k = 0; k < n_data; k++)
-      tli_free(data[k]);
-    tli_ckpt_free_strings(vocab, n_vocab);
-    tli_free(data_mem);
-    tli_free(old_mem);
-    tli_free(sorted_mem);
-    return status;
-  }
-
-  tli_word *sorted = sorted_mem;
-  size_t *old_of = old_mem;
-  for (size_t i = 0; i < n_old; i++)
-    sorted[i] = (tli_word){ckpt->vocab[i], i};
-  qsort(sorted, n_old, sizeof *sorted, tli_word_cmp);
-  for (size_t j = 0; j < n_new; j++) {
-    old_of[j] = tli_lookup(sorted, n_old, new_vocab[j]);
-    if (out_is_new != NULL)
-      out_is_new[j] = old_of[j] == SIZE_MAX;
-  }
+  tli_map_words(b.old_of, out_is_new, b.sorted, ckpt, new_vocab, n_new);
   for (size_t k = 0; k < n_names; k++) {
     size_t index = 0;
     tli_ckpt_find(ckpt, names[k], &index);
     tli_ckpt_tensor *t = &ckpt->tensors[index];
-    tli_remap_rows(data[k], t, old_of, n_new, n_old);
+    tli_remap_rows(b.data[k], t, b.old_of, n_new, n_old);
     const size_t row = t->numel / n_old;
     tli_free(t->data);
-    t->data = data[k];
+    t->data = b.data[k];
     t->shape[0] = n_new;
     t->numel = row * n_new;
     t->nbytes = t->numel * sizeof(float);
   }
+  b.n_data = 0; /* the tensors own the rows now */
   tli_ckpt_free_strings(ckpt->vocab, ckpt->n_vocab);
-  ckpt->vocab = vocab;
+  ckpt->vocab = b.vocab;
   ckpt->n_vocab = n_new;
-  tli_free(data_mem);
-  tli_free(old_mem);
-  tli_free(sorted_mem);
+  b.vocab = NULL, b.n_vocab = 0; /* the checkpoint owns the words now */
+  tli_remap_buffers_free(&b);
   return TL_OK;
 }
