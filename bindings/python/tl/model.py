@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _errors
 from ._native import c_size_p, lib, register, status
+from . import _versions as _v
 
 __all__ = ["Model", "ACTIVATIONS", "cross_entropy", "accuracy"]
 
@@ -148,7 +149,7 @@ class Model:
 
     def __init__(self, seed=0):
         opts = _ModelOptions()
-        lib.tl_model_options_init(ctypes.byref(opts), 1)
+        lib.tl_model_options_init(ctypes.byref(opts), _v.MODEL_OPTIONS_VERSION)
         opts.seed = int(seed)
         handle = _vp()
         lib.tl_model_create(ctypes.byref(handle), ctypes.byref(opts))
@@ -205,7 +206,8 @@ class Model:
     def add_embedding(self, name, num_embeddings, dim, padding_idx=None,
                       embed_p=0.0):
         o = _EmbeddingOptions()
-        lib.tl_embedding_options_init(ctypes.byref(o), 1)
+        lib.tl_embedding_options_init(ctypes.byref(o),
+                                      _v.EMBEDDING_OPTIONS_VERSION)
         o.padding_idx = -1 if padding_idx is None else int(padding_idx)
         o.embed_p = float(embed_p)
         lib.tl_model_add_embedding(
@@ -217,7 +219,7 @@ class Model:
                  weight_p=0.0, input_p=0.0, hidden_p=0.0, output_p=0.0,
                  ar_alpha=0.0, tar_beta=0.0, stateful=False):
         o = _LstmOptions()
-        lib.tl_lstm_options_init(ctypes.byref(o), 1)
+        lib.tl_lstm_options_init(ctypes.byref(o), _v.LSTM_OPTIONS_VERSION)
         o.weight_p, o.input_p = float(weight_p), float(input_p)
         o.hidden_p, o.output_p = float(hidden_p), float(output_p)
         o.ar_alpha, o.tar_beta = float(ar_alpha), float(tar_beta)

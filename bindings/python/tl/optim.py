@@ -15,6 +15,7 @@ import ctypes
 from . import _errors
 from ._native import lib, register, status
 from .model import Model
+from . import _versions as _v
 
 __all__ = ["Optimizer", "lrs_even", "lrs_slice", "lrs_factor"]
 
@@ -96,7 +97,8 @@ class Optimizer:
         if kind not in _KINDS:
             raise ValueError("kind must be 'sgd', 'adam' or 'adamw'")
         o = _OptimOptions()
-        lib.tl_optim_options_init(ctypes.byref(o), 1, _KINDS[kind])
+        lib.tl_optim_options_init(ctypes.byref(o), _v.OPTIM_OPTIONS_VERSION,
+                                  _KINDS[kind])
         if lr is not None:
             o.lr = float(lr)
         if momentum is not None:
