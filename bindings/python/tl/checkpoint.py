@@ -20,7 +20,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ._errors import FormatError, InvalidArgumentError, NotFoundError
-from ._native import c_size_p, lib, register, status
+from ._native import OwnedHandle, c_size_p, lib, register, status
 from . import _versions as _v
 
 __all__ = ["Checkpoint", "OPTIM", "RNG", "save_model", "load_model",
@@ -181,21 +181,20 @@ class _ModelLoad:
         self.opts = opts
 
 
-class _Handle:
-    """Owns a tl_ckpt* for the duration of a with-block."""
+class _Handle(OwnedHandle):
+    """Owns a tl_ckpt* for the duration of a with-block (a new empty one,
+    or `ptr` from a load); the block gets the pointer."""
+
+    _free, _what = "tl_ckpt_free", "checkpoint"
 
     def __init__(self, ptr=None):
-        self.ptr = ptr
         if ptr is None:
-            self.ptr = ctypes.c_void_p()
-            lib.tl_ckpt_create(ctypes.byref(self.ptr))
+            ptr = ctypes.c_void_p()
+            lib.tl_ckpt_create(ctypes.byref(ptr))
+        self._handle = ptr
 
     def __enter__(self):
-        return self.ptr
-
-    def __exit__(self, *exc):
-        lib.tl_ckpt_free(self.ptr)
-        self.ptr = None
+        return self._live()
 
 
 def _as_tensor(array, name):

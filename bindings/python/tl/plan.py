@@ -244,7 +244,7 @@ class Plan(OwnedHandle):
         groups, state reset at a stage's first step, lrs, momentum); call
         before every optimizer.step(). Returns True on a stage's first step."""
         started = ctypes.c_int()
-        lib.tl_plan_apply(ctypes.byref(started), self._live(), optimizer._h(),
+        lib.tl_plan_apply(ctypes.byref(started), self._live(), optimizer._live(),
                           _step(step))
         return bool(started.value)
 
@@ -298,7 +298,7 @@ def lr_find(optimizer, step_fn, start_lr=1e-7, end_lr=10.0, num_it=100,
     res = _Result(version=_v.LR_FIND_RESULT_VERSION)
     try:
         lib.tl_lr_find(ctypes.byref(res), lrs.ctypes.data_as(c_double_p),
-                       losses.ctypes.data_as(c_double_p), cap, optimizer._h(),
+                       losses.ctypes.data_as(c_double_p), cap, optimizer._live(),
                        callback, None, ctypes.byref(opts))
     except Exception:
         if raised:
