@@ -69,7 +69,7 @@ typedef enum tl_ckpt_section {
  * checkpoint (a view). */
 #define TL_CKPT_TENSOR_DESC_VERSION 1
 #define TL_CKPT_TENSOR_DESC_INIT                                               \
-  { TL_CKPT_TENSOR_DESC_VERSION, NULL, 0, 0, {0}, 0, 0, 0 }
+  { TL_CKPT_TENSOR_DESC_VERSION, NULL, (tl_ckpt_dtype)0, 0, {0}, 0, 0, 0 }
 typedef struct tl_ckpt_tensor_desc {
   unsigned int version; /* set by the caller */
   const char *name;
