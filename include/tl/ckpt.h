@@ -69,7 +69,7 @@ typedef enum tl_ckpt_section {
  * checkpoint (a view). */
 #define TL_CKPT_TENSOR_DESC_VERSION 1
 #define TL_CKPT_TENSOR_DESC_INIT                                               \
-  { TL_CKPT_TENSOR_DESC_VERSION, NULL, 0, 0, {0}, 0, 0, 0 }
+  { TL_CKPT_TENSOR_DESC_VERSION, NULL, (tl_ckpt_dtype)0, 0, {0}, 0, 0, 0 }
 typedef struct tl_ckpt_tensor_desc {
   unsigned int version; /* set by the caller */
   const char *name;
@@ -231,6 +231,10 @@ typedef struct tl_ckpt_load_options {
   uint64_t max_size;    /* refuse inputs larger than this many bytes
                            (default 0: no limit) */
 } tl_ckpt_load_options;
+/* The defaults of tl_ckpt_load_options_init as a static initialiser:
+ * tl_ckpt_load_options o = TL_CKPT_LOAD_OPTIONS_INIT; */
+#define TL_CKPT_LOAD_OPTIONS_INIT                                              \
+  { TL_CKPT_LOAD_OPTIONS_VERSION, 1, 0 }
 
 /* Fills *out with the defaults at `version`. Errors: TL_E_INVALID_ARG,
  * TL_E_UNSUPPORTED (unknown version). */
@@ -307,6 +311,10 @@ typedef struct tl_model_load_options {
   tl_load_report_fn report;
   void *report_payload;
 } tl_model_load_options;
+/* The defaults of tl_model_load_options_init as a static initialiser:
+ * tl_model_load_options o = TL_MODEL_LOAD_OPTIONS_INIT; */
+#define TL_MODEL_LOAD_OPTIONS_INIT                                             \
+  { TL_MODEL_LOAD_OPTIONS_VERSION, 1, NULL, NULL, NULL, 0, 1, NULL, NULL }
 
 /* Fills *out with the defaults. Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED. */
 TL_API tl_status tl_model_load_options_init(tl_model_load_options *out,

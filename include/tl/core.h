@@ -94,13 +94,22 @@ TL_API tl_status tl_allocator_init(tl_allocator *out, unsigned int version);
  * (unknown version). */
 TL_API tl_status tl_set_allocator(const tl_allocator *allocator);
 
-/* The number of threads OpenBLAS may use inside libtl calls. The default is
- * 1 (unless OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set when libtl
- * loads): the host decides how to spend its cores. n must be >= 1; OpenBLAS
- * caps it at the thread count it was built for, and tl_get_num_threads
- * reports the count in effect. This sets OpenBLAS's process-wide count,
- * shared with anything else in the process that uses OpenBLAS. Errors:
- * TL_E_INVALID_ARG (n < 1). */
+/* The number of threads OpenBLAS may use inside libtl's own BLAS and LAPACK
+ * calls. libtl does nothing when it is loaded and never changes OpenBLAS's
+ * count outside its calls: around each of its BLAS calls it switches
+ * OpenBLAS's process-wide count to libtl's when the two differ, and back
+ * afterwards. libtl's count is 1 by default (the host decides how to spend
+ * its cores); when OPENBLAS_NUM_THREADS or OMP_NUM_THREADS is set and
+ * tl_set_num_threads was never called, libtl follows OpenBLAS's own count
+ * and switches nothing. n must be >= 1; OpenBLAS caps it at the thread
+ * count it was built for, and tl_get_num_threads reports the count libtl's
+ * calls run with. Caveat: OpenBLAS's count is one process-wide value, and
+ * switching it is not thread-safe: while a libtl call runs, another thread's
+ * OpenBLAS calls (the host's or another libtl call's) may see libtl's count,
+ * or libtl's call the host's. A host that calls OpenBLAS or libtl from
+ * several threads at once should give both the same count
+ * (tl_set_num_threads(openblas_get_num_threads())): then nothing is ever
+ * switched. Errors: TL_E_INVALID_ARG (n < 1). */
 TL_API tl_status tl_set_num_threads(int n);
 TL_API int tl_get_num_threads(void);
 

@@ -143,6 +143,10 @@ typedef struct tl_sliced_options {
   double p;             /* order, finite >= 1; default 2 */
   uint64_t seed;        /* directions: normal draws normalised; default 0 */
 } tl_sliced_options;
+/* The defaults of tl_sliced_options_init as a static initialiser:
+ * tl_sliced_options o = TL_SLICED_OPTIONS_INIT; */
+#define TL_SLICED_OPTIONS_INIT                                                 \
+  { TL_SLICED_OPTIONS_VERSION, 50, 2.0, 0 }
 
 /* Fills the defaults above for `version` (TL_E_UNSUPPORTED if unknown). */
 TL_API tl_status tl_sliced_options_init(tl_sliced_options *out,
@@ -185,6 +189,10 @@ typedef struct tl_sinkhorn_options {
   size_t max_iter; /* default 1000; >= 1 */
   double tol;      /* L2 column-marginal error to stop at; default 1e-9; > 0 */
 } tl_sinkhorn_options;
+/* The defaults of tl_sinkhorn_options_init as a static initialiser:
+ * tl_sinkhorn_options o = TL_SINKHORN_OPTIONS_INIT; */
+#define TL_SINKHORN_OPTIONS_INIT                                               \
+  { TL_SINKHORN_OPTIONS_VERSION, 1000, 1e-9 }
 
 TL_API tl_status tl_sinkhorn_options_init(tl_sinkhorn_options *out,
                                           unsigned int version);
@@ -221,6 +229,10 @@ typedef struct tl_mmd_options {
   double sigma; /* kernel bandwidth, > 0; 0 = median heuristic (default) */
   int unbiased; /* 0 (default): biased V-statistic; 1: unbiased U-statistic */
 } tl_mmd_options;
+/* The defaults of tl_mmd_options_init as a static initialiser:
+ * tl_mmd_options o = TL_MMD_OPTIONS_INIT; */
+#define TL_MMD_OPTIONS_INIT                                                    \
+  { TL_MMD_OPTIONS_VERSION, 0.0, 0 }
 
 TL_API tl_status tl_mmd_options_init(tl_mmd_options *out, unsigned int version);
 
@@ -275,6 +287,10 @@ typedef struct tl_proxy_a_options {
                             default 1e-3 */
   uint64_t seed;         /* shuffle seed; default 0 */
 } tl_proxy_a_options;
+/* The defaults of tl_proxy_a_options_init as a static initialiser:
+ * tl_proxy_a_options o = TL_PROXY_A_OPTIONS_INIT; */
+#define TL_PROXY_A_OPTIONS_INIT                                                \
+  { TL_PROXY_A_OPTIONS_VERSION, 0.8, 200, 0.5, 1e-3, 0 }
 
 /* Fills *out with the defaults of `version`. Errors: TL_E_INVALID_ARG (out
  * NULL), TL_E_UNSUPPORTED (unknown version). */
@@ -390,6 +406,10 @@ typedef struct tl_selection_options {
   double smoothing;     /* add-k for each example's distribution, >= 0;
                            default 0 */
 } tl_selection_options;
+/* The defaults of tl_selection_options_init as a static initialiser:
+ * tl_selection_options o = TL_SELECTION_OPTIONS_INIT; */
+#define TL_SELECTION_OPTIONS_INIT                                              \
+  { TL_SELECTION_OPTIONS_VERSION, 0.99, 0.0 }
 
 TL_API tl_status tl_selection_options_init(tl_selection_options *out,
                                            unsigned int version);
@@ -471,6 +491,13 @@ typedef struct tl_pca_select_options {
   tl_pca_select_criterion criterion; /* default TL_PCA_SELECT_CENTROID */
   tl_pca_select_fit fit;             /* default TL_PCA_SELECT_FIT_TARGET */
 } tl_pca_select_options;
+/* The defaults of tl_pca_select_options_init as a static initialiser:
+ * tl_pca_select_options o = TL_PCA_SELECT_OPTIONS_INIT; */
+#define TL_PCA_SELECT_OPTIONS_INIT                                             \
+  {                                                                            \
+    TL_PCA_SELECT_OPTIONS_VERSION, 0, TL_PCA_SELECT_CENTROID,                  \
+        TL_PCA_SELECT_FIT_TARGET                                               \
+  }
 
 TL_API tl_status tl_pca_select_options_init(tl_pca_select_options *out,
                                             unsigned int version);
@@ -505,6 +532,10 @@ typedef struct tl_csls_options {
   size_t knn;           /* neighbourhood size for r_S and r_T; default 10 */
   size_t top;           /* candidates written per query; default 1 */
 } tl_csls_options;
+/* The defaults of tl_csls_options_init as a static initialiser:
+ * tl_csls_options o = TL_CSLS_OPTIONS_INIT; */
+#define TL_CSLS_OPTIONS_INIT                                                   \
+  { TL_CSLS_OPTIONS_VERSION, 10, 1 }
 
 TL_API tl_status tl_csls_options_init(tl_csls_options *out,
                                       unsigned int version);

@@ -85,6 +85,10 @@ typedef struct tl_model_options {
   unsigned int version; /* TL_MODEL_OPTIONS_VERSION */
   uint64_t seed;        /* initialisation and dropout masks (default 0) */
 } tl_model_options;
+/* The defaults of tl_model_options_init as a static initialiser:
+ * tl_model_options o = TL_MODEL_OPTIONS_INIT; */
+#define TL_MODEL_OPTIONS_INIT                                                  \
+  { TL_MODEL_OPTIONS_VERSION, 0 }
 
 /* Fills *out with defaults. Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED. */
 TL_API tl_status tl_model_options_init(tl_model_options *out,
@@ -119,6 +123,10 @@ typedef struct tl_embedding_options {
   int64_t padding_idx;  /* row kept at 0 and given no gradient; -1: none */
   float embed_p;        /* embedding dropout: whole rows dropped (0) */
 } tl_embedding_options;
+/* The defaults of tl_embedding_options_init as a static initialiser:
+ * tl_embedding_options o = TL_EMBEDDING_OPTIONS_INIT; */
+#define TL_EMBEDDING_OPTIONS_INIT                                              \
+  { TL_EMBEDDING_OPTIONS_VERSION, -1, 0.0f }
 TL_API tl_status tl_embedding_options_init(tl_embedding_options *out,
                                            unsigned int version);
 
@@ -151,6 +159,10 @@ typedef struct tl_lstm_options {
    * new batch size or tl_model_reset_state starts from zeros again. */
   int stateful;
 } tl_lstm_options;
+/* The defaults of tl_lstm_options_init as a static initialiser:
+ * tl_lstm_options o = TL_LSTM_OPTIONS_INIT; */
+#define TL_LSTM_OPTIONS_INIT                                                   \
+  { TL_LSTM_OPTIONS_VERSION, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0 }
 TL_API tl_status tl_lstm_options_init(tl_lstm_options *out,
                                       unsigned int version);
 

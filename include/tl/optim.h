@@ -68,6 +68,14 @@ typedef struct tl_optim_options {
   double weight_decay; /* L2 for SGD and Adam, decoupled for AdamW */
   int nesterov;        /* SGD: Nesterov momentum (needs momentum > 0) */
 } tl_optim_options;
+/* The defaults of tl_optim_options_init as a static initialiser:
+ * tl_optim_options o = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM); */
+#define TL_OPTIM_OPTIONS_INIT(kind)                                            \
+  {                                                                            \
+    TL_OPTIM_OPTIONS_VERSION, (kind), 1e-3,                                    \
+        (kind) == TL_OPTIM_SGD ? 0.0 : 0.9, 0.999, 1e-8,                       \
+        (kind) == TL_OPTIM_ADAMW ? 1e-2 : 0.0, 0                               \
+  }
 
 /* Fills *out with PyTorch's defaults for `kind`: lr 1e-3; SGD momentum 0,
  * weight decay 0, nesterov 0; Adam betas (0.9, 0.999), eps 1e-8, weight

@@ -63,6 +63,10 @@ typedef struct tl_lr_find_options {
   double stop_factor;   /* stop when smoothed > stop_factor * best; default
                            4; 0 never stops early (fastai stop_div=False) */
 } tl_lr_find_options;
+/* The defaults of tl_lr_find_options_init as a static initialiser:
+ * tl_lr_find_options o = TL_LR_FIND_OPTIONS_INIT; */
+#define TL_LR_FIND_OPTIONS_INIT                                                \
+  { TL_LR_FIND_OPTIONS_VERSION, 1e-7, 10.0, 100, 0.98, 4.0 }
 
 TL_API tl_status tl_lr_find_options_init(tl_lr_find_options *out,
                                          unsigned int version);
@@ -139,6 +143,10 @@ typedef struct tl_plan_stage {
   int reset_state;        /* clear the optimizer state when the stage starts
                              (fastai's freeze_to does); default 1 */
 } tl_plan_stage;
+/* The defaults of tl_plan_stage_init as a static initialiser:
+ * tl_plan_stage o = TL_PLAN_STAGE_INIT; */
+#define TL_PLAN_STAGE_INIT                                                     \
+  { TL_PLAN_STAGE_VERSION, TL_PLAN_FREEZE_TO, 0, 0, NULL, NULL, 1 }
 
 TL_API tl_status tl_plan_stage_init(tl_plan_stage *out, unsigned int version);
 
@@ -235,6 +243,18 @@ typedef struct tl_plan_preset_options {
   double pct_start;     /* fine_tune / feature extraction; default 0.3 */
   double div;           /* fine_tune 5, feature extraction 25 */
 } tl_plan_preset_options;
+/* The defaults of tl_plan_preset_options_init as a static initialiser:
+ * tl_plan_preset_options o =
+ * TL_PLAN_PRESET_OPTIONS_INIT(TL_PLAN_PRESET_ULMFIT); */
+#define TL_PLAN_PRESET_OPTIONS_INIT(preset)                                    \
+  {                                                                            \
+    TL_PLAN_PRESET_OPTIONS_VERSION, 0,                                         \
+        (preset) == TL_PLAN_PRESET_ULMFIT       ? 0.01                         \
+        : (preset) == TL_PLAN_PRESET_CHAIN_THAW ? 1e-3                         \
+                                                : 2e-3,                        \
+        0, 0, 2.6, 0.1, 32.0, 100.0, 0.3,                                      \
+        (preset) == TL_PLAN_PRESET_FINE_TUNE ? 5.0 : 25.0                      \
+  }
 
 /* Fills the defaults of `preset`. Errors: TL_E_INVALID_ARG (NULL, unknown
  * preset), TL_E_UNSUPPORTED (version). */

@@ -85,6 +85,10 @@ typedef struct tl_sched_stlr_options {
   double cut_frac;      /* fraction of T spent increasing; default 0.1 */
   double ratio;         /* lr_max / lowest rate; default 32 */
 } tl_sched_stlr_options;
+/* The defaults of tl_sched_stlr_options_init as a static initialiser:
+ * tl_sched_stlr_options o = TL_SCHED_STLR_OPTIONS_INIT; */
+#define TL_SCHED_STLR_OPTIONS_INIT                                             \
+  { TL_SCHED_STLR_OPTIONS_VERSION, 0.01, 0, 0.1, 32.0 }
 
 TL_API tl_status tl_sched_stlr_options_init(tl_sched_stlr_options *out,
                                             unsigned int version);
@@ -121,6 +125,13 @@ typedef struct tl_sched_cyclic_options {
   double base_momentum;      /* default 0.8 */
   double max_momentum;       /* default 0.9 */
 } tl_sched_cyclic_options;
+/* The defaults of tl_sched_cyclic_options_init as a static initialiser:
+ * tl_sched_cyclic_options o = TL_SCHED_CYCLIC_OPTIONS_INIT; */
+#define TL_SCHED_CYCLIC_OPTIONS_INIT                                           \
+  {                                                                            \
+    TL_SCHED_CYCLIC_OPTIONS_VERSION, 0.001, 0.006, 2000, 0,                    \
+        TL_SCHED_CYCLIC_TRIANGULAR, 1.0, 1, 0.8, 0.9                           \
+  }
 
 TL_API tl_status tl_sched_cyclic_options_init(tl_sched_cyclic_options *out,
                                               unsigned int version);
@@ -142,6 +153,10 @@ typedef struct tl_sched_cosine_options {
   uint64_t t_max;       /* default 0, which the constructor rejects */
   double eta_min;       /* default 0 */
 } tl_sched_cosine_options;
+/* The defaults of tl_sched_cosine_options_init as a static initialiser:
+ * tl_sched_cosine_options o = TL_SCHED_COSINE_OPTIONS_INIT; */
+#define TL_SCHED_COSINE_OPTIONS_INIT                                           \
+  { TL_SCHED_COSINE_OPTIONS_VERSION, 0.01, 0, 0.0 }
 
 TL_API tl_status tl_sched_cosine_options_init(tl_sched_cosine_options *out,
                                               unsigned int version);
@@ -165,6 +180,11 @@ typedef struct tl_sched_cosine_restarts_options {
   uint64_t t_mult;      /* default 1 */
   double eta_min;       /* default 0 */
 } tl_sched_cosine_restarts_options;
+/* The defaults of tl_sched_cosine_restarts_options_init as a static
+ * initialiser: tl_sched_cosine_restarts_options o =
+ * TL_SCHED_COSINE_RESTARTS_OPTIONS_INIT; */
+#define TL_SCHED_COSINE_RESTARTS_OPTIONS_INIT                                  \
+  { TL_SCHED_COSINE_RESTARTS_OPTIONS_VERSION, 0.01, 0, 1, 0.0 }
 
 TL_API tl_status tl_sched_cosine_restarts_options_init(
     tl_sched_cosine_restarts_options *out, unsigned int version);
@@ -203,6 +223,13 @@ typedef struct tl_sched_one_cycle_options {
   double base_momentum;    /* default 0.85 */
   double max_momentum;     /* default 0.95 */
 } tl_sched_one_cycle_options;
+/* The defaults of tl_sched_one_cycle_options_init as a static initialiser:
+ * tl_sched_one_cycle_options o = TL_SCHED_ONE_CYCLE_OPTIONS_INIT; */
+#define TL_SCHED_ONE_CYCLE_OPTIONS_INIT                                        \
+  {                                                                            \
+    TL_SCHED_ONE_CYCLE_OPTIONS_VERSION, 0.01, 0, 0.3, 25.0, 1e4, 0,            \
+        TL_SCHED_ANNEAL_COS, 1, 0.85, 0.95                                     \
+  }
 
 TL_API tl_status tl_sched_one_cycle_options_init(
     tl_sched_one_cycle_options *out, unsigned int version);
@@ -229,6 +256,15 @@ typedef struct tl_sched_fastai_one_cycle_options {
   double div_final;     /* default 1e5 */
   double moms[3];       /* default {0.95, 0.85, 0.95} */
 } tl_sched_fastai_one_cycle_options;
+/* The defaults of tl_sched_fastai_one_cycle_options_init as a static
+ * initialiser: tl_sched_fastai_one_cycle_options o =
+ * TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_INIT; */
+#define TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_INIT                                 \
+  {                                                                            \
+    TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_VERSION, 0.001, 0, 0.25, 25.0, 1e5, {    \
+      0.95, 0.85, 0.95                                                         \
+    }                                                                          \
+  }
 
 TL_API tl_status tl_sched_fastai_one_cycle_options_init(
     tl_sched_fastai_one_cycle_options *out, unsigned int version);
@@ -251,6 +287,10 @@ typedef struct tl_sched_linear_options {
   double end_factor;    /* default 1 */
   uint64_t total_iters; /* default 5 */
 } tl_sched_linear_options;
+/* The defaults of tl_sched_linear_options_init as a static initialiser:
+ * tl_sched_linear_options o = TL_SCHED_LINEAR_OPTIONS_INIT; */
+#define TL_SCHED_LINEAR_OPTIONS_INIT                                           \
+  { TL_SCHED_LINEAR_OPTIONS_VERSION, 0.01, 1.0 / 3.0, 1.0, 5 }
 
 TL_API tl_status tl_sched_linear_options_init(tl_sched_linear_options *out,
                                               unsigned int version);
@@ -269,6 +309,10 @@ typedef struct tl_sched_constant_options {
   double factor;        /* default 1 */
   uint64_t total_iters; /* default 0 */
 } tl_sched_constant_options;
+/* The defaults of tl_sched_constant_options_init as a static initialiser:
+ * tl_sched_constant_options o = TL_SCHED_CONSTANT_OPTIONS_INIT; */
+#define TL_SCHED_CONSTANT_OPTIONS_INIT                                         \
+  { TL_SCHED_CONSTANT_OPTIONS_VERSION, 0.01, 1.0, 0 }
 
 TL_API tl_status tl_sched_constant_options_init(tl_sched_constant_options *out,
                                                 unsigned int version);
@@ -287,6 +331,10 @@ typedef struct tl_sched_step_options {
   uint64_t step_size;   /* default 0, which the constructor rejects */
   double gamma;         /* default 0.1 */
 } tl_sched_step_options;
+/* The defaults of tl_sched_step_options_init as a static initialiser:
+ * tl_sched_step_options o = TL_SCHED_STEP_OPTIONS_INIT; */
+#define TL_SCHED_STEP_OPTIONS_INIT                                             \
+  { TL_SCHED_STEP_OPTIONS_VERSION, 0.01, 0, 0.1 }
 
 TL_API tl_status tl_sched_step_options_init(tl_sched_step_options *out,
                                             unsigned int version);
@@ -304,6 +352,10 @@ typedef struct tl_sched_exponential_options {
   double base_lr;       /* default 0.01 */
   double gamma;         /* default 0.99 */
 } tl_sched_exponential_options;
+/* The defaults of tl_sched_exponential_options_init as a static initialiser:
+ * tl_sched_exponential_options o = TL_SCHED_EXPONENTIAL_OPTIONS_INIT; */
+#define TL_SCHED_EXPONENTIAL_OPTIONS_INIT                                      \
+  { TL_SCHED_EXPONENTIAL_OPTIONS_VERSION, 0.01, 0.99 }
 
 TL_API tl_status tl_sched_exponential_options_init(
     tl_sched_exponential_options *out, unsigned int version);
@@ -325,6 +377,10 @@ typedef struct tl_sched_multi_step_options {
   size_t n_milestones;        /* default 0 */
   double gamma;               /* default 0.1 */
 } tl_sched_multi_step_options;
+/* The defaults of tl_sched_multi_step_options_init as a static initialiser:
+ * tl_sched_multi_step_options o = TL_SCHED_MULTI_STEP_OPTIONS_INIT; */
+#define TL_SCHED_MULTI_STEP_OPTIONS_INIT                                       \
+  { TL_SCHED_MULTI_STEP_OPTIONS_VERSION, 0.01, NULL, 0, 0.1 }
 
 TL_API tl_status tl_sched_multi_step_options_init(
     tl_sched_multi_step_options *out, unsigned int version);

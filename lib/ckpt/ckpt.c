@@ -7,6 +7,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 
 size_t tl_ckpt_dtype_size(tl_ckpt_dtype dtype) {
   switch (dtype) {
@@ -208,6 +209,9 @@ tl_status tl_ckpt_find_tensor(size_t *out, const tl_ckpt *ckpt,
   return TL_OK;
 }
 
+TLI_VERSION_SIZES(tensor_desc_sizes, TL_CKPT_TENSOR_DESC_VERSION,
+                  TLI_FIELD_END(tl_ckpt_tensor_desc, group));
+
 tl_status tl_ckpt_tensor_info(tl_ckpt_tensor_desc *out, const tl_ckpt *ckpt,
                               size_t index) {
   TLI_CHECK_PTR("tl_ckpt_tensor_info", out);
@@ -215,22 +219,21 @@ tl_status tl_ckpt_tensor_info(tl_ckpt_tensor_desc *out, const tl_ckpt *ckpt,
   TLI_CHECK(index < ckpt->n_tensors, TL_E_INVALID_ARG,
             "tl_ckpt_tensor_info: index %zu out of range (%zu tensors)", index,
             ckpt->n_tensors);
-  TLI_CHECK(out->version == TL_CKPT_TENSOR_DESC_VERSION, TL_E_UNSUPPORTED,
-            "tl_ckpt_tensor_info: out->version %u is not supported (this "
-            "library knows version %u)",
-            out->version, TL_CKPT_TENSOR_DESC_VERSION);
   const tli_ckpt_tensor *t = &ckpt->tensors[index];
-  memset(out, 0, sizeof *out);
-  out->version = TL_CKPT_TENSOR_DESC_VERSION;
-  out->name = t->name;
-  out->dtype = t->dtype;
-  out->rank = t->rank;
-  for (size_t d = 0; d < t->rank; d++)
-    out->shape[d] = t->shape[d];
-  out->numel = t->numel;
-  out->nbytes = t->nbytes;
-  out->group = t->group;
-  return TL_OK;
+  /* Filled in a current struct; the caller gets the bytes its version
+   * defines. */
+  tl_ckpt_tensor_desc d = TL_CKPT_TENSOR_DESC_INIT;
+  d.name = t->name;
+  d.dtype = t->dtype;
+  d.rank = t->rank;
+  for (size_t i = 0; i < t->rank; i++)
+    d.shape[i] = t->shape[i];
+  d.numel = t->numel;
+  d.nbytes = t->nbytes;
+  d.group = t->group;
+  return tli_options_write(out, &d, tensor_desc_sizes,
+                           TLI_VERSIONS(tensor_desc_sizes),
+                           "tl_ckpt_tensor_info", "out");
 }
 
 tl_status tl_ckpt_tensor_data(const void **out, const tl_ckpt *ckpt,

@@ -9,6 +9,7 @@
 #include "ckpt/ckpt_internal.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "model/model_internal.h"
 
 /* Builds prefix + name into a new string. */
@@ -125,18 +126,14 @@ tl_status tl_ckpt_store_model(tl_ckpt *ckpt, const tl_model *model,
   return TL_OK;
 }
 
+TLI_VERSION_SIZES(model_load_options_sizes, TL_MODEL_LOAD_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_model_load_options, report_payload));
+
 tl_status tl_model_load_options_init(tl_model_load_options *out,
                                      unsigned int version) {
-  TLI_CHECK_PTR("tl_model_load_options_init", out);
-  TLI_CHECK(version == TL_MODEL_LOAD_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_model_load_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_MODEL_LOAD_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->strict = 1;
-  out->restore_rng = 1;
-  return TL_OK;
+  static const tl_model_load_options defaults = TL_MODEL_LOAD_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, model_load_options_sizes,
+                          "tl_model_load_options_init");
 }
 
 /* The plan of a load: for each model parameter, the tensor that fills it
@@ -302,17 +299,10 @@ tl_status tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt,
   static const char fn[] = "tl_ckpt_restore_model";
   TLI_CHECK_PTR(fn, model);
   TLI_CHECK_PTR(fn, ckpt);
-  tl_model_load_options o;
-  if (options == NULL) {
-    TLI_TRY(tl_model_load_options_init(&o, TL_MODEL_LOAD_OPTIONS_VERSION));
-  } else {
-    TLI_CHECK(options->version == TL_MODEL_LOAD_OPTIONS_VERSION,
-              TL_E_UNSUPPORTED,
-              "%s: options->version %u is not supported (this library knows "
-              "version %u)",
-              fn, options->version, TL_MODEL_LOAD_OPTIONS_VERSION);
-    o = *options;
-  }
+  tl_model_load_options o = TL_MODEL_LOAD_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(
+        TLI_OPTIONS_COPY(&o, options, model_load_options_sizes, fn, "options"));
   TLI_TRY(tli_check_map(model, &o, fn));
   tli_rng rng;
   int have_rng = 0;

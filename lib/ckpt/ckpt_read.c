@@ -15,32 +15,26 @@
 #include "ckpt/crc32.h"
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
+
+TLI_VERSION_SIZES(load_options_sizes, TL_CKPT_LOAD_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_ckpt_load_options, max_size));
 
 tl_status tl_ckpt_load_options_init(tl_ckpt_load_options *out,
                                     unsigned int version) {
-  TLI_CHECK_PTR("tl_ckpt_load_options_init", out);
-  TLI_CHECK(version == TL_CKPT_LOAD_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_ckpt_load_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_CKPT_LOAD_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->verify_data_crc = 1;
-  out->max_size = 0;
-  return TL_OK;
+  static const tl_ckpt_load_options defaults = TL_CKPT_LOAD_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, load_options_sizes,
+                          "tl_ckpt_load_options_init");
 }
 
 static tl_status tli_options(tl_ckpt_load_options *out,
                              const tl_ckpt_load_options *given,
                              const char *fn) {
+  const tl_ckpt_load_options defaults = TL_CKPT_LOAD_OPTIONS_INIT;
+  *out = defaults;
   if (given == NULL)
-    return tl_ckpt_load_options_init(out, TL_CKPT_LOAD_OPTIONS_VERSION);
-  TLI_CHECK(given->version == TL_CKPT_LOAD_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, given->version, TL_CKPT_LOAD_OPTIONS_VERSION);
-  *out = *given;
-  return TL_OK;
+    return TL_OK;
+  return TLI_OPTIONS_COPY(out, given, load_options_sizes, fn, "options");
 }
 
 /* ---- validation of the header and the index ----------------------------- */

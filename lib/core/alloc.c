@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/options.h"
 
 static void *tli_default_alloc(void *payload, size_t size, size_t alignment) {
   (void)payload;
@@ -25,33 +26,28 @@ static void tli_default_free(void *payload, void *ptr) {
 static tl_allocator tli_allocator = {TL_ALLOCATOR_VERSION, tli_default_alloc,
                                      tli_default_free, NULL};
 
+TLI_VERSION_SIZES(allocator_sizes, TL_ALLOCATOR_VERSION,
+                  TLI_FIELD_END(tl_allocator, payload));
+
+static const tl_allocator tli_default_allocator = {
+    TL_ALLOCATOR_VERSION, tli_default_alloc, tli_default_free, NULL};
+
 tl_status tl_allocator_init(tl_allocator *out, unsigned int version) {
-  TLI_CHECK_PTR("tl_allocator_init", out);
-  TLI_CHECK(version == TL_ALLOCATOR_VERSION, TL_E_UNSUPPORTED,
-            "tl_allocator_init: version %u is not supported (this library "
-            "knows version %u)",
-            version, TL_ALLOCATOR_VERSION);
-  out->version = version;
-  out->alloc = tli_default_alloc;
-  out->free = tli_default_free;
-  out->payload = NULL;
-  return TL_OK;
+  return TLI_OPTIONS_INIT(out, &tli_default_allocator, version, allocator_sizes,
+                          "tl_allocator_init");
 }
 
 tl_status tl_set_allocator(const tl_allocator *allocator) {
+  static const char fn[] = "tl_set_allocator";
   if (allocator == NULL) {
-    tl_allocator_init(&tli_allocator, TL_ALLOCATOR_VERSION);
+    tli_allocator = tli_default_allocator;
     return TL_OK;
   }
-  TLI_CHECK(allocator->version == TL_ALLOCATOR_VERSION, TL_E_UNSUPPORTED,
-            "tl_set_allocator: allocator->version %u is not supported (this "
-            "library knows version %u)",
-            allocator->version, TL_ALLOCATOR_VERSION);
-  TLI_CHECK(allocator->alloc != NULL && allocator->free != NULL,
-            TL_E_INVALID_ARG,
-            "tl_set_allocator: allocator->alloc and allocator->free must both "
-            "be set");
-  tli_allocator = *allocator;
+  tl_allocator a = tli_default_allocator;
+  TLI_TRY(TLI_OPTIONS_COPY(&a, allocator, allocator_sizes, fn, "allocator"));
+  TLI_CHECK(a.alloc != NULL && a.free != NULL, TL_E_INVALID_ARG,
+            "%s: allocator->alloc and allocator->free must both be set", fn);
+  tli_allocator = a;
   return TL_OK;
 }
 

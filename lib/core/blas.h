@@ -9,6 +9,13 @@
 
 #include "tl/core.h"
 
+/* libtl's thread count (tl_set_num_threads) around one BLAS or LAPACK
+ * call: enter switches OpenBLAS's process-wide count to libtl's when they
+ * differ and returns what to restore (0: nothing changed); leave restores
+ * it. Every wrapper below brackets its call with them. */
+int tli_blas_enter(void);
+void tli_blas_leave(int had);
+
 /* 1 if every one of the n dimensions fits a BLAS int. */
 int tli_blas_dims_ok(const size_t *dims, size_t n);
 

@@ -8,22 +8,19 @@
 #include "core/alloc.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "metrics/align_util.h"
 #include "tl/metrics.h"
 
 #define TLI_CSLS_BLOCK 256
 
+TLI_VERSION_SIZES(csls_options_sizes, TL_CSLS_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_csls_options, top));
+
 tl_status tl_csls_options_init(tl_csls_options *out, unsigned int version) {
-  TLI_CHECK_PTR("tl_csls_options_init", out);
-  TLI_CHECK(version == TL_CSLS_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_csls_options_init: version %u is not supported (this library "
-            "knows version %u)",
-            version, TL_CSLS_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->knn = 10;
-  out->top = 1;
-  return TL_OK;
+  static const tl_csls_options defaults = TL_CSLS_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, csls_options_sizes,
+                          "tl_csls_options_init");
 }
 
 /* Inserts (value, index) into the descending list vals/idx holding *count of
@@ -73,15 +70,10 @@ tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
   TLI_CHECK_PTR(fn, out_indices);
   TLI_TRY(tli_check_matrix(fn, "xq", xq, nq, d, 1));
   TLI_TRY(tli_check_matrix(fn, "y", y, nt, d, 1));
-  tl_csls_options defaults;
-  if (opts == NULL) {
-    tl_csls_options_init(&defaults, TL_CSLS_OPTIONS_VERSION);
-    opts = &defaults;
-  }
-  TLI_CHECK(opts->version == TL_CSLS_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: opts->version %u is not supported (this library knows "
-            "version %u)",
-            fn, opts->version, TL_CSLS_OPTIONS_VERSION);
+  tl_csls_options opts_copy = TL_CSLS_OPTIONS_INIT;
+  if (opts != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&opts_copy, opts, csls_options_sizes, fn, "opts"));
+  opts = &opts_copy;
   const size_t knn = opts->knn, top = opts->top;
   const size_t kmax = nq < nt ? nq : nt;
   TLI_CHECK(knn >= 1 && knn <= kmax, TL_E_INVALID_ARG,

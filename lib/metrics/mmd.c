@@ -7,23 +7,20 @@
 #include "core/alloc.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "metrics/check.h"
 #include "tl/metrics.h"
 
 /* Rows per dgemm block: a block of 128 x (n + m) doubles stays modest. */
 #define TLI_MMD_BLOCK 128
 
+TLI_VERSION_SIZES(mmd_options_sizes, TL_MMD_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_mmd_options, unbiased));
+
 tl_status tl_mmd_options_init(tl_mmd_options *out, unsigned int version) {
-  TLI_CHECK_PTR("tl_mmd_options_init", out);
-  TLI_CHECK(version == TL_MMD_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_mmd_options_init: version %u is not supported (this library "
-            "knows version %u)",
-            version, TL_MMD_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->sigma = 0.0;
-  out->unbiased = 0;
-  return TL_OK;
+  static const tl_mmd_options defaults = TL_MMD_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, mmd_options_sizes,
+                          "tl_mmd_options_init");
 }
 
 static void tli_row_norms(double *out, const double *x, size_t n, size_t d) {
@@ -150,18 +147,14 @@ tl_status tl_mmd2(double *out, double *out_sigma, const double *x, size_t n,
                   const double *y, size_t m, size_t d,
                   const tl_mmd_options *options) {
   static const char fn[] = "tl_mmd2";
-  tl_mmd_options defaults;
-  if (options == NULL) {
-    tl_mmd_options_init(&defaults, TL_MMD_OPTIONS_VERSION);
-    options = &defaults;
-  }
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, x);
   TLI_CHECK_PTR(fn, y);
-  TLI_CHECK(options->version == TL_MMD_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, options->version, TL_MMD_OPTIONS_VERSION);
+  tl_mmd_options options_copy = TL_MMD_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, mmd_options_sizes, fn,
+                             "options"));
+  options = &options_copy;
   TLI_CHECK(options->unbiased == 0 || options->unbiased == 1, TL_E_INVALID_ARG,
             "%s: options->unbiased must be 0 or 1 (got %d)", fn,
             options->unbiased);

@@ -6,6 +6,7 @@
 #include "core/alloc.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "metrics/align_util.h"
 #include "tl/metrics.h"
 
@@ -95,19 +96,14 @@ tl_status tl_pca_transform(double *out, const double *x, size_t m, size_t d,
   return TL_OK;
 }
 
+TLI_VERSION_SIZES(pca_select_options_sizes, TL_PCA_SELECT_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_pca_select_options, fit));
+
 tl_status tl_pca_select_options_init(tl_pca_select_options *out,
                                      unsigned int version) {
-  TLI_CHECK_PTR("tl_pca_select_options_init", out);
-  TLI_CHECK(version == TL_PCA_SELECT_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_pca_select_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_PCA_SELECT_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->n_components = 0;
-  out->criterion = TL_PCA_SELECT_CENTROID;
-  out->fit = TL_PCA_SELECT_FIT_TARGET;
-  return TL_OK;
+  static const tl_pca_select_options defaults = TL_PCA_SELECT_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, pca_select_options_sizes,
+                          "tl_pca_select_options_init");
 }
 
 /* Distance of each projected source row to the target (criterion). */
@@ -151,15 +147,11 @@ tl_status tl_pca_select(size_t *out_indices, double *out_distances,
   TLI_TRY(tli_check_matrix(fn, "xt", xt, nt, d, 1));
   TLI_CHECK(k >= 1 && k <= ns, TL_E_INVALID_ARG,
             "%s: k must be in [1, ns = %zu] (got %zu)", fn, ns, k);
-  tl_pca_select_options defaults;
-  if (opts == NULL) {
-    tl_pca_select_options_init(&defaults, TL_PCA_SELECT_OPTIONS_VERSION);
-    opts = &defaults;
-  }
-  TLI_CHECK(opts->version == TL_PCA_SELECT_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: opts->version %u is not supported (this library knows "
-            "version %u)",
-            fn, opts->version, TL_PCA_SELECT_OPTIONS_VERSION);
+  tl_pca_select_options opts_copy = TL_PCA_SELECT_OPTIONS_INIT;
+  if (opts != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&opts_copy, opts, pca_select_options_sizes, fn,
+                             "opts"));
+  opts = &opts_copy;
   TLI_CHECK(opts->criterion == TL_PCA_SELECT_CENTROID ||
                 opts->criterion == TL_PCA_SELECT_MEAN_DISTANCE,
             TL_E_INVALID_ARG, "%s: opts->criterion %d is unknown", fn,

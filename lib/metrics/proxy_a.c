@@ -10,24 +10,18 @@
 #include "core/alloc.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "core/rng.h"
 #include "metrics/align_util.h"
 
+TLI_VERSION_SIZES(proxy_a_options_sizes, TL_PROXY_A_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_proxy_a_options, seed));
+
 tl_status tl_proxy_a_options_init(tl_proxy_a_options *out,
                                   unsigned int version) {
-  TLI_CHECK_PTR("tl_proxy_a_options_init", out);
-  TLI_CHECK(version == TL_PROXY_A_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_proxy_a_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_PROXY_A_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->train_fraction = 0.8;
-  out->epochs = 200;
-  out->lr = 0.5;
-  out->l2 = 1e-3;
-  out->seed = 0;
-  return TL_OK;
+  static const tl_proxy_a_options defaults = TL_PROXY_A_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, proxy_a_options_sizes,
+                          "tl_proxy_a_options_init");
 }
 
 static const double *tli_row(const double *xs, size_t ns, const double *xt,
@@ -127,15 +121,11 @@ tl_status tl_proxy_a_distance(double *out_distance, double *out_error,
   TLI_CHECK_PTR(fn, out_distance);
   TLI_TRY(tli_check_matrix(fn, "xs", xs, ns, d, 1));
   TLI_TRY(tli_check_matrix(fn, "xt", xt, nt, d, 1));
-  tl_proxy_a_options defaults;
-  if (opts == NULL) {
-    tl_proxy_a_options_init(&defaults, TL_PROXY_A_OPTIONS_VERSION);
-    opts = &defaults;
-  }
-  TLI_CHECK(opts->version == TL_PROXY_A_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: opts->version %u is not supported (this library knows "
-            "version %u)",
-            fn, opts->version, TL_PROXY_A_OPTIONS_VERSION);
+  tl_proxy_a_options opts_copy = TL_PROXY_A_OPTIONS_INIT;
+  if (opts != NULL)
+    TLI_TRY(
+        TLI_OPTIONS_COPY(&opts_copy, opts, proxy_a_options_sizes, fn, "opts"));
+  opts = &opts_copy;
   TLI_CHECK(opts->train_fraction > 0.0 && opts->train_fraction < 1.0,
             TL_E_INVALID_ARG,
             "%s: opts->train_fraction must be in (0, 1) (got %g)", fn,

@@ -7,22 +7,19 @@
 #include "core/alloc.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "metrics/align_util.h"
 #include "metrics/termdist.h"
 #include "tl/metrics.h"
 
+TLI_VERSION_SIZES(selection_options_sizes, TL_SELECTION_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_selection_options, smoothing));
+
 tl_status tl_selection_options_init(tl_selection_options *out,
                                     unsigned int version) {
-  TLI_CHECK_PTR("tl_selection_options_init", out);
-  TLI_CHECK(version == TL_SELECTION_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_selection_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_SELECTION_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->renyi_alpha = 0.99;
-  out->smoothing = 0.0;
-  return TL_OK;
+  static const tl_selection_options defaults = TL_SELECTION_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, selection_options_sizes,
+                          "tl_selection_options_init");
 }
 
 static tl_status tli_check_examples(const char *fn, const int64_t *ids,
@@ -56,10 +53,6 @@ static tl_status tli_check_examples(const char *fn, const int64_t *ids,
 
 static tl_status tli_check_selection_options(const char *fn,
                                              const tl_selection_options *o) {
-  TLI_CHECK(o->version == TL_SELECTION_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: opts->version %u is not supported (this library knows "
-            "version %u)",
-            fn, o->version, TL_SELECTION_OPTIONS_VERSION);
   TLI_CHECK(isfinite(o->renyi_alpha) && o->renyi_alpha > 0.0 &&
                 o->renyi_alpha != 1.0,
             TL_E_INVALID_ARG,
@@ -192,11 +185,11 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
                              embed_dim, 1));
     TLI_TRY(tli_check_vector_norms(fn, word_vectors, vocab_size, embed_dim));
   }
-  tl_selection_options defaults;
-  if (opts == NULL) {
-    tl_selection_options_init(&defaults, TL_SELECTION_OPTIONS_VERSION);
-    opts = &defaults;
-  }
+  tl_selection_options opts_copy = TL_SELECTION_OPTIONS_INIT;
+  if (opts != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&opts_copy, opts, selection_options_sizes, fn,
+                             "opts"));
+  opts = &opts_copy;
   TLI_TRY(tli_check_selection_options(fn, opts));
   /* The longest example's smoothed denominator len + k V must be finite,
    * or every smoothed probability would be 0. */

@@ -16,6 +16,7 @@
 #include "core/alloc.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "metrics/check.h"
 #include "tl/metrics.h"
 
@@ -25,18 +26,14 @@
  * kernel entry that matters (>= plan / tau^2) far inside the normal range. */
 static const double tli_absorb_tau = 1e50;
 
+TLI_VERSION_SIZES(sinkhorn_options_sizes, TL_SINKHORN_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sinkhorn_options, tol));
+
 tl_status tl_sinkhorn_options_init(tl_sinkhorn_options *out,
                                    unsigned int version) {
-  TLI_CHECK_PTR("tl_sinkhorn_options_init", out);
-  TLI_CHECK(version == TL_SINKHORN_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_sinkhorn_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_SINKHORN_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->max_iter = 1000;
-  out->tol = 1e-9;
-  return TL_OK;
+  static const tl_sinkhorn_options defaults = TL_SINKHORN_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, sinkhorn_options_sizes,
+                          "tl_sinkhorn_options_init");
 }
 
 typedef struct tli_sk {
@@ -196,17 +193,13 @@ tl_status tl_sinkhorn(double *out_cost, double *out_plan,
                       const double *cost_matrix, double reg,
                       const tl_sinkhorn_options *options) {
   static const char fn[] = "tl_sinkhorn";
-  tl_sinkhorn_options defaults;
-  if (options == NULL) {
-    tl_sinkhorn_options_init(&defaults, TL_SINKHORN_OPTIONS_VERSION);
-    options = &defaults;
-  }
   TLI_CHECK_PTR(fn, out_cost);
   TLI_CHECK_PTR(fn, cost_matrix);
-  TLI_CHECK(options->version == TL_SINKHORN_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, options->version, TL_SINKHORN_OPTIONS_VERSION);
+  tl_sinkhorn_options options_copy = TL_SINKHORN_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, sinkhorn_options_sizes, fn,
+                             "options"));
+  options = &options_copy;
   TLI_CHECK(options->max_iter >= 1, TL_E_INVALID_ARG,
             "%s: options->max_iter must be >= 1 (got 0)", fn);
   TLI_CHECK(isfinite(options->tol) && options->tol > 0.0, TL_E_INVALID_ARG,

@@ -7,24 +7,20 @@
 #include "core/alloc.h"
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "core/rng.h"
 #include "metrics/check.h"
 #include "metrics/sort.h"
 #include "metrics/wasserstein.h"
 #include "tl/metrics.h"
 
+TLI_VERSION_SIZES(sliced_options_sizes, TL_SLICED_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sliced_options, seed));
+
 tl_status tl_sliced_options_init(tl_sliced_options *out, unsigned int version) {
-  TLI_CHECK_PTR("tl_sliced_options_init", out);
-  TLI_CHECK(version == TL_SLICED_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_sliced_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_SLICED_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->n_projections = 50;
-  out->p = 2.0;
-  out->seed = 0;
-  return TL_OK;
+  static const tl_sliced_options defaults = TL_SLICED_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, sliced_options_sizes,
+                          "tl_sliced_options_init");
 }
 
 /* Fills k rows of d standard normals, each divided by its norm. A row of
@@ -165,15 +161,11 @@ tl_status tl_sliced_wasserstein(double *out, const double *x, size_t n,
                                 size_t m, const double *y_weights, size_t d,
                                 const tl_sliced_options *options) {
   static const char fn[] = "tl_sliced_wasserstein";
-  tl_sliced_options defaults;
-  if (options == NULL) {
-    tl_sliced_options_init(&defaults, TL_SLICED_OPTIONS_VERSION);
-    options = &defaults;
-  }
-  TLI_CHECK(options->version == TL_SLICED_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, options->version, TL_SLICED_OPTIONS_VERSION);
+  tl_sliced_options options_copy = TL_SLICED_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, sliced_options_sizes, fn,
+                             "options"));
+  options = &options_copy;
   TLI_TRY(tli_check_order(fn, options->p));
   const size_t k = options->n_projections;
   double sx, sy;

@@ -8,6 +8,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "model/model_internal.h"
 
 typedef enum init_kind { INIT_UNIFORM, INIT_NORMAL } init_kind;
@@ -168,16 +169,14 @@ static tl_status append_layer(tl_model *m, const tli_layer *proto,
   return TL_OK;
 }
 
+TLI_VERSION_SIZES(embedding_options_sizes, TL_EMBEDDING_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_embedding_options, embed_p));
+
 tl_status tl_embedding_options_init(tl_embedding_options *out,
                                     unsigned int version) {
-  TLI_CHECK_PTR("tl_embedding_options_init", out);
-  TLI_CHECK(version == TL_EMBEDDING_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_embedding_options_init: unknown version %u", version);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->padding_idx = -1;
-  out->embed_p = 0.0f;
-  return TL_OK;
+  static const tl_embedding_options defaults = TL_EMBEDDING_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, embedding_options_sizes,
+                          "tl_embedding_options_init");
 }
 
 tl_status tl_model_add_embedding(tl_model *model, const char *name,
@@ -186,14 +185,10 @@ tl_status tl_model_add_embedding(tl_model *model, const char *name,
   const char *fn = "tl_model_add_embedding";
   TLI_CHECK_PTR(fn, model);
   TLI_TRY(check_common(model, name, fn));
-  tl_embedding_options o;
-  tl_embedding_options_init(&o, TL_EMBEDDING_OPTIONS_VERSION);
-  if (options != NULL) {
-    TLI_CHECK(options->version == TL_EMBEDDING_OPTIONS_VERSION,
-              TL_E_UNSUPPORTED, "%s: options->version %u is unknown", fn,
-              options->version);
-    o = *options;
-  }
+  tl_embedding_options o = TL_EMBEDDING_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(
+        TLI_OPTIONS_COPY(&o, options, embedding_options_sizes, fn, "options"));
   TLI_TRY(check_size(num_embeddings, "num_embeddings", fn));
   TLI_TRY(check_size(dim, "dim", fn));
   TLI_CHECK(o.padding_idx >= -1 && o.padding_idx < (int64_t)num_embeddings,
@@ -221,13 +216,13 @@ tl_status tl_model_add_embedding(tl_model *model, const char *name,
   return TL_OK;
 }
 
+TLI_VERSION_SIZES(lstm_options_sizes, TL_LSTM_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_lstm_options, stateful));
+
 tl_status tl_lstm_options_init(tl_lstm_options *out, unsigned int version) {
-  TLI_CHECK_PTR("tl_lstm_options_init", out);
-  TLI_CHECK(version == TL_LSTM_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_lstm_options_init: unknown version %u", version);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  return TL_OK;
+  static const tl_lstm_options defaults = TL_LSTM_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, lstm_options_sizes,
+                          "tl_lstm_options_init");
 }
 
 tl_status tl_model_add_lstm(tl_model *model, const char *name,
@@ -236,13 +231,9 @@ tl_status tl_model_add_lstm(tl_model *model, const char *name,
   const char *fn = "tl_model_add_lstm";
   TLI_CHECK_PTR(fn, model);
   TLI_TRY(check_common(model, name, fn));
-  tl_lstm_options o;
-  tl_lstm_options_init(&o, TL_LSTM_OPTIONS_VERSION);
-  if (options != NULL) {
-    TLI_CHECK(options->version == TL_LSTM_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-              "%s: options->version %u is unknown", fn, options->version);
-    o = *options;
-  }
+  tl_lstm_options o = TL_LSTM_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&o, options, lstm_options_sizes, fn, "options"));
   TLI_TRY(check_size(input_size, "input_size", fn));
   TLI_TRY(check_size(hidden_size, "hidden_size", fn));
   TLI_CHECK(hidden_size <= (size_t)1 << 24, TL_E_INVALID_ARG,

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "model/model_internal.h"
 
 tl_status tli_buf_reserve_discard(tli_buf *b, size_t n, const char *what) {
@@ -24,27 +25,21 @@ void tli_buf_release(tli_buf *b) {
   b->cap = 0;
 }
 
+TLI_VERSION_SIZES(model_options_sizes, TL_MODEL_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_model_options, seed));
+
 tl_status tl_model_options_init(tl_model_options *out, unsigned int version) {
-  TLI_CHECK_PTR("tl_model_options_init", out);
-  TLI_CHECK(version == TL_MODEL_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_model_options_init: unknown version %u (this libtl knows %d)",
-            version, TL_MODEL_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->seed = 0;
-  return TL_OK;
+  static const tl_model_options defaults = TL_MODEL_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, model_options_sizes,
+                          "tl_model_options_init");
 }
 
 tl_status tl_model_create(tl_model **out, const tl_model_options *options) {
   TLI_CHECK_PTR("tl_model_create", out);
-  tl_model_options o;
-  tl_model_options_init(&o, TL_MODEL_OPTIONS_VERSION);
-  if (options != NULL) {
-    TLI_CHECK(options->version == TL_MODEL_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-              "tl_model_create: options->version %u is unknown",
-              options->version);
-    o = *options;
-  }
+  tl_model_options o = TL_MODEL_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&o, options, model_options_sizes,
+                             "tl_model_create", "options"));
   tl_model *m = NULL;
   TLI_TRY(tli_alloc_checked((void **)&m, 1, sizeof *m, "tl_model_create"));
   memset(m, 0, sizeof *m);

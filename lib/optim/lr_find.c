@@ -8,32 +8,25 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "optim/optim_internal.h"
 #include "tl/model.h"
 #include "tl/plan.h"
 
+TLI_VERSION_SIZES(lr_find_options_sizes, TL_LR_FIND_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_lr_find_options, stop_factor));
+TLI_VERSION_SIZES(lr_find_result_sizes, TL_LR_FIND_RESULT_VERSION,
+                  TLI_FIELD_END(tl_lr_find_result, lr_valley));
+
 tl_status tl_lr_find_options_init(tl_lr_find_options *out,
                                   unsigned int version) {
-  static const char fn[] = "tl_lr_find_options_init";
-  TLI_CHECK_PTR(fn, out);
-  TLI_CHECK(version == TL_LR_FIND_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options version %u is not supported (this libtl knows %u)", fn,
-            version, (unsigned)TL_LR_FIND_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->start_lr = 1e-7;
-  out->end_lr = 10.0;
-  out->num_it = 100;
-  out->beta = 0.98;
-  out->stop_factor = 4.0;
-  return TL_OK;
+  static const tl_lr_find_options defaults = TL_LR_FIND_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, lr_find_options_sizes,
+                          "tl_lr_find_options_init");
 }
 
 static tl_status check_options(const tl_lr_find_options *o, size_t capacity,
                                const char *fn) {
-  TLI_CHECK(o->version == TL_LR_FIND_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options version %u is not supported (this libtl knows %u)", fn,
-            o->version, (unsigned)TL_LR_FIND_OPTIONS_VERSION);
   TLI_CHECK(isfinite(o->start_lr) && o->start_lr > 0.0, TL_E_INVALID_ARG,
             "%s: options->start_lr must be finite and > 0 (got %g)", fn,
             o->start_lr);
@@ -91,13 +84,10 @@ static size_t valley_index(const double *losses, size_t n, size_t *lds) {
   return (size_t)idx;
 }
 
-tl_status tl_lr_find_suggest(tl_lr_find_result *out, const double *lrs,
-                             const double *losses, size_t n, size_t num_it) {
-  static const char fn[] = "tl_lr_find_suggest";
-  TLI_CHECK_PTR(fn, out);
-  TLI_CHECK(out->version == TL_LR_FIND_RESULT_VERSION, TL_E_UNSUPPORTED,
-            "%s: out->version %u is not supported (this libtl knows %u)", fn,
-            out->version, (unsigned)TL_LR_FIND_RESULT_VERSION);
+/* The suggestions into a current result struct (out->diverged untouched). */
+static tl_status suggest(tl_lr_find_result *out, const double *lrs,
+                         const double *losses, size_t n, size_t num_it,
+                         const char *fn) {
   TLI_CHECK(n == 0 || (lrs != NULL && losses != NULL), TL_E_INVALID_ARG,
             "%s: lrs and losses must not be NULL when n > 0", fn);
   for (size_t i = 0; i < n; i++) {
@@ -133,6 +123,21 @@ tl_status tl_lr_find_suggest(tl_lr_find_result *out, const double *lrs,
   out->has_suggestions = 1;
   tli_free(scratch);
   return TL_OK;
+}
+
+tl_status tl_lr_find_suggest(tl_lr_find_result *out, const double *lrs,
+                             const double *losses, size_t n, size_t num_it) {
+  static const char fn[] = "tl_lr_find_suggest";
+  TLI_CHECK_PTR(fn, out);
+  TLI_TRY(tli_version_check(out->version, TL_LR_FIND_RESULT_VERSION, fn,
+                            "out->version"));
+  /* Computed in a current struct, then only the caller's version's bytes
+   * are written: diverged is left as the caller had it. */
+  tl_lr_find_result r = TL_LR_FIND_RESULT_INIT;
+  TLI_TRY(TLI_OPTIONS_COPY(&r, out, lr_find_result_sizes, fn, "out"));
+  TLI_TRY(suggest(&r, lrs, losses, n, num_it, fn));
+  return tli_options_write(out, &r, lr_find_result_sizes,
+                           TLI_VERSIONS(lr_find_result_sizes), fn, "out");
 }
 
 /* ---- the test ---------------------------------------------------------- */
@@ -220,14 +225,13 @@ tl_status tl_lr_find(tl_lr_find_result *out, double *out_lrs,
   TLI_CHECK_PTR(fn, out_losses);
   TLI_CHECK_PTR(fn, optim);
   TLI_CHECK_PTR(fn, step);
-  TLI_CHECK(out->version == TL_LR_FIND_RESULT_VERSION, TL_E_UNSUPPORTED,
-            "%s: out->version %u is not supported (this libtl knows %u)", fn,
-            out->version, (unsigned)TL_LR_FIND_RESULT_VERSION);
-  tl_lr_find_options defaults;
-  if (options == NULL) {
-    tl_lr_find_options_init(&defaults, TL_LR_FIND_OPTIONS_VERSION);
-    options = &defaults;
-  }
+  TLI_TRY(tli_version_check(out->version, TL_LR_FIND_RESULT_VERSION, fn,
+                            "out->version"));
+  tl_lr_find_options opts = TL_LR_FIND_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(
+        TLI_OPTIONS_COPY(&opts, options, lr_find_options_sizes, fn, "options"));
+  options = &opts;
   TLI_TRY(check_options(options, capacity, fn));
   TLI_TRY(tli_optim_check_models(optim, fn));
 
@@ -276,7 +280,9 @@ tl_status tl_lr_find(tl_lr_find_result *out, double *out_lrs,
   snapshot_free(&snap);
   if (st != TL_OK)
     return st;
-  TLI_TRY(tl_lr_find_suggest(out, out_lrs, out_losses, n, options->num_it));
-  out->diverged = diverged;
-  return TL_OK;
+  tl_lr_find_result r = TL_LR_FIND_RESULT_INIT;
+  TLI_TRY(suggest(&r, out_lrs, out_losses, n, options->num_it, fn));
+  r.diverged = diverged;
+  return tli_options_write(out, &r, lr_find_result_sizes,
+                           TLI_VERSIONS(lr_find_result_sizes), fn, "out");
 }

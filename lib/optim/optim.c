@@ -6,31 +6,30 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "model/model_internal.h"
 #include "optim/optim_internal.h"
 
 static const char *const hparam_names[TLI_OPTIM_NUM_HPARAMS] = {
     "lr", "momentum", "beta2", "eps", "weight_decay"};
 
+TLI_VERSION_SIZES(optim_options_sizes, TL_OPTIM_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_optim_options, nesterov));
+
+static int kind_known(tl_optim_kind kind) {
+  return kind == TL_OPTIM_SGD || kind == TL_OPTIM_ADAM ||
+         kind == TL_OPTIM_ADAMW;
+}
+
 tl_status tl_optim_options_init(tl_optim_options *out, unsigned int version,
                                 tl_optim_kind kind) {
-  TLI_CHECK_PTR("tl_optim_options_init", out);
-  TLI_CHECK(version == TL_OPTIM_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_optim_options_init: unknown version %u (this libtl knows %d)",
-            version, TL_OPTIM_OPTIONS_VERSION);
-  TLI_CHECK(
-      kind == TL_OPTIM_SGD || kind == TL_OPTIM_ADAM || kind == TL_OPTIM_ADAMW,
-      TL_E_INVALID_ARG, "tl_optim_options_init: kind %d is unknown", (int)kind);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->kind = kind;
-  out->lr = 1e-3;
-  out->momentum = kind == TL_OPTIM_SGD ? 0.0 : 0.9;
-  out->beta2 = 0.999;
-  out->eps = 1e-8;
-  out->weight_decay = kind == TL_OPTIM_ADAMW ? 1e-2 : 0.0;
-  out->nesterov = 0;
-  return TL_OK;
+  static const char fn[] = "tl_optim_options_init";
+  TLI_CHECK_PTR(fn, out);
+  TLI_TRY(tli_version_check(version, TL_OPTIM_OPTIONS_VERSION, fn, "version"));
+  TLI_CHECK(kind_known(kind), TL_E_INVALID_ARG, "%s: kind %d is unknown", fn,
+            (int)kind);
+  const tl_optim_options defaults = TL_OPTIM_OPTIONS_INIT(kind);
+  return TLI_OPTIONS_INIT(out, &defaults, version, optim_options_sizes, fn);
 }
 
 tl_status tli_optim_check_hparam(tl_optim_kind kind, int nesterov,
@@ -84,19 +83,19 @@ static void destroy(tl_optim *o) {
   tli_free(o);
 }
 
-tl_status tl_optim_create(tl_optim **out, tl_model *const *models,
-                          size_t n_models, const tl_optim_options *options) {
-  const char *fn = "tl_optim_create";
-  TLI_CHECK_PTR(fn, out);
-  TLI_CHECK_PTR(fn, models);
-  TLI_CHECK_PTR(fn, options);
-  TLI_CHECK(options->version == TL_OPTIM_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options->version %u is unknown", fn, options->version);
-  TLI_CHECK(options->kind == TL_OPTIM_SGD || options->kind == TL_OPTIM_ADAM ||
-                options->kind == TL_OPTIM_ADAMW,
-            TL_E_INVALID_ARG, "%s: options->kind %d is unknown", fn,
-            (int)options->kind);
-  TLI_CHECK(options->nesterov == 0 || options->nesterov == 1, TL_E_INVALID_ARG,
+/* Step 1 of tl_optim_create: the caller's options as a current struct and
+ * the models, checked before anything is allocated. */
+static tl_status create_validate(tl_optim_options *o, tl_model *const *models,
+                                 size_t n_models,
+                                 const tl_optim_options *options,
+                                 const char *fn) {
+  /* Fields a later version appends keep these (SGD's) defaults; one whose
+   * default depends on the kind must be set here from o->kind. */
+  *o = (tl_optim_options)TL_OPTIM_OPTIONS_INIT(TL_OPTIM_SGD);
+  TLI_TRY(TLI_OPTIONS_COPY(o, options, optim_options_sizes, fn, "options"));
+  TLI_CHECK(kind_known(o->kind), TL_E_INVALID_ARG,
+            "%s: options->kind %d is unknown", fn, (int)o->kind);
+  TLI_CHECK(o->nesterov == 0 || o->nesterov == 1, TL_E_INVALID_ARG,
             "%s: options->nesterov must be 0 or 1", fn);
   TLI_CHECK(n_models >= 1 && n_models <= 1024, TL_E_INVALID_ARG,
             "%s: n_models must be in [1, 1024] (got %zu)", fn, n_models);
@@ -107,19 +106,26 @@ tl_status tl_optim_create(tl_optim **out, tl_model *const *models,
       TLI_CHECK(models[j] != models[i], TL_E_INVALID_ARG,
                 "%s: models[%zu] and models[%zu] are the same model", fn, j, i);
   }
-  const double hp[TLI_OPTIM_NUM_HPARAMS] = {options->lr, options->momentum,
-                                            options->beta2, options->eps,
-                                            options->weight_decay};
+  const double hp[TLI_OPTIM_NUM_HPARAMS] = {o->lr, o->momentum, o->beta2,
+                                            o->eps, o->weight_decay};
   for (int h = 0; h < TLI_OPTIM_NUM_HPARAMS; h++)
-    TLI_TRY(tli_optim_check_hparam(options->kind, options->nesterov,
-                                   (tl_optim_hparam)h, hp[h], fn));
+    TLI_TRY(tli_optim_check_hparam(o->kind, o->nesterov, (tl_optim_hparam)h,
+                                   hp[h], fn));
+  return TL_OK;
+}
 
+/* Step 2: the per-model tables (sized by n_models), then the layout of
+ * groups, state and step counters over the concatenated models, then the
+ * buffers that layout sizes. On failure *out is NULL and nothing leaks. */
+static tl_status create_allocate(tl_optim **out, tl_model *const *models,
+                                 size_t n_models, tl_optim_kind kind,
+                                 const char *fn) {
+  *out = NULL;
   tl_optim *o = NULL;
   TLI_TRY(tli_alloc_checked((void **)&o, 1, sizeof *o, fn));
   memset(o, 0, sizeof *o);
-  o->kind = options->kind;
-  o->nesterov = options->nesterov;
-  o->slots = options->kind == TL_OPTIM_SGD ? 1 : 2;
+  o->kind = kind;
+  o->slots = kind == TL_OPTIM_SGD ? 1 : 2;
   tl_status st = TL_OK;
 #define ALLOC(field, count)                                                    \
   if (st == TL_OK)                                                             \
@@ -154,6 +160,17 @@ tl_status tl_optim_create(tl_optim **out, tl_model *const *models,
     destroy(o);
     return st;
   }
+  *out = o;
+  return TL_OK;
+}
+
+/* Step 3: every group's hyperparameters, the model references, zero
+ * state. Cannot fail. */
+static void create_fill(tl_optim *o, tl_model *const *models, size_t n_models,
+                        const tl_optim_options *opts) {
+  const double hp[TLI_OPTIM_NUM_HPARAMS] = {
+      opts->lr, opts->momentum, opts->beta2, opts->eps, opts->weight_decay};
+  o->nesterov = opts->nesterov;
   for (size_t g = 0; g < o->n_groups; g++)
     memcpy(o->hp + g * TLI_OPTIM_NUM_HPARAMS, hp, sizeof hp);
   o->n_models = n_models;
@@ -162,6 +179,19 @@ tl_status tl_optim_create(tl_optim **out, tl_model *const *models,
     tli_model_retain(models[i]);
   }
   tl_optim_reset_state(o);
+}
+
+tl_status tl_optim_create(tl_optim **out, tl_model *const *models,
+                          size_t n_models, const tl_optim_options *options) {
+  static const char fn[] = "tl_optim_create";
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK_PTR(fn, models);
+  TLI_CHECK_PTR(fn, options);
+  tl_optim_options opts;
+  TLI_TRY(create_validate(&opts, models, n_models, options, fn));
+  tl_optim *o = NULL;
+  TLI_TRY(create_allocate(&o, models, n_models, opts.kind, fn));
+  create_fill(o, models, n_models, &opts);
   *out = o;
   return TL_OK;
 }

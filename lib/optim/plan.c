@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "tl/plan.h"
 
 typedef struct plan_stage {
@@ -27,17 +28,15 @@ struct tl_plan {
   plan_stage *stages;
 };
 
+TLI_VERSION_SIZES(stage_sizes, TL_PLAN_STAGE_VERSION,
+                  TLI_FIELD_END(tl_plan_stage, reset_state));
+TLI_VERSION_SIZES(preset_options_sizes, TL_PLAN_PRESET_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_plan_preset_options, div));
+
 tl_status tl_plan_stage_init(tl_plan_stage *out, unsigned int version) {
-  static const char fn[] = "tl_plan_stage_init";
-  TLI_CHECK_PTR(fn, out);
-  TLI_CHECK(version == TL_PLAN_STAGE_VERSION, TL_E_UNSUPPORTED,
-            "%s: stage version %u is not supported (this libtl knows %u)", fn,
-            version, (unsigned)TL_PLAN_STAGE_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->freeze = TL_PLAN_FREEZE_TO;
-  out->reset_state = 1;
-  return TL_OK;
+  static const tl_plan_stage defaults = TL_PLAN_STAGE_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, stage_sizes,
+                          "tl_plan_stage_init");
 }
 
 tl_status tl_plan_create(tl_plan **out, size_t n_groups) {
@@ -74,9 +73,9 @@ tl_status tl_plan_add_stage(tl_plan *plan, const tl_plan_stage *stage) {
   static const char fn[] = "tl_plan_add_stage";
   TLI_CHECK_PTR(fn, plan);
   TLI_CHECK_PTR(fn, stage);
-  TLI_CHECK(stage->version == TL_PLAN_STAGE_VERSION, TL_E_UNSUPPORTED,
-            "%s: stage version %u is not supported (this libtl knows %u)", fn,
-            stage->version, (unsigned)TL_PLAN_STAGE_VERSION);
+  tl_plan_stage copy = TL_PLAN_STAGE_INIT;
+  TLI_TRY(TLI_OPTIONS_COPY(&copy, stage, stage_sizes, fn, "stage"));
+  stage = &copy; /* from here on, a complete current stage */
   TLI_CHECK(stage->steps > 0, TL_E_INVALID_ARG,
             "%s: stage->steps must be > 0 (got 0)", fn);
   TLI_CHECK(stage->sched != NULL, TL_E_INVALID_ARG, "%s: stage->sched is NULL",
@@ -306,36 +305,18 @@ tl_status tl_plan_preset_options_init(tl_plan_preset_options *out,
                                       tl_plan_preset preset) {
   static const char fn[] = "tl_plan_preset_options_init";
   TLI_CHECK_PTR(fn, out);
-  TLI_CHECK(version == TL_PLAN_PRESET_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options version %u is not supported (this libtl knows %u)", fn,
-            version, (unsigned)TL_PLAN_PRESET_OPTIONS_VERSION);
+  TLI_TRY(tli_version_check(version, TL_PLAN_PRESET_OPTIONS_VERSION, fn,
+                            "version"));
   TLI_CHECK(preset >= TL_PLAN_PRESET_ULMFIT &&
                 preset <= TL_PLAN_PRESET_FEATURE_EXTRACTION,
             TL_E_INVALID_ARG, "%s: preset %d is not a plan preset", fn,
             (int)preset);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->factor = 2.6;
-  out->cut_frac = 0.1;
-  out->ratio = 32.0;
-  out->lr_mult = 100.0;
-  out->pct_start = 0.3;
-  out->div = 25.0;
-  switch (preset) {
-  case TL_PLAN_PRESET_ULMFIT: out->lr = 0.01; break;
-  case TL_PLAN_PRESET_CHAIN_THAW: out->lr = 1e-3; break;
-  case TL_PLAN_PRESET_FINE_TUNE:
-    out->lr = 2e-3;
-    out->div = 5.0;
-    break;
-  case TL_PLAN_PRESET_FEATURE_EXTRACTION:
-  default: out->lr = 2e-3; break;
-  }
-  return TL_OK;
+  const tl_plan_preset_options defaults = TL_PLAN_PRESET_OPTIONS_INIT(preset);
+  return TLI_OPTIONS_INIT(out, &defaults, version, preset_options_sizes, fn);
 }
 
 /* Adds one stage; frees nothing (the caller frees sched). */
-static tl_status add(tl_plan *p, tl_plan_freeze freeze, long arg,
+static tl_status add(tl_plan *p, tl_plan_freeze freeze, int64_t arg,
                      uint64_t steps, const tl_sched *sched,
                      const double *base_lrs) {
   tl_plan_stage st;
@@ -427,17 +408,18 @@ static tl_status build_feature_extraction(tl_plan *p,
 
 tl_status tl_plan_preset_create(tl_plan **out, tl_plan_preset preset,
                                 const tl_plan_preset_options *options) {
-  const tl_plan_preset_options *o = options;
   static const char fn[] = "tl_plan_preset_create";
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, options);
-  TLI_CHECK(o->version == TL_PLAN_PRESET_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options version %u is not supported (this libtl knows %u)", fn,
-            o->version, (unsigned)TL_PLAN_PRESET_OPTIONS_VERSION);
   TLI_CHECK(preset >= TL_PLAN_PRESET_ULMFIT &&
                 preset <= TL_PLAN_PRESET_FEATURE_EXTRACTION,
             TL_E_INVALID_ARG, "%s: preset %d is not a plan preset", fn,
             (int)preset);
+  /* Fields the caller's version lacks take this preset's defaults. */
+  tl_plan_preset_options copy = TL_PLAN_PRESET_OPTIONS_INIT(preset);
+  TLI_TRY(
+      TLI_OPTIONS_COPY(&copy, options, preset_options_sizes, fn, "options"));
+  const tl_plan_preset_options *o = &copy;
   TLI_CHECK(o->n_groups > 0, TL_E_INVALID_ARG,
             "%s: options->n_groups must be > 0", fn);
   TLI_CHECK(isfinite(o->lr) && o->lr > 0.0, TL_E_INVALID_ARG,

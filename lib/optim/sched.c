@@ -5,148 +5,134 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "optim/sched_internal.h"
 
 /* ---- options_init ---------------------------------------------------- */
 
-#define TLI_SCHED_INIT_HEAD(fn, out, version, want)                            \
-  TLI_CHECK_PTR(fn, out);                                                      \
-  TLI_CHECK((version) == (want), TL_E_UNSUPPORTED,                             \
-            "%s: options version %u is not supported (this libtl knows %u)",   \
-            fn, (version), (unsigned)(want));                                  \
-  memset((out), 0, sizeof *(out));                                             \
-  (out)->version = (version)
+/* One sizes table per options struct (core/options.h): the bytes each
+ * version defines. */
+TLI_VERSION_SIZES(stlr_sizes, TL_SCHED_STLR_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_stlr_options, ratio));
+TLI_VERSION_SIZES(cyclic_sizes, TL_SCHED_CYCLIC_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_cyclic_options, max_momentum));
+TLI_VERSION_SIZES(cosine_sizes, TL_SCHED_COSINE_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_cosine_options, eta_min));
+TLI_VERSION_SIZES(cosine_restarts_sizes,
+                  TL_SCHED_COSINE_RESTARTS_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_cosine_restarts_options, eta_min));
+TLI_VERSION_SIZES(one_cycle_sizes, TL_SCHED_ONE_CYCLE_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_one_cycle_options, max_momentum));
+TLI_VERSION_SIZES(fastai_one_cycle_sizes,
+                  TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_fastai_one_cycle_options, moms));
+TLI_VERSION_SIZES(linear_sizes, TL_SCHED_LINEAR_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_linear_options, total_iters));
+TLI_VERSION_SIZES(constant_sizes, TL_SCHED_CONSTANT_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_constant_options, total_iters));
+TLI_VERSION_SIZES(step_sizes, TL_SCHED_STEP_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_step_options, gamma));
+TLI_VERSION_SIZES(exponential_sizes, TL_SCHED_EXPONENTIAL_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_exponential_options, gamma));
+TLI_VERSION_SIZES(multi_step_sizes, TL_SCHED_MULTI_STEP_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_sched_multi_step_options, gamma));
 
 tl_status tl_sched_stlr_options_init(tl_sched_stlr_options *out,
                                      unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_stlr_options_init", out, version,
-                      TL_SCHED_STLR_OPTIONS_VERSION);
-  out->lr_max = 0.01;
-  out->cut_frac = 0.1;
-  out->ratio = 32.0;
-  return TL_OK;
+  static const tl_sched_stlr_options defaults = TL_SCHED_STLR_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, stlr_sizes,
+                          "tl_sched_stlr_options_init");
 }
 
 tl_status tl_sched_cyclic_options_init(tl_sched_cyclic_options *out,
                                        unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_cyclic_options_init", out, version,
-                      TL_SCHED_CYCLIC_OPTIONS_VERSION);
-  out->base_lr = 0.001;
-  out->max_lr = 0.006;
-  out->step_size_up = 2000;
-  out->mode = TL_SCHED_CYCLIC_TRIANGULAR;
-  out->gamma = 1.0;
-  out->cycle_momentum = 1;
-  out->base_momentum = 0.8;
-  out->max_momentum = 0.9;
-  return TL_OK;
+  static const tl_sched_cyclic_options defaults = TL_SCHED_CYCLIC_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, cyclic_sizes,
+                          "tl_sched_cyclic_options_init");
 }
 
 tl_status tl_sched_cosine_options_init(tl_sched_cosine_options *out,
                                        unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_cosine_options_init", out, version,
-                      TL_SCHED_COSINE_OPTIONS_VERSION);
-  out->base_lr = 0.01;
-  return TL_OK;
+  static const tl_sched_cosine_options defaults = TL_SCHED_COSINE_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, cosine_sizes,
+                          "tl_sched_cosine_options_init");
 }
 
 tl_status
 tl_sched_cosine_restarts_options_init(tl_sched_cosine_restarts_options *out,
                                       unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_cosine_restarts_options_init", out, version,
-                      TL_SCHED_COSINE_RESTARTS_OPTIONS_VERSION);
-  out->base_lr = 0.01;
-  out->t_mult = 1;
-  return TL_OK;
+  static const tl_sched_cosine_restarts_options defaults =
+      TL_SCHED_COSINE_RESTARTS_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, cosine_restarts_sizes,
+                          "tl_sched_cosine_restarts_options_init");
 }
 
 tl_status tl_sched_one_cycle_options_init(tl_sched_one_cycle_options *out,
                                           unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_one_cycle_options_init", out, version,
-                      TL_SCHED_ONE_CYCLE_OPTIONS_VERSION);
-  out->max_lr = 0.01;
-  out->pct_start = 0.3;
-  out->div_factor = 25.0;
-  out->final_div_factor = 1e4;
-  out->anneal = TL_SCHED_ANNEAL_COS;
-  out->cycle_momentum = 1;
-  out->base_momentum = 0.85;
-  out->max_momentum = 0.95;
-  return TL_OK;
+  static const tl_sched_one_cycle_options defaults =
+      TL_SCHED_ONE_CYCLE_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, one_cycle_sizes,
+                          "tl_sched_one_cycle_options_init");
 }
 
 tl_status
 tl_sched_fastai_one_cycle_options_init(tl_sched_fastai_one_cycle_options *out,
                                        unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_fastai_one_cycle_options_init", out, version,
-                      TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_VERSION);
-  out->lr_max = 0.001;
-  out->pct_start = 0.25;
-  out->div = 25.0;
-  out->div_final = 1e5;
-  out->moms[0] = 0.95;
-  out->moms[1] = 0.85;
-  out->moms[2] = 0.95;
-  return TL_OK;
+  static const tl_sched_fastai_one_cycle_options defaults =
+      TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, fastai_one_cycle_sizes,
+                          "tl_sched_fastai_one_cycle_options_init");
 }
 
 tl_status tl_sched_linear_options_init(tl_sched_linear_options *out,
                                        unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_linear_options_init", out, version,
-                      TL_SCHED_LINEAR_OPTIONS_VERSION);
-  out->base_lr = 0.01;
-  out->start_factor = 1.0 / 3.0;
-  out->end_factor = 1.0;
-  out->total_iters = 5;
-  return TL_OK;
+  static const tl_sched_linear_options defaults = TL_SCHED_LINEAR_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, linear_sizes,
+                          "tl_sched_linear_options_init");
 }
 
 tl_status tl_sched_constant_options_init(tl_sched_constant_options *out,
                                          unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_constant_options_init", out, version,
-                      TL_SCHED_CONSTANT_OPTIONS_VERSION);
-  out->lr = 0.01;
-  out->factor = 1.0;
-  return TL_OK;
+  static const tl_sched_constant_options defaults =
+      TL_SCHED_CONSTANT_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, constant_sizes,
+                          "tl_sched_constant_options_init");
 }
 
 tl_status tl_sched_step_options_init(tl_sched_step_options *out,
                                      unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_step_options_init", out, version,
-                      TL_SCHED_STEP_OPTIONS_VERSION);
-  out->base_lr = 0.01;
-  out->gamma = 0.1;
-  return TL_OK;
+  static const tl_sched_step_options defaults = TL_SCHED_STEP_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, step_sizes,
+                          "tl_sched_step_options_init");
 }
 
 tl_status tl_sched_exponential_options_init(tl_sched_exponential_options *out,
                                             unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_exponential_options_init", out, version,
-                      TL_SCHED_EXPONENTIAL_OPTIONS_VERSION);
-  out->base_lr = 0.01;
-  out->gamma = 0.99;
-  return TL_OK;
+  static const tl_sched_exponential_options defaults =
+      TL_SCHED_EXPONENTIAL_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, exponential_sizes,
+                          "tl_sched_exponential_options_init");
 }
 
 tl_status tl_sched_multi_step_options_init(tl_sched_multi_step_options *out,
                                            unsigned int version) {
-  TLI_SCHED_INIT_HEAD("tl_sched_multi_step_options_init", out, version,
-                      TL_SCHED_MULTI_STEP_OPTIONS_VERSION);
-  out->base_lr = 0.01;
-  out->gamma = 0.1;
-  return TL_OK;
+  static const tl_sched_multi_step_options defaults =
+      TL_SCHED_MULTI_STEP_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, multi_step_sizes,
+                          "tl_sched_multi_step_options_init");
 }
 
 /* ---- validation helpers ---------------------------------------------- */
 
-/* Common head of every constructor: out and options present, version
- * known. */
-#define TLI_SCHED_CREATE_HEAD(fn, out, o, want)                                \
+/* Common head of every constructor: out and options present; `o` points
+ * to a current copy of the caller's options (fields the caller's version
+ * lacks hold their defaults). */
+#define TLI_SCHED_CREATE_HEAD(fn, out, options, type, init, sizes)             \
   TLI_CHECK_PTR(fn, out);                                                      \
-  TLI_CHECK_PTR(fn, o);                                                        \
-  TLI_CHECK((o)->version == (want), TL_E_UNSUPPORTED,                          \
-            "%s: options version %u is not supported (this libtl knows %u)",   \
-            fn, (o)->version, (unsigned)(want))
+  TLI_CHECK_PTR(fn, options);                                                  \
+  type o_ = init;                                                              \
+  TLI_TRY(TLI_OPTIONS_COPY(&o_, options, sizes, fn, "options"));               \
+  const type *o = &o_
 
 /* A rate, momentum or factor: finite and >= 0. */
 #define TLI_CHECK_NONNEG(fn, name, v)                                          \
@@ -178,8 +164,8 @@ static tl_status sched_new(tl_sched **out, tl_sched_kind kind, const char *fn) {
 tl_status tl_sched_stlr_create(tl_sched **out,
                                const tl_sched_stlr_options *options) {
   static const char fn[] = "tl_sched_stlr_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_STLR_OPTIONS_VERSION);
-  const tl_sched_stlr_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_stlr_options,
+                        TL_SCHED_STLR_OPTIONS_INIT, stlr_sizes);
   TLI_CHECK_NONNEG(fn, "lr_max", o->lr_max);
   TLI_CHECK_STEPS(fn, "total_steps", o->total_steps);
   TLI_CHECK(isfinite(o->cut_frac) && o->cut_frac > 0.0 && o->cut_frac < 1.0,
@@ -199,8 +185,8 @@ tl_status tl_sched_stlr_create(tl_sched **out,
 tl_status tl_sched_cyclic_create(tl_sched **out,
                                  const tl_sched_cyclic_options *options) {
   static const char fn[] = "tl_sched_cyclic_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_CYCLIC_OPTIONS_VERSION);
-  const tl_sched_cyclic_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_cyclic_options,
+                        TL_SCHED_CYCLIC_OPTIONS_INIT, cyclic_sizes);
   TLI_CHECK_NONNEG(fn, "base_lr", o->base_lr);
   TLI_CHECK_NONNEG(fn, "max_lr", o->max_lr);
   TLI_CHECK_STEPS(fn, "step_size_up", o->step_size_up);
@@ -224,8 +210,8 @@ tl_status tl_sched_cyclic_create(tl_sched **out,
 tl_status tl_sched_cosine_create(tl_sched **out,
                                  const tl_sched_cosine_options *options) {
   static const char fn[] = "tl_sched_cosine_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_COSINE_OPTIONS_VERSION);
-  const tl_sched_cosine_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_cosine_options,
+                        TL_SCHED_COSINE_OPTIONS_INIT, cosine_sizes);
   TLI_CHECK_NONNEG(fn, "base_lr", o->base_lr);
   TLI_CHECK_NONNEG(fn, "eta_min", o->eta_min);
   TLI_CHECK_STEPS(fn, "t_max", o->t_max);
@@ -239,9 +225,9 @@ tl_status tl_sched_cosine_create(tl_sched **out,
 tl_status tl_sched_cosine_restarts_create(
     tl_sched **out, const tl_sched_cosine_restarts_options *options) {
   static const char fn[] = "tl_sched_cosine_restarts_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options,
-                        TL_SCHED_COSINE_RESTARTS_OPTIONS_VERSION);
-  const tl_sched_cosine_restarts_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_cosine_restarts_options,
+                        TL_SCHED_COSINE_RESTARTS_OPTIONS_INIT,
+                        cosine_restarts_sizes);
   TLI_CHECK_NONNEG(fn, "base_lr", o->base_lr);
   TLI_CHECK_NONNEG(fn, "eta_min", o->eta_min);
   TLI_CHECK_STEPS(fn, "t_0", o->t_0);
@@ -257,8 +243,8 @@ tl_status tl_sched_cosine_restarts_create(
 tl_status tl_sched_one_cycle_create(tl_sched **out,
                                     const tl_sched_one_cycle_options *options) {
   static const char fn[] = "tl_sched_one_cycle_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_ONE_CYCLE_OPTIONS_VERSION);
-  const tl_sched_one_cycle_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_one_cycle_options,
+                        TL_SCHED_ONE_CYCLE_OPTIONS_INIT, one_cycle_sizes);
   TLI_CHECK_NONNEG(fn, "max_lr", o->max_lr);
   TLI_CHECK_STEPS(fn, "total_steps", o->total_steps);
   TLI_CHECK(
@@ -289,9 +275,9 @@ tl_status tl_sched_one_cycle_create(tl_sched **out,
 tl_status tl_sched_fastai_one_cycle_create(
     tl_sched **out, const tl_sched_fastai_one_cycle_options *options) {
   static const char fn[] = "tl_sched_fastai_one_cycle_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options,
-                        TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_VERSION);
-  const tl_sched_fastai_one_cycle_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_fastai_one_cycle_options,
+                        TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_INIT,
+                        fastai_one_cycle_sizes);
   TLI_CHECK_NONNEG(fn, "lr_max", o->lr_max);
   TLI_CHECK_STEPS(fn, "total_steps", o->total_steps);
   TLI_CHECK(isfinite(o->pct_start) && o->pct_start > 0.0 && o->pct_start < 1.0,
@@ -313,8 +299,8 @@ tl_status tl_sched_fastai_one_cycle_create(
 tl_status tl_sched_linear_create(tl_sched **out,
                                  const tl_sched_linear_options *options) {
   static const char fn[] = "tl_sched_linear_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_LINEAR_OPTIONS_VERSION);
-  const tl_sched_linear_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_linear_options,
+                        TL_SCHED_LINEAR_OPTIONS_INIT, linear_sizes);
   TLI_CHECK_NONNEG(fn, "base_lr", o->base_lr);
   TLI_CHECK_POS(fn, "start_factor", o->start_factor);
   TLI_CHECK_NONNEG(fn, "end_factor", o->end_factor);
@@ -329,8 +315,8 @@ tl_status tl_sched_linear_create(tl_sched **out,
 tl_status tl_sched_constant_create(tl_sched **out,
                                    const tl_sched_constant_options *options) {
   static const char fn[] = "tl_sched_constant_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_CONSTANT_OPTIONS_VERSION);
-  const tl_sched_constant_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_constant_options,
+                        TL_SCHED_CONSTANT_OPTIONS_INIT, constant_sizes);
   TLI_CHECK_NONNEG(fn, "lr", o->lr);
   TLI_CHECK_NONNEG(fn, "factor", o->factor);
   tl_sched *s;
@@ -343,8 +329,8 @@ tl_status tl_sched_constant_create(tl_sched **out,
 tl_status tl_sched_step_create(tl_sched **out,
                                const tl_sched_step_options *options) {
   static const char fn[] = "tl_sched_step_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_STEP_OPTIONS_VERSION);
-  const tl_sched_step_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_step_options,
+                        TL_SCHED_STEP_OPTIONS_INIT, step_sizes);
   TLI_CHECK_NONNEG(fn, "base_lr", o->base_lr);
   TLI_CHECK_STEPS(fn, "step_size", o->step_size);
   TLI_CHECK_POS(fn, "gamma", o->gamma);
@@ -359,8 +345,8 @@ tl_status
 tl_sched_exponential_create(tl_sched **out,
                             const tl_sched_exponential_options *options) {
   static const char fn[] = "tl_sched_exponential_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_EXPONENTIAL_OPTIONS_VERSION);
-  const tl_sched_exponential_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_exponential_options,
+                        TL_SCHED_EXPONENTIAL_OPTIONS_INIT, exponential_sizes);
   TLI_CHECK_NONNEG(fn, "base_lr", o->base_lr);
   TLI_CHECK_POS(fn, "gamma", o->gamma);
   tl_sched *s;
@@ -374,8 +360,8 @@ tl_status
 tl_sched_multi_step_create(tl_sched **out,
                            const tl_sched_multi_step_options *options) {
   static const char fn[] = "tl_sched_multi_step_create";
-  TLI_SCHED_CREATE_HEAD(fn, out, options, TL_SCHED_MULTI_STEP_OPTIONS_VERSION);
-  const tl_sched_multi_step_options *o = options;
+  TLI_SCHED_CREATE_HEAD(fn, out, options, tl_sched_multi_step_options,
+                        TL_SCHED_MULTI_STEP_OPTIONS_INIT, multi_step_sizes);
   TLI_CHECK_NONNEG(fn, "base_lr", o->base_lr);
   TLI_CHECK_POS(fn, "gamma", o->gamma);
   TLI_CHECK(o->n_milestones > 0, TL_E_INVALID_ARG,

@@ -5,7 +5,8 @@ the system, in that order. Every failing call raises a tl.Error subclass
 carrying libtl's message; invalid arguments raise tl.InvalidArgumentError,
 which is a ValueError.
 """
-from ._errors import (Error, FormatError, InternalError, InvalidArgumentError,
+from ._errors import (ClosedError, Error, FormatError, InternalError,
+                      InvalidArgumentError,
                       IOFailure, NotFoundError, NumericError, OutOfMemoryError,
                       ShapeError, StateError, Status, UnsupportedError)
 from ._native import lib as _lib
@@ -21,7 +22,8 @@ def status_string(code):
 
 
 def set_num_threads(n):
-    """Sets how many threads OpenBLAS may use inside libtl (default 1)."""
+    """Sets how many OpenBLAS threads libtl's own BLAS calls run with
+    (default 1); OpenBLAS's count outside libtl's calls is left alone."""
     _lib.tl_set_num_threads(int(n))
 
 
@@ -29,7 +31,8 @@ def get_num_threads():
     return _lib.tl_get_num_threads()
 
 
-__all__ = ["Error", "FormatError", "InternalError", "InvalidArgumentError",
+__all__ = ["ClosedError", "Error", "FormatError", "InternalError",
+           "InvalidArgumentError",
            "IOFailure", "NotFoundError", "NumericError", "OutOfMemoryError",
            "ShapeError", "StateError", "Status", "UnsupportedError",
            "__version__", "version_number", "library_path", "status_string",

@@ -51,6 +51,11 @@ class StateError(Error, RuntimeError):
     status = Status.STATE
 
 
+class ClosedError(StateError, ValueError):
+    """Use of a closed object (Model, Optimizer, Schedule, Plan): a
+    tl.StateError, and a ValueError as for a closed Python file."""
+
+
 class IOFailure(Error, OSError):
     status = Status.IO
 

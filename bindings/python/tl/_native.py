@@ -12,7 +12,7 @@ import ctypes.util
 import glob
 import os
 
-from ._errors import InvalidArgumentError, raise_for_status
+from ._errors import ClosedError, InvalidArgumentError, raise_for_status
 
 __all__ = ["lib", "library_path", "register", "OwnedHandle", "status", "c_size_p", "c_float_p",
            "c_double_p", "c_int64_p"]
@@ -123,23 +123,46 @@ def register(table):
 
 
 class OwnedHandle:
-    """Base of the wrappers that own one libtl handle in self._handle:
-    close() frees it once, and so do the context manager and garbage
-    collection. Subclasses name their free function (_free) and what they
-    are (_what, for the error after close)."""
+    """Base of every wrapper that owns one libtl handle (Model, Optimizer,
+    Schedule, Plan, and the checkpoints the binding builds for one call):
+    the one lifetime pattern of the binding.
+
+    self._handle is the ctypes pointer; _live() returns it, or raises
+    tl.ClosedError (a tl.StateError and a ValueError) once the object is
+    closed. An instance can be passed to
+    libtl directly (_as_parameter_). close() frees the handle once; so do
+    the context manager and garbage collection. A subclass whose memory may
+    still be referenced when it is closed (Model's numpy views) says so in
+    _pinned(): close() then marks it closed and leaves the free to garbage
+    collection, which cannot run while a view keeps the object alive.
+    Subclasses name their free function (_free) and what they are (_what,
+    for the error after close)."""
 
     _free = None
     _what = "object"
     _handle = None
+    _closed = False
 
     def _live(self):
-        """The handle, or ValueError once closed (raised here rather than
+        """The handle, or tl.ClosedError once closed (raised here rather than
         from ctypes, which would wrap it in an ArgumentError)."""
-        if not self._handle:
-            raise ValueError("the %s is closed" % self._what)
+        if self._closed or not self._handle:
+            raise ClosedError("the %s is closed" % self._what)
         return self._handle
 
+    @property
+    def _as_parameter_(self):
+        return self._live()
+
+    def _pinned(self):
+        return False
+
     def close(self):
+        self._closed = True
+        if not self._pinned():
+            self._release()
+
+    def _release(self):
         handle = self._handle
         if handle:
             self._handle = type(handle)()
@@ -153,7 +176,7 @@ class OwnedHandle:
 
     def __del__(self):
         try:
-            self.close()
+            self._release()
         except Exception:  # interpreter shutdown: the library may be gone
             pass
 

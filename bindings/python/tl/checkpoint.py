@@ -20,7 +20,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ._errors import FormatError, InvalidArgumentError, NotFoundError
-from ._native import c_size_p, lib, register, status
+from ._native import OwnedHandle, c_size_p, lib, register, status
+from . import _versions as _v
 
 __all__ = ["Checkpoint", "OPTIM", "RNG", "save_model", "load_model",
            "save_training", "load_training", "from_torch", "to_torch"]
@@ -51,7 +52,6 @@ class _LoadOptions(ctypes.Structure):
                 ("max_size", ctypes.c_uint64)]
 
 
-_LOAD_OPTIONS_VERSION = 1
 _REPORT_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int,
                               ctypes.c_char_p)
 
@@ -65,7 +65,6 @@ class _ModelLoadOptions(ctypes.Structure):
                 ("report", _REPORT_FN), ("report_payload", ctypes.c_void_p)]
 
 
-_MODEL_LOAD_OPTIONS_VERSION = 1
 _LOAD_MISSING = 0
 _p = ctypes.c_void_p
 _pp = ctypes.POINTER(ctypes.c_void_p)
@@ -165,7 +164,7 @@ class _ModelLoad:
         self._callback = _REPORT_FN(report)
         opts = _ModelLoadOptions()
         lib.tl_model_load_options_init(ctypes.byref(opts),
-                                       _MODEL_LOAD_OPTIONS_VERSION)
+                                       _v.MODEL_LOAD_OPTIONS_VERSION)
         opts.strict = 1 if strict else 0
         self._prefix = _opt_encode(prefix)
         opts.prefix = self._prefix
@@ -182,21 +181,20 @@ class _ModelLoad:
         self.opts = opts
 
 
-class _Handle:
-    """Owns a tl_ckpt* for the duration of a with-block."""
+class _Handle(OwnedHandle):
+    """Owns a tl_ckpt* for the duration of a with-block (a new empty one,
+    or `ptr` from a load); the block gets the pointer."""
+
+    _free, _what = "tl_ckpt_free", "checkpoint"
 
     def __init__(self, ptr=None):
-        self.ptr = ptr
         if ptr is None:
-            self.ptr = ctypes.c_void_p()
-            lib.tl_ckpt_create(ctypes.byref(self.ptr))
+            ptr = ctypes.c_void_p()
+            lib.tl_ckpt_create(ctypes.byref(ptr))
+        self._handle = ptr
 
     def __enter__(self):
-        return self.ptr
-
-    def __exit__(self, *exc):
-        lib.tl_ckpt_free(self.ptr)
-        self.ptr = None
+        return self._live()
 
 
 def _as_tensor(array, name):
@@ -372,7 +370,8 @@ class Checkpoint:
     @staticmethod
     def _options(verify_crc, max_size):
         opts = _LoadOptions()
-        lib.tl_ckpt_load_options_init(ctypes.byref(opts), _LOAD_OPTIONS_VERSION)
+        lib.tl_ckpt_load_options_init(ctypes.byref(opts),
+                                      _v.CKPT_LOAD_OPTIONS_VERSION)
         opts.verify_data_crc = 1 if verify_crc else 0
         opts.max_size = int(max_size)
         return opts
@@ -404,7 +403,7 @@ class Checkpoint:
         count = ctypes.c_size_t()
         lib.tl_ckpt_tensor_count(ctypes.byref(count), ck)
         for i in range(count.value):
-            desc = _TensorDesc(version=1)  # TL_CKPT_TENSOR_DESC_VERSION
+            desc = _TensorDesc(version=_v.CKPT_TENSOR_DESC_VERSION)
             lib.tl_ckpt_tensor_info(ctypes.byref(desc), ck, i)
             data = ctypes.c_void_p()
             lib.tl_ckpt_tensor_data(ctypes.byref(data), ck, i)
@@ -506,7 +505,7 @@ def load_training(path, model, optimizer=None, prefix=None):
             lib.tl_ckpt_restore_optim(optimizer, ck)  # validates first
         opts = _ModelLoadOptions()
         lib.tl_model_load_options_init(ctypes.byref(opts),
-                                       _MODEL_LOAD_OPTIONS_VERSION)
+                                       _v.MODEL_LOAD_OPTIONS_VERSION)
         opts.prefix = _opt_encode(prefix)
         try:
             lib.tl_ckpt_restore_model(model, ck, ctypes.byref(opts))

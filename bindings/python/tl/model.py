@@ -22,7 +22,8 @@ import weakref
 import numpy as np
 
 from . import _errors
-from ._native import c_size_p, lib, register, status
+from ._native import OwnedHandle, c_size_p, lib, register, status
+from . import _versions as _v
 
 __all__ = ["Model", "ACTIVATIONS", "cross_entropy", "accuracy"]
 
@@ -143,53 +144,31 @@ def _name(name):
     return name.encode("utf-8")
 
 
-class Model:
+class Model(OwnedHandle):
     """An ordered stack of layers (see the module docstring)."""
+
+    _free, _what = "tl_model_free", "model"
 
     def __init__(self, seed=0):
         opts = _ModelOptions()
-        lib.tl_model_options_init(ctypes.byref(opts), 1)
+        lib.tl_model_options_init(ctypes.byref(opts), _v.MODEL_OPTIONS_VERSION)
         opts.seed = int(seed)
         handle = _vp()
         lib.tl_model_create(ctypes.byref(handle), ctypes.byref(opts))
-        self._as_parameter_ = handle
-        self._closed = False
+        self._handle = handle
         self._takes_ids = None  # decided by the first layer
         self._views = []  # weak references to the buffers behind views
 
-    # ---- lifetime ---------------------------------------------------------
-    def _h(self):
-        if self._closed or self._as_parameter_ is None:
-            raise _errors.StateError("the model is closed")
-        return self._as_parameter_
-
-    def close(self):
-        """Releases the model now, or when the last numpy view dies."""
-        self._closed = True
-        if not any(r() is not None for r in self._views):
-            self._release()
-
-    def _release(self):
-        handle, self._as_parameter_ = self._as_parameter_, None
-        if handle is not None and handle.value:
-            lib.tl_model_free(handle)
-
-    def __del__(self):
-        if getattr(self, "_as_parameter_", None) is not None:
-            self._release()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+    # ---- lifetime: OwnedHandle (close() waits for the last numpy view) ------
+    def _pinned(self):
+        return any(r() is not None for r in self._views)
 
     # ---- building ---------------------------------------------------------
     def _changing_structure(self):
         """The handle, once no numpy view of this model's buffers is alive:
         adding a layer moves the flat buffers (tl_model_add_* frees the old
         ones), so a live view would point at freed memory."""
-        handle = self._h()
+        handle = self._live()
         if any(r() is not None for r in self._views):
             raise _errors.StateError(
                 "adding a layer moves the parameter and gradient buffers, and "
@@ -205,7 +184,8 @@ class Model:
     def add_embedding(self, name, num_embeddings, dim, padding_idx=None,
                       embed_p=0.0):
         o = _EmbeddingOptions()
-        lib.tl_embedding_options_init(ctypes.byref(o), 1)
+        lib.tl_embedding_options_init(ctypes.byref(o),
+                                      _v.EMBEDDING_OPTIONS_VERSION)
         o.padding_idx = -1 if padding_idx is None else int(padding_idx)
         o.embed_p = float(embed_p)
         lib.tl_model_add_embedding(
@@ -217,7 +197,7 @@ class Model:
                  weight_p=0.0, input_p=0.0, hidden_p=0.0, output_p=0.0,
                  ar_alpha=0.0, tar_beta=0.0, stateful=False):
         o = _LstmOptions()
-        lib.tl_lstm_options_init(ctypes.byref(o), 1)
+        lib.tl_lstm_options_init(ctypes.byref(o), _v.LSTM_OPTIONS_VERSION)
         o.weight_p, o.input_p = float(weight_p), float(input_p)
         o.hidden_p, o.output_p = float(hidden_p), float(output_p)
         o.ar_alpha, o.tar_beta = float(ar_alpha), float(tar_beta)
@@ -254,7 +234,7 @@ class Model:
                     tie_layer=None):
         """Linear decoder; tie_layer names an embedding (of `tie`, another
         Model, or of this one) whose weight it shares."""
-        other = None if tie is None else tie._h()
+        other = None if tie is None else tie._live()
         lib.tl_model_add_decoder(
             self._changing_structure(), _name(name), int(in_features),
             int(out_features), other, None if tie_layer is None else _name(tie_layer))
@@ -265,11 +245,11 @@ class Model:
     # ---- layers and groups ------------------------------------------------
     def layer_names(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_layers(ctypes.byref(n), self._h())
+        lib.tl_model_num_layers(ctypes.byref(n), self._live())
         out = []
         for i in range(n.value):
             s = ctypes.c_char_p()
-            lib.tl_model_layer_name(ctypes.byref(s), self._h(), i)
+            lib.tl_model_layer_name(ctypes.byref(s), self._live(), i)
             out.append(s.value.decode("utf-8"))
         return out
 
@@ -277,49 +257,49 @@ class Model:
         """The position of the layer called `name` in the stack (0 for the
         first layer added). Raises tl.NotFoundError for an unknown name."""
         i = ctypes.c_size_t()
-        lib.tl_model_layer_index(ctypes.byref(i), self._h(), _name(name))
+        lib.tl_model_layer_index(ctypes.byref(i), self._live(), _name(name))
         return i.value
 
     @property
     def num_groups(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_groups(ctypes.byref(n), self._h())
+        lib.tl_model_num_groups(ctypes.byref(n), self._live())
         return n.value
 
     def set_group(self, layer, group):
-        lib.tl_model_set_group(self._h(), _name(layer), int(group))
+        lib.tl_model_set_group(self._live(), _name(layer), int(group))
 
     def group_of(self, layer):
         g = ctypes.c_size_t()
-        lib.tl_model_get_group(ctypes.byref(g), self._h(), _name(layer))
+        lib.tl_model_get_group(ctypes.byref(g), self._live(), _name(layer))
         return g.value
 
     def freeze_to(self, n):
-        lib.tl_model_freeze_to(self._h(), int(n))
+        lib.tl_model_freeze_to(self._live(), int(n))
 
     def freeze(self):
-        lib.tl_model_freeze(self._h())
+        lib.tl_model_freeze(self._live())
 
     def unfreeze(self):
-        lib.tl_model_unfreeze(self._h())
+        lib.tl_model_unfreeze(self._live())
 
     def set_group_trainable(self, group, trainable):
-        lib.tl_model_set_group_trainable(self._h(), int(group),
+        lib.tl_model_set_group_trainable(self._live(), int(group),
                                          1 if trainable else 0)
 
     def group_trainable(self, group):
         t = ctypes.c_int()
-        lib.tl_model_get_group_trainable(ctypes.byref(t), self._h(), int(group))
+        lib.tl_model_get_group_trainable(ctypes.byref(t), self._live(), int(group))
         return bool(t.value)
 
     # ---- parameters -------------------------------------------------------
     def param_names(self):
         n = ctypes.c_size_t()
-        lib.tl_model_num_params(ctypes.byref(n), self._h())
+        lib.tl_model_num_params(ctypes.byref(n), self._live())
         out = []
         for i in range(n.value):
             s = ctypes.c_char_p()
-            lib.tl_model_param_name(ctypes.byref(s), self._h(), i)
+            lib.tl_model_param_name(ctypes.byref(s), self._live(), i)
             out.append(s.value.decode("utf-8"))
         return out
 
@@ -327,14 +307,14 @@ class Model:
         """The position of parameter `name` in param_names(). Raises
         tl.NotFoundError for an unknown name."""
         i = ctypes.c_size_t()
-        lib.tl_model_param_index(ctypes.byref(i), self._h(), _name(name))
+        lib.tl_model_param_index(ctypes.byref(i), self._live(), _name(name))
         return i.value
 
     def param_shape(self, name):
         nd, numel = ctypes.c_size_t(), ctypes.c_size_t()
         dims = (ctypes.c_size_t * _MAX_DIMS)()
         lib.tl_model_param_shape(ctypes.byref(nd), dims, ctypes.byref(numel),
-                                 self._h(), _name(name))
+                                 self._live(), _name(name))
         return tuple(dims[i] for i in range(nd.value))
 
     def _view(self, ptr, n):
@@ -352,7 +332,7 @@ class Model:
     def _flat(self, fn):
         ptr = ctypes.POINTER(ctypes.c_float)()
         n = ctypes.c_size_t()
-        fn(ctypes.byref(ptr), ctypes.byref(n), self._h())
+        fn(ctypes.byref(ptr), ctypes.byref(n), self._live())
         return self._view(ptr, n.value)
 
     def flat_params(self):
@@ -367,7 +347,7 @@ class Model:
         out = {}
         for name in self.param_names():
             off = ctypes.c_size_t()
-            lib.tl_model_param_offset(ctypes.byref(off), self._h(),
+            lib.tl_model_param_offset(ctypes.byref(off), self._live(),
                                       _name(name))
             shape = self.param_shape(name)
             n = int(np.prod(shape))
@@ -386,7 +366,7 @@ class Model:
         data = ctypes.POINTER(ctypes.c_float)()
         g = ctypes.POINTER(ctypes.c_float)()
         lib.tl_model_param_view(None if grad else ctypes.byref(data), ctypes.byref(g) if grad else None,
-                                self._h(), _name(name))
+                                self._live(), _name(name))
         shape = self.param_shape(name)
         return self._view(g if grad else data, int(np.prod(shape))).reshape(
             shape)
@@ -407,7 +387,7 @@ class Model:
         memory is not shared: writing to it changes nothing)."""
         shape = self.param_shape(name)
         out = np.empty(shape, dtype=np.float32)
-        lib.tl_model_param_get(out.ctypes.data_as(_f32p), out.size, self._h(),
+        lib.tl_model_param_get(out.ctypes.data_as(_f32p), out.size, self._live(),
                                _name(name))
         return out
 
@@ -423,25 +403,25 @@ class Model:
             raise _errors.ShapeError(
                 "Model.set_param: parameter '%s' has shape %s, values have "
                 "shape %s" % (name, shape, a.shape), function="set_param")
-        lib.tl_model_param_set(self._h(), _name(name),
+        lib.tl_model_param_set(self._live(), _name(name),
                                a.ctypes.data_as(_f32p), a.size)
 
     def set_param_trainable(self, name, trainable):
-        lib.tl_model_set_param_trainable(self._h(), _name(name),
+        lib.tl_model_set_param_trainable(self._live(), _name(name),
                                          1 if trainable else 0)
 
     def param_trainable(self, name):
         t = ctypes.c_int()
-        lib.tl_model_get_param_trainable(ctypes.byref(t), self._h(), _name(name))
+        lib.tl_model_get_param_trainable(ctypes.byref(t), self._live(), _name(name))
         return bool(t.value)
 
     def set_param_mask(self, name, mask):
         """Per-element trainable mask (nonzero = trainable); None clears."""
         if mask is None:
-            lib.tl_model_set_param_mask(self._h(), _name(name), None, 0)
+            lib.tl_model_set_param_mask(self._live(), _name(name), None, 0)
             return
         m = np.ascontiguousarray(mask, dtype=np.uint8).ravel()
-        lib.tl_model_set_param_mask(self._h(), _name(name),
+        lib.tl_model_set_param_mask(self._live(), _name(name),
                                     m.ctypes.data_as(_u8p), m.size)
 
     def set_row_mask(self, name, rows):
@@ -453,7 +433,7 @@ class Model:
         number of rows."""
         from . import checkpoint  # noqa: F401  (declares include/tl/ckpt.h)
         if rows is None:
-            lib.tl_model_set_row_mask(self._h(), _name(name), None, 0)
+            lib.tl_model_set_row_mask(self._live(), _name(name), None, 0)
             return
         r = np.ascontiguousarray(rows)
         if r.ndim != 1:
@@ -461,34 +441,34 @@ class Model:
                 "Model.set_row_mask: rows must be one-dimensional (got shape "
                 "%s)" % (r.shape,), function="set_row_mask")
         r = (r != 0).astype(np.uint8)
-        lib.tl_model_set_row_mask(self._h(), _name(name),
+        lib.tl_model_set_row_mask(self._live(), _name(name),
                                   r.ctypes.data_as(_u8p), r.size)
 
     # ---- running ----------------------------------------------------------
     def train(self):
-        lib.tl_model_train(self._h())
+        lib.tl_model_train(self._live())
 
     def eval(self):
-        lib.tl_model_eval(self._h())
+        lib.tl_model_eval(self._live())
 
     @property
     def training(self):
         t = ctypes.c_int()
-        lib.tl_model_is_training(ctypes.byref(t), self._h())
+        lib.tl_model_is_training(ctypes.byref(t), self._live())
         return bool(t.value)
 
     def set_mode(self, mode):
         """'fine_tune' or 'feature_extract'."""
         if mode not in _MODES:
             raise ValueError("mode must be 'fine_tune' or 'feature_extract'")
-        lib.tl_model_set_mode(self._h(), _MODES[mode])
+        lib.tl_model_set_mode(self._live(), _MODES[mode])
 
     @property
     def mode(self):
         """'fine_tune' (the default) or 'feature_extract'; assigning it is
         set_mode."""
         m = ctypes.c_int()
-        lib.tl_model_get_mode(ctypes.byref(m), self._h())
+        lib.tl_model_get_mode(ctypes.byref(m), self._live())
         return _MODE_NAMES[m.value]
 
     @mode.setter
@@ -498,10 +478,10 @@ class Model:
     def set_lengths(self, lengths):
         """Sequence lengths for masked concat pooling; None: full."""
         if lengths is None:
-            lib.tl_model_set_lengths(self._h(), None, 0)
+            lib.tl_model_set_lengths(self._live(), None, 0)
             return
         arr = (ctypes.c_size_t * len(lengths))(*[int(v) for v in lengths])
-        lib.tl_model_set_lengths(self._h(), arr, len(lengths))
+        lib.tl_model_set_lengths(self._live(), arr, len(lengths))
 
     def forward(self, x):
         """float32 (T, B, F) or (B, F) input, or int64 ids for an
@@ -517,13 +497,13 @@ class Model:
             a = a.astype(np.int64, copy=False)
             dims, nd = _dims(a.shape)
             lib.tl_model_forward_ids(ctypes.byref(y), od, ctypes.byref(ond),
-                                     self._h(),
+                                     self._live(),
                                      a.ctypes.data_as(_i64p), dims, nd)
         else:
             a = np.ascontiguousarray(x, dtype=np.float32)
             dims, nd = _dims(a.shape)
             lib.tl_model_forward(ctypes.byref(y), od, ctypes.byref(ond),
-                                 self._h(), a.ctypes.data_as(_f32p),
+                                 self._live(), a.ctypes.data_as(_f32p),
                                  dims, nd)
         self._in_shape = a.shape
         return _copy_out(y, od, ond)
@@ -535,7 +515,7 @@ class Model:
         dims, nd = _dims(a.shape)
         dx = ctypes.POINTER(ctypes.c_float)()
         want = input_grad and not self._takes_ids
-        lib.tl_model_backward(ctypes.byref(dx) if want else None, self._h(),
+        lib.tl_model_backward(ctypes.byref(dx) if want else None, self._live(),
                               a.ctypes.data_as(_f32p), dims, nd)
         if not want or not dx:
             return None
@@ -548,17 +528,17 @@ class Model:
             self._in_shape).copy()
 
     def zero_grad(self):
-        lib.tl_model_zero_grad(self._h())
+        lib.tl_model_zero_grad(self._live())
 
     def reset_state(self):
         """Stateful LSTMs start the next forward from zeros."""
-        lib.tl_model_reset_state(self._h())
+        lib.tl_model_reset_state(self._live())
 
     @property
     def aux_loss(self):
         """AR + TAR penalty of the last train-mode forward."""
         v = ctypes.c_double()
-        lib.tl_model_aux_loss(ctypes.byref(v), self._h())
+        lib.tl_model_aux_loss(ctypes.byref(v), self._live())
         return v.value
 
     # ---- checkpoints (tl.checkpoint, include/tl/ckpt.h) ----------------------
@@ -567,7 +547,7 @@ class Model:
         carried LSTM state to a libtl checkpoint at path, atomically
         (tl_model_save; with a prefix, the names get it in front)."""
         from . import checkpoint
-        checkpoint.save_model(self._h(), path, prefix)
+        checkpoint.save_model(self._live(), path, prefix)
 
     def load(self, path, strict=True, prefix=None, name_map=None,
              restore_rng=True):
@@ -577,7 +557,7 @@ class Model:
         name: parameter name}. Returns (missing, unexpected). On any error
         the model is left unchanged."""
         from . import checkpoint
-        return checkpoint.load_model(self._h(), path, strict, prefix,
+        return checkpoint.load_model(self._live(), path, strict, prefix,
                                      name_map, restore_rng)
 
 

@@ -13,8 +13,9 @@ reference count), so closing a model first is safe.
 import ctypes
 
 from . import _errors
-from ._native import lib, register, status
+from ._native import OwnedHandle, lib, register, status
 from .model import Model
+from . import _versions as _v
 
 __all__ = ["Optimizer", "lrs_even", "lrs_slice", "lrs_factor"]
 
@@ -84,9 +85,11 @@ def lrs_factor(n, top, factor=2.6):
     return _lrs(lib.tl_lrs_factor, n, top, factor)
 
 
-class Optimizer:
+class Optimizer(OwnedHandle):
     """An optimizer over one Model or a list of Models (groups concatenate
     in that order)."""
+
+    _free, _what = "tl_optim_free", "optimizer"
 
     def __init__(self, models, kind="sgd", lr=None, momentum=None,
                  betas=None, eps=None, weight_decay=None, nesterov=False):
@@ -96,7 +99,8 @@ class Optimizer:
         if kind not in _KINDS:
             raise ValueError("kind must be 'sgd', 'adam' or 'adamw'")
         o = _OptimOptions()
-        lib.tl_optim_options_init(ctypes.byref(o), 1, _KINDS[kind])
+        lib.tl_optim_options_init(ctypes.byref(o), _v.OPTIM_OPTIONS_VERSION,
+                                  _KINDS[kind])
         if lr is not None:
             o.lr = float(lr)
         if momentum is not None:
@@ -108,37 +112,17 @@ class Optimizer:
         if weight_decay is not None:
             o.weight_decay = float(weight_decay)
         o.nesterov = 1 if nesterov else 0
-        handles = (_vp * len(models))(*[m._h().value for m in models])
+        handles = (_vp * len(models))(*[m._live().value for m in models])
         h = _vp()
         lib.tl_optim_create(ctypes.byref(h), handles, len(models),
                             ctypes.byref(o))
-        self._as_parameter_ = h
+        self._handle = h
         self._models = models  # keeps the Python wrappers alive too
-
-    def _h(self):
-        if self._as_parameter_ is None:
-            raise _errors.StateError("the optimizer is closed")
-        return self._as_parameter_
-
-    def close(self):
-        handle, self._as_parameter_ = self._as_parameter_, None
-        if handle is not None and handle.value:
-            lib.tl_optim_free(handle)
-
-    def __del__(self):
-        if getattr(self, "_as_parameter_", None) is not None:
-            self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     @property
     def num_groups(self):
         n = _sz()
-        lib.tl_optim_num_groups(ctypes.byref(n), self._h())
+        lib.tl_optim_num_groups(ctypes.byref(n), self._live())
         return n.value
 
     def set_group(self, group, **hparams):
@@ -147,12 +131,12 @@ class Optimizer:
         for k, v in hparams.items():
             if k not in _HPARAMS:
                 raise ValueError("unknown hyperparameter %r" % k)
-            lib.tl_optim_set_group_hparam(self._h(), int(group), _HPARAMS[k],
+            lib.tl_optim_set_group_hparam(self._live(), int(group), _HPARAMS[k],
                                           float(v))
 
     def get_group(self, group, name):
         v = ctypes.c_double()
-        lib.tl_optim_get_group_hparam(ctypes.byref(v), self._h(), int(group),
+        lib.tl_optim_get_group_hparam(ctypes.byref(v), self._live(), int(group),
                                       _HPARAMS[name])
         return v.value
 
@@ -160,58 +144,58 @@ class Optimizer:
         """Sets the learning rate of one group (tl_optim_set_group_lr).
         Raises tl.InvalidArgumentError for a group out of range or a
         negative or non-finite rate."""
-        lib.tl_optim_set_group_lr(self._h(), int(group), float(lr))
+        lib.tl_optim_set_group_lr(self._live(), int(group), float(lr))
 
     def group_lr(self, group):
         """The learning rate of one group (tl_optim_get_group_lr)."""
         v = ctypes.c_double()
-        lib.tl_optim_get_group_lr(ctypes.byref(v), self._h(), int(group))
+        lib.tl_optim_get_group_lr(ctypes.byref(v), self._live(), int(group))
         return v.value
 
     def set_lrs(self, lrs):
         arr = (ctypes.c_double * len(lrs))(*[float(v) for v in lrs])
-        lib.tl_optim_set_lrs(self._h(), arr, len(lrs))
+        lib.tl_optim_set_lrs(self._live(), arr, len(lrs))
 
     def freeze_to(self, n):
         """fastai freeze_to over every model's groups; resets the state."""
-        lib.tl_optim_freeze_to(self._h(), int(n))
+        lib.tl_optim_freeze_to(self._live(), int(n))
 
     def set_group_trainable(self, group, trainable):
-        lib.tl_optim_set_group_trainable(self._h(), int(group),
+        lib.tl_optim_set_group_trainable(self._live(), int(group),
                                          1 if trainable else 0)
 
     def zero_grad(self):
-        lib.tl_optim_zero_grad(self._h())
+        lib.tl_optim_zero_grad(self._live())
 
     def clip_grad_norm(self, max_norm):
         """Clips by global norm (torch clip_grad_norm_); returns the norm."""
         v = ctypes.c_double()
-        lib.tl_optim_clip_grad_norm(ctypes.byref(v), self._h(),
+        lib.tl_optim_clip_grad_norm(ctypes.byref(v), self._live(),
                                     float(max_norm))
         return v.value
 
     def step(self):
-        lib.tl_optim_step(self._h())
+        lib.tl_optim_step(self._live())
 
     @property
     def step_count(self):
         v = ctypes.c_uint64()
-        lib.tl_optim_step_count(ctypes.byref(v), self._h())
+        lib.tl_optim_step_count(ctypes.byref(v), self._live())
         return v.value
 
     def reset_state(self):
-        lib.tl_optim_reset_state(self._h())
+        lib.tl_optim_reset_state(self._live())
 
     def state_dict(self):
         """The optimizer state as bytes (moments and step counters)."""
         n = _sz()
-        lib.tl_optim_state_size(ctypes.byref(n), self._h())
+        lib.tl_optim_state_size(ctypes.byref(n), self._live())
         buf = ctypes.create_string_buffer(n.value)
-        lib.tl_optim_state_save(buf, n.value, self._h())
+        lib.tl_optim_state_save(buf, n.value, self._live())
         return buf.raw
 
     def load_state_dict(self, state):
         data = bytes(state)
         buf = ctypes.create_string_buffer(data, len(data))
-        lib.tl_optim_state_load(self._h(), buf, len(data))
+        lib.tl_optim_state_load(self._live(), buf, len(data))
 

@@ -23,6 +23,7 @@ from ._errors import InvalidArgumentError, Status
 Status_STATE = Status.STATE
 from ._native import OwnedHandle, c_double_p, lib, register, status
 from .sched import Schedule, _count, _step
+from . import _versions as _v
 
 __all__ = ["Plan", "lr_find", "lr_find_suggest"]
 
@@ -110,7 +111,9 @@ class Plan(OwnedHandle):
     @classmethod
     def _preset(cls, name, **fields):
         opts = _Preset()
-        lib.tl_plan_preset_options_init(ctypes.byref(opts), 1, _PRESETS[name])
+        lib.tl_plan_preset_options_init(ctypes.byref(opts),
+                                        _v.PLAN_PRESET_OPTIONS_VERSION,
+                                        _PRESETS[name])
         for key, value in fields.items():
             if value is not None:
                 setattr(opts, key, value)
@@ -166,7 +169,7 @@ class Plan(OwnedHandle):
         if not isinstance(schedule, Schedule):
             raise InvalidArgumentError("schedule must be a tl.Schedule")
         st = _Stage()
-        lib.tl_plan_stage_init(ctypes.byref(st), 1)
+        lib.tl_plan_stage_init(ctypes.byref(st), _v.PLAN_STAGE_VERSION)
         if only_group is not None:
             st.freeze, st.freeze_arg = 1, int(only_group)
         else:
@@ -241,7 +244,7 @@ class Plan(OwnedHandle):
         groups, state reset at a stage's first step, lrs, momentum); call
         before every optimizer.step(). Returns True on a stage's first step."""
         started = ctypes.c_int()
-        lib.tl_plan_apply(ctypes.byref(started), self._live(), optimizer._h(),
+        lib.tl_plan_apply(ctypes.byref(started), self._live(), optimizer._live(),
                           _step(step))
         return bool(started.value)
 
@@ -254,7 +257,7 @@ def lr_find_suggest(lrs, losses, num_it):
     losses = np.ascontiguousarray(losses, dtype=np.float64)
     if lrs.ndim != 1 or lrs.shape != losses.shape:
         raise InvalidArgumentError("lrs and losses must be 1-D of equal length")
-    res = _Result(version=1)
+    res = _Result(version=_v.LR_FIND_RESULT_VERSION)
     lib.tl_lr_find_suggest(ctypes.byref(res), lrs.ctypes.data_as(c_double_p),
                            losses.ctypes.data_as(c_double_p), lrs.size,
                            _count("num_it", num_it))
@@ -274,7 +277,7 @@ def lr_find(optimizer, step_fn, start_lr=1e-7, end_lr=10.0, num_it=100,
     points). An exception raised by step_fn ends the test (restored) and is
     raised again."""
     opts = _LrFindOptions()
-    lib.tl_lr_find_options_init(ctypes.byref(opts), 1)
+    lib.tl_lr_find_options_init(ctypes.byref(opts), _v.LR_FIND_OPTIONS_VERSION)
     opts.start_lr, opts.end_lr = float(start_lr), float(end_lr)
     opts.num_it = _count("num_it", num_it)
     opts.beta, opts.stop_factor = float(beta), float(stop_factor)
@@ -292,10 +295,10 @@ def lr_find(optimizer, step_fn, start_lr=1e-7, end_lr=10.0, num_it=100,
             return int(Status_STATE)
 
     callback = _STEP_FN(trampoline)
-    res = _Result(version=1)
+    res = _Result(version=_v.LR_FIND_RESULT_VERSION)
     try:
         lib.tl_lr_find(ctypes.byref(res), lrs.ctypes.data_as(c_double_p),
-                       losses.ctypes.data_as(c_double_p), cap, optimizer._h(),
+                       losses.ctypes.data_as(c_double_p), cap, optimizer._live(),
                        callback, None, ctypes.byref(opts))
     except Exception:
         if raised:

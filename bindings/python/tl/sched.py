@@ -20,6 +20,7 @@ import numpy as np
 
 from ._errors import InvalidArgumentError
 from ._native import OwnedHandle, c_double_p, lib, register, status
+from . import _versions as _v
 
 __all__ = ["Schedule"]
 
@@ -72,17 +73,28 @@ _MultiStep = _options("_MultiStep", [
 
 # (C name stem, options struct, options version)
 _KINDS = {
-    "stlr": ("stlr", _Stlr, 1),
-    "cyclic": ("cyclic", _Cyclic, 1),
-    "cosine": ("cosine", _Cosine, 1),
-    "cosine_restarts": ("cosine_restarts", _Restarts, 1),
-    "one_cycle": ("one_cycle", _OneCycle, 1),
-    "fastai_one_cycle": ("fastai_one_cycle", _Fastai, 1),
-    "linear": ("linear", _Linear, 1),
-    "constant": ("constant", _Constant, 1),
-    "step": ("step", _Step, 1),
-    "exponential": ("exponential", _Exponential, 1),
-    "multi_step": ("multi_step", _MultiStep, 1),
+    "stlr": ("stlr", _Stlr,
+             _v.SCHED_STLR_OPTIONS_VERSION),
+    "cyclic": ("cyclic", _Cyclic,
+               _v.SCHED_CYCLIC_OPTIONS_VERSION),
+    "cosine": ("cosine", _Cosine,
+               _v.SCHED_COSINE_OPTIONS_VERSION),
+    "cosine_restarts": ("cosine_restarts", _Restarts,
+                        _v.SCHED_COSINE_RESTARTS_OPTIONS_VERSION),
+    "one_cycle": ("one_cycle", _OneCycle,
+                  _v.SCHED_ONE_CYCLE_OPTIONS_VERSION),
+    "fastai_one_cycle": ("fastai_one_cycle", _Fastai,
+                         _v.SCHED_FASTAI_ONE_CYCLE_OPTIONS_VERSION),
+    "linear": ("linear", _Linear,
+               _v.SCHED_LINEAR_OPTIONS_VERSION),
+    "constant": ("constant", _Constant,
+                 _v.SCHED_CONSTANT_OPTIONS_VERSION),
+    "step": ("step", _Step,
+             _v.SCHED_STEP_OPTIONS_VERSION),
+    "exponential": ("exponential", _Exponential,
+                    _v.SCHED_EXPONENTIAL_OPTIONS_VERSION),
+    "multi_step": ("multi_step", _MultiStep,
+                   _v.SCHED_MULTI_STEP_OPTIONS_VERSION),
 }
 
 _table = []

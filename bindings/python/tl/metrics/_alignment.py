@@ -13,6 +13,7 @@ import numpy as np
 
 from .._errors import InvalidArgumentError, ShapeError
 from .._native import c_double_p, c_int64_p, c_size_p, lib, register, status
+from .. import _versions as _v
 
 __all__ = ["FEATURE_NAMES", "proxy_a_distance", "coral_distance", "coral_align",
            "frechet_distance", "frechet_distance_gaussian", "term_distribution",
@@ -86,10 +87,6 @@ register([
                            c_size_p, _size], status),
 ])
 
-_PROXY_A_VERSION = 1
-_SELECTION_VERSION = 1
-_PCA_SELECT_VERSION = 1
-_CSLS_VERSION = 1
 _CRITERIA = {"centroid": 0, "mean_distance": 1}
 _FITS = {"target": 0, "both": 1}
 
@@ -147,7 +144,7 @@ def proxy_a_distance(Xs, Xt, train_fraction=0.8, epochs=200, lr=0.5, l2=1e-3,
     xs, xt = _matrix(Xs, "Xs"), _matrix(Xt, "Xt")
     _same_width(xs, xt, "Xs", "Xt")
     o = _ProxyAOptions()
-    lib.tl_proxy_a_options_init(ctypes.byref(o), _PROXY_A_VERSION)
+    lib.tl_proxy_a_options_init(ctypes.byref(o), _v.PROXY_A_OPTIONS_VERSION)
     o.train_fraction, o.epochs, o.lr, o.l2, o.seed = (
         float(train_fraction), _count(epochs, "epochs"), float(lr), float(l2),
         _count(seed, "seed"))
@@ -247,7 +244,8 @@ def selection_features(examples, vocab_size, target, word_vectors=None,
                              % (vec.shape[0], int(vocab_size)))
         e = vec.shape[1]
     o = _SelectionOptions()
-    lib.tl_selection_options_init(ctypes.byref(o), _SELECTION_VERSION)
+    lib.tl_selection_options_init(ctypes.byref(o),
+                                  _v.SELECTION_OPTIONS_VERSION)
     o.renyi_alpha, o.smoothing = float(renyi_alpha), float(smoothing)
     out = np.empty((max(len(seqs), 1), 12))
     lib.tl_selection_features(_dptr(out), ids.ctypes.data_as(c_int64_p),
@@ -309,7 +307,8 @@ def pca_select(Xs, Xt, k, n_components=0, criterion="centroid", fit="target"):
     if fit not in _FITS:
         raise InvalidArgumentError("fit must be one of %s" % sorted(_FITS))
     o = _PcaSelectOptions()
-    lib.tl_pca_select_options_init(ctypes.byref(o), _PCA_SELECT_VERSION)
+    lib.tl_pca_select_options_init(ctypes.byref(o),
+                                   _v.PCA_SELECT_OPTIONS_VERSION)
     o.n_components = _count(n_components, "n_components")
     o.criterion, o.fit = _CRITERIA[criterion], _FITS[fit]
     k = _count(k, "k")
@@ -337,7 +336,7 @@ def csls_retrieve(Xmapped, Y, k=10, top=1):
     q, y = _matrix(Xmapped, "Xmapped"), _matrix(Y, "Y")
     _same_width(q, y, "Xmapped", "Y")
     o = _CslsOptions()
-    lib.tl_csls_options_init(ctypes.byref(o), _CSLS_VERSION)
+    lib.tl_csls_options_init(ctypes.byref(o), _v.CSLS_OPTIONS_VERSION)
     o.knn, o.top = _count(k, "k"), _count(top, "top")
     shape = (max(q.shape[0], 1), max(o.top, 1))
     idx, scores = np.empty(shape, dtype=np.uint64), np.empty(shape)

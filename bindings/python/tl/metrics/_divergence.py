@@ -15,6 +15,7 @@ import numpy as np
 from .. import _native
 from .._errors import InvalidArgumentError, ShapeError
 from .._native import c_double_p, c_size_p, status
+from .. import _versions as _v
 
 __all__ = ["kl_divergence", "entropy", "js_divergence", "js_distance",
            "renyi", "bhattacharyya", "hellinger", "total_variation", "cosine",
@@ -40,12 +41,6 @@ class _MmdOptions(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("sigma", ctypes.c_double),
                 ("unbiased", ctypes.c_int)]
 
-
-# Versions of the option structs this binding was written for
-# (TL_*_OPTIONS_VERSION in metrics.h).
-_SLICED_VERSION = 1
-_SINKHORN_VERSION = 1
-_MMD_VERSION = 1
 
 _pair = [c_double_p, c_double_p, c_double_p, _size]
 _native.register([
@@ -261,7 +256,7 @@ def sliced_wasserstein(X, Y, n_projections=50, p=2, seed=0, projections=None,
             Y.shape[0], _ptr(yw), X.shape[1], _ptr(P), P.shape[0], float(p))
         return out.value
     opts = _SlicedOptions()
-    _lib.tl_sliced_options_init(ctypes.byref(opts), _SLICED_VERSION)
+    _lib.tl_sliced_options_init(ctypes.byref(opts), _v.SLICED_OPTIONS_VERSION)
     opts.n_projections = int(n_projections)
     opts.p = float(p)
     opts.seed = int(seed)
@@ -294,7 +289,8 @@ def sinkhorn(a, b, M, reg, max_iter=1000, tol=1e-9, return_plan=False):
     if int(max_iter) < 0:
         raise ValueError("max_iter must be >= 1 (got %d)" % int(max_iter))
     opts = _SinkhornOptions()
-    _lib.tl_sinkhorn_options_init(ctypes.byref(opts), _SINKHORN_VERSION)
+    _lib.tl_sinkhorn_options_init(ctypes.byref(opts),
+                                  _v.SINKHORN_OPTIONS_VERSION)
     opts.max_iter = int(max_iter)
     opts.tol = float(tol)
     cost, iters, conv = _double(), _size(), ctypes.c_int()
@@ -313,7 +309,7 @@ def mmd2(X, Y, sigma=None, unbiased=False, return_sigma=False):
     sigma None: median heuristic over the pooled pairs of [X; Y]."""
     X, Y, _, _ = _clouds(X, Y, None, None)
     opts = _MmdOptions()
-    _lib.tl_mmd_options_init(ctypes.byref(opts), _MMD_VERSION)
+    _lib.tl_mmd_options_init(ctypes.byref(opts), _v.MMD_OPTIONS_VERSION)
     opts.sigma = 0.0 if sigma is None else float(sigma)
     if sigma is not None and not opts.sigma > 0.0:
         raise ValueError("sigma must be > 0 or None (got %r)" % (sigma,))
