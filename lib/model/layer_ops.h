@@ -67,6 +67,7 @@ const tli_layer_ops *tli_layer_ops_for(tli_layer_kind kind);
 
 extern const tli_layer_ops tli_layer_embedding_ops;
 extern const tli_layer_ops tli_layer_lstm_ops;
+extern const tli_layer_ops tli_layer_gru_ops;
 extern const tli_layer_ops tli_layer_linear_ops;
 extern const tli_layer_ops tli_layer_decoder_ops;
 extern const tli_layer_ops tli_layer_dropout_ops;

@@ -39,7 +39,8 @@ typedef enum tli_layer_kind {
   TLI_LAYER_DROPOUT = 3,
   TLI_LAYER_CONCAT_POOL = 4,
   TLI_LAYER_DECODER = 5,
-  TLI_LAYER_KINDS = 6
+  TLI_LAYER_GRU = 6,
+  TLI_LAYER_KINDS = 7
 } tli_layer_kind;
 
 typedef struct tli_param {
@@ -80,6 +81,10 @@ typedef struct tli_layer {
       size_t num_layers;
       tl_lstm_options o;
     } lstm;
+    struct {
+      size_t num_layers;
+      tl_gru_options o;
+    } gru;
     tl_activation act; /* linear; decoder: TL_ACTIVATION_NONE */
     struct {
       tl_dropout_kind kind;

@@ -51,6 +51,10 @@ class _LstmOptions(ctypes.Structure):
                 ("tar_beta", ctypes.c_float), ("stateful", ctypes.c_int)]
 
 
+class _GruOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("stateful", ctypes.c_int)]
+
+
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _cs = ctypes.c_char_p
@@ -69,10 +73,14 @@ register([
      [ctypes.POINTER(_EmbeddingOptions), ctypes.c_uint], status),
     ("tl_lstm_options_init", [ctypes.POINTER(_LstmOptions), ctypes.c_uint],
      status),
+    ("tl_gru_options_init", [ctypes.POINTER(_GruOptions), ctypes.c_uint],
+     status),
     ("tl_model_add_embedding",
      [_vp, _cs, _sz, _sz, ctypes.POINTER(_EmbeddingOptions)], status),
     ("tl_model_add_lstm", [_vp, _cs, _sz, _sz, _sz,
                            ctypes.POINTER(_LstmOptions)], status),
+    ("tl_model_add_gru", [_vp, _cs, _sz, _sz, _sz,
+                          ctypes.POINTER(_GruOptions)], status),
     ("tl_model_add_linear", [_vp, _cs, _sz, _sz, ctypes.c_int], status),
     ("tl_model_add_dropout", [_vp, _cs, ctypes.c_int, ctypes.c_float],
      status),
@@ -226,6 +234,19 @@ class Model:
             self._changing_structure(), _name(name), int(input_size),
             int(hidden_size), int(num_layers),
             ctypes.byref(o))
+        self._first(False)
+
+    def add_gru(self, name, input_size, hidden_size, num_layers=1,
+                stateful=False):
+        """torch.nn.GRU's layout and numerics, time-major (T, B, F); with
+        stateful=True each forward continues from the previous one's final
+        h (see reset_state)."""
+        o = _GruOptions()
+        lib.tl_gru_options_init(ctypes.byref(o), 1)
+        o.stateful = 1 if stateful else 0
+        lib.tl_model_add_gru(
+            self._changing_structure(), _name(name), int(input_size),
+            int(hidden_size), int(num_layers), ctypes.byref(o))
         self._first(False)
 
     def add_linear(self, name, in_features, out_features, activation=None):
@@ -551,7 +572,8 @@ class Model:
         lib.tl_model_zero_grad(self._h())
 
     def reset_state(self):
-        """Stateful LSTMs start the next forward from zeros."""
+        """Stateful LSTM and GRU layers start the next forward from
+        zeros."""
         lib.tl_model_reset_state(self._h())
 
     @property
@@ -564,7 +586,7 @@ class Model:
     # ---- checkpoints (tl.checkpoint, include/tl/io.h) ----------------------
     def save(self, path, prefix=None):
         """Writes the parameters (torch names, f32), the RNG stream and any
-        carried LSTM state to a libtl checkpoint at path, atomically
+        carried LSTM/GRU state to a libtl checkpoint at path, atomically
         (tl_model_save; with a prefix, the names get it in front)."""
         from . import checkpoint
         checkpoint.save_model(self._h(), path, prefix)
