@@ -105,7 +105,7 @@ TL_API void tl_model_free(tl_model *model);
  * characters of [A-Za-z0-9_], unique in the model), in group number
  * "index of the layer" (change it with tl_model_set_group). Shapes must
  * chain: a layer's input size equals the previous layer's output size.
- * Parameters are initialised as PyTorch does (Linear and LSTM
+ * Parameters are initialised as PyTorch does (Linear, LSTM and GRU
  * U(-1/sqrt(fan), 1/sqrt(fan)), Embedding N(0, 1) with the padding row 0)
  * from the model's seed. These calls change the structure: they move the
  * flat buffers and invalidate views. Errors: TL_E_INVALID_ARG (bad name,

@@ -104,7 +104,7 @@ typedef struct tli_layer {
   tli_buf work;    /* scratch (recurrent backward / inference) */
   tli_buf mask;    /* dropout masks: standard, locked, embedding rows */
   tli_buf reserve; /* recurrent layers' training reserve */
-  tli_buf aux;     /* lstm: input copy after dropout, raw output, masks */
+  tli_buf aux;     /* per kind: lstm dropout buffers, gru layer outputs */
   /* Carried state of a stateful layer (ops->carried_state): parts * depth
    * * B * out_features floats, e.g. LSTM (h, c) per stacked layer. */
   tli_buf state;
