@@ -164,6 +164,8 @@ TL_API tl_status tl_model_add_lstm(tl_model *model, const char *name,
 #define TL_GRU_OPTIONS_VERSION 1
 typedef struct tl_gru_options {
   unsigned int version; /* TL_GRU_OPTIONS_VERSION */
+  float weight_p;       /* DropConnect on weight_hh, one mask per forward (0) */
+  float hidden_p;       /* locked dropout between stacked layers (0) */
   /* 0: every forward starts from a zero state. 1: each forward starts from
    * the final h of the previous forward of the same batch size, backward
    * stops at the window's start (truncated BPTT), a new batch size or
@@ -180,7 +182,10 @@ TL_API tl_status tl_gru_options_init(tl_gru_options *out, unsigned int version);
  *   z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
  *   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) n + z h
  * initialised U(-1/sqrt(H), 1/sqrt(H)); num_layers in [1, 16]. Zero
- * initial state unless options->stateful. options NULL: defaults. */
+ * initial state unless options->stateful. options NULL: defaults.
+ * weight_p and hidden_p act in train mode only and are AWD-LSTM's (as in
+ * tl_lstm_options): torch.nn.GRU's own `dropout` argument is element-wise
+ * dropout between layers, which this layer does not offer. */
 TL_API tl_status tl_model_add_gru(tl_model *model, const char *name,
                                   size_t input_size, size_t hidden_size,
                                   size_t num_layers,

@@ -1,19 +1,27 @@
 /* The GRU layer (torch.nn.GRU, time-major, unidirectional, num_layers
  * stacked), optionally stateful like the LSTM: each forward starts from the
  * previous forward's final h of the same batch size, and backward stops at
- * the window's start (truncated BPTT).
+ * the window's start (truncated BPTT). In training, as the LSTM's AWD
+ * options: weight_p drops weight_hh (DropConnect, one mask per forward) and
+ * hidden_p applies locked dropout between stacked layers.
  *
  * Buffers: out is the top layer's output; aux the outputs of the layers
- * below it ((num_layers - 1) * T*B*H, kept for backward, which reads every
- * layer's input and output); reserve the kernels' per-layer reserves
- * (training); work the kernel workspace followed by two T*B*H ping-pong
- * buffers for the gradients between stacked layers (backward). */
+ * below it ((num_layers - 1) * T*B*H) and, with hidden_p, those outputs
+ * after dropout (the next layer's input), all kept for backward; mask the
+ * training masks: [hidden masks ((num_layers - 1) * B*H) | weight-drop
+ * masks (num_layers * 3H*H) | dropped weights (num_layers * 3H*H)], each
+ * part only when its option is on; reserve the kernels' per-layer reserves;
+ * work the kernel workspace, then (backward) two T*B*H ping-pong buffers
+ * for the gradients between stacked layers and, with weight drop, the 3H*H
+ * gradient w.r.t. the dropped weight. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "kernels/dropout.h"
 #include "kernels/gru.h"
+#include "kernels/lstm.h"
 #include "model/layer_ops.h"
 
 static size_t carried_state(const tli_layer *L, size_t *depth) {
@@ -21,11 +29,38 @@ static size_t carried_state(const tli_layer *L, size_t *depth) {
   return L->cfg.gru.o.stateful ? 1 : 0;
 }
 
-static tli_gru_params params_of(const tl_model *m, const tli_layer *L,
-                                size_t k) {
+/* The training masks in L->mask (NULL parts when the option is off). */
+typedef struct gru_masks {
+  float *hidden[TLI_LSTM_MAX_LAYERS]; /* below layer k+1's input, B*H */
+  float *wmask[TLI_LSTM_MAX_LAYERS], *wdrop[TLI_LSTM_MAX_LAYERS]; /* 3H*H */
+  size_t total;
+} gru_masks;
+
+static void masks_layout(gru_masks *p, const tli_layer *L, float *base) {
+  const size_t B = L->in_dims[1], H = L->out_features;
+  const size_t nl = L->cfg.gru.num_layers;
+  size_t off = 0;
+  memset(p, 0, sizeof *p);
+  if (L->cfg.gru.o.hidden_p > 0.0f)
+    for (size_t k = 0; k + 1 < nl; k++, off += B * H)
+      p->hidden[k] = base ? base + off : NULL;
+  if (L->cfg.gru.o.weight_p > 0.0f)
+    for (size_t k = 0; k < nl; k++, off += 6 * H * H) {
+      p->wmask[k] = base ? base + off : NULL;
+      p->wdrop[k] = base ? base + off + 3 * H * H : NULL;
+    }
+  p->total = off;
+}
+
+/* Layer k's parameters; with weight drop on, the recurrence uses the
+ * dropped weight_hh. */
+static tli_gru_params params_of(const tl_model *m, const tli_layer *L, size_t k,
+                                const gru_masks *masks) {
   const tli_param *p = &m->params[L->first_param + 4 * k];
   tli_gru_params out = {m->flat + p[0].offset, m->flat + p[1].offset,
                         m->flat + p[2].offset, m->flat + p[3].offset};
+  if (masks->wdrop[k] != NULL)
+    out.w_hh = masks->wdrop[k];
   return out;
 }
 
@@ -35,20 +70,48 @@ static float *layer_y(const tli_layer *L, size_t k) {
   return k + 1 == L->cfg.gru.num_layers ? L->out.p : L->aux.p + k * n;
 }
 
+/* Layer k's input (k >= 1): layer k-1's output, after hidden dropout when
+ * it is on (kept in aux after the layer outputs). */
+static float *layer_x(const tli_layer *L, size_t k, const gru_masks *masks) {
+  const size_t n = L->in_dims[0] * L->in_dims[1] * L->out_features;
+  const size_t nl = L->cfg.gru.num_layers;
+  if (masks->hidden[k - 1] == NULL)
+    return layer_y(L, k - 1);
+  return L->aux.p + (nl - 1 + k - 1) * n;
+}
+
 static tl_status forward(tl_model *m, tli_layer *L, const float *x,
                          const int64_t *ids) {
   (void)ids;
   const size_t T = L->in_dims[0], B = L->in_dims[1], H = L->out_features;
   const size_t nl = L->cfg.gru.num_layers, BH = B * H;
+  const tl_gru_options *o = &L->cfg.gru.o;
   const int train = tli_model_training(m);
+  const int hidden = train && o->hidden_p > 0.0f;
   tli_gru_dims d = {T, B, L->in_features, H};
+  gru_masks masks;
+  masks_layout(&masks, L, NULL);
   TLI_TRY(tli_buf_reserve(&L->out, T * BH, "GRU output"));
-  TLI_TRY(tli_buf_reserve(&L->aux, (nl - 1) * T * BH, "GRU layer outputs"));
+  TLI_TRY(tli_buf_reserve(&L->aux, (hidden ? 2 : 1) * (nl - 1) * T * BH,
+                          "GRU layer outputs"));
   TLI_TRY(tli_buf_reserve(&L->work, tli_gru_forward_workspace_size(&d),
                           "GRU forward workspace"));
-  if (train)
+  if (train) {
     TLI_TRY(tli_buf_reserve(&L->reserve, nl * tli_gru_reserve_size(&d),
                             "GRU training reserve"));
+    TLI_TRY(tli_buf_reserve(&L->mask, masks.total, "GRU dropout masks"));
+    masks_layout(&masks, L, L->mask.p);
+    for (size_t k = 0; k + 1 < nl; k++)
+      if (masks.hidden[k])
+        tli_dropout_mask(masks.hidden[k], BH, o->hidden_p, &m->rng);
+    for (size_t k = 0; k < nl; k++)
+      if (masks.wdrop[k]) {
+        const tli_param *w_hh = &m->params[L->first_param + 4 * k + 1];
+        tli_lstm_weight_drop(masks.wmask[k], masks.wdrop[k],
+                             m->flat + w_hh->offset, 3 * H * H, o->weight_p,
+                             &m->rng);
+      }
+  }
   float *state = NULL;
   const float *h0 = NULL;
   size_t depth = 0;
@@ -63,16 +126,22 @@ static tl_status forward(tl_model *m, tli_layer *L, const float *x,
       h0 = L->state0.p;
     }
   }
-  const float *cur = x;
   for (size_t k = 0; k < nl; k++) {
     d.input_size = k ? H : L->in_features;
-    const tli_gru_params p = params_of(m, L, k);
+    /* in eval masks has only NULL parts: raw weights, no dropout */
+    const float *xk = x;
+    if (k > 0) {
+      float *xd = layer_x(L, k, &masks);
+      if (xd != layer_y(L, k - 1))
+        tli_dropout_locked_apply(xd, layer_y(L, k - 1), masks.hidden[k - 1], T,
+                                 BH);
+      xk = xd;
+    }
+    const tli_gru_params p = params_of(m, L, k, &masks);
     float *reserve = train ? L->reserve.p + k * tli_gru_reserve_size(&d) : NULL;
-    float *y = layer_y(L, k);
     /* hN may alias h0 (eval updates the carried state in place) */
-    tli_gru_forward(&d, &p, cur, h0 ? h0 + k * BH : NULL, y,
+    tli_gru_forward(&d, &p, xk, h0 ? h0 + k * BH : NULL, layer_y(L, k),
                     state ? state + k * BH : NULL, reserve, L->work.p);
-    cur = y;
   }
   L->y = L->out.p;
   return TL_OK;
@@ -89,11 +158,16 @@ static tl_status backward(tl_model *m, tli_layer *L, float *dy, int want_dx) {
   const size_t T = L->in_dims[0], B = L->in_dims[1], H = L->out_features;
   const size_t nl = L->cfg.gru.num_layers, BH = B * H;
   tli_gru_dims d = {T, B, H, H};
+  gru_masks masks;
+  masks_layout(&masks, L, L->mask.p);
   const size_t ws = tli_gru_backward_workspace_size(&d);
-  TLI_TRY(tli_buf_reserve(&L->work, ws + 2 * T * BH, "GRU backward workspace"));
+  const size_t wd = L->cfg.gru.o.weight_p > 0.0f ? 3 * H * H : 0;
+  TLI_TRY(tli_buf_reserve(&L->work, ws + 2 * T * BH + wd,
+                          "GRU backward workspace"));
   if (want_dx)
     TLI_TRY(
         tli_buf_reserve(&L->dx, T * B * L->in_features, "GRU input gradient"));
+  float *dw_dropped = L->work.p + ws + 2 * T * BH;
   /* The lowest stacked layer backward must reach. */
   size_t lo = nl;
   for (size_t k = 0; k < nl && lo == nl; k++)
@@ -105,18 +179,25 @@ static tl_status backward(tl_model *m, tli_layer *L, float *dy, int want_dx) {
   const float *g = dy;
   for (size_t k = nl; k-- > lo;) {
     d.input_size = k ? H : L->in_features;
-    const tli_gru_params p = params_of(m, L, k);
+    const tli_gru_params p = params_of(m, L, k, &masks);
     float *gp[4];
     for (size_t j = 0; j < 4; j++) {
       const size_t i = L->first_param + 4 * k + j;
       gp[j] =
           tli_param_is_trainable(m, i) ? m->grad + m->params[i].offset : NULL;
     }
+    /* with weight drop the kernel's dW_hh is w.r.t. the dropped weight:
+     * collected apart, masked into the raw weight's gradient below */
+    float *dw_hh = gp[1];
+    if (dw_hh != NULL && masks.wmask[k] != NULL) {
+      memset(dw_dropped, 0, 3 * H * H * sizeof(float));
+      gp[1] = dw_dropped;
+    }
     tli_gru_grads grads = {gp[0], gp[1], gp[2], gp[3]};
     float *dx =
         k > lo ? L->work.p + ws + (k % 2) * T * BH : (want_dx ? L->dx.p : NULL);
     const size_t rs = tli_gru_reserve_size(&d);
-    tli_gru_backward_args a = {k ? layer_y(L, k - 1) : L->x,
+    tli_gru_backward_args a = {k ? layer_x(L, k, &masks) : L->x,
                                h0 ? h0 + k * BH : NULL,
                                layer_y(L, k),
                                L->reserve.p + k * rs,
@@ -125,6 +206,11 @@ static tl_status backward(tl_model *m, tli_layer *L, float *dy, int want_dx) {
                                dx,
                                NULL};
     tli_gru_backward(&d, &p, &a, &grads, L->work.p);
+    if (gp[1] == dw_dropped)
+      for (size_t i = 0; i < 3 * H * H; i++)
+        dw_hh[i] += masks.wmask[k][i] * dw_dropped[i];
+    if (dx != NULL && k > 0 && masks.hidden[k - 1] != NULL)
+      tli_dropout_locked_apply(dx, dx, masks.hidden[k - 1], T, BH);
     g = dx;
   }
   return TL_OK;
@@ -186,6 +272,8 @@ tl_status tl_model_add_gru(tl_model *model, const char *name, size_t input_size,
     o = *options;
   }
   TLI_TRY(tli_build_check_recurrent(input_size, hidden_size, num_layers, fn));
+  TLI_TRY(tli_build_check_prob(o.weight_p, "options->weight_p", fn));
+  TLI_TRY(tli_build_check_prob(o.hidden_p, "options->hidden_p", fn));
   TLI_CHECK(o.stateful == 0 || o.stateful == 1, TL_E_INVALID_ARG,
             "%s: options->stateful must be 0 or 1 (got %d)", fn, o.stateful);
   TLI_TRY(tli_build_check_chain(model, input_size, fn));

@@ -1,6 +1,7 @@
 /* tests/model, test case "gru": the GRU kernel and layer against
  * torch.nn.GRU with identical weights (tests/fixtures/gen_gru.py) and
- * against finite differences; stacking, ids input, stateful windows with
+ * against finite differences; stacking, ids input, weight drop and locked
+ * dropout between layers, stateful windows with
  * truncated BPTT, the carried state in checkpoints, groups and freezing,
  * argument checks and allocation-free hot paths. */
 #include "kernels/gru.h"
@@ -116,6 +117,75 @@ START_TEST(stacked_gru_matches_torch_and_finite_differences) {
     const double an = i < n ? gru_model_grad[i] : gru_model_dx[i - n];
     ck_assert_msg(fabs(fd - an) <= 2e-3 * fmax(1.0, fabs(fd)),
                   "element %zu: torch %.7g, finite difference %.7g", i, an, fd);
+  }
+  tl_model_free(m);
+}
+END_TEST
+
+/* sum(y * dy) of a train-mode forward whose masks are redrawn from the
+ * same seed (the test reaches the model's RNG). */
+static double dropped_loss(tl_model *m, const float *x) {
+  tli_rng_seed(&m->rng, 77);
+  const size_t dims[3] = {4, 3, 3};
+  const float *y = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0;
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, x, dims, 3));
+  double s = 0.0;
+  for (size_t j = 0; j < N_OF(gru_model_dy); j++)
+    s += (double)y[j] * gru_model_dy[j];
+  return s;
+}
+
+START_TEST(weight_drop_and_hidden_dropout_train_only_and_differentiate) {
+  tl_gru_options go;
+  TLT_ASSERT_OK(tl_gru_options_init(&go, TL_GRU_OPTIONS_VERSION));
+  go.weight_p = 0.3f;
+  go.hidden_p = 0.25f;
+  tl_model *m = NULL;
+  TLT_ASSERT_OK(tl_model_create(&m, NULL));
+  TLT_ASSERT_OK(tl_model_add_gru(m, "rnn", 3, 5, 2, &go));
+  TLT_ASSERT_OK(tl_model_add_linear(m, "fc", 5, 2, TL_ACTIVATION_NONE));
+  set_flat(m, gru_model_w, N_OF(gru_model_w));
+  const size_t dims[3] = {4, 3, 3};
+  const float *y = NULL, *dx = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0, n = 0;
+  /* eval: no dropout, torch's output */
+  TLT_ASSERT_OK(tl_model_eval(m));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, gru_model_x, dims, 3));
+  assert_matches("eval y", y, gru_model_y, N_OF(gru_model_y), 1e-5);
+  /* train: the masks change the output */
+  TLT_ASSERT_OK(tl_model_train(m));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &ond, m, gru_model_x, dims, 3));
+  double diff = 0.0;
+  for (size_t i = 0; i < N_OF(gru_model_y); i++)
+    diff = fmax(diff, fabs((double)y[i] - gru_model_y[i]));
+  ck_assert_msg(diff > 1e-3, "dropout changed nothing (%g)", diff);
+
+  /* backward of the masked forward against central finite differences over
+   * every parameter and input element */
+  float x[N_OF(gru_model_x)];
+  memcpy(x, gru_model_x, sizeof x);
+  dropped_loss(m, x);
+  TLT_ASSERT_OK(tl_model_backward(&dx, m, gru_model_dy, od, ond));
+  float dx0[N_OF(gru_model_x)];
+  memcpy(dx0, dx, sizeof dx0);
+  const float *g = grads_of(m, &n);
+  float *w = NULL;
+  TLT_ASSERT_OK(tl_model_flat_params(&w, &n, m));
+  const float h = 1e-2f;
+  for (size_t i = 0; i < n + N_OF(x); i++) {
+    float *v = i < n ? &w[i] : &x[i - n];
+    const float v0 = *v;
+    *v = v0 + h;
+    const double lp = dropped_loss(m, x);
+    *v = v0 - h;
+    const double lm = dropped_loss(m, x);
+    *v = v0;
+    const double fd = (lp - lm) / (2.0 * (double)h);
+    const double an = i < n ? g[i] : dx0[i - n];
+    ck_assert_msg(fabs(fd - an) <= 2e-3 * fmax(1.0, fabs(fd)),
+                  "element %zu: backward %.7g, finite difference %.7g", i, an,
+                  fd);
   }
   tl_model_free(m);
 }
@@ -255,6 +325,14 @@ START_TEST(gru_arguments_are_checked) {
   TLT_ASSERT_FAILS(tl_model_add_gru(m, "g", 3, 4, 1, &go), TL_E_INVALID_ARG,
                    "stateful");
   go.stateful = 0;
+  go.weight_p = 1.0f;
+  TLT_ASSERT_FAILS(tl_model_add_gru(m, "g", 3, 4, 1, &go), TL_E_INVALID_ARG,
+                   "weight_p");
+  go.weight_p = 0.0f;
+  go.hidden_p = NAN;
+  TLT_ASSERT_FAILS(tl_model_add_gru(m, "g", 3, 4, 1, &go), TL_E_INVALID_ARG,
+                   "hidden_p");
+  go.hidden_p = 0.0f;
   go.version = 7;
   TLT_ASSERT_FAILS(tl_model_add_gru(m, "g", 3, 4, 1, &go), TL_E_UNSUPPORTED,
                    "version");
@@ -278,7 +356,15 @@ END_TEST
 START_TEST(gru_hot_paths_allocate_nothing_after_the_first_call) {
   tlt_counter c;
   tlt_counter_install(&c);
-  tl_model *m = gru_model(3, 5, 2, 2, 1);
+  tl_gru_options go;
+  TLT_ASSERT_OK(tl_gru_options_init(&go, TL_GRU_OPTIONS_VERSION));
+  go.stateful = 1;
+  go.weight_p = 0.2f;
+  go.hidden_p = 0.2f;
+  tl_model *m = NULL;
+  TLT_ASSERT_OK(tl_model_create(&m, NULL));
+  TLT_ASSERT_OK(tl_model_add_gru(m, "rnn", 3, 5, 2, &go));
+  TLT_ASSERT_OK(tl_model_add_linear(m, "fc", 5, 2, TL_ACTIVATION_NONE));
   const size_t dims[3] = {4, 3, 3};
   const float *y = NULL, *dx = NULL;
   size_t od[TL_MODEL_MAX_DIMS], ond = 0;
@@ -307,6 +393,8 @@ TCase *tlt_model_gru_case(void) {
   tcase_set_timeout(tc, 120);
   tcase_add_test(tc, kernel_matches_torch);
   tcase_add_test(tc, stacked_gru_matches_torch_and_finite_differences);
+  tcase_add_test(tc,
+                 weight_drop_and_hidden_dropout_train_only_and_differentiate);
   tcase_add_test(tc, embedding_gru_linear_matches_torch);
   tcase_add_test(tc, stateful_gru_carries_h_and_truncates_backward);
   tcase_add_test(tc, carried_gru_state_is_saved_and_restored_by_name);

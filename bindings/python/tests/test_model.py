@@ -341,6 +341,15 @@ def test_gru_names_stateful_windows_and_checkpoint(tmp_path):
                                atol=1e-6)
     with pytest.raises(tl.InvalidArgumentError, match="num_layers"):
         tl.Model().add_gru("g", 2, 3, num_layers=0)
+    with pytest.raises(tl.InvalidArgumentError, match="hidden_p"):
+        tl.Model().add_gru("g", 2, 3, hidden_p=1.5)
+    # the dropouts act in train mode only
+    d = tl.Model(seed=4)
+    d.add_gru("rnn", 2, 3, num_layers=2, weight_p=0.5, hidden_p=0.5)
+    d.add_linear("fc", 3, 2)
+    assert not np.allclose(d.forward(x), full, atol=1e-4)
+    d.eval()
+    np.testing.assert_allclose(d.forward(x), full, rtol=1e-5, atol=1e-6)
 
 
 def test_gru_matches_torch():

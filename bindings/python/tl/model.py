@@ -52,7 +52,8 @@ class _LstmOptions(ctypes.Structure):
 
 
 class _GruOptions(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint), ("stateful", ctypes.c_int)]
+    _fields_ = [("version", ctypes.c_uint), ("weight_p", ctypes.c_float),
+                ("hidden_p", ctypes.c_float), ("stateful", ctypes.c_int)]
 
 
 _vp = ctypes.c_void_p
@@ -237,12 +238,15 @@ class Model:
         self._first(False)
 
     def add_gru(self, name, input_size, hidden_size, num_layers=1,
-                stateful=False):
-        """torch.nn.GRU's layout and numerics, time-major (T, B, F); with
+                weight_p=0.0, hidden_p=0.0, stateful=False):
+        """torch.nn.GRU's layout and numerics, time-major (T, B, F);
+        weight_p (DropConnect on weight_hh) and hidden_p (locked dropout
+        between stacked layers) as add_lstm's, in train mode only; with
         stateful=True each forward continues from the previous one's final
         h (see reset_state)."""
         o = _GruOptions()
         lib.tl_gru_options_init(ctypes.byref(o), 1)
+        o.weight_p, o.hidden_p = float(weight_p), float(hidden_p)
         o.stateful = 1 if stateful else 0
         lib.tl_model_add_gru(
             self._changing_structure(), _name(name), int(input_size),
