@@ -1,6 +1,6 @@
 /* libFuzzer target for model-level checkpoint parsing: what
  * tl_ckpt_restore_model (parameter names, shapes, dtypes, layer groups, carried
- * LSTM states "@state.<layer>", the RNG streams section of ckpt_rng.c) and
+ * states "@state.<layer>", the RNG streams section of ckpt_rng.c) and
  * tl_ckpt_restore_optim (tl_optim_state_load) make of a container that
  * tl_ckpt_load_buffer accepted.
  *
@@ -16,17 +16,18 @@
  *     carried states) and the optimizer (moments, step counters) byte for
  *     byte as they were;
  *   - after a successful call every parameter, carried state and moment is
- *     finite, a carried state has the (2, layers, B, H) size the layer
- *     expects, and the next forward works; after a successful
- *     tl_ckpt_restore_optim an optimizer step with zero gradients produces no
- *     NaN (a loaded state must be one Adam can continue from). */
+ *     finite, a carried state has the (parts, layers, B, H) size the layer
+ *     expects (the layer table's carried_state), and the next forward works;
+ * after a successful tl_ckpt_restore_optim an optimizer step with zero
+ * gradients produces no NaN (a loaded state must be one Adam can continue
+ * from). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz_common.h"
-#include "model/model_internal.h"
+#include "model/layer_ops.h"
 #include "optim/optim_internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -49,8 +50,16 @@ static void put(snap *s, const void *p, size_t n) {
   s->n += n;
 }
 
+/* Floats of a layer's carried state; 0 for a layer that carries none. */
 static size_t state_floats(const tli_layer *L) {
-  return 2 * L->num_layers * L->state_batch * L->out_features;
+  size_t depth = 0;
+  const size_t parts = tli_layer_carried_state(L, &depth);
+  return parts * depth * L->state_batch * L->out_features;
+}
+
+static int is_stateful(const tli_layer *L) {
+  size_t depth = 0;
+  return tli_layer_carried_state(L, &depth) > 0;
 }
 
 static void snap_fill(snap *s, const tl_model *m, const tl_optim *o) {
@@ -58,7 +67,7 @@ static void snap_fill(snap *s, const tl_model *m, const tl_optim *o) {
   put(s, &m->rng, sizeof m->rng);
   for (size_t l = 0; l < m->n_layers; l++) {
     const tli_layer *L = &m->layers[l];
-    if (L->kind != TLI_LAYER_LSTM || !L->lstm.stateful)
+    if (!is_stateful(L))
       continue;
     put(s, &L->state_batch, sizeof L->state_batch);
     if (L->state_batch > 0)
@@ -101,7 +110,7 @@ static void require_model_sane(tl_model *m) {
   REQUIRE(all_finite(m->flat, m->numel));
   for (size_t l = 0; l < m->n_layers; l++) {
     const tli_layer *L = &m->layers[l];
-    if (L->kind != TLI_LAYER_LSTM || !L->lstm.stateful || L->state_batch == 0)
+    if (!is_stateful(L) || L->state_batch == 0)
       continue;
     REQUIRE(L->state.cap >= state_floats(L));
     REQUIRE(all_finite(L->state.p, state_floats(L)));

@@ -109,7 +109,7 @@ TL_API void tl_model_free(tl_model *model);
  * characters of [A-Za-z0-9_], unique in the model), in group number
  * "index of the layer" (change it with tl_model_set_group). Shapes must
  * chain: a layer's input size equals the previous layer's output size.
- * Parameters are initialised as PyTorch does (Linear and LSTM
+ * Parameters are initialised as PyTorch does (Linear, LSTM and GRU
  * U(-1/sqrt(fan), 1/sqrt(fan)), Embedding N(0, 1) with the padding row 0)
  * from the model's seed. These calls change the structure: they move the
  * flat buffers and invalidate views. Errors: TL_E_INVALID_ARG (bad name,
@@ -172,6 +172,40 @@ TL_API tl_status tl_model_add_lstm(tl_model *model, const char *name,
                                    size_t input_size, size_t hidden_size,
                                    size_t num_layers,
                                    const tl_lstm_options *options);
+
+#define TL_GRU_OPTIONS_VERSION 1
+typedef struct tl_gru_options {
+  unsigned int version; /* TL_GRU_OPTIONS_VERSION */
+  float weight_p;       /* DropConnect on weight_hh, one mask per forward (0) */
+  float hidden_p;       /* locked dropout between stacked layers (0) */
+  /* 0: every forward starts from a zero state. 1: each forward starts from
+   * the final h of the previous forward of the same batch size, backward
+   * stops at the window's start (truncated BPTT), a new batch size or
+   * tl_model_reset_state starts from zeros again (as tl_lstm_options). */
+  int stateful;
+} tl_gru_options;
+/* Defaults for a static or automatic tl_gru_options (the values
+ * tl_gru_options_init writes): tl_gru_options o = TL_GRU_OPTIONS_INIT; */
+#define TL_GRU_OPTIONS_INIT                                                    \
+  { TL_GRU_OPTIONS_VERSION, 0.0f, 0.0f, 0 }
+TL_API tl_status tl_gru_options_init(tl_gru_options *out, unsigned int version);
+
+/* Multi-layer GRU (torch.nn.GRU, time-major, unidirectional): (T, B,
+ * input_size) -> (T, B, hidden_size). Parameters "<name>.weight_ih_l{k}"
+ * (3H, in), "weight_hh_l{k}" (3H, H), "bias_ih_l{k}", "bias_hh_l{k}" (3H),
+ * rows in gate order r, z, n:
+ *   r = sigmoid(W_ir x + b_ir + W_hr h + b_hr)
+ *   z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
+ *   n = tanh(W_in x + b_in + r * (W_hn h + b_hn)),  h' = (1 - z) n + z h
+ * initialised U(-1/sqrt(H), 1/sqrt(H)); num_layers in [1, 16]. Zero
+ * initial state unless options->stateful. options NULL: defaults.
+ * weight_p and hidden_p act in train mode only and are AWD-LSTM's (as in
+ * tl_lstm_options): torch.nn.GRU's own `dropout` argument is element-wise
+ * dropout between layers, which this layer does not offer. */
+TL_API tl_status tl_model_add_gru(tl_model *model, const char *name,
+                                  size_t input_size, size_t hidden_size,
+                                  size_t num_layers,
+                                  const tl_gru_options *options);
 
 /* Linear (torch.nn.Linear) then an activation: (..., in) -> (..., out). */
 TL_API tl_status tl_model_add_linear(tl_model *model, const char *name,
@@ -358,9 +392,9 @@ TL_API tl_status tl_model_backward(const float **out_dx, tl_model *model,
                                    const float *dy, const size_t *dims,
                                    size_t ndim);
 
-/* Forgets the carried state of every stateful LSTM layer: the next forward
- * starts from zeros (fastai's reset(), e.g. at the start of an epoch or of
- * a validation pass). */
+/* Forgets the carried state of every stateful LSTM or GRU layer: the next
+ * forward starts from zeros (fastai's reset(), e.g. at the start of an epoch
+ * or of a validation pass). */
 TL_API tl_status tl_model_reset_state(tl_model *model);
 
 /* Sum of the AR/TAR penalties (tl_lstm_options) of the last train-mode

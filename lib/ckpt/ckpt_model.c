@@ -10,7 +10,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/options.h"
-#include "model/model_internal.h"
+#include "model/layer_ops.h"
 
 /* Builds prefix + name into a new string. */
 static char *tli_join(const char *prefix, const char *name) {
@@ -23,14 +23,16 @@ static char *tli_join(const char *prefix, const char *name) {
   return s;
 }
 
-/* Runtime state of a stateful LSTM layer (its carried (h, c), shape
- * (2, num_layers, B, H)) is stored as the tensor "@state.<layer>": '@' is
- * never in a parameter name, so these never collide with parameters and
- * loads tell them apart. */
+/* Runtime state of a stateful layer (the layer table's carried_state: an
+ * LSTM's (h, c) has shape (2, num_layers, B, H), a GRU's h (1, num_layers,
+ * B, H)) is stored as the tensor "@state.<layer>": '@' is never in a
+ * parameter name, so these never collide with parameters and loads tell
+ * them apart. */
 #define TLI_STATE_PREFIX "@state."
 
 static int tli_has_carried_state(const tli_layer *L) {
-  return L->kind == TLI_LAYER_LSTM && L->lstm.stateful && L->state_batch > 0;
+  size_t depth;
+  return tli_layer_carried_state(L, &depth) > 0 && L->state_batch > 0;
 }
 
 /* Item i of what put_model stores: parameters, then carried states. Fills
@@ -57,8 +59,7 @@ static int tli_model_item(const tl_model *m, size_t i, tli_item *it) {
     return 0;
   snprintf(it->name, sizeof it->name, TLI_STATE_PREFIX "%s", L->name);
   it->rank = 4;
-  it->dims[0] = 2;
-  it->dims[1] = L->num_layers;
+  it->dims[0] = tli_layer_carried_state(L, &it->dims[1]);
   it->dims[2] = L->state_batch;
   it->dims[3] = L->out_features;
   it->data = L->state.p;
@@ -140,7 +141,7 @@ tl_status tl_model_load_options_init(tl_model_load_options *out,
  * (or SIZE_MAX). */
 typedef struct tli_load_plan {
   size_t *source; /* n_params entries */
-  size_t *state;  /* n_layers entries: the tensor of a carried LSTM state */
+  size_t *state;  /* n_layers entries: the tensor of a carried state */
   size_t missing, unexpected;
   const char *first_missing, *first_unexpected;
 } tli_load_plan;
@@ -166,8 +167,8 @@ static tl_status tli_check_map(const tl_model *model,
 }
 
 /* The parameter a checkpoint tensor fills, or NULL (unexpected); tensors
- * outside the prefix are not considered (*considered = 0), carried LSTM
- * states are *considered = 2. */
+ * outside the prefix are not considered (*considered = 0), carried states
+ * are *considered = 2. */
 static const tli_param *tli_target(const tl_model *model, const char *name,
                                    const tl_model_load_options *o,
                                    int *considered) {
@@ -214,9 +215,10 @@ static tl_status tli_check_pair(const tli_ckpt_tensor *t, const tli_param *p,
   return TL_OK;
 }
 
-/* A carried state "@state.<layer>": restored into a stateful LSTM layer of
- * that name (shape (2, num_layers, B, H), finite); ignored otherwise, so an
- * LM checkpoint loads into a stateless classifier encoder. */
+/* A carried state "@state.<layer>": restored into a stateful layer of that
+ * name (shape (parts, depth, B, H) as its carried_state says, finite);
+ * ignored otherwise, so an LM checkpoint loads into a stateless classifier
+ * encoder. */
 static tl_status tli_plan_state(tli_load_plan *plan, const tl_model *model,
                                 const tl_ckpt *ckpt, size_t index,
                                 const tl_model_load_options *o,
@@ -226,16 +228,17 @@ static tl_status tli_plan_state(tli_load_plan *plan, const tl_model *model,
   const char *layer = t->name + plen + strlen(TLI_STATE_PREFIX);
   for (size_t l = 0; l < model->n_layers; l++) {
     const tli_layer *L = &model->layers[l];
-    if (strcmp(L->name, layer) != 0 || L->kind != TLI_LAYER_LSTM ||
-        !L->lstm.stateful)
+    size_t depth = 0;
+    const size_t parts = tli_layer_carried_state(L, &depth);
+    if (strcmp(L->name, layer) != 0 || parts == 0)
       continue;
-    TLI_CHECK(t->dtype == TL_CKPT_F32 && t->rank == 4 && t->shape[0] == 2 &&
-                  t->shape[1] == L->num_layers && t->shape[2] > 0 &&
+    TLI_CHECK(t->dtype == TL_CKPT_F32 && t->rank == 4 && t->shape[0] == parts &&
+                  t->shape[1] == depth && t->shape[2] > 0 &&
                   t->shape[3] == L->out_features,
               TL_E_SHAPE,
-              "%s: carried state '%s' is not f32 (2, %zu, B, %zu) for layer "
+              "%s: carried state '%s' is not f32 (%zu, %zu, B, %zu) for layer "
               "'%s'",
-              fn, t->name, L->num_layers, L->out_features, L->name);
+              fn, t->name, parts, depth, L->out_features, L->name);
     const float *v = t->data;
     for (size_t i = 0; i < t->numel; i++)
       TLI_CHECK(isfinite(v[i]), TL_E_NUMERIC,
@@ -354,8 +357,8 @@ tl_status tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt,
         L->state.cap = t->numel;
         L->state_batch = t->shape[2];
         buffers[l] = NULL;
-      } else if (L->kind == TLI_LAYER_LSTM && L->lstm.stateful) {
-        L->state_batch = 0;
+      } else {
+        L->state_batch = 0; /* stateful layers restart from zeros */
       }
     }
     if (have_rng)

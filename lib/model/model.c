@@ -6,7 +6,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/options.h"
-#include "model/model_internal.h"
+#include "model/layer_ops.h"
 
 tl_status tli_buf_reserve_discard(tli_buf *b, size_t n, const char *what) {
   if (n <= b->cap && b->p != NULL)

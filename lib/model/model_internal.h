@@ -30,13 +30,17 @@ typedef struct tli_buf {
 tl_status tli_buf_reserve_discard(tli_buf *b, size_t n, const char *what);
 void tli_buf_release(tli_buf *b);
 
+/* Index into the layer table (layer_ops.h): every kind-specific behaviour is
+ * an entry of tli_layer_ops, never a switch on the kind. */
 typedef enum tli_layer_kind {
   TLI_LAYER_EMBEDDING = 0,
   TLI_LAYER_LSTM = 1,
   TLI_LAYER_LINEAR = 2,
   TLI_LAYER_DROPOUT = 3,
   TLI_LAYER_CONCAT_POOL = 4,
-  TLI_LAYER_DECODER = 5
+  TLI_LAYER_DECODER = 5,
+  TLI_LAYER_GRU = 6,
+  TLI_LAYER_KINDS = 7
 } tli_layer_kind;
 
 typedef struct tli_param {
@@ -59,15 +63,34 @@ typedef struct tli_layer {
   size_t in_features;  /* last dim of the input; 0: any */
   size_t out_features; /* last dim of the output; 0: same as the input */
 
-  /* configuration */
-  tl_activation act;    /* linear */
-  tl_dropout_kind drop; /* dropout */
-  float p;              /* dropout p, embedding embed_p */
-  int64_t padding_idx;  /* embedding */
-  size_t num_layers;    /* lstm */
-  tl_lstm_options lstm; /* lstm */
-  tl_model *tie_model;  /* decoder: owner of the tied weight, or NULL */
-  size_t tie_param;     /* decoder: index of the weight in tie_model */
+  /* A parameter borrowed from another model (a decoder tied to an
+   * embedding): the owner, retained while this layer exists, or NULL; and
+   * the index of the parameter in it. Generic so that freeing and the
+   * "does backward train anything" test need not know the kind. */
+  tl_model *tie_model;
+  size_t tie_param;
+
+  /* The kind's settings (only the member of L->kind is meaningful). */
+  union {
+    struct {
+      size_t num_embeddings;
+      int64_t padding_idx;
+      float embed_p;
+    } embedding;
+    struct {
+      size_t num_layers;
+      tl_lstm_options o;
+    } lstm;
+    struct {
+      size_t num_layers;
+      tl_gru_options o;
+    } gru;
+    tl_activation act; /* linear; decoder: TL_ACTIVATION_NONE */
+    struct {
+      tl_dropout_kind kind;
+      float p;
+    } dropout;
+  } cfg;
 
   /* the last forward */
   const float *x; /* input of the last forward (the previous layer's y) */
@@ -76,14 +99,16 @@ typedef struct tli_layer {
   size_t out_ndim, out_dims[TL_MODEL_MAX_DIMS];
 
   /* workspaces */
-  tli_buf out;        /* output */
-  tli_buf dx;         /* gradient w.r.t. the input */
-  tli_buf work;       /* scratch (linear dz, lstm backward workspace) */
-  tli_buf mask;       /* dropout masks: standard, locked, embedding rows */
-  tli_buf reserve;    /* lstm training reserve */
-  tli_buf aux;        /* lstm: input copy after dropout, raw output, masks */
-  tli_buf state;      /* stateful lstm: carried (h, c), 2 * L * B * H */
-  tli_buf state0;     /* stateful lstm: the train forward's initial (h, c) */
+  tli_buf out;     /* output */
+  tli_buf dx;      /* gradient w.r.t. the input */
+  tli_buf work;    /* scratch (recurrent backward / inference) */
+  tli_buf mask;    /* dropout masks: standard, locked, embedding rows */
+  tli_buf reserve; /* recurrent layers' training reserve */
+  tli_buf aux;     /* per kind: lstm dropout buffers, gru layer outputs */
+  /* Carried state of a stateful layer (ops->carried_state): parts * depth
+   * * B * out_features floats, e.g. LSTM (h, c) per stacked layer. */
+  tli_buf state;
+  tli_buf state0;     /* the train forward's initial state, for backward */
   size_t state_batch; /* B of the carried state; 0: start from zeros */
   size_t *argmax;     /* pooling */
   size_t argmax_cap;
@@ -130,23 +155,7 @@ void tli_model_retain(tl_model *m);
 void tli_model_apply_freeze_to(tl_model *m, size_t n);
 void tli_model_set_group_flag(tl_model *m, size_t group, int trainable);
 
-/* Layer kernels behind forward/backward (lib/model/layer_*.c). x has the
- * layer's input dims; each sets L->y and L->out_* and, in backward, writes
- * L->dx (when want_dx) from dy (which it may overwrite). */
-tl_status tli_layer_forward(tl_model *m, tli_layer *L, const float *x,
-                            const int64_t *ids);
-tl_status tli_layer_backward(tl_model *m, tli_layer *L, float *dy, int want_dx);
-/* Output dims of a layer for given input dims; TL_E_SHAPE with a message
- * on a mismatch. */
-tl_status tli_layer_out_shape(const tl_model *m, const tli_layer *L,
-                              size_t *out_dims, size_t *out_ndim,
-                              const size_t *in_dims, size_t in_ndim);
-/* The LSTM layer (lstm_layer.c), called by tli_layer_forward/backward. */
-tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x);
-tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
-                                  int want_dx);
-/* Frees the training-only workspaces (feature extraction). */
-void tli_layer_release_training(tli_layer *L);
+/* Frees every workspace of a layer (its kind's and the common ones). */
 void tli_layer_release_all(tli_layer *L);
 
 #endif

@@ -7,8 +7,13 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
-#include "kernels/embedding.h"
-#include "model/model_internal.h"
+#include "model/layer_ops.h"
+
+/* 1 if the model's first layer takes int64 ids (an embedding). */
+static int takes_ids(const tl_model *m) {
+  return m->n_layers > 0 &&
+         tli_layer_ops_for(m->layers[0].kind)->check_ids != NULL;
+}
 
 static void release_training(tl_model *m) {
   for (size_t i = 0; i < m->n_layers; i++)
@@ -183,7 +188,7 @@ tl_status tl_model_forward(const float **out_y, size_t *out_dims,
   size_t n = 0;
   TLI_TRY(check_dims(dims, ndim, &n, fn));
   TLI_CHECK(model->n_layers > 0, TL_E_STATE, "%s: the model has no layers", fn);
-  TLI_CHECK(model->layers[0].kind != TLI_LAYER_EMBEDDING, TL_E_STATE,
+  TLI_CHECK(!takes_ids(model), TL_E_STATE,
             "%s: the model starts with an embedding: use "
             "tl_model_forward_ids",
             fn);
@@ -209,14 +214,11 @@ tl_status tl_model_forward_ids(const float **out_y, size_t *out_dims,
   TLI_CHECK_PTR(fn, ids);
   size_t n = 0;
   TLI_TRY(check_dims(dims, ndim, &n, fn));
-  TLI_CHECK(model->n_layers > 0 && model->layers[0].kind == TLI_LAYER_EMBEDDING,
-            TL_E_STATE, "%s: the model does not start with an embedding", fn);
+  TLI_CHECK(takes_ids(model), TL_E_STATE,
+            "%s: the model does not start with an embedding", fn);
   TLI_TRY(plan_pass(model, dims, ndim, fn, 0));
-  const tli_param *w = &model->params[model->layers[0].first_param];
-  const size_t bad = tli_embedding_find_bad_id(ids, n, w->dims[0]);
-  TLI_CHECK(bad == n, TL_E_INVALID_ARG,
-            "%s: ids[%zu] = %lld is outside [0, %zu)", fn, bad,
-            bad < n ? (long long)ids[bad] : 0LL, w->dims[0]);
+  const tli_layer *first = &model->layers[0];
+  TLI_TRY(tli_layer_ops_for(first->kind)->check_ids(model, first, ids, n, fn));
   model->have_train_forward = 0; /* from here on the old activations go */
   TLI_TRY(plan_pass(model, dims, ndim, fn, 1));
   if (model->in_ids_cap < n) {
@@ -266,8 +268,7 @@ tl_status tl_model_backward(const float **out_dx, tl_model *model,
   for (size_t i = 0; i < n; i++)
     TLI_CHECK(isfinite(dy[i]), TL_E_NUMERIC, "%s: dy[%zu] is not finite", fn,
               i);
-  const int ids = model->layers[0].kind == TLI_LAYER_EMBEDDING;
-  const int want_input = out_dx != NULL && !ids;
+  const int want_input = out_dx != NULL && !takes_ids(model);
 
   /* The lowest layer that must run: 0 when the input gradient is wanted,
    * else the lowest one with something to train. */

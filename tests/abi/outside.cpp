@@ -15,6 +15,7 @@ int main() {
   tl_model_options mo = TL_MODEL_OPTIONS_INIT;
   tl_embedding_options eo = TL_EMBEDDING_OPTIONS_INIT;
   tl_lstm_options lo = TL_LSTM_OPTIONS_INIT;
+  tl_gru_options go = TL_GRU_OPTIONS_INIT;
   tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAMW);
   tl_sched_stlr_options s1 = TL_SCHED_STLR_OPTIONS_INIT;
   tl_sched_cyclic_options s2 = TL_SCHED_CYCLIC_OPTIONS_INIT;
@@ -47,7 +48,7 @@ int main() {
       s3.version, s4.version,  s5.version,  s6.version, s7.version, s8.version,
       s9.version, s10.version, s11.version, lf.version, lr.version, ps.version,
       pp.version, m1.version,  m2.version,  m3.version, m4.version, m5.version,
-      m6.version, m7.version,  td.version,  cl.version, ml.version};
+      m6.version, m7.version,  td.version,  cl.version, ml.version, go.version};
   for (unsigned v : versions)
     if (v < 1)
       return 1;

@@ -87,6 +87,12 @@ int main(void) {
   FIELD(tl_lr_find_result, lr_steep);
   FIELD(tl_lr_find_result, lr_valley);
   END_STRUCT();
+  STRUCT(tl_gru_options);
+  FIELD(tl_gru_options, version);
+  FIELD(tl_gru_options, weight_p);
+  FIELD(tl_gru_options, hidden_p);
+  FIELD(tl_gru_options, stateful);
+  END_STRUCT();
   STRUCT(tl_lstm_options);
   FIELD(tl_lstm_options, version);
   FIELD(tl_lstm_options, weight_p);
@@ -273,6 +279,7 @@ int main(void) {
   VERSION(TL_LR_FIND_OPTIONS_VERSION);
   VERSION(TL_LR_FIND_RESULT_VERSION);
   VERSION(TL_LSTM_OPTIONS_VERSION);
+  VERSION(TL_GRU_OPTIONS_VERSION);
   VERSION(TL_MMD_OPTIONS_VERSION);
   VERSION(TL_MODEL_LOAD_OPTIONS_VERSION);
   VERSION(TL_MODEL_OPTIONS_VERSION);

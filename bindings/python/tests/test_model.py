@@ -310,6 +310,72 @@ def test_stateful_lstm_continues_across_windows():
                                atol=1e-6)
 
 
+def test_gru_names_stateful_windows_and_checkpoint(tmp_path):
+    m = tl.Model(seed=4)
+    m.add_gru("rnn", input_size=2, hidden_size=3, num_layers=2, stateful=True)
+    m.add_linear("fc", 3, 2)
+    assert m.param_names() == [
+        "rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0",
+        "rnn.bias_hh_l0", "rnn.weight_ih_l1", "rnn.weight_hh_l1",
+        "rnn.bias_ih_l1", "rnn.bias_hh_l1", "fc.weight", "fc.bias"]
+    assert m.param_shape("rnn.weight_hh_l1") == (9, 3)
+    r = tl.Model(seed=4)  # same seed: same weights, stateless
+    r.add_gru("rnn", 2, 3, num_layers=2)
+    r.add_linear("fc", 3, 2)
+    np.testing.assert_array_equal(m.flat_params(), r.flat_params())
+    x = np.random.default_rng(6).standard_normal((6, 2, 2)).astype(np.float32)
+    full = r.forward(x)
+    np.testing.assert_allclose(np.concatenate([m.forward(x[:3]),
+                                               m.forward(x[3:])]),
+                               full, rtol=1e-5, atol=1e-6)
+    # the carried h goes to the checkpoint and back
+    m.reset_state()
+    m.forward(x[:3])
+    path = str(tmp_path / "gru.tlck")
+    m.save(path)
+    other = tl.Model(seed=9)
+    other.add_gru("rnn", 2, 3, num_layers=2, stateful=True)
+    other.add_linear("fc", 3, 2)
+    other.load(path)
+    np.testing.assert_allclose(other.forward(x[3:]), full[3:], rtol=1e-5,
+                               atol=1e-6)
+    with pytest.raises(tl.InvalidArgumentError, match="num_layers"):
+        tl.Model().add_gru("g", 2, 3, num_layers=0)
+    with pytest.raises(tl.InvalidArgumentError, match="hidden_p"):
+        tl.Model().add_gru("g", 2, 3, hidden_p=1.5)
+    # the dropouts act in train mode only
+    d = tl.Model(seed=4)
+    d.add_gru("rnn", 2, 3, num_layers=2, weight_p=0.5, hidden_p=0.5)
+    d.add_linear("fc", 3, 2)
+    assert not np.allclose(d.forward(x), full, atol=1e-4)
+    d.eval()
+    np.testing.assert_allclose(d.forward(x), full, rtol=1e-5, atol=1e-6)
+
+
+def test_gru_matches_torch():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    gru = torch.nn.GRU(4, 5, 2)
+    m = tl.Model(seed=0)
+    m.add_gru("rnn", input_size=4, hidden_size=5, num_layers=2)
+    p = m.params()
+    for k, v in gru.named_parameters():
+        p["rnn." + k][...] = v.detach().numpy()
+    x = np.random.default_rng(2).standard_normal((5, 3, 4)).astype(np.float32)
+    xt = torch.from_numpy(x).requires_grad_()
+    y = m.forward(x)
+    ty = gru(xt)[0]
+    np.testing.assert_allclose(y, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    dy = np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)
+    dx = m.backward(dy)
+    (ty * torch.from_numpy(dy)).sum().backward()
+    np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-4, atol=1e-6)
+    g = m.grads()
+    for k, v in gru.named_parameters():
+        np.testing.assert_allclose(g["rnn." + k], v.grad.numpy(), rtol=1e-4,
+                                   atol=1e-6)
+
+
 # ---- lookups, copies, views, modes, row masks, accuracy ---------------------
 
 def test_layer_and_param_indices():

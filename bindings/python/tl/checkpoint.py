@@ -450,7 +450,7 @@ class Checkpoint:
 # ---- whole models ----------------------------------------------------------
 
 def save_model(model, path, prefix=None):
-    """Saves a libtl model's parameters, RNG stream and carried LSTM state
+    """Saves a libtl model's parameters, RNG stream and carried LSTM/GRU state
     to path atomically (the tl_model* handle may be a ctypes pointer or any
     object with _as_parameter_). Without a prefix this is one libtl call,
     tl_model_save; a prefix is put in front of every name."""
@@ -477,7 +477,7 @@ def load_model(model, path, strict=True, prefix=None, name_map=None,
 def save_training(path, model, optimizer=None, step=None, prefix=None,
                   meta=None):
     """An exact-resume checkpoint, written atomically: the model's
-    parameters, RNG stream and carried LSTM state, the optimizer's state
+    parameters, RNG stream and carried LSTM/GRU state, the optimizer's state
     (moments, step counters) and the schedule step. Learning rates are not
     stored: schedules are functions of the step (tl.Schedule)."""
     with _Handle() as ck:
@@ -596,7 +596,7 @@ def to_torch(source, naming="torch", name_map=None):
     inverse = {v: k for k, v in (name_map or {}).items() if v is not None}
     out = OrderedDict()
     for name, array in ck.items():
-        if "@" in name:  # libtl runtime state (carried LSTM state)
+        if "@" in name:  # libtl runtime state (a carried LSTM/GRU state)
             continue
         key = inverse.get(name)
         if key is None:

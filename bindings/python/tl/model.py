@@ -52,6 +52,11 @@ class _LstmOptions(ctypes.Structure):
                 ("tar_beta", ctypes.c_float), ("stateful", ctypes.c_int)]
 
 
+class _GruOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("weight_p", ctypes.c_float),
+                ("hidden_p", ctypes.c_float), ("stateful", ctypes.c_int)]
+
+
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _cs = ctypes.c_char_p
@@ -70,10 +75,14 @@ register([
      [ctypes.POINTER(_EmbeddingOptions), ctypes.c_uint], status),
     ("tl_lstm_options_init", [ctypes.POINTER(_LstmOptions), ctypes.c_uint],
      status),
+    ("tl_gru_options_init", [ctypes.POINTER(_GruOptions), ctypes.c_uint],
+     status),
     ("tl_model_add_embedding",
      [_vp, _cs, _sz, _sz, ctypes.POINTER(_EmbeddingOptions)], status),
     ("tl_model_add_lstm", [_vp, _cs, _sz, _sz, _sz,
                            ctypes.POINTER(_LstmOptions)], status),
+    ("tl_model_add_gru", [_vp, _cs, _sz, _sz, _sz,
+                          ctypes.POINTER(_GruOptions)], status),
     ("tl_model_add_linear", [_vp, _cs, _sz, _sz, ctypes.c_int], status),
     ("tl_model_add_dropout", [_vp, _cs, ctypes.c_int, ctypes.c_float],
      status),
@@ -206,6 +215,22 @@ class Model(OwnedHandle):
             self._changing_structure(), _name(name), int(input_size),
             int(hidden_size), int(num_layers),
             ctypes.byref(o))
+        self._first(False)
+
+    def add_gru(self, name, input_size, hidden_size, num_layers=1,
+                weight_p=0.0, hidden_p=0.0, stateful=False):
+        """torch.nn.GRU's layout and numerics, time-major (T, B, F);
+        weight_p (DropConnect on weight_hh) and hidden_p (locked dropout
+        between stacked layers) as add_lstm's, in train mode only; with
+        stateful=True each forward continues from the previous one's final
+        h (see reset_state)."""
+        o = _GruOptions()
+        lib.tl_gru_options_init(ctypes.byref(o), _v.GRU_OPTIONS_VERSION)
+        o.weight_p, o.hidden_p = float(weight_p), float(hidden_p)
+        o.stateful = 1 if stateful else 0
+        lib.tl_model_add_gru(
+            self._changing_structure(), _name(name), int(input_size),
+            int(hidden_size), int(num_layers), ctypes.byref(o))
         self._first(False)
 
     def add_linear(self, name, in_features, out_features, activation=None):
@@ -531,7 +556,8 @@ class Model(OwnedHandle):
         lib.tl_model_zero_grad(self._live())
 
     def reset_state(self):
-        """Stateful LSTMs start the next forward from zeros."""
+        """Stateful LSTM and GRU layers start the next forward from
+        zeros."""
         lib.tl_model_reset_state(self._live())
 
     @property
@@ -544,7 +570,7 @@ class Model(OwnedHandle):
     # ---- checkpoints (tl.checkpoint, include/tl/ckpt.h) ----------------------
     def save(self, path, prefix=None):
         """Writes the parameters (torch names, f32), the RNG stream and any
-        carried LSTM state to a libtl checkpoint at path, atomically
+        carried LSTM/GRU state to a libtl checkpoint at path, atomically
         (tl_model_save; with a prefix, the names get it in front)."""
         from . import checkpoint
         checkpoint.save_model(self._live(), path, prefix)

@@ -1,21 +1,24 @@
-/* The LSTM layer with AWD-LSTM's regularisers: weight drop on weight_hh,
- * locked dropout on the input, between stacked layers and on the output,
- * and AR/TAR on the output. Training runs the kernels' stacked forward that
- * keeps a reserve for backward; eval runs the inference kernel layer by
- * layer and keeps nothing.
+/* The LSTM layer (torch.nn.LSTM, time-major) with AWD-LSTM's regularisers:
+ * weight drop on weight_hh, locked dropout on the input, between stacked
+ * layers and on the output, and AR/TAR on the output. Training runs the
+ * kernels' stacked forward that keeps a reserve for backward; eval runs the
+ * inference kernel layer by layer and keeps nothing.
  *
  * aux holds, in training: [input after dropout (T*B*in) | input mask
  * (B*in) | raw output (T*B*H) | output mask (B*H) | L-1 hidden masks (B*H
  * each) | L weight-drop masks (4H*H each) | L dropped weights (4H*H each)];
  * each part only when its option is on. In eval it holds the two (T*B*H)
  * ping-pong buffers between layers. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/error.h"
+#include "core/options.h"
 #include "kernels/dropout.h"
 #include "kernels/lstm.h"
 #include "kernels/regularize.h"
-#include "model/model_internal.h"
+#include "model/layer_ops.h"
 
 typedef struct lstm_parts {
   float *xin, *mask_in, *yraw, *mask_out, *hidden[TLI_LSTM_MAX_LAYERS];
@@ -26,8 +29,8 @@ typedef struct lstm_parts {
 /* Lays the training parts out in base (NULL: only count them). */
 static void layout(lstm_parts *p, const tli_layer *L, float *base) {
   const size_t T = L->in_dims[0], B = L->in_dims[1], in = L->in_features;
-  const size_t H = L->out_features, nl = L->num_layers;
-  const tl_lstm_options *o = &L->lstm;
+  const size_t H = L->out_features, nl = L->cfg.lstm.num_layers;
+  const tl_lstm_options *o = &L->cfg.lstm.o;
   size_t off = 0;
   memset(p, 0, sizeof *p);
 #define TAKE(ptr, n)                                                           \
@@ -57,7 +60,7 @@ static void layout(lstm_parts *p, const tli_layer *L, float *base) {
 
 static void params_of(const tl_model *m, const tli_layer *L,
                       tli_lstm_params *out, const lstm_parts *parts) {
-  for (size_t k = 0; k < L->num_layers; k++) {
+  for (size_t k = 0; k < L->cfg.lstm.num_layers; k++) {
     const tli_param *p = &m->params[L->first_param + 4 * k];
     out[k].w_ih = m->flat + p[0].offset;
     out[k].w_hh =
@@ -67,26 +70,28 @@ static void params_of(const tl_model *m, const tli_layer *L,
   }
 }
 
+static size_t carried_state(const tli_layer *L, size_t *depth) {
+  *depth = L->cfg.lstm.num_layers;
+  return L->cfg.lstm.o.stateful ? 2 : 0;
+}
+
 /* A stateful layer's carried (h, c), each (L, B, H), zeroed when the
  * batch size changed or after a reset; NULLs for a stateless layer. */
-static tl_status carried_state(tli_layer *L, float **h, float **c) {
+static tl_status carried_hc(tli_layer *L, float **h, float **c) {
   *h = *c = NULL;
-  if (!L->lstm.stateful)
+  size_t depth = 0;
+  if (carried_state(L, &depth) == 0)
     return TL_OK;
-  const size_t B = L->in_dims[1], sn = L->num_layers * B * L->out_features;
-  if (L->state_batch != B) {
-    TLI_TRY(tli_buf_reserve_discard(&L->state, 2 * sn, "LSTM carried state"));
-    memset(L->state.p, 0, 2 * sn * sizeof(float));
-    L->state_batch = B;
-  }
-  *h = L->state.p;
-  *c = L->state.p + sn;
+  float *s = NULL;
+  TLI_TRY(tli_layer_state_for_batch(L, 2, depth, &s));
+  *h = s;
+  *c = s + depth * L->in_dims[1] * L->out_features;
   return TL_OK;
 }
 
 static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
   const size_t T = L->in_dims[0], B = L->in_dims[1], H = L->out_features;
-  const size_t nl = L->num_layers;
+  const size_t nl = L->cfg.lstm.num_layers;
   tli_lstm_dims d = {T, B, L->in_features, H};
   tli_lstm_dims dh = {T, B, H, H};
   size_t ws = tli_lstm_infer_workspace_size(&d);
@@ -101,7 +106,7 @@ static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
   tli_lstm_params p[TLI_LSTM_MAX_LAYERS];
   params_of(m, L, p, NULL);
   float *hs = NULL, *cs = NULL;
-  TLI_TRY(carried_state(L, &hs, &cs));
+  TLI_TRY(carried_hc(L, &hs, &cs));
   const float *cur = x;
   for (size_t k = 0; k < nl; k++) {
     float *y = k + 1 == nl ? L->out.p : L->aux.p + (k % 2) * T * B * H;
@@ -115,12 +120,14 @@ static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
   return TL_OK;
 }
 
-tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x) {
-  if (!(m->training && m->mode == TL_MODEL_MODE_FINE_TUNE))
+static tl_status forward(tl_model *m, tli_layer *L, const float *x,
+                         const int64_t *ids) {
+  (void)ids;
+  if (!tli_model_training(m))
     return forward_infer(m, L, x);
   const size_t T = L->in_dims[0], B = L->in_dims[1], in = L->in_features;
-  const size_t H = L->out_features, nl = L->num_layers;
-  const tl_lstm_options *o = &L->lstm;
+  const size_t H = L->out_features, nl = L->cfg.lstm.num_layers;
+  const tl_lstm_options *o = &L->cfg.lstm.o;
   tli_lstm_dims d = {T, B, in, H};
   lstm_parts parts;
   layout(&parts, L, NULL);
@@ -156,7 +163,7 @@ tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x) {
   float *yraw = parts.yraw ? parts.yraw : L->out.p;
   float *hs = NULL, *cs = NULL;
   const float *h0 = NULL, *c0 = NULL;
-  TLI_TRY(carried_state(L, &hs, &cs));
+  TLI_TRY(carried_hc(L, &hs, &cs));
   if (hs) {
     /* backward needs this window's initial state: keep a copy, the carried
      * one becomes the final state */
@@ -180,11 +187,10 @@ tl_status tli_lstm_layer_forward(tl_model *m, tli_layer *L, const float *x) {
   return TL_OK;
 }
 
-tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
-                                  int want_dx) {
+static tl_status backward(tl_model *m, tli_layer *L, float *dy, int want_dx) {
   const size_t T = L->in_dims[0], B = L->in_dims[1], in = L->in_features;
-  const size_t H = L->out_features, nl = L->num_layers;
-  const tl_lstm_options *o = &L->lstm;
+  const size_t H = L->out_features, nl = L->cfg.lstm.num_layers;
+  const tl_lstm_options *o = &L->cfg.lstm.o;
   tli_lstm_dims d = {T, B, in, H};
   lstm_parts parts;
   layout(&parts, L, L->aux.p);
@@ -239,4 +245,74 @@ tl_status tli_lstm_layer_backward(tl_model *m, tli_layer *L, float *dy,
   if (dx && parts.mask_in)
     tli_dropout_locked_apply(dx, dx, parts.mask_in, T, B * in);
   return TL_OK;
+}
+
+/* Inference keeps work and aux (its workspace and layer outputs). */
+static void release_training(tli_layer *L) {
+  tli_layer_release_common_training(L);
+}
+
+static size_t register_params(const tli_layer *L, tli_param_spec *specs) {
+  static const char *const kinds[4] = {"weight_ih_l", "weight_hh_l",
+                                       "bias_ih_l", "bias_hh_l"};
+  const size_t H = L->out_features;
+  const double bound = 1.0 / sqrt((double)H);
+  for (size_t k = 0; k < L->cfg.lstm.num_layers; k++) {
+    for (size_t j = 0; j < 4; j++) {
+      tli_param_spec *s = &specs[4 * k + j];
+      snprintf(s->suffix, sizeof s->suffix, "%s%zu", kinds[j], k);
+      s->init = TLI_INIT_UNIFORM;
+      s->bound = bound;
+      s->dims[0] = 4 * H;
+      s->ndim = j < 2 ? 2 : 1;
+      s->dims[1] = j == 0 ? (k == 0 ? L->in_features : H) : H;
+    }
+  }
+  return 4 * L->cfg.lstm.num_layers;
+}
+
+const tli_layer_ops tli_layer_lstm_ops = {
+    .kind_name = "lstm",
+    .register_params = register_params,
+    .out_shape = tli_layer_recurrent_out_shape,
+    .forward = forward,
+    .backward = backward,
+    .release_training = release_training,
+    .carried_state = carried_state,
+};
+
+TLI_VERSION_SIZES(lstm_options_sizes, TL_LSTM_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_lstm_options, stateful));
+
+tl_status tl_lstm_options_init(tl_lstm_options *out, unsigned int version) {
+  static const tl_lstm_options defaults = TL_LSTM_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, lstm_options_sizes,
+                          "tl_lstm_options_init");
+}
+
+tl_status tl_model_add_lstm(tl_model *model, const char *name,
+                            size_t input_size, size_t hidden_size,
+                            size_t num_layers, const tl_lstm_options *options) {
+  const char *fn = "tl_model_add_lstm";
+  TLI_CHECK_PTR(fn, model);
+  TLI_TRY(tli_build_check_name(model, name, fn));
+  tl_lstm_options o = TL_LSTM_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&o, options, lstm_options_sizes, fn, "options"));
+  TLI_TRY(tli_build_check_recurrent(input_size, hidden_size, num_layers, fn));
+  TLI_TRY(tli_build_check_prob(o.weight_p, "options->weight_p", fn));
+  TLI_TRY(tli_build_check_prob(o.input_p, "options->input_p", fn));
+  TLI_TRY(tli_build_check_prob(o.hidden_p, "options->hidden_p", fn));
+  TLI_TRY(tli_build_check_prob(o.output_p, "options->output_p", fn));
+  TLI_CHECK(isfinite(o.ar_alpha) && o.ar_alpha >= 0.0f, TL_E_INVALID_ARG,
+            "%s: options->ar_alpha must be finite and >= 0", fn);
+  TLI_CHECK(isfinite(o.tar_beta) && o.tar_beta >= 0.0f, TL_E_INVALID_ARG,
+            "%s: options->tar_beta must be finite and >= 0", fn);
+  TLI_CHECK(o.stateful == 0 || o.stateful == 1, TL_E_INVALID_ARG,
+            "%s: options->stateful must be 0 or 1 (got %d)", fn, o.stateful);
+  TLI_TRY(tli_build_check_chain(model, input_size, fn));
+  tli_layer proto = tli_layer_proto(TLI_LAYER_LSTM, input_size, hidden_size);
+  proto.cfg.lstm.num_layers = num_layers;
+  proto.cfg.lstm.o = o;
+  return tli_model_append_layer(model, &proto, name, fn);
 }
