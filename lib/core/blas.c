@@ -53,11 +53,6 @@ void tli_dgemv(int trans_a, size_t m, size_t n, double alpha, const double *a,
               (int)lda, x, 1, beta, y, 1);
 }
 
-void tli_saxpy(size_t n, float alpha, const float *x, float *y) {
-  if (n)
-    cblas_saxpy((int)n, alpha, x, 1, y, 1);
-}
-
 float tli_sdot(size_t n, const float *x, const float *y) {
   return n ? cblas_sdot((int)n, x, 1, y, 1) : 0.0f;
 }

@@ -97,9 +97,9 @@ struct tl_model {
   unsigned long structure; /* bumped by every structural change */
 
   tli_layer *layers;
-  size_t n_layers, cap_layers;
+  size_t n_layers;
   tli_param *params;
-  size_t n_params, cap_params;
+  size_t n_params;
   float *flat;
   float *grad;
   size_t numel;
@@ -130,7 +130,7 @@ void tli_model_retain(tl_model *m);
 void tli_model_apply_freeze_to(tl_model *m, size_t n);
 void tli_model_set_group_flag(tl_model *m, size_t group, int trainable);
 
-/* Layer kernels behind forward/backward (lib/model/layer_*.c). x has the
+/* Layer kernels behind forward/backward (lib/model/layers.c). x has the
  * layer's input dims; each sets L->y and L->out_* and, in backward, writes
  * L->dx (when want_dx) from dy (which it may overwrite). */
 tl_status tli_layer_forward(tl_model *m, tli_layer *L, const float *x,
