@@ -28,8 +28,15 @@ extern "C" {
 #define TL_API
 #endif
 
+/* The version of these headers: MAJOR changes with an incompatible ABI
+ * change (0 while the ABI may still move between minor releases), MINOR
+ * with additions, PATCH with fixes. tl_version_string gives the loaded
+ * library's. */
 #define TL_VERSION_MAJOR 0
+/* Minor version of these headers: new functions, options fields, enum
+ * values. */
 #define TL_VERSION_MINOR 1
+/* Patch version of these headers: fixes only. */
 #define TL_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH, as zstd does: 0.1.0 is 100. */
 #define TL_VERSION_NUMBER                                                      \
@@ -69,6 +76,9 @@ TL_API void tl_clear_error(void);
 /* The run-time version: "0.1.0" and TL_VERSION_NUMBER of the loaded library,
  * which may differ from the headers a program was compiled with. */
 TL_API const char *tl_version_string(void);
+/* The loaded library's version as a number (TL_VERSION_NUMBER's formula:
+ * 100 for 0.1.0), to compare with the TL_VERSION_NUMBER a program was
+ * compiled with. */
 TL_API unsigned tl_version_number(void);
 
 /*
@@ -80,8 +90,12 @@ TL_API unsigned tl_version_number(void);
 #define TL_ALLOCATOR_VERSION 1
 typedef struct tl_allocator {
   unsigned int version; /* TL_ALLOCATOR_VERSION */
+  /* Returns size bytes aligned to alignment, or NULL; libtl never asks for
+   * 0 bytes. Must be safe to call from any thread that uses libtl. */
   void *(*alloc)(void *payload, size_t size, size_t alignment);
+  /* Releases a block alloc returned; ptr may be NULL. */
   void (*free)(void *payload, void *ptr);
+  /* Passed unchanged as the first argument of alloc and free. */
   void *payload;
 } tl_allocator;
 
@@ -102,6 +116,8 @@ TL_API tl_status tl_set_allocator(const tl_allocator *allocator);
  * shared with anything else in the process that uses OpenBLAS. Errors:
  * TL_E_INVALID_ARG (n < 1). */
 TL_API tl_status tl_set_num_threads(int n);
+/* The number of threads OpenBLAS uses now (OpenBLAS's process-wide count,
+ * after its cap), always >= 1. */
 TL_API int tl_get_num_threads(void);
 
 #ifdef __cplusplus

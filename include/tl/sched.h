@@ -43,6 +43,9 @@
 extern "C" {
 #endif
 
+/* An opaque, immutable schedule: its kind and a copy of its options (and
+ * of its children, for a sequential one). Created by a tl_sched_*_create
+ * constructor, freed by tl_sched_free. */
 typedef struct tl_sched tl_sched;
 
 /* The method a schedule implements (tl_sched_kind). Values are ABI. */
@@ -86,8 +89,17 @@ typedef struct tl_sched_stlr_options {
   double ratio;         /* lr_max / lowest rate; default 32 */
 } tl_sched_stlr_options;
 
+/* Fills *out with the ULMFiT paper's defaults (lr_max 0.01, cut_frac 0.1,
+ * ratio 32); total_steps is 0 and must be set. Errors: TL_E_INVALID_ARG (out
+ * NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_stlr_options_init(tl_sched_stlr_options *out,
                                             unsigned int version);
+/* Slanted triangular learning rates, the formula above (ULMFiT eq. 3;
+ * neither PyTorch nor fastai v2 ships it: fastai's fit_one_cycle replaced
+ * it). kind TL_SCHED_STLR, no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_stlr_create(tl_sched **out,
                                       const tl_sched_stlr_options *options);
 
@@ -103,11 +115,15 @@ TL_API tl_status tl_sched_stlr_create(tl_sched **out,
  * Momentum is defined when cycle_momentum is non-zero. Unbounded.
  * ------------------------------------------------------------------------ */
 typedef enum tl_sched_cyclic_mode {
+  /* scale 1: every cycle reaches max_lr (CyclicLR "triangular"). */
   TL_SCHED_CYCLIC_TRIANGULAR = 0,
+  /* scale halves each cycle (CyclicLR "triangular2"). */
   TL_SCHED_CYCLIC_TRIANGULAR2 = 1,
+  /* scale gamma^t (CyclicLR "exp_range"). */
   TL_SCHED_CYCLIC_EXP_RANGE = 2
 } tl_sched_cyclic_mode;
 
+/* Options of tl_sched_cyclic_create (the formula above). */
 #define TL_SCHED_CYCLIC_OPTIONS_VERSION 1
 typedef struct tl_sched_cyclic_options {
   unsigned int version;      /* TL_SCHED_CYCLIC_OPTIONS_VERSION */
@@ -122,8 +138,18 @@ typedef struct tl_sched_cyclic_options {
   double max_momentum;       /* default 0.9 */
 } tl_sched_cyclic_options;
 
+/* Fills *out with torch.optim.lr_scheduler.CyclicLR's defaults (2000
+ * steps up, triangular, gamma 1, momentum 0.8 to 0.9) and rates 0.001 to
+ * 0.006 (CyclicLR has no default rates). Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_cyclic_options_init(tl_sched_cyclic_options *out,
                                               unsigned int version);
+/* Cyclical learning rates, the formula above, equal to
+ * torch.optim.lr_scheduler.CyclicLR stepped once per step (kind
+ * TL_SCHED_CYCLIC). Momentum cycles inversely when cycle_momentum is set.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_cyclic_create(tl_sched **out,
                                         const tl_sched_cyclic_options *options);
 
@@ -143,8 +169,17 @@ typedef struct tl_sched_cosine_options {
   double eta_min;       /* default 0 */
 } tl_sched_cosine_options;
 
+/* Fills *out with the defaults (base_lr 0.01, eta_min 0); t_max is 0 and
+ * must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_cosine_options_init(tl_sched_cosine_options *out,
                                               unsigned int version);
+/* Cosine annealing from base_lr to eta_min over t_max steps, the closed
+ * form of torch.optim.lr_scheduler.CosineAnnealingLR (kind
+ * TL_SCHED_COSINE), no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_cosine_create(tl_sched **out,
                                         const tl_sched_cosine_options *options);
 
@@ -166,8 +201,17 @@ typedef struct tl_sched_cosine_restarts_options {
   double eta_min;       /* default 0 */
 } tl_sched_cosine_restarts_options;
 
+/* Fills *out with the defaults (base_lr 0.01, t_mult 1, eta_min 0); t_0
+ * is 0 and must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_cosine_restarts_options_init(
     tl_sched_cosine_restarts_options *out, unsigned int version);
+/* SGDR (Loshchilov & Hutter 2017): cosine annealing restarted every T_i
+ * steps, equal to torch.optim.lr_scheduler.CosineAnnealingWarmRestarts
+ * stepped once per step (kind TL_SCHED_COSINE_RESTARTS), no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_cosine_restarts_create(
     tl_sched **out, const tl_sched_cosine_restarts_options *options);
 
@@ -185,10 +229,13 @@ TL_API tl_status tl_sched_cosine_restarts_create(
  * rates and momenta finite and >= 0, anneal known.
  * ------------------------------------------------------------------------ */
 typedef enum tl_sched_anneal {
+  /* cosine annealing between phase ends (OneCycleLR "cos") */
   TL_SCHED_ANNEAL_COS = 0,
+  /* linear interpolation between phase ends (OneCycleLR "linear") */
   TL_SCHED_ANNEAL_LINEAR = 1
 } tl_sched_anneal;
 
+/* Options of tl_sched_one_cycle_create (the phases above). */
 #define TL_SCHED_ONE_CYCLE_OPTIONS_VERSION 1
 typedef struct tl_sched_one_cycle_options {
   unsigned int version;    /* TL_SCHED_ONE_CYCLE_OPTIONS_VERSION */
@@ -204,8 +251,18 @@ typedef struct tl_sched_one_cycle_options {
   double max_momentum;     /* default 0.95 */
 } tl_sched_one_cycle_options;
 
+/* Fills *out with torch.optim.lr_scheduler.OneCycleLR's defaults
+ * (max_lr 0.01 here, pct_start 0.3, div_factor 25, final_div_factor 1e4,
+ * cosine, momentum 0.85 to 0.95); total_steps is 0 and must be set. Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_one_cycle_options_init(
     tl_sched_one_cycle_options *out, unsigned int version);
+/* One-cycle in PyTorch's flavour, the phases above, equal to
+ * torch.optim.lr_scheduler.OneCycleLR (kind TL_SCHED_ONE_CYCLE); momentum
+ * when cycle_momentum is set.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_one_cycle_create(
     tl_sched **out, const tl_sched_one_cycle_options *options);
 
@@ -230,8 +287,18 @@ typedef struct tl_sched_fastai_one_cycle_options {
   double moms[3];       /* default {0.95, 0.85, 0.95} */
 } tl_sched_fastai_one_cycle_options;
 
+/* Fills *out with fastai fit_one_cycle's defaults (lr_max 0.001,
+ * pct_start 0.25, div 25, div_final 1e5, moms (0.95, 0.85, 0.95));
+ * total_steps is 0 and must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_fastai_one_cycle_options_init(
     tl_sched_fastai_one_cycle_options *out, unsigned int version);
+/* One-cycle in fastai's flavour, the formula above, equal to the rates
+ * and momenta of fastai's Learner.fit_one_cycle (kind
+ * TL_SCHED_FASTAI_ONE_CYCLE); momentum always defined.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_fastai_one_cycle_create(
     tl_sched **out, const tl_sched_fastai_one_cycle_options *options);
 
@@ -252,8 +319,16 @@ typedef struct tl_sched_linear_options {
   uint64_t total_iters; /* default 5 */
 } tl_sched_linear_options;
 
+/* Fills *out with torch.optim.lr_scheduler.LinearLR's defaults (factor
+ * 1/3 to 1 over 5 steps) at base_lr 0.01. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_linear_options_init(tl_sched_linear_options *out,
                                               unsigned int version);
+/* Linear warm-up or decay, the formula above, equal to
+ * torch.optim.lr_scheduler.LinearLR (kind TL_SCHED_LINEAR), no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_linear_create(tl_sched **out,
                                         const tl_sched_linear_options *options);
 
@@ -270,8 +345,16 @@ typedef struct tl_sched_constant_options {
   uint64_t total_iters; /* default 0 */
 } tl_sched_constant_options;
 
+/* Fills *out with a plain constant 0.01 (factor 1, total_iters 0). Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_constant_options_init(tl_sched_constant_options *out,
                                                 unsigned int version);
+/* A constant rate, or lr * factor for the first total_iters steps, equal
+ * to torch.optim.lr_scheduler.ConstantLR (kind TL_SCHED_CONSTANT), no
+ * momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_constant_create(
     tl_sched **out, const tl_sched_constant_options *options);
 
@@ -288,8 +371,16 @@ typedef struct tl_sched_step_options {
   double gamma;         /* default 0.1 */
 } tl_sched_step_options;
 
+/* Fills *out with the defaults (base_lr 0.01, gamma 0.1 as StepLR);
+ * step_size is 0 and must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_step_options_init(tl_sched_step_options *out,
                                             unsigned int version);
+/* Step decay, lr = base_lr * gamma^floor(t / step_size), equal to
+ * torch.optim.lr_scheduler.StepLR (kind TL_SCHED_STEP), no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_step_create(tl_sched **out,
                                       const tl_sched_step_options *options);
 
@@ -305,8 +396,16 @@ typedef struct tl_sched_exponential_options {
   double gamma;         /* default 0.99 */
 } tl_sched_exponential_options;
 
+/* Fills *out with the defaults (base_lr 0.01, gamma 0.99). Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_exponential_options_init(
     tl_sched_exponential_options *out, unsigned int version);
+/* Exponential decay, lr = base_lr * gamma^t, equal to
+ * torch.optim.lr_scheduler.ExponentialLR (kind TL_SCHED_EXPONENTIAL), no
+ * momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_exponential_create(
     tl_sched **out, const tl_sched_exponential_options *options);
 
@@ -326,8 +425,17 @@ typedef struct tl_sched_multi_step_options {
   double gamma;               /* default 0.1 */
 } tl_sched_multi_step_options;
 
+/* Fills *out with the defaults (base_lr 0.01, gamma 0.1 as MultiStepLR);
+ * milestones is NULL and must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_multi_step_options_init(
     tl_sched_multi_step_options *out, unsigned int version);
+/* Multi-step decay, lr = base_lr * gamma^(milestones passed), equal to
+ * torch.optim.lr_scheduler.MultiStepLR (kind TL_SCHED_MULTI_STEP), no
+ * momentum. The milestones are copied.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_multi_step_create(
     tl_sched **out, const tl_sched_multi_step_options *options);
 
