@@ -47,6 +47,7 @@ extern "C" {
  * renumbered or reused. 0 is success; every failure is negative.
  */
 typedef enum tl_status {
+  /* success */
   TL_OK = 0,
   TL_E_INVALID_ARG = -1, /* a NULL pointer, a bad size, an out-of-range enum */
   TL_E_NOMEM = -2,       /* an allocation failed (or would overflow size_t) */

@@ -367,6 +367,7 @@ typedef enum tl_selection_feature {
   TL_SELECTION_FEATURE_VARIATIONAL = 4,   /* |p - q|_1 */
   TL_SELECTION_FEATURE_BHATTACHARYYA = 5, /* -log sum sqrt(p q) */
   TL_SELECTION_FEATURE_NUM_TYPES = 6,     /* distinct ids in the example */
+  /* distinct ids / tokens in the example */
   TL_SELECTION_FEATURE_TYPE_TOKEN_RATIO = 7,
   TL_SELECTION_FEATURE_ENTROPY = 8, /* -sum over types P log P */
   TL_SELECTION_FEATURE_SIMPSON = 9, /* sum over types P^2 */
@@ -374,6 +375,7 @@ typedef enum tl_selection_feature {
       10, /* log(sum over types P^alpha)/(1-alpha) */
   TL_SELECTION_FEATURE_QUADRATIC_ENTROPY =
       11, /* sum over type pairs cos(v_a, v_b) P_a P_b */
+  /* the number of features: columns of tl_selection_features' output */
   TL_SELECTION_FEATURE_COUNT = 12
 } tl_selection_feature;
 /* Values tl_term_similarity writes: the similarity features, indices

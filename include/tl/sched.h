@@ -50,17 +50,29 @@ typedef struct tl_sched tl_sched;
 
 /* The method a schedule implements (tl_sched_kind). Values are ABI. */
 typedef enum tl_sched_kind {
+  /* tl_sched_stlr_create */
   TL_SCHED_STLR = 0,
+  /* tl_sched_cyclic_create */
   TL_SCHED_CYCLIC = 1,
+  /* tl_sched_cosine_create */
   TL_SCHED_COSINE = 2,
+  /* tl_sched_cosine_restarts_create */
   TL_SCHED_COSINE_RESTARTS = 3,
+  /* tl_sched_one_cycle_create */
   TL_SCHED_ONE_CYCLE = 4,
+  /* tl_sched_fastai_one_cycle_create */
   TL_SCHED_FASTAI_ONE_CYCLE = 5,
+  /* tl_sched_linear_create */
   TL_SCHED_LINEAR = 6,
+  /* tl_sched_constant_create */
   TL_SCHED_CONSTANT = 7,
+  /* tl_sched_step_create */
   TL_SCHED_STEP = 8,
+  /* tl_sched_exponential_create */
   TL_SCHED_EXPONENTIAL = 9,
+  /* tl_sched_multi_step_create */
   TL_SCHED_MULTI_STEP = 10,
+  /* tl_sched_sequential_create */
   TL_SCHED_SEQUENTIAL = 11
 } tl_sched_kind;
 

@@ -14,9 +14,9 @@ on machines without Doxygen and cannot regress unnoticed:
   it is); other macros in that run still need their own comment;
 - a macro defined inside an #if chain (TL_API) is documented by the comment
   above the chain's #if;
-- a struct field needs a comment on its line or a comment block just above.
-
-Enum values are not required to have one (most names say it all).
+- a struct field and an enum value need a comment on their line (or, for
+  a value clang-format split over two lines, on the second) or a comment
+  block just above.
 
 usage: check_api_docs.py HEADER_DIR ...; prints each undocumented
 declaration as file:line and exits 1 if there is one.
@@ -191,8 +191,19 @@ def check(path):
                 problems.append((i, "type " + name))
             if line.startswith("typedef struct") and "{" in line:
                 struct_depth = 1
-            elif "{" in line:  # an enum body: skip to its end
+            elif "{" in line:  # an enum body: each value
+                i += 1
                 while "}" not in h.code[i]:
+                    m = re.match(r"\s*(TL_\w+)", h.code[i])
+                    if m:
+                        checked += 1
+                        # The comment is above, on the line, or after the
+                        # value when clang-format moved it to the next line.
+                        end = i
+                        while not re.search(r"[,}]|^\s*$", h.code[end]) and "/*" not in lines[end]:
+                            end += 1
+                        if not (h.documented_above(i) or "/*" in lines[i] or "/*" in lines[end]):
+                            problems.append((i, "enum value " + m.group(1)))
                     i += 1
             i += 1
             continue
