@@ -100,7 +100,8 @@ typedef struct tl_allocator {
   void *payload;
 } tl_allocator;
 
-/* Fills *out with the default (libc) allocator at `version`. */
+/* Fills *out with the default (libc) allocator at `version`. Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_allocator_init(tl_allocator *out, unsigned int version);
 
 /* Installs process-wide allocator hooks; NULL restores libc's. Call before

@@ -41,6 +41,7 @@ extern "C" {
  * negative weight, a zero sum or a bad base/order; TL_E_NUMERIC for NaN or
  * Inf in an input (or a sum that overflows); TL_E_NOMEM when a work buffer
  * cannot be allocated (the divergences and distances allocate nothing).
+ * TL_E_UNSUPPORTED for an options struct whose version is unknown.
  * Thread-safety: all functions are pure and reentrant.
  */
 

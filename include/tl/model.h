@@ -323,7 +323,8 @@ TL_API tl_status tl_model_get_param_trainable(int *out, const tl_model *model,
  * equal numel; the mask is copied). Masked-out elements get no update, no
  * weight decay, no optimizer state change and do not count in the gradient
  * norm. mask NULL (n 0) removes the mask. Example: train only the embedding
- * rows of words new to the target vocabulary. */
+ * rows of words new to the target vocabulary. Errors: TL_E_SHAPE (n is not
+ * numel). */
 TL_API tl_status tl_model_set_param_mask(tl_model *model, const char *name,
                                          const uint8_t *mask, size_t n);
 

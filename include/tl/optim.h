@@ -117,7 +117,9 @@ TL_API tl_status tl_optim_set_group_lr(tl_optim *optim, size_t group,
 /* The learning rate of one group into *out. */
 TL_API tl_status tl_optim_get_group_lr(double *out, const tl_optim *optim,
                                        size_t group);
-/* Sets lrs[g] for every group; n must equal the number of groups. */
+/* Sets lrs[g] for every group; n must equal the number of groups
+ * (TL_E_SHAPE) and each rate be finite and >= 0 (TL_E_INVALID_ARG, nothing
+ * set). */
 TL_API tl_status tl_optim_set_lrs(tl_optim *optim, const double *lrs, size_t n);
 
 /* Discriminative learning rates as plain functions (fill out[0..n)):

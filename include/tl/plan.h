@@ -188,11 +188,12 @@ TL_API tl_status tl_plan_stage_at(size_t *out_stage, uint64_t *out_local,
 /* Whether group `group` is trainable during stage `stage`. */
 TL_API tl_status tl_plan_group_trainable(int *out, const tl_plan *plan,
                                          size_t stage, size_t group);
-/* Per-group learning rates at a global step (n == n_groups). */
+/* Per-group learning rates at a global step (n == n_groups, else
+ * TL_E_SHAPE). Errors also: TL_E_STATE when the plan has no stage. */
 TL_API tl_status tl_plan_lrs(double *out_lrs, size_t n, const tl_plan *plan,
                              uint64_t step);
 /* Momentum at a global step; TL_E_UNSUPPORTED when the running stage's
- * schedule has none. */
+ * schedule has none; TL_E_STATE when the plan has no stage. */
 TL_API tl_status tl_plan_momentum(double *out, const tl_plan *plan,
                                   uint64_t step);
 
