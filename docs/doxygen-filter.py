@@ -145,8 +145,8 @@ def convert(lines):
 
 
 def convert_cpp(lines):
-    """The C++ binding's // comments: a run of them directly above a
-    declaration becomes ///, one after code on its line ///<."""
+    """The C++ binding's // comments: the file's opening run documents the
+    file, and a run directly above a declaration becomes ///."""
     out = []
     for i, line in enumerate(lines):
         stripped = line.lstrip()
