@@ -28,10 +28,10 @@ extern "C" {
 #define TL_API
 #endif
 
-/* The version of these headers: MAJOR changes with an incompatible ABI
- * change (0 while the ABI may still move between minor releases), MINOR
- * with additions, PATCH with fixes. tl_version_string gives the loaded
- * library's. */
+/* Major version of these headers (Semantic Versioning, CHANGELOG.md): it
+ * changes with an incompatible API change. The ABI rules, and what an
+ * incompatible change does to the soname, are in docs/api-conventions.md.
+ * tl_version_string gives the loaded library's version. */
 #define TL_VERSION_MAJOR 0
 /* Minor version of these headers: new functions, options fields, enum
  * values. */
