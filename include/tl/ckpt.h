@@ -35,6 +35,9 @@
 extern "C" {
 #endif
 
+/* An opaque checkpoint: named tensors in insertion order, metadata, an
+ * optional vocabulary, step and opaque sections, all owned copies. Created
+ * by tl_ckpt_create or a load, freed by tl_ckpt_free. */
 typedef struct tl_ckpt tl_ckpt;
 
 /* Element types of checkpoint tensors. Values are on disk: never changed. */
@@ -68,11 +71,15 @@ typedef enum tl_ckpt_section {
  * the library writing past an older caller's copy. name points into the
  * checkpoint (a view). */
 #define TL_CKPT_TENSOR_DESC_VERSION 1
+/* A tl_ckpt_tensor_desc with its version set and every other field 0:
+ * tl_ckpt_tensor_desc d = TL_CKPT_TENSOR_DESC_INIT; */
 #define TL_CKPT_TENSOR_DESC_INIT                                               \
   { TL_CKPT_TENSOR_DESC_VERSION, NULL, (tl_ckpt_dtype)0, 0, {0}, 0, 0, 0 }
 typedef struct tl_ckpt_tensor_desc {
   unsigned int version; /* set by the caller */
+  /* the tensor's name (a view into the checkpoint) */
   const char *name;
+  /* element type */
   tl_ckpt_dtype dtype;
   size_t rank;                    /* 0 (a scalar) .. TL_CKPT_MAX_RANK */
   size_t shape[TL_CKPT_MAX_RANK]; /* shape[rank..] are 0 */
@@ -148,6 +155,8 @@ TL_API tl_status tl_ckpt_get_meta(const char **out, const tl_ckpt *ckpt,
 /* Number of metadata entries and the index-th (key, value) pair, in the
  * order keys were first set. Errors: TL_E_INVALID_ARG. */
 TL_API tl_status tl_ckpt_meta_count(size_t *out, const tl_ckpt *ckpt);
+/* The index-th (key, value) pair (views into the checkpoint), index <
+ * tl_ckpt_meta_count. Errors: TL_E_INVALID_ARG (NULL, index out of range). */
 TL_API tl_status tl_ckpt_meta_at(const char **out_key, const char **out_value,
                                  const tl_ckpt *ckpt, size_t index);
 
@@ -223,6 +232,8 @@ TL_API tl_status tl_ckpt_save_buffer(void *out, size_t capacity,
 
 /* ---- loading ------------------------------------------------------------ */
 
+/* Options of tl_ckpt_load and tl_ckpt_load_buffer: how much to check and
+ * how large an input to accept. */
 #define TL_CKPT_LOAD_OPTIONS_VERSION 1
 typedef struct tl_ckpt_load_options {
   unsigned int version; /* TL_CKPT_LOAD_OPTIONS_VERSION */
@@ -282,9 +293,15 @@ typedef enum tl_load_issue {
   TL_LOAD_UNEXPECTED = 1 /* a tensor (full checkpoint name) that fills none */
 } tl_load_issue;
 
+/* Receives each parameter a load could not fill and each tensor it did not
+ * use (tl_model_load_options.report). name is valid only during the call;
+ * payload is report_payload. It must not change the model or the
+ * checkpoint being loaded. */
 typedef void (*tl_load_report_fn)(void *payload, tl_load_issue issue,
                                   const char *name);
 
+/* Options of tl_ckpt_restore_model and tl_model_load: strictness, which
+ * tensors are considered and under which names, RNG restore, reporting. */
 #define TL_MODEL_LOAD_OPTIONS_VERSION 1
 typedef struct tl_model_load_options {
   unsigned int version; /* TL_MODEL_LOAD_OPTIONS_VERSION */
@@ -300,7 +317,9 @@ typedef struct tl_model_load_options {
    * prefix) fills the parameter map_to[i]. Other tensors fill the parameter
    * of their own name. map_n 0: no map. */
   const char *const *map_from;
+  /* map_to[i]: the parameter that map_from[i] fills (map_n entries) */
   const char *const *map_to;
+  /* entries of map_from and map_to; 0: no map */
   size_t map_n;
   /* 1 (default): restore the model's RNG state from the stream named
    * prefix if the checkpoint has it. */
@@ -309,6 +328,7 @@ typedef struct tl_model_load_options {
    * reported), in both strict and non-strict mode, before the call
    * returns. */
   tl_load_report_fn report;
+  /* passed unchanged to report */
   void *report_payload;
 } tl_model_load_options;
 /* The defaults of tl_model_load_options_init as a static initialiser:

@@ -28,8 +28,15 @@ extern "C" {
 #define TL_API
 #endif
 
+/* Major version of these headers (Semantic Versioning, CHANGELOG.md): it
+ * changes with an incompatible API change. The ABI rules, and what an
+ * incompatible change does to the soname, are in docs/api-conventions.md.
+ * tl_version_string gives the loaded library's version. */
 #define TL_VERSION_MAJOR 0
+/* Minor version of these headers: new functions, options fields, enum
+ * values. */
 #define TL_VERSION_MINOR 1
+/* Patch version of these headers: fixes only. */
 #define TL_VERSION_PATCH 0
 /* MAJOR * 10000 + MINOR * 100 + PATCH, as zstd does: 0.1.0 is 100. */
 #define TL_VERSION_NUMBER                                                      \
@@ -40,6 +47,7 @@ extern "C" {
  * renumbered or reused. 0 is success; every failure is negative.
  */
 typedef enum tl_status {
+  /* success */
   TL_OK = 0,
   TL_E_INVALID_ARG = -1, /* a NULL pointer, a bad size, an out-of-range enum */
   TL_E_NOMEM = -2,       /* an allocation failed (or would overflow size_t) */
@@ -69,6 +77,9 @@ TL_API void tl_clear_error(void);
 /* The run-time version: "0.1.0" and TL_VERSION_NUMBER of the loaded library,
  * which may differ from the headers a program was compiled with. */
 TL_API const char *tl_version_string(void);
+/* The loaded library's version as a number (TL_VERSION_NUMBER's formula:
+ * 100 for 0.1.0), to compare with the TL_VERSION_NUMBER a program was
+ * compiled with. */
 TL_API unsigned tl_version_number(void);
 
 /*
@@ -80,12 +91,17 @@ TL_API unsigned tl_version_number(void);
 #define TL_ALLOCATOR_VERSION 1
 typedef struct tl_allocator {
   unsigned int version; /* TL_ALLOCATOR_VERSION */
+  /* Returns size bytes aligned to alignment, or NULL; libtl never asks for
+   * 0 bytes. Must be safe to call from any thread that uses libtl. */
   void *(*alloc)(void *payload, size_t size, size_t alignment);
+  /* Releases a block alloc returned; ptr may be NULL. */
   void (*free)(void *payload, void *ptr);
+  /* Passed unchanged as the first argument of alloc and free. */
   void *payload;
 } tl_allocator;
 
-/* Fills *out with the default (libc) allocator at `version`. */
+/* Fills *out with the default (libc) allocator at `version`. Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_allocator_init(tl_allocator *out, unsigned int version);
 
 /* Installs process-wide allocator hooks; NULL restores libc's. Call before
@@ -111,6 +127,8 @@ TL_API tl_status tl_set_allocator(const tl_allocator *allocator);
  * (tl_set_num_threads(openblas_get_num_threads())): then nothing is ever
  * switched. Errors: TL_E_INVALID_ARG (n < 1). */
 TL_API tl_status tl_set_num_threads(int n);
+/* The number of threads OpenBLAS uses now (OpenBLAS's process-wide count,
+ * after its cap), always >= 1. */
 TL_API int tl_get_num_threads(void);
 
 #ifdef __cplusplus

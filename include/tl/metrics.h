@@ -41,6 +41,7 @@ extern "C" {
  * negative weight, a zero sum or a bad base/order; TL_E_NUMERIC for NaN or
  * Inf in an input (or a sum that overflows); TL_E_NOMEM when a work buffer
  * cannot be allocated (the divergences and distances allocate nothing).
+ * TL_E_UNSUPPORTED for an options struct whose version is unknown.
  * Thread-safety: all functions are pure and reentrant.
  */
 
@@ -138,6 +139,7 @@ TL_API tl_status tl_wasserstein_1d_hist(double *out, const double *x,
  */
 #define TL_SLICED_OPTIONS_VERSION 1
 typedef struct tl_sliced_options {
+  /* TL_SLICED_OPTIONS_VERSION */
   unsigned int version;
   size_t n_projections; /* directions drawn; default 50 */
   double p;             /* order, finite >= 1; default 2 */
@@ -185,6 +187,7 @@ TL_API tl_status tl_sliced_directions(double *out, size_t k, size_t d,
  */
 #define TL_SINKHORN_OPTIONS_VERSION 1
 typedef struct tl_sinkhorn_options {
+  /* TL_SINKHORN_OPTIONS_VERSION */
   unsigned int version;
   size_t max_iter; /* default 1000; >= 1 */
   double tol;      /* L2 column-marginal error to stop at; default 1e-9; > 0 */
@@ -194,6 +197,8 @@ typedef struct tl_sinkhorn_options {
 #define TL_SINKHORN_OPTIONS_INIT                                               \
   { TL_SINKHORN_OPTIONS_VERSION, 1000, 1e-9 }
 
+/* Fills *out with POT ot.sinkhorn's defaults (max_iter 1000, tol 1e-9).
+ * Errors: TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version). */
 TL_API tl_status tl_sinkhorn_options_init(tl_sinkhorn_options *out,
                                           unsigned int version);
 
@@ -225,6 +230,7 @@ TL_API tl_status tl_sinkhorn(double *out_cost, double *out_plan,
  */
 #define TL_MMD_OPTIONS_VERSION 1
 typedef struct tl_mmd_options {
+  /* TL_MMD_OPTIONS_VERSION */
   unsigned int version;
   double sigma; /* kernel bandwidth, > 0; 0 = median heuristic (default) */
   int unbiased; /* 0 (default): biased V-statistic; 1: unbiased U-statistic */
@@ -234,6 +240,8 @@ typedef struct tl_mmd_options {
 #define TL_MMD_OPTIONS_INIT                                                    \
   { TL_MMD_OPTIONS_VERSION, 0.0, 0 }
 
+/* Fills *out with the defaults (median heuristic, biased). Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version). */
 TL_API tl_status tl_mmd_options_init(tl_mmd_options *out, unsigned int version);
 
 /* NULL options: defaults. *out_sigma (optional) receives the bandwidth
@@ -376,6 +384,7 @@ typedef enum tl_selection_feature {
   TL_SELECTION_FEATURE_VARIATIONAL = 4,   /* |p - q|_1 */
   TL_SELECTION_FEATURE_BHATTACHARYYA = 5, /* -log sum sqrt(p q) */
   TL_SELECTION_FEATURE_NUM_TYPES = 6,     /* distinct ids in the example */
+  /* distinct ids / tokens in the example */
   TL_SELECTION_FEATURE_TYPE_TOKEN_RATIO = 7,
   TL_SELECTION_FEATURE_ENTROPY = 8, /* -sum over types P log P */
   TL_SELECTION_FEATURE_SIMPSON = 9, /* sum over types P^2 */
@@ -383,8 +392,11 @@ typedef enum tl_selection_feature {
       10, /* log(sum over types P^alpha)/(1-alpha) */
   TL_SELECTION_FEATURE_QUADRATIC_ENTROPY =
       11, /* sum over type pairs cos(v_a, v_b) P_a P_b */
+  /* the number of features: columns of tl_selection_features' output */
   TL_SELECTION_FEATURE_COUNT = 12
 } tl_selection_feature;
+/* Values tl_term_similarity writes: the similarity features, indices
+ * 0..5 of tl_selection_feature. */
 #define TL_TERM_SIMILARITY_COUNT 6
 
 /* The six similarity measures of Ruder & Plank (2017) between two
@@ -399,6 +411,7 @@ typedef enum tl_selection_feature {
 TL_API tl_status tl_term_similarity(double *out, const double *p,
                                     const double *q, size_t n, double alpha);
 
+/* Options of tl_selection_features: the Renyi order and add-k smoothing. */
 #define TL_SELECTION_OPTIONS_VERSION 1
 typedef struct tl_selection_options {
   unsigned int version; /* TL_SELECTION_OPTIONS_VERSION */
@@ -411,6 +424,9 @@ typedef struct tl_selection_options {
 #define TL_SELECTION_OPTIONS_INIT                                              \
   { TL_SELECTION_OPTIONS_VERSION, 0.99, 0.0 }
 
+/* Fills *out with Ruder & Plank's settings (renyi_alpha 0.99, no
+ * smoothing). Errors: TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED
+ * (version). */
 TL_API tl_status tl_selection_options_init(tl_selection_options *out,
                                            unsigned int version);
 
@@ -474,16 +490,19 @@ TL_API tl_status tl_pca_transform(double *out, const double *x, size_t m,
                                   size_t d, const double *mean,
                                   const double *components, size_t k);
 
+/* How tl_pca_select ranks source rows in the projected space. */
 typedef enum tl_pca_select_criterion {
   TL_PCA_SELECT_CENTROID = 0,     /* distance to the target centroid */
   TL_PCA_SELECT_MEAN_DISTANCE = 1 /* mean distance to the target rows */
 } tl_pca_select_criterion;
+/* Which rows tl_pca_select fits its PCA to. */
 typedef enum tl_pca_select_fit {
   TL_PCA_SELECT_FIT_TARGET = 0, /* the subspace of the target rows */
   TL_PCA_SELECT_FIT_BOTH =
       1 /* the subspace of source and target rows together */
 } tl_pca_select_fit;
 
+/* Options of tl_pca_select: components kept, ranking, rows fitted. */
 #define TL_PCA_SELECT_OPTIONS_VERSION 1
 typedef struct tl_pca_select_options {
   unsigned int version;              /* TL_PCA_SELECT_OPTIONS_VERSION */
@@ -499,6 +518,9 @@ typedef struct tl_pca_select_options {
         TL_PCA_SELECT_FIT_TARGET                                               \
   }
 
+/* Fills *out with the defaults (every component, distance to the target
+ * centroid, PCA of the target rows). Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version). */
 TL_API tl_status tl_pca_select_options_init(tl_pca_select_options *out,
                                             unsigned int version);
 
@@ -526,6 +548,7 @@ TL_API tl_status tl_pca_select(size_t *out_indices, double *out_distances,
 TL_API tl_status tl_procrustes(double *out_w, const double *x, const double *y,
                                size_t n, size_t d);
 
+/* Options of tl_csls_retrieve: neighbourhood size and candidates kept. */
 #define TL_CSLS_OPTIONS_VERSION 1
 typedef struct tl_csls_options {
   unsigned int version; /* TL_CSLS_OPTIONS_VERSION */
@@ -537,6 +560,8 @@ typedef struct tl_csls_options {
 #define TL_CSLS_OPTIONS_INIT                                                   \
   { TL_CSLS_OPTIONS_VERSION, 10, 1 }
 
+/* Fills *out with MUSE's settings (knn 10) and one candidate per query.
+ * Errors: TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version). */
 TL_API tl_status tl_csls_options_init(tl_csls_options *out,
                                       unsigned int version);
 

@@ -3,7 +3,7 @@
  * buffer, gradients in another, layer groups, freezing and trainable masks,
  * train/eval and fine-tune/feature-extraction modes.
  *
- * The host drives the loop (ARCHITECTURE.md, "One training step"):
+ * The host drives the loop (docs/architecture.md, "One training step"):
  *
  *     tl_model_forward(encoder) -> features -> tl_model_forward(head) -> y
  *     tl_model_backward(head, dy) -> dfeatures -> tl_model_backward(encoder)
@@ -48,18 +48,28 @@
 extern "C" {
 #endif
 
+/* An opaque model handle: layers, parameters and gradients in two flat
+ * buffers, groups, flags and workspaces. Created by tl_model_create,
+ * reference counted (see "Lifetime" above). */
 typedef struct tl_model tl_model;
 
 /* The largest number of dimensions of a parameter or an activation. */
 #define TL_MODEL_MAX_DIMS 4
 
+/* The activation a linear layer applies after its affine map
+ * (tl_model_add_linear). */
 typedef enum tl_activation {
+  /* Identity: y = x W^T + b. */
   TL_ACTIVATION_NONE = 0,
+  /* max(z, 0), gradient 0 at z <= 0 (torch.relu). */
   TL_ACTIVATION_RELU = 1,
+  /* tanh(z). */
   TL_ACTIVATION_TANH = 2,
+  /* 1 / (1 + exp(-z)), computed without overflow. */
   TL_ACTIVATION_SIGMOID = 3
 } tl_activation;
 
+/* How a dropout layer draws its mask (tl_model_add_dropout). */
 typedef enum tl_dropout_kind {
   /* Every element dropped independently, survivors scaled by 1/(1-p). */
   TL_DROPOUT_STANDARD = 0,
@@ -68,6 +78,8 @@ typedef enum tl_dropout_kind {
   TL_DROPOUT_LOCKED = 1
 } tl_dropout_kind;
 
+/* What a model is used for (tl_model_set_mode): adapted by training, or a
+ * fixed feature extractor. */
 typedef enum tl_model_mode {
   /* Gradients flow into the trainable parameters; train() keeps activations
    * for backward. The default. */
@@ -80,6 +92,7 @@ typedef enum tl_model_mode {
   TL_MODEL_MODE_FEATURE_EXTRACT = 1
 } tl_model_mode;
 
+/* Options of tl_model_create. */
 #define TL_MODEL_OPTIONS_VERSION 1
 typedef struct tl_model_options {
   unsigned int version; /* TL_MODEL_OPTIONS_VERSION */
@@ -117,6 +130,7 @@ TL_API void tl_model_free(tl_model *model);
  * name), TL_E_NOMEM.
  * ------------------------------------------------------------------------ */
 
+/* Options of an embedding layer (tl_model_add_embedding). */
 #define TL_EMBEDDING_OPTIONS_VERSION 1
 typedef struct tl_embedding_options {
   unsigned int version; /* TL_EMBEDDING_OPTIONS_VERSION */
@@ -127,6 +141,8 @@ typedef struct tl_embedding_options {
  * tl_embedding_options o = TL_EMBEDDING_OPTIONS_INIT; */
 #define TL_EMBEDDING_OPTIONS_INIT                                              \
   { TL_EMBEDDING_OPTIONS_VERSION, -1, 0.0f }
+/* Fills *out with the defaults: padding_idx -1 (none), embed_p 0. Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_embedding_options_init(tl_embedding_options *out,
                                            unsigned int version);
 
@@ -137,6 +153,8 @@ TL_API tl_status tl_model_add_embedding(tl_model *model, const char *name,
                                         size_t num_embeddings, size_t dim,
                                         const tl_embedding_options *options);
 
+/* Options of an LSTM layer (tl_model_add_lstm): AWD-LSTM's dropouts and
+ * activation regularisation, and stateful windows. */
 #define TL_LSTM_OPTIONS_VERSION 1
 typedef struct tl_lstm_options {
   unsigned int version; /* TL_LSTM_OPTIONS_VERSION */
@@ -151,6 +169,7 @@ typedef struct tl_lstm_options {
    * computes them (tl_model_aux_loss) and the next backward adds their
    * gradient, so the host adds the value to its loss and nothing else. */
   float ar_alpha;
+  /* TAR weight (temporal activation regularisation), as above. */
   float tar_beta;
   /* 0: every forward starts from a zero state (a classifier's batches).
    * 1: each forward starts from the final (h, c) of the previous forward of
@@ -163,6 +182,9 @@ typedef struct tl_lstm_options {
  * tl_lstm_options o = TL_LSTM_OPTIONS_INIT; */
 #define TL_LSTM_OPTIONS_INIT                                                   \
   { TL_LSTM_OPTIONS_VERSION, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0 }
+/* Fills *out with the defaults: every probability 0, AR/TAR off, not
+ * stateful (a plain torch.nn.LSTM). Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_lstm_options_init(tl_lstm_options *out,
                                       unsigned int version);
 
@@ -173,6 +195,8 @@ TL_API tl_status tl_model_add_lstm(tl_model *model, const char *name,
                                    size_t num_layers,
                                    const tl_lstm_options *options);
 
+/* Options of tl_model_add_gru: AWD-LSTM's recurrent regularisers on a GRU
+ * and stateful BPTT, as tl_lstm_options (fields below). */
 #define TL_GRU_OPTIONS_VERSION 1
 typedef struct tl_gru_options {
   unsigned int version; /* TL_GRU_OPTIONS_VERSION */
@@ -188,6 +212,9 @@ typedef struct tl_gru_options {
  * tl_gru_options_init writes): tl_gru_options o = TL_GRU_OPTIONS_INIT; */
 #define TL_GRU_OPTIONS_INIT                                                    \
   { TL_GRU_OPTIONS_VERSION, 0.0f, 0.0f, 0 }
+/* Fills *out with the defaults: weight_p and hidden_p 0, not stateful (a
+ * plain torch.nn.GRU). Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version outside 1..TL_GRU_OPTIONS_VERSION). */
 TL_API tl_status tl_gru_options_init(tl_gru_options *out, unsigned int version);
 
 /* Multi-layer GRU (torch.nn.GRU, time-major, unidirectional): (T, B,
@@ -239,6 +266,7 @@ TL_API tl_status tl_model_add_decoder(tl_model *model, const char *name,
  * Layers and groups
  * ------------------------------------------------------------------------ */
 
+/* The number of layers into *out (0 for a new model). */
 TL_API tl_status tl_model_num_layers(size_t *out, const tl_model *model);
 /* The name of layer `index`; the string belongs to the model (a view). */
 TL_API tl_status tl_model_layer_name(const char **out, const tl_model *model,
@@ -253,8 +281,11 @@ TL_API tl_status tl_model_layer_index(size_t *out, const tl_model *model,
  * remain valid). group must be < the number of layers. */
 TL_API tl_status tl_model_set_group(tl_model *model, const char *layer,
                                     size_t group);
+/* The group number of the layer named `layer` into *out. */
 TL_API tl_status tl_model_get_group(size_t *out, const tl_model *model,
                                     const char *layer);
+/* The number of groups into *out: 1 + the largest group number, 0 for a
+ * model without layers. */
 TL_API tl_status tl_model_num_groups(size_t *out, const tl_model *model);
 
 /* fastai freezing: groups [n:] trainable, [:n] frozen; negative n counts
@@ -265,7 +296,11 @@ TL_API tl_status tl_model_num_groups(size_t *out, const tl_model *model);
  * Optimizer state is not touched: tl_optim_freeze_to resets it as fastai
  * does. */
 TL_API tl_status tl_model_freeze_to(tl_model *model, int64_t n);
+/* fastai's freeze(): only the last group trainable (freeze_to(-1)).
+ * TL_E_STATE for a model without layers. */
 TL_API tl_status tl_model_freeze(tl_model *model);
+/* fastai's unfreeze(): every group trainable (freeze_to(0)); element masks
+ * stay. */
 TL_API tl_status tl_model_unfreeze(tl_model *model);
 /* Freezes (trainable 0) or thaws (1) every parameter of one group
  * (chain-thaw). */
@@ -280,6 +315,8 @@ TL_API tl_status tl_model_get_group_trainable(int *out, const tl_model *model,
  * were added (a tied decoder's weight belongs to the embedding's model).
  * ------------------------------------------------------------------------ */
 
+/* The number of the model's own parameter tensors into *out (an LSTM of L
+ * layers has 4 L, a linear layer 2). */
 TL_API tl_status tl_model_num_params(size_t *out, const tl_model *model);
 /* Name of parameter `index` (a view owned by the model). */
 TL_API tl_status tl_model_param_name(const char **out, const tl_model *model,
@@ -305,6 +342,10 @@ TL_API tl_status tl_model_param_view(float **out_data, float **out_grad,
  * set rejects NaN/Inf (TL_E_NUMERIC). */
 TL_API tl_status tl_model_param_get(float *out, size_t n, const tl_model *model,
                                     const char *name);
+/* Copies values[0..n) into parameter `name` (n must equal its numel, else
+ * TL_E_SHAPE). Every value is checked first: a NaN or Inf gives
+ * TL_E_NUMERIC and leaves the parameter unchanged. Allowed whether or not
+ * the parameter is trainable. */
 TL_API tl_status tl_model_param_set(tl_model *model, const char *name,
                                     const float *values, size_t n);
 
@@ -313,6 +354,9 @@ TL_API tl_status tl_model_param_set(tl_model *model, const char *name,
  * needs). Read/write views, valid until the structure changes. */
 TL_API tl_status tl_model_flat_params(float **out, size_t *out_n,
                                       tl_model *model);
+/* The flat gradient buffer and its length in floats (equal to the
+ * parameter buffer's): a read/write view, valid until the structure
+ * changes. backward adds into it; tl_model_zero_grad clears it. */
 TL_API tl_status tl_model_flat_grads(float **out, size_t *out_n,
                                      tl_model *model);
 
@@ -321,13 +365,17 @@ TL_API tl_status tl_model_flat_grads(float **out, size_t *out_n,
  * weight decay. */
 TL_API tl_status tl_model_set_param_trainable(tl_model *model, const char *name,
                                               int trainable);
+/* The trainable flag of parameter `name` into *out (1 or 0), as last set by
+ * tl_model_set_param_trainable or freezing; element masks and the model's
+ * mode are not reflected. */
 TL_API tl_status tl_model_get_param_trainable(int *out, const tl_model *model,
                                               const char *name);
 /* Per-element trainable mask: mask[i] != 0 marks element i trainable (n must
  * equal numel; the mask is copied). Masked-out elements get no update, no
  * weight decay, no optimizer state change and do not count in the gradient
  * norm. mask NULL (n 0) removes the mask. Example: train only the embedding
- * rows of words new to the target vocabulary. */
+ * rows of words new to the target vocabulary. Errors: TL_E_SHAPE (n is not
+ * numel). */
 TL_API tl_status tl_model_set_param_mask(tl_model *model, const char *name,
                                          const uint8_t *mask, size_t n);
 
@@ -346,9 +394,18 @@ TL_API tl_status tl_model_set_row_mask(tl_model *model, const char *name,
 /* train: dropout active, activations kept for backward. eval: dropout off.
  * A model in TL_MODEL_MODE_FEATURE_EXTRACT mode refuses train (TL_E_STATE). */
 TL_API tl_status tl_model_train(tl_model *model);
+/* Eval mode: dropout off, nothing kept for backward; a pending train-mode
+ * forward is forgotten, so tl_model_backward fails (TL_E_STATE) until the
+ * next train-mode forward. Always allowed, also in feature-extraction mode. */
 TL_API tl_status tl_model_eval(tl_model *model);
+/* *out = 1 in train mode (and fine-tune mode), else 0. */
 TL_API tl_status tl_model_is_training(int *out, const tl_model *model);
+/* Switches between TL_MODEL_MODE_FINE_TUNE and
+ * TL_MODEL_MODE_FEATURE_EXTRACT (see tl_model_mode): entering feature
+ * extraction puts the model in eval mode and frees its training workspaces.
+ * Errors: TL_E_INVALID_ARG (unknown mode). */
 TL_API tl_status tl_model_set_mode(tl_model *model, tl_model_mode mode);
+/* The model's mode into *out. */
 TL_API tl_status tl_model_get_mode(tl_model_mode *out, const tl_model *model);
 
 /* Sequence lengths for masked pooling: lengths[b] in [1, T] for each of the

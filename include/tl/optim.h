@@ -40,8 +40,13 @@
 extern "C" {
 #endif
 
+/* An opaque optimizer handle: its models (one reference each), the
+ * per-group hyperparameters, the state buffers and the step counters.
+ * Created by tl_optim_create, freed by tl_optim_free. */
 typedef struct tl_optim tl_optim;
 
+/* The update rule. The value is also the subkind of a checkpoint's
+ * optimizer section (tl_ckpt_store_optim), so values never change. */
 typedef enum tl_optim_kind {
   TL_OPTIM_SGD = 0,  /* torch.optim.SGD, dampening 0 */
   TL_OPTIM_ADAM = 1, /* torch.optim.Adam (L2 decay added to the gradient) */
@@ -50,16 +55,22 @@ typedef enum tl_optim_kind {
 
 /* Per-group hyperparameters. */
 typedef enum tl_optim_hparam {
+  /* Learning rate, >= 0. */
   TL_OPTIM_LR = 0,
   TL_OPTIM_MOMENTUM = 1, /* SGD momentum; beta1 for Adam and AdamW */
   TL_OPTIM_BETA2 = 2,    /* Adam and AdamW only */
   TL_OPTIM_EPS = 3,      /* Adam and AdamW only */
+  /* Weight decay, >= 0: L2 added to the gradient (SGD, Adam) or decoupled
+   * (AdamW). */
   TL_OPTIM_WEIGHT_DECAY = 4
 } tl_optim_hparam;
 
+/* Options of tl_optim_create: the update rule and every group's initial
+ * hyperparameters (change them per group afterwards). */
 #define TL_OPTIM_OPTIONS_VERSION 1
 typedef struct tl_optim_options {
   unsigned int version; /* TL_OPTIM_OPTIONS_VERSION */
+  /* the update rule (set by tl_optim_options_init) */
   tl_optim_kind kind;
   double lr;           /* every group's initial lr */
   double momentum;     /* SGD momentum, or Adam's beta1 */
@@ -103,13 +114,20 @@ TL_API tl_status tl_optim_num_groups(size_t *out, const tl_optim *optim);
 /* One hyperparameter of one group. Values are validated as at create. */
 TL_API tl_status tl_optim_set_group_hparam(tl_optim *optim, size_t group,
                                            tl_optim_hparam which, double value);
+/* The current value of hyperparameter `which` of `group` into *out (a
+ * schedule or plan may have changed it since create). */
 TL_API tl_status tl_optim_get_group_hparam(double *out, const tl_optim *optim,
                                            size_t group, tl_optim_hparam which);
+/* Sets the learning rate of one group: tl_optim_set_group_hparam with
+ * TL_OPTIM_LR (lr finite and >= 0). */
 TL_API tl_status tl_optim_set_group_lr(tl_optim *optim, size_t group,
                                        double lr);
+/* The learning rate of one group into *out. */
 TL_API tl_status tl_optim_get_group_lr(double *out, const tl_optim *optim,
                                        size_t group);
-/* Sets lrs[g] for every group; n must equal the number of groups. */
+/* Sets lrs[g] for every group; n must equal the number of groups
+ * (TL_E_SHAPE) and each rate be finite and >= 0 (TL_E_INVALID_ARG, nothing
+ * set). */
 TL_API tl_status tl_optim_set_lrs(tl_optim *optim, const double *lrs, size_t n);
 
 /* Discriminative learning rates as plain functions (fill out[0..n)):
@@ -119,7 +137,11 @@ TL_API tl_status tl_optim_set_lrs(tl_optim *optim, const double *lrs, size_t n);
  * Errors: TL_E_INVALID_ARG (NULL, n 0, lo/hi/top <= 0, factor <= 0,
  * NaN/Inf). */
 TL_API tl_status tl_lrs_even(double *out, size_t n, double lo, double hi);
+/* fastai slice(hi): n - 1 groups at hi / 10, the last at hi (hi finite
+ * and > 0). */
 TL_API tl_status tl_lrs_slice(double *out, size_t n, double hi);
+/* ULMFiT: out[i] = top / factor^(n-1-i), the last group at top and each
+ * one below divided by factor (top and factor finite and > 0). */
 TL_API tl_status tl_lrs_factor(double *out, size_t n, double top,
                                double factor);
 
@@ -169,8 +191,17 @@ TL_API tl_status tl_optim_reset_state(tl_optim *optim);
  * starts with a magic, and holds the step counters and moment buffers, not
  * the hyperparameters. */
 TL_API tl_status tl_optim_state_size(size_t *out, const tl_optim *optim);
+/* Writes the state (tl_optim_state_size bytes) at the start of
+ * out[0..size). Errors: TL_E_INVALID_ARG (NULL, size too small: nothing
+ * written), TL_E_STATE (a model changed structure). */
 TL_API tl_status tl_optim_state_save(void *out, size_t size,
                                      const tl_optim *optim);
+/* Replaces the state (step counters, moments) with that in
+ * buffer[0..size), after checking all of it: TL_E_FORMAT (wrong magic,
+ * another optimizer kind or parameter layout, a short buffer, a non-finite
+ * value, a negative second moment, a parameter step counter above the
+ * step count) leaves the optimizer unchanged. Hyperparameters are not
+ * touched. */
 TL_API tl_status tl_optim_state_load(tl_optim *optim, const void *buffer,
                                      size_t size);
 

@@ -53,6 +53,8 @@ extern "C" {
  * failure status that ends the test (restored, status returned). */
 typedef tl_status (*tl_lr_find_step_fn)(void *payload, double *out_loss);
 
+/* Options of tl_lr_find: the rate range, the number of iterations, the
+ * loss smoothing and the divergence stop. */
 #define TL_LR_FIND_OPTIONS_VERSION 1
 typedef struct tl_lr_find_options {
   unsigned int version; /* TL_LR_FIND_OPTIONS_VERSION */
@@ -68,9 +70,15 @@ typedef struct tl_lr_find_options {
 #define TL_LR_FIND_OPTIONS_INIT                                                \
   { TL_LR_FIND_OPTIONS_VERSION, 1e-7, 10.0, 100, 0.98, 4.0 }
 
+/* Fills *out with fastai's defaults (1e-7 to 10 over 100 iterations,
+ * beta 0.98, stop at 4x the best). Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_lr_find_options_init(tl_lr_find_options *out,
                                          unsigned int version);
 
+/* What tl_lr_find and tl_lr_find_suggest report: the number of points,
+ * whether the test stopped early, and the three suggested rates. The caller
+ * sets version (TL_LR_FIND_RESULT_INIT does). */
 #define TL_LR_FIND_RESULT_VERSION 1
 typedef struct tl_lr_find_result {
   unsigned int version; /* set by the caller: TL_LR_FIND_RESULT_VERSION */
@@ -121,8 +129,12 @@ TL_API tl_status tl_lr_find_suggest(tl_lr_find_result *out, const double *lrs,
  * last stage continues (its schedule's past-the-end behaviour).
  * ------------------------------------------------------------------------ */
 
+/* An opaque plan handle: n_groups and a list of stages, each with its own
+ * copy of its schedule and base rates. Immutable once its stages are
+ * added; free it with tl_plan_free. */
 typedef struct tl_plan tl_plan;
 
+/* How a stage chooses its trainable groups (tl_plan_stage.freeze). */
 typedef enum tl_plan_freeze {
   /* fastai freeze_to(arg): groups [arg:] trainable, [:arg] frozen; a
    * negative arg counts from the end. */
@@ -131,6 +143,8 @@ typedef enum tl_plan_freeze {
   TL_PLAN_ONLY_GROUP = 1
 } tl_plan_freeze;
 
+/* One stage of a plan (tl_plan_add_stage): which groups train, for how
+ * many steps, under which schedule and base rates. */
 #define TL_PLAN_STAGE_VERSION 1
 typedef struct tl_plan_stage {
   unsigned int version;   /* TL_PLAN_STAGE_VERSION */
@@ -148,10 +162,15 @@ typedef struct tl_plan_stage {
 #define TL_PLAN_STAGE_INIT                                                     \
   { TL_PLAN_STAGE_VERSION, TL_PLAN_FREEZE_TO, 0, 0, NULL, NULL, 1 }
 
+/* Fills *out with the defaults above (freeze_to(0), reset_state 1, no
+ * steps, no schedule: set steps and sched before adding it). Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_plan_stage_init(tl_plan_stage *out, unsigned int version);
 
 /* An empty plan over n_groups groups (n_groups > 0). */
 TL_API tl_status tl_plan_create(tl_plan **out, size_t n_groups);
+/* Frees a plan and its copies of the stages' schedules and rates (the
+ * caller's schedules are its own); NULL is a no-op. */
 TL_API void tl_plan_free(tl_plan *plan);
 
 /* Appends a stage (copies its schedule and base rates). Errors:
@@ -160,7 +179,9 @@ TL_API void tl_plan_free(tl_plan *plan);
  * the plan's total steps would overflow), TL_E_UNSUPPORTED, TL_E_NOMEM. */
 TL_API tl_status tl_plan_add_stage(tl_plan *plan, const tl_plan_stage *stage);
 
+/* The number of stages added so far into *out. */
 TL_API tl_status tl_plan_num_stages(size_t *out, const tl_plan *plan);
+/* The plan's group count (n_groups at create) into *out. */
 TL_API tl_status tl_plan_num_groups(size_t *out, const tl_plan *plan);
 /* Sum of the stages' steps. */
 TL_API tl_status tl_plan_total_steps(uint64_t *out, const tl_plan *plan);
@@ -175,11 +196,12 @@ TL_API tl_status tl_plan_stage_at(size_t *out_stage, uint64_t *out_local,
 /* Whether group `group` is trainable during stage `stage`. */
 TL_API tl_status tl_plan_group_trainable(int *out, const tl_plan *plan,
                                          size_t stage, size_t group);
-/* Per-group learning rates at a global step (n == n_groups). */
+/* Per-group learning rates at a global step (n == n_groups, else
+ * TL_E_SHAPE). Errors also: TL_E_STATE when the plan has no stage. */
 TL_API tl_status tl_plan_lrs(double *out_lrs, size_t n, const tl_plan *plan,
                              uint64_t step);
 /* Momentum at a global step; TL_E_UNSUPPORTED when the running stage's
- * schedule has none. */
+ * schedule has none; TL_E_STATE when the plan has no stage. */
 TL_API tl_status tl_plan_momentum(double *out, const tl_plan *plan,
                                   uint64_t step);
 
@@ -222,12 +244,18 @@ TL_API tl_status tl_plan_apply(int *out_stage_started, const tl_plan *plan,
  *   from the options.
  * ------------------------------------------------------------------------ */
 typedef enum tl_plan_preset {
+  /* Gradual unfreezing with STLR and factor rates (above). */
   TL_PLAN_PRESET_ULMFIT = 0,
+  /* Chain-thaw: head, then each group alone, then all (above). */
   TL_PLAN_PRESET_CHAIN_THAW = 1,
+  /* fastai Learner.fine_tune: frozen, then unfrozen one-cycle (above). */
   TL_PLAN_PRESET_FINE_TUNE = 2,
+  /* The head alone, one-cycle (above). */
   TL_PLAN_PRESET_FEATURE_EXTRACTION = 3
 } tl_plan_preset;
 
+/* Options of tl_plan_preset_create; tl_plan_preset_options_init fills the
+ * preset's defaults, the caller sets n_groups and the step counts. */
 #define TL_PLAN_PRESET_OPTIONS_VERSION 1
 typedef struct tl_plan_preset_options {
   unsigned int version; /* TL_PLAN_PRESET_OPTIONS_VERSION */

@@ -43,21 +43,36 @@
 extern "C" {
 #endif
 
+/* An opaque, immutable schedule: its kind and a copy of its options (and
+ * of its children, for a sequential one). Created by a tl_sched_*_create
+ * constructor, freed by tl_sched_free. */
 typedef struct tl_sched tl_sched;
 
 /* The method a schedule implements (tl_sched_kind). Values are ABI. */
 typedef enum tl_sched_kind {
+  /* tl_sched_stlr_create */
   TL_SCHED_STLR = 0,
+  /* tl_sched_cyclic_create */
   TL_SCHED_CYCLIC = 1,
+  /* tl_sched_cosine_create */
   TL_SCHED_COSINE = 2,
+  /* tl_sched_cosine_restarts_create */
   TL_SCHED_COSINE_RESTARTS = 3,
+  /* tl_sched_one_cycle_create */
   TL_SCHED_ONE_CYCLE = 4,
+  /* tl_sched_fastai_one_cycle_create */
   TL_SCHED_FASTAI_ONE_CYCLE = 5,
+  /* tl_sched_linear_create */
   TL_SCHED_LINEAR = 6,
+  /* tl_sched_constant_create */
   TL_SCHED_CONSTANT = 7,
+  /* tl_sched_step_create */
   TL_SCHED_STEP = 8,
+  /* tl_sched_exponential_create */
   TL_SCHED_EXPONENTIAL = 9,
+  /* tl_sched_multi_step_create */
   TL_SCHED_MULTI_STEP = 10,
+  /* tl_sched_sequential_create */
   TL_SCHED_SEQUENTIAL = 11
 } tl_sched_kind;
 
@@ -90,8 +105,17 @@ typedef struct tl_sched_stlr_options {
 #define TL_SCHED_STLR_OPTIONS_INIT                                             \
   { TL_SCHED_STLR_OPTIONS_VERSION, 0.01, 0, 0.1, 32.0 }
 
+/* Fills *out with the ULMFiT paper's defaults (lr_max 0.01, cut_frac 0.1,
+ * ratio 32); total_steps is 0 and must be set. Errors: TL_E_INVALID_ARG (out
+ * NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_stlr_options_init(tl_sched_stlr_options *out,
                                             unsigned int version);
+/* Slanted triangular learning rates, the formula above (ULMFiT eq. 3;
+ * neither PyTorch nor fastai v2 ships it: fastai's fit_one_cycle replaced
+ * it). kind TL_SCHED_STLR, no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_stlr_create(tl_sched **out,
                                       const tl_sched_stlr_options *options);
 
@@ -107,11 +131,15 @@ TL_API tl_status tl_sched_stlr_create(tl_sched **out,
  * Momentum is defined when cycle_momentum is non-zero. Unbounded.
  * ------------------------------------------------------------------------ */
 typedef enum tl_sched_cyclic_mode {
+  /* scale 1: every cycle reaches max_lr (CyclicLR "triangular"). */
   TL_SCHED_CYCLIC_TRIANGULAR = 0,
+  /* scale halves each cycle (CyclicLR "triangular2"). */
   TL_SCHED_CYCLIC_TRIANGULAR2 = 1,
+  /* scale gamma^t (CyclicLR "exp_range"). */
   TL_SCHED_CYCLIC_EXP_RANGE = 2
 } tl_sched_cyclic_mode;
 
+/* Options of tl_sched_cyclic_create (the formula above). */
 #define TL_SCHED_CYCLIC_OPTIONS_VERSION 1
 typedef struct tl_sched_cyclic_options {
   unsigned int version;      /* TL_SCHED_CYCLIC_OPTIONS_VERSION */
@@ -133,8 +161,18 @@ typedef struct tl_sched_cyclic_options {
         TL_SCHED_CYCLIC_TRIANGULAR, 1.0, 1, 0.8, 0.9                           \
   }
 
+/* Fills *out with torch.optim.lr_scheduler.CyclicLR's defaults (2000
+ * steps up, triangular, gamma 1, momentum 0.8 to 0.9) and rates 0.001 to
+ * 0.006 (CyclicLR has no default rates). Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_cyclic_options_init(tl_sched_cyclic_options *out,
                                               unsigned int version);
+/* Cyclical learning rates, the formula above, equal to
+ * torch.optim.lr_scheduler.CyclicLR stepped once per step (kind
+ * TL_SCHED_CYCLIC). Momentum cycles inversely when cycle_momentum is set.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_cyclic_create(tl_sched **out,
                                         const tl_sched_cyclic_options *options);
 
@@ -158,8 +196,17 @@ typedef struct tl_sched_cosine_options {
 #define TL_SCHED_COSINE_OPTIONS_INIT                                           \
   { TL_SCHED_COSINE_OPTIONS_VERSION, 0.01, 0, 0.0 }
 
+/* Fills *out with the defaults (base_lr 0.01, eta_min 0); t_max is 0 and
+ * must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_cosine_options_init(tl_sched_cosine_options *out,
                                               unsigned int version);
+/* Cosine annealing from base_lr to eta_min over t_max steps, the closed
+ * form of torch.optim.lr_scheduler.CosineAnnealingLR (kind
+ * TL_SCHED_COSINE), no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_cosine_create(tl_sched **out,
                                         const tl_sched_cosine_options *options);
 
@@ -186,8 +233,17 @@ typedef struct tl_sched_cosine_restarts_options {
 #define TL_SCHED_COSINE_RESTARTS_OPTIONS_INIT                                  \
   { TL_SCHED_COSINE_RESTARTS_OPTIONS_VERSION, 0.01, 0, 1, 0.0 }
 
+/* Fills *out with the defaults (base_lr 0.01, t_mult 1, eta_min 0); t_0
+ * is 0 and must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_cosine_restarts_options_init(
     tl_sched_cosine_restarts_options *out, unsigned int version);
+/* SGDR (Loshchilov & Hutter 2017): cosine annealing restarted every T_i
+ * steps, equal to torch.optim.lr_scheduler.CosineAnnealingWarmRestarts
+ * stepped once per step (kind TL_SCHED_COSINE_RESTARTS), no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_cosine_restarts_create(
     tl_sched **out, const tl_sched_cosine_restarts_options *options);
 
@@ -205,10 +261,13 @@ TL_API tl_status tl_sched_cosine_restarts_create(
  * rates and momenta finite and >= 0, anneal known.
  * ------------------------------------------------------------------------ */
 typedef enum tl_sched_anneal {
+  /* cosine annealing between phase ends (OneCycleLR "cos") */
   TL_SCHED_ANNEAL_COS = 0,
+  /* linear interpolation between phase ends (OneCycleLR "linear") */
   TL_SCHED_ANNEAL_LINEAR = 1
 } tl_sched_anneal;
 
+/* Options of tl_sched_one_cycle_create (the phases above). */
 #define TL_SCHED_ONE_CYCLE_OPTIONS_VERSION 1
 typedef struct tl_sched_one_cycle_options {
   unsigned int version;    /* TL_SCHED_ONE_CYCLE_OPTIONS_VERSION */
@@ -231,8 +290,18 @@ typedef struct tl_sched_one_cycle_options {
         TL_SCHED_ANNEAL_COS, 1, 0.85, 0.95                                     \
   }
 
+/* Fills *out with torch.optim.lr_scheduler.OneCycleLR's defaults
+ * (max_lr 0.01 here, pct_start 0.3, div_factor 25, final_div_factor 1e4,
+ * cosine, momentum 0.85 to 0.95); total_steps is 0 and must be set. Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_one_cycle_options_init(
     tl_sched_one_cycle_options *out, unsigned int version);
+/* One-cycle in PyTorch's flavour, the phases above, equal to
+ * torch.optim.lr_scheduler.OneCycleLR (kind TL_SCHED_ONE_CYCLE); momentum
+ * when cycle_momentum is set.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_one_cycle_create(
     tl_sched **out, const tl_sched_one_cycle_options *options);
 
@@ -266,8 +335,18 @@ typedef struct tl_sched_fastai_one_cycle_options {
     }                                                                          \
   }
 
+/* Fills *out with fastai fit_one_cycle's defaults (lr_max 0.001,
+ * pct_start 0.25, div 25, div_final 1e5, moms (0.95, 0.85, 0.95));
+ * total_steps is 0 and must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_fastai_one_cycle_options_init(
     tl_sched_fastai_one_cycle_options *out, unsigned int version);
+/* One-cycle in fastai's flavour, the formula above, equal to the rates
+ * and momenta of fastai's Learner.fit_one_cycle (kind
+ * TL_SCHED_FASTAI_ONE_CYCLE); momentum always defined.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_fastai_one_cycle_create(
     tl_sched **out, const tl_sched_fastai_one_cycle_options *options);
 
@@ -292,8 +371,16 @@ typedef struct tl_sched_linear_options {
 #define TL_SCHED_LINEAR_OPTIONS_INIT                                           \
   { TL_SCHED_LINEAR_OPTIONS_VERSION, 0.01, 1.0 / 3.0, 1.0, 5 }
 
+/* Fills *out with torch.optim.lr_scheduler.LinearLR's defaults (factor
+ * 1/3 to 1 over 5 steps) at base_lr 0.01. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_linear_options_init(tl_sched_linear_options *out,
                                               unsigned int version);
+/* Linear warm-up or decay, the formula above, equal to
+ * torch.optim.lr_scheduler.LinearLR (kind TL_SCHED_LINEAR), no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_linear_create(tl_sched **out,
                                         const tl_sched_linear_options *options);
 
@@ -314,8 +401,16 @@ typedef struct tl_sched_constant_options {
 #define TL_SCHED_CONSTANT_OPTIONS_INIT                                         \
   { TL_SCHED_CONSTANT_OPTIONS_VERSION, 0.01, 1.0, 0 }
 
+/* Fills *out with a plain constant 0.01 (factor 1, total_iters 0). Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_constant_options_init(tl_sched_constant_options *out,
                                                 unsigned int version);
+/* A constant rate, or lr * factor for the first total_iters steps, equal
+ * to torch.optim.lr_scheduler.ConstantLR (kind TL_SCHED_CONSTANT), no
+ * momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_constant_create(
     tl_sched **out, const tl_sched_constant_options *options);
 
@@ -336,8 +431,16 @@ typedef struct tl_sched_step_options {
 #define TL_SCHED_STEP_OPTIONS_INIT                                             \
   { TL_SCHED_STEP_OPTIONS_VERSION, 0.01, 0, 0.1 }
 
+/* Fills *out with the defaults (base_lr 0.01, gamma 0.1 as StepLR);
+ * step_size is 0 and must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_step_options_init(tl_sched_step_options *out,
                                             unsigned int version);
+/* Step decay, lr = base_lr * gamma^floor(t / step_size), equal to
+ * torch.optim.lr_scheduler.StepLR (kind TL_SCHED_STEP), no momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_step_create(tl_sched **out,
                                       const tl_sched_step_options *options);
 
@@ -357,8 +460,16 @@ typedef struct tl_sched_exponential_options {
 #define TL_SCHED_EXPONENTIAL_OPTIONS_INIT                                      \
   { TL_SCHED_EXPONENTIAL_OPTIONS_VERSION, 0.01, 0.99 }
 
+/* Fills *out with the defaults (base_lr 0.01, gamma 0.99). Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_exponential_options_init(
     tl_sched_exponential_options *out, unsigned int version);
+/* Exponential decay, lr = base_lr * gamma^t, equal to
+ * torch.optim.lr_scheduler.ExponentialLR (kind TL_SCHED_EXPONENTIAL), no
+ * momentum.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_exponential_create(
     tl_sched **out, const tl_sched_exponential_options *options);
 
@@ -382,8 +493,17 @@ typedef struct tl_sched_multi_step_options {
 #define TL_SCHED_MULTI_STEP_OPTIONS_INIT                                       \
   { TL_SCHED_MULTI_STEP_OPTIONS_VERSION, 0.01, NULL, 0, 0.1 }
 
+/* Fills *out with the defaults (base_lr 0.01, gamma 0.1 as MultiStepLR);
+ * milestones is NULL and must be set. Errors: TL_E_INVALID_ARG (out NULL),
+ * TL_E_UNSUPPORTED (version unknown). */
 TL_API tl_status tl_sched_multi_step_options_init(
     tl_sched_multi_step_options *out, unsigned int version);
+/* Multi-step decay, lr = base_lr * gamma^(milestones passed), equal to
+ * torch.optim.lr_scheduler.MultiStepLR (kind TL_SCHED_MULTI_STEP), no
+ * momentum. The milestones are copied.
+ * Errors: TL_E_INVALID_ARG (out or options NULL, an option that breaks a
+ * rule above: the message names it), TL_E_UNSUPPORTED (options->version),
+ * TL_E_NOMEM. Free *out with tl_sched_free. */
 TL_API tl_status tl_sched_multi_step_create(
     tl_sched **out, const tl_sched_multi_step_options *options);
 

@@ -1,5 +1,5 @@
 /* Allocator hooks. The hooks are the one piece of process-wide mutable state
- * libtl has besides the thread-local error (ARCHITECTURE.md): they are set
+ * libtl has besides the thread-local error (docs/architecture.md): they are set
  * once, before use, and read without locking. */
 #include "core/alloc.h"
 

@@ -61,14 +61,6 @@ void tli_dgemv(int trans_a, size_t m, size_t n, double alpha, const double *a,
   tli_blas_leave(had);
 }
 
-void tli_saxpy(size_t n, float alpha, const float *x, float *y) {
-  if (n == 0)
-    return;
-  const int had = tli_blas_enter();
-  cblas_saxpy((int)n, alpha, x, 1, y, 1);
-  tli_blas_leave(had);
-}
-
 float tli_sdot(size_t n, const float *x, const float *y) {
   if (n == 0)
     return 0.0f;

@@ -31,7 +31,6 @@ void tli_sgemv(int trans_a, size_t m, size_t n, float alpha, const float *a,
                size_t lda, const float *x, float beta, float *y);
 void tli_dgemv(int trans_a, size_t m, size_t n, double alpha, const double *a,
                size_t lda, const double *x, double beta, double *y);
-void tli_saxpy(size_t n, float alpha, const float *x, float *y);
 float tli_sdot(size_t n, const float *x, const float *y);
 double tli_ddot(size_t n, const double *x, const double *y);
 

@@ -7,10 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-static inline void tli_store_le16(unsigned char *p, uint16_t v) {
-  p[0] = (unsigned char)v;
-  p[1] = (unsigned char)(v >> 8);
-}
 static inline void tli_store_le32(unsigned char *p, uint32_t v) {
   for (int i = 0; i < 4; i++)
     p[i] = (unsigned char)(v >> (8 * i));

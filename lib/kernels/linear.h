@@ -18,8 +18,8 @@
 
 #include <stddef.h>
 
-/* Activation applied after the affine map. Values are stable (stored in
- * model files). */
+/* Activation applied after the affine map. Internal only: lib/model maps
+ * the public tl_activation onto it; no file or ABI holds these values. */
 typedef enum tli_act {
   TLI_ACT_IDENTITY = 0,
   TLI_ACT_RELU = 1,   /* max(z, 0); gradient 0 at z <= 0, as torch */

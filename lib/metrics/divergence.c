@@ -1,7 +1,8 @@
 /* Divergences and distances between discrete distributions (and two plain
  * vector distances). Inputs are normalised on the fly: each measure makes
  * one validating pass (sums) and one computing pass, with at most the logs
- * the formula needs per bin. Definitions: REFERENCE.md, "Divergences". */
+ * the formula needs per bin. Definitions: include/tl/metrics.h,
+ * docs/metrics.md. */
 #include <float.h>
 #include <math.h>
 

@@ -122,9 +122,9 @@ struct tl_model {
   unsigned long structure; /* bumped by every structural change */
 
   tli_layer *layers;
-  size_t n_layers, cap_layers;
+  size_t n_layers;
   tli_param *params;
-  size_t n_params, cap_params;
+  size_t n_params;
   float *flat;
   float *grad;
   size_t numel;

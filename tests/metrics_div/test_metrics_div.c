@@ -27,7 +27,8 @@ static void random_dist(double *out, size_t n, tli_rng *rng) {
 }
 
 /* ---------------------------------------------------------------------- */
-/* Documented vectors (REFERENCE.md).                                      */
+/* The examples of the SciPy and POT documentation: scipy.stats.entropy,   */
+/* jensenshannon, wasserstein_distance; ot.sinkhorn2.                      */
 
 START_TEST(documented_vectors) {
   double r;
