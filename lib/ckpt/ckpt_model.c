@@ -297,6 +297,78 @@ static tl_status tli_plan_load(tli_load_plan *plan, const tl_model *model,
   return TL_OK;
 }
 
+/* The plan's tables and a fresh buffer for every carried state it
+ * restores: everything is allocated before anything in the model changes. */
+typedef struct tli_restore_buffers {
+  size_t *source; /* n_params */
+  size_t *state;  /* n_layers */
+  float **states; /* n_layers, NULL where the plan restores no state */
+} tli_restore_buffers;
+
+static void tli_restore_buffers_free(tli_restore_buffers *b, size_t n_layers) {
+  for (size_t l = 0; b->states != NULL && l < n_layers; l++)
+    tli_free(b->states[l]);
+  tli_free(b->states);
+  tli_free(b->state);
+  tli_free(b->source);
+}
+
+static tl_status tli_restore_tables_alloc(tli_restore_buffers *b,
+                                          const tl_model *model,
+                                          const char *fn) {
+  *b = (tli_restore_buffers){0};
+  void *source = NULL, *state = NULL, *states = NULL;
+  tl_status status =
+      tli_alloc_checked(&source, model->n_params, sizeof(size_t), fn);
+  if (status == TL_OK)
+    status = tli_alloc_checked(&state, model->n_layers, sizeof(size_t), fn);
+  if (status == TL_OK)
+    status = tli_alloc_checked(&states, model->n_layers, sizeof(float *), fn);
+  b->source = source, b->state = state, b->states = states;
+  if (status == TL_OK)
+    memset(b->states, 0, model->n_layers * sizeof(float *));
+  return status;
+}
+
+static tl_status tli_restore_states_alloc(tli_restore_buffers *b,
+                                          const tl_model *model,
+                                          const tl_ckpt *ckpt, const char *fn) {
+  for (size_t l = 0; l < model->n_layers; l++)
+    if (b->state[l] != SIZE_MAX) {
+      void *mem = NULL;
+      TLI_TRY(tli_alloc_checked(&mem, ckpt->tensors[b->state[l]].numel,
+                                sizeof(float), fn));
+      b->states[l] = mem;
+    }
+  return TL_OK;
+}
+
+/* Writes the planned parameters and carried states into the model; cannot
+ * fail. New weights make an old carried state meaningless: stateful layers
+ * take the checkpoint's state, or start from zeros. */
+static void tli_restore_apply(tl_model *model, const tl_ckpt *ckpt,
+                              tli_restore_buffers *b) {
+  for (size_t k = 0; k < model->n_params; k++)
+    if (b->source[k] != SIZE_MAX) {
+      const tli_ckpt_tensor *t = &ckpt->tensors[b->source[k]];
+      memcpy(model->flat + model->params[k].offset, t->data, t->nbytes);
+    }
+  for (size_t l = 0; l < model->n_layers; l++) {
+    tli_layer *L = &model->layers[l];
+    if (b->state[l] == SIZE_MAX) {
+      L->state_batch = 0; /* stateful layers restart from zeros */
+      continue;
+    }
+    const tli_ckpt_tensor *t = &ckpt->tensors[b->state[l]];
+    memcpy(b->states[l], t->data, t->nbytes);
+    tli_free(L->state.p);
+    L->state.p = b->states[l];
+    L->state.cap = t->numel;
+    L->state_batch = t->shape[2];
+    b->states[l] = NULL; /* the layer owns it now */
+  }
+}
+
 tl_status tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt,
                                 const tl_model_load_options *options) {
   static const char fn[] = "tl_ckpt_restore_model";
@@ -313,62 +385,22 @@ tl_status tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt,
     TLI_TRY(tli_ckpt_rng_find(ckpt, o.prefix != NULL ? o.prefix : "", &rng,
                               &have_rng, fn));
 
+  tli_restore_buffers b;
+  tl_status status = tli_restore_tables_alloc(&b, model, fn);
   tli_load_plan plan;
   memset(&plan, 0, sizeof plan);
-  void *source = NULL, *state = NULL, *buffers_mem = NULL;
-  tl_status status =
-      tli_alloc_checked(&source, model->n_params, sizeof(size_t), fn);
+  plan.source = b.source;
+  plan.state = b.state;
   if (status == TL_OK)
-    status = tli_alloc_checked(&state, model->n_layers, sizeof(size_t), fn);
-  if (status == TL_OK)
-    status =
-        tli_alloc_checked(&buffers_mem, model->n_layers, sizeof(float *), fn);
-  float **buffers = buffers_mem;
-  if (status == TL_OK) {
-    memset(buffers, 0, model->n_layers * sizeof(float *));
-    plan.source = source;
-    plan.state = state;
     status = tli_plan_load(&plan, model, ckpt, &o, fn);
-  }
-  /* Carried states get fresh buffers before anything changes. */
-  for (size_t l = 0; l < model->n_layers && status == TL_OK; l++)
-    if (plan.state[l] != SIZE_MAX) {
-      void *mem = NULL;
-      status = tli_alloc_checked(&mem, ckpt->tensors[plan.state[l]].numel,
-                                 sizeof(float), fn);
-      buffers[l] = mem;
-    }
+  if (status == TL_OK)
+    status = tli_restore_states_alloc(&b, model, ckpt, fn);
   if (status == TL_OK) {
-    /* Nothing can fail from here on. */
-    for (size_t k = 0; k < model->n_params; k++)
-      if (plan.source[k] != SIZE_MAX) {
-        const tli_ckpt_tensor *t = &ckpt->tensors[plan.source[k]];
-        memcpy(model->flat + model->params[k].offset, t->data, t->nbytes);
-      }
-    /* New weights make an old carried state meaningless: stateful layers
-     * take the checkpoint's state, or start from zeros. */
-    for (size_t l = 0; l < model->n_layers; l++) {
-      tli_layer *L = &model->layers[l];
-      if (plan.state[l] != SIZE_MAX) {
-        const tli_ckpt_tensor *t = &ckpt->tensors[plan.state[l]];
-        memcpy(buffers[l], t->data, t->nbytes);
-        tli_free(L->state.p);
-        L->state.p = buffers[l];
-        L->state.cap = t->numel;
-        L->state_batch = t->shape[2];
-        buffers[l] = NULL;
-      } else {
-        L->state_batch = 0; /* stateful layers restart from zeros */
-      }
-    }
+    tli_restore_apply(model, ckpt, &b);
     if (have_rng)
       model->rng = rng;
   }
-  for (size_t l = 0; buffers != NULL && l < model->n_layers; l++)
-    tli_free(buffers[l]);
-  tli_free(buffers_mem);
-  tli_free(state);
-  tli_free(source);
+  tli_restore_buffers_free(&b, model->n_layers);
   return status;
 }
 
