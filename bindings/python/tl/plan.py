@@ -18,6 +18,7 @@ import ctypes
 
 import numpy as np
 
+from . import _check
 from ._errors import InvalidArgumentError, Status
 
 Status_STATE = Status.STATE
@@ -168,9 +169,11 @@ class Plan(OwnedHandle):
         st = _Stage()
         lib.tl_plan_stage_init(ctypes.byref(st), 1)
         if only_group is not None:
-            st.freeze, st.freeze_arg = 1, int(only_group)
+            st.freeze, st.freeze_arg = 1, _check.c_long(
+                only_group, "only_group", "Plan.add_stage")
         else:
-            st.freeze, st.freeze_arg = 0, int(freeze_to)
+            st.freeze, st.freeze_arg = 0, _check.c_long(
+                freeze_to, "freeze_to", "Plan.add_stage")
         st.steps = _count("steps", steps)
         st.sched = schedule._live()
         base = None
