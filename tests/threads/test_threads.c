@@ -18,31 +18,59 @@
 #define CLASSES 3
 #define TRAIN_STEPS 12
 
+/* Check's assertions run on the main thread only: a failing ck_assert
+ * longjmps (CK_FORK=no) or exits from the thread it runs on. Worker threads
+ * record the first failing call in their job's `error` and stop; the main
+ * thread asserts that it is empty after the join. */
+#define TRY(err, call)                                                         \
+  do {                                                                         \
+    const tl_status s_ = (call);                                               \
+    if (s_ != TL_OK) {                                                         \
+      snprintf((err), sizeof(err), "%s: %s: %s", #call, tl_status_string(s_),  \
+               tl_last_error());                                               \
+      goto done;                                                               \
+    }                                                                          \
+  } while (0)
+
 /* ---- training ------------------------------------------------------------ */
 
 /* An embedding-LSTM-pooling-linear classifier with every kind of dropout,
- * so that the model's RNG stream matters too. */
-static tl_model *classifier(uint64_t seed) {
-  tl_model_options mo;
-  TLT_ASSERT_OK(tl_model_options_init(&mo, TL_MODEL_OPTIONS_VERSION));
-  mo.seed = seed;
+ * so that the model's RNG stream matters too. On failure *out is NULL and
+ * err says why. */
+static void classifier(tl_model **out, uint64_t seed, char (*err)[256]) {
   tl_model *m = NULL;
-  TLT_ASSERT_OK(tl_model_create(&m, &mo));
+  tl_model_options mo;
+  TRY(*err, tl_model_options_init(&mo, TL_MODEL_OPTIONS_VERSION));
+  mo.seed = seed;
+  TRY(*err, tl_model_create(&m, &mo));
   tl_embedding_options eo;
-  TLT_ASSERT_OK(tl_embedding_options_init(&eo, TL_EMBEDDING_OPTIONS_VERSION));
+  TRY(*err, tl_embedding_options_init(&eo, TL_EMBEDDING_OPTIONS_VERSION));
   eo.embed_p = 0.1f;
-  TLT_ASSERT_OK(tl_model_add_embedding(m, "emb", VOCAB, 8, &eo));
+  TRY(*err, tl_model_add_embedding(m, "emb", VOCAB, 8, &eo));
   tl_lstm_options lo;
-  TLT_ASSERT_OK(tl_lstm_options_init(&lo, TL_LSTM_OPTIONS_VERSION));
+  TRY(*err, tl_lstm_options_init(&lo, TL_LSTM_OPTIONS_VERSION));
   lo.weight_p = 0.2f;
   lo.hidden_p = 0.1f;
   lo.output_p = 0.1f;
   lo.ar_alpha = 2.0f;
   lo.tar_beta = 1.0f;
-  TLT_ASSERT_OK(tl_model_add_lstm(m, "rnn", 8, 16, 2, &lo));
-  TLT_ASSERT_OK(tl_model_add_concat_pool(m, "pool"));
-  TLT_ASSERT_OK(tl_model_add_dropout(m, "drop", TL_DROPOUT_STANDARD, 0.2f));
-  TLT_ASSERT_OK(tl_model_add_linear(m, "fc", 48, CLASSES, TL_ACTIVATION_NONE));
+  TRY(*err, tl_model_add_lstm(m, "rnn", 8, 16, 2, &lo));
+  TRY(*err, tl_model_add_concat_pool(m, "pool"));
+  TRY(*err, tl_model_add_dropout(m, "drop", TL_DROPOUT_STANDARD, 0.2f));
+  TRY(*err, tl_model_add_linear(m, "fc", 48, CLASSES, TL_ACTIVATION_NONE));
+  *out = m;
+  return;
+done:
+  tl_model_free(m);
+  *out = NULL;
+}
+
+/* classifier() on the main thread, where Check may assert. */
+static tl_model *new_classifier(uint64_t seed) {
+  char err[256] = "";
+  tl_model *m = NULL;
+  classifier(&m, seed, &err);
+  ck_assert_msg(m != NULL, "%s", err);
   return m;
 }
 
@@ -51,20 +79,22 @@ typedef struct train_job {
   float *params; /* out: the trained flat parameters (malloc'ed) */
   size_t n;
   float losses[TRAIN_STEPS];
+  char error[256]; /* the first failure, "" if none */
 } train_job;
 
-/* Trains classifier(seed) with AdamW on data drawn from the seed. Only
- * Check assertions that hold (TLT_ASSERT_OK) run off the main thread, and
- * with CK_FORK=no a failure aborts the process: enough to fail the test. */
+/* Trains classifier(seed) with AdamW on data drawn from the seed. */
 static void *train(void *arg) {
   train_job *job = arg;
-  tl_model *m = classifier(job->seed);
+  tl_model *m = NULL;
+  tl_optim *opt = NULL;
+  classifier(&m, job->seed, &job->error);
+  if (m == NULL)
+    return NULL;
   tl_optim_options oo;
-  TLT_ASSERT_OK(
+  TRY(job->error,
       tl_optim_options_init(&oo, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_ADAMW));
   oo.lr = 0.01;
-  tl_optim *opt = NULL;
-  TLT_ASSERT_OK(tl_optim_create(&opt, &m, 1, &oo));
+  TRY(job->error, tl_optim_create(&opt, &m, 1, &oo));
   int64_t ids[T_STEPS * BATCH], y[BATCH];
   uint64_t s = job->seed * 2654435761u + 1;
   for (size_t i = 0; i < T_STEPS * BATCH; i++) {
@@ -78,20 +108,23 @@ static void *train(void *arg) {
     const float *logits;
     size_t out_dims[TL_MODEL_MAX_DIMS], ndim;
     float loss, dlogits[BATCH * CLASSES];
-    TLT_ASSERT_OK(
+    TRY(job->error,
         tl_model_forward_ids(&logits, out_dims, &ndim, m, ids, dims, 2));
-    TLT_ASSERT_OK(
+    TRY(job->error,
         tl_cross_entropy(&loss, dlogits, logits, y, BATCH, CLASSES, -100));
-    TLT_ASSERT_OK(tl_optim_zero_grad(opt));
-    TLT_ASSERT_OK(tl_model_backward(NULL, m, dlogits, out_dims, ndim));
-    TLT_ASSERT_OK(tl_optim_step(opt));
+    TRY(job->error, tl_optim_zero_grad(opt));
+    TRY(job->error, tl_model_backward(NULL, m, dlogits, out_dims, ndim));
+    TRY(job->error, tl_optim_step(opt));
     job->losses[step] = loss;
   }
   float *flat;
-  TLT_ASSERT_OK(tl_model_flat_params(&flat, &job->n, m));
+  TRY(job->error, tl_model_flat_params(&flat, &job->n, m));
   job->params = malloc(job->n * sizeof(float));
-  ck_assert_ptr_nonnull(job->params);
-  memcpy(job->params, flat, job->n * sizeof(float));
+  if (job->params == NULL)
+    snprintf(job->error, sizeof job->error, "out of memory");
+  else
+    memcpy(job->params, flat, job->n * sizeof(float));
+done:
   tl_optim_free(opt);
   tl_model_free(m);
   return NULL;
@@ -101,6 +134,8 @@ START_TEST(two_models_on_two_threads_match_sequential_runs) {
   train_job seq[2] = {{.seed = 11}, {.seed = 12}};
   train(&seq[0]);
   train(&seq[1]);
+  ck_assert_msg(seq[0].error[0] == '\0', "%s", seq[0].error);
+  ck_assert_msg(seq[1].error[0] == '\0', "%s", seq[1].error);
   /* The two runs differ (else "equal to sequential" would prove little). */
   ck_assert_uint_eq(seq[0].n, seq[1].n);
   ck_assert_int_ne(
@@ -115,6 +150,7 @@ START_TEST(two_models_on_two_threads_match_sequential_runs) {
     for (int k = 0; k < 2; k++)
       ck_assert_int_eq(pthread_join(th[k], NULL), 0);
     for (int k = 0; k < 2; k++) {
+      ck_assert_msg(par[k].error[0] == '\0', "thread %d: %s", k, par[k].error);
       ck_assert_uint_eq(par[k].n, seq[k].n);
       ck_assert_msg(
           memcmp(par[k].params, seq[k].params, seq[k].n * sizeof(float)) == 0,
@@ -135,7 +171,8 @@ END_TEST
 
 #define IO_ROUNDS 20
 
-/* The file image of model m's checkpoint, with meta "who" = who. */
+/* The file image of model m's checkpoint, with meta "who" = who (main
+ * thread). */
 static unsigned char *model_image(const tl_model *m, const char *who,
                                   tl_ckpt **out_ckpt, size_t *size) {
   tl_ckpt *c = NULL;
@@ -186,15 +223,15 @@ static void *loader(void *arg) {
     }
     job->loads++;
     size_t size = 0, written = 0;
-    TLT_ASSERT_OK(tl_ckpt_serialized_size(&size, c));
-    unsigned char *img = malloc(size);
-    ck_assert_ptr_nonnull(img);
-    TLT_ASSERT_OK(tl_ckpt_save_buffer(img, size, &written, c));
+    unsigned char *img = NULL;
     int which = -1;
-    for (int k = 0; k < 2; k++)
-      if (job->images[k] != NULL && size == job->sizes[k] &&
-          memcmp(img, job->images[k], size) == 0)
-        which = k;
+    if (tl_ckpt_serialized_size(&size, c) == TL_OK &&
+        (img = malloc(size)) != NULL &&
+        tl_ckpt_save_buffer(img, size, &written, c) == TL_OK)
+      for (int k = 0; k < 2; k++)
+        if (job->images[k] != NULL && size == job->sizes[k] &&
+            memcmp(img, job->images[k], size) == 0)
+          which = k;
     if (which < 0)
       job->bad++;
     else
@@ -216,7 +253,7 @@ static void run_jobs(io_job *jobs, void *(**fns)(void *), int n) {
 START_TEST(concurrent_saves_and_loads_to_distinct_paths) {
   char dir[] = "/tmp/tl_threads_XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
-  tl_model *ma = classifier(1), *mb = classifier(2);
+  tl_model *ma = new_classifier(1), *mb = new_classifier(2);
   tl_ckpt *ca, *cb;
   size_t sa, sb;
   unsigned char *ia = model_image(ma, "a", &ca, &sa);
@@ -244,7 +281,7 @@ START_TEST(concurrent_saves_and_loads_to_distinct_paths) {
   ck_assert_int_eq(jobs[3].matched[1], IO_ROUNDS);
   ck_assert_int_eq(jobs[2].bad + jobs[3].bad, 0);
   /* The files the savers left hold the models' parameters exactly. */
-  tl_model *ra = classifier(7), *rb = classifier(8);
+  tl_model *ra = new_classifier(7), *rb = new_classifier(8);
   TLT_ASSERT_OK(tl_model_load(ra, pa, NULL));
   TLT_ASSERT_OK(tl_model_load(rb, pb, NULL));
   float *fa, *fra;
@@ -270,7 +307,7 @@ END_TEST
 START_TEST(concurrent_saves_to_one_path_never_show_a_torn_file) {
   char dir[] = "/tmp/tl_threads_XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
-  tl_model *ma = classifier(3), *mb = classifier(4);
+  tl_model *ma = new_classifier(3), *mb = new_classifier(4);
   tl_ckpt *ca, *cb;
   size_t sa, sb;
   unsigned char *ia = model_image(ma, "a", &ca, &sa);

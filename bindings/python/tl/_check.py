@@ -13,6 +13,7 @@ arrays (0-d for a scalar); bool, float, str and everything else are refused
 """
 import ctypes
 import operator
+import os
 
 import numpy as np
 
@@ -64,7 +65,6 @@ def c_string(value, argname, function=None):
 def c_path(value, argname="path", function=None):
     """A file system path (str, bytes or os.PathLike) as C bytes, with the
     same NUL check as c_string ("a\x00b" would save to "a")."""
-    import os
     try:
         value = os.fspath(value)
     except TypeError:
