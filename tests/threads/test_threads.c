@@ -130,12 +130,31 @@ done:
   return NULL;
 }
 
+/* Trains seeds 11 and 12 on two threads at once into par. */
+static void train_in_parallel(train_job par[2]) {
+  par[0] = (train_job){.seed = 11};
+  par[1] = (train_job){.seed = 12};
+  pthread_t th[2];
+  for (int k = 0; k < 2; k++)
+    ck_assert_int_eq(pthread_create(&th[k], NULL, train, &par[k]), 0);
+  for (int k = 0; k < 2; k++)
+    ck_assert_int_eq(pthread_join(th[k], NULL), 0);
+  for (int k = 0; k < 2; k++)
+    ck_assert_msg(par[k].error[0] == '\0', "thread %d: %s", k, par[k].error);
+}
+
 START_TEST(two_models_on_two_threads_match_sequential_runs) {
+  /* The threaded round runs first: the two threads then also race on the
+   * first use of the kernels (the AVX2 choice is made on first call,
+   * core/cpu.h), which ThreadSanitizer checks. */
+  train_job par[2][2];
+  train_in_parallel(par[0]);
   train_job seq[2] = {{.seed = 11}, {.seed = 12}};
   train(&seq[0]);
   train(&seq[1]);
   ck_assert_msg(seq[0].error[0] == '\0', "%s", seq[0].error);
   ck_assert_msg(seq[1].error[0] == '\0', "%s", seq[1].error);
+  train_in_parallel(par[1]);
   /* The two runs differ (else "equal to sequential" would prove little). */
   ck_assert_uint_eq(seq[0].n, seq[1].n);
   ck_assert_int_ne(
@@ -143,27 +162,69 @@ START_TEST(two_models_on_two_threads_match_sequential_runs) {
   /* Training changed the parameters: the loss moved. */
   ck_assert(seq[0].losses[TRAIN_STEPS - 1] != seq[0].losses[0]);
   for (int round = 0; round < 2; round++) {
-    train_job par[2] = {{.seed = 11}, {.seed = 12}};
-    pthread_t th[2];
-    for (int k = 0; k < 2; k++)
-      ck_assert_int_eq(pthread_create(&th[k], NULL, train, &par[k]), 0);
-    for (int k = 0; k < 2; k++)
-      ck_assert_int_eq(pthread_join(th[k], NULL), 0);
     for (int k = 0; k < 2; k++) {
-      ck_assert_msg(par[k].error[0] == '\0', "thread %d: %s", k, par[k].error);
-      ck_assert_uint_eq(par[k].n, seq[k].n);
+      const train_job *p = &par[round][k];
+      ck_assert_uint_eq(p->n, seq[k].n);
       ck_assert_msg(
-          memcmp(par[k].params, seq[k].params, seq[k].n * sizeof(float)) == 0,
-          "model %d trained on a thread differs from its "
+          memcmp(p->params, seq[k].params, seq[k].n * sizeof(float)) == 0,
+          "round %d: model %d trained on a thread differs from its "
           "sequential run",
-          k);
-      ck_assert_int_eq(
-          memcmp(par[k].losses, seq[k].losses, sizeof seq[k].losses), 0);
-      free(par[k].params);
+          round, k);
+      ck_assert_int_eq(memcmp(p->losses, seq[k].losses, sizeof seq[k].losses),
+                       0);
+      free(p->params);
     }
   }
   free(seq[0].params);
   free(seq[1].params);
+}
+END_TEST
+
+/* ---- metrics ------------------------------------------------------------- */
+
+#define METRIC_N 300
+
+typedef struct metric_job {
+  const double *p, *q;
+  double kl, js;
+  tl_status status;
+} metric_job;
+
+static void *divergences(void *arg) {
+  metric_job *job = arg;
+  job->status = tl_kl_divergence(&job->kl, job->p, job->q, METRIC_N, 0.0);
+  if (job->status == TL_OK)
+    job->status = tl_js_divergence(&job->js, job->p, job->q, METRIC_N, 0.0);
+  return NULL;
+}
+
+START_TEST(divergences_on_two_threads_match_sequential_calls) {
+  /* Subnormal and zero bins send KL and JS down their careful paths, the
+   * loops compiled for AVX2 and the baseline (core/cpu.h). */
+  static double p[2][METRIC_N], q[2][METRIC_N];
+  for (int k = 0; k < 2; k++)
+    for (size_t i = 0; i < METRIC_N; i++) {
+      p[k][i] = (i % 7 == 0) ? 1e-310 : 1.0 + (double)((i * (k + 3)) % 11);
+      q[k][i] = (i % 5 == 0) ? 1e-312 : 2.0 + (double)((i * (k + 5)) % 13);
+    }
+  metric_job par[2], seq[2];
+  pthread_t th[2];
+  for (int k = 0; k < 2; k++) {
+    par[k] = (metric_job){.p = p[k], .q = q[k]};
+    ck_assert_int_eq(pthread_create(&th[k], NULL, divergences, &par[k]), 0);
+  }
+  for (int k = 0; k < 2; k++)
+    ck_assert_int_eq(pthread_join(th[k], NULL), 0);
+  for (int k = 0; k < 2; k++) {
+    seq[k] = (metric_job){.p = p[k], .q = q[k]};
+    divergences(&seq[k]);
+    ck_assert_int_eq(seq[k].status, TL_OK);
+    ck_assert_int_eq(par[k].status, TL_OK);
+    ck_assert(seq[k].kl > 0.0 && seq[k].js > 0.0);
+    ck_assert_int_eq(memcmp(&par[k].kl, &seq[k].kl, sizeof(double)), 0);
+    ck_assert_int_eq(memcmp(&par[k].js, &seq[k].js, sizeof(double)), 0);
+  }
+  ck_assert(seq[0].kl != seq[1].kl);
 }
 END_TEST
 
@@ -408,6 +469,7 @@ static Suite *threads_suite(void) {
   Suite *s = suite_create("threads");
   TCase *tc = tcase_create("threads");
   tcase_add_test(tc, two_models_on_two_threads_match_sequential_runs);
+  tcase_add_test(tc, divergences_on_two_threads_match_sequential_calls);
   tcase_add_test(tc, concurrent_saves_and_loads_to_distinct_paths);
   tcase_add_test(tc, concurrent_saves_to_one_path_never_show_a_torn_file);
   tcase_add_test(tc, each_thread_keeps_its_own_error_message);
