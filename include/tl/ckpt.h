@@ -216,8 +216,9 @@ TL_API tl_status tl_ckpt_clear_section(tl_ckpt *ckpt, tl_ckpt_section kind);
  * was at path is left as it was. A symbolic link at path is followed: the
  * file it points to is replaced and the link stays a link. A path that
  * exists and is not a regular file (directory, device, FIFO) is refused
- * with TL_E_IO rather than replaced. Errors: TL_E_INVALID_ARG, TL_E_IO
- * (with the OS's reason), TL_E_NOMEM. */
+ * with TL_E_IO rather than replaced. A new file gets mode 0666 less the
+ * umask; a replaced file keeps its permission bits (docs/format.md).
+ * Errors: TL_E_INVALID_ARG, TL_E_IO (with the OS's reason), TL_E_NOMEM. */
 TL_API tl_status tl_ckpt_save(const tl_ckpt *ckpt, const char *path);
 
 /* The exact number of bytes tl_ckpt_save_buffer writes. Errors:
@@ -254,9 +255,11 @@ TL_API tl_status tl_ckpt_load_options_init(tl_ckpt_load_options *out,
 
 /* Reads and validates the checkpoint at path into a new checkpoint (*out,
  * free with tl_ckpt_free; *out is untouched on failure). options may be
- * NULL for the defaults. Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED (options
- * version, or a file of a newer format version), TL_E_IO, TL_E_FORMAT (any
- * malformation: the message says which field), TL_E_NOMEM. */
+ * NULL for the defaults. Only a regular file is read: a FIFO, device,
+ * socket or directory gives TL_E_IO at once, without blocking. Errors:
+ * TL_E_INVALID_ARG, TL_E_UNSUPPORTED (options version, or a file of a newer
+ * format version), TL_E_IO, TL_E_FORMAT (any malformation: the message says
+ * which field), TL_E_NOMEM. */
 TL_API tl_status tl_ckpt_load(tl_ckpt **out, const char *path,
                               const tl_ckpt_load_options *options);
 

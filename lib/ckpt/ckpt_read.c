@@ -571,11 +571,16 @@ tl_status tl_ckpt_load_buffer(tl_ckpt **out, const void *buf, size_t size,
   return tli_parse(out, buf, size, &opts, fn);
 }
 
-/* Reads the whole regular file at path into a new buffer. */
+/* Reads the whole regular file at path into a new buffer. O_NONBLOCK makes
+ * the open itself return at once for a FIFO (a plain open waits for a
+ * writer, forever if none comes) or a device that would wait for carrier;
+ * the fstat then refuses anything but a regular file before a byte is read.
+ * For a regular file O_NONBLOCK changes nothing, so the reads stay plain
+ * blocking reads. O_NOCTTY: naming a terminal never makes it ours. */
 static tl_status tli_read_file(void **out, size_t *out_size, const char *path,
                                const tl_ckpt_load_options *options,
                                const char *fn) {
-  const int fd = open(path, O_RDONLY);
+  const int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   TLI_CHECK(fd >= 0, TL_E_IO, "%s: cannot open '%s': %s", fn, path,
             strerror(errno));
   struct stat st;
@@ -584,7 +589,10 @@ static tl_status tli_read_file(void **out, size_t *out_size, const char *path,
     status = tli_fail(TL_E_IO, "%s: cannot stat '%s': %s", fn, path,
                       strerror(errno));
   else if (!S_ISREG(st.st_mode))
-    status = tli_fail(TL_E_IO, "%s: '%s' is not a regular file", fn, path);
+    status = tli_fail(TL_E_IO,
+                      "%s: '%s' is not a regular file (a FIFO, device, "
+                      "socket or directory): refusing to read it",
+                      fn, path);
   else if ((uint64_t)st.st_size > SIZE_MAX ||
            (options->max_size != 0 && (uint64_t)st.st_size > options->max_size))
     status = tli_fail(TL_E_FORMAT,

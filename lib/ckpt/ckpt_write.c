@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ckpt/ckpt_internal.h"
@@ -417,8 +419,7 @@ static tl_status tli_write_temp(int fd, const tl_ckpt *ckpt,
   tli_file_sink target = {fd, ops, path};
   const tli_sink sink = {tli_file_write_at, &target};
   tl_status status = TL_OK;
-  /* mkstemp creates 0600; a checkpoint is an ordinary data file. */
-  if (fchmod(fd, 0644) != 0 || ftruncate(fd, (off_t)layout->file_size) != 0)
+  if (ftruncate(fd, (off_t)layout->file_size) != 0)
     status = tli_fail(TL_E_IO, "%s: preparing the file for '%s' failed: %s", fn,
                       path, strerror(errno));
   if (status == TL_OK)
@@ -436,8 +437,9 @@ static tl_status tli_write_temp(int fd, const tl_ckpt *ckpt,
  * file a symbolic link at path resolves to, so the link stays a link and
  * points to the new checkpoint. Anything else that exists and is not a
  * regular file (a device, a directory, a FIFO) is refused: the rename would
- * replace it with a regular file. */
-static tl_status tli_save_target(char **out, const char *path) {
+ * replace it with a regular file. *mode is the permission bits of the file
+ * replaced, or -1 when there is none. */
+static tl_status tli_save_target(char **out, long *mode, const char *path) {
   static const char fn[] = "tl_ckpt_save";
   struct stat st;
   const char *target = path;
@@ -464,12 +466,18 @@ static tl_status tli_save_target(char **out, const char *path) {
       target = resolved;
     }
   }
-  if (stat(target, &st) == 0 && !S_ISREG(st.st_mode)) {
-    tli_free(resolved);
-    return tli_fail(TL_E_IO,
-                    "%s: '%s' exists and is not a regular file (a directory "
-                    "or a device): refusing to replace it",
-                    fn, path);
+  *mode = -1;
+  if (stat(target, &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      tli_free(resolved);
+      return tli_fail(TL_E_IO,
+                      "%s: '%s' exists and is not a regular file (a directory "
+                      "or a device): refusing to replace it",
+                      fn, path);
+    }
+    /* The permission bits only: set-user-ID and set-group-ID bits are not
+     * carried onto a freshly written file. */
+    *mode = (long)(st.st_mode & 0777);
   }
   if (resolved == NULL) {
     const size_t len = strlen(path) + 1;
@@ -478,6 +486,43 @@ static tl_status tli_save_target(char **out, const char *path) {
   }
   *out = resolved;
   return TL_OK;
+}
+
+/* The temporary file's name is path + ".tmp-" + 6 characters. */
+static const char tli_temp_suffix[] = ".tmp-XXXXXX";
+
+/* Creates the temporary file: temp holds path in its first path_len bytes
+ * and gets the suffix. Not mkstemp, which makes the file 0600 whatever the
+ * umask: open(2) with 0666 lets the kernel apply the umask, which cannot be
+ * read without setting it (process-wide, racy with other threads). The
+ * name mixes the process id, a per-process counter and the clock; O_EXCL
+ * makes a clash (another process, a stale file) a retry, never a reuse.
+ * Returns the descriptor, or -1 with errno set. */
+static int tli_create_temp(char *temp, size_t path_len) {
+  static const char chars[] =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+  static atomic_uint_fast64_t counter;
+  for (int attempt = 0; attempt < 100; attempt++) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    /* splitmix64 of the three: any change in one changes every character. */
+    uint64_t x = (uint64_t)getpid() * 0x9E3779B97F4A7C15u ^
+                 atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed) ^
+                 ((uint64_t)ts.tv_sec << 30) ^ (uint64_t)ts.tv_nsec;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9u;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBu;
+    x ^= x >> 31;
+    memcpy(temp + path_len, tli_temp_suffix, sizeof tli_temp_suffix);
+    char *r = temp + path_len + sizeof tli_temp_suffix - 7;
+    for (int i = 0; i < 6; i++, x /= 62)
+      r[i] = chars[x % 62];
+    const int fd =
+        open(temp, O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_CLOEXEC, 0666);
+    if (fd >= 0 || errno != EEXIST)
+      return fd;
+  }
+  errno = EEXIST;
+  return -1;
 }
 
 tl_status tli_ckpt_save_with(const tl_ckpt *ckpt, const char *path_arg,
@@ -489,7 +534,8 @@ tl_status tli_ckpt_save_with(const tl_ckpt *ckpt, const char *path_arg,
   TLI_CHECK_PTR(fn, ops);
   TLI_CHECK(path_arg[0] != '\0', TL_E_INVALID_ARG, "%s: path is empty", fn);
   char *path = NULL;
-  TLI_TRY(tli_save_target(&path, path_arg));
+  long keep_mode = -1;
+  TLI_TRY(tli_save_target(&path, &keep_mode, path_arg));
   tli_layout layout;
   const tl_status built = tli_layout_build(&layout, ckpt, fn);
   if (built != TL_OK) {
@@ -497,25 +543,33 @@ tl_status tli_ckpt_save_with(const tl_ckpt *ckpt, const char *path_arg,
     return built;
   }
 
-  static const char suffix[] = ".tmp-XXXXXX";
   const size_t path_len = strlen(path);
-  char *temp = tli_alloc(path_len + sizeof suffix);
+  char *temp = tli_alloc(path_len + sizeof tli_temp_suffix);
   if (temp == NULL) {
     tli_layout_free(&layout);
     tli_free(path);
     return tli_fail(TL_E_NOMEM, "%s: out of memory", fn);
   }
   memcpy(temp, path, path_len);
-  memcpy(temp + path_len, suffix, sizeof suffix);
   tl_status status = TL_OK;
-  const int fd = mkstemp(temp);
+  const int fd = tli_create_temp(temp, path_len);
   if (fd < 0) {
     status = tli_fail(TL_E_IO,
                       "%s: cannot create a temporary file next to "
                       "'%s': %s",
                       fn, path, strerror(errno));
   } else {
-    status = tli_write_temp(fd, ckpt, &layout, path, ops);
+    /* Replacing a file keeps its mode (a private checkpoint stays
+     * private); a new file has the mode open(2) gave it. fchmod on our
+     * own descriptor: no umask toggling, which is process-wide. */
+    if (keep_mode >= 0 && fchmod(fd, (mode_t)keep_mode) != 0)
+      status =
+          tli_fail(TL_E_IO, "%s: giving the new '%s' mode %03lo failed: %s", fn,
+                   path, (unsigned long)keep_mode, strerror(errno));
+    if (status == TL_OK)
+      status = tli_write_temp(fd, ckpt, &layout, path, ops);
+    else
+      close(fd);
     if (status == TL_OK && ops->rename(ops->payload, temp, path) != 0)
       status = tli_fail(TL_E_IO,
                         "%s: renaming the new file onto '%s' "

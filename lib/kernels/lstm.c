@@ -87,10 +87,10 @@ TLI_VINLINE tli_vf tli_lstm_bias(const tli_lstm_params *p, size_t j, size_t n) {
  * without bias on entry and the activations i, f, g, o on exit. c_prev NULL
  * means zeros; c may alias c_prev. tanh_c may be NULL (inference keeps
  * nothing). */
-TLI_SIMD_CLONES static void tli_lstm_cell(size_t B, size_t H,
-                                          const tli_lstm_params *p,
-                                          float *gates, const float *c_prev,
-                                          float *c, float *tanh_c, float *h) {
+TLI_CPU_BODY void tli_lstm_cell_body(size_t B, size_t H,
+                                     const tli_lstm_params *p, float *gates,
+                                     const float *c_prev, float *c,
+                                     float *tanh_c, float *h) {
   for (size_t b = 0; b < B; b++) {
     float *gi = gates + b * 4 * H, *gf = gi + H, *gg = gi + 2 * H,
           *go = gi + 3 * H;
@@ -121,6 +121,26 @@ TLI_SIMD_CLONES static void tli_lstm_cell(size_t B, size_t H,
         tli_vstore(tcb + j, tc, n);
     }
   }
+}
+
+#ifdef TLI_CPU_DISPATCH
+TLI_CPU_TARGET_AVX2 static void
+tli_lstm_cell_avx2(size_t B, size_t H, const tli_lstm_params *p, float *gates,
+                   const float *c_prev, float *c, float *tanh_c, float *h) {
+  tli_lstm_cell_body(B, H, p, gates, c_prev, c, tanh_c, h);
+}
+#endif
+
+static void tli_lstm_cell(size_t B, size_t H, const tli_lstm_params *p,
+                          float *gates, const float *c_prev, float *c,
+                          float *tanh_c, float *h) {
+#ifdef TLI_CPU_DISPATCH
+  if (tli_cpu_has_avx2()) {
+    tli_lstm_cell_avx2(B, H, p, gates, c_prev, c, tanh_c, h);
+    return;
+  }
+#endif
+  tli_lstm_cell_body(B, H, p, gates, c_prev, c, tanh_c, h);
 }
 
 static void tli_lstm_copy_state(float *out, const float *src, size_t n) {

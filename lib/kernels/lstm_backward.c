@@ -20,10 +20,10 @@ size_t tli_lstm_backward_workspace_size(const tli_lstm_dims *d,
 /* Gate gradients of one step for B rows. act: activations i,f,g,o (B,4H);
  * dh (B,H): dL/dh_t in full (output and recurrent parts); dc (B,H): dL/dc_t
  * from step t+1 on entry, dL/dc_{t-1} on exit. c_prev NULL means zeros. */
-TLI_SIMD_CLONES static void
-tli_lstm_cell_backward(size_t B, size_t H, const float *act,
-                       const float *c_prev, const float *tanh_c,
-                       const float *dh, float *dc, float *dgates) {
+TLI_CPU_BODY void
+tli_lstm_cell_backward_body(size_t B, size_t H, const float *act,
+                            const float *c_prev, const float *tanh_c,
+                            const float *dh, float *dc, float *dgates) {
   for (size_t b = 0; b < B; b++) {
     const float *i = act + b * 4 * H, *f = i + H, *g = i + 2 * H,
                 *o = i + 3 * H;
@@ -48,6 +48,27 @@ tli_lstm_cell_backward(size_t B, size_t H, const float *act,
   }
 }
 
+#ifdef TLI_CPU_DISPATCH
+TLI_CPU_TARGET_AVX2 static void
+tli_lstm_cell_backward_avx2(size_t B, size_t H, const float *act,
+                            const float *c_prev, const float *tanh_c,
+                            const float *dh, float *dc, float *dgates) {
+  tli_lstm_cell_backward_body(B, H, act, c_prev, tanh_c, dh, dc, dgates);
+}
+#endif
+
+static void tli_lstm_cell_backward(size_t B, size_t H, const float *act,
+                                   const float *c_prev, const float *tanh_c,
+                                   const float *dh, float *dc, float *dgates) {
+#ifdef TLI_CPU_DISPATCH
+  if (tli_cpu_has_avx2()) {
+    tli_lstm_cell_backward_avx2(B, H, act, c_prev, tanh_c, dh, dc, dgates);
+    return;
+  }
+#endif
+  tli_lstm_cell_backward_body(B, H, act, c_prev, tanh_c, dh, dc, dgates);
+}
+
 /* dh (B,H) <- dy_t (or 0) + recurrent part (or dhN, or 0). */
 static void tli_lstm_total_dh(float *dh, const float *dy_t, const float *rec,
                               size_t n) {
@@ -62,9 +83,9 @@ static void tli_lstm_total_dh(float *dh, const float *dy_t, const float *rec,
 
 /* Bias gradients: dG_t's rows (B x 4H) added to both biases (they enter
  * the gates identically), while the rows are still in cache. */
-TLI_SIMD_CLONES static void tli_lstm_bias_grads(const float *dgates,
-                                                size_t rows, size_t G,
-                                                float *db_ih, float *db_hh) {
+TLI_CPU_BODY void tli_lstm_bias_grads_body(const float *dgates, size_t rows,
+                                           size_t G, float *db_ih,
+                                           float *db_hh) {
   if (db_ih == NULL && db_hh == NULL)
     return;
   for (size_t r = 0; r < rows; r++) {
@@ -78,6 +99,26 @@ TLI_SIMD_CLONES static void tli_lstm_bias_grads(const float *dgates,
         tli_vstore(db_hh + j, tli_vload(db_hh + j, n) + v, n);
     }
   }
+}
+
+#ifdef TLI_CPU_DISPATCH
+TLI_CPU_TARGET_AVX2 static void tli_lstm_bias_grads_avx2(const float *dgates,
+                                                         size_t rows, size_t G,
+                                                         float *db_ih,
+                                                         float *db_hh) {
+  tli_lstm_bias_grads_body(dgates, rows, G, db_ih, db_hh);
+}
+#endif
+
+static void tli_lstm_bias_grads(const float *dgates, size_t rows, size_t G,
+                                float *db_ih, float *db_hh) {
+#ifdef TLI_CPU_DISPATCH
+  if (tli_cpu_has_avx2()) {
+    tli_lstm_bias_grads_avx2(dgates, rows, G, db_ih, db_hh);
+    return;
+  }
+#endif
+  tli_lstm_bias_grads_body(dgates, rows, G, db_ih, db_hh);
 }
 
 /* dW_hh contribution sum_t dG_t^T h_{t-1} into out (beta 0 or 1): one GEMM

@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "core/cpu.h"
+
 /* Clang refuses 32-byte vector arguments, even to always-inlined helpers,
  * when the baseline target lacks AVX; it gets 4-float (SSE) blocks there,
  * which compute the same values. */
@@ -27,20 +29,12 @@
  * two SSE ones. Helpers taking
  * or returning them are static and always inlined, so the ABI note GCC gives
  * for 32-byte vectors without AVX (-Wpsabi) concerns no real call. The hot
- * loops that use them are compiled twice on x86-64 (TLI_SIMD_CLONES: AVX2
- * and the baseline) and picked at load time. */
+ * loops that use them are compiled twice on x86-64 (AVX2 and the baseline)
+ * and picked per call (core/cpu.h: no ifunc, so sanitizers work). */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 #define TLI_VINLINE static inline __attribute__((always_inline))
-#if defined(__x86_64__) && defined(__has_attribute)
-#if __has_attribute(target_clones)
-#define TLI_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef TLI_SIMD_CLONES
-#define TLI_SIMD_CLONES
-#endif
 
 typedef float tli_vf __attribute__((vector_size(TLI_VLEN * sizeof(float))));
 typedef int32_t tli_vi __attribute__((vector_size(TLI_VLEN * sizeof(int32_t))));

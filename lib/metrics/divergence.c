@@ -6,6 +6,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "core/cpu.h"
 #include "core/error.h"
 #include "metrics/check.h"
 #include "metrics/fastlog.h"
@@ -42,15 +43,10 @@ static tl_status tli_check_pair(const char *fn, const double *p,
  * L1 next to the streaming inputs). */
 #define TLI_BLOCK 64
 
-/* On x86-64 with GCC, the two log loops are also compiled for AVX2 and the
- * loader picks the version the CPU runs (an ifunc): twice the SSE2 width.
- * Contraction stays off (-std=c11), so both give bit-identical results. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) &&         \
-    defined(__linux__)
-#define TLI_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define TLI_CLONES
-#endif
+/* On x86-64, the two log loops are also compiled for AVX2 and picked per
+ * call by what the CPU runs (core/cpu.h: no ifunc, so sanitizers work):
+ * twice the SSE2 width. Contraction stays off (-std=c11), so both give
+ * bit-identical results. */
 
 /* 0 for an x tli_fastlog takes exactly (0 included: its term is 0 * finite
  * = 0); > 0 or NaN for a subnormal, inf or NaN x. Scaling down and back by
@@ -94,7 +90,7 @@ static double tli_log_quotient(double a, double b) {
   return r >= DBL_MIN && r <= DBL_MAX ? log(r) : log(a) - log(b);
 }
 
-TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
+TLI_CPU_BODY double tli_kl_nats_body(const double *p, const double *q, size_t n,
                                      double sp, double sq) {
   /* When sq/sp is out of range, its log is added at the end instead
    * (sum x log(p/q) + log(sq/sp), sum x = 1). */
@@ -126,6 +122,23 @@ TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
       return INFINITY; /* q = 0 < p */
   }
   return sum / sp + shift;
+}
+
+#ifdef TLI_CPU_DISPATCH
+TLI_CPU_TARGET_AVX2 static double tli_kl_nats_avx2(const double *p,
+                                                   const double *q, size_t n,
+                                                   double sp, double sq) {
+  return tli_kl_nats_body(p, q, n, sp, sq);
+}
+#endif
+
+static double tli_kl_nats(const double *p, const double *q, size_t n, double sp,
+                          double sq) {
+#ifdef TLI_CPU_DISPATCH
+  if (tli_cpu_has_avx2())
+    return tli_kl_nats_avx2(p, q, n, sp, sq);
+#endif
+  return tli_kl_nats_body(p, q, n, sp, sq);
 }
 
 /* KL in nats of validated-pointer inputs: the one-pass form
@@ -200,7 +213,7 @@ static double tli_js_clamp(double js) {
   return js;
 }
 
-TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
+TLI_CPU_BODY double tli_js_nats_body(const double *p, const double *q, size_t n,
                                      double sp, double sq) {
   const double ip = 1.0 / sp, iq = 1.0 / sq;
   double term[TLI_BLOCK], lost[TLI_BLOCK];
@@ -227,6 +240,23 @@ TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
     sum += tli_sum(term, len);
   }
   return tli_js_clamp(0.5 * sum);
+}
+
+#ifdef TLI_CPU_DISPATCH
+TLI_CPU_TARGET_AVX2 static double tli_js_nats_avx2(const double *p,
+                                                   const double *q, size_t n,
+                                                   double sp, double sq) {
+  return tli_js_nats_body(p, q, n, sp, sq);
+}
+#endif
+
+static double tli_js_nats(const double *p, const double *q, size_t n, double sp,
+                          double sq) {
+#ifdef TLI_CPU_DISPATCH
+  if (tli_cpu_has_avx2())
+    return tli_js_nats_avx2(p, q, n, sp, sq);
+#endif
+  return tli_js_nats_body(p, q, n, sp, sq);
 }
 
 /* JS in nats with validation: one vectorised pass for the sums (the

@@ -6,6 +6,7 @@ TCase *ckpt_file_tcase_ckpt_bytes(void);
 TCase *ckpt_file_tcase_ckpt_table(void);
 TCase *ckpt_file_tcase_ckpt_hostile(void);
 TCase *ckpt_file_tcase_ckpt_atomic(void);
+TCase *ckpt_file_tcase_ckpt_file_kinds(void);
 
 int main(void) {
   Suite *s = suite_create("ckpt");
@@ -13,5 +14,6 @@ int main(void) {
   suite_add_tcase(s, ckpt_file_tcase_ckpt_table());
   suite_add_tcase(s, ckpt_file_tcase_ckpt_hostile());
   suite_add_tcase(s, ckpt_file_tcase_ckpt_atomic());
+  suite_add_tcase(s, ckpt_file_tcase_ckpt_file_kinds());
   return tlt_run(s);
 }

@@ -1,5 +1,8 @@
 import importlib.util
 import os
+import stat
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -352,3 +355,57 @@ def test_checkpoint_handle_functions():
     assert list(back) == ["b", "c"] and back.vocab is None
     assert back.optim_state is None and back.rng_state == (1, b"\x03")
     np.testing.assert_array_equal(back["b"], np.arange(3))
+
+
+# Run in a child with a timeout: a load that blocks in open(2) on a FIFO
+# would otherwise hang pytest itself instead of failing.
+_FIFO_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import tl
+from tl.checkpoint import Checkpoint
+fifo = sys.argv[2]
+m = tl.Model()
+m.add_linear("fc", 2, 2)
+for load in (lambda: m.load(fifo), lambda: Checkpoint.load(fifo),
+             lambda: tl.checkpoint.load_model(m, fifo)):
+    try:
+        load()
+    except tl.IOFailure as e:
+        assert "not a regular file" in str(e), str(e)
+    else:
+        raise SystemExit("loading a FIFO succeeded")
+print("refused")
+"""
+
+
+def test_loading_a_fifo_fails_at_once(tmp_path):
+    fifo = tmp_path / "f"
+    os.mkfifo(fifo)
+    pkg = os.path.join(HERE, "..")
+    try:
+        done = subprocess.run([sys.executable, "-c", _FIFO_CHILD, pkg,
+                               str(fifo)], capture_output=True, text=True,
+                              timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail("Model.load on a FIFO blocked (no writer ever comes)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "refused"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_saves_keep_the_mode_of_the_file_they_replace(tmp_path):
+    path = tmp_path / "m.tlc"
+    m = tl.Model()
+    m.add_linear("fc", 2, 2)
+    old = os.umask(0o077)
+    try:
+        m.save(path)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        os.chmod(path, 0o640)
+        os.umask(0)
+        m.save(path)
+        Checkpoint.load(path).save(path)
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o640
+    finally:
+        os.umask(old)

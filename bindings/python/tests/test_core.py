@@ -54,9 +54,9 @@ def test_integers_that_ctypes_would_wrap_are_refused():
     m = tl.Model(seed=0)
     m.add_linear("a", 2, 2)
     m.add_linear("b", 2, 2)
-    with pytest.raises(tl.InvalidArgumentError, match="argument 2"):
+    with pytest.raises(tl.InvalidArgumentError, match=r"freeze_to: n must be in"):
         m.freeze_to(2**64 - 1)
-    with pytest.raises(ValueError, match="outside the range"):
+    with pytest.raises(ValueError, match=r"in_features must be >= 0 \(got -1\)"):
         m.add_linear("c", -1, 2)
     assert m.layer_names() == ["a", "b"]
     with pytest.raises(tl.ShapeError, match="at most 4 dimensions"):

@@ -18,13 +18,16 @@ version_number = _lib.tl_version_number()
 
 def status_string(code):
     """The C name of a status code, e.g. 'TL_E_SHAPE'."""
-    return _lib.tl_status_string(int(code)).decode("ascii")
+    from ._check import c_int
+    return _lib.tl_status_string(c_int(code, "code", "status_string")).decode(
+        "ascii")
 
 
 def set_num_threads(n):
     """Sets how many OpenBLAS threads libtl's own BLAS calls run with
     (default 1); OpenBLAS's count outside libtl's calls is left alone."""
-    _lib.tl_set_num_threads(int(n))
+    from ._check import c_int
+    _lib.tl_set_num_threads(c_int(n, "n", "set_num_threads"))
 
 
 def get_num_threads():

@@ -19,6 +19,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from . import _check
 from ._errors import FormatError, InvalidArgumentError, NotFoundError
 from ._native import OwnedHandle, c_size_p, lib, register, status
 from . import _versions as _v
@@ -135,10 +136,8 @@ def _present(fn, *args):
 
 
 def _encode(s, what):
-    if not isinstance(s, str):
-        raise InvalidArgumentError("%s must be a str (got %s)"
-                                   % (what, type(s).__name__))
-    return s.encode("utf-8", "surrogateescape")
+    """A str as C bytes: NUL inside and non-str refused (_check)."""
+    return _check.c_string(s, what)
 
 
 def _opt_encode(s):
@@ -290,7 +289,9 @@ class Checkpoint:
                     "groups names %r, which is not a tensor (%s)"
                     % (name, exc.message), function="tl_ckpt_find_tensor"
                 ) from None
-            lib.tl_ckpt_set_tensor_group(ck, index.value, int(group))
+            lib.tl_ckpt_set_tensor_group(
+                ck, index.value,
+                _check.uint32(group, "groups[%r]" % (name,)))
         for key, value in self.meta.items():
             lib.tl_ckpt_set_meta(ck, _encode(key, "metadata key"),
                                  _encode(value, "metadata value"))
@@ -299,19 +300,20 @@ class Checkpoint:
             arr = (ctypes.c_char_p * max(len(tokens), 1))(*tokens)
             lib.tl_ckpt_set_vocab(ck, arr, len(tokens))
         if self.step is not None:
-            lib.tl_ckpt_set_step(ck, int(self.step))
+            lib.tl_ckpt_set_step(ck, _check.uint64(self.step, "step"))
         for kind, state in ((OPTIM, self.optim_state), (RNG, self.rng_state)):
             if state is not None:
                 subkind, data = state
                 data = bytes(data)
-                lib.tl_ckpt_set_section(ck, kind, int(subkind), data,
+                lib.tl_ckpt_set_section(ck, kind,
+                                        _check.uint32(subkind, "subkind"), data,
                                         len(data))
 
     def save(self, path):
         """Writes the checkpoint to path atomically (tl_ckpt_save)."""
         with _Handle() as ck:
             self._fill(ck)
-            lib.tl_ckpt_save(ck, _encode(str(path), "path"))
+            lib.tl_ckpt_save(ck, _check.c_path(path))
 
     def to_bytes(self):
         """The file image tl_ckpt_save would write, as bytes."""
@@ -373,7 +375,7 @@ class Checkpoint:
         lib.tl_ckpt_load_options_init(ctypes.byref(opts),
                                       _v.CKPT_LOAD_OPTIONS_VERSION)
         opts.verify_data_crc = 1 if verify_crc else 0
-        opts.max_size = int(max_size)
+        opts.max_size = _check.uint64(max_size, "max_size")
         return opts
 
     @classmethod
@@ -381,7 +383,7 @@ class Checkpoint:
         """Reads and validates a checkpoint file. Raises tl.FormatError for a
         malformed file, tl.IOFailure (an OSError) if it cannot be read."""
         ptr = ctypes.c_void_p()
-        lib.tl_ckpt_load(ctypes.byref(ptr), _encode(str(path), "path"),
+        lib.tl_ckpt_load(ctypes.byref(ptr), _check.c_path(path),
                          ctypes.byref(cls._options(verify_crc, max_size)))
         with _Handle(ptr) as ck:
             return cls._from_handle(ck)
@@ -454,7 +456,7 @@ def save_model(model, path, prefix=None):
     to path atomically (the tl_model* handle may be a ctypes pointer or any
     object with _as_parameter_). Without a prefix this is one libtl call,
     tl_model_save; a prefix is put in front of every name."""
-    encoded = _encode(str(path), "path")
+    encoded = _check.c_path(path)
     if prefix is None:
         lib.tl_model_save(model, encoded)
         return
@@ -469,7 +471,7 @@ def load_model(model, path, strict=True, prefix=None, name_map=None,
     call (tl_model_load), with the options of Checkpoint.load_into.
     Returns (missing, unexpected); the model is unchanged if this raises."""
     load = _ModelLoad(strict, prefix, name_map, restore_rng)
-    lib.tl_model_load(model, _encode(str(path), "path"),
+    lib.tl_model_load(model, _check.c_path(path),
                       ctypes.byref(load.opts))
     return load.missing, load.unexpected
 
@@ -485,11 +487,11 @@ def save_training(path, model, optimizer=None, step=None, prefix=None,
         if optimizer is not None:
             lib.tl_ckpt_store_optim(ck, optimizer)
         if step is not None:
-            lib.tl_ckpt_set_step(ck, int(step))
+            lib.tl_ckpt_set_step(ck, _check.uint64(step, "step"))
         for key, value in (meta or {}).items():
             lib.tl_ckpt_set_meta(ck, _encode(key, "metadata key"),
                                  _encode(value, "metadata value"))
-        lib.tl_ckpt_save(ck, _encode(str(path), "path"))
+        lib.tl_ckpt_save(ck, _check.c_path(path))
 
 
 def load_training(path, model, optimizer=None, prefix=None):
@@ -497,7 +499,7 @@ def load_training(path, model, optimizer=None, prefix=None):
     (None if none was saved). Either everything is restored or, on an
     error, the model and the optimizer are left as they were."""
     ptr = ctypes.c_void_p()
-    lib.tl_ckpt_load(ctypes.byref(ptr), _encode(str(path), "path"), None)
+    lib.tl_ckpt_load(ctypes.byref(ptr), _check.c_path(path), None)
     with _Handle(ptr) as ck:
         snapshot = None
         if optimizer is not None:

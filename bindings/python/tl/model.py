@@ -21,7 +21,7 @@ import weakref
 
 import numpy as np
 
-from . import _errors
+from . import _check, _errors
 from ._native import OwnedHandle, c_size_p, lib, register, status
 from . import _versions as _v
 
@@ -147,10 +147,9 @@ def _copy_out(ptr, dims, ndim):
     return np.ctypeslib.as_array(ptr, shape=(n,)).reshape(shape).copy()
 
 
-def _name(name):
-    if not isinstance(name, str):
-        raise TypeError("a name must be a str, got %r" % (type(name),))
-    return name.encode("utf-8")
+def _name(name, argname="name", function=None):
+    """A layer or parameter name as C bytes (no NUL inside: _check)."""
+    return _check.c_string(name, argname, function)
 
 
 class Model(OwnedHandle):
@@ -161,7 +160,7 @@ class Model(OwnedHandle):
     def __init__(self, seed=0):
         opts = _ModelOptions()
         lib.tl_model_options_init(ctypes.byref(opts), _v.MODEL_OPTIONS_VERSION)
-        opts.seed = int(seed)
+        opts.seed = _check.uint64(seed, "seed", "Model")
         handle = _vp()
         lib.tl_model_create(ctypes.byref(handle), ctypes.byref(opts))
         self._handle = handle
@@ -193,13 +192,15 @@ class Model(OwnedHandle):
     def add_embedding(self, name, num_embeddings, dim, padding_idx=None,
                       embed_p=0.0):
         o = _EmbeddingOptions()
-        lib.tl_embedding_options_init(ctypes.byref(o),
-                                      _v.EMBEDDING_OPTIONS_VERSION)
-        o.padding_idx = -1 if padding_idx is None else int(padding_idx)
+        lib.tl_embedding_options_init(ctypes.byref(o), _v.EMBEDDING_OPTIONS_VERSION)
+        fn = "Model.add_embedding"
+        o.padding_idx = -1 if padding_idx is None else _check.int64(
+            padding_idx, "padding_idx", fn)
         o.embed_p = float(embed_p)
         lib.tl_model_add_embedding(
-            self._changing_structure(), _name(name), int(num_embeddings),
-            int(dim), ctypes.byref(o))
+            self._changing_structure(), _name(name, "name", fn),
+            _check.size(num_embeddings, "num_embeddings", fn),
+            _check.size(dim, "dim", fn), ctypes.byref(o))
         self._first(True)
 
     def add_lstm(self, name, input_size, hidden_size, num_layers=1,
@@ -211,10 +212,12 @@ class Model(OwnedHandle):
         o.hidden_p, o.output_p = float(hidden_p), float(output_p)
         o.ar_alpha, o.tar_beta = float(ar_alpha), float(tar_beta)
         o.stateful = 1 if stateful else 0
+        fn = "Model.add_lstm"
         lib.tl_model_add_lstm(
-            self._changing_structure(), _name(name), int(input_size),
-            int(hidden_size), int(num_layers),
-            ctypes.byref(o))
+            self._changing_structure(), _name(name, "name", fn),
+            _check.size(input_size, "input_size", fn),
+            _check.size(hidden_size, "hidden_size", fn),
+            _check.size(num_layers, "num_layers", fn), ctypes.byref(o))
         self._first(False)
 
     def add_gru(self, name, input_size, hidden_size, num_layers=1,
@@ -228,41 +231,53 @@ class Model(OwnedHandle):
         lib.tl_gru_options_init(ctypes.byref(o), _v.GRU_OPTIONS_VERSION)
         o.weight_p, o.hidden_p = float(weight_p), float(hidden_p)
         o.stateful = 1 if stateful else 0
+        fn = "Model.add_gru"
         lib.tl_model_add_gru(
-            self._changing_structure(), _name(name), int(input_size),
-            int(hidden_size), int(num_layers), ctypes.byref(o))
+            self._changing_structure(), _name(name, "name", fn),
+            _check.size(input_size, "input_size", fn),
+            _check.size(hidden_size, "hidden_size", fn),
+            _check.size(num_layers, "num_layers", fn), ctypes.byref(o))
         self._first(False)
 
     def add_linear(self, name, in_features, out_features, activation=None):
         if activation not in ACTIVATIONS:
             raise ValueError("activation must be one of %s"
                              % sorted(k for k in ACTIVATIONS if k))
+        fn = "Model.add_linear"
         lib.tl_model_add_linear(
-            self._changing_structure(), _name(name), int(in_features),
-            int(out_features), ACTIVATIONS[activation])
+            self._changing_structure(), _name(name, "name", fn),
+            _check.size(in_features, "in_features", fn),
+            _check.size(out_features, "out_features", fn),
+            ACTIVATIONS[activation])
         self._first(False)
 
     def add_dropout(self, name, p, kind="standard"):
         if kind not in _DROPOUT_KINDS:
             raise ValueError("kind must be 'standard' or 'locked'")
         lib.tl_model_add_dropout(
-            self._changing_structure(), _name(name), _DROPOUT_KINDS[kind],
+            self._changing_structure(), _name(name, "name",
+                                              "Model.add_dropout"),
+            _DROPOUT_KINDS[kind],
             float(p))
         self._first(False)
 
     def add_concat_pool(self, name):
         lib.tl_model_add_concat_pool(
-            self._changing_structure(), _name(name))
+            self._changing_structure(), _name(name, "name",
+                                              "Model.add_concat_pool"))
         self._first(False)
 
     def add_decoder(self, name, in_features, out_features, tie=None,
                     tie_layer=None):
         """Linear decoder; tie_layer names an embedding (of `tie`, another
         Model, or of this one) whose weight it shares."""
+        fn = "Model.add_decoder"
         other = None if tie is None else tie._live()
         lib.tl_model_add_decoder(
-            self._changing_structure(), _name(name), int(in_features),
-            int(out_features), other, None if tie_layer is None else _name(tie_layer))
+            self._changing_structure(), _name(name, "name", fn),
+            _check.size(in_features, "in_features", fn),
+            _check.size(out_features, "out_features", fn), other,
+            _check.opt_c_string(tie_layer, "tie_layer", fn))
         if tie is not None and tie is not self:
             self._tied = getattr(self, "_tied", []) + [tie]
         self._first(False)
@@ -282,7 +297,8 @@ class Model(OwnedHandle):
         """The position of the layer called `name` in the stack (0 for the
         first layer added). Raises tl.NotFoundError for an unknown name."""
         i = ctypes.c_size_t()
-        lib.tl_model_layer_index(ctypes.byref(i), self._live(), _name(name))
+        lib.tl_model_layer_index(ctypes.byref(i), self._live(),
+                                 _name(name, "name", "Model.layer_index"))
         return i.value
 
     @property
@@ -292,15 +308,19 @@ class Model(OwnedHandle):
         return n.value
 
     def set_group(self, layer, group):
-        lib.tl_model_set_group(self._live(), _name(layer), int(group))
+        fn = "Model.set_group"
+        lib.tl_model_set_group(self._live(), _name(layer, "layer", fn),
+                               _check.index(group, "group", fn))
 
     def group_of(self, layer):
         g = ctypes.c_size_t()
-        lib.tl_model_get_group(ctypes.byref(g), self._live(), _name(layer))
+        lib.tl_model_get_group(ctypes.byref(g), self._live(),
+                                 _name(layer, "layer", "Model.group_of"))
         return g.value
 
     def freeze_to(self, n):
-        lib.tl_model_freeze_to(self._live(), int(n))
+        lib.tl_model_freeze_to(self._live(),
+                               _check.int64(n, "n", "Model.freeze_to"))
 
     def freeze(self):
         lib.tl_model_freeze(self._live())
@@ -309,12 +329,15 @@ class Model(OwnedHandle):
         lib.tl_model_unfreeze(self._live())
 
     def set_group_trainable(self, group, trainable):
-        lib.tl_model_set_group_trainable(self._live(), int(group),
-                                         1 if trainable else 0)
+        lib.tl_model_set_group_trainable(
+            self._live(), _check.index(group, "group", "Model.set_group_trainable"),
+            1 if trainable else 0)
 
     def group_trainable(self, group):
         t = ctypes.c_int()
-        lib.tl_model_get_group_trainable(ctypes.byref(t), self._live(), int(group))
+        lib.tl_model_get_group_trainable(
+            ctypes.byref(t), self._live(),
+            _check.index(group, "group", "Model.group_trainable"))
         return bool(t.value)
 
     # ---- parameters -------------------------------------------------------
@@ -445,7 +468,9 @@ class Model(OwnedHandle):
         if mask is None:
             lib.tl_model_set_param_mask(self._live(), _name(name), None, 0)
             return
-        m = np.ascontiguousarray(mask, dtype=np.uint8).ravel()
+        # nonzero = trainable, taken as such: a cast to uint8 would turn
+        # 256 into 0 and 0.5 into 0.
+        m = (np.ascontiguousarray(mask).ravel() != 0).astype(np.uint8)
         lib.tl_model_set_param_mask(self._live(), _name(name),
                                     m.ctypes.data_as(_u8p), m.size)
 
@@ -505,8 +530,8 @@ class Model(OwnedHandle):
         if lengths is None:
             lib.tl_model_set_lengths(self._live(), None, 0)
             return
-        arr = (ctypes.c_size_t * len(lengths))(*[int(v) for v in lengths])
-        lib.tl_model_set_lengths(self._live(), arr, len(lengths))
+        arr = _check.size_array(lengths, "lengths", "Model.set_lengths")
+        lib.tl_model_set_lengths(self._live(), arr, len(arr))
 
     def forward(self, x):
         """float32 (T, B, F) or (B, F) input, or int64 ids for an
@@ -515,11 +540,9 @@ class Model(OwnedHandle):
         od = (ctypes.c_size_t * _MAX_DIMS)()
         ond = ctypes.c_size_t()
         if self._takes_ids:
-            a = np.ascontiguousarray(x)
-            if not np.issubdtype(a.dtype, np.integer):
-                raise TypeError("this model starts with an embedding: "
-                                "forward takes integer ids")
-            a = a.astype(np.int64, copy=False)
+            # Integer ids only (this model starts with an embedding): no
+            # float truncation, no uint64 wrapping into negative ids.
+            a = _check.int_array(x, "ids", np.int64, "Model.forward")
             dims, nd = _dims(a.shape)
             lib.tl_model_forward_ids(ctypes.byref(y), od, ctypes.byref(ond),
                                      self._live(),
@@ -592,7 +615,7 @@ def _loss_args(logits, targets, what):
     lengths are checked here because libtl reads n targets from the
     pointer: a shorter array would be read past its end."""
     lg = np.ascontiguousarray(logits, dtype=np.float32)
-    tg = np.ascontiguousarray(targets, dtype=np.int64)
+    tg = _check.int_array(targets, "targets", np.int64, what)
     if lg.ndim != 2:
         raise _errors.ShapeError("%s: logits must be (n, c), got shape %s"
                                  % (what, lg.shape), function=what)
@@ -616,7 +639,8 @@ def cross_entropy(logits, targets, ignore_index=-100):
     loss = ctypes.c_float()
     lib.tl_cross_entropy(ctypes.byref(loss), d.ctypes.data_as(_f32p),
                          lg.ctypes.data_as(_f32p), tg.ctypes.data_as(_i64p),
-                         n, c, int(ignore_index))
+                         n, c, _check.int64(ignore_index, "ignore_index",
+                                            "cross_entropy"))
     return float(loss.value), d
 
 
@@ -628,5 +652,6 @@ def accuracy(logits, targets, ignore_index=-100):
     n, c = lg.shape
     out = ctypes.c_float()
     lib.tl_accuracy(ctypes.byref(out), lg.ctypes.data_as(_f32p),
-                    tg.ctypes.data_as(_i64p), n, c, int(ignore_index))
+                    tg.ctypes.data_as(_i64p), n, c,
+                    _check.int64(ignore_index, "ignore_index", "accuracy"))
     return float(out.value)

@@ -12,7 +12,7 @@ reference count), so closing a model first is safe.
 """
 import ctypes
 
-from . import _errors
+from . import _check, _errors
 from ._native import OwnedHandle, lib, register, status
 from .model import Model
 from . import _versions as _v
@@ -65,8 +65,9 @@ register([
 
 
 def _lrs(fn, n, *args):
-    out = (ctypes.c_double * int(n))()
-    fn(out, int(n), *[float(a) for a in args])
+    n = _check.size(n, "n", fn.__name__)
+    out = (ctypes.c_double * n)()
+    fn(out, n, *[float(a) for a in args])
     return list(out)
 
 
@@ -131,25 +132,32 @@ class Optimizer(OwnedHandle):
         for k, v in hparams.items():
             if k not in _HPARAMS:
                 raise ValueError("unknown hyperparameter %r" % k)
-            lib.tl_optim_set_group_hparam(self._live(), int(group), _HPARAMS[k],
-                                          float(v))
+            lib.tl_optim_set_group_hparam(
+                self._live(), _check.index(group, "group", "Optimizer.set_group"),
+                _HPARAMS[k], float(v))
 
     def get_group(self, group, name):
         v = ctypes.c_double()
-        lib.tl_optim_get_group_hparam(ctypes.byref(v), self._live(), int(group),
-                                      _HPARAMS[name])
+        lib.tl_optim_get_group_hparam(
+            ctypes.byref(v), self._live(),
+            _check.index(group, "group", "Optimizer.get_group"),
+            _HPARAMS[name])
         return v.value
 
     def set_group_lr(self, group, lr):
         """Sets the learning rate of one group (tl_optim_set_group_lr).
         Raises tl.InvalidArgumentError for a group out of range or a
         negative or non-finite rate."""
-        lib.tl_optim_set_group_lr(self._live(), int(group), float(lr))
+        lib.tl_optim_set_group_lr(
+            self._live(), _check.index(group, "group", "Optimizer.set_group_lr"),
+            float(lr))
 
     def group_lr(self, group):
         """The learning rate of one group (tl_optim_get_group_lr)."""
         v = ctypes.c_double()
-        lib.tl_optim_get_group_lr(ctypes.byref(v), self._live(), int(group))
+        lib.tl_optim_get_group_lr(
+            ctypes.byref(v), self._live(),
+            _check.index(group, "group", "Optimizer.group_lr"))
         return v.value
 
     def set_lrs(self, lrs):
@@ -158,11 +166,14 @@ class Optimizer(OwnedHandle):
 
     def freeze_to(self, n):
         """fastai freeze_to over every model's groups; resets the state."""
-        lib.tl_optim_freeze_to(self._live(), int(n))
+        lib.tl_optim_freeze_to(self._live(),
+                               _check.int64(n, "n", "Optimizer.freeze_to"))
 
     def set_group_trainable(self, group, trainable):
-        lib.tl_optim_set_group_trainable(self._live(), int(group),
-                                         1 if trainable else 0)
+        lib.tl_optim_set_group_trainable(
+            self._live(),
+            _check.index(group, "group", "Optimizer.set_group_trainable"),
+            1 if trainable else 0)
 
     def zero_grad(self):
         lib.tl_optim_zero_grad(self._live())

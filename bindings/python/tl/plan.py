@@ -18,6 +18,7 @@ import ctypes
 
 import numpy as np
 
+from . import _check
 from ._errors import InvalidArgumentError, Status
 
 Status_STATE = Status.STATE
@@ -171,9 +172,11 @@ class Plan(OwnedHandle):
         st = _Stage()
         lib.tl_plan_stage_init(ctypes.byref(st), _v.PLAN_STAGE_VERSION)
         if only_group is not None:
-            st.freeze, st.freeze_arg = 1, int(only_group)
+            st.freeze, st.freeze_arg = 1, _check.int64(
+                only_group, "only_group", "Plan.add_stage")
         else:
-            st.freeze, st.freeze_arg = 0, int(freeze_to)
+            st.freeze, st.freeze_arg = 0, _check.int64(
+                freeze_to, "freeze_to", "Plan.add_stage")
         st.steps = _count("steps", steps)
         st.sched = schedule._live()
         base = None

@@ -18,6 +18,7 @@ import ctypes
 
 import numpy as np
 
+from . import _check
 from ._errors import InvalidArgumentError
 from ._native import OwnedHandle, c_double_p, lib, register, status
 from . import _versions as _v
@@ -134,25 +135,14 @@ _KIND_NAMES = ["stlr", "cyclic", "cosine", "cosine_restarts", "one_cycle",
 
 
 def _step(step):
-    """A step as uint64: a non-negative integer below 2**64."""
-    if isinstance(step, (bool, np.bool_)) or not isinstance(
-            step, (int, np.integer)):
-        raise InvalidArgumentError("step must be an integer (got %r)" % (step,))
-    step = int(step)
-    if step < 0 or step >= 1 << 64:
-        raise InvalidArgumentError("step must be in [0, 2**64) (got %d)" % step)
-    return step
+    """A step as uint64: a non-negative integer below 2**64 (_check)."""
+    return _check.uint64(step, "step")
 
 
 def _count(name, value):
     """A size option (steps, iterations): a non-negative integer. 0 reaches
     libtl, which rejects it with its own message."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(
-            value, (int, np.integer)):
-        raise InvalidArgumentError("%s must be an integer (got %r)" % (name, value))
-    if value < 0 or value >= 1 << 64:
-        raise InvalidArgumentError("%s must be in [0, 2**64) (got %d)" % (name, value))
-    return int(value)
+    return _check.uint64(value, name)
 
 
 def _choice(name, table, value):

@@ -11,6 +11,7 @@ import ctypes
 
 import numpy as np
 
+from .. import _check
 from .._errors import InvalidArgumentError, ShapeError
 from .._native import c_double_p, c_int64_p, c_size_p, lib, register, status
 from .. import _versions as _v
@@ -121,19 +122,13 @@ def _same_width(a, b, na, nb):
 
 
 def _count(v, name):
-    v = int(v)
-    if v < 0:
-        raise InvalidArgumentError("%s must be >= 0 (got %d)" % (name, v))
-    return v
+    """A size_t count: an integer (not a float, not a bool) >= 0."""
+    return _check.size(v, name)
 
 
 def _indices(x, name, dtype):
-    a = np.asarray(x)
-    if a.size and a.dtype.kind not in "iu":
-        raise InvalidArgumentError("%s must hold integers (got %s)" % (name, a.dtype))
-    if dtype == np.uint64 and a.size and a.min() < 0:
-        raise InvalidArgumentError("%s must not be negative" % name)
-    return np.ascontiguousarray(a, dtype=dtype)
+    """Integers only, each in dtype's range (no wrapping, no truncation)."""
+    return _check.int_array(x, name, dtype)
 
 
 def proxy_a_distance(Xs, Xt, train_fraction=0.8, epochs=200, lr=0.5, l2=1e-3,

@@ -12,7 +12,7 @@ import ctypes
 
 import numpy as np
 
-from .. import _native
+from .. import _check, _native
 from .._errors import InvalidArgumentError, ShapeError
 from .._native import c_double_p, c_size_p, status
 from .. import _versions as _v
@@ -257,9 +257,10 @@ def sliced_wasserstein(X, Y, n_projections=50, p=2, seed=0, projections=None,
         return out.value
     opts = _SlicedOptions()
     _lib.tl_sliced_options_init(ctypes.byref(opts), _v.SLICED_OPTIONS_VERSION)
-    opts.n_projections = int(n_projections)
+    opts.n_projections = _check.size(n_projections, "n_projections",
+                                     "sliced_wasserstein")
     opts.p = float(p)
-    opts.seed = int(seed)
+    opts.seed = _check.uint64(seed, "seed", "sliced_wasserstein")
     _lib.tl_sliced_wasserstein(ctypes.byref(out), _ptr(X), X.shape[0],
                                _ptr(xw), _ptr(Y), Y.shape[0], _ptr(yw),
                                X.shape[1], ctypes.byref(opts))
@@ -268,8 +269,11 @@ def sliced_wasserstein(X, Y, n_projections=50, p=2, seed=0, projections=None,
 
 def sliced_directions(k, d, seed=0):
     """The (k x d) unit directions sliced_wasserstein draws for seed."""
-    out = np.empty((int(k), int(d)), dtype=np.float64)
-    _lib.tl_sliced_directions(_ptr(out), int(k), int(d), int(seed))
+    k = _check.size(k, "k", "sliced_directions")
+    d = _check.size(d, "d", "sliced_directions")
+    out = np.empty((k, d), dtype=np.float64)
+    _lib.tl_sliced_directions(_ptr(out), k, d,
+                              _check.uint64(seed, "seed", "sliced_directions"))
     return out
 
 
@@ -286,12 +290,11 @@ def sinkhorn(a, b, M, reg, max_iter=1000, tol=1e-9, return_plan=False):
     if b is not None and b.shape[0] != m:
         raise ShapeError("b must have M.shape[1] = %d entries (got %d)"
                          % (m, b.shape[0]))
-    if int(max_iter) < 0:
-        raise ValueError("max_iter must be >= 1 (got %d)" % int(max_iter))
+    max_iter = _check.size(max_iter, "max_iter", "sinkhorn")
     opts = _SinkhornOptions()
     _lib.tl_sinkhorn_options_init(ctypes.byref(opts),
                                   _v.SINKHORN_OPTIONS_VERSION)
-    opts.max_iter = int(max_iter)
+    opts.max_iter = max_iter
     opts.tol = float(tol)
     cost, iters, conv = _double(), _size(), ctypes.c_int()
     plan = np.empty((n, m), dtype=np.float64) if return_plan else None
