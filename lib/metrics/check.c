@@ -61,6 +61,17 @@ tl_status tli_check_weights(const char *fn, const char *name, const double *w,
   return TL_OK;
 }
 
+tli_scale tli_scale_for(double s) {
+  tli_scale sc = {1.0, 1.0};
+  if (tli_sum_in_range(s))
+    return sc;
+  /* s * 2^k in [1, 2); |k| <= 1074, so each half is a normal power. */
+  const int k = -ilogb(s);
+  sc.f1 = ldexp(1.0, k / 2);
+  sc.f2 = ldexp(1.0, k - k / 2);
+  return sc;
+}
+
 tl_status tli_check_base(const char *fn, double base, double *out_scale) {
   if (base == 0.0) {
     *out_scale = 1.0;

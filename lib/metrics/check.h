@@ -17,6 +17,32 @@ tl_status tli_check_finite(const char *fn, const char *name, const double *x,
 tl_status tli_check_weights(const char *fn, const char *name, const double *w,
                             size_t n, double *out_sum);
 
+/* Power-of-two normalisation of a distribution with sum s (finite, > 0).
+ * Normalising by 1 / s breaks at both ends of the range: below about
+ * 5.6e-309 the reciprocal overflows, above 2^1022 it is subnormal (fewer
+ * digits). Reading every value x as tli_scaled(x, sc) = (x * f1) * f2
+ * multiplies it by 2^k exactly, k chosen so that the scaled sum is in
+ * [1, 2), whose reciprocal is normal. (A value that ends below DBL_MIN
+ * loses bits, but it is then below 2^-1022 of the sum: under rounding.)
+ * Two factors because 2^k alone is not a double for k > 1023. Both are 1
+ * when 1 / s is already normal, so inputs in the usual range are read
+ * unchanged and give the same bits as before; a power-of-two scale of an
+ * input therefore changes no result. */
+typedef struct tli_scale {
+  double f1, f2;
+} tli_scale;
+
+/* 1 when s is in the range where 1 / s is normal and finite. */
+static inline int tli_sum_in_range(double s) {
+  return s >= 0x1p-1021 && s <= 0x1p1021;
+}
+
+tli_scale tli_scale_for(double s);
+
+static inline double tli_scaled(double x, tli_scale sc) {
+  return x * sc.f1 * sc.f2;
+}
+
 /* 0 (natural log) or finite, > 0 and != 1; *out_scale = 1 / ln(base) (1
  * for 0), the factor turning nats into the base's units. */
 tl_status tli_check_base(const char *fn, double base, double *out_scale);

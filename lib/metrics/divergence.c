@@ -95,6 +95,12 @@ static double tli_log_quotient(double a, double b) {
 
 TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
                                      double sp, double sq) {
+  /* Sums outside the normal range: p and q are read scaled by powers of
+   * two (exact), which changes neither c p / q nor the normalised terms,
+   * but keeps p log(...) from underflowing and S / sp from overflowing. */
+  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
+  sp = tli_scaled(sp, cp);
+  sq = tli_scaled(sq, cq);
   /* When sq/sp is out of range, its log is added at the end instead
    * (sum x log(p/q) + log(sq/sp), sum x = 1). */
   double c = sq / sp, shift = 0.0;
@@ -108,17 +114,18 @@ TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
     const size_t len = n - b0 < TLI_BLOCK ? n - b0 : TLI_BLOCK;
     const double *pb = p + b0, *qb = q + b0;
     for (size_t i = 0; i < len; i++) {
+      const double x = tli_scaled(pb[i], cp), y = tli_scaled(qb[i], cq);
       /* As in tli_kl_one_pass: q = 0 divides by 1, d - q flags it. */
-      const double d = qb[i] + (qb[i] == 0.0 ? 1.0 : 0.0);
-      const double r = c * pb[i] / d;
-      term[i] = pb[i] * tli_fastlog(r);
+      const double d = y + (y == 0.0 ? 1.0 : 0.0);
+      const double r = c * x / d;
+      term[i] = x * tli_fastlog(r);
       /* r = 0 < p: the ratio underflowed (tli_lost passes 0). */
-      const double under = r == 0.0 ? pb[i] : 0.0;
-      lost[i] = tli_lost(r) + pb[i] * (d - qb[i]) + under;
+      const double under = r == 0.0 ? x : 0.0;
+      lost[i] = tli_lost(r) + x * (d - y) + under;
     }
     if (!(tli_sum(lost, len) == 0.0)) {
       for (size_t i = 0; i < len; i++)
-        term[i] = tli_kl_term(pb[i], qb[i], c);
+        term[i] = tli_kl_term(tli_scaled(pb[i], cp), tli_scaled(qb[i], cq), c);
     }
     sum += tli_sum(term, len);
     if (isinf(sum))
@@ -133,8 +140,10 @@ TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
 static tl_status tli_kl(const char *fn, double *out, const double *p,
                         const double *q, size_t n, double scale) {
   double sp, sq, s;
-  if (n > 0 && tli_kl_pass(tli_isa_best(), p, q, n, &sp, &sq, &s) && sp > 0.0 &&
-      sq > 0.0) {
+  /* The one-pass form divides by sp: only sums whose reciprocals are
+   * normal (tiny or huge ones go through the scaled careful path). */
+  if (n > 0 && tli_kl_pass(tli_isa_best(), p, q, n, &sp, &sq, &s) &&
+      tli_sum_in_range(sp) && tli_sum_in_range(sq) && isfinite(s)) {
     /* Accept the split form unless its two parts cancel: its rounding error
      * is about eps (|S/sp| + |log c|), so keep it when that is within a
      * factor 1024 of the result (relative error ~1e-13). */
@@ -167,11 +176,12 @@ tl_status tl_entropy(double *out, const double *p, size_t n, double base) {
   double scale, sp;
   TLI_TRY(tli_check_base(fn, base, &scale));
   TLI_TRY(tli_check_weights(fn, "p", p, n, &sp));
-  const double inv = 1.0 / sp;
+  const tli_scale c = tli_scale_for(sp);
+  const double inv = 1.0 / tli_scaled(sp, c);
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
     if (p[i] > 0.0) {
-      const double x = p[i] * inv;
+      const double x = tli_scaled(p[i], c) * inv;
       sum -= x * log(x);
     }
   }
@@ -201,7 +211,10 @@ static double tli_js_clamp(double js) {
 
 TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
                                      double sp, double sq) {
-  const double ip = 1.0 / sp, iq = 1.0 / sq;
+  /* Reciprocals of sums outside the normal range overflow or lose digits:
+   * scale by powers of two first (tli_scale_for). */
+  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
+  const double ip = 1.0 / tli_scaled(sp, cp), iq = 1.0 / tli_scaled(sq, cq);
   double term[TLI_BLOCK], lost[TLI_BLOCK];
   double sum = 0.0;
   for (size_t b0 = 0; b0 < n; b0 += TLI_BLOCK) {
@@ -211,7 +224,8 @@ TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
       /* log(2x/s) = tli_fastlog_ratio(2x, s), one division each. A zero x
        * zeroes its half (0 * finite), and then the other half is
        * y log(2y/y) = y ln 2 exactly; two zeros give 0 + 0. */
-      const double x = pb[i] * ip, y = qb[i] * iq, s = x + y;
+      const double x = tli_scaled(pb[i], cp) * ip,
+                   y = tli_scaled(qb[i], cq) * iq, s = x + y;
       term[i] =
           x * tli_fastlog_ratio(2.0 * x, s) + y * tli_fastlog_ratio(2.0 * y, s);
       /* Validated inputs: x, y in [0, 1]; only a subnormal is a problem. */
@@ -221,7 +235,8 @@ TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
     }
     if (!(tli_sum(lost, len) == 0.0)) {
       for (size_t i = 0; i < len; i++)
-        term[i] = tli_js_term(pb[i] * ip, qb[i] * iq);
+        term[i] =
+            tli_js_term(tli_scaled(pb[i], cp) * ip, tli_scaled(qb[i], cq) * iq);
     }
     sum += tli_sum(term, len);
   }
@@ -240,7 +255,8 @@ static tl_status tli_js(const char *fn, double *out, const double *p,
     TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
   const double ip = 1.0 / sp, iq = 1.0 / sq;
   double sum;
-  if (isfinite(ip) && isfinite(iq) && tli_js_pass(isa, p, q, n, ip, iq, &sum))
+  if (tli_sum_in_range(sp) && tli_sum_in_range(sq) &&
+      tli_js_pass(isa, p, q, n, ip, iq, &sum))
     *out = tli_js_clamp(0.5 * sum);
   else
     *out = tli_js_nats(p, q, n, sp, sq);
@@ -269,14 +285,31 @@ tl_status tl_js_distance(double *out, const double *p, const double *q,
   return TL_OK;
 }
 
+/* The normalised reading of a validated pair: x_i = p_i / sum p as
+ * tli_scaled(p_i, cp) * ip (see tli_scale_for), likewise y_i. */
+typedef struct tli_norm_pair {
+  tli_scale cp, cq;
+  double ip, iq;
+} tli_norm_pair;
+
+static tli_norm_pair tli_norm_pair_for(double sp, double sq) {
+  tli_norm_pair np;
+  np.cp = tli_scale_for(sp);
+  np.cq = tli_scale_for(sq);
+  np.ip = 1.0 / tli_scaled(sp, np.cp);
+  np.iq = 1.0 / tli_scaled(sq, np.cq);
+  return np;
+}
+
 /* log sum x (y/x)^e over the bins where both are positive, in the log
  * domain (log-sum-exp), for orders where the direct sum over- or
  * underflows (e.g. alpha = 700 with y/x = 6.7). */
 static double tli_renyi_log_sum(const double *p, const double *q, size_t n,
-                                double ip, double iq, double e) {
+                                const tli_norm_pair *np, double e) {
   double top = -INFINITY;
   for (size_t i = 0; i < n; i++) {
-    const double x = p[i] * ip, y = q[i] * iq;
+    const double x = tli_scaled(p[i], np->cp) * np->ip,
+                 y = tli_scaled(q[i], np->cq) * np->iq;
     if (x > 0.0 && y > 0.0) {
       const double t = log(x) + e * (log(y) - log(x));
       top = t > top ? t : top;
@@ -284,7 +317,8 @@ static double tli_renyi_log_sum(const double *p, const double *q, size_t n,
   }
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const double x = p[i] * ip, y = q[i] * iq;
+    const double x = tli_scaled(p[i], np->cp) * np->ip,
+                 y = tli_scaled(q[i], np->cq) * np->iq;
     if (x > 0.0 && y > 0.0)
       sum += exp(log(x) + e * (log(y) - log(x)) - top);
   }
@@ -293,6 +327,11 @@ static double tli_renyi_log_sum(const double *p, const double *q, size_t n,
   // cppcheck-suppress invalidFunctionArg
   return top + log(sum);
 }
+
+/* Orders this close to 1 use the expm1/log1p form (below). For
+ * |1 - alpha| <= 1/2, |(1 - alpha) log(y/x)| <= 372 for any normalised
+ * x, y >= 5e-324, so expm1 cannot overflow. */
+#define TLI_RENYI_NEAR_ONE 0.5
 
 tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
                               size_t n, double alpha, double base) {
@@ -305,13 +344,22 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
   if (alpha == 1.0)
     return tli_kl(fn, out, p, q, n, scale);
   TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  /* sum x^a y^(1-a) = sum x (y/x)^(1-a): one pow per shared bin. Bins where
-   * only q is positive add 0; where only p is, 0 for a < 1, inf for a > 1. */
-  const double ip = 1.0 / sp, iq = 1.0 / sq, e = 1.0 - alpha;
+  const tli_norm_pair np = tli_norm_pair_for(sp, sq);
+  /* S = sum x^a y^(1-a) = sum x (y/x)^(1-a): one pow per shared bin. Bins
+   * where only q is positive add 0; where only p is, 0 for a < 1, inf for
+   * a > 1. Near a = 1, S = 1 + O(a - 1) and log(S) / (a - 1) would lose
+   * the digits S rounds away (0.2222 for 0.2332 at a = 1 + 1e-14), so
+   * there S - 1 is summed directly: since sum x = 1,
+   * S - 1 = sum x expm1((1 - a) log(y/x)) - (the x with y = 0), and the
+   * result is log1p(S - 1) / (a - 1), accurate to rounding for every a
+   * (at a -> 1 each term tends to x (1 - a) log(y/x): KL). */
+  const double e = 1.0 - alpha;
+  const int near = fabs(e) <= TLI_RENYI_NEAR_ONE;
   double sum = 0.0;
   size_t shared = 0;
   for (size_t i = 0; i < n; i++) {
-    const double x = p[i] * ip, y = q[i] * iq;
+    const double x = tli_scaled(p[i], np.cp) * np.ip,
+                 y = tli_scaled(q[i], np.cq) * np.iq;
     if (x == 0.0)
       continue;
     if (y == 0.0) {
@@ -319,18 +367,21 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
         *out = INFINITY;
         return TL_OK;
       }
+      sum -= near ? x : 0.0;
       continue;
     }
-    sum += x * pow(y / x, e);
+    sum += near ? x * expm1(e * tli_log_quotient(y, x)) : x * pow(y / x, e);
     shared++;
   }
   if (shared == 0) {
     *out = INFINITY; /* alpha < 1 and disjoint supports */
     return TL_OK;
   }
-  double log_sum = log(sum);
+  /* S - 1 <= -1 (rounding, when little mass is shared) gives -inf or NaN
+   * in log1p: the log-domain sum takes over, as for a large order. */
+  double log_sum = near ? log1p(sum) : log(sum);
   if (!isfinite(log_sum)) /* a large or tiny order over- or underflowed */
-    log_sum = tli_renyi_log_sum(p, q, n, ip, iq, e);
+    log_sum = tli_renyi_log_sum(p, q, n, &np, e);
   const double r = log_sum / (alpha - 1.0) * scale;
   /* Renyi divergences are >= 0; only rounding goes below. */
   *out = r > 0.0 ? r : 0.0;
@@ -340,10 +391,13 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
 /* Bhattacharyya coefficient sum sqrt(x y) of the normalised inputs. */
 static double tli_bc(const double *p, const double *q, size_t n, double sp,
                      double sq) {
+  /* Scaled (tli_scale_for) so that products of tiny values do not
+   * underflow into subnormals. */
+  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
   double sum = 0.0;
   for (size_t i = 0; i < n; i++)
-    sum += sqrt(p[i]) * sqrt(q[i]);
-  return sum / (sqrt(sp) * sqrt(sq));
+    sum += sqrt(tli_scaled(p[i], cp)) * sqrt(tli_scaled(q[i], cq));
+  return sum / (sqrt(tli_scaled(sp, cp)) * sqrt(tli_scaled(sq, cq)));
 }
 
 tl_status tl_bhattacharyya(double *out, const double *p, const double *q,
@@ -370,10 +424,12 @@ tl_status tl_hellinger(double *out, const double *p, const double *q,
   TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
   /* The difference form keeps accuracy for close inputs, where
    * sqrt(1 - BC) would cancel. */
-  const double ip = 1.0 / sp, iq = 1.0 / sq;
+  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
+  const double ip = 1.0 / tli_scaled(sp, cp), iq = 1.0 / tli_scaled(sq, cq);
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const double d = sqrt(p[i] * ip) - sqrt(q[i] * iq);
+    const double d =
+        sqrt(tli_scaled(p[i], cp) * ip) - sqrt(tli_scaled(q[i], cq) * iq);
     sum += d * d;
   }
   const double h = sqrt(0.5 * sum);
@@ -387,10 +443,11 @@ tl_status tl_total_variation(double *out, const double *p, const double *q,
   TLI_CHECK_PAIR_PTRS(fn);
   double sp, sq;
   TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const double ip = 1.0 / sp, iq = 1.0 / sq;
+  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
+  const double ip = 1.0 / tli_scaled(sp, cp), iq = 1.0 / tli_scaled(sq, cq);
   double sum = 0.0;
   for (size_t i = 0; i < n; i++)
-    sum += fabs(p[i] * ip - q[i] * iq);
+    sum += fabs(tli_scaled(p[i], cp) * ip - tli_scaled(q[i], cq) * iq);
   const double tv = 0.5 * sum;
   *out = tv < 1.0 ? tv : 1.0;
   return TL_OK;
@@ -469,6 +526,13 @@ tl_status tl_euclidean(double *out, const double *u, const double *v,
     const double d = u[i] / s - v[i] / s;
     sum += d * d;
   }
-  *out = sqrt(sum) * s;
+  /* The overflow rule of metrics.h: a finite distance beyond DBL_MAX is
+   * an error, not +inf. */
+  const double r = sqrt(sum) * s;
+  TLI_CHECK(isfinite(r), TL_E_NUMERIC,
+            "%s: the distance overflows (%g * %g is beyond DBL_MAX): u and "
+            "v are too far apart to represent; rescale them",
+            fn, sqrt(sum), s);
+  *out = r;
   return TL_OK;
 }

@@ -27,8 +27,14 @@ static double tli_pow_abs(double d, double p) {
 double tli_wasserstein_sorted_pow(const double *u, const double *uw, double su,
                                   size_t n, const double *v, const double *vw,
                                   double sv, size_t m, double p) {
-  const double isu = uw ? 1.0 / su : 0.0, isv = vw ? 1.0 / sv : 0.0;
-  double acc_u = uw ? uw[0] : 0.0, acc_v = vw ? vw[0] : 0.0;
+  /* Weights are read scaled by powers of two (tli_scale_for): 1 / su
+   * overflows for sums below 5.6e-309 and is subnormal above 2^1022. */
+  const tli_scale cu_s = tli_scale_for(uw ? su : 1.0),
+                  cv_s = tli_scale_for(vw ? sv : 1.0);
+  const double isu = uw ? 1.0 / tli_scaled(su, cu_s) : 0.0,
+               isv = vw ? 1.0 / tli_scaled(sv, cv_s) : 0.0;
+  double acc_u = uw ? tli_scaled(uw[0], cu_s) : 0.0,
+         acc_v = vw ? tli_scaled(vw[0], cv_s) : 0.0;
   double cu = uw ? acc_u * isu : 1.0 / (double)n;
   double cv = vw ? acc_v * isv : 1.0 / (double)m;
   size_t i = 0, j = 0;
@@ -41,7 +47,7 @@ double tli_wasserstein_sorted_pow(const double *u, const double *uw, double su,
       if (++i == n)
         break;
       if (uw) {
-        acc_u += uw[i];
+        acc_u += tli_scaled(uw[i], cu_s);
         cu = acc_u * isu;
       } else {
         cu = (double)(i + 1) / (double)n;
@@ -52,7 +58,7 @@ double tli_wasserstein_sorted_pow(const double *u, const double *uw, double su,
       if (++j == m)
         break;
       if (vw) {
-        acc_v += vw[j];
+        acc_v += tli_scaled(vw[j], cv_s);
         cv = acc_v * isv;
       } else {
         cv = (double)(j + 1) / (double)m;

@@ -1,0 +1,191 @@
+/* lib/metrics numeric hardening (issue 11): results over the whole
+ * positive float range, one overflow rule, accuracy near singular points.
+ * High-precision references come from tests/fixtures/gen_metrics_numeric.py
+ * (mpmath); the rest compare a scaled input with the golden value of the
+ * unscaled one (tests/fixtures/metrics_div_golden.h), which a power-of-two
+ * scale must not change. One Check test case per concern, so that one can
+ * run alone (CK_RUN_CASE=...). */
+#include <float.h>
+#include <string.h>
+
+#include "../fixtures/metrics_div_golden.h"
+#include "../fixtures/metrics_numeric_golden.h"
+#include "tl_test.h"
+
+/* A few roundings of the normalised values and one log: the references are
+ * exact to 1/2 ulp. */
+#define ROUNDING 1e-14
+
+/* x[0..n) times s into out. */
+static void scaled(double *out, const double *x, size_t n, double s) {
+  for (size_t i = 0; i < n; i++)
+    out[i] = x[i] * s;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Item 2: sums whose reciprocal overflows (or is subnormal).              */
+
+START_TEST(tiny_sums_are_normalised_exactly) {
+  const double p[] = {1e-310, 2e-310}, q[] = {2e-310, 1e-310};
+  double r;
+  TLT_ASSERT_OK(tl_hellinger(&r, p, q, 2));
+  TLT_ASSERT_CLOSE(r, tiny_hellinger, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_total_variation(&r, p, q, 2));
+  TLT_ASSERT_CLOSE(r, tiny_tv, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_js_distance(&r, p, q, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_js_distance, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_js_divergence(&r, p, q, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_js_distance * tiny_js_distance, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_entropy(&r, p, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_entropy, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_kl_divergence(&r, p, q, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_kl, ROUNDING, 0.0);
+  /* The smallest subnormals: p = 1 and 2 ulps of 0. */
+  const double pd[] = {5e-324, 1e-323}, qd[] = {1e-323, 5e-324};
+  TLT_ASSERT_OK(tl_kl_divergence(&r, pd, qd, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_kl, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_entropy(&r, pd, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_entropy, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_hellinger(&r, pd, qd, 2));
+  TLT_ASSERT_CLOSE(r, tiny_hellinger, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_js_distance(&r, pd, qd, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_js_distance, ROUNDING, 0.0);
+  /* Renyi at alpha = 1 is KL; at 2 the mpmath value of the same ratios. */
+  TLT_ASSERT_OK(tl_renyi_divergence(&r, p, q, 2, 1.0, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_kl, ROUNDING, 0.0);
+  double big;
+  const double pn[] = {1.0, 2.0}, qn[] = {2.0, 1.0};
+  TLT_ASSERT_OK(tl_renyi_divergence(&big, pn, qn, 2, 2.0, 0.0));
+  TLT_ASSERT_OK(tl_renyi_divergence(&r, p, q, 2, 2.0, 0.0));
+  TLT_ASSERT_CLOSE(r, big, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_bhattacharyya(&big, pn, qn, 2));
+  TLT_ASSERT_OK(tl_bhattacharyya(&r, pd, qd, 2));
+  TLT_ASSERT_CLOSE(r, big, ROUNDING, 0.0);
+}
+END_TEST
+
+START_TEST(huge_sums_are_normalised_exactly) {
+  /* Sums just below DBL_MAX: 1 / sum is subnormal (fewer digits). */
+  const double s = 0x1p1022;
+  const double p[] = {1.0 * s, 2.0 * s}, q[] = {2.0 * s, 1.0 * s};
+  double r;
+  TLT_ASSERT_OK(tl_hellinger(&r, p, q, 2));
+  TLT_ASSERT_CLOSE(r, tiny_hellinger, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_total_variation(&r, p, q, 2));
+  TLT_ASSERT_CLOSE(r, tiny_tv, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_js_distance(&r, p, q, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_js_distance, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_entropy(&r, p, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_entropy, ROUNDING, 0.0);
+  TLT_ASSERT_OK(tl_kl_divergence(&r, p, q, 2, 0.0));
+  TLT_ASSERT_CLOSE(r, tiny_kl, ROUNDING, 0.0);
+}
+END_TEST
+
+START_TEST(wasserstein_weights_with_tiny_sums) {
+  double uw[2], a[4], b[4], r;
+  for (int k = 0; k < 3; k++) {
+    /* 1: the reference scale; 1e-310: 1 / sum overflows; 2^1020: the
+     * running sums stay finite but 1 / sum is subnormal. */
+    const double s = k == 0 ? 1.0 : k == 1 ? 1e-310 : 0x1p1020;
+    scaled(uw, tw_uw, 2, s);
+    TLT_ASSERT_OK(tl_wasserstein_1d(&r, tw_u, 2, uw, tw_v, 3, NULL, 1.0));
+    TLT_ASSERT_CLOSE(r, tw_w1, ROUNDING, 0.0);
+    TLT_ASSERT_OK(tl_wasserstein_1d(&r, tw_v, 3, NULL, tw_u, 2, uw, 2.0));
+    TLT_ASSERT_CLOSE(r, tw_w2, ROUNDING, 0.0);
+    scaled(a, th_a, 4, s);
+    scaled(b, th_b, 4, s);
+    TLT_ASSERT_OK(tl_wasserstein_1d_hist(&r, th_x, a, b, 4, 1.0));
+    TLT_ASSERT_CLOSE(r, th_w1, ROUNDING, 0.0);
+  }
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Item 5: Renyi divergence near alpha = 1.                                */
+
+START_TEST(renyi_is_accurate_near_one) {
+  double r, t[TL_TERM_SIMILARITY_COUNT];
+  for (size_t i = 0; i < RN_ALPHAS; i++) {
+    TLT_ASSERT_OK(tl_renyi_divergence(&r, rn_p, rn_q, RN_N, rn_alpha[i], 0.0));
+    ck_assert_msg(fabs(r - rn_renyi[i]) <= ROUNDING * rn_renyi[i],
+                  "alpha = %.17g: %.17g, expected %.17g (rel err %.3g)",
+                  rn_alpha[i], r, rn_renyi[i],
+                  fabs(r - rn_renyi[i]) / rn_renyi[i]);
+    TLT_ASSERT_OK(tl_term_similarity(t, rn_p, rn_q, RN_N, rn_alpha[i]));
+    TLT_ASSERT_CLOSE(t[TL_FEAT_RENYI], rn_renyi[i], ROUNDING, 0.0);
+  }
+  TLT_ASSERT_OK(tl_renyi_divergence(&r, rn_p, rn_q, RN_N, 1.0, 0.0));
+  TLT_ASSERT_CLOSE(r, rn_kl, ROUNDING, 0.0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Item 6: one overflow rule (metrics.h, "Overflow").                       */
+
+START_TEST(overflowing_results_are_numeric_errors) {
+  double r = 7.0;
+  const double u[] = {1e308}, v[] = {-1e308};
+  TLT_ASSERT_FAILS(tl_euclidean(&r, u, v, 1), TL_E_NUMERIC, "overflows");
+  TLT_ASSERT_FAILS(tl_wasserstein_1d(&r, u, 1, NULL, v, 1, NULL, 1.0),
+                   TL_E_NUMERIC, "overflows");
+  ck_assert_double_eq(r, 7.0); /* written only on success */
+  /* Large but representable: computed with scaling, no error. */
+  const double a[] = {1e308, 1e308}, b[] = {0.0, 0.0};
+  TLT_ASSERT_OK(tl_euclidean(&r, a, b, 2));
+  TLT_ASSERT_CLOSE(r, 1e308 * sqrt(2.0), 1e-15, 0.0);
+  /* Infinite exact values stay +inf with TL_OK (not an overflow). */
+  const double p[] = {1.0, 0.0}, q[] = {0.0, 1.0};
+  TLT_ASSERT_OK(tl_kl_divergence(&r, p, q, 2, 0.0));
+  ck_assert(isinf(r) && r > 0.0);
+  TLT_ASSERT_OK(tl_bhattacharyya(&r, p, q, 2));
+  ck_assert(isinf(r) && r > 0.0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
+/* Item 4 (the optimizer's learning-rate spreads): tl_lrs_even.            */
+
+START_TEST(lrs_even_spans_the_whole_range) {
+  double lr[3];
+  TLT_ASSERT_OK(tl_lrs_even(lr, 3, 1e-300, 1e300));
+  TLT_ASSERT_CLOSE(lr[0], 1e-300, 1e-15, 0.0);
+  TLT_ASSERT_CLOSE(lr[1], 1.0, 1e-13, 0.0);
+  TLT_ASSERT_CLOSE(lr[2], 1e300, 1e-15, 0.0);
+  TLT_ASSERT_OK(tl_lrs_even(lr, 3, 1e300, 1e-300));
+  TLT_ASSERT_CLOSE(lr[0], 1e300, 1e-15, 0.0);
+  TLT_ASSERT_CLOSE(lr[1], 1.0, 1e-13, 0.0);
+  TLT_ASSERT_CLOSE(lr[2], 1e-300, 1e-15, 0.0);
+  double w[5];
+  TLT_ASSERT_OK(tl_lrs_even(w, 5, 5e-324, DBL_MAX));
+  for (size_t i = 0; i < 5; i++)
+    ck_assert_msg(isfinite(w[i]) && w[i] > 0.0, "w[%zu] = %g", i, w[i]);
+  ck_assert_double_eq(w[0], 5e-324);
+  TLT_ASSERT_CLOSE(w[4], DBL_MAX, 1e-15, 0.0);
+  /* Geometric: equal ratios (in the log domain, up to rounding). */
+  for (size_t i = 1; i + 1 < 5; i++)
+    TLT_ASSERT_CLOSE(log(w[i + 1]) - log(w[i]), log(w[i]) - log(w[i - 1]),
+                     1e-13, 0.0);
+}
+END_TEST
+
+static Suite *metrics_numeric_suite(void) {
+  Suite *s = suite_create("metrics_numeric");
+  TCase *t = tcase_create("normalisation_range");
+  tcase_add_test(t, tiny_sums_are_normalised_exactly);
+  tcase_add_test(t, huge_sums_are_normalised_exactly);
+  tcase_add_test(t, wasserstein_weights_with_tiny_sums);
+  suite_add_tcase(s, t);
+  t = tcase_create("renyi_near_one");
+  tcase_add_test(t, renyi_is_accurate_near_one);
+  suite_add_tcase(s, t);
+  t = tcase_create("overflow_rule");
+  tcase_add_test(t, overflowing_results_are_numeric_errors);
+  suite_add_tcase(s, t);
+  t = tcase_create("lrs_even");
+  tcase_add_test(t, lrs_even_spans_the_whole_range);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(void) { return tlt_run(metrics_numeric_suite()); }
