@@ -61,15 +61,24 @@ tl_status tli_check_weights(const char *fn, const char *name, const double *w,
   return TL_OK;
 }
 
-tli_scale tli_scale_for(double s) {
+tli_scale tli_scale_range(double m, int lo_exp, int hi_exp) {
   tli_scale sc = {1.0, 1.0};
-  if (tli_sum_in_range(s))
+  if (m == 0.0 || (m >= ldexp(1.0, lo_exp) && m <= ldexp(1.0, hi_exp)))
     return sc;
-  /* s * 2^k in [1, 2); |k| <= 1074, so each half is a normal power. */
-  const int k = -ilogb(s);
+  /* m * 2^k in [1, 2); |k| <= 1074, so each half is a normal power. */
+  const int k = -ilogb(m);
   sc.f1 = ldexp(1.0, k / 2);
   sc.f2 = ldexp(1.0, k - k / 2);
   return sc;
+}
+
+tli_scale tli_scale_for(double s) { return tli_scale_range(s, -1021, 1021); }
+
+double tli_max_abs(const double *x, size_t n) {
+  double m = 0.0;
+  for (size_t i = 0; i < n; i++)
+    m = fmax(m, fabs(x[i]));
+  return m;
 }
 
 tl_status tli_check_base(const char *fn, double base, double *out_scale) {

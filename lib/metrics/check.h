@@ -39,6 +39,22 @@ static inline int tli_sum_in_range(double s) {
 
 tli_scale tli_scale_for(double s);
 
+/* The same for a magnitude m >= 0 (e.g. the largest |x| of a data set):
+ * identity when m is 0 or within [2^lo_exp, 2^hi_exp], otherwise the
+ * factors that bring m into [1, 2). Callers pick the window in which their
+ * arithmetic (squares, sums of squares) cannot over- or underflow, so that
+ * ordinary data keeps its bits. */
+tli_scale tli_scale_range(double m, int lo_exp, int hi_exp);
+
+/* x / 2^k for the k of sc (exact unless the result over- or underflows):
+ * maps a result computed on scaled data back. */
+static inline double tli_unscaled(double x, tli_scale sc) {
+  return x / sc.f1 / sc.f2;
+}
+
+/* Largest |x_i| of x[0..n) (0 for n = 0). */
+double tli_max_abs(const double *x, size_t n);
+
 static inline double tli_scaled(double x, tli_scale sc) {
   return x * sc.f1 * sc.f2;
 }

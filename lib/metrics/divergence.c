@@ -461,14 +461,6 @@ static tl_status tli_check_vectors(const char *fn, const double *u,
   return tli_check_finite(fn, "v", v, n);
 }
 
-/* Largest |x_i|: the scale that keeps sums of squares from overflowing. */
-static double tli_max_abs(const double *x, size_t n) {
-  double m = 0.0;
-  for (size_t i = 0; i < n; i++)
-    m = fmax(m, fabs(x[i]));
-  return m;
-}
-
 static tl_status tli_cosine(const char *fn, double *out, const double *u,
                             const double *v, size_t n) {
   TLI_CHECK_PTR(fn, out);

@@ -7,31 +7,78 @@
 #include "core/blas.h"
 #include "core/error.h"
 #include "metrics/align_util.h"
+#include "metrics/check.h"
 #include "tl/metrics.h"
 
-/* Fit on validated input. ratio may be NULL. */
-static tl_status tli_pca_fit(double *mean, double *comps, double *var,
-                             double *ratio, const double *x, size_t n, size_t d,
-                             size_t k) {
+/* Data whose largest |entry| is within [2^-400, 2^400] is centred as
+ * given; other data is first scaled by a power of two into [1, 2) (exact),
+ * so that the column sums and differences from the mean cannot overflow
+ * (data near DBL_MAX) and the singular values stay far from the ends of the
+ * range. Components and variance ratios do not depend on the scale; the
+ * mean and the variances are mapped back, and a variance beyond DBL_MAX is
+ * an error (the overflow rule of metrics.h). */
+#define TLI_PCA_SAFE_EXP 400
+
+/* Column means and centred copy of x read as tli_scaled(x, sc). */
+static void tli_center_scaled(double *mean, double *xc, const double *x,
+                              size_t n, size_t d, tli_scale sc) {
+  memset(mean, 0, d * sizeof *mean);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      mean[j] += tli_scaled(x[i * d + j], sc);
+  for (size_t j = 0; j < d; j++)
+    mean[j] /= (double)n;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      xc[i * d + j] = tli_scaled(x[i * d + j], sc) - mean[j];
+}
+
+/* Fit on validated input. var and ratio may be NULL. */
+static tl_status tli_pca_fit(const char *fn, double *mean, double *comps,
+                             double *var, double *ratio, const double *x,
+                             size_t n, size_t d, size_t k) {
   const size_t m = n < d ? n : d;
   size_t nd, nm, md;
   if (!tli_mul_size(&nd, n, d) || !tli_mul_size(&nm, n, m) ||
-      !tli_mul_size(&md, m, d) || nd > SIZE_MAX / 8 - nm - md - m)
-    return tli_fail(TL_E_NOMEM, "pca: the work size overflows (%zu x %zu)", n,
-                    d);
+      !tli_mul_size(&md, m, d) || nd > SIZE_MAX / 8 - nm - md - m - d)
+    return tli_fail(TL_E_NOMEM, "%s: the work size overflows (%zu x %zu)", fn,
+                    n, d);
   double *buf;
-  TLI_TRY(tli_alloc_checked((void **)&buf, nd + nm + md + m, sizeof *buf,
+  TLI_TRY(tli_alloc_checked((void **)&buf, nd + nm + md + m + d, sizeof *buf,
                             "pca work"));
-  double *xc = buf, *u = xc + nd, *vt = u + nm, *s = vt + md;
-  tli_center_columns(mean, xc, x, n, d);
+  double *xc = buf, *u = xc + nd, *vt = u + nm, *s = vt + md, *mu = s + m;
+  const tli_scale sc =
+      tli_scale_range(tli_max_abs(x, nd), -TLI_PCA_SAFE_EXP, TLI_PCA_SAFE_EXP);
+  tli_center_scaled(mu, xc, x, n, d, sc);
   const tl_status st = tli_dgesvd(n, d, xc, s, u, vt);
   if (st != TL_OK) {
     tli_free(buf);
-    return st;
+    if (st != TL_E_NUMERIC)
+      return st;
+    return tli_fail(st,
+                    "%s: the SVD of the centred x (LAPACK dgesdd) did not "
+                    "converge",
+                    fn);
   }
   double total = 0.0;
   for (size_t r = 0; r < m; r++)
     total += s[r] * s[r] / (double)(n - 1);
+  /* Variances in the caller's units: divided twice by the scale (var NULL:
+   * the caller needs only the subspace). */
+  for (size_t r = 0; var && r < k; r++) {
+    const double v =
+        tli_unscaled(tli_unscaled(s[r] * s[r] / (double)(n - 1), sc), sc);
+    if (!isfinite(v)) {
+      tli_free(buf);
+      return tli_fail(TL_E_NUMERIC,
+                      "%s: the variance of component %zu overflows (x holds "
+                      "values up to %g: its variances exceed DBL_MAX); "
+                      "rescale x",
+                      fn, r, tli_max_abs(x, nd));
+    }
+  }
+  for (size_t j = 0; j < d; j++)
+    mean[j] = tli_unscaled(mu[j], sc);
   for (size_t r = 0; r < k; r++) {
     /* sklearn >= 1.5 svd_flip(u_based_decision=False): the entry of largest
      * magnitude in each component (the first of equals) is positive. */
@@ -43,9 +90,11 @@ static tl_status tli_pca_fit(double *mean, double *comps, double *var,
     const double sign = row[best] < 0.0 ? -1.0 : 1.0;
     for (size_t j = 0; j < d; j++)
       comps[r * d + j] = sign * row[j];
-    var[r] = s[r] * s[r] / (double)(n - 1);
+    const double v = s[r] * s[r] / (double)(n - 1);
+    if (var)
+      var[r] = tli_unscaled(tli_unscaled(v, sc), sc);
     if (ratio)
-      ratio[r] = total > 0.0 ? var[r] / total : 0.0;
+      ratio[r] = total > 0.0 ? v / total : 0.0;
   }
   tli_free(buf);
   return TL_OK;
@@ -62,8 +111,8 @@ tl_status tl_pca_fit(double *out_mean, double *out_components,
   const size_t m = n < d ? n : d;
   TLI_CHECK(k >= 1 && k <= m, TL_E_INVALID_ARG,
             "%s: k must be in [1, min(n, d) = %zu] (got %zu)", fn, m, k);
-  return tli_pca_fit(out_mean, out_components, out_variance, out_variance_ratio,
-                     x, n, d, k);
+  return tli_pca_fit(fn, out_mean, out_components, out_variance,
+                     out_variance_ratio, x, n, d, k);
 }
 
 static void tli_pca_project(double *out, const double *x, size_t m, size_t d,
@@ -204,7 +253,7 @@ tl_status tl_pca_select(size_t *out_indices, double *out_distances,
     memcpy(xfit + ns * d, xt, nt * d * sizeof *xfit);
     fitx = xfit;
   }
-  st = tli_pca_fit(mean, comps, var, NULL, fitx, nfit, d, c);
+  st = tli_pca_fit(fn, mean, comps, NULL, NULL, fitx, nfit, d, c);
   if (st == TL_OK) {
     tli_pca_project(zs, xs, ns, d, mean, comps, c, row);
     tli_pca_project(zt, xt, nt, d, mean, comps, c, row);

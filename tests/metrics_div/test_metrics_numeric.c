@@ -8,6 +8,7 @@
 #include <float.h>
 #include <string.h>
 
+#include "../fixtures/metrics_align_golden.h"
 #include "../fixtures/metrics_div_golden.h"
 #include "../fixtures/metrics_numeric_golden.h"
 #include "tl_test.h"
@@ -102,6 +103,119 @@ START_TEST(wasserstein_weights_with_tiny_sums) {
 END_TEST
 
 /* ---------------------------------------------------------------------- */
+/* Item 3: kernels, PCA and the proxy A-distance on data of any scale.     */
+
+START_TEST(mmd_does_not_depend_on_the_data_scale) {
+  static double xs[M_N * M_D], ys[M_M * M_D];
+  tl_mmd_options o;
+  TLT_ASSERT_OK(tl_mmd_options_init(&o, TL_MMD_OPTIONS_VERSION));
+  /* 2^664 ~ 1e200 (squared distances overflow), 2^-1000 ~ 1e-301 (they
+   * underflow), 2^1018 (near DBL_MAX). */
+  const int ks[] = {664, -1000, 1018, 0};
+  for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+    const double s = ldexp(1.0, ks[t]);
+    scaled(xs, m_x, M_N * M_D, s);
+    scaled(ys, m_y, M_M * M_D, s);
+    double r, sg;
+    o.sigma = 0.0;
+    o.unbiased = 0;
+    TLT_ASSERT_OK(tl_mmd2(&r, &sg, xs, M_N, ys, M_M, M_D, &o));
+    TLT_ASSERT_CLOSE(r, mmd_biased_median, 1e-10, 0.0);
+    TLT_ASSERT_CLOSE(sg, mmd_sigma_median * s, 1e-12, 0.0);
+    o.sigma = 1.3 * s;
+    TLT_ASSERT_OK(tl_mmd2(&r, &sg, xs, M_N, ys, M_M, M_D, &o));
+    TLT_ASSERT_CLOSE(r, mmd_biased_1_3, 1e-10, 0.0);
+    ck_assert_double_eq(sg, 1.3 * s);
+    o.unbiased = 1;
+    TLT_ASSERT_OK(tl_mmd2(&r, NULL, xs, M_N, ys, M_M, M_D, &o));
+    TLT_ASSERT_CLOSE(r, mmd_unbiased_1_3, 1e-10, 0.0);
+  }
+  /* A bandwidth far above the data: every kernel value is 1 to rounding. */
+  double r;
+  o.sigma = 1e200;
+  o.unbiased = 0;
+  TLT_ASSERT_OK(tl_mmd2(&r, NULL, m_x, M_N, m_y, M_M, M_D, &o));
+  ck_assert_msg(r >= 0.0 && r < 1e-300, "r = %g", r);
+  /* Two points 2 DBL_MAX apart: the median-heuristic sigma is sqrt(2)
+   * DBL_MAX, beyond the double range; the MMD itself, 2 - 2 exp(-1), is
+   * not. */
+  const double a[] = {DBL_MAX}, b[] = {-DBL_MAX};
+  double sg = 5.0;
+  TLT_ASSERT_OK(tl_mmd2(&r, NULL, a, 1, b, 1, 1, NULL));
+  TLT_ASSERT_CLOSE(r, 2.0 - 2.0 * exp(-1.0), 1e-15, 0.0);
+  TLT_ASSERT_FAILS(tl_mmd2(&r, &sg, a, 1, b, 1, 1, NULL), TL_E_NUMERIC,
+                   "sigma");
+  ck_assert_double_eq(sg, 5.0);
+}
+END_TEST
+
+START_TEST(pca_does_not_depend_on_the_data_scale) {
+  static double xs[PCA_N * PCA_D];
+  double mean[PCA_D], comps[PCA_K * PCA_D], var[PCA_K], ratio[PCA_K];
+  /* Up to 2^500 the variances (~2^1000) are representable; 2^-500 keeps
+   * them normal. */
+  const int ks[] = {500, 300, -300, -500};
+  for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+    const double s = ldexp(1.0, ks[t]);
+    scaled(xs, pca_x, PCA_N * PCA_D, s);
+    TLT_ASSERT_OK(tl_pca_fit(mean, comps, var, ratio, xs, PCA_N, PCA_D, PCA_K));
+    for (size_t j = 0; j < PCA_D; j++)
+      TLT_ASSERT_CLOSE(mean[j], pca_mean[j] * s, 1e-12, 0.0);
+    for (size_t j = 0; j < PCA_K * PCA_D; j++)
+      TLT_ASSERT_CLOSE(comps[j], pca_components[j], 1e-10, 1e-12);
+    for (size_t j = 0; j < PCA_K; j++) {
+      TLT_ASSERT_CLOSE(var[j], pca_variance[j] * s * s, 1e-10, 0.0);
+      TLT_ASSERT_CLOSE(ratio[j], pca_ratio[j], 1e-10, 0.0);
+    }
+  }
+  /* Near 1e160 (and near DBL_MAX) the variances exceed DBL_MAX: an error,
+   * never inf variances and NaN ratios. */
+  const int big[] = {532, 1020};
+  for (size_t t = 0; t < 2; t++) {
+    scaled(xs, pca_x, PCA_N * PCA_D, ldexp(1.0, big[t]));
+    var[0] = 9.0;
+    TLT_ASSERT_FAILS(
+        tl_pca_fit(mean, comps, var, ratio, xs, PCA_N, PCA_D, PCA_K),
+        TL_E_NUMERIC, "variance");
+    ck_assert_double_eq(var[0], 9.0);
+  }
+}
+END_TEST
+
+/* Two clearly separated clouds (as in test_metrics_align.c). */
+static void separated(double *xs, double *xt, int n, double s) {
+  for (int i = 0; i < n; i++) {
+    xs[i * 2] = (5.0 + 0.1 * (i % 7)) * s;
+    xs[i * 2 + 1] = (i * 13) % 11 * 0.1 * s;
+    xt[i * 2] = (-5.0 - 0.1 * (i % 5)) * s;
+    xt[i * 2 + 1] = (i * 7) % 11 * 0.1 * s;
+  }
+}
+
+START_TEST(proxy_a_scale_free_or_numeric_error) {
+  enum { N = 40 };
+  double xs[N * 2], xt[N * 2], dist, err;
+  const int ks[] = {0, 1000, -1000, 600};
+  for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+    separated(xs, xt, N, ldexp(1.0, ks[t]));
+    TLT_ASSERT_OK(tl_proxy_a_distance(&dist, &err, xs, N, xt, N, 2, NULL));
+    ck_assert_msg(dist == 2.0 && err == 0.0, "2^%d: dist %g err %g", ks[t],
+                  dist, err);
+  }
+  /* A step size the gradient descent cannot survive: an error naming lr,
+   * not a NaN classifier that reports 0. */
+  separated(xs, xt, N, 1.0);
+  tl_proxy_a_options o;
+  TLT_ASSERT_OK(tl_proxy_a_options_init(&o, TL_PROXY_A_OPTIONS_VERSION));
+  o.lr = 1e308;
+  dist = 3.0;
+  TLT_ASSERT_FAILS(tl_proxy_a_distance(&dist, &err, xs, N, xt, N, 2, &o),
+                   TL_E_NUMERIC, "opts->lr");
+  ck_assert_double_eq(dist, 3.0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------------- */
 /* Item 5: Renyi divergence near alpha = 1.                                */
 
 START_TEST(renyi_is_accurate_near_one) {
@@ -175,6 +289,11 @@ static Suite *metrics_numeric_suite(void) {
   tcase_add_test(t, tiny_sums_are_normalised_exactly);
   tcase_add_test(t, huge_sums_are_normalised_exactly);
   tcase_add_test(t, wasserstein_weights_with_tiny_sums);
+  suite_add_tcase(s, t);
+  t = tcase_create("scaled_kernels");
+  tcase_add_test(t, mmd_does_not_depend_on_the_data_scale);
+  tcase_add_test(t, pca_does_not_depend_on_the_data_scale);
+  tcase_add_test(t, proxy_a_scale_free_or_numeric_error);
   suite_add_tcase(s, t);
   t = tcase_create("renyi_near_one");
   tcase_add_test(t, renyi_is_accurate_near_one);
