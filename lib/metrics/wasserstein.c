@@ -26,7 +26,7 @@ static double tli_pow_abs(double d, double p) {
  * `acc` divided by the total. */
 double tli_wasserstein_sorted_pow(const double *u, const double *uw, double su,
                                   size_t n, const double *v, const double *vw,
-                                  double sv, size_t m, double p) {
+                                  double sv, size_t m, double p, tli_scale vs) {
   /* Weights are read scaled by powers of two (tli_scale_for): 1 / su
    * overflows for sums below 5.6e-309 and is subnormal above 2^1022. */
   const tli_scale cu_s = tli_scale_for(uw ? su : 1.0),
@@ -40,7 +40,8 @@ double tli_wasserstein_sorted_pow(const double *u, const double *uw, double su,
   size_t i = 0, j = 0;
   double t = 0.0, sum = 0.0;
   for (;;) {
-    const double w = tli_pow_abs(u[i] - v[j], p);
+    const double w =
+        tli_pow_abs(tli_scaled(u[i], vs) - tli_scaled(v[j], vs), p);
     if (cu < cv) {
       sum += (cu - t) * w;
       t = cu;
@@ -83,6 +84,11 @@ static tl_status tli_check_sample(const char *fn, const char *name,
   return TL_OK;
 }
 
+tli_scale tli_wasserstein_scale(double max_abs, double p) {
+  const int e = (int)(900.0 / p);
+  return tli_scale_range(max_abs, -e, e);
+}
+
 static double tli_root(double x, double p) {
   if (p == 1.0)
     return x;
@@ -91,15 +97,17 @@ static double tli_root(double x, double p) {
   return pow(x, 1.0 / p);
 }
 
-/* *out = W_p from W_p^p; finite inputs whose differences (or their p-th
- * powers) exceed DBL_MAX make W_p^p infinite or NaN (inf * 0 weight): an
- * error, not a distance. */
-static tl_status tli_finish(const char *fn, double *out, double wp, double p) {
-  const double r = tli_root(wp, p);
+/* *out = W_p from W_p^p of values scaled by vs. The overflow rule of
+ * metrics.h: a distance beyond DBL_MAX (or, for a large p, a p-th power
+ * that overflows even for values scaled into [1, 2)) is an error, not
+ * +inf. */
+static tl_status tli_finish(const char *fn, double *out, double wp, double p,
+                            tli_scale vs) {
+  const double r = tli_unscaled(tli_root(wp, p), vs);
   TLI_CHECK(isfinite(wp) && isfinite(r), TL_E_NUMERIC,
-            "%s: the distance overflows (W_p^p = %g with p = %g): the "
-            "values are too far apart to represent; rescale them",
-            fn, wp, p);
+            "%s: the distance overflows (W_p^p = %g with p = %g, on values "
+            "scaled by 2^%d): it is beyond DBL_MAX; rescale the values",
+            fn, wp, p, ilogb(vs.f1) + ilogb(vs.f2));
   *out = r;
   return TL_OK;
 }
@@ -139,10 +147,15 @@ tl_status tl_wasserstein_1d(double *out, const double *u, size_t n,
     memcpy(vws, v_weights, m * sizeof *v_weights);
   tli_sort_f64(us, u_weights ? uws : NULL, n, work_k, work_w);
   tli_sort_f64(vs, v_weights ? vws : NULL, m, work_k, work_w);
-  const double wp = tli_wasserstein_sorted_pow(
-      us, u_weights ? uws : NULL, su, n, vs, v_weights ? vws : NULL, sv, m, p);
+  const tli_scale sc =
+      tli_wasserstein_scale(fmax(fmax(fabs(us[0]), fabs(us[n - 1])),
+                                 fmax(fabs(vs[0]), fabs(vs[m - 1]))),
+                            p);
+  const double wp =
+      tli_wasserstein_sorted_pow(us, u_weights ? uws : NULL, su, n, vs,
+                                 v_weights ? vws : NULL, sv, m, p, sc);
   tli_free(mem);
-  return tli_finish(fn, out, wp, p);
+  return tli_finish(fn, out, wp, p, sc);
 }
 
 tl_status tl_wasserstein_1d_hist(double *out, const double *x, const double *a,
@@ -162,6 +175,9 @@ tl_status tl_wasserstein_1d_hist(double *out, const double *x, const double *a,
   double sa, sb;
   TLI_TRY(tli_check_weights(fn, "a", a, n, &sa));
   TLI_TRY(tli_check_weights(fn, "b", b, n, &sb));
+  const tli_scale sc =
+      tli_wasserstein_scale(fmax(fabs(x[0]), fabs(x[n - 1])), p);
   return tli_finish(fn, out,
-                    tli_wasserstein_sorted_pow(x, a, sa, n, x, b, sb, n, p), p);
+                    tli_wasserstein_sorted_pow(x, a, sa, n, x, b, sb, n, p, sc),
+                    p, sc);
 }
