@@ -9,6 +9,7 @@
 #include "core/blas.h"
 #include "core/error.h"
 #include "metrics/align_util.h"
+#include "metrics/check.h"
 #include "tl/metrics.h"
 
 #define TLI_CSLS_BLOCK 256
@@ -45,16 +46,26 @@ static void tli_best_insert(double *vals, size_t *idx, size_t *count,
     idx[pos] = index;
 }
 
+/* Unit rows of x into out. The norm is taken of the row scaled by a power
+ * of two (tli_data_scale: identity for ordinary rows), so finite rows such
+ * as [1e-320, 0, 0] or [1e300, 1e300, 1e300] have a norm; only an all-zero
+ * row has none. */
 static tl_status tli_normalise_rows(const char *fn, const char *what,
                                     double *out, const double *x, size_t n,
                                     size_t d) {
   for (size_t i = 0; i < n; i++) {
-    const double norm = sqrt(tli_ddot(d, x + i * d, x + i * d));
-    TLI_CHECK(norm > 0.0 && isfinite(norm), TL_E_INVALID_ARG,
-              "%s: row %zu of '%s' has norm %g: its cosine is undefined", fn, i,
-              what, norm);
+    const double big = tli_max_abs(x + i * d, d);
+    TLI_CHECK(big > 0.0, TL_E_INVALID_ARG,
+              "%s: row %zu of '%s' is all zeros: its cosine with any vector "
+              "is undefined",
+              fn, i, what);
+    const tli_scale sc = tli_data_scale(big);
+    double *row = out + i * d;
     for (size_t j = 0; j < d; j++)
-      out[i * d + j] = x[i * d + j] / norm;
+      row[j] = tli_scaled(x[i * d + j], sc);
+    const double norm = sqrt(tli_ddot(d, row, row));
+    for (size_t j = 0; j < d; j++)
+      row[j] /= norm;
   }
   return TL_OK;
 }

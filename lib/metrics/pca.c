@@ -159,6 +159,56 @@ tl_status tl_pca_select_options_init(tl_pca_select_options *out,
   return TL_OK;
 }
 
+tl_status tl_pca_select(size_t *out_indices, double *out_distances,
+                        const double *xs, size_t ns, const double *xt,
+                        size_t nt, size_t d, size_t k,
+                        const tl_pca_select_options *opts);
+
+/* tl_pca_select of validated data outside the range of tli_data_scale:
+ * selects on copies scaled by sc (the ranking does not depend on the
+ * scale; the projected distances would overflow or lose digits) and maps
+ * the distances back; a distance beyond DBL_MAX is an error (the overflow
+ * rule of metrics.h). Outputs are written only on success. */
+static tl_status tli_pca_select_scaled(size_t *out_indices,
+                                       double *out_distances, const double *xs,
+                                       size_t ns, const double *xt, size_t nt,
+                                       size_t d, size_t k,
+                                       const tl_pca_select_options *opts,
+                                       tli_scale sc) {
+  static const char fn[] = "tl_pca_select";
+  size_t count;
+  if (ns > SIZE_MAX / 2 - nt || !tli_mul_size(&count, ns + nt, d) ||
+      count > SIZE_MAX / 16 - 2 * k)
+    return tli_fail(TL_E_NOMEM, "%s: the scaled copies overflow size_t", fn);
+  double *buf;
+  TLI_TRY(tli_alloc_checked((void **)&buf, count + 2 * k, sizeof *buf,
+                            "pca select scaled copies"));
+  double *xs2 = buf, *xt2 = xs2 + ns * d, *dist = xt2 + nt * d;
+  size_t *idx = (size_t *)(void *)(dist + k);
+  for (size_t i = 0; i < ns * d; i++)
+    xs2[i] = tli_scaled(xs[i], sc);
+  for (size_t i = 0; i < nt * d; i++)
+    xt2[i] = tli_scaled(xt[i], sc);
+  tl_status st = tl_pca_select(idx, dist, xs2, ns, xt2, nt, d, k, opts);
+  for (size_t i = 0; i < k && st == TL_OK; i++) {
+    dist[i] = tli_unscaled(dist[i], sc);
+    if (!isfinite(dist[i]) && out_distances)
+      st = tli_fail(TL_E_NUMERIC,
+                    "%s: the distance of source row %zu overflows (xs and xt "
+                    "hold values up to %g); rescale them or pass "
+                    "out_distances = NULL",
+                    fn, idx[i],
+                    fmax(tli_max_abs(xs, ns * d), tli_max_abs(xt, nt * d)));
+  }
+  if (st == TL_OK) {
+    memcpy(out_indices, idx, k * sizeof *idx);
+    if (out_distances)
+      memcpy(out_distances, dist, k * sizeof *dist);
+  }
+  tli_free(buf);
+  return st;
+}
+
 /* Distance of each projected source row to the target (criterion). */
 static void tli_select_distances(double *dist, const double *zs, size_t ns,
                                  const double *zt, size_t nt, size_t c,
@@ -227,6 +277,12 @@ tl_status tl_pca_select(size_t *out_indices, double *out_distances,
             "%s: opts->n_components must be <= min(fitted rows, d) = %zu "
             "(got %zu)",
             fn, maxc, c);
+
+  const double big = fmax(tli_max_abs(xs, ns * d), tli_max_abs(xt, nt * d));
+  const tli_scale sc = tli_data_scale(big);
+  if (sc.f1 != 1.0 || sc.f2 != 1.0)
+    return tli_pca_select_scaled(out_indices, out_distances, xs, ns, xt, nt, d,
+                                 k, opts, sc);
 
   size_t nfd, need;
   const size_t fixed = d + c * d + c + c + ns;

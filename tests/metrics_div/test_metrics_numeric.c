@@ -215,6 +215,75 @@ START_TEST(proxy_a_scale_free_or_numeric_error) {
 }
 END_TEST
 
+START_TEST(alignment_does_not_depend_on_the_data_scale) {
+  static double xs[CORAL_NT * CORAL_D], xt[CORAL_NT * CORAL_D];
+  static double out[CORAL_NS * CORAL_D];
+  double r;
+  /* 2^+-250: outside the range used as given, results still normal. */
+  const int ks[] = {250, -250, 0};
+  for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+    const double s = ldexp(1.0, ks[t]);
+    scaled(xs, coral_xs, CORAL_NS * CORAL_D, s);
+    scaled(xt, coral_xt, CORAL_NT * CORAL_D, s);
+    TLT_ASSERT_OK(tl_coral_distance(&r, xs, CORAL_NS, xt, CORAL_NT, CORAL_D));
+    TLT_ASSERT_CLOSE(r, coral_distance_want * s * s * s * s, 1e-10, 0.0);
+  }
+  /* CORAL alignment (lambda 0) is linear in the data: near 1e-181 the
+   * covariances underflowed ("singular"), near 1e301 they overflowed. */
+  const int ka[] = {600, -600, 1000};
+  for (size_t t = 0; t < sizeof ka / sizeof *ka; t++) {
+    const double s = ldexp(1.0, ka[t]);
+    scaled(xs, coral_xs, CORAL_NS * CORAL_D, s);
+    scaled(xt, coral_xt, CORAL_NT * CORAL_D, s);
+    TLT_ASSERT_OK(
+        tl_coral_align(out, xs, CORAL_NS, xt, CORAL_NT, CORAL_D, 0.0));
+    for (size_t i = 0; i < CORAL_NS * CORAL_D; i++)
+      TLT_ASSERT_CLOSE(out[i], coral_align_lam0[i] * s, 1e-8, 1e-10 * s);
+  }
+  static double x1[FRECHET_N1 * FRECHET_D], x2[FRECHET_N2 * FRECHET_D];
+  double mu1[FRECHET_D], mu2[FRECHET_D];
+  double c1[FRECHET_D * FRECHET_D], c2[FRECHET_D * FRECHET_D];
+  for (size_t t = 0; t < sizeof ks / sizeof *ks; t++) {
+    const double s = ldexp(1.0, ks[t]);
+    scaled(x1, frechet_x1, FRECHET_N1 * FRECHET_D, s);
+    scaled(x2, frechet_x2, FRECHET_N2 * FRECHET_D, s);
+    TLT_ASSERT_OK(
+        tl_frechet_distance(&r, x1, FRECHET_N1, x2, FRECHET_N2, FRECHET_D));
+    TLT_ASSERT_CLOSE(r, frechet_want * s * s, 1e-10, 0.0);
+    scaled(mu1, frechet_mu1, FRECHET_D, s);
+    scaled(mu2, frechet_mu2, FRECHET_D, s);
+    scaled(c1, frechet_cov1, FRECHET_D * FRECHET_D, s * s);
+    scaled(c2, frechet_cov2, FRECHET_D * FRECHET_D, s * s);
+    TLT_ASSERT_OK(
+        tl_frechet_distance_gaussian(&r, mu1, c1, mu2, c2, FRECHET_D));
+    TLT_ASSERT_CLOSE(r, frechet_want * s * s, 1e-10, 0.0);
+  }
+  /* Procrustes: W does not depend on the scale of x or of y. */
+  double w0[CORAL_D * CORAL_D], w[CORAL_D * CORAL_D];
+  TLT_ASSERT_OK(tl_procrustes(w0, coral_xs, coral_xt, CORAL_NS, CORAL_D));
+  scaled(xs, coral_xs, CORAL_NS * CORAL_D, 0x1p1000);
+  scaled(xt, coral_xt, CORAL_NS * CORAL_D, 0x1p-1000);
+  TLT_ASSERT_OK(tl_procrustes(w, xs, xt, CORAL_NS, CORAL_D));
+  TLT_ASSERT_ARRAY_CLOSE(w, w0, CORAL_D * CORAL_D, 1e-12, 1e-12);
+  /* PCA selection: the same rows, distances scaled. */
+  size_t i0[3], i1[3];
+  double d0[3], d1[3];
+  TLT_ASSERT_OK(tl_pca_select(i0, d0, coral_xs, CORAL_NS, coral_xt, CORAL_NT,
+                              CORAL_D, 3, NULL));
+  for (size_t t = 0; t < 2; t++) {
+    const double s = t == 0 ? 0x1p900 : 0x1p-900;
+    scaled(xs, coral_xs, CORAL_NS * CORAL_D, s);
+    scaled(xt, coral_xt, CORAL_NT * CORAL_D, s);
+    TLT_ASSERT_OK(
+        tl_pca_select(i1, d1, xs, CORAL_NS, xt, CORAL_NT, CORAL_D, 3, NULL));
+    for (size_t i = 0; i < 3; i++) {
+      ck_assert_uint_eq(i1[i], i0[i]);
+      TLT_ASSERT_CLOSE(d1[i], d0[i] * s, 1e-10, 0.0);
+    }
+  }
+}
+END_TEST
+
 /* ---------------------------------------------------------------------- */
 /* Item 5: Renyi divergence near alpha = 1.                                */
 
@@ -244,6 +313,19 @@ START_TEST(overflowing_results_are_numeric_errors) {
   TLT_ASSERT_FAILS(tl_wasserstein_1d(&r, u, 1, NULL, v, 1, NULL, 1.0),
                    TL_E_NUMERIC, "overflows");
   ck_assert_double_eq(r, 7.0); /* written only on success */
+  /* Second- and fourth-order results beyond DBL_MAX, the same rule. */
+  static double xs[CORAL_NT * CORAL_D], xt[CORAL_NT * CORAL_D];
+  scaled(xs, coral_xs, CORAL_NS * CORAL_D, 0x1p300);
+  scaled(xt, coral_xt, CORAL_NT * CORAL_D, 0x1p300);
+  TLT_ASSERT_FAILS(tl_coral_distance(&r, xs, CORAL_NS, xt, CORAL_NT, CORAL_D),
+                   TL_E_NUMERIC, "tl_coral_distance: the distance overflows");
+  static double x1[FRECHET_N1 * FRECHET_D], x2[FRECHET_N2 * FRECHET_D];
+  scaled(x1, frechet_x1, FRECHET_N1 * FRECHET_D, 0x1p600);
+  scaled(x2, frechet_x2, FRECHET_N2 * FRECHET_D, 0x1p600);
+  TLT_ASSERT_FAILS(
+      tl_frechet_distance(&r, x1, FRECHET_N1, x2, FRECHET_N2, FRECHET_D),
+      TL_E_NUMERIC, "tl_frechet_distance: the distance overflows");
+  ck_assert_double_eq(r, 7.0);
   /* Large but representable: computed with scaling, no error. */
   const double a[] = {1e308, 1e308}, b[] = {0.0, 0.0};
   TLT_ASSERT_OK(tl_euclidean(&r, a, b, 2));
@@ -283,6 +365,56 @@ START_TEST(lrs_even_spans_the_whole_range) {
 }
 END_TEST
 
+/* ---------------------------------------------------------------------- */
+/* Item 10: messages that name the function, the argument and the cause.   */
+
+START_TEST(messages_name_function_argument_and_cause) {
+  /* Finite rows far from 1 have a direction (scaled norms). */
+  const double xq[] = {1e-320, 0, 0, 1e300, 1e300, 1e300};
+  const double y[] = {1, 0, 0, 0, 1, 0, 1, 1, 1};
+  tl_csls_options o;
+  TLT_ASSERT_OK(tl_csls_options_init(&o, TL_CSLS_OPTIONS_VERSION));
+  o.knn = 1;
+  size_t idx[2] = {9, 9};
+  double sc[2];
+  TLT_ASSERT_OK(tl_csls_retrieve(idx, sc, xq, 2, y, 3, 3, &o));
+  ck_assert_uint_eq(idx[0], 0);
+  ck_assert_uint_eq(idx[1], 2);
+  TLT_ASSERT_CLOSE(sc[0], 0.0, 0.0, 1e-15); /* 2 cos - r_T - r_S = 0 */
+  const double zero[] = {0, 0, 0, 1, 1, 1};
+  TLT_ASSERT_FAILS(tl_csls_retrieve(idx, sc, zero, 2, y, 3, 3, &o),
+                   TL_E_INVALID_ARG,
+                   "tl_csls_retrieve: row 0 of 'xq' is all "
+                   "zeros");
+  /* CORAL re-colouring beyond DBL_MAX: the function, the output and why,
+   * not "dsyevd did not converge". */
+  static double xs[CORAL_NT * CORAL_D], xt[CORAL_NT * CORAL_D];
+  static double out[CORAL_NS * CORAL_D];
+  /* xs * A with A ~ 2^1022 (the ratio of the scales): up to 6.6 * 2^1022. */
+  scaled(xs, coral_xs, CORAL_NS * CORAL_D, 1.0);
+  scaled(xt, coral_xt, CORAL_NT * CORAL_D, 0x1p1022);
+  out[0] = 3.0;
+  TLT_ASSERT_FAILS(
+      tl_coral_align(out, xs, CORAL_NS, xt, CORAL_NT, CORAL_D, 0.0),
+      TL_E_NUMERIC, "tl_coral_align: the aligned value out[");
+  ck_assert_double_eq(out[0], 3.0);
+  /* MMD on data whose squared distances overflow: a number, not "over half
+   * of the pooled pairs coincide". */
+  const double a[] = {1e300, -1e300, 2e300}, b[] = {-2e300, 1.5e300, 0.0};
+  double r;
+  TLT_ASSERT_OK(tl_mmd2(&r, NULL, a, 3, b, 3, 1, NULL));
+  ck_assert(isfinite(r) && r >= 0.0);
+  /* Procrustes on data whose y^T x overflows: a rotation. */
+  double w[4];
+  const double px[] = {1e300, 0, 0, 1e300}, py[] = {0, 1e300, -1e300, 0};
+  TLT_ASSERT_OK(tl_procrustes(w, px, py, 2, 2));
+  TLT_ASSERT_CLOSE(w[0], 0.0, 0.0, 1e-15);
+  TLT_ASSERT_CLOSE(w[1], -1.0, 1e-15, 0.0);
+  TLT_ASSERT_CLOSE(w[2], 1.0, 1e-15, 0.0);
+  TLT_ASSERT_CLOSE(w[3], 0.0, 0.0, 1e-15);
+}
+END_TEST
+
 static Suite *metrics_numeric_suite(void) {
   Suite *s = suite_create("metrics_numeric");
   TCase *t = tcase_create("normalisation_range");
@@ -294,12 +426,16 @@ static Suite *metrics_numeric_suite(void) {
   tcase_add_test(t, mmd_does_not_depend_on_the_data_scale);
   tcase_add_test(t, pca_does_not_depend_on_the_data_scale);
   tcase_add_test(t, proxy_a_scale_free_or_numeric_error);
+  tcase_add_test(t, alignment_does_not_depend_on_the_data_scale);
   suite_add_tcase(s, t);
   t = tcase_create("renyi_near_one");
   tcase_add_test(t, renyi_is_accurate_near_one);
   suite_add_tcase(s, t);
   t = tcase_create("overflow_rule");
   tcase_add_test(t, overflowing_results_are_numeric_errors);
+  suite_add_tcase(s, t);
+  t = tcase_create("messages");
+  tcase_add_test(t, messages_name_function_argument_and_cause);
   suite_add_tcase(s, t);
   t = tcase_create("lrs_even");
   tcase_add_test(t, lrs_even_spans_the_whole_range);
