@@ -116,10 +116,12 @@ tl_status tl_coral_align(double *out, const double *xs, size_t ns,
     s = tli_sym_pow(ct, d, 0.5, 0.0, fn, "the target covariance", eig);
   if (s == TL_OK) {
     tli_dgemm(0, 0, d, d, d, 1.0, cs, d, ct, d, 0.0, a, d);
-    /* Undo the scales: times 2^a (ss), divided by 2^b (st); exact unless
-     * A itself is beyond the range, which the check below reports. */
+    /* Undo the scales: times 2^(a - b) in one step (each alone may leave
+     * the range); exact unless A itself is beyond it, which the check
+     * below reports. */
+    const int e = ilogb(ss.f1) + ilogb(ss.f2) - ilogb(st.f1) - ilogb(st.f2);
     for (size_t i = 0; i < d * d; i++)
-      a[i] = tli_unscaled(tli_scaled(a[i], ss), st);
+      a[i] = ldexp(a[i], e);
     /* Into the centring work (free now, nmax x d) first: re-coloured rows
      * beyond DBL_MAX are an error (the overflow rule of metrics.h), and a
      * failed call leaves out untouched. */

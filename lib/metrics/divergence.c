@@ -14,10 +14,10 @@
 /* ln 2 (M_LN2 is not C11). */
 static const double tli_ln2 = 0.69314718055994530942;
 
-/* Validates a pair of distributions and returns their sums. */
+/* Validates a pair of distributions and describes their sums. */
 static tl_status tli_check_pair(const char *fn, const double *p,
-                                const double *q, size_t n, double *sp,
-                                double *sq) {
+                                const double *q, size_t n, tli_wsum *sp,
+                                tli_wsum *sq) {
   TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: n must be >= 1 (got 0)", fn);
   TLI_TRY(tli_check_weights(fn, "p", p, n, sp));
   return tli_check_weights(fn, "q", q, n, sq);
@@ -94,13 +94,13 @@ static double tli_log_quotient(double a, double b) {
 }
 
 TLI_CLONES static double tli_kl_nats(const double *p, const double *q, size_t n,
-                                     double sp, double sq) {
+                                     tli_wsum wp, tli_wsum wq) {
   /* Sums outside the normal range: p and q are read scaled by powers of
-   * two (exact), which changes neither c p / q nor the normalised terms,
-   * but keeps p log(...) from underflowing and S / sp from overflowing. */
-  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
-  sp = tli_scaled(sp, cp);
-  sq = tli_scaled(sq, cq);
+   * two (exact, tli_check_weights), which changes neither c p / q nor the
+   * normalised terms, but keeps p log(...) from underflowing and S / sp
+   * from overflowing. */
+  const tli_scale cp = wp.sc, cq = wq.sc;
+  const double sp = wp.sum, sq = wq.sum;
   /* When sq/sp is out of range, its log is added at the end instead
    * (sum x log(p/q) + log(sq/sp), sum x = 1). */
   double c = sq / sp, shift = 0.0;
@@ -153,8 +153,9 @@ static tl_status tli_kl(const char *fn, double *out, const double *p,
       return TL_OK;
     }
   }
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const double kl = tli_kl_nats(p, q, n, sp, sq);
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  const double kl = tli_kl_nats(p, q, n, wp, wq);
   *out = (kl > 0.0 ? kl : 0.0) * scale; /* below 0: rounding only */
   return TL_OK;
 }
@@ -173,11 +174,12 @@ tl_status tl_entropy(double *out, const double *p, size_t n, double base) {
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, p);
   TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: n must be >= 1 (got 0)", fn);
-  double scale, sp;
+  double scale;
+  tli_wsum wp;
   TLI_TRY(tli_check_base(fn, base, &scale));
-  TLI_TRY(tli_check_weights(fn, "p", p, n, &sp));
-  const tli_scale c = tli_scale_for(sp);
-  const double inv = 1.0 / tli_scaled(sp, c);
+  TLI_TRY(tli_check_weights(fn, "p", p, n, &wp));
+  const tli_scale c = wp.sc;
+  const double inv = 1.0 / wp.sum;
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
     if (p[i] > 0.0) {
@@ -210,11 +212,11 @@ static double tli_js_clamp(double js) {
 }
 
 TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
-                                     double sp, double sq) {
+                                     tli_wsum wp, tli_wsum wq) {
   /* Reciprocals of sums outside the normal range overflow or lose digits:
-   * scale by powers of two first (tli_scale_for). */
-  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
-  const double ip = 1.0 / tli_scaled(sp, cp), iq = 1.0 / tli_scaled(sq, cq);
+   * the values are read scaled by powers of two (tli_check_weights). */
+  const tli_scale cp = wp.sc, cq = wq.sc;
+  const double ip = 1.0 / wp.sum, iq = 1.0 / wq.sum;
   double term[TLI_BLOCK], lost[TLI_BLOCK];
   double sum = 0.0;
   for (size_t b0 = 0; b0 < n; b0 += TLI_BLOCK) {
@@ -250,16 +252,16 @@ TLI_CLONES static double tli_js_nats(const double *p, const double *q, size_t n,
 static tl_status tli_js(const char *fn, double *out, const double *p,
                         const double *q, size_t n) {
   const tli_isa isa = tli_isa_best();
-  double sp, sq;
-  if (!(n > 0 && tli_pair_sums(isa, p, q, n, &sp, &sq) && sp > 0.0 && sq > 0.0))
-    TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const double ip = 1.0 / sp, iq = 1.0 / sq;
-  double sum;
-  if (tli_sum_in_range(sp) && tli_sum_in_range(sq) &&
-      tli_js_pass(isa, p, q, n, ip, iq, &sum))
+  double sp, sq, sum;
+  if (n > 0 && tli_pair_sums(isa, p, q, n, &sp, &sq) && tli_sum_in_range(sp) &&
+      tli_sum_in_range(sq) &&
+      tli_js_pass(isa, p, q, n, 1.0 / sp, 1.0 / sq, &sum)) {
     *out = tli_js_clamp(0.5 * sum);
-  else
-    *out = tli_js_nats(p, q, n, sp, sq);
+    return TL_OK;
+  }
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  *out = tli_js_nats(p, q, n, wp, wq);
   return TL_OK;
 }
 
@@ -292,12 +294,12 @@ typedef struct tli_norm_pair {
   double ip, iq;
 } tli_norm_pair;
 
-static tli_norm_pair tli_norm_pair_for(double sp, double sq) {
+static tli_norm_pair tli_norm_pair_for(tli_wsum wp, tli_wsum wq) {
   tli_norm_pair np;
-  np.cp = tli_scale_for(sp);
-  np.cq = tli_scale_for(sq);
-  np.ip = 1.0 / tli_scaled(sp, np.cp);
-  np.iq = 1.0 / tli_scaled(sq, np.cq);
+  np.cp = wp.sc;
+  np.cq = wq.sc;
+  np.ip = 1.0 / wp.sum;
+  np.iq = 1.0 / wq.sum;
   return np;
 }
 
@@ -339,12 +341,13 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
   TLI_CHECK_PAIR_PTRS(fn);
   TLI_CHECK(isfinite(alpha) && alpha > 0.0, TL_E_INVALID_ARG,
             "%s: alpha must be finite and > 0 (got %g)", fn, alpha);
-  double scale, sp, sq;
+  double scale;
+  tli_wsum wp, wq;
   TLI_TRY(tli_check_base(fn, base, &scale));
   if (alpha == 1.0)
     return tli_kl(fn, out, p, q, n, scale);
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const tli_norm_pair np = tli_norm_pair_for(sp, sq);
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  const tli_norm_pair np = tli_norm_pair_for(wp, wq);
   /* S = sum x^a y^(1-a) = sum x (y/x)^(1-a): one pow per shared bin. Bins
    * where only q is positive add 0; where only p is, 0 for a < 1, inf for
    * a > 1. Near a = 1, S = 1 + O(a - 1) and log(S) / (a - 1) would lose
@@ -389,24 +392,24 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
 }
 
 /* Bhattacharyya coefficient sum sqrt(x y) of the normalised inputs. */
-static double tli_bc(const double *p, const double *q, size_t n, double sp,
-                     double sq) {
-  /* Scaled (tli_scale_for) so that products of tiny values do not
+static double tli_bc(const double *p, const double *q, size_t n, tli_wsum wp,
+                     tli_wsum wq) {
+  /* Scaled (tli_check_weights) so that products of tiny values do not
    * underflow into subnormals. */
-  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
+  const tli_scale cp = wp.sc, cq = wq.sc;
   double sum = 0.0;
   for (size_t i = 0; i < n; i++)
     sum += sqrt(tli_scaled(p[i], cp)) * sqrt(tli_scaled(q[i], cq));
-  return sum / (sqrt(tli_scaled(sp, cp)) * sqrt(tli_scaled(sq, cq)));
+  return sum / (sqrt(wp.sum) * sqrt(wq.sum));
 }
 
 tl_status tl_bhattacharyya(double *out, const double *p, const double *q,
                            size_t n) {
   static const char fn[] = "tl_bhattacharyya";
   TLI_CHECK_PAIR_PTRS(fn);
-  double sp, sq;
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const double bc = tli_bc(p, q, n, sp, sq);
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  const double bc = tli_bc(p, q, n, wp, wq);
   if (bc == 0.0) {
     *out = INFINITY;
     return TL_OK;
@@ -420,12 +423,12 @@ tl_status tl_hellinger(double *out, const double *p, const double *q,
                        size_t n) {
   static const char fn[] = "tl_hellinger";
   TLI_CHECK_PAIR_PTRS(fn);
-  double sp, sq;
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
   /* The difference form keeps accuracy for close inputs, where
    * sqrt(1 - BC) would cancel. */
-  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
-  const double ip = 1.0 / tli_scaled(sp, cp), iq = 1.0 / tli_scaled(sq, cq);
+  const tli_scale cp = wp.sc, cq = wq.sc;
+  const double ip = 1.0 / wp.sum, iq = 1.0 / wq.sum;
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
     const double d =
@@ -441,10 +444,10 @@ tl_status tl_total_variation(double *out, const double *p, const double *q,
                              size_t n) {
   static const char fn[] = "tl_total_variation";
   TLI_CHECK_PAIR_PTRS(fn);
-  double sp, sq;
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const tli_scale cp = tli_scale_for(sp), cq = tli_scale_for(sq);
-  const double ip = 1.0 / tli_scaled(sp, cp), iq = 1.0 / tli_scaled(sq, cq);
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  const tli_scale cp = wp.sc, cq = wq.sc;
+  const double ip = 1.0 / wp.sum, iq = 1.0 / wq.sum;
   double sum = 0.0;
   for (size_t i = 0; i < n; i++)
     sum += fabs(tli_scaled(p[i], cp) * ip - tli_scaled(q[i], cq) * iq);

@@ -180,8 +180,9 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
   TLI_CHECK_PTR(fn, out);
   TLI_TRY(tli_check_examples(fn, ids, offsets, n, vocab_size));
   double target_sum;
-  TLI_TRY(
-      tli_check_distribution(fn, "target", target, vocab_size, &target_sum));
+  int target_halved;
+  TLI_TRY(tli_check_distribution(fn, "target", target, vocab_size, &target_sum,
+                                 &target_halved));
   if (word_vectors != NULL) {
     TLI_CHECK(embed_dim >= 1, TL_E_INVALID_ARG,
               "%s: embed_dim must be >= 1 with word_vectors", fn);
@@ -226,7 +227,7 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
   const double alpha = opts->renyi_alpha, k = opts->smoothing;
   double qsum = 0.0, qq = 0.0;
   for (size_t v = 0; v < vocab_size; v++) {
-    q[v] = target[v] / target_sum;
+    q[v] = (target_halved ? 0.5 * target[v] : target[v]) / target_sum;
     qsum += q[v];
     qq += q[v] * q[v];
     p[v] = 0.0;

@@ -183,9 +183,10 @@ static double tli_sk_error(const tli_sk *w) {
 
 /* Normalised histogram (or uniform when h is NULL) into dst; log into ldst. */
 static void tli_sk_marginal(double *dst, double *ldst, const double *h,
-                            double sum, size_t len) {
+                            tli_wsum sum, size_t len) {
   for (size_t k = 0; k < len; k++) {
-    dst[k] = h ? h[k] / sum : 1.0 / (double)len;
+    /* Scaled as tli_check_weights describes: any positive sum. */
+    dst[k] = h ? tli_scaled(h[k], sum.sc) / sum.sum : 1.0 / (double)len;
     ldst[k] = log(dst[k]);
   }
 }
@@ -222,7 +223,7 @@ tl_status tl_sinkhorn(double *out_cost, double *out_plan,
   size_t nm;
   TLI_CHECK(tli_mul_size(&nm, n, m), TL_E_NOMEM,
             "%s: n x m = %zu x %zu overflows size_t", fn, n, m);
-  double sa = 0.0, sb = 0.0;
+  tli_wsum sa = tli_wsum_of(1.0), sb = tli_wsum_of(1.0);
   if (a)
     TLI_TRY(tli_check_weights(fn, "a", a, n, &sa));
   if (b)

@@ -63,7 +63,7 @@ tl_status tl_sliced_directions(double *out, size_t k, size_t d, uint64_t seed) {
 /* Validates a point cloud and its optional weights. */
 static tl_status tli_check_cloud(const char *fn, const char *name,
                                  const char *wname, const double *x, size_t n,
-                                 size_t d, const double *w, double *sum) {
+                                 size_t d, const double *w, tli_wsum *sum) {
   TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: %s has no rows (n = 0)", fn, name);
   size_t nd;
   TLI_CHECK(tli_mul_size(&nd, n, d), TL_E_NOMEM,
@@ -71,7 +71,7 @@ static tl_status tli_check_cloud(const char *fn, const char *name,
   TLI_TRY(tli_check_finite(fn, name, x, nd));
   if (w)
     return tli_check_weights(fn, wname, w, n, sum);
-  *sum = (double)n;
+  *sum = tli_wsum_of((double)n);
   return TL_OK;
 }
 
@@ -80,7 +80,7 @@ static tl_status tli_check_cloud(const char *fn, const char *name,
 static tl_status tli_check_sliced(const char *fn, double *out, const double *x,
                                   size_t n, const double *xw, const double *y,
                                   size_t m, const double *yw, size_t d,
-                                  size_t k, double *sx, double *sy) {
+                                  size_t k, tli_wsum *sx, tli_wsum *sy) {
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, x);
   TLI_CHECK_PTR(fn, y);
@@ -96,9 +96,9 @@ static tl_status tli_check_sliced(const char *fn, double *out, const double *x,
 
 /* The shared body once everything is validated: P (k x d) given. */
 static tl_status tli_sliced(const char *fn, double *out, const double *x,
-                            size_t n, const double *xw, double sx,
+                            size_t n, const double *xw, tli_wsum sx,
                             const double *y, size_t m, const double *yw,
-                            double sy, size_t d, const double *proj, size_t k,
+                            tli_wsum sy, size_t d, const double *proj, size_t k,
                             double p) {
   const size_t big = n > m ? n : m;
   /* Points near DBL_MAX overflow in the projections and their differences,
@@ -173,7 +173,7 @@ tl_status tl_sliced_wasserstein_projected(double *out, const double *x,
   static const char fn[] = "tl_sliced_wasserstein_projected";
   TLI_CHECK_PTR(fn, projections);
   TLI_TRY(tli_check_order(fn, p));
-  double sx, sy;
+  tli_wsum sx, sy;
   TLI_TRY(tli_check_sliced(fn, out, x, n, x_weights, y, m, y_weights, d, k, &sx,
                            &sy));
   TLI_TRY(tli_check_finite(fn, "projections", projections, k * d));
@@ -197,7 +197,7 @@ tl_status tl_sliced_wasserstein(double *out, const double *x, size_t n,
             fn, options->version, TL_SLICED_OPTIONS_VERSION);
   TLI_TRY(tli_check_order(fn, options->p));
   const size_t k = options->n_projections;
-  double sx, sy;
+  tli_wsum sx, sy;
   TLI_TRY(tli_check_sliced(fn, out, x, n, x_weights, y, m, y_weights, d, k, &sx,
                            &sy));
   size_t kd;

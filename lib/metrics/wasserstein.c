@@ -24,15 +24,14 @@ static double tli_pow_abs(double d, double p) {
 /* Cumulative weight after element i (0-based): (i + 1) / n for uniform
  * weights, computed exactly rather than summed; otherwise the running sum
  * `acc` divided by the total. */
-double tli_wasserstein_sorted_pow(const double *u, const double *uw, double su,
-                                  size_t n, const double *v, const double *vw,
-                                  double sv, size_t m, double p, tli_scale vs) {
-  /* Weights are read scaled by powers of two (tli_scale_for): 1 / su
+double tli_wasserstein_sorted_pow(const double *u, const double *uw,
+                                  tli_wsum su, size_t n, const double *v,
+                                  const double *vw, tli_wsum sv, size_t m,
+                                  double p, tli_scale vs) {
+  /* Weights are read scaled by powers of two (tli_check_weights): 1 / sum
    * overflows for sums below 5.6e-309 and is subnormal above 2^1022. */
-  const tli_scale cu_s = tli_scale_for(uw ? su : 1.0),
-                  cv_s = tli_scale_for(vw ? sv : 1.0);
-  const double isu = uw ? 1.0 / tli_scaled(su, cu_s) : 0.0,
-               isv = vw ? 1.0 / tli_scaled(sv, cv_s) : 0.0;
+  const tli_scale cu_s = su.sc, cv_s = sv.sc;
+  const double isu = uw ? 1.0 / su.sum : 0.0, isv = vw ? 1.0 / sv.sum : 0.0;
   double acc_u = uw ? tli_scaled(uw[0], cu_s) : 0.0,
          acc_v = vw ? tli_scaled(vw[0], cv_s) : 0.0;
   double cu = uw ? acc_u * isu : 1.0 / (double)n;
@@ -74,13 +73,13 @@ double tli_wasserstein_sorted_pow(const double *u, const double *uw, double su,
 /* Validates one sample set: values finite, weights a distribution. */
 static tl_status tli_check_sample(const char *fn, const char *name,
                                   const char *wname, const double *x,
-                                  const double *w, size_t n, double *sum) {
+                                  const double *w, size_t n, tli_wsum *sum) {
   TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: %s is empty (its size is 0)", fn,
             name);
   TLI_TRY(tli_check_finite(fn, name, x, n));
   if (w)
     return tli_check_weights(fn, wname, w, n, sum);
-  *sum = (double)n;
+  *sum = tli_wsum_of((double)n);
   return TL_OK;
 }
 
@@ -120,7 +119,7 @@ tl_status tl_wasserstein_1d(double *out, const double *u, size_t n,
   TLI_CHECK_PTR(fn, u);
   TLI_CHECK_PTR(fn, v);
   TLI_TRY(tli_check_order(fn, p));
-  double su, sv;
+  tli_wsum su, sv;
   TLI_TRY(tli_check_sample(fn, "u", "u_weights", u, u_weights, n, &su));
   TLI_TRY(tli_check_sample(fn, "v", "v_weights", v, v_weights, m, &sv));
 
@@ -172,7 +171,7 @@ tl_status tl_wasserstein_1d_hist(double *out, const double *x, const double *a,
     TLI_CHECK(x[i - 1] <= x[i], TL_E_INVALID_ARG,
               "%s: x must be sorted (x[%zu] = %g > x[%zu] = %g)", fn, i - 1,
               x[i - 1], i, x[i]);
-  double sa, sb;
+  tli_wsum sa, sb;
   TLI_TRY(tli_check_weights(fn, "a", a, n, &sa));
   TLI_TRY(tli_check_weights(fn, "b", b, n, &sb));
   const tli_scale sc =
