@@ -33,7 +33,7 @@ typedef struct prop {
   double rel;            /* tolerance against the reference */
 } prop;
 
-static uint64_t lcg = 88172645463325252u;
+static uint64_t lcg;
 static double uniform(void) {
   lcg ^= lcg << 13;
   lcg ^= lcg >> 7;
@@ -51,11 +51,16 @@ static int degree_of(const int *d, size_t i, int dflt) {
   return d ? d[i] : dflt;
 }
 
+/* The smallest k tried: outputs such as rankings are compared only while
+ * the scaled scores are normal (below, ties appear where the reference has
+ * none). */
+static int k_first = -1074;
+
 static void run_property(const prop *p, const double *base) {
   static double in[MAX_IN], back[MAX_IN];
   double got[MAX_OUT], ref[MAX_OUT];
   ck_assert(p->nin <= MAX_IN && p->nout <= MAX_OUT);
-  for (int k = -1074; k <= 1023; k += (k < -1000 || k > 960) ? 3 : 37) {
+  for (int k = k_first; k <= 1023; k += (k < -1000 || k > 960) ? 3 : 37) {
     for (size_t i = 0; i < p->nin; i++) {
       const int e = degree_of(p->in_degree, i, 1) * k;
       in[i] = ldexp(base[i], e);
@@ -141,6 +146,7 @@ D2(f_euclid, tl_euclidean(out, p, q, DN))
 D2(f_term, tl_term_similarity(out, p, q, DN, 0.99))
 
 START_TEST(divergences_scale) {
+  lcg = 88172645463325252u; /* the same inputs forked or not */
   double base[2 * DN];
   random_fill(base, 2 * DN, 0.0, 1.0);
   base[3] = 0.0; /* a zero bin in p */
@@ -221,6 +227,7 @@ static tl_status f_sinkhorn(double *out, const double *in, int k) {
 static const int sk_out_deg[2] = {1, 0};
 
 START_TEST(wasserstein_and_transport_scale) {
+  lcg = 88172645463325252u; /* the same inputs forked or not */
   double base[2 * WN + 2 * WM];
   random_fill(base, WN + WM, -1.0, 2.0);
   random_fill(base + WN + WM, WN + WM, 0.0, 1.0);
@@ -299,6 +306,7 @@ static tl_status f_proxy(double *out, const double *in, int k) {
 }
 
 START_TEST(kernels_scale) {
+  lcg = 88172645463325252u; /* the same inputs forked or not */
   double base[66];
   random_fill(base, 66, -1.0, 2.0);
   for (size_t i = 36; i < 66; i++)
@@ -384,6 +392,7 @@ static tl_status f_csls(double *out, const double *in, int k) {
 }
 
 START_TEST(alignment_scales) {
+  lcg = 88172645463325252u; /* the same inputs forked or not */
   double base[2 * AN * AD];
   random_fill(base, 2 * AN * AD, -1.0, 2.0);
   const prop props[] = {
@@ -455,6 +464,7 @@ static tl_status f_top(double *out, const double *in, int k) {
 static const int top_out_deg[8] = {1, 1, 1, 1, 1, 1, 0, 0};
 
 START_TEST(selection_scales) {
+  lcg = 88172645463325252u; /* the same inputs forked or not */
   double base[8 + 24];
   random_fill(base, 8, 0.0, 1.0);
   random_fill(base + 8, 24, -1.0, 2.0);
@@ -475,7 +485,9 @@ START_TEST(selection_scales) {
   random_fill(f, 18, -1.0, 2.0);
   const prop pt = {"select top", f_top, 18,    8,    0,
                    top_out_deg,  NULL,  -2000, 2000, 1e-12};
+  k_first = -1000;
   run_property(&pt, f);
+  k_first = -1074;
 }
 END_TEST
 
