@@ -171,29 +171,24 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
   f[TL_FEAT_BHATTACHARYYA] = bc > 0.0 ? fmax(-log(bc), 0.0) : INFINITY;
 }
 
-tl_status tl_selection_features(double *out, const int64_t *ids,
-                                const size_t *offsets, size_t n,
-                                size_t vocab_size, const double *target,
-                                const double *word_vectors, size_t embed_dim,
-                                const tl_selection_options *opts) {
-  static const char fn[] = "tl_selection_features";
+/* Argument checks of tl_selection_features (options already defaulted);
+ * describes the target's sum. */
+static tl_status
+tli_selection_validate(const char *fn, const double *out, const int64_t *ids,
+                       const size_t *offsets, size_t n, size_t vocab_size,
+                       const double *target, const double *word_vectors,
+                       size_t embed_dim, const tl_selection_options *opts,
+                       double *target_sum, int *halved) {
   TLI_CHECK_PTR(fn, out);
   TLI_TRY(tli_check_examples(fn, ids, offsets, n, vocab_size));
-  double target_sum;
-  int target_halved;
-  TLI_TRY(tli_check_distribution(fn, "target", target, vocab_size, &target_sum,
-                                 &target_halved));
+  TLI_TRY(tli_check_distribution(fn, "target", target, vocab_size, target_sum,
+                                 halved));
   if (word_vectors != NULL) {
     TLI_CHECK(embed_dim >= 1, TL_E_INVALID_ARG,
               "%s: embed_dim must be >= 1 with word_vectors", fn);
     TLI_TRY(tli_check_matrix(fn, "word_vectors", word_vectors, vocab_size,
                              embed_dim, 1));
     TLI_TRY(tli_check_vector_norms(fn, word_vectors, vocab_size, embed_dim));
-  }
-  tl_selection_options defaults;
-  if (opts == NULL) {
-    tl_selection_options_init(&defaults, TL_SELECTION_OPTIONS_VERSION);
-    opts = &defaults;
   }
   TLI_TRY(tli_check_selection_options(fn, opts));
   /* The longest example's smoothed denominator len + k V must be finite,
@@ -209,83 +204,135 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
   size_t nout;
   TLI_CHECK(tli_mul_size(&nout, n, TL_FEAT_COUNT), TL_E_INVALID_ARG,
             "%s: n = %zu is too large", fn, n);
+  return TL_OK;
+}
 
-  /* q, P, p, norms: 4 V doubles; marks and types: 2 V size_t. */
-  double *buf;
-  TLI_TRY(tli_alloc_checked((void **)&buf, vocab_size, 4 * sizeof(double),
+/* The work memory of tl_selection_features: V = vocab_size. */
+typedef struct tli_selection_work {
+  double *buf;   /* q, P, p, norms: 4 V doubles */
+  size_t *mark;  /* marks and types: 2 V size_t */
+  double *q;     /* the normalised target */
+  double *P;     /* the term distribution of all examples */
+  double *p;     /* one example's distribution (zero between examples) */
+  double *norms; /* word-vector norms (0 without vectors) */
+  size_t *types; /* the distinct types of one example */
+} tli_selection_work;
+
+static tl_status tli_selection_alloc(tli_selection_work *w, size_t V) {
+  TLI_TRY(tli_alloc_checked((void **)&w->buf, V, 4 * sizeof(double),
                             "selection work"));
-  size_t *mark;
-  const tl_status st = tli_alloc_checked((void **)&mark, vocab_size,
-                                         2 * sizeof(size_t), "type marks");
+  const tl_status st =
+      tli_alloc_checked((void **)&w->mark, V, 2 * sizeof(size_t), "type marks");
   if (st != TL_OK) {
-    tli_free(buf);
+    tli_free(w->buf);
     return st;
   }
-  size_t *types = mark + vocab_size;
-  double *q = buf, *P = q + vocab_size, *p = P + vocab_size,
-         *norms = p + vocab_size;
-  const double alpha = opts->renyi_alpha, k = opts->smoothing;
-  double qsum = 0.0, qq = 0.0;
-  for (size_t v = 0; v < vocab_size; v++) {
-    q[v] = (target_halved ? 0.5 * target[v] : target[v]) / target_sum;
-    qsum += q[v];
-    qq += q[v] * q[v];
-    p[v] = 0.0;
-    P[v] = 0.0;
-    mark[v] = 0;
-    norms[v] = word_vectors
-                   ? sqrt(tli_ddot(embed_dim, word_vectors + v * embed_dim,
-                                   word_vectors + v * embed_dim))
-                   : 0.0;
-  }
-  const size_t total = offsets[n];
-  for (size_t t = 0; t < total; t++)
-    P[ids[t]] += 1.0;
-  for (size_t v = 0; v < vocab_size; v++)
-    P[v] /= (double)total;
-
-  for (size_t i = 0; i < n; i++) {
-    const size_t len = offsets[i + 1] - offsets[i];
-    const int64_t *ex = ids + offsets[i];
-    const double denom = (double)len + k * (double)vocab_size;
-    size_t ntypes = 0;
-    /* p is all zeros between examples; smoothing fills it densely. */
-    if (k > 0.0)
-      for (size_t v = 0; v < vocab_size; v++)
-        p[v] = k;
-    for (size_t t = 0; t < len; t++) {
-      const size_t v = (size_t)ex[t];
-      p[v] += 1.0;
-      if (mark[v] != i + 1) { /* first time this type appears in example i */
-        mark[v] = i + 1;
-        types[ntypes++] = v;
-      }
-    }
-    double *f = out + i * TL_FEAT_COUNT;
-    tl_status sim = TL_OK;
-    if (k > 0.0) {
-      for (size_t v = 0; v < vocab_size; v++)
-        p[v] /= denom;
-      sim = tli_term_similarity(f, p, q, vocab_size, alpha);
-      memset(p, 0, vocab_size * sizeof *p);
-    } else {
-      for (size_t t = 0; t < ntypes; t++)
-        p[types[t]] /= denom;
-      tli_sparse_similarity(f, types, ntypes, p, q, qsum, qq, alpha);
-      for (size_t t = 0; t < ntypes; t++)
-        p[types[t]] = 0.0;
-    }
-    if (sim != TL_OK) {
-      tli_free(mark);
-      tli_free(buf);
-      return sim;
-    }
-    tli_diversity(f, types, ntypes, len, P, alpha, word_vectors, norms,
-                  embed_dim);
-  }
-  tli_free(mark);
-  tli_free(buf);
+  w->types = w->mark + V;
+  w->q = w->buf;
+  w->P = w->q + V;
+  w->p = w->P + V;
+  w->norms = w->p + V;
   return TL_OK;
+}
+
+/* Fills q (with its sum and sum of squares), P, the norms, and zeroes p
+ * and the marks. */
+static void tli_selection_setup(tli_selection_work *w, double *qsum, double *qq,
+                                const int64_t *ids, size_t total, size_t V,
+                                const double *target, double target_sum,
+                                int halved, const double *word_vectors,
+                                size_t embed_dim) {
+  *qsum = 0.0;
+  *qq = 0.0;
+  for (size_t v = 0; v < V; v++) {
+    w->q[v] = (halved ? 0.5 * target[v] : target[v]) / target_sum;
+    *qsum += w->q[v];
+    *qq += w->q[v] * w->q[v];
+    w->p[v] = 0.0;
+    w->P[v] = 0.0;
+    w->mark[v] = 0;
+    w->norms[v] = word_vectors
+                      ? sqrt(tli_ddot(embed_dim, word_vectors + v * embed_dim,
+                                      word_vectors + v * embed_dim))
+                      : 0.0;
+  }
+  for (size_t t = 0; t < total; t++)
+    w->P[ids[t]] += 1.0;
+  for (size_t v = 0; v < V; v++)
+    w->P[v] /= (double)total;
+}
+
+/* The TL_FEAT_COUNT features of example i into f. */
+static tl_status tli_selection_example(double *f, tli_selection_work *w,
+                                       size_t i, const int64_t *ex, size_t len,
+                                       size_t V, double qsum, double qq,
+                                       const tl_selection_options *opts,
+                                       const double *word_vectors,
+                                       size_t embed_dim) {
+  const double alpha = opts->renyi_alpha, k = opts->smoothing;
+  const double denom = (double)len + k * (double)V;
+  double *p = w->p;
+  size_t ntypes = 0;
+  /* p is all zeros between examples; smoothing fills it densely. */
+  if (k > 0.0)
+    for (size_t v = 0; v < V; v++)
+      p[v] = k;
+  for (size_t t = 0; t < len; t++) {
+    const size_t v = (size_t)ex[t];
+    p[v] += 1.0;
+    if (w->mark[v] != i + 1) { /* first time this type appears in example i */
+      w->mark[v] = i + 1;
+      w->types[ntypes++] = v;
+    }
+  }
+  tl_status sim = TL_OK;
+  if (k > 0.0) {
+    for (size_t v = 0; v < V; v++)
+      p[v] /= denom;
+    sim = tli_term_similarity(f, p, w->q, V, alpha);
+    memset(p, 0, V * sizeof *p);
+  } else {
+    for (size_t t = 0; t < ntypes; t++)
+      p[w->types[t]] /= denom;
+    tli_sparse_similarity(f, w->types, ntypes, p, w->q, qsum, qq, alpha);
+    for (size_t t = 0; t < ntypes; t++)
+      p[w->types[t]] = 0.0;
+  }
+  if (sim == TL_OK)
+    tli_diversity(f, w->types, ntypes, len, w->P, alpha, word_vectors, w->norms,
+                  embed_dim);
+  return sim;
+}
+
+tl_status tl_selection_features(double *out, const int64_t *ids,
+                                const size_t *offsets, size_t n,
+                                size_t vocab_size, const double *target,
+                                const double *word_vectors, size_t embed_dim,
+                                const tl_selection_options *opts) {
+  static const char fn[] = "tl_selection_features";
+  tl_selection_options defaults;
+  if (opts == NULL) {
+    tl_selection_options_init(&defaults, TL_SELECTION_OPTIONS_VERSION);
+    opts = &defaults;
+  }
+  double target_sum;
+  int halved;
+  TLI_TRY(tli_selection_validate(fn, out, ids, offsets, n, vocab_size, target,
+                                 word_vectors, embed_dim, opts, &target_sum,
+                                 &halved));
+  tli_selection_work w;
+  TLI_TRY(tli_selection_alloc(&w, vocab_size));
+  double qsum, qq;
+  tli_selection_setup(&w, &qsum, &qq, ids, offsets[n], vocab_size, target,
+                      target_sum, halved, word_vectors, embed_dim);
+  tl_status st = TL_OK;
+  for (size_t i = 0; i < n && st == TL_OK; i++)
+    st = tli_selection_example(out + i * TL_FEAT_COUNT, &w, i, ids + offsets[i],
+                               offsets[i + 1] - offsets[i], vocab_size, qsum,
+                               qq, opts, word_vectors, embed_dim);
+  tli_free(w.mark);
+  tli_free(w.buf);
+  return st;
 }
 
 tl_status tl_select_top(size_t *out_indices, double *out_scores,
