@@ -65,7 +65,8 @@ tl_status tli_check_weights(const char *fn, const char *name, const double *w,
   double s2 = 0.0;
   for (size_t j = 0; j < n; j++)
     s2 += w[j] * 0x1p-64;
-  const int e = ilogb(s2);
+  /* s2 > 0: the sum it scales down overflowed. */
+  const int e = s2 > 0.0 ? ilogb(s2) : 0;
   out->sc = tli_scale_exp(-64 - e);
   out->sum = ldexp(s2, -e);
   return TL_OK;

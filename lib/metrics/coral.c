@@ -28,15 +28,17 @@ static tl_status tli_coral_check(const char *fn, const void *out,
  * read as tli_scaled(xs, ss) and tli_scaled(xt, st): scales from
  * tli_data_scale keep them finite and normal for data near DBL_MAX or in
  * the subnormals. */
-static tl_status tli_coral_covs(double **out_buf, const double *xs, size_t ns,
-                                const double *xt, size_t nt, size_t d,
-                                size_t extra, tli_scale ss, tli_scale st) {
+static tl_status tli_coral_covs(double **out_buf, const char *fn,
+                                const double *xs, size_t ns, const double *xt,
+                                size_t nt, size_t d, size_t extra, tli_scale ss,
+                                tli_scale st) {
   const size_t nmax = ns > nt ? ns : nt;
   /* d * d <= SIZE_MAX / 64 was checked, so only the data part can overflow. */
   size_t work;
   const size_t fixed = 2 * d * d + d + extra;
   if (!tli_mul_size(&work, nmax, d) || work > SIZE_MAX / sizeof(double) - fixed)
-    return tli_fail(TL_E_NOMEM, "coral: the work size overflows");
+    return tli_fail(TL_E_NOMEM, "%s: the work size overflows (%zu x %zu)", fn,
+                    nmax, d);
   double *buf;
   TLI_TRY(tli_alloc_checked((void **)&buf, work + fixed, sizeof *buf,
                             "coral work"));
@@ -54,7 +56,7 @@ tl_status tl_coral_distance(double *out, const double *xs, size_t ns,
   const tli_scale sc =
       tli_data_scale(fmax(tli_max_abs(xs, ns * d), tli_max_abs(xt, nt * d)));
   double *buf;
-  TLI_TRY(tli_coral_covs(&buf, xs, ns, xt, nt, d, 0, sc, sc));
+  TLI_TRY(tli_coral_covs(&buf, fn, xs, ns, xt, nt, d, 0, sc, sc));
   const double *cs = buf, *ct = buf + d * d;
   double sum = 0.0;
   for (size_t i = 0; i < d * d; i++) {
@@ -100,7 +102,7 @@ tl_status tl_coral_align(double *out, const double *xs, size_t ns,
             fn, lambda);
   double *buf;
   /* extra: eigen work (2 d^2 + d) and the product A = Cs^-1/2 Ct^1/2. */
-  TLI_TRY(tli_coral_covs(&buf, xs, ns, xt, nt, d, 3 * d * d + d, ss, st));
+  TLI_TRY(tli_coral_covs(&buf, fn, xs, ns, xt, nt, d, 3 * d * d + d, ss, st));
   double *cs = buf, *ct = cs + d * d;
   const size_t nmax = ns > nt ? ns : nt;
   double *eig = ct + d * d + d + nmax * d, *a = eig + 2 * d * d + d;
