@@ -141,15 +141,22 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
   double js = 0.0, renyi = 0.0, dot = 0.0, pp = 0.0, l2 = 0.0, l1 = 0.0,
          bc = 0.0, q_on = 0.0, qq_on = 0.0;
   int renyi_inf = 0;
+  /* Near alpha = 1, S - 1 is summed directly (expm1, then log1p), as in
+   * tl_renyi_divergence: log(S) with S rounded near 1 loses the digits
+   * (p sums to 1 over the example's types). */
+  const double e = 1.0 - alpha;
+  const int near = fabs(e) <= 0.5;
   for (size_t t = 0; t < ntypes; t++) {
     const double a = p[types[t]], b = q[types[t]], m = 0.5 * (a + b);
     js += a * log(a / m) + (b > 0.0 ? b * log(b / m) : 0.0);
     /* a (b/a)^(1-alpha) rather than a^alpha b^(1-alpha), as the dense
      * tl_renyi_divergence: for a large alpha the latter is 0 * Inf = NaN. */
     if (b > 0.0)
-      renyi += a * pow(b / a, 1.0 - alpha);
+      renyi += near ? a * expm1(e * log(b / a)) : a * pow(b / a, e);
     else if (alpha > 1.0)
       renyi_inf = 1;
+    else
+      renyi -= near ? a : 0.0;
     dot += a * b;
     pp += a * a;
     l2 += (a - b) * (a - b);
@@ -162,9 +169,12 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
   /* Off the support p = 0, m = q / 2: each term is q log 2. */
   js = 0.5 * (js + q_off * log(2.0));
   f[TL_FEAT_JENSEN_SHANNON] = fmin(fmax(js, 0.0), log(2.0));
-  /* No shared term (renyi = 0, alpha < 1) or q = 0 < p (alpha > 1): +Inf. */
+  /* No shared term (S = 0, alpha < 1) or q = 0 < p (alpha > 1): +Inf. */
+  const double s_renyi = near ? 1.0 + renyi : renyi;
   f[TL_FEAT_RENYI] =
-      renyi_inf || renyi <= 0.0 ? INFINITY : log(renyi) / (alpha - 1.0);
+      renyi_inf || !(s_renyi > 0.0)
+          ? INFINITY
+          : fmax((near ? log1p(renyi) : log(renyi)) / (alpha - 1.0), 0.0);
   f[TL_FEAT_COSINE] = fmin(fmax(dot / (sqrt(pp) * sqrt(qq)), -1.0), 1.0);
   f[TL_FEAT_EUCLIDEAN] = sqrt(l2 + qq_off);
   f[TL_FEAT_VARIATIONAL] = l1 + q_off;

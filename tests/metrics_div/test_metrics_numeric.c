@@ -300,6 +300,21 @@ START_TEST(renyi_is_accurate_near_one) {
   }
   TLT_ASSERT_OK(tl_renyi_divergence(&r, rn_p, rn_q, RN_N, 1.0, 0.0));
   TLT_ASSERT_CLOSE(r, rn_kl, ROUNDING, 0.0);
+  /* The sparse path of the selection features (no smoothing) computes the
+   * same divergence over the example's types. */
+  const int64_t ids[] = {0, 1, 1, 2};
+  const size_t off[] = {0, 4};
+  double f[TL_FEAT_COUNT];
+  tl_selection_options o;
+  TLT_ASSERT_OK(tl_selection_options_init(&o, TL_SELECTION_OPTIONS_VERSION));
+  for (size_t i = 0; i < SELN_ALPHAS; i++) {
+    o.renyi_alpha = seln_alpha[i];
+    TLT_ASSERT_OK(tl_selection_features(f, ids, off, 1, 4, rn_q, NULL, 0, &o));
+    ck_assert_msg(fabs(f[TL_FEAT_RENYI] - seln_renyi[i]) <=
+                      ROUNDING * seln_renyi[i],
+                  "alpha = %.17g: %.17g, expected %.17g", seln_alpha[i],
+                  f[TL_FEAT_RENYI], seln_renyi[i]);
+  }
 }
 END_TEST
 
