@@ -482,7 +482,10 @@ TL_API tl_status tl_pca_fit(double *out_mean, double *out_components,
                             double *out_variance, double *out_variance_ratio,
                             const double *x, size_t n, size_t d, size_t k);
 
-/* Projection of x (m x d) on a fitted PCA: out (m x k) = (x - mean) C^T. */
+/* Projection of x (m x d) on a fitted PCA: out (m x k) = (x - mean) C^T.
+ * x - mean is taken of power-of-two-scaled values, so data near DBL_MAX of
+ * both signs projects; a projection beyond DBL_MAX is TL_E_NUMERIC (out
+ * untouched). */
 TL_API tl_status tl_pca_transform(double *out, const double *x, size_t m,
                                   size_t d, const double *mean,
                                   const double *components, size_t k);

@@ -137,9 +137,35 @@ tl_status tl_pca_transform(double *out, const double *x, size_t m, size_t d,
   size_t mk;
   TLI_CHECK(tli_mul_size(&mk, m, k), TL_E_INVALID_ARG,
             "%s: the output (%zu x %zu) is too large", fn, m, k);
+  TLI_CHECK(mk <= SIZE_MAX / sizeof(double) - d, TL_E_INVALID_ARG,
+            "%s: the output (%zu x %zu) is too large", fn, m, k);
+  /* x - mean overflows for data near DBL_MAX of both signs: project data
+   * and mean scaled by a power of two (tli_data_scale; identity for
+   * ordinary data) and map the result back. The projections go to a work
+   * copy first: one beyond DBL_MAX is an error (the overflow rule of
+   * metrics.h) and leaves out untouched. */
+  const tli_scale sc =
+      tli_data_scale(fmax(tli_max_abs(x, m * d), tli_max_abs(mean, d)));
   double *row;
-  TLI_TRY(tli_alloc_checked((void **)&row, d, sizeof *row, "pca row"));
-  tli_pca_project(out, x, m, d, mean, components, k, row);
+  TLI_TRY(tli_alloc_checked((void **)&row, d + mk, sizeof *row, "pca row"));
+  double *res = row + d;
+  for (size_t i = 0; i < m; i++) {
+    for (size_t j = 0; j < d; j++)
+      row[j] = tli_scaled(x[i * d + j], sc) - tli_scaled(mean[j], sc);
+    tli_dgemv(0, k, d, 1.0, components, d, row, 0.0, res + i * k);
+  }
+  for (size_t i = 0; i < mk; i++) {
+    res[i] = tli_unscaled(res[i], sc);
+    if (!isfinite(res[i])) {
+      tli_free(row);
+      return tli_fail(TL_E_NUMERIC,
+                      "%s: the projection out[%zu] overflows (x holds values "
+                      "up to %g, components up to %g)",
+                      fn, i, tli_max_abs(x, m * d),
+                      tli_max_abs(components, k * d));
+    }
+  }
+  memcpy(out, res, mk * sizeof *out);
   tli_free(row);
   return TL_OK;
 }

@@ -168,6 +168,19 @@ START_TEST(pca_does_not_depend_on_the_data_scale) {
       TLT_ASSERT_CLOSE(ratio[j], pca_ratio[j], 1e-10, 0.0);
     }
   }
+  /* Projection of data near DBL_MAX of both signs: x - mean alone would
+   * overflow; the projection itself is representable. */
+  const double top = 0x1p1023;
+  const double tx[] = {1.5 * top, -1.5 * top}, tm[] = {-1.5 * top, 1.5 * top};
+  const double tc[] = {0.3, 0.1};
+  double z;
+  TLT_ASSERT_OK(tl_pca_transform(&z, tx, 1, 2, tm, tc, 1));
+  TLT_ASSERT_CLOSE(z, 0.6 * top, 1e-15, 0.0);
+  const double tc2[] = {0.6, -0.8}; /* 4.2 * 2^1023: beyond DBL_MAX */
+  z = 5.0;
+  TLT_ASSERT_FAILS(tl_pca_transform(&z, tx, 1, 2, tm, tc2, 1), TL_E_NUMERIC,
+                   "tl_pca_transform: the projection out[0] overflows");
+  ck_assert_double_eq(z, 5.0);
   /* Near 1e160 (and near DBL_MAX) the variances exceed DBL_MAX: an error,
    * never inf variances and NaN ratios. */
   const int big[] = {532, 1020};

@@ -373,6 +373,19 @@ static tl_status f_pca_select(double *out, const double *in, int k) {
   return s;
 }
 static const int pcs_out_deg[6] = {1, 1, 1, 0, 0, 0};
+/* x (AN x AD) and mean (AD) scale (degree 1), the components are fixed. */
+static tl_status f_pca_transform(double *out, const double *in, int k) {
+  (void)k;
+  static const double comps[2 * AD] = {0.6, 0.8, 0.0, -0.48, 0.36, 0.8};
+  return tl_pca_transform(out, in, AN, AD, in + AN * AD, comps, 2);
+}
+static tl_status f_sliced_projected(double *out, const double *in, int k) {
+  (void)k;
+  static const double proj[4 * AD] = {
+      1, 0, 0, 0.6, 0.8, 0, 0, -0.6, 0.8, 0.5, 0.5, 0.70710678118654757};
+  return tl_sliced_wasserstein_projected(out, in, AN, NULL, in + AN * AD, AN,
+                                         NULL, AD, proj, 4, 2.0);
+}
 static tl_status f_procrustes(double *out, const double *in, int k) {
   (void)k;
   return tl_procrustes(out, in, in + AN * AD, AN, AD);
@@ -408,6 +421,10 @@ START_TEST(alignment_scales) {
       {"procrustes", f_procrustes, 2 * AN * AD, AD * AD, 0, NULL, NULL, -2000,
        2000, 1e-9},
       {"csls", f_csls, 2 * AN * AD, 4 * AN, 0, NULL, NULL, -2000, 2000, 1e-9},
+      {"pca transform", f_pca_transform, AN * AD + AD, 2 * AN, 1, NULL, NULL,
+       -2000, 2000, 1e-12},
+      {"sliced projected", f_sliced_projected, 2 * AN * AD, 1, 1, NULL, NULL,
+       -2000, 2000, 1e-10},
   };
   for (size_t i = 0; i < sizeof props / sizeof *props; i++)
     run_property(&props[i], base);
