@@ -460,9 +460,11 @@ TL_API tl_status tl_selection_features(double *out, const int64_t *ids,
  * writes the indices of the k best into out_indices in descending score
  * order; equal scores keep the lower index first. out_scores (may be NULL)
  * receives all n scores. 1 <= k <= n.
+ * Scores are computed with power-of-two scaling, so only a score beyond
+ * DBL_MAX (not an overflowing product) is an error.
  * Errors: TL_E_INVALID_ARG (NULL, sizes, k), TL_E_NUMERIC (a NaN/Inf
- * feature or weight: e.g. an infinite divergence; smooth the target),
- * TL_E_NOMEM. */
+ * feature or weight: e.g. an infinite divergence; smooth the target; a
+ * score beyond DBL_MAX), TL_E_NOMEM. */
 TL_API tl_status tl_select_top(size_t *out_indices, double *out_scores,
                                const double *features, size_t n, size_t f,
                                const double *theta, size_t k);

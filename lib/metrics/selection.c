@@ -8,6 +8,7 @@
 #include "core/blas.h"
 #include "core/error.h"
 #include "metrics/align_util.h"
+#include "metrics/check.h"
 #include "metrics/termdist.h"
 #include "tl/metrics.h"
 
@@ -364,8 +365,24 @@ tl_status tl_select_top(size_t *out_indices, double *out_scores,
     tli_free(scores);
     return st;
   }
+  /* Features or weights outside 2^+-200 (tli_data_scale) are multiplied as
+   * power-of-two-scaled values and the score mapped back, so products that
+   * overflow (or underflow) alone do not decide; a score beyond DBL_MAX is
+   * the error (the overflow rule of metrics.h). */
+  const tli_scale sf = tli_data_scale(tli_max_abs(features, n * f)),
+                  sth = tli_data_scale(tli_max_abs(theta, f));
+  const int rescale =
+      sf.f1 != 1.0 || sf.f2 != 1.0 || sth.f1 != 1.0 || sth.f2 != 1.0;
+  const int e = ilogb(sf.f1) + ilogb(sf.f2) + ilogb(sth.f1) + ilogb(sth.f2);
   for (size_t i = 0; i < n; i++) {
-    scores[i] = tli_ddot(f, features + i * f, theta);
+    if (rescale) {
+      double acc = 0.0;
+      for (size_t j = 0; j < f; j++)
+        acc += tli_scaled(features[i * f + j], sf) * tli_scaled(theta[j], sth);
+      scores[i] = ldexp(acc, -e);
+    } else {
+      scores[i] = tli_ddot(f, features + i * f, theta);
+    }
     if (!isfinite(scores[i])) {
       tli_free(idx);
       tli_free(scores);

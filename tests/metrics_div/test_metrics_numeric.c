@@ -358,6 +358,15 @@ START_TEST(overflowing_results_are_numeric_errors) {
   const double a[] = {1e308, 1e308}, b[] = {0.0, 0.0};
   TLT_ASSERT_OK(tl_euclidean(&r, a, b, 2));
   TLT_ASSERT_CLOSE(r, 1e308 * sqrt(2.0), 1e-15, 0.0);
+  /* Scores whose products overflow but whose sums do not. */
+  const double feat[] = {1e300, 1e300, 1e300, 0.99e300};
+  const double theta[] = {1e10, -1e10};
+  size_t top[2];
+  double sco[2];
+  TLT_ASSERT_OK(tl_select_top(top, sco, feat, 2, 2, theta, 2));
+  ck_assert_double_eq(sco[0], 0.0);
+  TLT_ASSERT_CLOSE(sco[1], (1.0 - 0.99) * 1e300 * 1e10, 1e-12, 0.0);
+  ck_assert_uint_eq(top[0], 1);
   /* Infinite exact values stay +inf with TL_OK (not an overflow). */
   const double p[] = {1.0, 0.0}, q[] = {0.0, 1.0};
   TLT_ASSERT_OK(tl_kl_divergence(&r, p, q, 2, 0.0));
