@@ -15,6 +15,26 @@
  * conversion is exact); the Python binding converts float32 arrays itself.
  * See docs/metrics.md, "Why float64 only".
  */
+/*
+ * Scaling and overflow (one rule for every function of this header):
+ * - Inputs may lie anywhere in the finite float64 range, subnormals
+ *   included. Functions compute with power-of-two rescaling where their
+ *   intermediate sums, squares or reciprocals could leave the range, so a
+ *   result never depends on where in that range the inputs lie: scaling
+ *   every input by 2^k (for which the scaled inputs stay exact) scales the
+ *   result by 2^(j k), j the result's degree (0 for divergences, cosine,
+ *   ratios, rankings and rotations; 1 for distances; 2 for variances and
+ *   the Frechet distance; 4 for the CORAL distance).
+ * - A result whose exact value is finite but beyond DBL_MAX is
+ *   TL_E_NUMERIC, with a message naming the function and saying "overflows"
+ *   (tl_euclidean([1e308], [-1e308]) like tl_wasserstein_1d); the outputs
+ *   are not written. A result that underflows is returned rounded (to a
+ *   subnormal or 0).
+ * - +inf is returned with TL_OK only where the exact value is infinite, as
+ *   documented per function (KL with q = 0 < p, Renyi and Bhattacharyya for
+ *   disjoint supports). No function returns NaN with TL_OK.
+ * docs/metrics.md, "Scaling and overflow", has the details.
+ */
 #ifndef TL_METRICS_H
 #define TL_METRICS_H
 
@@ -32,16 +52,18 @@ extern "C" {
 /*
  * Conventions of part 1. Distributions (p, q) are arrays of n >= 1 finite,
  * non-negative float64 weights with a positive sum; every distribution
- * measure normalises them first (so scaling an input changes nothing), as
- * scipy.stats.entropy does. `base` chooses the logarithm: 0 means natural
- * (nats), otherwise base must be finite, > 0 and != 1 (2 gives bits).
+ * measure normalises them first (so scaling an input changes nothing, over
+ * the whole positive range: sums below 5.6e-309 or beyond DBL_MAX are
+ * normalised through a power-of-two scale, never a reciprocal that could
+ * overflow), as scipy.stats.entropy does. `base` chooses the logarithm: 0 means
+ * natural (nats), otherwise base must be finite, > 0 and != 1 (2 gives bits).
  * Results go to *out, which is written only on success.
  *
  * Errors common to all: TL_E_INVALID_ARG for a NULL pointer, n == 0, a
  * negative weight, a zero sum or a bad base/order; TL_E_NUMERIC for NaN or
- * Inf in an input (or a sum that overflows); TL_E_NOMEM when a work buffer
- * cannot be allocated (the divergences and distances allocate nothing).
- * TL_E_UNSUPPORTED for an options struct whose version is unknown.
+ * Inf in an input or a result beyond DBL_MAX (the rule above); TL_E_NOMEM when
+ * a work buffer cannot be allocated (the divergences and distances allocate
+ * nothing). TL_E_UNSUPPORTED for an options struct whose version is unknown.
  * Thread-safety: all functions are pure and reentrant.
  */
 
@@ -69,9 +91,11 @@ TL_API tl_status tl_js_distance(double *out, const double *p, const double *q,
 
 /* Renyi divergence of order alpha > 0 (finite):
  * 1/(alpha - 1) log sum p^alpha q^(1 - alpha); alpha == 1 gives
- * KL(p || q) exactly. Ruder & Plank (2017) use alpha = 0.99. The result is
- * +inf when the sum is 0 (alpha < 1, disjoint supports) or when q = 0 < p
- * (alpha >= 1). */
+ * KL(p || q) exactly. For |alpha - 1| <= 1/2 the sum minus 1 is
+ * accumulated directly (expm1/log1p), so orders next to 1 (1 +- 1e-14) are
+ * accurate to rounding and tend to KL. Ruder & Plank (2017) use alpha = 0.99.
+ * The result is +inf when the sum is 0 (alpha < 1, disjoint supports) or when q
+ * = 0 < p (alpha >= 1). */
 TL_API tl_status tl_renyi_divergence(double *out, const double *p,
                                      const double *q, size_t n, double alpha,
                                      double base);
@@ -100,7 +124,8 @@ TL_API tl_status tl_cosine_distance(double *out, const double *u,
                                     const double *v, size_t n);
 
 /* Euclidean distance |u - v|_2 of two finite vectors (not normalised);
- * computed with scaling, so it does not overflow before the result does. */
+ * computed with scaling, so it does not overflow before the result does; a
+ * distance beyond DBL_MAX is TL_E_NUMERIC. */
 TL_API tl_status tl_euclidean(double *out, const double *u, const double *v,
                               size_t n);
 
@@ -114,10 +139,11 @@ TL_API tl_status tl_euclidean(double *out, const double *u, const double *v,
  * The inputs are not modified: sorted copies are made (n + m values and
  * weights, allocated through the allocator hooks), sorted by an LSD radix
  * sort: O(n + m) time.
- * Finite inputs can still overflow: a difference u_i - v_j or its p-th power
- * beyond DBL_MAX (e.g. values near +-1e308, or 1e200 with p = 2) gives
- * TL_E_NUMERIC rather than an infinite distance; rescale such data first.
- * The same holds for tl_wasserstein_1d_hist and sliced Wasserstein.
+ * Values whose differences or p-th powers would overflow (1e200 with
+ * p = 2) are scaled by a power of two first, so the distance is returned
+ * whenever it is representable; a distance beyond DBL_MAX (u = -1e308,
+ * v = 1e308) is TL_E_NUMERIC. The same holds for tl_wasserstein_1d_hist
+ * and sliced Wasserstein.
  */
 TL_API tl_status tl_wasserstein_1d(double *out, const double *u, size_t n,
                                    const double *u_weights, const double *v,
@@ -226,7 +252,11 @@ TL_API tl_status tl_sinkhorn(double *out_cost, double *out_plan,
  * (numpy's: mean of the two middle values for an even count) of the squared
  * distances over all (n + m)(n + m - 1) / 2 unordered pairs of distinct rows
  * of the pooled sample [X; Y]. If that median is 0 (most rows coincide) the
- * call fails with TL_E_NUMERIC: pass sigma explicitly.
+ * call fails with TL_E_NUMERIC: pass sigma explicitly. Data outside
+ * [2^-400, 2^400] is scaled by a power of two with sigma (the kernel
+ * depends on |x - y| / sigma only), so data near 1e200 gives the value of
+ * the same data near 1; a median-heuristic sigma beyond DBL_MAX is
+ * TL_E_NUMERIC when out_sigma is requested.
  */
 #define TL_MMD_OPTIONS_VERSION 1
 typedef struct tl_mmd_options {
@@ -284,7 +314,10 @@ TL_API tl_status tl_mmd2(double *out, double *out_sigma, const double *x,
  * >= 6); a smaller part makes the estimate meaningless (one training row
  * gives a constant classifier and err = 1, i.e. -2). A held-out row is
  * classified as source when its logit is >= 0. Same inputs and seed: same
- * result. */
+ * result. Each feature is standardised through a power-of-two scale, so
+ * data of any magnitude gives the same split. A step size the descent
+ * cannot survive (weights overflowing, e.g. lr = 1e308) is TL_E_NUMERIC
+ * naming opts->lr. */
 #define TL_PROXY_A_OPTIONS_VERSION 1
 typedef struct tl_proxy_a_options {
   unsigned int version;  /* TL_PROXY_A_OPTIONS_VERSION */
@@ -465,9 +498,11 @@ TL_API tl_status tl_selection_features(double *out, const int64_t *ids,
  * writes the indices of the k best into out_indices in descending score
  * order; equal scores keep the lower index first. out_scores (may be NULL)
  * receives all n scores. 1 <= k <= n.
+ * Scores are computed with power-of-two scaling, so only a score beyond
+ * DBL_MAX (not an overflowing product) is an error.
  * Errors: TL_E_INVALID_ARG (NULL, sizes, k), TL_E_NUMERIC (a NaN/Inf
- * feature or weight: e.g. an infinite divergence; smooth the target),
- * TL_E_NOMEM. */
+ * feature or weight: e.g. an infinite divergence; smooth the target; a
+ * score beyond DBL_MAX), TL_E_NOMEM. */
 TL_API tl_status tl_select_top(size_t *out_indices, double *out_scores,
                                const double *features, size_t n, size_t f,
                                const double *theta, size_t k);
@@ -479,13 +514,18 @@ TL_API tl_status tl_select_top(size_t *out_indices, double *out_scores,
  * out_variance_ratio (k, may be NULL): variance / total variance. Signs:
  * the largest-magnitude entry of each component is positive (first one on
  * a tie), as sklearn >= 1.5 (svd_flip with u_based_decision=False).
+ * Data outside [2^-400, 2^400] is centred after a power-of-two scale, so
+ * components and ratios do not depend on its magnitude.
  * Errors: TL_E_INVALID_ARG (NULL, sizes, k), TL_E_NUMERIC (NaN/Inf, SVD
- * failure), TL_E_NOMEM. */
+ * failure, a variance beyond DBL_MAX, e.g. data near 1e160), TL_E_NOMEM. */
 TL_API tl_status tl_pca_fit(double *out_mean, double *out_components,
                             double *out_variance, double *out_variance_ratio,
                             const double *x, size_t n, size_t d, size_t k);
 
-/* Projection of x (m x d) on a fitted PCA: out (m x k) = (x - mean) C^T. */
+/* Projection of x (m x d) on a fitted PCA: out (m x k) = (x - mean) C^T.
+ * x - mean is taken of power-of-two-scaled values, so data near DBL_MAX of
+ * both signs projects; a projection beyond DBL_MAX is TL_E_NUMERIC (out
+ * untouched). */
 TL_API tl_status tl_pca_transform(double *out, const double *x, size_t m,
                                   size_t d, const double *mean,
                                   const double *components, size_t k);
@@ -574,11 +614,12 @@ TL_API tl_status tl_csls_options_init(tl_csls_options *out,
  * out_indices (nq x top) receives, per query, the target indices of the top
  * best scores, best first, equal scores by lower index; out_scores (nq x
  * top, may be NULL) the scores. knn must be in [1, min(nq, nt)] (libtl
- * rejects, never clamps, a larger knn); top in [1, nt]. Rows of norm 0 are
- * rejected (cosine undefined). Work memory: normalised copies of xq and y
- * and a block of at most 256 x nt similarities. opts NULL: defaults.
- * Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED (options version),
- * TL_E_NUMERIC (NaN/Inf), TL_E_NOMEM. */
+ * rejects, never clamps, a larger knn); top in [1, nt]. All-zero rows are
+ * rejected (cosine undefined); norms are taken with scaling, so any other
+ * finite row ([1e-320, 0, 0], [1e300, 1e300, 1e300]) has a direction. Work
+ * memory: normalised copies of xq and y and a block of at most 256 x nt
+ * similarities. opts NULL: defaults. Errors: TL_E_INVALID_ARG, TL_E_UNSUPPORTED
+ * (options version), TL_E_NUMERIC (NaN/Inf), TL_E_NOMEM. */
 TL_API tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
                                   const double *xq, size_t nq, const double *y,
                                   size_t nt, size_t d,

@@ -1,6 +1,7 @@
 #include "metrics/align_util.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -46,9 +47,36 @@ void tli_center_columns(double *mean, double *xc, const double *x, size_t n,
       xc[i * d + j] = x[i * d + j] - mean[j];
 }
 
+tli_scale tli_data_scale(double m) {
+  return tli_scale_range(m, -TLI_DATA_SAFE_EXP, TLI_DATA_SAFE_EXP);
+}
+
+tl_status tli_lapack_fail(tl_status st, const char *fn, const char *what) {
+  if (st != TL_E_NUMERIC)
+    return st;
+  /* The message is rewritten in place: copy LAPACK's first. */
+  char lapack[160];
+  snprintf(lapack, sizeof lapack, "%s", tl_last_error());
+  return tli_fail(st, "%s: the decomposition of %s did not converge (%s)", fn,
+                  what, lapack);
+}
+
 void tli_mean_cov(double *mean, double *cov, const double *x, size_t n,
                   size_t d, double *work) {
-  tli_center_columns(mean, work, x, n, d);
+  tli_mean_cov_scaled(mean, cov, x, n, d, work, tli_scale_for(1.0));
+}
+
+void tli_mean_cov_scaled(double *mean, double *cov, const double *x, size_t n,
+                         size_t d, double *work, tli_scale sc) {
+  memset(mean, 0, d * sizeof *mean);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      mean[j] += tli_scaled(x[i * d + j], sc);
+  for (size_t j = 0; j < d; j++)
+    mean[j] /= (double)n;
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++)
+      work[i * d + j] = tli_scaled(x[i * d + j], sc) - mean[j];
   tli_dgemm(1, 0, d, d, n, 1.0 / (double)(n - 1), work, d, work, d, 0.0, cov,
             d);
   /* gemm of A^T A is symmetric only up to rounding: make it exact so the
@@ -66,7 +94,7 @@ tl_status tli_sym_pow(double *a, size_t d, double power, double min_ratio,
                       const char *fn, const char *what, double *work) {
   double *w = work, *v = work + d, *vs = work + d + d * d;
   memcpy(v, a, d * d * sizeof *a);
-  TLI_TRY(tli_dsyev(d, v, w));
+  TLI_TRY(tli_lapack_fail(tli_dsyev(d, v, w), fn, what));
   if (min_ratio > 0.0 && !(w[0] > min_ratio * w[d - 1]))
     return tli_fail(TL_E_NUMERIC,
                     "%s: %s is singular (eigenvalues %g .. %g): use lambda > 0",

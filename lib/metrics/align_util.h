@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 
+#include "metrics/check.h"
 #include "tl/core.h"
 
 /* TL_E_NUMERIC naming fn, what and the first bad index if x[0..count) holds
@@ -27,6 +28,23 @@ void tli_center_columns(double *mean, double *xc, const double *x, size_t n,
  * (n x d), n >= 2. work: n x d doubles for the centred copy. */
 void tli_mean_cov(double *mean, double *cov, const double *x, size_t n,
                   size_t d, double *work);
+
+/* The same of x read as tli_scaled(x, sc): the moments of the scaled data
+ * (sc from tli_data_scale keeps them finite and normal). */
+void tli_mean_cov_scaled(double *mean, double *cov, const double *x, size_t n,
+                         size_t d, double *work, tli_scale sc);
+
+/* The power-of-two scale for moments of data whose largest |entry| is m:
+ * the identity within [2^-TLI_DATA_SAFE_EXP, 2^TLI_DATA_SAFE_EXP],
+ * otherwise the factors that bring m into [1, 2). Second moments of data within
+ * 2^(+-TLI_DATA_SAFE_EXP), and fourth powers (CORAL), neither overflow nor
+ * underflow, so ordinary data is used as given and keeps its bits. */
+#define TLI_DATA_SAFE_EXP 200
+tli_scale tli_data_scale(double m);
+
+/* The LAPACK failure st (from tli_dsyev / tli_dgesvd) rewritten to name the
+ * public function and what was decomposed; other statuses pass through. */
+tl_status tli_lapack_fail(tl_status st, const char *fn, const char *what);
 
 /* Symmetric function of a symmetric d x d matrix: a <- V diag(f(w)) V^T
  * where a = V diag(w) V^T. f(w) = max(w, 0)^power. work: 2 d^2 + d doubles.

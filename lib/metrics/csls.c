@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "metrics/align_util.h"
+#include "metrics/check.h"
 #include "tl/metrics.h"
 
 #define TLI_CSLS_BLOCK 256
@@ -42,16 +43,26 @@ static void tli_best_insert(double *vals, size_t *idx, size_t *count,
     idx[pos] = index;
 }
 
+/* Unit rows of x into out. The norm is taken of the row scaled by a power
+ * of two (tli_data_scale: identity for ordinary rows), so finite rows such
+ * as [1e-320, 0, 0] or [1e300, 1e300, 1e300] have a norm; only an all-zero
+ * row has none. */
 static tl_status tli_normalise_rows(const char *fn, const char *what,
                                     double *out, const double *x, size_t n,
                                     size_t d) {
   for (size_t i = 0; i < n; i++) {
-    const double norm = sqrt(tli_ddot(d, x + i * d, x + i * d));
-    TLI_CHECK(norm > 0.0 && isfinite(norm), TL_E_INVALID_ARG,
-              "%s: row %zu of '%s' has norm %g: its cosine is undefined", fn, i,
-              what, norm);
+    const double big = tli_max_abs(x + i * d, d);
+    TLI_CHECK(big > 0.0, TL_E_INVALID_ARG,
+              "%s: row %zu of '%s' is all zeros: its cosine with any vector "
+              "is undefined",
+              fn, i, what);
+    const tli_scale sc = tli_data_scale(big);
+    double *row = out + i * d;
     for (size_t j = 0; j < d; j++)
-      out[i * d + j] = x[i * d + j] / norm;
+      row[j] = tli_scaled(x[i * d + j], sc);
+    const double norm = sqrt(tli_ddot(d, row, row));
+    for (size_t j = 0; j < d; j++)
+      row[j] /= norm;
   }
   return TL_OK;
 }
@@ -63,17 +74,14 @@ static double tli_mean(const double *v, size_t n) {
   return s / (double)n;
 }
 
-tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
-                           const double *xq, size_t nq, const double *y,
-                           size_t nt, size_t d, const tl_csls_options *opts) {
-  static const char fn[] = "tl_csls_retrieve";
+/* Argument checks of tl_csls_retrieve (options already defaulted). */
+static tl_status tli_csls_validate(const char *fn, const size_t *out_indices,
+                                   const double *xq, size_t nq, const double *y,
+                                   size_t nt, size_t d,
+                                   const tl_csls_options *opts) {
   TLI_CHECK_PTR(fn, out_indices);
   TLI_TRY(tli_check_matrix(fn, "xq", xq, nq, d, 1));
   TLI_TRY(tli_check_matrix(fn, "y", y, nt, d, 1));
-  tl_csls_options opts_copy = TL_CSLS_OPTIONS_INIT;
-  if (opts != NULL)
-    TLI_TRY(TLI_OPTIONS_COPY(&opts_copy, opts, csls_options_sizes, fn, "opts"));
-  opts = &opts_copy;
   const size_t knn = opts->knn, top = opts->top;
   const size_t kmax = nq < nt ? nq : nt;
   TLI_CHECK(knn >= 1 && knn <= kmax, TL_E_INVALID_ARG,
@@ -84,72 +92,124 @@ tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
   size_t nqt;
   TLI_CHECK(tli_mul_size(&nqt, nq, top), TL_E_INVALID_ARG,
             "%s: the output (%zu x %zu) is too large", fn, nq, top);
+  return TL_OK;
+}
 
+/* The work memory of one retrieval. */
+typedef struct tli_csls_work {
+  double *buf;     /* every double array below */
+  size_t *counts;  /* nt neighbour-list lengths, then top indices (ti) */
+  double *qn, *yn; /* unit rows of xq and y */
+  double *sim;     /* a block of similarities, TLI_CSLS_BLOCK x nt */
+  double *rt, *rs; /* r_T per query, r_S per target */
+  double *lists;   /* knn best similarities per target */
+  double *rowl;    /* knn best of one query */
+  double *tv;      /* the top scores of one query */
+  size_t *ti;      /* their target indices */
+} tli_csls_work;
+
+static tl_status tli_csls_alloc(tli_csls_work *w, const char *fn, size_t nq,
+                                size_t nt, size_t d, size_t knn, size_t top) {
   const size_t block = TLI_CSLS_BLOCK;
   size_t a, b, c;
   if (!tli_mul_size(&a, nq + nt, d) || !tli_mul_size(&b, block, nt) ||
       !tli_mul_size(&c, nt, knn) || a > SIZE_MAX / 32 || b > SIZE_MAX / 32 ||
       c > SIZE_MAX / 32)
     return tli_fail(TL_E_NOMEM, "%s: the work size overflows", fn);
-  /* Doubles: normalised rows, a block of similarities, r_T, r_S, the
-   * neighbour lists of every target, a row list, the best scores. */
   const size_t ndouble = a + b + nq + nt + c + knn + top;
-  double *buf;
-  TLI_TRY(
-      tli_alloc_checked((void **)&buf, ndouble, sizeof(double), "csls work"));
-  size_t *counts;
-  tl_status st = tli_alloc_checked((void **)&counts, nt + top, sizeof(size_t),
-                                   "csls lists");
+  TLI_TRY(tli_alloc_checked((void **)&w->buf, ndouble, sizeof(double),
+                            "csls work"));
+  const tl_status st = tli_alloc_checked((void **)&w->counts, nt + top,
+                                         sizeof(size_t), "csls lists");
   if (st != TL_OK) {
-    tli_free(buf);
+    tli_free(w->buf);
     return st;
   }
-  size_t *ti = counts + nt;
-  double *qn = buf, *yn = qn + nq * d, *sim = yn + nt * d, *rt = sim + b;
-  double *rs = rt + nq, *lists = rs + nt, *rowl = lists + c, *tv = rowl + knn;
-  st = tli_normalise_rows(fn, "xq", qn, xq, nq, d);
-  if (st == TL_OK)
-    st = tli_normalise_rows(fn, "y", yn, y, nt, d);
-  if (st != TL_OK) {
-    tli_free(counts);
-    tli_free(buf);
-    return st;
-  }
-  memset(counts, 0, nt * sizeof *counts);
-  /* Pass 1: r_T of every query, and each target's knn best queries. */
+  w->ti = w->counts + nt;
+  w->qn = w->buf;
+  w->yn = w->qn + nq * d;
+  w->sim = w->yn + nt * d;
+  w->rt = w->sim + b;
+  w->rs = w->rt + nq;
+  w->lists = w->rs + nt;
+  w->rowl = w->lists + c;
+  w->tv = w->rowl + knn;
+  return TL_OK;
+}
+
+static void tli_csls_free(tli_csls_work *w) {
+  tli_free(w->counts);
+  tli_free(w->buf);
+}
+
+/* Pass 1: r_T of every query (mean of its knn best targets), and r_S of
+ * every target (mean of its knn best queries). */
+static void tli_csls_neighbourhoods(tli_csls_work *w, size_t nq, size_t nt,
+                                    size_t d, size_t knn) {
+  const size_t block = TLI_CSLS_BLOCK;
+  memset(w->counts, 0, nt * sizeof *w->counts);
   for (size_t q0 = 0; q0 < nq; q0 += block) {
     const size_t bq = nq - q0 < block ? nq - q0 : block;
-    tli_dgemm(0, 1, bq, nt, d, 1.0, qn + q0 * d, d, yn, d, 0.0, sim, nt);
+    tli_dgemm(0, 1, bq, nt, d, 1.0, w->qn + q0 * d, d, w->yn, d, 0.0, w->sim,
+              nt);
     for (size_t i = 0; i < bq; i++) {
       size_t cnt = 0;
-      const double *row = sim + i * nt;
+      const double *row = w->sim + i * nt;
       for (size_t j = 0; j < nt; j++) {
-        tli_best_insert(rowl, NULL, &cnt, knn, row[j], j);
-        tli_best_insert(lists + j * knn, NULL, &counts[j], knn, row[j], 0);
+        tli_best_insert(w->rowl, NULL, &cnt, knn, row[j], j);
+        tli_best_insert(w->lists + j * knn, NULL, &w->counts[j], knn, row[j],
+                        0);
       }
-      rt[q0 + i] = tli_mean(rowl, knn);
+      w->rt[q0 + i] = tli_mean(w->rowl, knn);
     }
   }
   for (size_t j = 0; j < nt; j++)
-    rs[j] = tli_mean(lists + j * knn, knn);
-  /* Pass 2: CSLS scores and the top targets of every query. */
+    w->rs[j] = tli_mean(w->lists + j * knn, knn);
+}
+
+/* Pass 2: CSLS scores and the top targets of every query. */
+static void tli_csls_scores(size_t *out_indices, double *out_scores,
+                            tli_csls_work *w, size_t nq, size_t nt, size_t d,
+                            size_t top) {
+  const size_t block = TLI_CSLS_BLOCK;
   for (size_t q0 = 0; q0 < nq; q0 += block) {
     const size_t bq = nq - q0 < block ? nq - q0 : block;
-    tli_dgemm(0, 1, bq, nt, d, 1.0, qn + q0 * d, d, yn, d, 0.0, sim, nt);
+    tli_dgemm(0, 1, bq, nt, d, 1.0, w->qn + q0 * d, d, w->yn, d, 0.0, w->sim,
+              nt);
     for (size_t i = 0; i < bq; i++) {
       size_t cnt = 0;
-      const double *row = sim + i * nt;
+      const double *row = w->sim + i * nt;
       for (size_t j = 0; j < nt; j++)
-        tli_best_insert(tv, ti, &cnt, top, 2.0 * row[j] - rt[q0 + i] - rs[j],
-                        j);
-      memcpy(out_indices + (q0 + i) * top, ti, top * sizeof *ti);
+        tli_best_insert(w->tv, w->ti, &cnt, top,
+                        2.0 * row[j] - w->rt[q0 + i] - w->rs[j], j);
+      memcpy(out_indices + (q0 + i) * top, w->ti, top * sizeof *w->ti);
       if (out_scores)
-        memcpy(out_scores + (q0 + i) * top, tv, top * sizeof *tv);
+        memcpy(out_scores + (q0 + i) * top, w->tv, top * sizeof *w->tv);
     }
   }
-  tli_free(counts);
-  tli_free(buf);
-  return TL_OK;
+}
+
+tl_status tl_csls_retrieve(size_t *out_indices, double *out_scores,
+                           const double *xq, size_t nq, const double *y,
+                           size_t nt, size_t d, const tl_csls_options *opts) {
+  static const char fn[] = "tl_csls_retrieve";
+  tl_csls_options opts_copy = TL_CSLS_OPTIONS_INIT;
+  if (opts != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&opts_copy, opts, csls_options_sizes, fn, "opts"));
+  opts = &opts_copy;
+  TLI_TRY(tli_csls_validate(fn, out_indices, xq, nq, y, nt, d, opts));
+  tli_csls_work w;
+  TLI_TRY(tli_csls_alloc(&w, fn, nq, nt, d, opts->knn, opts->top));
+  /* Unit rows (this also rejects all-zero rows, before any output). */
+  tl_status st = tli_normalise_rows(fn, "xq", w.qn, xq, nq, d);
+  if (st == TL_OK)
+    st = tli_normalise_rows(fn, "y", w.yn, y, nt, d);
+  if (st == TL_OK) {
+    tli_csls_neighbourhoods(&w, nq, nt, d, opts->knn);
+    tli_csls_scores(out_indices, out_scores, &w, nq, nt, d, opts->top);
+  }
+  tli_csls_free(&w);
+  return st;
 }
 
 tl_status tl_precision_at_k(double *out, const size_t *retrieved,

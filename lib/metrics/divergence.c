@@ -16,10 +16,10 @@
 /* ln 2 (M_LN2 is not C11). */
 static const double tli_ln2 = 0.69314718055994530942;
 
-/* Validates a pair of distributions and returns their sums. */
+/* Validates a pair of distributions and describes their sums. */
 static tl_status tli_check_pair(const char *fn, const double *p,
-                                const double *q, size_t n, double *sp,
-                                double *sq) {
+                                const double *q, size_t n, tli_wsum *sp,
+                                tli_wsum *sq) {
   TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: n must be >= 1 (got 0)", fn);
   TLI_TRY(tli_check_weights(fn, "p", p, n, sp));
   return tli_check_weights(fn, "q", q, n, sq);
@@ -91,7 +91,13 @@ static double tli_log_quotient(double a, double b) {
 }
 
 TLI_CPU_BODY double tli_kl_nats_body(const double *p, const double *q, size_t n,
-                                     double sp, double sq) {
+                                     tli_wsum wp, tli_wsum wq) {
+  /* Sums outside the normal range: p and q are read scaled by powers of
+   * two (exact, tli_check_weights), which changes neither c p / q nor the
+   * normalised terms, but keeps p log(...) from underflowing and S / sp
+   * from overflowing. */
+  const tli_scale cp = wp.sc, cq = wq.sc;
+  const double sp = wp.sum, sq = wq.sum;
   /* When sq/sp is out of range, its log is added at the end instead
    * (sum x log(p/q) + log(sq/sp), sum x = 1). */
   double c = sq / sp, shift = 0.0;
@@ -105,17 +111,18 @@ TLI_CPU_BODY double tli_kl_nats_body(const double *p, const double *q, size_t n,
     const size_t len = n - b0 < TLI_BLOCK ? n - b0 : TLI_BLOCK;
     const double *pb = p + b0, *qb = q + b0;
     for (size_t i = 0; i < len; i++) {
+      const double x = tli_scaled(pb[i], cp), y = tli_scaled(qb[i], cq);
       /* As in tli_kl_one_pass: q = 0 divides by 1, d - q flags it. */
-      const double d = qb[i] + (qb[i] == 0.0 ? 1.0 : 0.0);
-      const double r = c * pb[i] / d;
-      term[i] = pb[i] * tli_fastlog(r);
+      const double d = y + (y == 0.0 ? 1.0 : 0.0);
+      const double r = c * x / d;
+      term[i] = x * tli_fastlog(r);
       /* r = 0 < p: the ratio underflowed (tli_lost passes 0). */
-      const double under = r == 0.0 ? pb[i] : 0.0;
-      lost[i] = tli_lost(r) + pb[i] * (d - qb[i]) + under;
+      const double under = r == 0.0 ? x : 0.0;
+      lost[i] = tli_lost(r) + x * (d - y) + under;
     }
     if (!(tli_sum(lost, len) == 0.0)) {
       for (size_t i = 0; i < len; i++)
-        term[i] = tli_kl_term(pb[i], qb[i], c);
+        term[i] = tli_kl_term(tli_scaled(pb[i], cp), tli_scaled(qb[i], cq), c);
     }
     sum += tli_sum(term, len);
     if (isinf(sum))
@@ -127,18 +134,18 @@ TLI_CPU_BODY double tli_kl_nats_body(const double *p, const double *q, size_t n,
 #ifdef TLI_CPU_DISPATCH
 TLI_CPU_TARGET_AVX2 static double tli_kl_nats_avx2(const double *p,
                                                    const double *q, size_t n,
-                                                   double sp, double sq) {
-  return tli_kl_nats_body(p, q, n, sp, sq);
+                                                   tli_wsum wp, tli_wsum wq) {
+  return tli_kl_nats_body(p, q, n, wp, wq);
 }
 #endif
 
-static double tli_kl_nats(const double *p, const double *q, size_t n, double sp,
-                          double sq) {
+static double tli_kl_nats(const double *p, const double *q, size_t n,
+                          tli_wsum wp, tli_wsum wq) {
 #ifdef TLI_CPU_DISPATCH
   if (tli_cpu_has_avx2())
-    return tli_kl_nats_avx2(p, q, n, sp, sq);
+    return tli_kl_nats_avx2(p, q, n, wp, wq);
 #endif
-  return tli_kl_nats_body(p, q, n, sp, sq);
+  return tli_kl_nats_body(p, q, n, wp, wq);
 }
 
 /* KL in nats of validated-pointer inputs: the one-pass form
@@ -147,8 +154,10 @@ static double tli_kl_nats(const double *p, const double *q, size_t n, double sp,
 static tl_status tli_kl(const char *fn, double *out, const double *p,
                         const double *q, size_t n, double scale) {
   double sp, sq, s;
-  if (n > 0 && tli_kl_pass(tli_isa_best(), p, q, n, &sp, &sq, &s) && sp > 0.0 &&
-      sq > 0.0) {
+  /* The one-pass form divides by sp: only sums whose reciprocals are
+   * normal (tiny or huge ones go through the scaled careful path). */
+  if (n > 0 && tli_kl_pass(tli_isa_best(), p, q, n, &sp, &sq, &s) &&
+      tli_sum_in_range(sp) && tli_sum_in_range(sq) && isfinite(s)) {
     /* Accept the split form unless its two parts cancel: its rounding error
      * is about eps (|S/sp| + |log c|), so keep it when that is within a
      * factor 1024 of the result (relative error ~1e-13). */
@@ -158,8 +167,9 @@ static tl_status tli_kl(const char *fn, double *out, const double *p,
       return TL_OK;
     }
   }
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const double kl = tli_kl_nats(p, q, n, sp, sq);
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  const double kl = tli_kl_nats(p, q, n, wp, wq);
   *out = (kl > 0.0 ? kl : 0.0) * scale; /* below 0: rounding only */
   return TL_OK;
 }
@@ -178,14 +188,16 @@ tl_status tl_entropy(double *out, const double *p, size_t n, double base) {
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, p);
   TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: n must be >= 1 (got 0)", fn);
-  double scale, sp;
+  double scale;
+  tli_wsum wp;
   TLI_TRY(tli_check_base(fn, base, &scale));
-  TLI_TRY(tli_check_weights(fn, "p", p, n, &sp));
-  const double inv = 1.0 / sp;
+  TLI_TRY(tli_check_weights(fn, "p", p, n, &wp));
+  const tli_scale c = wp.sc;
+  const double inv = 1.0 / wp.sum;
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
     if (p[i] > 0.0) {
-      const double x = p[i] * inv;
+      const double x = tli_scaled(p[i], c) * inv;
       sum -= x * log(x);
     }
   }
@@ -214,8 +226,11 @@ static double tli_js_clamp(double js) {
 }
 
 TLI_CPU_BODY double tli_js_nats_body(const double *p, const double *q, size_t n,
-                                     double sp, double sq) {
-  const double ip = 1.0 / sp, iq = 1.0 / sq;
+                                     tli_wsum wp, tli_wsum wq) {
+  /* Reciprocals of sums outside the normal range overflow or lose digits:
+   * the values are read scaled by powers of two (tli_check_weights). */
+  const tli_scale cp = wp.sc, cq = wq.sc;
+  const double ip = 1.0 / wp.sum, iq = 1.0 / wq.sum;
   double term[TLI_BLOCK], lost[TLI_BLOCK];
   double sum = 0.0;
   for (size_t b0 = 0; b0 < n; b0 += TLI_BLOCK) {
@@ -225,7 +240,8 @@ TLI_CPU_BODY double tli_js_nats_body(const double *p, const double *q, size_t n,
       /* log(2x/s) = tli_fastlog_ratio(2x, s), one division each. A zero x
        * zeroes its half (0 * finite), and then the other half is
        * y log(2y/y) = y ln 2 exactly; two zeros give 0 + 0. */
-      const double x = pb[i] * ip, y = qb[i] * iq, s = x + y;
+      const double x = tli_scaled(pb[i], cp) * ip,
+                   y = tli_scaled(qb[i], cq) * iq, s = x + y;
       term[i] =
           x * tli_fastlog_ratio(2.0 * x, s) + y * tli_fastlog_ratio(2.0 * y, s);
       /* Validated inputs: x, y in [0, 1]; only a subnormal is a problem. */
@@ -235,7 +251,8 @@ TLI_CPU_BODY double tli_js_nats_body(const double *p, const double *q, size_t n,
     }
     if (!(tli_sum(lost, len) == 0.0)) {
       for (size_t i = 0; i < len; i++)
-        term[i] = tli_js_term(pb[i] * ip, qb[i] * iq);
+        term[i] =
+            tli_js_term(tli_scaled(pb[i], cp) * ip, tli_scaled(qb[i], cq) * iq);
     }
     sum += tli_sum(term, len);
   }
@@ -245,18 +262,18 @@ TLI_CPU_BODY double tli_js_nats_body(const double *p, const double *q, size_t n,
 #ifdef TLI_CPU_DISPATCH
 TLI_CPU_TARGET_AVX2 static double tli_js_nats_avx2(const double *p,
                                                    const double *q, size_t n,
-                                                   double sp, double sq) {
-  return tli_js_nats_body(p, q, n, sp, sq);
+                                                   tli_wsum wp, tli_wsum wq) {
+  return tli_js_nats_body(p, q, n, wp, wq);
 }
 #endif
 
-static double tli_js_nats(const double *p, const double *q, size_t n, double sp,
-                          double sq) {
+static double tli_js_nats(const double *p, const double *q, size_t n,
+                          tli_wsum wp, tli_wsum wq) {
 #ifdef TLI_CPU_DISPATCH
   if (tli_cpu_has_avx2())
-    return tli_js_nats_avx2(p, q, n, sp, sq);
+    return tli_js_nats_avx2(p, q, n, wp, wq);
 #endif
-  return tli_js_nats_body(p, q, n, sp, sq);
+  return tli_js_nats_body(p, q, n, wp, wq);
 }
 
 /* JS in nats with validation: one vectorised pass for the sums (the
@@ -266,15 +283,16 @@ static double tli_js_nats(const double *p, const double *q, size_t n, double sp,
 static tl_status tli_js(const char *fn, double *out, const double *p,
                         const double *q, size_t n) {
   const tli_isa isa = tli_isa_best();
-  double sp, sq;
-  if (!(n > 0 && tli_pair_sums(isa, p, q, n, &sp, &sq) && sp > 0.0 && sq > 0.0))
-    TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const double ip = 1.0 / sp, iq = 1.0 / sq;
-  double sum;
-  if (isfinite(ip) && isfinite(iq) && tli_js_pass(isa, p, q, n, ip, iq, &sum))
+  double sp, sq, sum;
+  if (n > 0 && tli_pair_sums(isa, p, q, n, &sp, &sq) && tli_sum_in_range(sp) &&
+      tli_sum_in_range(sq) &&
+      tli_js_pass(isa, p, q, n, 1.0 / sp, 1.0 / sq, &sum)) {
     *out = tli_js_clamp(0.5 * sum);
-  else
-    *out = tli_js_nats(p, q, n, sp, sq);
+    return TL_OK;
+  }
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  *out = tli_js_nats(p, q, n, wp, wq);
   return TL_OK;
 }
 
@@ -300,14 +318,31 @@ tl_status tl_js_distance(double *out, const double *p, const double *q,
   return TL_OK;
 }
 
+/* The normalised reading of a validated pair: x_i = p_i / sum p as
+ * tli_scaled(p_i, cp) * ip (see tli_scale_for), likewise y_i. */
+typedef struct tli_norm_pair {
+  tli_scale cp, cq;
+  double ip, iq;
+} tli_norm_pair;
+
+static tli_norm_pair tli_norm_pair_for(tli_wsum wp, tli_wsum wq) {
+  tli_norm_pair np;
+  np.cp = wp.sc;
+  np.cq = wq.sc;
+  np.ip = 1.0 / wp.sum;
+  np.iq = 1.0 / wq.sum;
+  return np;
+}
+
 /* log sum x (y/x)^e over the bins where both are positive, in the log
  * domain (log-sum-exp), for orders where the direct sum over- or
  * underflows (e.g. alpha = 700 with y/x = 6.7). */
 static double tli_renyi_log_sum(const double *p, const double *q, size_t n,
-                                double ip, double iq, double e) {
+                                const tli_norm_pair *np, double e) {
   double top = -INFINITY;
   for (size_t i = 0; i < n; i++) {
-    const double x = p[i] * ip, y = q[i] * iq;
+    const double x = tli_scaled(p[i], np->cp) * np->ip,
+                 y = tli_scaled(q[i], np->cq) * np->iq;
     if (x > 0.0 && y > 0.0) {
       const double t = log(x) + e * (log(y) - log(x));
       top = t > top ? t : top;
@@ -315,7 +350,8 @@ static double tli_renyi_log_sum(const double *p, const double *q, size_t n,
   }
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const double x = p[i] * ip, y = q[i] * iq;
+    const double x = tli_scaled(p[i], np->cp) * np->ip,
+                 y = tli_scaled(q[i], np->cq) * np->iq;
     if (x > 0.0 && y > 0.0)
       sum += exp(log(x) + e * (log(y) - log(x)) - top);
   }
@@ -325,24 +361,39 @@ static double tli_renyi_log_sum(const double *p, const double *q, size_t n,
   return top + log(sum);
 }
 
+/* Orders this close to 1 use the expm1/log1p form (below). For
+ * |1 - alpha| <= 1/2, |(1 - alpha) log(y/x)| <= 372 for any normalised
+ * x, y >= 5e-324, so expm1 cannot overflow. */
+#define TLI_RENYI_NEAR_ONE 0.5
+
 tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
                               size_t n, double alpha, double base) {
   static const char fn[] = "tl_renyi_divergence";
   TLI_CHECK_PAIR_PTRS(fn);
   TLI_CHECK(isfinite(alpha) && alpha > 0.0, TL_E_INVALID_ARG,
             "%s: alpha must be finite and > 0 (got %g)", fn, alpha);
-  double scale, sp, sq;
+  double scale;
+  tli_wsum wp, wq;
   TLI_TRY(tli_check_base(fn, base, &scale));
   if (alpha == 1.0)
     return tli_kl(fn, out, p, q, n, scale);
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  /* sum x^a y^(1-a) = sum x (y/x)^(1-a): one pow per shared bin. Bins where
-   * only q is positive add 0; where only p is, 0 for a < 1, inf for a > 1. */
-  const double ip = 1.0 / sp, iq = 1.0 / sq, e = 1.0 - alpha;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  const tli_norm_pair np = tli_norm_pair_for(wp, wq);
+  /* S = sum x^a y^(1-a) = sum x (y/x)^(1-a): one pow per shared bin. Bins
+   * where only q is positive add 0; where only p is, 0 for a < 1, inf for
+   * a > 1. Near a = 1, S = 1 + O(a - 1) and log(S) / (a - 1) would lose
+   * the digits S rounds away (0.2222 for 0.2332 at a = 1 + 1e-14), so
+   * there S - 1 is summed directly: since sum x = 1,
+   * S - 1 = sum x expm1((1 - a) log(y/x)) - (the x with y = 0), and the
+   * result is log1p(S - 1) / (a - 1), accurate to rounding for every a
+   * (at a -> 1 each term tends to x (1 - a) log(y/x): KL). */
+  const double e = 1.0 - alpha;
+  const int near = fabs(e) <= TLI_RENYI_NEAR_ONE;
   double sum = 0.0;
   size_t shared = 0;
   for (size_t i = 0; i < n; i++) {
-    const double x = p[i] * ip, y = q[i] * iq;
+    const double x = tli_scaled(p[i], np.cp) * np.ip,
+                 y = tli_scaled(q[i], np.cq) * np.iq;
     if (x == 0.0)
       continue;
     if (y == 0.0) {
@@ -350,18 +401,21 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
         *out = INFINITY;
         return TL_OK;
       }
+      sum -= near ? x : 0.0;
       continue;
     }
-    sum += x * pow(y / x, e);
+    sum += near ? x * expm1(e * tli_log_quotient(y, x)) : x * pow(y / x, e);
     shared++;
   }
   if (shared == 0) {
     *out = INFINITY; /* alpha < 1 and disjoint supports */
     return TL_OK;
   }
-  double log_sum = log(sum);
+  /* S - 1 <= -1 (rounding, when little mass is shared) gives -inf or NaN
+   * in log1p: the log-domain sum takes over, as for a large order. */
+  double log_sum = near ? log1p(sum) : log(sum);
   if (!isfinite(log_sum)) /* a large or tiny order over- or underflowed */
-    log_sum = tli_renyi_log_sum(p, q, n, ip, iq, e);
+    log_sum = tli_renyi_log_sum(p, q, n, &np, e);
   const double r = log_sum / (alpha - 1.0) * scale;
   /* Renyi divergences are >= 0; only rounding goes below. */
   *out = r > 0.0 ? r : 0.0;
@@ -369,21 +423,24 @@ tl_status tl_renyi_divergence(double *out, const double *p, const double *q,
 }
 
 /* Bhattacharyya coefficient sum sqrt(x y) of the normalised inputs. */
-static double tli_bc(const double *p, const double *q, size_t n, double sp,
-                     double sq) {
+static double tli_bc(const double *p, const double *q, size_t n, tli_wsum wp,
+                     tli_wsum wq) {
+  /* Scaled (tli_check_weights) so that products of tiny values do not
+   * underflow into subnormals. */
+  const tli_scale cp = wp.sc, cq = wq.sc;
   double sum = 0.0;
   for (size_t i = 0; i < n; i++)
-    sum += sqrt(p[i]) * sqrt(q[i]);
-  return sum / (sqrt(sp) * sqrt(sq));
+    sum += sqrt(tli_scaled(p[i], cp)) * sqrt(tli_scaled(q[i], cq));
+  return sum / (sqrt(wp.sum) * sqrt(wq.sum));
 }
 
 tl_status tl_bhattacharyya(double *out, const double *p, const double *q,
                            size_t n) {
   static const char fn[] = "tl_bhattacharyya";
   TLI_CHECK_PAIR_PTRS(fn);
-  double sp, sq;
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const double bc = tli_bc(p, q, n, sp, sq);
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  const double bc = tli_bc(p, q, n, wp, wq);
   if (bc == 0.0) {
     *out = INFINITY;
     return TL_OK;
@@ -397,14 +454,16 @@ tl_status tl_hellinger(double *out, const double *p, const double *q,
                        size_t n) {
   static const char fn[] = "tl_hellinger";
   TLI_CHECK_PAIR_PTRS(fn);
-  double sp, sq;
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
   /* The difference form keeps accuracy for close inputs, where
    * sqrt(1 - BC) would cancel. */
-  const double ip = 1.0 / sp, iq = 1.0 / sq;
+  const tli_scale cp = wp.sc, cq = wq.sc;
+  const double ip = 1.0 / wp.sum, iq = 1.0 / wq.sum;
   double sum = 0.0;
   for (size_t i = 0; i < n; i++) {
-    const double d = sqrt(p[i] * ip) - sqrt(q[i] * iq);
+    const double d =
+        sqrt(tli_scaled(p[i], cp) * ip) - sqrt(tli_scaled(q[i], cq) * iq);
     sum += d * d;
   }
   const double h = sqrt(0.5 * sum);
@@ -416,12 +475,13 @@ tl_status tl_total_variation(double *out, const double *p, const double *q,
                              size_t n) {
   static const char fn[] = "tl_total_variation";
   TLI_CHECK_PAIR_PTRS(fn);
-  double sp, sq;
-  TLI_TRY(tli_check_pair(fn, p, q, n, &sp, &sq));
-  const double ip = 1.0 / sp, iq = 1.0 / sq;
+  tli_wsum wp, wq;
+  TLI_TRY(tli_check_pair(fn, p, q, n, &wp, &wq));
+  const tli_scale cp = wp.sc, cq = wq.sc;
+  const double ip = 1.0 / wp.sum, iq = 1.0 / wq.sum;
   double sum = 0.0;
   for (size_t i = 0; i < n; i++)
-    sum += fabs(p[i] * ip - q[i] * iq);
+    sum += fabs(tli_scaled(p[i], cp) * ip - tli_scaled(q[i], cq) * iq);
   const double tv = 0.5 * sum;
   *out = tv < 1.0 ? tv : 1.0;
   return TL_OK;
@@ -433,14 +493,6 @@ static tl_status tli_check_vectors(const char *fn, const double *u,
   TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: n must be >= 1 (got 0)", fn);
   TLI_TRY(tli_check_finite(fn, "u", u, n));
   return tli_check_finite(fn, "v", v, n);
-}
-
-/* Largest |x_i|: the scale that keeps sums of squares from overflowing. */
-static double tli_max_abs(const double *x, size_t n) {
-  double m = 0.0;
-  for (size_t i = 0; i < n; i++)
-    m = fmax(m, fabs(x[i]));
-  return m;
 }
 
 static tl_status tli_cosine(const char *fn, double *out, const double *u,
@@ -500,6 +552,13 @@ tl_status tl_euclidean(double *out, const double *u, const double *v,
     const double d = u[i] / s - v[i] / s;
     sum += d * d;
   }
-  *out = sqrt(sum) * s;
+  /* The overflow rule of metrics.h: a finite distance beyond DBL_MAX is
+   * an error, not +inf. */
+  const double r = sqrt(sum) * s;
+  TLI_CHECK(isfinite(r), TL_E_NUMERIC,
+            "%s: the distance overflows (%g * %g is beyond DBL_MAX): u and "
+            "v are too far apart to represent; rescale them",
+            fn, sqrt(sum), s);
+  *out = r;
   return TL_OK;
 }

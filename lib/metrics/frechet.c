@@ -9,33 +9,47 @@
 #include "core/blas.h"
 #include "core/error.h"
 #include "metrics/align_util.h"
+#include "metrics/check.h"
 #include "tl/metrics.h"
 
-/* Core on validated input; cov1 and cov2 are destroyed. work: 4 d^2 + 2 d. */
-static tl_status tli_frechet(double *out, const double *mu1, double *cov1,
-                             const double *mu2, double *cov2, size_t d,
-                             double *work) {
-  static const char fn[] = "tl_frechet_distance";
+/* Core on validated input; cov1 and cov2 are destroyed. The means are
+ * read as tli_scaled(mu, mu_sc) and the covariances are already scaled
+ * twice by sc (the moments of data scaled by sc); the distance, of second
+ * order, is
+ * mapped back and is an error beyond DBL_MAX (the overflow rule of
+ * metrics.h). what1 and what2 name the covariances in messages. work:
+ * 4 d^2 + 2 d. */
+static tl_status tli_frechet(double *out, const char *fn, const double *mu1,
+                             double *cov1, const char *what1, const double *mu2,
+                             double *cov2, size_t d, tli_scale mu_sc,
+                             tli_scale sc, double *work) {
   double mean_term = 0.0, trace = 0.0;
   for (size_t j = 0; j < d; j++) {
-    const double diff = mu1[j] - mu2[j];
+    const double diff = tli_scaled(mu1[j], mu_sc) - tli_scaled(mu2[j], mu_sc);
     mean_term += diff * diff;
     trace += cov1[j * d + j] + cov2[j * d + j];
   }
   double *eig = work, *m = work + 2 * d * d + d, *w = m + d * d;
-  TLI_TRY(tli_sym_pow(cov1, d, 0.5, 0.0, fn, "cov1", eig));
+  TLI_TRY(tli_sym_pow(cov1, d, 0.5, 0.0, fn, what1, eig));
   /* m = C1^(1/2) C2 C1^(1/2), symmetrised against rounding. */
   tli_dgemm(0, 0, d, d, d, 1.0, cov1, d, cov2, d, 0.0, eig, d);
   tli_dgemm(0, 0, d, d, d, 1.0, eig, d, cov1, d, 0.0, m, d);
   for (size_t i = 0; i < d; i++)
     for (size_t j = i + 1; j < d; j++)
       m[j * d + i] = m[i * d + j] = 0.5 * (m[i * d + j] + m[j * d + i]);
-  TLI_TRY(tli_sym_eigvals(w, m, d));
+  TLI_TRY(
+      tli_lapack_fail(tli_sym_eigvals(w, m, d), fn, "C1^(1/2) C2 C1^(1/2)"));
   double root_trace = 0.0;
   for (size_t j = 0; j < d; j++)
     root_trace += w[j] > 0.0 ? sqrt(w[j]) : 0.0;
   const double result = mean_term + trace - 2.0 * root_trace;
-  *out = result > 0.0 ? result : 0.0;
+  const double r =
+      tli_unscaled(tli_unscaled(result > 0.0 ? result : 0.0, sc), sc);
+  TLI_CHECK(isfinite(r), TL_E_NUMERIC,
+            "%s: the distance overflows (%g * 2^%d is beyond DBL_MAX); "
+            "rescale the data",
+            fn, result, -2 * (ilogb(sc.f1) + ilogb(sc.f2)));
+  *out = r;
   return TL_OK;
 }
 
@@ -62,9 +76,15 @@ tl_status tl_frechet_distance(double *out, const double *x1, size_t n1,
   TLI_TRY(tli_frechet_alloc(&buf, d, nmax * d));
   double *c1 = buf, *c2 = c1 + d * d, *mu1 = c2 + d * d, *mu2 = mu1 + d;
   double *work = mu2 + d, *data = work + 4 * d * d + 2 * d;
-  tli_mean_cov(mu1, c1, x1, n1, d, data);
-  tli_mean_cov(mu2, c2, x2, n2, d, data);
-  const tl_status s = tli_frechet(out, mu1, c1, mu2, c2, d, work);
+  /* Moments of data scaled by a power of two (tli_data_scale), so data near
+   * DBL_MAX or in the subnormals gives the distance of the same data near
+   * 1, mapped back. The means come out scaled: read them as given. */
+  const tli_scale sc =
+      tli_data_scale(fmax(tli_max_abs(x1, n1 * d), tli_max_abs(x2, n2 * d)));
+  tli_mean_cov_scaled(mu1, c1, x1, n1, d, data, sc);
+  tli_mean_cov_scaled(mu2, c2, x2, n2, d, data, sc);
+  const tl_status s = tli_frechet(out, fn, mu1, c1, "the covariance of x1", mu2,
+                                  c2, d, tli_scale_for(1.0), sc, work);
   tli_free(buf);
   return s;
 }
@@ -120,8 +140,19 @@ tl_status tl_frechet_distance_gaussian(double *out, const double *mu1,
   tl_status s = tli_check_covariance(c1, cov1, d, fn, "cov1", work);
   if (s == TL_OK)
     s = tli_check_covariance(c2, cov2, d, fn, "cov2", work);
-  if (s == TL_OK)
-    s = tli_frechet(out, mu1, c1, mu2, c2, d, work);
+  if (s == TL_OK) {
+    /* Scaled as tl_frechet_distance: the means by sc, the covariances by
+     * sc twice (m bounds both |mu| and sqrt|cov|). */
+    const double m =
+        fmax(fmax(tli_max_abs(mu1, d), tli_max_abs(mu2, d)),
+             sqrt(fmax(tli_max_abs(c1, d * d), tli_max_abs(c2, d * d))));
+    const tli_scale sc = tli_data_scale(m);
+    for (size_t i = 0; i < d * d; i++) {
+      c1[i] = tli_scaled(tli_scaled(c1[i], sc), sc);
+      c2[i] = tli_scaled(tli_scaled(c2[i], sc), sc);
+    }
+    s = tli_frechet(out, fn, mu1, c1, "cov1", mu2, c2, d, sc, sc, work);
+  }
   tli_free(buf);
   return s;
 }

@@ -143,18 +143,14 @@ static tl_status tli_median_sqdist(double *out, const double *x, size_t n,
   return TL_OK;
 }
 
-tl_status tl_mmd2(double *out, double *out_sigma, const double *x, size_t n,
-                  const double *y, size_t m, size_t d,
-                  const tl_mmd_options *options) {
-  static const char fn[] = "tl_mmd2";
+/* Argument checks of tl_mmd2 (options already defaulted). */
+static tl_status tli_mmd_validate(const char *fn, const double *out,
+                                  const double *x, size_t n, const double *y,
+                                  size_t m, size_t d,
+                                  const tl_mmd_options *options) {
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, x);
   TLI_CHECK_PTR(fn, y);
-  tl_mmd_options options_copy = TL_MMD_OPTIONS_INIT;
-  if (options != NULL)
-    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, mmd_options_sizes, fn,
-                             "options"));
-  options = &options_copy;
   TLI_CHECK(options->unbiased == 0 || options->unbiased == 1, TL_E_INVALID_ARG,
             "%s: options->unbiased must be 0 or 1 (got %d)", fn,
             options->unbiased);
@@ -172,47 +168,34 @@ tl_status tl_mmd2(double *out, double *out_sigma, const double *x, size_t n,
   TLI_CHECK(n + m > n && tli_blas_dims_ok(dims, 2), TL_E_INVALID_ARG,
             "%s: n + m and d must each fit a BLAS int", fn);
   TLI_TRY(tli_check_finite(fn, "x", x, n * d));
-  TLI_TRY(tli_check_finite(fn, "y", y, m * d));
+  return tli_check_finite(fn, "y", y, m * d);
+}
 
-  const size_t N = n + m;
-  double *mem = NULL;
-  TLI_TRY(tli_alloc_checked((void **)&mem, N + TLI_MMD_BLOCK * N,
-                            sizeof(double), "tl_mmd2: work memory"));
-  double *norms = mem, *blk = mem + N;
-  tli_row_norms(norms, x, n, d);
-  tli_row_norms(norms + n, y, m, d);
+/* Data whose largest |entry| is within [2^-400, 2^400] is used as given:
+ * squared norms and distances (at most 4 d 2^800) neither overflow nor
+ * underflow. Other data is scaled by a power of two into [1, 2) (exact),
+ * with sigma, which changes no kernel value (k depends on |x - y| /
+ * sigma only), so data near 1e200 or 1e-300 gives the bits of the same
+ * data near 1. */
+#define TLI_MMD_SAFE_EXP 400
 
-  double sigma = options->sigma;
-  if (sigma == 0.0) {
-    double med = 0.0;
-    const tl_status s = tli_median_sqdist(&med, x, n, y, m, d, norms);
-    if (s != TL_OK) {
-      tli_free(mem);
-      return s;
-    }
-    if (!(med > 0.0)) {
-      tli_free(mem);
-      return tli_fail(TL_E_NUMERIC,
-                      "%s: the median heuristic gives sigma = 0 (over half of "
-                      "the pooled pairs coincide); pass options->sigma",
-                      fn);
-    }
-    sigma = sqrt(0.5 * med);
-  }
+/* MMD^2 of validated, possibly scaled data with the bandwidth sigma > 0 in
+ * the data's units; blk is TLI_MMD_BLOCK x (n + m) doubles, norms n + m. */
+static tl_status tli_mmd_compute(double *out, const char *fn, double *blk,
+                                 const double *norms, const double *x, size_t n,
+                                 const double *y, size_t m, size_t d,
+                                 double sigma, int ub) {
   const double gamma = 1.0 / (2.0 * sigma * sigma);
-  if (!isfinite(gamma)) {
-    tli_free(mem);
-    return tli_fail(TL_E_NUMERIC, "%s: 1 / (2 sigma^2) overflows (sigma = %g)",
-                    fn, sigma);
-  }
-  const int ub = options->unbiased;
+  TLI_CHECK(isfinite(gamma), TL_E_NUMERIC,
+            "%s: options->sigma is too small for the data: 1 / (2 sigma^2) "
+            "overflows even with the data rescaled (sigma / max|x, y| = %g)",
+            fn, sigma);
   const int same = ub ? TLI_SAME_NO_DIAG : TLI_SAME_WITH_DIAG;
   const double *nx = norms, *ny = norms + n;
   const double kxx = tli_kernel_sum(blk, x, nx, n, x, nx, n, d, gamma, same);
   const double kyy = tli_kernel_sum(blk, y, ny, m, y, ny, m, d, gamma, same);
   const double kxy =
       tli_kernel_sum(blk, x, nx, n, y, ny, m, d, gamma, TLI_CROSS);
-  tli_free(mem);
   const double dn = (double)n, dm = (double)m;
   const double pxx = ub ? dn * (dn - 1.0) : dn * dn;
   const double pyy = ub ? dm * (dm - 1.0) : dm * dm;
@@ -220,7 +203,85 @@ tl_status tl_mmd2(double *out, double *out_sigma, const double *x, size_t n,
   if (!ub && r < 0.0)
     r = 0.0; /* the biased estimate is a squared norm: >= 0 */
   *out = r;
+  return TL_OK;
+}
+
+/* The bandwidth in the (scaled) data's units: the given sigma scaled like
+ * the data, or the median heuristic. */
+static tl_status tli_mmd_sigma(double *out, const char *fn, const double *x,
+                               size_t n, const double *y, size_t m, size_t d,
+                               const double *norms, double sigma,
+                               tli_scale sc) {
+  if (sigma > 0.0) {
+    /* May overflow to inf (sigma far above the data: every kernel is 1,
+     * gamma 0) or underflow (caught as a gamma overflow). */
+    *out = tli_scaled(sigma, sc);
+    return TL_OK;
+  }
+  double med = 0.0;
+  TLI_TRY(tli_median_sqdist(&med, x, n, y, m, d, norms));
+  TLI_CHECK(med > 0.0, TL_E_NUMERIC,
+            "%s: the median heuristic gives sigma = 0 (over half of the "
+            "pooled pairs of rows of x and y coincide); pass options->sigma",
+            fn);
+  *out = sqrt(0.5 * med);
+  return TL_OK;
+}
+
+tl_status tl_mmd2(double *out, double *out_sigma, const double *x, size_t n,
+                  const double *y, size_t m, size_t d,
+                  const tl_mmd_options *options) {
+  static const char fn[] = "tl_mmd2";
+  tl_mmd_options options_copy = TL_MMD_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, mmd_options_sizes, fn,
+                             "options"));
+  options = &options_copy;
+  TLI_TRY(tli_mmd_validate(fn, out, x, n, y, m, d, options));
+
+  /* Allocate: row norms, a distance block and, for data outside the safe
+   * range, a scaled copy of x and y. */
+  const size_t N = n + m;
+  const tli_scale sc =
+      tli_scale_range(fmax(tli_max_abs(x, n * d), tli_max_abs(y, m * d)),
+                      -TLI_MMD_SAFE_EXP, TLI_MMD_SAFE_EXP);
+  const int rescale = sc.f1 != 1.0 || sc.f2 != 1.0;
+  const size_t copy = rescale ? N * d : 0; /* N * d fits: checked above */
+  double *mem = NULL;
+  TLI_TRY(tli_alloc_checked((void **)&mem, N + TLI_MMD_BLOCK * N + copy,
+                            sizeof(double), "tl_mmd2: work memory"));
+  double *norms = mem, *blk = mem + N;
+  if (rescale) {
+    double *xs = blk + TLI_MMD_BLOCK * N, *ys = xs + n * d;
+    for (size_t i = 0; i < n * d; i++)
+      xs[i] = tli_scaled(x[i], sc);
+    for (size_t i = 0; i < m * d; i++)
+      ys[i] = tli_scaled(y[i], sc);
+    x = xs;
+    y = ys;
+  }
+
+  /* Compute. */
+  tli_row_norms(norms, x, n, d);
+  tli_row_norms(norms + n, y, m, d);
+  double sigma = 0.0, r = 0.0;
+  tl_status st =
+      tli_mmd_sigma(&sigma, fn, x, n, y, m, d, norms, options->sigma, sc);
+  if (st == TL_OK)
+    st = tli_mmd_compute(&r, fn, blk, norms, x, n, y, m, d, sigma,
+                         options->unbiased);
+  tli_free(mem);
+  TLI_TRY(st);
+  /* The bandwidth in the caller's units; the median of data near DBL_MAX
+   * can exceed it (the overflow rule of metrics.h). */
+  const double sigma_out =
+      options->sigma > 0.0 ? options->sigma : tli_unscaled(sigma, sc);
+  TLI_CHECK(out_sigma == NULL || isfinite(sigma_out), TL_E_NUMERIC,
+            "%s: the median-heuristic sigma (%g * 2^%d) overflows; rescale x "
+            "and y or pass out_sigma = NULL",
+            fn, sigma, -(ilogb(sc.f1) + ilogb(sc.f2)));
+  *out = r;
   if (out_sigma)
-    *out_sigma = sigma;
+    *out_sigma = sigma_out;
   return TL_OK;
 }

@@ -13,6 +13,7 @@
 #include "core/options.h"
 #include "core/rng.h"
 #include "metrics/align_util.h"
+#include "metrics/check.h"
 
 TLI_VERSION_SIZES(proxy_a_options_sizes, TL_PROXY_A_OPTIONS_VERSION,
                   TLI_FIELD_END(tl_proxy_a_options, seed));
@@ -53,23 +54,36 @@ tl_status tli_proxy_a_run(double *out_err, double *weights, const double *xs,
   const size_t n = ns + nt, ntest = n - ntrain;
   double *buf;
   /* z: ntrain x d standardised rows; mean, scale, w, grad: d; g: ntrain;
-   * row: d. */
-  TLI_TRY(tli_alloc_checked((void **)&buf, ntrain * d + 5 * d + ntrain,
+   * row: d; the power-of-two scale of each column: d tli_scale. */
+  TLI_TRY(tli_alloc_checked((void **)&buf, ntrain * d + 7 * d + ntrain,
                             sizeof *buf, "proxy A-distance work"));
   double *z = buf, *mean = z + ntrain * d, *scale = mean + d, *w = scale + d;
   double *grad = w + d, *g = grad + d, *row = g + ntrain;
+  tli_scale *cs = (tli_scale *)(void *)(row + d);
+  /* Standardising is scale-free, but its sums and squares are not: a
+   * column whose largest training |value| is outside [2^-400, 2^400] is
+   * read scaled by a power of two into [1, 2) (exact; identity otherwise,
+   * so ordinary data keeps its bits). */
+  for (size_t j = 0; j < d; j++) {
+    double mx = 0.0;
+    for (size_t i = 0; i < ntrain; i++)
+      mx = fmax(mx, fabs(tli_row(xs, ns, xt, d, perm[i])[j]));
+    cs[j] = tli_scale_range(mx, -400, 400);
+  }
   memset(mean, 0, 2 * d * sizeof *mean);
   for (size_t i = 0; i < ntrain; i++) {
     const double *x = tli_row(xs, ns, xt, d, perm[i]);
     for (size_t j = 0; j < d; j++)
-      mean[j] += x[j];
+      mean[j] += tli_scaled(x[j], cs[j]);
   }
   for (size_t j = 0; j < d; j++)
     mean[j] /= (double)ntrain;
   for (size_t i = 0; i < ntrain; i++) {
     const double *x = tli_row(xs, ns, xt, d, perm[i]);
-    for (size_t j = 0; j < d; j++)
-      scale[j] += (x[j] - mean[j]) * (x[j] - mean[j]);
+    for (size_t j = 0; j < d; j++) {
+      const double c = tli_scaled(x[j], cs[j]) - mean[j];
+      scale[j] += c * c;
+    }
   }
   /* Population standard deviation; a constant feature keeps scale 1. */
   for (size_t j = 0; j < d; j++) {
@@ -79,7 +93,7 @@ tl_status tli_proxy_a_run(double *out_err, double *weights, const double *xs,
   for (size_t i = 0; i < ntrain; i++) {
     const double *x = tli_row(xs, ns, xt, d, perm[i]);
     for (size_t j = 0; j < d; j++)
-      z[i * d + j] = (x[j] - mean[j]) * scale[j];
+      z[i * d + j] = (tli_scaled(x[j], cs[j]) - mean[j]) * scale[j];
   }
   memset(w, 0, d * sizeof *w);
   double bias = 0.0;
@@ -95,12 +109,27 @@ tl_status tli_proxy_a_run(double *out_err, double *weights, const double *xs,
     for (size_t j = 0; j < d; j++)
       w[j] -= o->lr * (grad[j] + o->l2 * w[j]);
     bias -= o->lr * gb / (double)ntrain;
+    /* A step too large for the loss overflows the weights, and the NaN
+     * logits that follow reach the bias within one epoch. */
+    if (!isfinite(bias))
+      break;
+  }
+  int finite = isfinite(bias);
+  for (size_t j = 0; j < d; j++)
+    finite &= isfinite(w[j]) != 0;
+  if (!finite) {
+    tli_free(buf);
+    return tli_fail(TL_E_NUMERIC,
+                    "tl_proxy_a_distance: the classifier's gradient descent "
+                    "diverged (its weights overflowed) with opts->lr = %g: "
+                    "use a smaller step (the default is 0.5)",
+                    o->lr);
   }
   size_t wrong = 0;
   for (size_t i = ntrain; i < n; i++) {
     const double *x = tli_row(xs, ns, xt, d, perm[i]);
     for (size_t j = 0; j < d; j++)
-      row[j] = (x[j] - mean[j]) * scale[j];
+      row[j] = (tli_scaled(x[j], cs[j]) - mean[j]) * scale[j];
     const int says_source = tli_ddot(d, row, w) + bias >= 0.0;
     wrong += says_source != (perm[i] < ns);
   }

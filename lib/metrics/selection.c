@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/options.h"
 #include "metrics/align_util.h"
+#include "metrics/check.h"
 #include "metrics/termdist.h"
 #include "tl/metrics.h"
 
@@ -135,15 +136,22 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
   double js = 0.0, renyi = 0.0, dot = 0.0, pp = 0.0, l2 = 0.0, l1 = 0.0,
          bc = 0.0, q_on = 0.0, qq_on = 0.0;
   int renyi_inf = 0;
+  /* Near alpha = 1, S - 1 is summed directly (expm1, then log1p), as in
+   * tl_renyi_divergence: log(S) with S rounded near 1 loses the digits
+   * (p sums to 1 over the example's types). */
+  const double e = 1.0 - alpha;
+  const int near = fabs(e) <= 0.5;
   for (size_t t = 0; t < ntypes; t++) {
     const double a = p[types[t]], b = q[types[t]], m = 0.5 * (a + b);
     js += a * log(a / m) + (b > 0.0 ? b * log(b / m) : 0.0);
     /* a (b/a)^(1-alpha) rather than a^alpha b^(1-alpha), as the dense
      * tl_renyi_divergence: for a large alpha the latter is 0 * Inf = NaN. */
     if (b > 0.0)
-      renyi += a * pow(b / a, 1.0 - alpha);
+      renyi += near ? a * expm1(e * log(b / a)) : a * pow(b / a, e);
     else if (alpha > 1.0)
       renyi_inf = 1;
+    else
+      renyi -= near ? a : 0.0;
     dot += a * b;
     pp += a * a;
     l2 += (a - b) * (a - b);
@@ -156,9 +164,12 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
   /* Off the support p = 0, m = q / 2: each term is q log 2. */
   js = 0.5 * (js + q_off * log(2.0));
   f[TL_SELECTION_FEATURE_JENSEN_SHANNON] = fmin(fmax(js, 0.0), log(2.0));
-  /* No shared term (renyi = 0, alpha < 1) or q = 0 < p (alpha > 1): +Inf. */
+  /* No shared term (S = 0, alpha < 1) or q = 0 < p (alpha > 1): +Inf. */
+  const double s_renyi = near ? 1.0 + renyi : renyi;
   f[TL_SELECTION_FEATURE_RENYI] =
-      renyi_inf || renyi <= 0.0 ? INFINITY : log(renyi) / (alpha - 1.0);
+      renyi_inf || !(s_renyi > 0.0)
+          ? INFINITY
+          : fmax((near ? log1p(renyi) : log(renyi)) / (alpha - 1.0), 0.0);
   f[TL_SELECTION_FEATURE_COSINE] =
       fmin(fmax(dot / (sqrt(pp) * sqrt(qq)), -1.0), 1.0);
   f[TL_SELECTION_FEATURE_EUCLIDEAN] = sqrt(l2 + qq_off);
@@ -167,17 +178,18 @@ static void tli_sparse_similarity(double *f, const size_t *types, size_t ntypes,
       bc > 0.0 ? fmax(-log(bc), 0.0) : INFINITY;
 }
 
-tl_status tl_selection_features(double *out, const int64_t *ids,
-                                const size_t *offsets, size_t n,
-                                size_t vocab_size, const double *target,
-                                const double *word_vectors, size_t embed_dim,
-                                const tl_selection_options *opts) {
-  static const char fn[] = "tl_selection_features";
+/* Argument checks of tl_selection_features (options already defaulted);
+ * describes the target's sum. */
+static tl_status
+tli_selection_validate(const char *fn, const double *out, const int64_t *ids,
+                       const size_t *offsets, size_t n, size_t vocab_size,
+                       const double *target, const double *word_vectors,
+                       size_t embed_dim, const tl_selection_options *opts,
+                       double *target_sum, int *halved) {
   TLI_CHECK_PTR(fn, out);
   TLI_TRY(tli_check_examples(fn, ids, offsets, n, vocab_size));
-  double target_sum;
-  TLI_TRY(
-      tli_check_distribution(fn, "target", target, vocab_size, &target_sum));
+  TLI_TRY(tli_check_distribution(fn, "target", target, vocab_size, target_sum,
+                                 halved));
   if (word_vectors != NULL) {
     TLI_CHECK(embed_dim >= 1, TL_E_INVALID_ARG,
               "%s: embed_dim must be >= 1 with word_vectors", fn);
@@ -185,11 +197,6 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
                              embed_dim, 1));
     TLI_TRY(tli_check_vector_norms(fn, word_vectors, vocab_size, embed_dim));
   }
-  tl_selection_options opts_copy = TL_SELECTION_OPTIONS_INIT;
-  if (opts != NULL)
-    TLI_TRY(TLI_OPTIONS_COPY(&opts_copy, opts, selection_options_sizes, fn,
-                             "opts"));
-  opts = &opts_copy;
   TLI_TRY(tli_check_selection_options(fn, opts));
   /* The longest example's smoothed denominator len + k V must be finite,
    * or every smoothed probability would be 0. */
@@ -204,83 +211,136 @@ tl_status tl_selection_features(double *out, const int64_t *ids,
   size_t nout;
   TLI_CHECK(tli_mul_size(&nout, n, TL_SELECTION_FEATURE_COUNT),
             TL_E_INVALID_ARG, "%s: n = %zu is too large", fn, n);
+  return TL_OK;
+}
 
-  /* q, P, p, norms: 4 V doubles; marks and types: 2 V size_t. */
-  double *buf;
-  TLI_TRY(tli_alloc_checked((void **)&buf, vocab_size, 4 * sizeof(double),
+/* The work memory of tl_selection_features: V = vocab_size. */
+typedef struct tli_selection_work {
+  double *buf;   /* q, P, p, norms: 4 V doubles */
+  size_t *mark;  /* marks and types: 2 V size_t */
+  double *q;     /* the normalised target */
+  double *P;     /* the term distribution of all examples */
+  double *p;     /* one example's distribution (zero between examples) */
+  double *norms; /* word-vector norms (0 without vectors) */
+  size_t *types; /* the distinct types of one example */
+} tli_selection_work;
+
+static tl_status tli_selection_alloc(tli_selection_work *w, size_t V) {
+  TLI_TRY(tli_alloc_checked((void **)&w->buf, V, 4 * sizeof(double),
                             "selection work"));
-  size_t *mark;
-  const tl_status st = tli_alloc_checked((void **)&mark, vocab_size,
-                                         2 * sizeof(size_t), "type marks");
+  const tl_status st =
+      tli_alloc_checked((void **)&w->mark, V, 2 * sizeof(size_t), "type marks");
   if (st != TL_OK) {
-    tli_free(buf);
+    tli_free(w->buf);
     return st;
   }
-  size_t *types = mark + vocab_size;
-  double *q = buf, *P = q + vocab_size, *p = P + vocab_size,
-         *norms = p + vocab_size;
-  const double alpha = opts->renyi_alpha, k = opts->smoothing;
-  double qsum = 0.0, qq = 0.0;
-  for (size_t v = 0; v < vocab_size; v++) {
-    q[v] = target[v] / target_sum;
-    qsum += q[v];
-    qq += q[v] * q[v];
-    p[v] = 0.0;
-    P[v] = 0.0;
-    mark[v] = 0;
-    norms[v] = word_vectors
-                   ? sqrt(tli_ddot(embed_dim, word_vectors + v * embed_dim,
-                                   word_vectors + v * embed_dim))
-                   : 0.0;
-  }
-  const size_t total = offsets[n];
-  for (size_t t = 0; t < total; t++)
-    P[ids[t]] += 1.0;
-  for (size_t v = 0; v < vocab_size; v++)
-    P[v] /= (double)total;
-
-  for (size_t i = 0; i < n; i++) {
-    const size_t len = offsets[i + 1] - offsets[i];
-    const int64_t *ex = ids + offsets[i];
-    const double denom = (double)len + k * (double)vocab_size;
-    size_t ntypes = 0;
-    /* p is all zeros between examples; smoothing fills it densely. */
-    if (k > 0.0)
-      for (size_t v = 0; v < vocab_size; v++)
-        p[v] = k;
-    for (size_t t = 0; t < len; t++) {
-      const size_t v = (size_t)ex[t];
-      p[v] += 1.0;
-      if (mark[v] != i + 1) { /* first time this type appears in example i */
-        mark[v] = i + 1;
-        types[ntypes++] = v;
-      }
-    }
-    double *f = out + i * TL_SELECTION_FEATURE_COUNT;
-    tl_status sim = TL_OK;
-    if (k > 0.0) {
-      for (size_t v = 0; v < vocab_size; v++)
-        p[v] /= denom;
-      sim = tli_term_similarity(f, p, q, vocab_size, alpha);
-      memset(p, 0, vocab_size * sizeof *p);
-    } else {
-      for (size_t t = 0; t < ntypes; t++)
-        p[types[t]] /= denom;
-      tli_sparse_similarity(f, types, ntypes, p, q, qsum, qq, alpha);
-      for (size_t t = 0; t < ntypes; t++)
-        p[types[t]] = 0.0;
-    }
-    if (sim != TL_OK) {
-      tli_free(mark);
-      tli_free(buf);
-      return sim;
-    }
-    tli_diversity(f, types, ntypes, len, P, alpha, word_vectors, norms,
-                  embed_dim);
-  }
-  tli_free(mark);
-  tli_free(buf);
+  w->types = w->mark + V;
+  w->q = w->buf;
+  w->P = w->q + V;
+  w->p = w->P + V;
+  w->norms = w->p + V;
   return TL_OK;
+}
+
+/* Fills q (with its sum and sum of squares), P, the norms, and zeroes p
+ * and the marks. */
+static void tli_selection_setup(tli_selection_work *w, double *qsum, double *qq,
+                                const int64_t *ids, size_t total, size_t V,
+                                const double *target, double target_sum,
+                                int halved, const double *word_vectors,
+                                size_t embed_dim) {
+  *qsum = 0.0;
+  *qq = 0.0;
+  for (size_t v = 0; v < V; v++) {
+    w->q[v] = (halved ? 0.5 * target[v] : target[v]) / target_sum;
+    *qsum += w->q[v];
+    *qq += w->q[v] * w->q[v];
+    w->p[v] = 0.0;
+    w->P[v] = 0.0;
+    w->mark[v] = 0;
+    w->norms[v] = word_vectors
+                      ? sqrt(tli_ddot(embed_dim, word_vectors + v * embed_dim,
+                                      word_vectors + v * embed_dim))
+                      : 0.0;
+  }
+  for (size_t t = 0; t < total; t++)
+    w->P[ids[t]] += 1.0;
+  for (size_t v = 0; v < V; v++)
+    w->P[v] /= (double)total;
+}
+
+/* The TL_SELECTION_FEATURE_COUNT features of example i into f. */
+static tl_status tli_selection_example(double *f, tli_selection_work *w,
+                                       size_t i, const int64_t *ex, size_t len,
+                                       size_t V, double qsum, double qq,
+                                       const tl_selection_options *opts,
+                                       const double *word_vectors,
+                                       size_t embed_dim) {
+  const double alpha = opts->renyi_alpha, k = opts->smoothing;
+  const double denom = (double)len + k * (double)V;
+  double *p = w->p;
+  size_t ntypes = 0;
+  /* p is all zeros between examples; smoothing fills it densely. */
+  if (k > 0.0)
+    for (size_t v = 0; v < V; v++)
+      p[v] = k;
+  for (size_t t = 0; t < len; t++) {
+    const size_t v = (size_t)ex[t];
+    p[v] += 1.0;
+    if (w->mark[v] != i + 1) { /* first time this type appears in example i */
+      w->mark[v] = i + 1;
+      w->types[ntypes++] = v;
+    }
+  }
+  tl_status sim = TL_OK;
+  if (k > 0.0) {
+    for (size_t v = 0; v < V; v++)
+      p[v] /= denom;
+    sim = tli_term_similarity(f, p, w->q, V, alpha);
+    memset(p, 0, V * sizeof *p);
+  } else {
+    for (size_t t = 0; t < ntypes; t++)
+      p[w->types[t]] /= denom;
+    tli_sparse_similarity(f, w->types, ntypes, p, w->q, qsum, qq, alpha);
+    for (size_t t = 0; t < ntypes; t++)
+      p[w->types[t]] = 0.0;
+  }
+  if (sim == TL_OK)
+    tli_diversity(f, w->types, ntypes, len, w->P, alpha, word_vectors, w->norms,
+                  embed_dim);
+  return sim;
+}
+
+tl_status tl_selection_features(double *out, const int64_t *ids,
+                                const size_t *offsets, size_t n,
+                                size_t vocab_size, const double *target,
+                                const double *word_vectors, size_t embed_dim,
+                                const tl_selection_options *opts) {
+  static const char fn[] = "tl_selection_features";
+  tl_selection_options opts_copy = TL_SELECTION_OPTIONS_INIT;
+  if (opts != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&opts_copy, opts, selection_options_sizes, fn,
+                             "opts"));
+  opts = &opts_copy;
+  double target_sum;
+  int halved;
+  TLI_TRY(tli_selection_validate(fn, out, ids, offsets, n, vocab_size, target,
+                                 word_vectors, embed_dim, opts, &target_sum,
+                                 &halved));
+  tli_selection_work w;
+  TLI_TRY(tli_selection_alloc(&w, vocab_size));
+  double qsum, qq;
+  tli_selection_setup(&w, &qsum, &qq, ids, offsets[n], vocab_size, target,
+                      target_sum, halved, word_vectors, embed_dim);
+  tl_status st = TL_OK;
+  for (size_t i = 0; i < n && st == TL_OK; i++)
+    st = tli_selection_example(out + i * TL_SELECTION_FEATURE_COUNT, &w, i,
+                               ids + offsets[i], offsets[i + 1] - offsets[i],
+                               vocab_size, qsum, qq, opts, word_vectors,
+                               embed_dim);
+  tli_free(w.mark);
+  tli_free(w.buf);
+  return st;
 }
 
 tl_status tl_select_top(size_t *out_indices, double *out_scores,
@@ -302,8 +362,24 @@ tl_status tl_select_top(size_t *out_indices, double *out_scores,
     tli_free(scores);
     return st;
   }
+  /* Features or weights outside 2^+-200 (tli_data_scale) are multiplied as
+   * power-of-two-scaled values and the score mapped back, so products that
+   * overflow (or underflow) alone do not decide; a score beyond DBL_MAX is
+   * the error (the overflow rule of metrics.h). */
+  const tli_scale sf = tli_data_scale(tli_max_abs(features, n * f)),
+                  sth = tli_data_scale(tli_max_abs(theta, f));
+  const int rescale =
+      sf.f1 != 1.0 || sf.f2 != 1.0 || sth.f1 != 1.0 || sth.f2 != 1.0;
+  const int e = ilogb(sf.f1) + ilogb(sf.f2) + ilogb(sth.f1) + ilogb(sth.f2);
   for (size_t i = 0; i < n; i++) {
-    scores[i] = tli_ddot(f, features + i * f, theta);
+    if (rescale) {
+      double acc = 0.0;
+      for (size_t j = 0; j < f; j++)
+        acc += tli_scaled(features[i * f + j], sf) * tli_scaled(theta[j], sth);
+      scores[i] = ldexp(acc, -e);
+    } else {
+      scores[i] = tli_ddot(f, features + i * f, theta);
+    }
     if (!isfinite(scores[i])) {
       tli_free(idx);
       tli_free(scores);

@@ -180,26 +180,25 @@ static double tli_sk_error(const tli_sk *w) {
 
 /* Normalised histogram (or uniform when h is NULL) into dst; log into ldst. */
 static void tli_sk_marginal(double *dst, double *ldst, const double *h,
-                            double sum, size_t len) {
+                            tli_wsum sum, size_t len) {
   for (size_t k = 0; k < len; k++) {
-    dst[k] = h ? h[k] / sum : 1.0 / (double)len;
+    /* Scaled as tli_check_weights describes: any positive sum. */
+    dst[k] = h ? tli_scaled(h[k], sum.sc) / sum.sum : 1.0 / (double)len;
     ldst[k] = log(dst[k]);
   }
 }
 
-tl_status tl_sinkhorn(double *out_cost, double *out_plan,
-                      size_t *out_iterations, int *out_converged,
-                      const double *a, size_t n, const double *b, size_t m,
-                      const double *cost_matrix, double reg,
-                      const tl_sinkhorn_options *options) {
-  static const char fn[] = "tl_sinkhorn";
+/* Argument checks of tl_sinkhorn (options already defaulted); describes
+ * the marginals' sums and returns n m. */
+static tl_status tli_sinkhorn_validate(const char *fn, const double *out_cost,
+                                       const double *a, size_t n,
+                                       const double *b, size_t m,
+                                       const double *cost_matrix, double reg,
+                                       const tl_sinkhorn_options *options,
+                                       tli_wsum *sa, tli_wsum *sb,
+                                       size_t *out_nm) {
   TLI_CHECK_PTR(fn, out_cost);
   TLI_CHECK_PTR(fn, cost_matrix);
-  tl_sinkhorn_options options_copy = TL_SINKHORN_OPTIONS_INIT;
-  if (options != NULL)
-    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, sinkhorn_options_sizes, fn,
-                             "options"));
-  options = &options_copy;
   TLI_CHECK(options->max_iter >= 1, TL_E_INVALID_ARG,
             "%s: options->max_iter must be >= 1 (got 0)", fn);
   TLI_CHECK(isfinite(options->tol) && options->tol > 0.0, TL_E_INVALID_ARG,
@@ -215,14 +214,108 @@ tl_status tl_sinkhorn(double *out_cost, double *out_plan,
   size_t nm;
   TLI_CHECK(tli_mul_size(&nm, n, m), TL_E_NOMEM,
             "%s: n x m = %zu x %zu overflows size_t", fn, n, m);
-  double sa = 0.0, sb = 0.0;
+  *sa = tli_wsum_of(1.0);
+  *sb = tli_wsum_of(1.0);
   if (a)
-    TLI_TRY(tli_check_weights(fn, "a", a, n, &sa));
+    TLI_TRY(tli_check_weights(fn, "a", a, n, sa));
   if (b)
-    TLI_TRY(tli_check_weights(fn, "b", b, m, &sb));
+    TLI_TRY(tli_check_weights(fn, "b", b, m, sb));
   TLI_TRY(tli_check_finite(fn, "cost_matrix", cost_matrix, nm));
   TLI_CHECK(isfinite(1.0 / reg), TL_E_NUMERIC,
             "%s: 1 / reg overflows (reg = %g)", fn, reg);
+  *out_nm = nm;
+  return TL_OK;
+}
+
+/* Lays the work arrays of w out in mem (nm + 5 (n + m) doubles) and sets
+ * POT's start: normalised marginals and their logs, K = exp(-M/reg)
+ * (potentials 0), u = 1/n, v = 1, s = K^T u. Where K underflows, the first
+ * half-steps fall back to the log domain. */
+static void tli_sinkhorn_setup(tli_sk *w, double *mem, const double *a,
+                               tli_wsum sa, size_t n, const double *b,
+                               tli_wsum sb, size_t m, const double *cost,
+                               double reg) {
+  const size_t nm = n * m;
+  w->n = n;
+  w->m = m;
+  w->cost = cost;
+  w->inv_reg = 1.0 / reg;
+  w->kt = mem;
+  double *an = mem + nm, *bn = an + n;
+  w->la = bn + m;
+  w->lb = w->la + n;
+  w->f = w->lb + m;
+  w->g = w->f + n;
+  w->u = w->g + m;
+  w->v = w->u + n;
+  w->s = w->v + m;
+  w->r = w->s + m;
+  tli_sk_marginal(an, w->la, a, sa, n);
+  tli_sk_marginal(bn, w->lb, b, sb, m);
+  w->a = an;
+  w->b = bn;
+  for (size_t i = 0; i < n; i++) {
+    w->f[i] = 0.0;
+    w->u[i] = 1.0 / (double)n;
+  }
+  for (size_t j = 0; j < m; j++) {
+    w->g[j] = 0.0;
+    w->v[j] = 1.0;
+  }
+  tli_sk_rebuild(w);
+  tli_dgemv(1, n, m, 1.0, w->kt, m, w->u, 0.0, w->s);
+}
+
+/* Iterates until the marginal error is below tol (checked every 10th
+ * iteration from the 0th, as POT) or max_iter; returns the count. */
+static size_t tli_sinkhorn_iterate(tli_sk *w, const tl_sinkhorn_options *o,
+                                   int *converged) {
+  size_t it = 0;
+  *converged = 0;
+  while (it < o->max_iter) {
+    tli_sk_iterate(w);
+    tli_dgemv(1, w->n, w->m, 1.0, w->kt, w->m, w->u, 0.0, w->s); /* K^T u */
+    it++;
+    if ((it - 1) % 10 == 0 && tli_sk_error(w) < o->tol) {
+      *converged = 1;
+      break;
+    }
+  }
+  return it;
+}
+
+/* sum gamma_ij M_ij, writing gamma into plan when it is not NULL. */
+static double tli_sinkhorn_cost(const tli_sk *w, double *plan) {
+  double cost = 0.0;
+  for (size_t i = 0; i < w->n; i++) {
+    const double *ki = w->kt + i * w->m, *mi = w->cost + i * w->m;
+    double row = 0.0;
+    for (size_t j = 0; j < w->m; j++) {
+      const double gij = w->u[i] * ki[j] * w->v[j];
+      if (plan)
+        plan[i * w->m + j] = gij;
+      row += gij * mi[j];
+    }
+    cost += row;
+  }
+  return cost;
+}
+
+tl_status tl_sinkhorn(double *out_cost, double *out_plan,
+                      size_t *out_iterations, int *out_converged,
+                      const double *a, size_t n, const double *b, size_t m,
+                      const double *cost_matrix, double reg,
+                      const tl_sinkhorn_options *options) {
+  static const char fn[] = "tl_sinkhorn";
+  tl_sinkhorn_options options_copy = TL_SINKHORN_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, sinkhorn_options_sizes, fn,
+                             "options"));
+  options = &options_copy;
+  tli_wsum sa, sb;
+  size_t nm = 0;
+  TLI_TRY(tli_sinkhorn_validate(fn, out_cost, a, n, b, m, cost_matrix, reg,
+                                options, &sa, &sb, &nm));
 
   /* kt (n m) + a, b, log a, log b, f, g, u, v, s, r: 5 (n + m). */
   size_t total;
@@ -231,63 +324,12 @@ tl_status tl_sinkhorn(double *out_cost, double *out_plan,
   double *mem = NULL;
   TLI_TRY(tli_alloc_checked((void **)&mem, total, sizeof(double),
                             "tl_sinkhorn: work memory"));
+
   tli_sk w;
-  w.n = n;
-  w.m = m;
-  w.cost = cost_matrix;
-  w.inv_reg = 1.0 / reg;
-  w.kt = mem;
-  double *an = mem + nm, *bn = an + n;
-  w.la = bn + m;
-  w.lb = w.la + n;
-  w.f = w.lb + m;
-  w.g = w.f + n;
-  w.u = w.g + m;
-  w.v = w.u + n;
-  w.s = w.v + m;
-  w.r = w.s + m;
-  tli_sk_marginal(an, w.la, a, sa, n);
-  tli_sk_marginal(bn, w.lb, b, sb, m);
-  w.a = an;
-  w.b = bn;
-
-  /* POT's start: K = exp(-M/reg) (potentials 0), u = 1/n. Where K
-   * underflows, the first half-steps fall back to the log domain. */
-  for (size_t i = 0; i < n; i++) {
-    w.f[i] = 0.0;
-    w.u[i] = 1.0 / (double)n;
-  }
-  for (size_t j = 0; j < m; j++) {
-    w.g[j] = 0.0;
-    w.v[j] = 1.0;
-  }
-  tli_sk_rebuild(&w);
-  tli_dgemv(1, n, m, 1.0, w.kt, m, w.u, 0.0, w.s);
-
-  size_t it = 0;
-  int converged = 0;
-  while (it < options->max_iter) {
-    tli_sk_iterate(&w);
-    tli_dgemv(1, n, m, 1.0, w.kt, m, w.u, 0.0, w.s); /* K^T u, for both */
-    it++;
-    if ((it - 1) % 10 == 0 && tli_sk_error(&w) < options->tol) {
-      converged = 1;
-      break;
-    }
-  }
-
-  double cost = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    const double *ki = w.kt + i * m, *mi = cost_matrix + i * m;
-    double row = 0.0;
-    for (size_t j = 0; j < m; j++) {
-      const double gij = w.u[i] * ki[j] * w.v[j];
-      if (out_plan)
-        out_plan[i * m + j] = gij;
-      row += gij * mi[j];
-    }
-    cost += row;
-  }
+  tli_sinkhorn_setup(&w, mem, a, sa, n, b, sb, m, cost_matrix, reg);
+  int converged;
+  const size_t it = tli_sinkhorn_iterate(&w, options, &converged);
+  const double cost = tli_sinkhorn_cost(&w, out_plan);
   tli_free(mem);
   *out_cost = cost;
   if (out_iterations)

@@ -59,7 +59,7 @@ tl_status tl_sliced_directions(double *out, size_t k, size_t d, uint64_t seed) {
 /* Validates a point cloud and its optional weights. */
 static tl_status tli_check_cloud(const char *fn, const char *name,
                                  const char *wname, const double *x, size_t n,
-                                 size_t d, const double *w, double *sum) {
+                                 size_t d, const double *w, tli_wsum *sum) {
   TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: %s has no rows (n = 0)", fn, name);
   size_t nd;
   TLI_CHECK(tli_mul_size(&nd, n, d), TL_E_NOMEM,
@@ -67,7 +67,7 @@ static tl_status tli_check_cloud(const char *fn, const char *name,
   TLI_TRY(tli_check_finite(fn, name, x, nd));
   if (w)
     return tli_check_weights(fn, wname, w, n, sum);
-  *sum = (double)n;
+  *sum = tli_wsum_of((double)n);
   return TL_OK;
 }
 
@@ -76,7 +76,7 @@ static tl_status tli_check_cloud(const char *fn, const char *name,
 static tl_status tli_check_sliced(const char *fn, double *out, const double *x,
                                   size_t n, const double *xw, const double *y,
                                   size_t m, const double *yw, size_t d,
-                                  size_t k, double *sx, double *sy) {
+                                  size_t k, tli_wsum *sx, tli_wsum *sy) {
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, x);
   TLI_CHECK_PTR(fn, y);
@@ -92,25 +92,43 @@ static tl_status tli_check_sliced(const char *fn, double *out, const double *x,
 
 /* The shared body once everything is validated: P (k x d) given. */
 static tl_status tli_sliced(const char *fn, double *out, const double *x,
-                            size_t n, const double *xw, double sx,
+                            size_t n, const double *xw, tli_wsum sx,
                             const double *y, size_t m, const double *yw,
-                            double sy, size_t d, const double *proj, size_t k,
+                            tli_wsum sy, size_t d, const double *proj, size_t k,
                             double p) {
   const size_t big = n > m ? n : m;
-  /* k (n + m) projections, weights copies n + m, radix work 3 big. */
+  /* Points near DBL_MAX overflow in the projections and their differences,
+   * subnormal ones lose digits: project copies scaled by a power of two
+   * that brings the largest |coordinate| into [1, 2) (no copy for ordinary
+   * data), and map the distance back at the end. */
+  const tli_scale sc = tli_wasserstein_scale(
+      fmax(tli_max_abs(x, n * d), tli_max_abs(y, m * d)), p);
+  const int rescale = sc.f1 != 1.0 || sc.f2 != 1.0;
+  /* k (n + m) projections, weights copies n + m, radix work 3 big, scaled
+   * points (n + m) d (n d and m d fit: validated). */
   size_t kn, total;
-  if (!tli_mul_size(&kn, k, n + m) ||
-      (total = kn + n + m + 3 * big) < kn) /* wrapped */
+  const size_t copy = rescale ? n * d + m * d : 0;
+  if (!tli_mul_size(&kn, k, n + m) || (total = kn + n + m + 3 * big) < kn ||
+      total + copy < total) /* wrapped */
     return tli_fail(TL_E_NOMEM,
                     "%s: %zu projections of %zu + %zu points "
                     "overflow size_t",
                     fn, k, n, m);
   double *mem = NULL;
-  TLI_TRY(tli_alloc_checked((void **)&mem, total, sizeof(double),
+  TLI_TRY(tli_alloc_checked((void **)&mem, total + copy, sizeof(double),
                             "tl_sliced_wasserstein: projection buffers"));
   double *px = mem, *py = px + k * n, *wx = py + k * m, *wy = wx + n;
   double *work_w = wy + m;
   uint64_t *work_k = (uint64_t *)(void *)(work_w + big);
+  if (rescale) {
+    double *xs = mem + total, *ys = xs + n * d;
+    for (size_t i = 0; i < n * d; i++)
+      xs[i] = tli_scaled(x[i], sc);
+    for (size_t i = 0; i < m * d; i++)
+      ys[i] = tli_scaled(y[i], sc);
+    x = xs;
+    y = ys;
+  }
 
   tli_dgemm(0, 1, k, n, d, 1.0, proj, d, x, d, 0.0, px, n);
   tli_dgemm(0, 1, k, m, d, 1.0, proj, d, y, d, 0.0, py, m);
@@ -125,16 +143,19 @@ static tl_status tli_sliced(const char *fn, double *out, const double *x,
     tli_sort_f64(rx, xw ? wx : NULL, n, work_k, work_w);
     tli_sort_f64(ry, yw ? wy : NULL, m, work_k, work_w);
     sum += tli_wasserstein_sorted_pow(rx, xw ? wx : NULL, sx, n, ry,
-                                      yw ? wy : NULL, sy, m, p);
+                                      yw ? wy : NULL, sy, m, p,
+                                      tli_scale_for(1.0));
   }
   tli_free(mem);
   const double mean = sum / (double)k;
-  const double r = p == 2.0 ? sqrt(mean) : pow(mean, 1.0 / p);
-  /* Finite points can still overflow in a projection or a p-th power. */
+  const double r = tli_unscaled(p == 2.0 ? sqrt(mean) : pow(mean, 1.0 / p), sc);
+  /* The overflow rule of metrics.h: a distance beyond DBL_MAX (or huge
+   * projections) is an error, not +inf. */
   TLI_CHECK(isfinite(mean) && isfinite(r), TL_E_NUMERIC,
-            "%s: the distance overflows (mean W_p^p = %g with p = %g): the "
-            "points or projections are too large to represent; rescale them",
-            fn, mean, p);
+            "%s: the distance overflows (mean W_p^p = %g with p = %g, on "
+            "points scaled by 2^%d): the points or projections are too large "
+            "to represent; rescale them",
+            fn, mean, p, ilogb(sc.f1) + ilogb(sc.f2));
   *out = r;
   return TL_OK;
 }
@@ -148,7 +169,7 @@ tl_status tl_sliced_wasserstein_projected(double *out, const double *x,
   static const char fn[] = "tl_sliced_wasserstein_projected";
   TLI_CHECK_PTR(fn, projections);
   TLI_TRY(tli_check_order(fn, p));
-  double sx, sy;
+  tli_wsum sx, sy;
   TLI_TRY(tli_check_sliced(fn, out, x, n, x_weights, y, m, y_weights, d, k, &sx,
                            &sy));
   TLI_TRY(tli_check_finite(fn, "projections", projections, k * d));
@@ -168,7 +189,7 @@ tl_status tl_sliced_wasserstein(double *out, const double *x, size_t n,
   options = &options_copy;
   TLI_TRY(tli_check_order(fn, options->p));
   const size_t k = options->n_projections;
-  double sx, sy;
+  tli_wsum sx, sy;
   TLI_TRY(tli_check_sliced(fn, out, x, n, x_weights, y, m, y_weights, d, k, &sx,
                            &sy));
   size_t kd;

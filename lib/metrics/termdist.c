@@ -12,7 +12,8 @@
 #include "tl/metrics.h"
 
 tl_status tli_check_distribution(const char *fn, const char *what,
-                                 const double *p, size_t n, double *sum) {
+                                 const double *p, size_t n, double *sum,
+                                 int *halved) {
   if (p == NULL)
     return tli_fail(TL_E_INVALID_ARG, "%s: argument '%s' is NULL", fn, what);
   TLI_TRY(tli_check_values_finite(fn, what, p, n));
@@ -24,8 +25,14 @@ tl_status tli_check_distribution(const char *fn, const char *what,
     s += p[i];
   }
   TLI_CHECK(s > 0.0, TL_E_INVALID_ARG, "%s: '%s' sums to 0", fn, what);
-  TLI_CHECK(isfinite(s), TL_E_NUMERIC, "%s: the sum of '%s' overflows", fn,
-            what);
+  /* Finite values whose sum exceeds DBL_MAX: the sum of the values halved
+   * (exact) is finite; callers normalise by p / 2 / that. */
+  *halved = !isfinite(s);
+  if (*halved) {
+    s = 0.0;
+    for (size_t i = 0; i < n; i++)
+      s += 0.5 * p[i];
+  }
   *sum = s;
   return TL_OK;
 }
@@ -93,14 +100,15 @@ tl_status tl_term_similarity(double *out, const double *p, const double *q,
   TLI_CHECK(isfinite(alpha) && alpha > 0.0 && alpha != 1.0, TL_E_INVALID_ARG,
             "%s: alpha must be finite, > 0 and != 1 (got %g)", fn, alpha);
   double sp, sq;
-  TLI_TRY(tli_check_distribution(fn, "p", p, n, &sp));
-  TLI_TRY(tli_check_distribution(fn, "q", q, n, &sq));
+  int hp, hq;
+  TLI_TRY(tli_check_distribution(fn, "p", p, n, &sp, &hp));
+  TLI_TRY(tli_check_distribution(fn, "q", q, n, &sq, &hq));
   double *buf;
   TLI_TRY(tli_alloc_checked((void **)&buf, n, 2 * sizeof *buf,
                             "normalised distributions"));
   for (size_t i = 0; i < n; i++) {
-    buf[i] = p[i] / sp;
-    buf[n + i] = q[i] / sq;
+    buf[i] = (hp ? 0.5 * p[i] : p[i]) / sp;
+    buf[n + i] = (hq ? 0.5 * q[i] : q[i]) / sq;
   }
   const tl_status st = tli_term_similarity(out, buf, buf + n, n, alpha);
   tli_free(buf);

@@ -14,8 +14,10 @@ tl_status tli_term_similarity(double *out, const double *p, const double *q,
                               size_t n, double alpha);
 
 /* Checks a distribution argument: non-NULL, finite, >= 0, positive sum.
- * Writes the sum to *sum. */
+ * Writes the sum to *sum, or, when it exceeds DBL_MAX, the sum of the halved
+ * values with *halved = 1: p_i / sum p is then (p_i / 2) / *sum. */
 tl_status tli_check_distribution(const char *fn, const char *what,
-                                 const double *p, size_t n, double *sum);
+                                 const double *p, size_t n, double *sum,
+                                 int *halved);
 
 #endif

@@ -1,5 +1,6 @@
 /* tl_optim: creation over one or more models, per-group hyperparameters,
  * discriminative learning rates and freezing over the concatenated groups. */
+#include <float.h>
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
@@ -291,10 +292,22 @@ tl_status tl_lrs_even(double *out, size_t n, double lo, double hi) {
     out[0] = hi; /* fastai even_mults(start, stop, 1) is stop */
     return TL_OK;
   }
-  /* fastai even_mults: start * (stop/start)^(i/(n-1)) */
+  /* fastai even_mults: start * (stop/start)^(i/(n-1)). When stop/start
+   * overflows or underflows (lo and hi further apart than the double
+   * range, e.g. 1e-300 and 1e300) the same geometric sequence is
+   * interpolated in log space instead; every member lies between lo and
+   * hi, so it is representable. */
   const double step = (hi / lo);
-  for (size_t i = 0; i < n; i++)
-    out[i] = lo * pow(step, (double)i / (double)(n - 1));
+  const int direct = isfinite(step) && step >= DBL_MIN;
+  const double llo = log(lo), lstep = log(hi) - llo;
+  for (size_t i = 0; i < n; i++) {
+    const double t = (double)i / (double)(n - 1);
+    out[i] = direct ? lo * pow(step, t) : exp(llo + lstep * t);
+  }
+  /* The ends exactly, as the direct form gives them for i = 0. */
+  out[0] = lo;
+  if (!direct)
+    out[n - 1] = hi;
   return TL_OK;
 }
 

@@ -254,9 +254,22 @@ def test_nan_and_inf_input_raise_value_error(call):
 def test_wasserstein_overflow_raises_instead_of_returning_inf():
     with pytest.raises(ValueError, match="overflows"):
         M.wasserstein_1d([-1e308], [1e308])
-    with pytest.raises(tl.NumericError, match="overflows"):
-        M.wasserstein_1d([1e200], [0.0], p=2)
+    # W_2 = 1e200 is representable although its square is not: computed on
+    # values scaled by a power of two (metrics.h, "Scaling and overflow").
+    assert M.wasserstein_1d([1e200], [0.0], p=2) == pytest.approx(1e200)
     assert M.wasserstein_1d([-4e307], [4e307]) == pytest.approx(8e307)
+
+
+def test_one_overflow_rule_and_tiny_sums():
+    # The same rule for every metric: a result beyond DBL_MAX raises.
+    with pytest.raises(tl.NumericError, match="tl_euclidean: the distance "
+                       "overflows"):
+        M.euclidean([1e308], [-1e308])
+    # Sums whose reciprocal overflows are normalised exactly (issue 11).
+    p, q = np.array([1.0, 2.0]) * 1e-310, np.array([2.0, 1.0]) * 1e-310
+    assert M.hellinger(p, q) == pytest.approx(
+        np.sqrt(2 / 3) - np.sqrt(1 / 3), rel=1e-14)
+    assert M.total_variation(p, q) == pytest.approx(1 / 3, rel=1e-14)
 
 
 @pytest.mark.parametrize("fn", [

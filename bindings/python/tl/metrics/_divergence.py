@@ -3,8 +3,9 @@
 
 Every function takes numpy arrays (anything np.asarray accepts), converts
 them to C-contiguous float64 and returns a Python float (sinkhorn: a dict).
-Invalid input raises tl.InvalidArgumentError, NaN/Inf tl.NumericError,
-mismatched shapes tl.ShapeError, each a ValueError with libtl's message.
+Invalid input raises tl.InvalidArgumentError, NaN/Inf tl.NumericError (also
+a result beyond the largest double), mismatched shapes tl.ShapeError, each a
+ValueError with libtl's message.
 `base` is None for the natural log, otherwise finite, > 0 and != 1 (0 is
 refused: in the C API it means natural log, in Python that is None).
 """
