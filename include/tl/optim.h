@@ -141,7 +141,9 @@ TL_API tl_status tl_lrs_even(double *out, size_t n, double lo, double hi);
  * and > 0). */
 TL_API tl_status tl_lrs_slice(double *out, size_t n, double hi);
 /* ULMFiT: out[i] = top / factor^(n-1-i), the last group at top and each
- * one below divided by factor (top and factor finite and > 0). */
+ * one below divided by factor (top and factor finite and > 0); exact also
+ * when factor^(n-1-i) alone over- or underflows. Errors: TL_E_NUMERIC (a
+ * rate beyond DBL_MAX; out untouched), TL_E_INVALID_ARG. */
 TL_API tl_status tl_lrs_factor(double *out, size_t n, double top,
                                double factor);
 

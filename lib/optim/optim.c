@@ -326,8 +326,22 @@ tl_status tl_lrs_factor(double *out, size_t n, double top, double factor) {
   TLI_CHECK(n >= 1, TL_E_INVALID_ARG, "tl_lrs_factor: n must be >= 1");
   TLI_TRY(check_lr_value(top, "top", "tl_lrs_factor"));
   TLI_TRY(check_lr_value(factor, "factor", "tl_lrs_factor"));
-  for (size_t i = 0; i < n; i++)
-    out[i] = top / pow(factor, (double)(n - 1 - i));
+  /* top / factor^k as written (its rounding is fastai's) while factor^k is
+   * a normal number; in log space when it over- or underflows (factor
+   * 1e-300 at k = 2), where the quotient may still be representable. */
+  for (int write = 0; write <= 1; write++)
+    for (size_t i = 0; i < n; i++) {
+      const double k = (double)(n - 1 - i), fk = pow(factor, k);
+      const double v = fk >= DBL_MIN && fk <= DBL_MAX
+                           ? top / fk
+                           : exp(log(top) - k * log(factor));
+      TLI_CHECK(v <= DBL_MAX, TL_E_NUMERIC,
+                "tl_lrs_factor: group %zu's rate top / factor^%zu = %g / "
+                "%g^%zu overflows",
+                i, n - 1 - i, top, factor, n - 1 - i);
+      if (write)
+        out[i] = v;
+    }
   return TL_OK;
 }
 

@@ -377,32 +377,6 @@ START_TEST(overflowing_results_are_numeric_errors) {
 END_TEST
 
 /* ---------------------------------------------------------------------- */
-/* Item 4 (the optimizer's learning-rate spreads): tl_lrs_even.            */
-
-START_TEST(lrs_even_spans_the_whole_range) {
-  double lr[3];
-  TLT_ASSERT_OK(tl_lrs_even(lr, 3, 1e-300, 1e300));
-  TLT_ASSERT_CLOSE(lr[0], 1e-300, 1e-15, 0.0);
-  TLT_ASSERT_CLOSE(lr[1], 1.0, 1e-13, 0.0);
-  TLT_ASSERT_CLOSE(lr[2], 1e300, 1e-15, 0.0);
-  TLT_ASSERT_OK(tl_lrs_even(lr, 3, 1e300, 1e-300));
-  TLT_ASSERT_CLOSE(lr[0], 1e300, 1e-15, 0.0);
-  TLT_ASSERT_CLOSE(lr[1], 1.0, 1e-13, 0.0);
-  TLT_ASSERT_CLOSE(lr[2], 1e-300, 1e-15, 0.0);
-  double w[5];
-  TLT_ASSERT_OK(tl_lrs_even(w, 5, 5e-324, DBL_MAX));
-  for (size_t i = 0; i < 5; i++)
-    ck_assert_msg(isfinite(w[i]) && w[i] > 0.0, "w[%zu] = %g", i, w[i]);
-  ck_assert_double_eq(w[0], 5e-324);
-  TLT_ASSERT_CLOSE(w[4], DBL_MAX, 1e-15, 0.0);
-  /* Geometric: equal ratios (in the log domain, up to rounding). */
-  for (size_t i = 1; i + 1 < 5; i++)
-    TLT_ASSERT_CLOSE(log(w[i + 1]) - log(w[i]), log(w[i]) - log(w[i - 1]),
-                     1e-13, 0.0);
-}
-END_TEST
-
-/* ---------------------------------------------------------------------- */
 /* Item 10: messages that name the function, the argument and the cause.   */
 
 START_TEST(messages_name_function_argument_and_cause) {
@@ -473,9 +447,6 @@ static Suite *metrics_numeric_suite(void) {
   suite_add_tcase(s, t);
   t = tcase_create("messages");
   tcase_add_test(t, messages_name_function_argument_and_cause);
-  suite_add_tcase(s, t);
-  t = tcase_create("lrs_even");
-  tcase_add_test(t, lrs_even_spans_the_whole_range);
   suite_add_tcase(s, t);
   return s;
 }

@@ -3,6 +3,7 @@
  * rates, frozen groups and element masks, clipping, discriminative lrs,
  * freeze_to over several models, state save/load, rejection of bad input
  * and lifetimes. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -220,6 +221,48 @@ START_TEST(clip_grad_norm_then_sgd_matches_torch) {
                   optim_sgd_clip_f64,
                   optim_sgd_clip_norms};
   run_case(&c);
+}
+END_TEST
+
+/* The learning-rate spreads over the whole double range: tl_lrs_even
+ * interpolates in log space when hi / lo overflows, tl_lrs_factor when
+ * factor^k alone over- or underflows; a rate beyond DBL_MAX is an error. */
+
+START_TEST(lr_spreads_span_the_whole_range) {
+  double lr[3];
+  TLT_ASSERT_OK(tl_lrs_even(lr, 3, 1e-300, 1e300));
+  TLT_ASSERT_CLOSE(lr[0], 1e-300, 1e-15, 0.0);
+  TLT_ASSERT_CLOSE(lr[1], 1.0, 1e-13, 0.0);
+  TLT_ASSERT_CLOSE(lr[2], 1e300, 1e-15, 0.0);
+  TLT_ASSERT_OK(tl_lrs_even(lr, 3, 1e300, 1e-300));
+  TLT_ASSERT_CLOSE(lr[0], 1e300, 1e-15, 0.0);
+  TLT_ASSERT_CLOSE(lr[1], 1.0, 1e-13, 0.0);
+  TLT_ASSERT_CLOSE(lr[2], 1e-300, 1e-15, 0.0);
+  double w[5];
+  TLT_ASSERT_OK(tl_lrs_even(w, 5, 5e-324, DBL_MAX));
+  for (size_t i = 0; i < 5; i++)
+    ck_assert_msg(isfinite(w[i]) && w[i] > 0.0, "w[%zu] = %g", i, w[i]);
+  ck_assert_double_eq(w[0], 5e-324);
+  TLT_ASSERT_CLOSE(w[4], DBL_MAX, 1e-15, 0.0);
+  /* Geometric: equal ratios (in the log domain, up to rounding). */
+  for (size_t i = 1; i + 1 < 5; i++)
+    TLT_ASSERT_CLOSE(log(w[i + 1]) - log(w[i]), log(w[i]) - log(w[i - 1]),
+                     1e-13, 0.0);
+
+  /* factor^2 underflows (1e-600) but top / factor^2 = 1e598 overflows;
+   * factor^2 = 1e-300 * 1e-300 with top 1e-300 gives 1e300. */
+  TLT_ASSERT_OK(tl_lrs_factor(lr, 3, 1e-300, 1e-300));
+  TLT_ASSERT_CLOSE(lr[0], 1e300, 1e-13, 0.0);
+  TLT_ASSERT_CLOSE(lr[1], 1.0, 1e-13, 0.0);
+  TLT_ASSERT_CLOSE(lr[2], 1e-300, 1e-15, 0.0);
+  double keep[3] = {7, 7, 7};
+  TLT_ASSERT_FAILS(tl_lrs_factor(keep, 3, 1.0, 1e-300), TL_E_NUMERIC,
+                   "overflows");
+  ck_assert(keep[0] == 7 && keep[1] == 7 && keep[2] == 7);
+  /* factor^k overflows: the rate is tiny but representable. */
+  TLT_ASSERT_OK(tl_lrs_factor(lr, 3, 1e300, 1e300));
+  TLT_ASSERT_CLOSE(lr[0], 1e-300, 1e-13, 0.0);
+  TLT_ASSERT_CLOSE(lr[1], 1.0, 1e-13, 0.0);
 }
 END_TEST
 
@@ -534,6 +577,7 @@ int main(void) {
   tcase_add_test(tc, adam_with_an_element_mask_matches_torch);
   tcase_add_test(tc, clip_grad_norm_then_sgd_matches_torch);
   tcase_add_test(tc, discriminative_learning_rates);
+  tcase_add_test(tc, lr_spreads_span_the_whole_range);
   tcase_add_test(tc, freeze_to_spans_models_and_resets_state);
   tcase_add_test(tc, state_save_and_load_resume_exactly);
   tcase_add_test(tc, non_finite_gradients_and_frozen_models_change_nothing);
