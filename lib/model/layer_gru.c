@@ -225,21 +225,7 @@ static void release_training(tli_layer *L) {
 }
 
 static size_t register_params(const tli_layer *L, tli_param_spec *specs) {
-  static const char *const kinds[4] = {"weight_ih_l", "weight_hh_l",
-                                       "bias_ih_l", "bias_hh_l"};
-  const size_t H = L->out_features;
-  const double bound = 1.0 / sqrt((double)H);
-  for (size_t k = 0; k < L->cfg.gru.num_layers; k++)
-    for (size_t j = 0; j < 4; j++) {
-      tli_param_spec *s = &specs[4 * k + j];
-      snprintf(s->suffix, sizeof s->suffix, "%s%zu", kinds[j], k);
-      s->init = TLI_INIT_UNIFORM;
-      s->bound = bound;
-      s->dims[0] = 3 * H;
-      s->ndim = j < 2 ? 2 : 1;
-      s->dims[1] = j == 0 ? (k == 0 ? L->in_features : H) : H;
-    }
-  return 4 * L->cfg.gru.num_layers;
+  return tli_layer_recurrent_params(L, specs, L->cfg.gru.num_layers, 3);
 }
 
 const tli_layer_ops tli_layer_gru_ops = {

@@ -116,6 +116,12 @@ tl_status tli_layer_linear_backward(tl_model *m, tli_layer *L, float *dy,
 tl_status tli_layer_recurrent_out_shape(const tl_model *m, const tli_layer *L,
                                         size_t *out_dims, size_t *out_ndim,
                                         const size_t *in_dims, size_t in_ndim);
+/* torch's parameters of a stacked recurrent layer with `gates` gate blocks
+ * (LSTM 4, GRU 3): weight_ih_l{k} (gates H, in), weight_hh_l{k} (gates H,
+ * H), bias_ih_l{k}, bias_hh_l{k} (gates H), all U(-1/sqrt(H), 1/sqrt(H)).
+ * Returns the number of specs written (4 per layer). */
+size_t tli_layer_recurrent_params(const tli_layer *L, tli_param_spec *specs,
+                                  size_t num_layers, size_t gates);
 
 /* ---- building (build.c) ------------------------------------------------ */
 

@@ -1,6 +1,8 @@
 /* The layer table, indexed by kind (as KANN's operator list), the dispatch
  * through it and the helpers the kinds share. The kinds themselves are in
  * layer_<kind>.c. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "core/alloc.h"
@@ -95,6 +97,25 @@ tl_status tli_layer_state_for_batch(tli_layer *L, size_t parts, size_t depth,
   }
   *out = L->state.p;
   return TL_OK;
+}
+
+size_t tli_layer_recurrent_params(const tli_layer *L, tli_param_spec *specs,
+                                  size_t num_layers, size_t gates) {
+  static const char *const kinds[4] = {"weight_ih_l", "weight_hh_l",
+                                       "bias_ih_l", "bias_hh_l"};
+  const size_t H = L->out_features;
+  const double bound = 1.0 / sqrt((double)H);
+  for (size_t k = 0; k < num_layers; k++)
+    for (size_t j = 0; j < 4; j++) {
+      tli_param_spec *s = &specs[4 * k + j];
+      snprintf(s->suffix, sizeof s->suffix, "%s%zu", kinds[j], k);
+      s->init = TLI_INIT_UNIFORM;
+      s->bound = bound;
+      s->dims[0] = gates * H;
+      s->ndim = j < 2 ? 2 : 1;
+      s->dims[1] = j == 0 ? (k == 0 ? L->in_features : H) : H;
+    }
+  return 4 * num_layers;
 }
 
 tl_status tli_layer_recurrent_out_shape(const tl_model *m, const tli_layer *L,
