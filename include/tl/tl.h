@@ -13,5 +13,6 @@
 #include "tl/optim.h"
 #include "tl/plan.h"
 #include "tl/sched.h"
+#include "tl/text.h"
 
 #endif /* TL_TL_H */
