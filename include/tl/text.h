@@ -91,6 +91,111 @@ TL_API tl_status tl_tokenizer_token(const char **out, size_t *out_len,
 /* Number of tokens of the last run (0 before the first). */
 TL_API tl_status tl_tokenizer_count(size_t *out, const tl_tokenizer *tok);
 
+/* ---- token counts and vocabulary ----------------------------------------- */
+
+/* Counts of tokens in the order first seen (Python's Counter fed with
+ * Counter.update, as fastai counts a corpus). */
+typedef struct tl_token_counts tl_token_counts;
+
+TL_API tl_status tl_token_counts_create(tl_token_counts **out);
+TL_API void tl_token_counts_free(tl_token_counts *counts);
+
+/* Counts tokens[0..n) (NUL-terminated UTF-8). All or nothing: on error the
+ * counts are as before. Errors: TL_E_INVALID_ARG (a NULL token, naming its
+ * index), TL_E_NOMEM. */
+TL_API tl_status tl_token_counts_add(tl_token_counts *counts,
+                                     const char *const *tokens, size_t n);
+
+/* Counts the tokens of tok's last run. Errors: TL_E_INVALID_ARG,
+ * TL_E_NOMEM. */
+TL_API tl_status tl_token_counts_add_run(tl_token_counts *counts,
+                                         const tl_tokenizer *tok);
+
+/* Number of distinct tokens; the count of one token (0 if never seen). */
+TL_API tl_status tl_token_counts_size(size_t *out,
+                                      const tl_token_counts *counts);
+TL_API tl_status tl_token_counts_get(uint64_t *out,
+                                     const tl_token_counts *counts,
+                                     const char *token);
+
+/*
+ * Vocabulary: the token of each id. Built from counts as fastai's
+ * make_vocab does (fastai 2.7 text/data.py):
+ *   1. the max_vocab most frequent tokens, by count, equal counts in the
+ *      order first seen (Counter.most_common is a stable sort);
+ *   2. of those, the ones seen at least min_freq times;
+ *   3. the special tokens (tl_text_special order) moved or added in front;
+ *   4. cut to max_vocab;
+ *   5. "xxfake" appended (pad_multiple - size % pad_multiple) times, so the
+ *      size is a multiple of pad_multiple (fastai: 8, and a size already a
+ *      multiple of 8 still gets 8).
+ * Encoding maps a token that is not in the vocabulary, and "xxfake", to
+ * the id of "xxunk", as fastai's Numericalize maps unknowns to 0.
+ */
+typedef struct tl_vocab tl_vocab;
+
+#define TL_VOCAB_OPTIONS_VERSION 1
+typedef struct tl_vocab_options {
+  unsigned int version; /* TL_VOCAB_OPTIONS_VERSION */
+  uint64_t min_freq;    /* 3 */
+  size_t max_vocab;     /* 60000; >= TL_TEXT_NUM_SPECIALS */
+  size_t pad_multiple;  /* 8; 0: no "xxfake" padding */
+} tl_vocab_options;
+
+TL_API tl_status tl_vocab_options_init(tl_vocab_options *out,
+                                       unsigned int version);
+
+/* Errors: TL_E_INVALID_ARG (max_vocab below the number of specials),
+ * TL_E_UNSUPPORTED, TL_E_NOMEM. */
+TL_API tl_status tl_vocab_create_from_counts(tl_vocab **out,
+                                             const tl_token_counts *counts,
+                                             const tl_vocab_options *options);
+
+/* A vocabulary that is exactly tokens[0..n) (for instance read back from a
+ * checkpoint with tl_ckpt_vocab_token). It must contain "xxunk"; a token
+ * other than "xxfake" may appear only once. Errors: TL_E_INVALID_ARG
+ * (naming the duplicate's two indices, a NULL token, n == 0, no "xxunk"),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_vocab_create(tl_vocab **out, const char *const *tokens,
+                                 size_t n);
+TL_API void tl_vocab_free(tl_vocab *vocab);
+
+TL_API tl_status tl_vocab_size(size_t *out, const tl_vocab *vocab);
+
+/* The token of id (a view, valid until the vocabulary is freed). Errors:
+ * TL_E_INVALID_ARG (id outside [0, size)). */
+TL_API tl_status tl_vocab_token(const char **out, const tl_vocab *vocab,
+                                int64_t id);
+
+/* All tokens in id order (a view of size tl_vocab_size), ready for
+ * tl_ckpt_set_vocab(ckpt, tokens, size). */
+TL_API tl_status tl_vocab_tokens(const char *const **out,
+                                 const tl_vocab *vocab);
+
+/* The id of token[0..len) (the id of "xxunk" when unknown). */
+TL_API tl_status tl_vocab_id(int64_t *out, const tl_vocab *vocab,
+                             const char *token, size_t len);
+
+/* out[i] = id of tokens[i], i < n. Errors: TL_E_INVALID_ARG (NULL token,
+ * naming its index). */
+TL_API tl_status tl_vocab_encode(int64_t *out, size_t n, const tl_vocab *vocab,
+                                 const char *const *tokens);
+
+/* The ids of tok's last run; n must be its token count. Errors:
+ * TL_E_INVALID_ARG, TL_E_SHAPE (n differs). */
+TL_API tl_status tl_vocab_encode_run(int64_t *out, size_t n,
+                                     const tl_vocab *vocab,
+                                     const tl_tokenizer *tok);
+
+/* The tokens of ids[0..n) joined by single spaces (fastai's decode), NUL-
+ * terminated in out[0..cap). *out_len (may be NULL) receives the length
+ * without the NUL; out NULL with cap 0 only measures. Errors:
+ * TL_E_INVALID_ARG (an id outside the vocabulary, naming its position;
+ * cap too small, naming the bytes needed); out is untouched on error. */
+TL_API tl_status tl_vocab_decode(char *out, size_t cap, size_t *out_len,
+                                 const tl_vocab *vocab, const int64_t *ids,
+                                 size_t n);
+
 #ifdef __cplusplus
 }
 #endif

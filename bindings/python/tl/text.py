@@ -3,6 +3,10 @@
     tok = tl.Tokenizer()                  # fastai 2.7 default rules
     tok("I don't like it!")               # ['xxbos', 'i', 'do', "n't", ...]
     tok.tokenize_many(texts)              # list of token lists
+    counts = tl.TokenCounts(); counts.add(tokens)
+    vocab = tl.Vocab.from_counts(counts)  # fastai's make_vocab (3, 60000)
+    ids = vocab.encode(tokens)            # numpy int64, unknown -> xxunk
+    vocab.decode(ids)                     # "xxbos xxmaj hello ..."
 
 Texts are str (encoded as UTF-8) or bytes (must be UTF-8; invalid bytes
 raise tl.FormatError naming the byte offset, or become U+FFFD with
@@ -12,7 +16,7 @@ import ctypes
 
 from ._native import OwnedHandle, c_size_p, lib, register, status
 
-__all__ = ["Tokenizer", "SPECIALS"]
+__all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab"]
 
 _p = ctypes.c_void_p
 
@@ -32,6 +36,42 @@ register([
                             ctypes.c_size_t], status),
     ("tl_tokenizer_count", [c_size_p, _p], status),
 ])
+
+class _VocabOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("min_freq", ctypes.c_uint64),
+                ("max_vocab", ctypes.c_size_t), ("pad_multiple", ctypes.c_size_t)]
+
+
+_i64_p = ctypes.POINTER(ctypes.c_int64)
+_strs = ctypes.POINTER(ctypes.c_char_p)
+
+register([
+    ("tl_token_counts_create", [ctypes.POINTER(_p)], status),
+    ("tl_token_counts_free", [_p], None),
+    ("tl_token_counts_add", [_p, _strs, ctypes.c_size_t], status),
+    ("tl_token_counts_add_run", [_p, _p], status),
+    ("tl_token_counts_size", [c_size_p, _p], status),
+    ("tl_token_counts_get", [ctypes.POINTER(ctypes.c_uint64), _p, ctypes.c_char_p], status),
+    ("tl_vocab_options_init", [ctypes.POINTER(_VocabOptions), ctypes.c_uint], status),
+    ("tl_vocab_create_from_counts", [ctypes.POINTER(_p), _p,
+                                     ctypes.POINTER(_VocabOptions)], status),
+    ("tl_vocab_create", [ctypes.POINTER(_p), _strs, ctypes.c_size_t], status),
+    ("tl_vocab_free", [_p], None),
+    ("tl_vocab_size", [c_size_p, _p], status),
+    ("tl_vocab_token", [ctypes.POINTER(ctypes.c_char_p), _p, ctypes.c_int64], status),
+    ("tl_vocab_tokens", [ctypes.POINTER(_strs), _p], status),
+    ("tl_vocab_id", [_i64_p, _p, ctypes.c_char_p, ctypes.c_size_t], status),
+    ("tl_vocab_encode", [_i64_p, ctypes.c_size_t, _p, _strs], status),
+    ("tl_vocab_encode_run", [_i64_p, ctypes.c_size_t, _p, _p], status),
+    ("tl_vocab_decode", [ctypes.c_char_p, ctypes.c_size_t, c_size_p, _p, _i64_p,
+                         ctypes.c_size_t], status),
+])
+
+
+def _str_array(tokens):
+    enc = [t.encode("utf-8") if isinstance(t, str) else bytes(t) for t in tokens]
+    return (ctypes.c_char_p * max(len(enc), 1))(*enc), len(enc)
+
 
 #: fastai's special tokens, in its order (xxunk, xxpad, xxbos, ...).
 SPECIALS = tuple(lib.tl_text_special(i).decode() for i in range(9))
@@ -81,3 +121,96 @@ class Tokenizer(OwnedHandle):
 
     def tokenize_many(self, texts):
         return [self(t) for t in texts]
+
+
+class TokenCounts(OwnedHandle):
+    """Token counts in first-seen order (Python's Counter, as fastai counts)."""
+
+    _free = "tl_token_counts_free"
+    _what = "token counts"
+
+    def __init__(self, tokens=None):
+        handle = _p()
+        lib.tl_token_counts_create(ctypes.byref(handle))
+        self._handle = handle
+        if tokens is not None:
+            self.add(tokens)
+
+    def add(self, tokens):
+        arr, n = _str_array(tokens)
+        lib.tl_token_counts_add(self._live(), arr, n)
+
+    def __len__(self):
+        n = ctypes.c_size_t()
+        lib.tl_token_counts_size(ctypes.byref(n), self._live())
+        return n.value
+
+    def __getitem__(self, token):
+        out = ctypes.c_uint64()
+        lib.tl_token_counts_get(ctypes.byref(out), self._live(), token.encode("utf-8"))
+        return out.value
+
+
+class Vocab(OwnedHandle):
+    """id <-> token, built as fastai's make_vocab (docs/text.md)."""
+
+    _free = "tl_vocab_free"
+    _what = "vocabulary"
+
+    def __init__(self, tokens):
+        """A vocabulary that is exactly `tokens` (must contain xxunk)."""
+        arr, n = _str_array(tokens)
+        handle = _p()
+        lib.tl_vocab_create(ctypes.byref(handle), arr, n)
+        self._handle = handle
+
+    @classmethod
+    def from_counts(cls, counts, min_freq=3, max_vocab=60000, pad_multiple=8):
+        if not isinstance(counts, TokenCounts):
+            counts = TokenCounts(counts)
+        opts = _VocabOptions()
+        lib.tl_vocab_options_init(ctypes.byref(opts), 1)
+        opts.min_freq, opts.max_vocab = int(min_freq), int(max_vocab)
+        opts.pad_multiple = int(pad_multiple)
+        handle = _p()
+        lib.tl_vocab_create_from_counts(ctypes.byref(handle), counts._live(),
+                                        ctypes.byref(opts))
+        self = cls.__new__(cls)
+        self._handle = handle
+        return self
+
+    def __len__(self):
+        n = ctypes.c_size_t()
+        lib.tl_vocab_size(ctypes.byref(n), self._live())
+        return n.value
+
+    @property
+    def itos(self):
+        """All tokens in id order (fastai's vocab list)."""
+        arr = _strs()
+        lib.tl_vocab_tokens(ctypes.byref(arr), self._live())
+        return [arr[i].decode("utf-8") for i in range(len(self))]
+
+    def token(self, i):
+        out = ctypes.c_char_p()
+        lib.tl_vocab_token(ctypes.byref(out), self._live(), int(i))
+        return out.value.decode("utf-8")
+
+    def encode(self, tokens):
+        """numpy int64 ids of a list of tokens (unknown -> id of xxunk)."""
+        import numpy as np
+        arr, n = _str_array(tokens)
+        out = np.empty(n, dtype=np.int64)
+        lib.tl_vocab_encode(out.ctypes.data_as(_i64_p), n, self._live(), arr)
+        return out
+
+    def decode(self, ids):
+        """The tokens of ids joined by spaces."""
+        import numpy as np
+        ids = np.ascontiguousarray(ids, dtype=np.int64).ravel()
+        p = ids.ctypes.data_as(_i64_p)
+        need = ctypes.c_size_t()
+        lib.tl_vocab_decode(None, 0, ctypes.byref(need), self._live(), p, ids.size)
+        buf = ctypes.create_string_buffer(need.value + 1)
+        lib.tl_vocab_decode(buf, need.value + 1, None, self._handle, p, ids.size)
+        return buf.value.decode("utf-8")
