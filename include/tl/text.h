@@ -196,6 +196,70 @@ TL_API tl_status tl_vocab_decode(char *out, size_t cap, size_t *out_len,
                                  const tl_vocab *vocab, const int64_t *ids,
                                  size_t n);
 
+/* ---- language-model batch stream ----------------------------------------- */
+
+/*
+ * fastai's LMDataLoader with the variable-length windows of AWD-LSTM and
+ * ULMFiT. Each epoch: the documents are shuffled with the loader's seeded
+ * RNG (the same seed gives the same batches on every platform and libm),
+ * joined into one stream (bos_id before each when >= 0; with the
+ * tokenizer's default add_bos they already start with xxbos), reversed
+ * when backwards is set (ULMFiT's backward LM), and cut into batch_size
+ * contiguous rows of row_len = (N - 1) / batch_size tokens (the tail that
+ * does not fill a row is dropped, as fastai does). Batches walk the rows
+ * left to right in windows of T tokens: x[t][b] = row b at pos + t and
+ * y[t][b] = the token after it, so row b of one batch continues row b of
+ * the previous one and a model's carried LSTM state follows the rows.
+ * T is bptt, or with variable_length: bptt with probability 0.95, else
+ * bptt / 2, plus a normal draw with sd 5, truncated to an integer, at
+ * least 5 (and at most bptt + 50, i.e. 10 sd, so buffers are bounded); the
+ * last window of an epoch is cut to what is left of the rows.
+ * All memory is allocated at create: batches allocate nothing.
+ */
+typedef struct tl_lm_loader tl_lm_loader;
+
+#define TL_LM_LOADER_OPTIONS_VERSION 1
+typedef struct tl_lm_loader_options {
+  unsigned int version; /* TL_LM_LOADER_OPTIONS_VERSION */
+  size_t batch_size;    /* rows B; 64 */
+  size_t bptt;          /* window length; 70 */
+  int variable_length;  /* 1: random window lengths as above; 0: bptt */
+  int shuffle;          /* 1: shuffle the documents every epoch */
+  int backwards;        /* 0: 1 reverses the stream */
+  int64_t bos_id;       /* -1: none; else inserted before each document */
+  uint64_t seed;        /* 0 */
+} tl_lm_loader_options;
+
+TL_API tl_status tl_lm_loader_options_init(tl_lm_loader_options *out,
+                                           unsigned int version);
+
+/* A loader over docs[i][0..lens[i]), i < n_docs, ids in [0, vocab_size)
+ * (copied: the caller may free them). Errors: TL_E_INVALID_ARG (no
+ * documents, an empty or NULL document, an id outside the vocabulary —
+ * each naming the document and position —, batch_size or bptt 0, bos_id
+ * outside the vocabulary, a corpus too small for batch_size rows, bptt
+ * longer than a row), TL_E_UNSUPPORTED, TL_E_NOMEM. */
+TL_API tl_status tl_lm_loader_create(tl_lm_loader **out,
+                                     const int64_t *const *docs,
+                                     const size_t *lens, size_t n_docs,
+                                     size_t vocab_size,
+                                     const tl_lm_loader_options *options);
+TL_API void tl_lm_loader_free(tl_lm_loader *loader);
+
+/* The next batch: *out_x and *out_y point to (T, batch_size) int64 ids,
+ * time-major, valid until the next call; *out_len is T. At the end of an
+ * epoch *out_len is 0 (and the views NULL); the next call starts the next
+ * epoch. Errors: TL_E_INVALID_ARG. */
+TL_API tl_status tl_lm_loader_next(const int64_t **out_x, const int64_t **out_y,
+                                   size_t *out_len, tl_lm_loader *loader);
+
+/* Back to the state after create (epoch 0 not started, RNG reseeded). */
+TL_API tl_status tl_lm_loader_restart(tl_lm_loader *loader);
+
+/* Tokens per row (row_len above) and the epochs started so far. */
+TL_API tl_status tl_lm_loader_row_len(size_t *out, const tl_lm_loader *loader);
+TL_API tl_status tl_lm_loader_epoch(uint64_t *out, const tl_lm_loader *loader);
+
 #ifdef __cplusplus
 }
 #endif

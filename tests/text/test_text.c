@@ -361,6 +361,305 @@ START_TEST(vocab_alloc_failures) {
 }
 END_TEST
 
+/* ---- language-model stream ---------------------------------------------- */
+
+/* Document d is [100 + d, 1, 2, ..., len_d - 1]: its first id names it. */
+#define LM_DOCS 23
+static int64_t lm_store[LM_DOCS][64];
+static const int64_t *lm_docs[LM_DOCS];
+static size_t lm_lens[LM_DOCS];
+
+static void lm_fixture(void) {
+  for (size_t d = 0; d < LM_DOCS; d++) {
+    lm_lens[d] = 5 + (d * 7) % 37;
+    lm_store[d][0] = 100 + (int64_t)d;
+    for (size_t i = 1; i < lm_lens[d]; i++)
+      lm_store[d][i] = (int64_t)i;
+    lm_docs[d] = lm_store[d];
+  }
+}
+
+static tl_lm_loader *lm_make(size_t bs, size_t bptt, int variable, int shuffle,
+                             int backwards, int64_t bos, uint64_t seed) {
+  tl_lm_loader_options o;
+  TLT_ASSERT_OK(tl_lm_loader_options_init(&o, TL_LM_LOADER_OPTIONS_VERSION));
+  o.batch_size = bs;
+  o.bptt = bptt;
+  o.variable_length = variable;
+  o.shuffle = shuffle;
+  o.backwards = backwards;
+  o.bos_id = bos;
+  o.seed = seed;
+  tl_lm_loader *ld = NULL;
+  TLT_ASSERT_OK(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o));
+  return ld;
+}
+
+/* Runs one epoch and rebuilds each row (x over the epoch plus the last y),
+ * checking y is x shifted by one; returns the number of batches. rows has
+ * room for bs * (row_len + 1). */
+static size_t lm_epoch(tl_lm_loader *ld, size_t bs, int64_t *rows,
+                       size_t *lens_out, size_t max_batches) {
+  size_t row_len;
+  TLT_ASSERT_OK(tl_lm_loader_row_len(&row_len, ld));
+  size_t pos = 0, nb = 0;
+  for (;;) {
+    const int64_t *x, *y;
+    size_t t;
+    TLT_ASSERT_OK(tl_lm_loader_next(&x, &y, &t, ld));
+    if (t == 0)
+      break;
+    ck_assert_uint_le(pos + t, row_len);
+    for (size_t k = 0; k < t; k++)
+      for (size_t b = 0; b < bs; b++) {
+        rows[b * (row_len + 1) + pos + k] = x[k * bs + b];
+        rows[b * (row_len + 1) + pos + k + 1] = y[k * bs + b];
+        if (k + 1 < t)
+          ck_assert_int_eq(y[k * bs + b], x[(k + 1) * bs + b]);
+      }
+    if (nb < max_batches && lens_out)
+      lens_out[nb] = t;
+    pos += t;
+    nb++;
+  }
+  ck_assert_uint_eq(pos, row_len);
+  return nb;
+}
+
+/* The stream as the loader must build it for a given document order. */
+static size_t lm_join(int64_t *out, const size_t *order, int64_t bos) {
+  size_t o = 0;
+  for (size_t k = 0; k < LM_DOCS; k++) {
+    if (bos >= 0)
+      out[o++] = bos;
+    for (size_t i = 0; i < lm_lens[order[k]]; i++)
+      out[o++] = lm_docs[order[k]][i];
+  }
+  return o;
+}
+
+START_TEST(lm_rows_follow_stream) {
+  lm_fixture();
+  size_t ident[LM_DOCS];
+  for (size_t d = 0; d < LM_DOCS; d++)
+    ident[d] = d;
+  int64_t stream[LM_DOCS * 65];
+  const size_t n = lm_join(stream, ident, 2);
+  for (int backwards = 0; backwards <= 1; backwards++) {
+    const size_t bs = 4, bptt = 10;
+    tl_lm_loader *ld = lm_make(bs, bptt, 0, 0, backwards, 2, 0);
+    size_t row_len;
+    TLT_ASSERT_OK(tl_lm_loader_row_len(&row_len, ld));
+    ck_assert_uint_eq(row_len, (n - 1) / bs);
+    int64_t *rows = malloc(bs * (row_len + 1) * sizeof *rows);
+    size_t lens[64];
+    const size_t nb = lm_epoch(ld, bs, rows, lens, 64);
+    ck_assert_uint_eq(nb, (row_len + bptt - 1) / bptt);
+    for (size_t k = 0; k + 1 < nb; k++)
+      ck_assert_uint_eq(lens[k], bptt);
+    for (size_t b = 0; b < bs; b++)
+      for (size_t i = 0; i <= row_len; i++) {
+        const size_t at = b * row_len + i;
+        const int64_t want = backwards ? stream[n - 1 - at] : stream[at];
+        ck_assert_msg(rows[b * (row_len + 1) + i] == want,
+                      "backwards %d row %zu pos %zu", backwards, b, i);
+      }
+    free(rows);
+    tl_lm_loader_free(ld);
+  }
+}
+END_TEST
+
+/* Each epoch is the documents in a new order (whole, bos first), the same
+ * for the same seed. */
+START_TEST(lm_shuffle_deterministic) {
+  lm_fixture();
+  const size_t bs = 3;
+  tl_lm_loader *a = lm_make(bs, 12, 1, 1, 0, 2, 7);
+  tl_lm_loader *b = lm_make(bs, 12, 1, 1, 0, 2, 7);
+  tl_lm_loader *c = lm_make(bs, 12, 1, 1, 0, 2, 8);
+  size_t row_len;
+  TLT_ASSERT_OK(tl_lm_loader_row_len(&row_len, a));
+  int64_t *ra = malloc(bs * (row_len + 1) * sizeof *ra);
+  int64_t *rb = malloc(bs * (row_len + 1) * sizeof *rb);
+  int64_t *rc = malloc(bs * (row_len + 1) * sizeof *rc);
+  int64_t first_docs[2][LM_DOCS];
+  for (int e = 0; e < 2; e++) {
+    size_t la[128], lb[128];
+    const size_t na = lm_epoch(a, bs, ra, la, 128);
+    const size_t nb = lm_epoch(b, bs, rb, lb, 128);
+    lm_epoch(c, bs, rc, NULL, 0);
+    ck_assert_uint_eq(na, nb);
+    ck_assert(memcmp(la, lb, (na < 128 ? na : 128) * sizeof *la) == 0);
+    ck_assert(memcmp(ra, rb, bs * (row_len + 1) * sizeof *ra) == 0);
+    ck_assert(memcmp(ra, rc, bs * (row_len + 1) * sizeof *ra) != 0);
+    /* Recover the document order from row 0 and the row joins, and check
+     * every document appears whole after its bos. */
+    int64_t *flat = malloc(bs * row_len * sizeof *flat);
+    for (size_t r = 0; r < bs; r++)
+      memcpy(flat + r * row_len, ra + r * (row_len + 1),
+             row_len * sizeof *flat);
+    size_t i = 0, k = 0;
+    while (i + 1 < bs * row_len) {
+      ck_assert_int_eq(flat[i], 2);
+      const int64_t name = flat[i + 1];
+      ck_assert(name >= 100 && name < 100 + LM_DOCS);
+      const size_t d = (size_t)(name - 100);
+      first_docs[e][k++] = name;
+      for (size_t j = 1; j < lm_lens[d] && i + 1 + j < bs * row_len; j++)
+        ck_assert_int_eq(flat[i + 1 + j], (int64_t)j);
+      i += 1 + lm_lens[d];
+    }
+    free(flat);
+  }
+  /* Two epochs, two orders. */
+  ck_assert(memcmp(first_docs[0], first_docs[1], 4 * sizeof(int64_t)) != 0);
+  uint64_t ep;
+  TLT_ASSERT_OK(tl_lm_loader_epoch(&ep, a));
+  ck_assert_uint_eq(ep, 2);
+  /* restart replays epoch 0 exactly */
+  TLT_ASSERT_OK(tl_lm_loader_restart(b));
+  lm_epoch(b, bs, rb, NULL, 0);
+  tl_lm_loader_restart(a);
+  lm_epoch(a, bs, ra, NULL, 0);
+  ck_assert(memcmp(ra, rb, bs * (row_len + 1) * sizeof *ra) == 0);
+  free(ra);
+  free(rb);
+  free(rc);
+  tl_lm_loader_free(a);
+  tl_lm_loader_free(b);
+  tl_lm_loader_free(c);
+}
+END_TEST
+
+/* Window lengths: bptt w.p. 0.95 else bptt / 2, plus N(0, 5), >= 5. */
+START_TEST(lm_variable_windows) {
+  /* One long document so that there are many windows; bptt 200 puts the
+   * half-length windows (mean 100) 20 sd away from the others. */
+  static int64_t big[420000];
+  for (size_t i = 0; i < 420000; i++)
+    big[i] = (int64_t)(i % 50);
+  const int64_t *docs[1] = {big};
+  const size_t lens[1] = {420000};
+  tl_lm_loader_options o;
+  TLT_ASSERT_OK(tl_lm_loader_options_init(&o, TL_LM_LOADER_OPTIONS_VERSION));
+  o.batch_size = 1;
+  o.bptt = 200;
+  o.seed = 3;
+  tl_lm_loader *ld = NULL;
+  TLT_ASSERT_OK(tl_lm_loader_create(&ld, docs, lens, 1, 50, &o));
+  size_t n = 0, half = 0, minlen = 1000, maxlen = 0, pending = 0;
+  double sum_full = 0.0, sq_full = 0.0;
+  size_t n_full = 0;
+  /* Each window is counted when the next arrives, so the last one, cut to
+   * what is left of the rows, is left out. */
+  for (;;) {
+    const int64_t *x, *y;
+    size_t t;
+    TLT_ASSERT_OK(tl_lm_loader_next(&x, &y, &t, ld));
+    if (t == 0)
+      break;
+    const size_t w = pending;
+    pending = t;
+    if (w == 0)
+      continue;
+    n++;
+    minlen = w < minlen ? w : minlen;
+    maxlen = w > maxlen ? w : maxlen;
+    if (w < 150) {
+      half++;
+    } else {
+      n_full++;
+      sum_full += (double)w;
+      sq_full += (double)w * (double)w;
+    }
+  }
+  ck_assert_uint_gt(n, 2000);
+  ck_assert_uint_ge(minlen, 5);
+  ck_assert_uint_le(maxlen, 250);
+  const double frac_half = (double)half / (double)n;
+  ck_assert_msg(frac_half > 0.035 && frac_half < 0.065, "half %g", frac_half);
+  /* int() truncation lowers the mean by about 0.5 */
+  const double mean_full = sum_full / (double)n_full;
+  const double sd_full = sqrt(sq_full / (double)n_full - mean_full * mean_full);
+  ck_assert_msg(fabs(mean_full - 199.5) < 0.4, "mean %g", mean_full);
+  ck_assert_msg(fabs(sd_full - 5.0) < 0.3, "sd %g", sd_full);
+  tl_lm_loader_free(ld);
+}
+END_TEST
+
+START_TEST(lm_no_alloc_per_batch) {
+  lm_fixture();
+  tlt_counter c;
+  tlt_counter_install(&c);
+  tl_lm_loader *ld = lm_make(3, 8, 1, 1, 1, 2, 1);
+  const size_t after_create = c.allocs;
+  for (int e = 0; e < 3; e++) {
+    const int64_t *x, *y;
+    size_t t;
+    do
+      TLT_ASSERT_OK(tl_lm_loader_next(&x, &y, &t, ld));
+    while (t);
+  }
+  ck_assert_uint_eq(c.allocs, after_create);
+  tl_lm_loader_free(ld);
+  ck_assert_uint_eq(c.allocs, c.frees);
+  tl_set_allocator(NULL);
+}
+END_TEST
+
+START_TEST(lm_bad_input) {
+  lm_fixture();
+  tl_lm_loader_options o;
+  TLT_ASSERT_OK(tl_lm_loader_options_init(&o, TL_LM_LOADER_OPTIONS_VERSION));
+  ck_assert_uint_eq(o.batch_size, 64);
+  ck_assert_uint_eq(o.bptt, 70);
+  o.batch_size = 4;
+  o.bptt = 10;
+  tl_lm_loader *ld = NULL;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, 0, 200, &o),
+                   TL_E_INVALID_ARG, "corpus is empty");
+  size_t lens[LM_DOCS];
+  memcpy(lens, lm_lens, sizeof lens);
+  lens[5] = 0;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG, "document 5 is empty");
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 110, &o),
+                   TL_E_INVALID_ARG, "document 10, position 0: id 110");
+  lm_store[3][4] = -2;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG, "document 3, position 4: id -2");
+  lm_fixture();
+  o.batch_size = 0;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG, "batch_size");
+  o.batch_size = 100000;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG, "batch_size 100000 is too large");
+  o.batch_size = 4;
+  o.bptt = 0;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG, "bptt");
+  o.bptt = 100000;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG, "longer than a row");
+  o.bptt = 10;
+  o.bos_id = 500;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG, "bos_id 500");
+  o.bos_id = -1;
+  o.version = 9;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_UNSUPPORTED, "version 9");
+  ck_assert_ptr_null(ld);
+  const int64_t *x, *y;
+  size_t t;
+  TLT_ASSERT_FAILS(tl_lm_loader_next(&x, &y, &t, NULL), TL_E_INVALID_ARG,
+                   "loader");
+  tl_lm_loader_free(NULL);
+}
+END_TEST
+
 static Suite *text_suite(void) {
   Suite *s = suite_create("text");
   TCase *tc = tcase_create("tokenizer");
@@ -378,6 +677,13 @@ static Suite *text_suite(void) {
   tcase_add_test(tv, vocab_checkpoint);
   tcase_add_test(tv, vocab_alloc_failures);
   suite_add_tcase(s, tv);
+  TCase *tlm = tcase_create("lm_loader");
+  tcase_add_test(tlm, lm_rows_follow_stream);
+  tcase_add_test(tlm, lm_shuffle_deterministic);
+  tcase_add_test(tlm, lm_variable_windows);
+  tcase_add_test(tlm, lm_no_alloc_per_batch);
+  tcase_add_test(tlm, lm_bad_input);
+  suite_add_tcase(s, tlm);
   return s;
 }
 

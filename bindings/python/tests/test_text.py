@@ -99,3 +99,80 @@ def test_vocab_checkpoint_roundtrip(tmp_path):
     back = tl.Vocab(Checkpoint.load(str(tmp_path / "v.tlck")).vocab)
     assert back.itos == vocab.itos
     assert back.encode(["the", "qqq"]).tolist() == vocab.encode(["the", "qqq"]).tolist()
+
+
+def _lm_docs():
+    import numpy as np
+    return [np.array([100 + d] + list(range(1, 5 + (d * 7) % 37)), dtype=np.int64)
+            for d in range(23)]
+
+
+def test_lm_loader_fixed_windows_follow_the_stream():
+    import numpy as np
+    docs = _lm_docs()
+    stream = np.concatenate([np.concatenate([[2], d]) for d in docs])
+    bs, bptt = 4, 10
+    loader = tl.LMLoader(docs, 200, bs=bs, bptt=bptt, variable_length=False,
+                         shuffle=False, bos_id=2, copy=True)
+    row_len = (len(stream) - 1) // bs
+    assert loader.row_len == row_len
+    batches = list(loader)
+    assert [x.shape for x, _ in batches[:-1]] == [(bptt, bs)] * (len(batches) - 1)
+    xs = np.concatenate([x for x, _ in batches])   # (row_len, bs)
+    ys = np.concatenate([y for _, y in batches])
+    rows = stream[:bs * row_len + 1]
+    for b in range(bs):
+        np.testing.assert_array_equal(xs[:, b], rows[b * row_len:(b + 1) * row_len])
+        np.testing.assert_array_equal(ys[:, b], rows[b * row_len + 1:(b + 1) * row_len + 1])
+
+
+def test_lm_loader_deterministic_and_backwards():
+    import numpy as np
+    docs = _lm_docs()
+    a = [x.copy() for x, _ in tl.LMLoader(docs, 200, bs=3, bptt=12, seed=5)]
+    b = [x.copy() for x, _ in tl.LMLoader(docs, 200, bs=3, bptt=12, seed=5)]
+    c = [x.copy() for x, _ in tl.LMLoader(docs, 200, bs=3, bptt=12, seed=6)]
+    assert len(a) == len(b) and all((p == q).all() for p, q in zip(a, b))
+    assert len(a) != len(c) or any((p != q).any() for p, q in zip(a, c))
+    fwd = tl.LMLoader(docs, 200, bs=1, bptt=20, variable_length=False, shuffle=False)
+    bwd = tl.LMLoader(docs, 200, bs=1, bptt=20, variable_length=False, shuffle=False,
+                      backwards=True)
+    f = np.concatenate([x.copy() for x, _ in fwd])[:, 0]
+    r = np.concatenate([x.copy() for x, _ in bwd])[:, 0]
+    stream = np.concatenate(docs)
+    np.testing.assert_array_equal(f, stream[:len(f)])
+    np.testing.assert_array_equal(r, stream[::-1][:len(r)])
+
+
+def test_lm_loader_errors():
+    docs = _lm_docs()
+    with pytest.raises(tl.InvalidArgumentError, match="corpus is empty"):
+        tl.LMLoader([], 200)
+    with pytest.raises(tl.InvalidArgumentError, match="document 1 is empty"):
+        tl.LMLoader([[1, 2], []], 200)
+    with pytest.raises(tl.InvalidArgumentError, match="document 0, position 1: id 7"):
+        tl.LMLoader([[1, 7, 2]], 5, bs=1, bptt=1)
+    with pytest.raises(tl.InvalidArgumentError, match="bptt"):
+        tl.LMLoader(docs, 200, bptt=0)
+    with pytest.raises(tl.InvalidArgumentError, match="batch_size"):
+        tl.LMLoader(docs, 200, bs=10 ** 6)
+
+
+def test_text_pipeline_end_to_end():
+    """Texts -> tokens -> vocabulary -> ids -> LM batches."""
+    tok = tl.Tokenizer()
+    texts = gen_text.TEXTS[:20] * 3
+    token_lists = [tok(t) for t in texts]
+    counts = tl.TokenCounts()
+    for t in token_lists:
+        counts.add(t)
+    vocab = tl.Vocab.from_counts(counts, min_freq=2)
+    ids = [vocab.encode(t) for t in token_lists]
+    loader = tl.LMLoader(ids, len(vocab), bs=4, bptt=16, seed=1)
+    n = 0
+    for x, y in loader:
+        assert x.dtype.name == "int64" and x.shape[1] == 4
+        assert (x >= 0).all() and (x < len(vocab)).all()
+        n += x.shape[0]
+    assert n == loader.row_len
+    assert vocab.decode(ids[0][:3]).startswith("xxbos xxmaj")

@@ -43,7 +43,7 @@ from .plan import Plan, lr_find, lr_find_suggest  # noqa: E402  (include/tl/plan
 __all__ += ["Schedule", "Plan", "lr_find", "lr_find_suggest"]
 from . import checkpoint, metrics  # noqa: E402  (include/tl/ckpt.h, metrics.h)
 __all__ += ["checkpoint", "metrics"]
-from .text import SPECIALS, TokenCounts, Tokenizer, Vocab  # noqa: E402  (include/tl/text.h)
-__all__ += ["SPECIALS", "TokenCounts", "Tokenizer", "Vocab"]
+from .text import LMLoader, SPECIALS, TokenCounts, Tokenizer, Vocab  # noqa: E402  (tl/text.h)
+__all__ += ["LMLoader", "SPECIALS", "TokenCounts", "Tokenizer", "Vocab"]
 from . import text  # noqa: E402
 __all__ += ["text"]

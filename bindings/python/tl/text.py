@@ -7,6 +7,9 @@
     vocab = tl.Vocab.from_counts(counts)  # fastai's make_vocab (3, 60000)
     ids = vocab.encode(tokens)            # numpy int64, unknown -> xxunk
     vocab.decode(ids)                     # "xxbos xxmaj hello ..."
+    loader = tl.LMLoader(docs_ids, len(vocab), bs=64, bptt=70, seed=0)
+    for x, y in loader:                   # one epoch: (T, bs) int64 views
+        ...
 
 Texts are str (encoded as UTF-8) or bytes (must be UTF-8; invalid bytes
 raise tl.FormatError naming the byte offset, or become U+FFFD with
@@ -16,7 +19,7 @@ import ctypes
 
 from ._native import OwnedHandle, c_size_p, lib, register, status
 
-__all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab"]
+__all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab", "LMLoader"]
 
 _p = ctypes.c_void_p
 
@@ -65,6 +68,27 @@ register([
     ("tl_vocab_encode_run", [_i64_p, ctypes.c_size_t, _p, _p], status),
     ("tl_vocab_decode", [ctypes.c_char_p, ctypes.c_size_t, c_size_p, _p, _i64_p,
                          ctypes.c_size_t], status),
+])
+
+
+class _LMOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("batch_size", ctypes.c_size_t),
+                ("bptt", ctypes.c_size_t), ("variable_length", ctypes.c_int),
+                ("shuffle", ctypes.c_int), ("backwards", ctypes.c_int),
+                ("bos_id", ctypes.c_int64), ("seed", ctypes.c_uint64)]
+
+
+register([
+    ("tl_lm_loader_options_init", [ctypes.POINTER(_LMOptions), ctypes.c_uint], status),
+    ("tl_lm_loader_create", [ctypes.POINTER(_p), ctypes.POINTER(_i64_p), c_size_p,
+                             ctypes.c_size_t, ctypes.c_size_t,
+                             ctypes.POINTER(_LMOptions)], status),
+    ("tl_lm_loader_free", [_p], None),
+    ("tl_lm_loader_next", [ctypes.POINTER(_i64_p), ctypes.POINTER(_i64_p), c_size_p,
+                           _p], status),
+    ("tl_lm_loader_restart", [_p], status),
+    ("tl_lm_loader_row_len", [c_size_p, _p], status),
+    ("tl_lm_loader_epoch", [ctypes.POINTER(ctypes.c_uint64), _p], status),
 ])
 
 
@@ -214,3 +238,62 @@ class Vocab(OwnedHandle):
         buf = ctypes.create_string_buffer(need.value + 1)
         lib.tl_vocab_decode(buf, need.value + 1, None, self._handle, p, ids.size)
         return buf.value.decode("utf-8")
+
+
+class LMLoader(OwnedHandle):
+    """fastai's LMDataLoader (docs/text.md): iterating gives one epoch of
+    (x, y) batches, each a (T, bs) int64 numpy array, time-major, y = x
+    shifted by one token. The arrays are views of the loader's buffers,
+    overwritten by the next batch: copy them to keep them (copy=True does).
+    """
+
+    _free = "tl_lm_loader_free"
+    _what = "LM loader"
+
+    def __init__(self, docs, vocab_size, bs=64, bptt=70, variable_length=True,
+                 shuffle=True, backwards=False, bos_id=None, seed=0, copy=False):
+        import numpy as np
+        arrays = [np.ascontiguousarray(d, dtype=np.int64).ravel() for d in docs]
+        n = len(arrays)
+        ptrs = (_i64_p * max(n, 1))(*[a.ctypes.data_as(_i64_p) for a in arrays])
+        lens = (ctypes.c_size_t * max(n, 1))(*[a.size for a in arrays])
+        opts = _LMOptions()
+        lib.tl_lm_loader_options_init(ctypes.byref(opts), 1)
+        opts.batch_size, opts.bptt = int(bs), int(bptt)
+        opts.variable_length, opts.shuffle = int(bool(variable_length)), int(bool(shuffle))
+        opts.backwards = int(bool(backwards))
+        opts.bos_id = -1 if bos_id is None else int(bos_id)
+        opts.seed = int(seed)
+        handle = _p()
+        lib.tl_lm_loader_create(ctypes.byref(handle), ptrs, lens, n, int(vocab_size),
+                                ctypes.byref(opts))
+        self._handle = handle
+        self.bs, self.copy = int(bs), copy
+
+    @property
+    def row_len(self):
+        out = ctypes.c_size_t()
+        lib.tl_lm_loader_row_len(ctypes.byref(out), self._live())
+        return out.value
+
+    @property
+    def epoch(self):
+        out = ctypes.c_uint64()
+        lib.tl_lm_loader_epoch(ctypes.byref(out), self._live())
+        return out.value
+
+    def restart(self):
+        lib.tl_lm_loader_restart(self._live())
+
+    def __iter__(self):
+        import numpy as np
+        x, y, t = _i64_p(), _i64_p(), ctypes.c_size_t()
+        while True:
+            lib.tl_lm_loader_next(ctypes.byref(x), ctypes.byref(y), ctypes.byref(t),
+                                  self._live())
+            if t.value == 0:
+                return
+            shape = (t.value, self.bs)
+            xa = np.ctypeslib.as_array(x, shape=shape)
+            ya = np.ctypeslib.as_array(y, shape=shape)
+            yield (xa.copy(), ya.copy()) if self.copy else (xa, ya)
