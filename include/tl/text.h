@@ -260,6 +260,85 @@ TL_API tl_status tl_lm_loader_restart(tl_lm_loader *loader);
 TL_API tl_status tl_lm_loader_row_len(size_t *out, const tl_lm_loader *loader);
 TL_API tl_status tl_lm_loader_epoch(uint64_t *out, const tl_lm_loader *loader);
 
+/* ---- classifier batches ------------------------------------------------- */
+
+/*
+ * fastai's SortedDL with pad_input_chunk: documents (truncated to their
+ * first max_len tokens when max_len > 0) go in batches of batch_size, each
+ * padded with pad_id to its longest document. Without shuffle the order is
+ * by length, longest first (ties in document order). With shuffle, every
+ * epoch: a random permutation with the longest document swapped to the
+ * front, sorted by length (longest first, stable) within chunks of 50
+ * batches, cut into batches, and the batches between the first (which
+ * holds the longest document, so memory peaks at once) and the last
+ * shuffled. Padding as pad_input_chunk: a document l tokens short of the
+ * batch length gets (l / seq_len) * seq_len pad ids before it and l %
+ * seq_len after it (pad_first; otherwise all after it).
+ */
+typedef struct tl_clas_loader tl_clas_loader;
+
+#define TL_CLAS_LOADER_OPTIONS_VERSION 1
+typedef struct tl_clas_loader_options {
+  unsigned int version; /* TL_CLAS_LOADER_OPTIONS_VERSION */
+  size_t batch_size;    /* 64 */
+  size_t seq_len;       /* padding chunk (fastai's seq_len): 72 */
+  size_t max_len;       /* 0: keep whole documents; else their first max_len */
+  int shuffle;          /* 1 */
+  int pad_first;        /* 1 */
+  int64_t pad_id;       /* 1 (xxpad in a fastai vocabulary) */
+  uint64_t seed;        /* 0 */
+} tl_clas_loader_options;
+
+TL_API tl_status tl_clas_loader_options_init(tl_clas_loader_options *out,
+                                             unsigned int version);
+
+/* A loader over docs[i][0..lens[i]) with labels[i] in [0, n_classes)
+ * (copied). Errors: TL_E_INVALID_ARG (no documents, an empty or NULL
+ * document, an id outside the vocabulary, a label outside [0, n_classes) —
+ * each naming the document and position —, batch_size or seq_len 0,
+ * pad_id outside the vocabulary), TL_E_UNSUPPORTED, TL_E_NOMEM. */
+TL_API tl_status tl_clas_loader_create(tl_clas_loader **out,
+                                       const int64_t *const *docs,
+                                       const size_t *lens,
+                                       const int64_t *labels, size_t n_docs,
+                                       size_t vocab_size, size_t n_classes,
+                                       const tl_clas_loader_options *options);
+TL_API void tl_clas_loader_free(tl_clas_loader *loader);
+
+/* The next batch: *out_x (T, b) int64 ids, time-major, *out_y (b) labels,
+ * *out_len T, *out_batch b (batch_size, or fewer in the last batch), and
+ * *out_docs (may be NULL) the b document indices. Views valid until the
+ * next call. At the end of an epoch *out_batch is 0; the next call starts
+ * the next epoch. No allocation after create. Errors: TL_E_INVALID_ARG. */
+TL_API tl_status tl_clas_loader_next(const int64_t **out_x,
+                                     const int64_t **out_y, size_t *out_len,
+                                     size_t *out_batch, const size_t **out_docs,
+                                     tl_clas_loader *loader);
+
+TL_API tl_status tl_clas_loader_restart(tl_clas_loader *loader);
+
+/* ---- splits -------------------------------------------------------------- */
+
+/* Train/validation split by document, stratified by label: in each class
+ * of n_c documents, round(valid_frac * n_c) (half away from zero) chosen
+ * at random (seeded) go to validation: out_is_valid[i] = 1, else 0.
+ * Errors: TL_E_INVALID_ARG (valid_frac outside [0, 1], a label outside
+ * [0, n_classes) naming the document), TL_E_NOMEM. */
+TL_API tl_status tl_text_split_stratified(uint8_t *out_is_valid,
+                                          const int64_t *labels, size_t n,
+                                          size_t n_classes, double valid_frac,
+                                          uint64_t seed);
+
+/* k documents of each class chosen at random (seeded), for learning
+ * curves: out[0..k * n_classes) their indices, class by class, in
+ * increasing order within a class. Errors: TL_E_INVALID_ARG (a class with
+ * fewer than k documents, naming it; a bad label; cap < k * n_classes),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_text_subset_per_class(size_t *out, size_t cap,
+                                          const int64_t *labels, size_t n,
+                                          size_t n_classes, size_t k,
+                                          uint64_t seed);
+
 #ifdef __cplusplus
 }
 #endif

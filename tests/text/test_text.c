@@ -660,6 +660,239 @@ START_TEST(lm_bad_input) {
 }
 END_TEST
 
+/* ---- classifier batches and splits ------------------------------------- */
+
+static tl_clas_loader *clas_make(const int64_t *const *docs, const size_t *lens,
+                                 const int64_t *labels, size_t n, size_t bs,
+                                 size_t seq_len, int shuffle, uint64_t seed) {
+  tl_clas_loader_options o;
+  TLT_ASSERT_OK(
+      tl_clas_loader_options_init(&o, TL_CLAS_LOADER_OPTIONS_VERSION));
+  o.batch_size = bs;
+  o.seq_len = seq_len;
+  o.shuffle = shuffle;
+  o.seed = seed;
+  tl_clas_loader *ld = NULL;
+  TLT_ASSERT_OK(tl_clas_loader_create(&ld, docs, lens, labels, n, 100, 3, &o));
+  return ld;
+}
+
+/* Sorted by length (stable), padded as pad_input_chunk. */
+START_TEST(clas_sorted_and_padded) {
+  /* doc d = [10 + d, 10 + d, ...] of the given lengths */
+  static const size_t lens[6] = {2, 7, 5, 7, 1, 3};
+  static int64_t store[6][8];
+  const int64_t *docs[6];
+  const int64_t labels[6] = {0, 1, 2, 0, 1, 2};
+  for (size_t d = 0; d < 6; d++) {
+    for (size_t i = 0; i < lens[d]; i++)
+      store[d][i] = 10 + (int64_t)d;
+    docs[d] = store[d];
+  }
+  tl_clas_loader *ld = clas_make(docs, lens, labels, 6, 2, 3, 0, 0);
+  /* by length, longest first, ties in order: 1 3 2 5 0 4 */
+  static const size_t want_docs[6] = {1, 3, 2, 5, 0, 4};
+  /* batch 1: docs 2 (5) and 5 (3): doc 5 is 2 short -> 0 chunks before,
+   * 2 pads after. batch 2: docs 0 (2) and 4 (1): doc 4 is 1 short -> 1
+   * after. A doc 4 short with seq_len 3 gets 3 before and 1 after: see
+   * the second loader below. */
+  static const int64_t want_x1[5][2] = {
+      {12, 15}, {12, 15}, {12, 15}, {12, 1}, {12, 1}};
+  for (int epoch = 0; epoch < 2; epoch++) {
+    for (size_t k = 0; k < 3; k++) {
+      const int64_t *x, *y;
+      const size_t *dd;
+      size_t T, b;
+      TLT_ASSERT_OK(tl_clas_loader_next(&x, &y, &T, &b, &dd, ld));
+      ck_assert_uint_eq(b, 2);
+      ck_assert_uint_eq(dd[0], want_docs[2 * k]);
+      ck_assert_uint_eq(dd[1], want_docs[2 * k + 1]);
+      ck_assert_int_eq(y[0], labels[dd[0]]);
+      ck_assert_uint_eq(T, lens[dd[0]]);
+      if (k == 1)
+        for (size_t t = 0; t < 5; t++)
+          for (size_t i = 0; i < 2; i++)
+            ck_assert_int_eq(x[t * 2 + i], want_x1[t][i]);
+    }
+    const int64_t *x, *y;
+    size_t T, b;
+    TLT_ASSERT_OK(tl_clas_loader_next(&x, &y, &T, &b, NULL, ld));
+    ck_assert_uint_eq(b, 0);
+  }
+  tl_clas_loader_free(ld);
+  /* seq_len 3, a document 4 short: 3 pads before, 1 after. */
+  const size_t lens2[2] = {7, 3};
+  const int64_t *docs2[2] = {store[1], store[5]};
+  ld = clas_make(docs2, lens2, labels, 2, 2, 3, 0, 0);
+  const int64_t *x, *y;
+  size_t T, b;
+  TLT_ASSERT_OK(tl_clas_loader_next(&x, &y, &T, &b, NULL, ld));
+  static const int64_t want2[7] = {1, 1, 1, 15, 15, 15, 1};
+  for (size_t t = 0; t < 7; t++)
+    ck_assert_int_eq(x[t * 2 + 1], want2[t]);
+  tl_clas_loader_free(ld);
+}
+END_TEST
+
+/* Shuffled epochs: every document once, the longest in the first batch,
+ * each chunk of 50 batches sorted, the same for the same seed. */
+START_TEST(clas_shuffled_epochs) {
+  enum { N = 1000, BS = 4 };
+  static int64_t store[N][40];
+  static const int64_t *docs[N];
+  static size_t lens[N];
+  static int64_t labels[N];
+  for (size_t d = 0; d < N; d++) {
+    lens[d] = 1 + (d * 37) % 39;
+    for (size_t i = 0; i < lens[d]; i++)
+      store[d][i] = (int64_t)(d % 100);
+    docs[d] = store[d];
+    labels[d] = (int64_t)(d % 3);
+  }
+  lens[517] = 40; /* the unique longest */
+  tl_clas_loader *a = clas_make(docs, lens, labels, N, BS, 72, 1, 11);
+  tl_clas_loader *b = clas_make(docs, lens, labels, N, BS, 72, 1, 11);
+  static size_t seen[2][N];
+  for (int e = 0; e < 2; e++) {
+    size_t pos = 0, nb = 0;
+    static uint8_t hit[N];
+    memset(hit, 0, sizeof hit);
+    for (;;) {
+      const int64_t *x, *y, *x2, *y2;
+      const size_t *dd, *dd2;
+      size_t T, bsz, T2, bsz2;
+      TLT_ASSERT_OK(tl_clas_loader_next(&x, &y, &T, &bsz, &dd, a));
+      TLT_ASSERT_OK(tl_clas_loader_next(&x2, &y2, &T2, &bsz2, &dd2, b));
+      ck_assert_uint_eq(bsz, bsz2);
+      if (bsz == 0)
+        break;
+      ck_assert_uint_eq(T, T2);
+      ck_assert(memcmp(dd, dd2, bsz * sizeof *dd) == 0);
+      if (nb == 0) {
+        ck_assert_uint_eq(dd[0], 517);
+        ck_assert_uint_eq(T, 40);
+      }
+      for (size_t i = 0; i < bsz; i++) {
+        ck_assert(!hit[dd[i]]);
+        hit[dd[i]] = 1;
+        seen[e][pos++] = dd[i];
+        if (i > 0)
+          ck_assert_uint_le(lens[dd[i]], lens[dd[i - 1]]);
+      }
+      nb++;
+    }
+    ck_assert_uint_eq(pos, N);
+    ck_assert_uint_eq(nb, N / BS);
+  }
+  ck_assert(memcmp(seen[0], seen[1], sizeof seen[0]) != 0);
+  tl_clas_loader_free(a);
+  tl_clas_loader_free(b);
+}
+END_TEST
+
+START_TEST(clas_no_alloc_and_errors) {
+  static const size_t lens[3] = {3, 1, 2};
+  static const int64_t d0[3] = {4, 5, 6}, d1[1] = {7}, d2[2] = {8, 9};
+  const int64_t *docs[3] = {d0, d1, d2};
+  int64_t labels[3] = {0, 2, 1};
+  tlt_counter c;
+  tlt_counter_install(&c);
+  tl_clas_loader *ld = clas_make(docs, lens, labels, 3, 2, 72, 1, 5);
+  const size_t after = c.allocs;
+  for (int e = 0; e < 3; e++) {
+    const int64_t *x, *y;
+    size_t T, b;
+    do
+      TLT_ASSERT_OK(tl_clas_loader_next(&x, &y, &T, &b, NULL, ld));
+    while (b);
+  }
+  ck_assert_uint_eq(c.allocs, after);
+  tl_clas_loader_free(ld);
+  ck_assert_uint_eq(c.allocs, c.frees);
+  tl_set_allocator(NULL);
+  tl_clas_loader_options o;
+  TLT_ASSERT_OK(
+      tl_clas_loader_options_init(&o, TL_CLAS_LOADER_OPTIONS_VERSION));
+  ld = NULL;
+  labels[2] = 3;
+  TLT_ASSERT_FAILS(
+      tl_clas_loader_create(&ld, docs, lens, labels, 3, 100, 3, &o),
+      TL_E_INVALID_ARG, "document 2: label 3");
+  labels[2] = 1;
+  TLT_ASSERT_FAILS(tl_clas_loader_create(&ld, docs, lens, labels, 3, 9, 3, &o),
+                   TL_E_INVALID_ARG, "document 2, position 1: id 9");
+  const size_t lens0[3] = {3, 0, 2};
+  TLT_ASSERT_FAILS(
+      tl_clas_loader_create(&ld, docs, lens0, labels, 3, 100, 3, &o),
+      TL_E_INVALID_ARG, "document 1 is empty");
+  TLT_ASSERT_FAILS(
+      tl_clas_loader_create(&ld, docs, lens, labels, 0, 100, 3, &o),
+      TL_E_INVALID_ARG, "corpus is empty");
+  o.batch_size = 0;
+  TLT_ASSERT_FAILS(
+      tl_clas_loader_create(&ld, docs, lens, labels, 3, 100, 3, &o),
+      TL_E_INVALID_ARG, "batch_size");
+  o.batch_size = 2;
+  o.pad_id = 100;
+  TLT_ASSERT_FAILS(
+      tl_clas_loader_create(&ld, docs, lens, labels, 3, 100, 3, &o),
+      TL_E_INVALID_ARG, "pad_id 100");
+  ck_assert_ptr_null(ld);
+  /* max_len keeps the first tokens, and then ids past it are not read */
+  o.pad_id = 1;
+  o.max_len = 1;
+  o.shuffle = 0;
+  TLT_ASSERT_OK(tl_clas_loader_create(&ld, docs, lens, labels, 3, 100, 3, &o));
+  const int64_t *x, *y;
+  size_t T, b;
+  TLT_ASSERT_OK(tl_clas_loader_next(&x, &y, &T, &b, NULL, ld));
+  ck_assert_uint_eq(T, 1);
+  ck_assert_int_eq(x[0], 4);
+  tl_clas_loader_free(ld);
+}
+END_TEST
+
+START_TEST(split_stratified) {
+  enum { N = 1003 };
+  static int64_t labels[N];
+  size_t per[4] = {0, 0, 0, 0};
+  for (size_t i = 0; i < N; i++) {
+    const size_t r = (i * 7) % 10; /* uneven classes: 5, 3, 1, 1 in 10 */
+    labels[i] = r < 5 ? 0 : r < 8 ? 1 : r < 9 ? 2 : 3;
+    per[labels[i]]++;
+  }
+  static uint8_t v1[N], v2[N], v3[N];
+  TLT_ASSERT_OK(tl_text_split_stratified(v1, labels, N, 4, 0.2, 1));
+  TLT_ASSERT_OK(tl_text_split_stratified(v2, labels, N, 4, 0.2, 1));
+  TLT_ASSERT_OK(tl_text_split_stratified(v3, labels, N, 4, 0.2, 2));
+  ck_assert(memcmp(v1, v2, N) == 0);
+  ck_assert(memcmp(v1, v3, N) != 0);
+  for (size_t c = 0; c < 4; c++) {
+    size_t k = 0;
+    for (size_t i = 0; i < N; i++)
+      k += labels[i] == (int64_t)c && v1[i];
+    ck_assert_uint_eq(k, (size_t)floor(0.2 * (double)per[c] + 0.5));
+  }
+  TLT_ASSERT_FAILS(tl_text_split_stratified(v1, labels, N, 4, 1.5, 1),
+                   TL_E_INVALID_ARG, "valid_frac");
+  TLT_ASSERT_FAILS(tl_text_split_stratified(v1, labels, N, 3, 0.2, 1),
+                   TL_E_INVALID_ARG, "label 3");
+  size_t idx[40];
+  TLT_ASSERT_OK(tl_text_subset_per_class(idx, 40, labels, N, 4, 10, 9));
+  for (size_t c = 0; c < 4; c++)
+    for (size_t j = 0; j < 10; j++) {
+      ck_assert_int_eq(labels[idx[c * 10 + j]], (int64_t)c);
+      if (j)
+        ck_assert_uint_lt(idx[c * 10 + j - 1], idx[c * 10 + j]);
+    }
+  TLT_ASSERT_FAILS(tl_text_subset_per_class(idx, 39, labels, N, 4, 10, 9),
+                   TL_E_INVALID_ARG, "cap 39");
+  const int64_t few[3] = {0, 0, 1};
+  TLT_ASSERT_FAILS(tl_text_subset_per_class(idx, 40, few, 3, 2, 2, 9),
+                   TL_E_INVALID_ARG, "class 1 has 1 documents");
+}
+END_TEST
+
 static Suite *text_suite(void) {
   Suite *s = suite_create("text");
   TCase *tc = tcase_create("tokenizer");
@@ -684,6 +917,12 @@ static Suite *text_suite(void) {
   tcase_add_test(tlm, lm_no_alloc_per_batch);
   tcase_add_test(tlm, lm_bad_input);
   suite_add_tcase(s, tlm);
+  TCase *tc2 = tcase_create("classifier");
+  tcase_add_test(tc2, clas_sorted_and_padded);
+  tcase_add_test(tc2, clas_shuffled_epochs);
+  tcase_add_test(tc2, clas_no_alloc_and_errors);
+  tcase_add_test(tc2, split_stratified);
+  suite_add_tcase(s, tc2);
   return s;
 }
 

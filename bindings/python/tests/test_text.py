@@ -176,3 +176,43 @@ def test_text_pipeline_end_to_end():
         n += x.shape[0]
     assert n == loader.row_len
     assert vocab.decode(ids[0][:3]).startswith("xxbos xxmaj")
+
+
+def test_clas_loader_sorted_padded_and_string_labels():
+    import numpy as np
+    docs = [[10] * n for n in (2, 7, 5, 7, 1, 3)]
+    labels = ["pos", "neg", "neu", "pos", "neg", "neu"]
+    ld = tl.ClasLoader(docs, labels, 100, bs=2, seq_len=3, shuffle=False, copy=True)
+    assert ld.label_vocab.itos == ["neg", "neu", "pos"]
+    batches = list(ld)
+    assert [x.shape for x, _ in batches] == [(7, 2), (5, 2), (2, 2)]
+    x, y = batches[1]   # docs 2 (len 5) and 5 (len 3): 2 short -> 2 pads after
+    np.testing.assert_array_equal(x[:, 1], [10, 10, 10, 1, 1])
+    assert y.tolist() == [1, 1]
+    with pytest.raises(tl.InvalidArgumentError, match="document 1: label 5"):
+        tl.ClasLoader(docs[:2], [0, 5], 100, n_classes=3)
+
+
+def test_clas_loader_shuffle_covers_each_doc_once():
+    docs = [[i % 50 + 2] * (1 + (i * 37) % 39) for i in range(300)]
+    labels = [i % 3 for i in range(300)]
+    seen = []
+    for x, y in tl.ClasLoader(docs, labels, 100, bs=8, seed=4):
+        assert x.shape[1] == y.shape[0]
+        seen += y.tolist()
+    assert sorted(seen) == sorted(labels)
+
+
+def test_split_and_subset():
+    import numpy as np
+    labels = np.array([i % 3 for i in range(100)])
+    valid = tl.split_stratified(labels, 0.25, seed=1)
+    assert valid.dtype == bool
+    for c in range(3):
+        n_c = (labels == c).sum()
+        assert valid[labels == c].sum() == int(np.floor(0.25 * n_c + 0.5))
+    assert (valid == tl.split_stratified(labels, 0.25, seed=1)).all()
+    idx = tl.subset_per_class(labels, 5, seed=2)
+    assert labels[idx].tolist() == [0] * 5 + [1] * 5 + [2] * 5
+    with pytest.raises(tl.InvalidArgumentError, match="fewer than k"):
+        tl.subset_per_class(labels, 40)

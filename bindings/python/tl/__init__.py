@@ -43,7 +43,9 @@ from .plan import Plan, lr_find, lr_find_suggest  # noqa: E402  (include/tl/plan
 __all__ += ["Schedule", "Plan", "lr_find", "lr_find_suggest"]
 from . import checkpoint, metrics  # noqa: E402  (include/tl/ckpt.h, metrics.h)
 __all__ += ["checkpoint", "metrics"]
-from .text import LMLoader, SPECIALS, TokenCounts, Tokenizer, Vocab  # noqa: E402  (tl/text.h)
-__all__ += ["LMLoader", "SPECIALS", "TokenCounts", "Tokenizer", "Vocab"]
+from .text import (ClasLoader, LabelVocab, LMLoader, SPECIALS, TokenCounts,  # noqa: E402
+                   Tokenizer, Vocab, split_stratified, subset_per_class)  # (tl/text.h)
+__all__ += ["ClasLoader", "LabelVocab", "LMLoader", "SPECIALS", "TokenCounts", "Tokenizer",
+            "Vocab", "split_stratified", "subset_per_class"]
 from . import text  # noqa: E402
 __all__ += ["text"]

@@ -19,7 +19,8 @@ import ctypes
 
 from ._native import OwnedHandle, c_size_p, lib, register, status
 
-__all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab", "LMLoader"]
+__all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab", "LMLoader", "ClasLoader",
+           "LabelVocab", "split_stratified", "subset_per_class"]
 
 _p = ctypes.c_void_p
 
@@ -90,6 +91,38 @@ register([
     ("tl_lm_loader_row_len", [c_size_p, _p], status),
     ("tl_lm_loader_epoch", [ctypes.POINTER(ctypes.c_uint64), _p], status),
 ])
+
+
+class _ClasOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("batch_size", ctypes.c_size_t),
+                ("seq_len", ctypes.c_size_t), ("max_len", ctypes.c_size_t),
+                ("shuffle", ctypes.c_int), ("pad_first", ctypes.c_int),
+                ("pad_id", ctypes.c_int64), ("seed", ctypes.c_uint64)]
+
+
+register([
+    ("tl_clas_loader_options_init", [ctypes.POINTER(_ClasOptions), ctypes.c_uint], status),
+    ("tl_clas_loader_create", [ctypes.POINTER(_p), ctypes.POINTER(_i64_p), c_size_p, _i64_p,
+                               ctypes.c_size_t, ctypes.c_size_t, ctypes.c_size_t,
+                               ctypes.POINTER(_ClasOptions)], status),
+    ("tl_clas_loader_free", [_p], None),
+    ("tl_clas_loader_next", [ctypes.POINTER(_i64_p), ctypes.POINTER(_i64_p), c_size_p,
+                             c_size_p, ctypes.POINTER(c_size_p), _p], status),
+    ("tl_clas_loader_restart", [_p], status),
+    ("tl_text_split_stratified", [ctypes.POINTER(ctypes.c_uint8), _i64_p, ctypes.c_size_t,
+                                  ctypes.c_size_t, ctypes.c_double, ctypes.c_uint64], status),
+    ("tl_text_subset_per_class", [c_size_p, ctypes.c_size_t, _i64_p, ctypes.c_size_t,
+                                  ctypes.c_size_t, ctypes.c_size_t, ctypes.c_uint64], status),
+])
+
+
+def _doc_arrays(docs):
+    import numpy as np
+    arrays = [np.ascontiguousarray(d, dtype=np.int64).ravel() for d in docs]
+    n = len(arrays)
+    ptrs = (_i64_p * max(n, 1))(*[a.ctypes.data_as(_i64_p) for a in arrays])
+    lens = (ctypes.c_size_t * max(n, 1))(*[a.size for a in arrays])
+    return arrays, ptrs, lens, n
 
 
 def _str_array(tokens):
@@ -297,3 +330,108 @@ class LMLoader(OwnedHandle):
             xa = np.ctypeslib.as_array(x, shape=shape)
             ya = np.ctypeslib.as_array(y, shape=shape)
             yield (xa.copy(), ya.copy()) if self.copy else (xa, ya)
+
+
+class LabelVocab:
+    """Labels given as strings -> class ids, sorted as fastai's CategoryMap
+    sorts them; unknown labels raise tl.InvalidArgumentError naming the
+    document."""
+
+    def __init__(self, labels):
+        self.itos = sorted(set(labels))
+        self.o2i = {v: i for i, v in enumerate(self.itos)}
+
+    def __len__(self):
+        return len(self.itos)
+
+    def encode(self, labels):
+        import numpy as np
+        from ._errors import InvalidArgumentError
+        out = np.empty(len(labels), dtype=np.int64)
+        for i, lab in enumerate(labels):
+            if lab not in self.o2i:
+                raise InvalidArgumentError(
+                    "LabelVocab.encode: document %d: label %r is not one of the %d classes"
+                    % (i, lab, len(self.itos)), function="LabelVocab.encode")
+            out[i] = self.o2i[lab]
+        return out
+
+
+class ClasLoader(OwnedHandle):
+    """fastai's SortedDL + pad_input_chunk (docs/text.md): iterating gives
+    one epoch of (x, y) with x a (T, b) int64 array (time-major, padded
+    with pad_id) and y the b labels; views unless copy=True. `labels` may
+    be ints in [0, n_classes) or strings (mapped through a LabelVocab,
+    kept as self.label_vocab)."""
+
+    _free = "tl_clas_loader_free"
+    _what = "classifier loader"
+
+    def __init__(self, docs, labels, vocab_size, n_classes=None, bs=64, seq_len=72,
+                 max_len=0, shuffle=True, pad_first=True, pad_id=1, seed=0, copy=False):
+        import numpy as np
+        self.label_vocab = None
+        labels = list(labels)
+        if labels and isinstance(labels[0], str):
+            self.label_vocab = LabelVocab(labels)
+            labels = self.label_vocab.encode(labels)
+            if n_classes is None:
+                n_classes = len(self.label_vocab)
+        lab = np.ascontiguousarray(labels, dtype=np.int64)
+        if n_classes is None:
+            n_classes = int(lab.max()) + 1 if lab.size else 0
+        _, ptrs, lens, n = _doc_arrays(docs)
+        opts = _ClasOptions()
+        lib.tl_clas_loader_options_init(ctypes.byref(opts), 1)
+        opts.batch_size, opts.seq_len, opts.max_len = int(bs), int(seq_len), int(max_len)
+        opts.shuffle, opts.pad_first = int(bool(shuffle)), int(bool(pad_first))
+        opts.pad_id, opts.seed = int(pad_id), int(seed)
+        handle = _p()
+        lib.tl_clas_loader_create(ctypes.byref(handle), ptrs, lens,
+                                  lab.ctypes.data_as(_i64_p), n, int(vocab_size),
+                                  int(n_classes), ctypes.byref(opts))
+        self._handle = handle
+        self.copy = copy
+
+    def restart(self):
+        lib.tl_clas_loader_restart(self._live())
+
+    def __iter__(self):
+        import numpy as np
+        x, y = _i64_p(), _i64_p()
+        t, b, docs = ctypes.c_size_t(), ctypes.c_size_t(), c_size_p()
+        while True:
+            lib.tl_clas_loader_next(ctypes.byref(x), ctypes.byref(y), ctypes.byref(t),
+                                    ctypes.byref(b), ctypes.byref(docs), self._live())
+            if b.value == 0:
+                return
+            xa = np.ctypeslib.as_array(x, shape=(t.value, b.value))
+            ya = np.ctypeslib.as_array(y, shape=(b.value,))
+            yield (xa.copy(), ya.copy()) if self.copy else (xa, ya)
+
+
+def split_stratified(labels, valid_frac=0.2, n_classes=None, seed=0):
+    """Boolean mask of the validation documents: round(valid_frac * n_c) of
+    each class, chosen at random (seeded)."""
+    import numpy as np
+    lab = np.ascontiguousarray(labels, dtype=np.int64)
+    if n_classes is None:
+        n_classes = int(lab.max()) + 1 if lab.size else 0
+    out = np.zeros(lab.size, dtype=np.uint8)
+    lib.tl_text_split_stratified(out.ctypes.data_as(ctypes.POINTER(ctypes.c_uint8)),
+                                 lab.ctypes.data_as(_i64_p), lab.size, int(n_classes),
+                                 float(valid_frac), int(seed))
+    return out.astype(bool)
+
+
+def subset_per_class(labels, k, n_classes=None, seed=0):
+    """Indices of k random documents of each class, class by class."""
+    import numpy as np
+    lab = np.ascontiguousarray(labels, dtype=np.int64)
+    if n_classes is None:
+        n_classes = int(lab.max()) + 1 if lab.size else 0
+    out = np.zeros(max(int(k) * int(n_classes), 1), dtype=np.uintp)
+    lib.tl_text_subset_per_class(out.ctypes.data_as(c_size_p), out.size,
+                                 lab.ctypes.data_as(_i64_p), lab.size, int(n_classes),
+                                 int(k), int(seed))
+    return out[:int(k) * int(n_classes)].astype(np.int64)
