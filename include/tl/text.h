@@ -339,6 +339,47 @@ TL_API tl_status tl_text_subset_per_class(size_t *out, size_t cap,
                                           size_t n_classes, size_t k,
                                           uint64_t seed);
 
+/* ---- evaluation metrics -------------------------------------------------- */
+
+/* Confusion matrix of n predictions: out[t * n_classes + p] counts the
+ * documents of class t predicted as p (scikit-learn's confusion_matrix
+ * with labels 0..n_classes-1); out has n_classes^2 entries. Errors:
+ * TL_E_INVALID_ARG (a class outside [0, n_classes), naming the array and
+ * index). */
+TL_API tl_status tl_confusion_matrix(uint64_t *out, size_t n_classes,
+                                     const int64_t *pred, const int64_t *target,
+                                     size_t n);
+
+/* Accuracy, macro-F1 and per-class precision, recall and F1 (arrays of
+ * n_classes; any output may be NULL), as scikit-learn's
+ * precision_recall_fscore_support and f1_score(average="macro") with
+ * labels 0..n_classes-1 and zero_division=0: a class never predicted has
+ * precision 0, one never present recall 0, and the macro average is over
+ * all n_classes. Allocates 3 * n_classes counters. Errors:
+ * TL_E_INVALID_ARG (n or n_classes 0, a class out of range), TL_E_NOMEM. */
+TL_API tl_status tl_classification_metrics(
+    double *out_accuracy, double *out_macro_f1, double *out_precision,
+    double *out_recall, double *out_f1, size_t n_classes, const int64_t *pred,
+    const int64_t *target, size_t n);
+
+/* One batch of a language model's predictions: logits (n, vocab)
+ * row-major, targets (n). *out_nll_sum = sum over rows of -log
+ * softmax(row)[target] (in double: PyTorch's cross_entropy with
+ * reduction "sum"), *out_correct = rows whose first maximum is the target
+ * (torch.argmax). Sum both over a stream; perplexity is
+ * exp(nll / positions) (tl_perplexity), next-token accuracy
+ * correct / positions. Errors: TL_E_INVALID_ARG (a target outside the
+ * vocabulary, naming it), TL_E_NUMERIC (a NaN or Inf logit, naming its
+ * row and column). */
+TL_API tl_status tl_lm_batch_metrics(double *out_nll_sum, uint64_t *out_correct,
+                                     const float *logits,
+                                     const int64_t *targets, size_t n,
+                                     size_t vocab);
+
+/* exp(nll_sum / count). Errors: TL_E_INVALID_ARG (count 0, nll_sum
+ * negative or not finite). */
+TL_API tl_status tl_perplexity(double *out, double nll_sum, uint64_t count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -321,7 +321,8 @@ tl_status tl_text_split_stratified(uint8_t *out_is_valid, const int64_t *labels,
   TLI_TRY(tli_alloc_checked((void **)&idx, n ? n : 1, sizeof *idx, fn));
   tli_rng rng;
   tli_rng_seed(&rng, seed);
-  memset(out_is_valid, 0, n);
+  if (n) /* out_is_valid may be NULL when n is 0 */
+    memset(out_is_valid, 0, n);
   for (size_t c = 0; c < n_classes; c++) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)

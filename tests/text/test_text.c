@@ -4,6 +4,7 @@
 #include "tl_test.h"
 
 #include "../fixtures/text_golden.h"
+#include "../fixtures/text_metrics_golden.h"
 
 static tl_tokenizer *make_tok(int replace_invalid) {
   tl_tokenizer_options o;
@@ -893,6 +894,59 @@ START_TEST(split_stratified) {
 }
 END_TEST
 
+/* ---- metrics (scikit-learn and PyTorch goldens) ------------------------- */
+
+START_TEST(metrics_classification) {
+  uint64_t cm[TM_K * TM_K];
+  TLT_ASSERT_OK(tl_confusion_matrix(cm, TM_K, tm_pred, tm_target, TM_N));
+  for (size_t i = 0; i < TM_K * TM_K; i++)
+    ck_assert_uint_eq(cm[i], tm_confusion[i]);
+  double acc, macro, p[TM_K], r[TM_K], f[TM_K];
+  TLT_ASSERT_OK(tl_classification_metrics(&acc, &macro, p, r, f, TM_K, tm_pred,
+                                          tm_target, TM_N));
+  TLT_ASSERT_CLOSE(acc, tm_accuracy, 1e-15, 1e-300);
+  TLT_ASSERT_CLOSE(macro, tm_macro_f1, 1e-14, 1e-300);
+  TLT_ASSERT_ARRAY_CLOSE(p, tm_precision, TM_K, 1e-15, 1e-300);
+  TLT_ASSERT_ARRAY_CLOSE(r, tm_recall, TM_K, 1e-15, 1e-300);
+  TLT_ASSERT_ARRAY_CLOSE(f, tm_f1, TM_K, 1e-15, 1e-300);
+  ck_assert(p[4] == 0.0); /* never predicted: zero_division = 0 */
+  TLT_ASSERT_OK(tl_classification_metrics(NULL, &macro, NULL, NULL, NULL, TM_K,
+                                          tm_pred, tm_target, TM_N));
+  int64_t bad[3] = {0, 1, 7};
+  TLT_ASSERT_FAILS(tl_confusion_matrix(cm, TM_K, bad, tm_target, 3),
+                   TL_E_INVALID_ARG, "pred[2] = 7");
+  TLT_ASSERT_FAILS(tl_classification_metrics(&acc, NULL, NULL, NULL, NULL, TM_K,
+                                             tm_pred, bad, 3),
+                   TL_E_INVALID_ARG, "target[2] = 7");
+  TLT_ASSERT_FAILS(tl_classification_metrics(&acc, NULL, NULL, NULL, NULL, TM_K,
+                                             tm_pred, tm_target, 0),
+                   TL_E_INVALID_ARG, "n must be");
+}
+END_TEST
+
+START_TEST(metrics_lm) {
+  double nll;
+  uint64_t hits;
+  TLT_ASSERT_OK(
+      tl_lm_batch_metrics(&nll, &hits, tm_logits, tm_lm_targets, TM_M, TM_V));
+  TLT_ASSERT_CLOSE(nll, tm_nll_sum, 1e-13, 1e-300);
+  ck_assert_uint_eq(hits, tm_hits);
+  double ppl;
+  TLT_ASSERT_OK(tl_perplexity(&ppl, nll, TM_M));
+  TLT_ASSERT_CLOSE(ppl, exp(tm_nll_sum / TM_M), 1e-13, 1e-300);
+  float bad[TM_V];
+  memcpy(bad, tm_logits, sizeof bad);
+  bad[3] = NAN;
+  TLT_ASSERT_FAILS(
+      tl_lm_batch_metrics(&nll, &hits, bad, tm_lm_targets, 1, TM_V),
+      TL_E_NUMERIC, "position 0, id 3");
+  const int64_t far[1] = {TM_V};
+  TLT_ASSERT_FAILS(tl_lm_batch_metrics(&nll, &hits, tm_logits, far, 1, TM_V),
+                   TL_E_INVALID_ARG, "targets[0]");
+  TLT_ASSERT_FAILS(tl_perplexity(&ppl, 1.0, 0), TL_E_INVALID_ARG, "count");
+}
+END_TEST
+
 static Suite *text_suite(void) {
   Suite *s = suite_create("text");
   TCase *tc = tcase_create("tokenizer");
@@ -923,6 +977,10 @@ static Suite *text_suite(void) {
   tcase_add_test(tc2, clas_no_alloc_and_errors);
   tcase_add_test(tc2, split_stratified);
   suite_add_tcase(s, tc2);
+  TCase *tm = tcase_create("metrics");
+  tcase_add_test(tm, metrics_classification);
+  tcase_add_test(tm, metrics_lm);
+  suite_add_tcase(s, tm);
   return s;
 }
 

@@ -216,3 +216,43 @@ def test_split_and_subset():
     assert labels[idx].tolist() == [0] * 5 + [1] * 5 + [2] * 5
     with pytest.raises(tl.InvalidArgumentError, match="fewer than k"):
         tl.subset_per_class(labels, 40)
+
+
+def test_classification_metrics_against_numpy():
+    import numpy as np
+    rng = np.random.default_rng(3)
+    t = rng.integers(0, 4, 300)
+    p = np.where(rng.random(300) < 0.5, t, rng.integers(0, 3, 300))  # class 3 never predicted
+    cm = tl.text.confusion_matrix(p, t, 4)
+    want = np.zeros((4, 4), dtype=np.uint64)
+    for a, b in zip(t, p):
+        want[a, b] += 1
+    np.testing.assert_array_equal(cm, want)
+    m = tl.text.classification_metrics(p, t, 4)
+    tp = np.diag(want).astype(float)
+    prec = np.divide(tp, want.sum(0), out=np.zeros(4), where=want.sum(0) > 0)
+    rec = np.divide(tp, want.sum(1), out=np.zeros(4), where=want.sum(1) > 0)
+    f1 = np.divide(2 * tp, want.sum(0) + want.sum(1), out=np.zeros(4),
+                   where=(want.sum(0) + want.sum(1)) > 0)
+    np.testing.assert_allclose(m["precision"], prec, rtol=1e-15)
+    np.testing.assert_allclose(m["recall"], rec, rtol=1e-15)
+    np.testing.assert_allclose(m["f1"], f1, rtol=1e-15)
+    assert m["macro_f1"] == pytest.approx(f1.mean(), rel=1e-14)
+    assert m["accuracy"] == pytest.approx((p == t).mean(), rel=1e-15)
+
+
+def test_lm_metrics_against_numpy():
+    import numpy as np
+    rng = np.random.default_rng(4)
+    logits = rng.standard_normal((40, 17)).astype(np.float32)
+    targets = rng.integers(0, 17, 40)
+    nll, hits = tl.text.lm_batch_metrics(logits, targets)
+    x = logits.astype(np.float64)
+    lse = x.max(1) + np.log(np.exp(x - x.max(1, keepdims=True)).sum(1))
+    assert nll == pytest.approx((lse - x[np.arange(40), targets]).sum(), rel=1e-13)
+    assert hits == int((logits.argmax(1) == targets).sum())
+    assert tl.text.perplexity(nll, 40) == pytest.approx(np.exp(nll / 40), rel=1e-14)
+    with pytest.raises(tl.NumericError):
+        bad = logits.copy()
+        bad[2, 3] = np.inf
+        tl.text.lm_batch_metrics(bad, targets)

@@ -47,5 +47,5 @@ from .text import (ClasLoader, LabelVocab, LMLoader, SPECIALS, TokenCounts,  # n
                    Tokenizer, Vocab, split_stratified, subset_per_class)  # (tl/text.h)
 __all__ += ["ClasLoader", "LabelVocab", "LMLoader", "SPECIALS", "TokenCounts", "Tokenizer",
             "Vocab", "split_stratified", "subset_per_class"]
-from . import text  # noqa: E402
+from . import text  # noqa: E402  (metrics: tl.text.classification_metrics, ...)
 __all__ += ["text"]

@@ -20,7 +20,8 @@ import ctypes
 from ._native import OwnedHandle, c_size_p, lib, register, status
 
 __all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab", "LMLoader", "ClasLoader",
-           "LabelVocab", "split_stratified", "subset_per_class"]
+           "LabelVocab", "split_stratified", "subset_per_class", "confusion_matrix",
+           "classification_metrics", "lm_batch_metrics", "perplexity"]
 
 _p = ctypes.c_void_p
 
@@ -113,6 +114,19 @@ register([
                                   ctypes.c_size_t, ctypes.c_double, ctypes.c_uint64], status),
     ("tl_text_subset_per_class", [c_size_p, ctypes.c_size_t, _i64_p, ctypes.c_size_t,
                                   ctypes.c_size_t, ctypes.c_size_t, ctypes.c_uint64], status),
+])
+
+
+_f64_p = ctypes.POINTER(ctypes.c_double)
+_u64_p = ctypes.POINTER(ctypes.c_uint64)
+register([
+    ("tl_confusion_matrix", [_u64_p, ctypes.c_size_t, _i64_p, _i64_p, ctypes.c_size_t],
+     status),
+    ("tl_classification_metrics", [_f64_p, _f64_p, _f64_p, _f64_p, _f64_p, ctypes.c_size_t,
+                                   _i64_p, _i64_p, ctypes.c_size_t], status),
+    ("tl_lm_batch_metrics", [_f64_p, _u64_p, ctypes.POINTER(ctypes.c_float), _i64_p,
+                             ctypes.c_size_t, ctypes.c_size_t], status),
+    ("tl_perplexity", [_f64_p, ctypes.c_double, ctypes.c_uint64], status),
 ])
 
 
@@ -435,3 +449,61 @@ def subset_per_class(labels, k, n_classes=None, seed=0):
                                  lab.ctypes.data_as(_i64_p), lab.size, int(n_classes),
                                  int(k), int(seed))
     return out[:int(k) * int(n_classes)].astype(np.int64)
+
+
+def _pair(pred, target):
+    import numpy as np
+    p = np.ascontiguousarray(pred, dtype=np.int64).ravel()
+    t = np.ascontiguousarray(target, dtype=np.int64).ravel()
+    if p.size != t.size:
+        from ._errors import ShapeError
+        raise ShapeError("pred has %d entries, target %d" % (p.size, t.size))
+    return p, t
+
+
+def confusion_matrix(pred, target, n_classes):
+    """(n_classes, n_classes) counts: row = true class, column = predicted."""
+    import numpy as np
+    p, t = _pair(pred, target)
+    out = np.zeros((int(n_classes), int(n_classes)), dtype=np.uint64)
+    lib.tl_confusion_matrix(out.ctypes.data_as(_u64_p), int(n_classes),
+                            p.ctypes.data_as(_i64_p), t.ctypes.data_as(_i64_p), p.size)
+    return out
+
+
+def classification_metrics(pred, target, n_classes):
+    """dict: accuracy, macro_f1, and per-class precision, recall, f1 arrays
+    (scikit-learn's definitions, zero_division=0)."""
+    import numpy as np
+    p, t = _pair(pred, target)
+    acc, macro = ctypes.c_double(), ctypes.c_double()
+    prec, rec, f1 = (np.zeros(int(n_classes)) for _ in range(3))
+    lib.tl_classification_metrics(ctypes.byref(acc), ctypes.byref(macro),
+                                  prec.ctypes.data_as(_f64_p), rec.ctypes.data_as(_f64_p),
+                                  f1.ctypes.data_as(_f64_p), int(n_classes),
+                                  p.ctypes.data_as(_i64_p), t.ctypes.data_as(_i64_p), p.size)
+    return {"accuracy": acc.value, "macro_f1": macro.value, "precision": prec,
+            "recall": rec, "f1": f1}
+
+
+def lm_batch_metrics(logits, targets):
+    """(summed negative log-likelihood, next-token hits) of (n, vocab)
+    float32 logits against n targets."""
+    import numpy as np
+    lg = np.ascontiguousarray(logits, dtype=np.float32)
+    lg = lg.reshape(-1, lg.shape[-1])
+    tg = np.ascontiguousarray(targets, dtype=np.int64).ravel()
+    if tg.size != lg.shape[0]:
+        from ._errors import ShapeError
+        raise ShapeError("logits have %d rows, targets %d" % (lg.shape[0], tg.size))
+    nll, hits = ctypes.c_double(), ctypes.c_uint64()
+    lib.tl_lm_batch_metrics(ctypes.byref(nll), ctypes.byref(hits),
+                            lg.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                            tg.ctypes.data_as(_i64_p), tg.size, lg.shape[1])
+    return nll.value, hits.value
+
+
+def perplexity(nll_sum, count):
+    out = ctypes.c_double()
+    lib.tl_perplexity(ctypes.byref(out), float(nll_sum), int(count))
+    return out.value
