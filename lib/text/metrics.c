@@ -125,9 +125,10 @@ tl_status tl_lm_batch_metrics(double *out_nll_sum, uint64_t *out_correct,
       if (row[j] > row[best])
         best = j; /* the first maximum, as torch.argmax */
     const double m = row[best];
-    double s = 0.0;
+    double s = 1.0; /* exp(0) of the maximum, so s >= 1 */
     for (size_t j = 0; j < vocab; j++)
-      s += exp((double)row[j] - m);
+      if (j != best)
+        s += exp((double)row[j] - m);
     nll += m + log(s) - (double)row[targets[i]];
     correct += best == (size_t)targets[i];
   }
