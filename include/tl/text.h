@@ -91,6 +91,36 @@ TL_API tl_status tl_tokenizer_token(const char **out, size_t *out_len,
 /* Number of tokens of the last run (0 before the first). */
 TL_API tl_status tl_tokenizer_count(size_t *out, const tl_tokenizer *tok);
 
+/* ---- tokenized corpora (thread pool over documents) --------------------- */
+
+/* Many documents tokenized at once: texts[i][0..lens[i]), i < n_docs
+ * (NULL texts allowed only with length 0), each through its own run of
+ * the tokenizer, on n_threads threads (the calling one included) that take
+ * contiguous blocks of documents. The tokens do not depend on n_threads.
+ * The allocator hooks are called from those threads, so they must be
+ * thread-safe when n_threads > 1. Errors: TL_E_INVALID_ARG (n_threads
+ * outside [1, 256]), TL_E_FORMAT (invalid UTF-8: "document 17: ... byte
+ * offset 3", the lowest failing document), TL_E_UNSUPPORTED (options),
+ * TL_E_NOMEM. */
+typedef struct tl_text_corpus tl_text_corpus;
+
+TL_API tl_status tl_text_corpus_tokenize(tl_text_corpus **out,
+                                         const char *const *texts,
+                                         const size_t *lens, size_t n_docs,
+                                         const tl_tokenizer_options *options,
+                                         size_t n_threads);
+TL_API void tl_text_corpus_free(tl_text_corpus *corpus);
+TL_API tl_status tl_text_corpus_num_docs(size_t *out,
+                                         const tl_text_corpus *corpus);
+TL_API tl_status tl_text_corpus_doc_len(size_t *out,
+                                        const tl_text_corpus *corpus,
+                                        size_t doc);
+/* The index-th token of document doc (a view, valid until the corpus is
+ * freed). */
+TL_API tl_status tl_text_corpus_token(const char **out, size_t *out_len,
+                                      const tl_text_corpus *corpus, size_t doc,
+                                      size_t index);
+
 /* ---- token counts and vocabulary ----------------------------------------- */
 
 /* Counts of tokens in the order first seen (Python's Counter fed with
@@ -195,6 +225,17 @@ TL_API tl_status tl_vocab_encode_run(int64_t *out, size_t n,
 TL_API tl_status tl_vocab_decode(char *out, size_t cap, size_t *out_len,
                                  const tl_vocab *vocab, const int64_t *ids,
                                  size_t n);
+
+/* Counts every token of a tokenized corpus (documents in order). All or
+ * nothing. Errors: TL_E_INVALID_ARG, TL_E_NOMEM. */
+TL_API tl_status tl_token_counts_add_corpus(tl_token_counts *counts,
+                                            const tl_text_corpus *corpus);
+
+/* The ids of document doc of a corpus; n must be its token count. Errors:
+ * TL_E_INVALID_ARG (doc out of range), TL_E_SHAPE (n differs). */
+TL_API tl_status tl_vocab_encode_doc(int64_t *out, size_t n,
+                                     const tl_vocab *vocab,
+                                     const tl_text_corpus *corpus, size_t doc);
 
 /* ---- language-model batch stream ----------------------------------------- */
 

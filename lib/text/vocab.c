@@ -366,3 +366,50 @@ tl_status tl_vocab_decode(char *out, size_t cap, size_t *out_len,
   *o = 0;
   return TL_OK;
 }
+
+tl_status tl_token_counts_add_corpus(tl_token_counts *counts,
+                                     const tl_text_corpus *corpus) {
+  const char *fn = "tl_token_counts_add_corpus";
+  TLI_CHECK_PTR(fn, counts);
+  TLI_CHECK_PTR(fn, corpus);
+  size_t nd = 0, n = 0, bytes = 0, len, total = 0;
+  const char *t;
+  TLI_TRY(tl_text_corpus_num_docs(&nd, corpus));
+  for (size_t d = 0; d < nd; d++) {
+    TLI_TRY(tl_text_corpus_doc_len(&n, corpus, d));
+    for (size_t i = 0; i < n; i++) {
+      TLI_TRY(tl_text_corpus_token(&t, &len, corpus, d, i));
+      bytes += len;
+    }
+    total += n;
+  }
+  TLI_TRY(tli_strtab_reserve(&counts->tab, total, bytes, fn));
+  for (size_t d = 0; d < nd; d++) {
+    TLI_TRY(tl_text_corpus_doc_len(&n, corpus, d));
+    for (size_t i = 0; i < n; i++) {
+      TLI_TRY(tl_text_corpus_token(&t, &len, corpus, d, i));
+      counts->tab.count[tli_strtab_add(&counts->tab, t, len)]++;
+    }
+  }
+  return TL_OK;
+}
+
+tl_status tl_vocab_encode_doc(int64_t *out, size_t n, const tl_vocab *vocab,
+                              const tl_text_corpus *corpus, size_t doc) {
+  const char *fn = "tl_vocab_encode_doc";
+  TLI_CHECK(out != NULL || n == 0, TL_E_INVALID_ARG,
+            "%s: argument 'out' is NULL with n %zu", fn, n);
+  TLI_CHECK_PTR(fn, vocab);
+  TLI_CHECK_PTR(fn, corpus);
+  size_t count = 0;
+  TLI_TRY(tl_text_corpus_doc_len(&count, corpus, doc));
+  TLI_CHECK(n == count, TL_E_SHAPE,
+            "%s: n is %zu but document %zu has %zu tokens", fn, n, doc, count);
+  for (size_t i = 0; i < n; i++) {
+    const char *t;
+    size_t len;
+    TLI_TRY(tl_text_corpus_token(&t, &len, corpus, doc, i));
+    out[i] = tli_lookup(vocab, t, len);
+  }
+  return TL_OK;
+}

@@ -947,6 +947,111 @@ START_TEST(metrics_lm) {
 }
 END_TEST
 
+/* ---- corpus: threads give the serial result ----------------------------- */
+
+START_TEST(corpus_threads_match_serial) {
+  static const char *texts[TEXT_N_VALID];
+  static size_t lens[TEXT_N_VALID];
+  for (size_t i = 0; i < TEXT_N_VALID; i++) {
+    texts[i] = text_cases[i].text;
+    lens[i] = text_cases[i].len;
+  }
+  tl_text_corpus *c1 = NULL, *c4 = NULL;
+  TLT_ASSERT_OK(
+      tl_text_corpus_tokenize(&c1, texts, lens, TEXT_N_VALID, NULL, 1));
+  TLT_ASSERT_OK(
+      tl_text_corpus_tokenize(&c4, texts, lens, TEXT_N_VALID, NULL, 4));
+  size_t nd;
+  TLT_ASSERT_OK(tl_text_corpus_num_docs(&nd, c4));
+  ck_assert_uint_eq(nd, TEXT_N_VALID);
+  for (size_t d = 0; d < TEXT_N_VALID; d++) {
+    size_t n1, n4;
+    TLT_ASSERT_OK(tl_text_corpus_doc_len(&n1, c1, d));
+    TLT_ASSERT_OK(tl_text_corpus_doc_len(&n4, c4, d));
+    ck_assert_uint_eq(n1, text_cases[d].n_tokens);
+    ck_assert_uint_eq(n4, n1);
+    for (size_t i = 0; i < n1; i++) {
+      const char *a, *b;
+      TLT_ASSERT_OK(tl_text_corpus_token(&a, NULL, c1, d, i));
+      TLT_ASSERT_OK(tl_text_corpus_token(&b, NULL, c4, d, i));
+      ck_assert_str_eq(a, text_cases[d].tokens[i]);
+      ck_assert_str_eq(b, a);
+    }
+  }
+  /* counts from the corpus are the counts from the runs */
+  tl_token_counts *counts = NULL;
+  TLT_ASSERT_OK(tl_token_counts_create(&counts));
+  TLT_ASSERT_OK(tl_token_counts_add_corpus(counts, c4));
+  uint64_t k;
+  TLT_ASSERT_OK(tl_token_counts_get(&k, counts, "the"));
+  ck_assert_uint_eq(k, TEXT_COUNT_THE);
+  tl_vocab *v = NULL;
+  TLT_ASSERT_OK(tl_vocab_create_from_counts(&v, counts, NULL));
+  size_t vn;
+  TLT_ASSERT_OK(tl_vocab_size(&vn, v));
+  ck_assert_uint_eq(vn, vocab_cases[0].n);
+  size_t n0;
+  TLT_ASSERT_OK(tl_text_corpus_doc_len(&n0, c4, 0));
+  int64_t ids[64];
+  TLT_ASSERT_OK(tl_vocab_encode_doc(ids, n0, v, c4, 0));
+  ck_assert_int_eq(ids[0], 2);
+  TLT_ASSERT_FAILS(tl_vocab_encode_doc(ids, n0 + 1, v, c4, 0), TL_E_SHAPE,
+                   "document 0");
+  TLT_ASSERT_FAILS(tl_vocab_encode_doc(ids, n0, v, c4, TEXT_N_VALID),
+                   TL_E_INVALID_ARG, "out of range");
+  tl_vocab_free(v);
+  tl_token_counts_free(counts);
+  tl_text_corpus_free(c1);
+  tl_text_corpus_free(c4);
+}
+END_TEST
+
+START_TEST(corpus_errors_name_document) {
+  const char *texts[6] = {"fine", "also fine",    "bad \xff here",
+                          "ok",   "bad \xc0 too", "end"};
+  size_t lens[6];
+  for (size_t i = 0; i < 6; i++)
+    lens[i] = strlen(texts[i]);
+  tl_text_corpus *c = NULL;
+  for (size_t threads = 1; threads <= 6; threads++)
+    TLT_ASSERT_FAILS(tl_text_corpus_tokenize(&c, texts, lens, 6, NULL, threads),
+                     TL_E_FORMAT,
+                     "document 2: tl_tokenizer_run: text is not "
+                     "valid UTF-8 at byte offset 4");
+  ck_assert_ptr_null(c);
+  TLT_ASSERT_FAILS(tl_text_corpus_tokenize(&c, texts, lens, 6, NULL, 0),
+                   TL_E_INVALID_ARG, "n_threads");
+  tl_tokenizer_options o;
+  TLT_ASSERT_OK(tl_tokenizer_options_init(&o, TL_TOKENIZER_OPTIONS_VERSION));
+  o.replace_invalid = 1;
+  TLT_ASSERT_OK(tl_text_corpus_tokenize(&c, texts, lens, 6, &o, 3));
+  tl_text_corpus_free(c);
+  /* an empty corpus is a valid (empty) corpus */
+  TLT_ASSERT_OK(tl_text_corpus_tokenize(&c, NULL, NULL, 0, NULL, 2));
+  size_t nd = 9;
+  TLT_ASSERT_OK(tl_text_corpus_num_docs(&nd, c));
+  ck_assert_uint_eq(nd, 0);
+  tl_text_corpus_free(c);
+}
+END_TEST
+
+START_TEST(corpus_alloc_failures) {
+  const char *texts[3] = {"One two.", "THREE four", "five"};
+  const size_t lens[3] = {8, 10, 4};
+  tlt_counter c;
+  for (size_t budget = 0; budget < 40; budget++) {
+    tlt_counter_install_budget(&c, budget);
+    tl_text_corpus *corpus = NULL;
+    const tl_status s =
+        tl_text_corpus_tokenize(&corpus, texts, lens, 3, NULL, 1);
+    ck_assert(s == TL_OK || s == TL_E_NOMEM);
+    tl_text_corpus_free(corpus);
+    ck_assert_uint_eq(c.allocs, c.frees);
+  }
+  tl_set_allocator(NULL);
+}
+END_TEST
+
 static Suite *text_suite(void) {
   Suite *s = suite_create("text");
   TCase *tc = tcase_create("tokenizer");
@@ -981,6 +1086,11 @@ static Suite *text_suite(void) {
   tcase_add_test(tm, metrics_classification);
   tcase_add_test(tm, metrics_lm);
   suite_add_tcase(s, tm);
+  TCase *tcp = tcase_create("corpus");
+  tcase_add_test(tcp, corpus_threads_match_serial);
+  tcase_add_test(tcp, corpus_errors_name_document);
+  tcase_add_test(tcp, corpus_alloc_failures);
+  suite_add_tcase(s, tcp);
   return s;
 }
 

@@ -256,3 +256,13 @@ def test_lm_metrics_against_numpy():
         bad = logits.copy()
         bad[2, 3] = np.inf
         tl.text.lm_batch_metrics(bad, targets)
+
+
+def test_tokenize_many_threads_match_serial():
+    texts = gen_text.TEXTS + gen_text.random_texts(200, seed=5)
+    tok = tl.Tokenizer()
+    serial = [tok(t) for t in texts]
+    assert tok.tokenize_many(texts, n_threads=1) == serial
+    assert tok.tokenize_many(texts, n_threads=3) == serial
+    with pytest.raises(tl.FormatError, match="document 2: .*byte offset 1"):
+        tok.tokenize_many(["a", "b", b"x\xff"], n_threads=2)

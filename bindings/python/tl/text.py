@@ -40,6 +40,14 @@ register([
     ("tl_tokenizer_token", [ctypes.POINTER(ctypes.c_char_p), c_size_p, _p,
                             ctypes.c_size_t], status),
     ("tl_tokenizer_count", [c_size_p, _p], status),
+    ("tl_text_corpus_tokenize", [ctypes.POINTER(_p), ctypes.POINTER(ctypes.c_char_p), c_size_p,
+                                 ctypes.c_size_t, ctypes.POINTER(_TokOptions),
+                                 ctypes.c_size_t], status),
+    ("tl_text_corpus_free", [_p], None),
+    ("tl_text_corpus_num_docs", [c_size_p, _p], status),
+    ("tl_text_corpus_doc_len", [c_size_p, _p, ctypes.c_size_t], status),
+    ("tl_text_corpus_token", [ctypes.POINTER(ctypes.c_char_p), c_size_p, _p,
+                              ctypes.c_size_t, ctypes.c_size_t], status),
 ])
 
 class _VocabOptions(ctypes.Structure):
@@ -55,6 +63,7 @@ register([
     ("tl_token_counts_free", [_p], None),
     ("tl_token_counts_add", [_p, _strs, ctypes.c_size_t], status),
     ("tl_token_counts_add_run", [_p, _p], status),
+    ("tl_token_counts_add_corpus", [_p, _p], status),
     ("tl_token_counts_size", [c_size_p, _p], status),
     ("tl_token_counts_get", [ctypes.POINTER(ctypes.c_uint64), _p, ctypes.c_char_p], status),
     ("tl_vocab_options_init", [ctypes.POINTER(_VocabOptions), ctypes.c_uint], status),
@@ -68,6 +77,7 @@ register([
     ("tl_vocab_id", [_i64_p, _p, ctypes.c_char_p, ctypes.c_size_t], status),
     ("tl_vocab_encode", [_i64_p, ctypes.c_size_t, _p, _strs], status),
     ("tl_vocab_encode_run", [_i64_p, ctypes.c_size_t, _p, _p], status),
+    ("tl_vocab_encode_doc", [_i64_p, ctypes.c_size_t, _p, _p, ctypes.c_size_t], status),
     ("tl_vocab_decode", [ctypes.c_char_p, ctypes.c_size_t, c_size_p, _p, _i64_p,
                          ctypes.c_size_t], status),
 ])
@@ -170,6 +180,7 @@ class Tokenizer(OwnedHandle):
         handle = _p()
         lib.tl_tokenizer_create(ctypes.byref(handle), ctypes.byref(opts))
         self._handle = handle
+        self._opts = opts
 
     def _run(self, text):
         data = _as_bytes(text)
@@ -190,8 +201,31 @@ class Tokenizer(OwnedHandle):
 
     tokenize = __call__
 
-    def tokenize_many(self, texts):
-        return [self(t) for t in texts]
+    def tokenize_many(self, texts, n_threads=1):
+        """Token lists of many texts, on n_threads threads (libtl's pool:
+        the result does not depend on n_threads). An invalid text raises
+        tl.FormatError naming the document."""
+        self._live()
+        data = [_as_bytes(t) for t in texts]
+        n = len(data)
+        arr = (ctypes.c_char_p * max(n, 1))(*data)
+        lens = (ctypes.c_size_t * max(n, 1))(*[len(d) for d in data])
+        corpus = _p()
+        lib.tl_text_corpus_tokenize(ctypes.byref(corpus), arr, lens, n,
+                                    ctypes.byref(self._opts), int(n_threads))
+        try:
+            out = []
+            m, t, ln = ctypes.c_size_t(), ctypes.c_char_p(), ctypes.c_size_t()
+            for d in range(n):
+                lib.tl_text_corpus_doc_len(ctypes.byref(m), corpus, d)
+                toks = []
+                for i in range(m.value):
+                    lib.tl_text_corpus_token(ctypes.byref(t), ctypes.byref(ln), corpus, d, i)
+                    toks.append(ctypes.string_at(t, ln.value).decode("utf-8"))
+                out.append(toks)
+            return out
+        finally:
+            lib.tl_text_corpus_free(corpus)
 
 
 class TokenCounts(OwnedHandle):
