@@ -49,3 +49,5 @@ __all__ += ["ClasLoader", "LabelVocab", "LMLoader", "SPECIALS", "TokenCounts", "
             "Vocab", "split_stratified", "subset_per_class"]
 from . import text  # noqa: E402  (metrics: tl.text.classification_metrics, ...)
 __all__ += ["text"]
+from .progress import Progress  # noqa: E402  (include/tl/progress.h)
+__all__ += ["Progress"]
