@@ -700,7 +700,9 @@ static size_t tli_contraction(size_t cut[3], const uint32_t *s, size_t a,
   int apos = 0;
   for (size_t k = len > 4 ? b - 4 : a; k < b; k++)
     apos |= tli_is_apos(s[k]);
-  if (!apos && len != 5 && len != 6)
+  const uint32_t c0 = s[a];
+  if (!apos &&
+      !((len == 5 || len == 6) && (c0 == 'c' || c0 == 'g' || c0 == 'w')))
     return 0;
   for (size_t k = 0; k < sizeof tli_exceptions / sizeof tli_exceptions[0]; k++)
     if (tli_span_eq(s, a, b, tli_exceptions[k].word)) {
@@ -813,17 +815,20 @@ static void tli_emit(tl_tokenizer *tok, const uint32_t *s, size_t a, size_t b) {
   tok->tok_off[++tok->count] = tok->bytes_len;
 }
 
+/* checked: the caller already knows s[a..b) is neither a special token
+ * nor a contraction (the peeling loop stopped for want of an affix). */
 static void tli_emit_core(tl_tokenizer *tok, const uint32_t *s, size_t a,
-                          size_t b) {
+                          size_t b, int checked) {
   if (a >= b)
     return;
   size_t cut[3];
-  size_t nc;
-  if (tli_is_special(s, a, b)) {
+  size_t nc = 0;
+  if (!checked && tli_is_special(s, a, b)) {
     tli_emit(tok, s, a, b);
     return;
   }
-  nc = tli_contraction(cut, s, a, b);
+  if (!checked)
+    nc = tli_contraction(cut, s, a, b);
   if (nc) {
     size_t from = a;
     for (size_t k = 0; k < nc; k++) {
@@ -858,6 +863,7 @@ static void tli_split_span(tl_tokenizer *tok, const uint32_t *s, size_t a,
   size_t *m = tok->marks;
   const size_t top = tok->marks_cap;
   size_t cut[3];
+  int checked = 0;
   while (a < b) {
     if (tli_is_special(s, a, b) || tli_contraction(cut, s, a, b))
       break;
@@ -873,6 +879,7 @@ static void tli_split_span(tl_tokenizer *tok, const uint32_t *s, size_t a,
       m[top - 1 - ns++] = b;
       continue;
     }
+    checked = 1;
     break;
   }
   size_t from = a0;
@@ -880,7 +887,7 @@ static void tli_split_span(tl_tokenizer *tok, const uint32_t *s, size_t a,
     tli_emit(tok, s, from, m[k]);
     from = m[k];
   }
-  tli_emit_core(tok, s, a, b);
+  tli_emit_core(tok, s, a, b, checked);
   /* Suffixes: the last peeled is innermost. */
   for (size_t k = ns; k > 0; k--) {
     const size_t st = m[top - k];
