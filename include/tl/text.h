@@ -121,6 +121,43 @@ TL_API tl_status tl_text_corpus_token(const char **out, size_t *out_len,
                                       const tl_text_corpus *corpus, size_t doc,
                                       size_t index);
 
+/* ---- SentencePiece subword units ------------------------------------------
+ */
+
+/*
+ * A SentencePiece model (a .model file made by spm_train), for subword
+ * units as MultiFiT uses them. Encoding and decoding are SentencePiece's own
+ * (Debian's libsentencepiece), so ids and pieces are those of the Python
+ * sentencepiece module on the same model. libtl links it when built with
+ * -Dsentencepiece=enabled (or auto and the library is found); otherwise
+ * every call here returns TL_E_UNSUPPORTED. The model's memory is
+ * SentencePiece's (C++ new), not libtl's allocator hooks.
+ */
+typedef struct tl_spm tl_spm;
+
+/* Loads path. Errors: TL_E_INVALID_ARG, TL_E_IO (missing or unreadable,
+ * naming the path), TL_E_FORMAT (not a SentencePiece model), TL_E_NOMEM,
+ * TL_E_UNSUPPORTED (built without SentencePiece). */
+TL_API tl_status tl_spm_load(tl_spm **out, const char *path);
+TL_API void tl_spm_free(tl_spm *spm);
+TL_API tl_status tl_spm_size(size_t *out, const tl_spm *spm);
+/* The piece of id (a view, valid until the model is freed). */
+TL_API tl_status tl_spm_piece(const char **out, const tl_spm *spm, int64_t id);
+
+/* The ids of text[0..len) (UTF-8) into out[0..cap); *out_n receives their
+ * number. out NULL with cap 0 only counts. Errors: TL_E_FORMAT (invalid
+ * UTF-8, naming the byte offset), TL_E_INVALID_ARG (cap too small, naming
+ * the count needed; out is then untouched), TL_E_NOMEM. */
+TL_API tl_status tl_spm_encode(int64_t *out, size_t cap, size_t *out_n,
+                               const tl_spm *spm, const char *text, size_t len);
+
+/* The text of ids[0..n), NUL-terminated in out[0..cap); *out_len (may be
+ * NULL) its length. out NULL with cap 0 only measures. Errors:
+ * TL_E_INVALID_ARG (an id outside the model, naming its position; cap too
+ * small). */
+TL_API tl_status tl_spm_decode(char *out, size_t cap, size_t *out_len,
+                               const tl_spm *spm, const int64_t *ids, size_t n);
+
 /* ---- token counts and vocabulary ----------------------------------------- */
 
 /* Counts of tokens in the order first seen (Python's Counter fed with

@@ -21,7 +21,7 @@ from ._native import OwnedHandle, c_size_p, lib, register, status
 
 __all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab", "LMLoader", "ClasLoader",
            "LabelVocab", "split_stratified", "subset_per_class", "confusion_matrix",
-           "classification_metrics", "lm_batch_metrics", "perplexity"]
+           "classification_metrics", "lm_batch_metrics", "perplexity", "SentencePiece"]
 
 _p = ctypes.c_void_p
 
@@ -541,3 +541,61 @@ def perplexity(nll_sum, count):
     out = ctypes.c_double()
     lib.tl_perplexity(ctypes.byref(out), float(nll_sum), int(count))
     return out.value
+
+
+register([
+    ("tl_spm_load", [ctypes.POINTER(_p), ctypes.c_char_p], status),
+    ("tl_spm_free", [_p], None),
+    ("tl_spm_size", [c_size_p, _p], status),
+    ("tl_spm_piece", [ctypes.POINTER(ctypes.c_char_p), _p, ctypes.c_int64], status),
+    ("tl_spm_encode", [_i64_p, ctypes.c_size_t, c_size_p, _p, ctypes.c_char_p,
+                       ctypes.c_size_t], status),
+    ("tl_spm_decode", [ctypes.c_char_p, ctypes.c_size_t, c_size_p, _p, _i64_p,
+                       ctypes.c_size_t], status),
+])
+
+
+class SentencePiece(OwnedHandle):
+    """A SentencePiece .model through libtl (tl.UnsupportedError when libtl
+    was built without SentencePiece)."""
+
+    _free = "tl_spm_free"
+    _what = "SentencePiece model"
+
+    def __init__(self, path):
+        handle = _p()
+        lib.tl_spm_load(ctypes.byref(handle), str(path).encode())
+        self._handle = handle
+
+    def __len__(self):
+        n = ctypes.c_size_t()
+        lib.tl_spm_size(ctypes.byref(n), self._live())
+        return n.value
+
+    def piece(self, i):
+        out = ctypes.c_char_p()
+        lib.tl_spm_piece(ctypes.byref(out), self._live(), int(i))
+        return out.value.decode("utf-8")
+
+    def encode(self, text):
+        import numpy as np
+        data = _as_bytes(text)
+        n = ctypes.c_size_t()
+        lib.tl_spm_encode(None, 0, ctypes.byref(n), self._live(), data, len(data))
+        out = np.empty(n.value, dtype=np.int64)
+        lib.tl_spm_encode(out.ctypes.data_as(_i64_p), n.value, ctypes.byref(n),
+                          self._handle, data, len(data))
+        return out
+
+    def encode_pieces(self, text):
+        return [self.piece(i) for i in self.encode(text)]
+
+    def decode(self, ids):
+        import numpy as np
+        ids = np.ascontiguousarray(ids, dtype=np.int64).ravel()
+        p = ids.ctypes.data_as(_i64_p)
+        need = ctypes.c_size_t()
+        lib.tl_spm_decode(None, 0, ctypes.byref(need), self._live(), p, ids.size)
+        buf = ctypes.create_string_buffer(need.value + 1)
+        lib.tl_spm_decode(buf, need.value + 1, None, self._handle, p, ids.size)
+        return buf.value.decode("utf-8")
