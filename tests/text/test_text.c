@@ -6,6 +6,18 @@
 #include "../fixtures/text_golden.h"
 #include "../fixtures/text_metrics_golden.h"
 
+/* splitmix64, for the random-input tests. */
+typedef struct tli_test_rng {
+  uint64_t s;
+} tli_test_rng;
+
+static uint64_t tlt_next(tli_test_rng *r) {
+  uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
 static tl_tokenizer *make_tok(int replace_invalid) {
   tl_tokenizer_options o;
   TLT_ASSERT_OK(tl_tokenizer_options_init(&o, TL_TOKENIZER_OPTIONS_VERSION));
@@ -143,6 +155,112 @@ START_TEST(alloc_failures) {
     ck_assert_uint_eq(c.allocs, c.frees);
   }
   tl_set_allocator(NULL);
+}
+END_TEST
+
+/* ---- random input never crashes and keeps the invariants ---------------- */
+
+/* Random bytes (mostly from tricky pieces, sometimes raw) through the
+ * tokenizer: lenient runs always succeed with non-empty tokens that never
+ * hold U+0020; strict runs give the same tokens or TL_E_FORMAT naming an
+ * offset. Under ASan and UBSan this is the suite's fuzzing of the
+ * tokenizer. */
+START_TEST(random_texts_keep_invariants) {
+  static const char *const bits[] = {"&",
+                                     "&amp",
+                                     "&#",
+                                     "&#x",
+                                     "&#1234567890;",
+                                     "&#xD800;",
+                                     "&notin",
+                                     "&nbsp;",
+                                     "#",
+                                     "/",
+                                     "\\",
+                                     "\\n",
+                                     "<br />",
+                                     "<unk>",
+                                     " @.@ ",
+                                     "...",
+                                     "..",
+                                     ".",
+                                     "'",
+                                     "n't",
+                                     "'s",
+                                     "\xe2\x80\x99",
+                                     "xx",
+                                     "xxbos",
+                                     "xxup",
+                                     "A",
+                                     "AB",
+                                     "a",
+                                     "\xce\xa3",
+                                     "\xc4\xb0",
+                                     "\xe2\x80\xa6",
+                                     "\xff",
+                                     "\xc0",
+                                     "\xe2\x82",
+                                     "\xf0\x9f\x98",
+                                     " ",
+                                     "  ",
+                                     "\t",
+                                     "\n",
+                                     "\xc2\xa0",
+                                     "-",
+                                     "+",
+                                     "1",
+                                     "9",
+                                     ",",
+                                     "$",
+                                     "(",
+                                     ")",
+                                     "\"",
+                                     "~"};
+  const size_t nbits = sizeof bits / sizeof bits[0];
+  tl_tokenizer *strict = make_tok(0), *lenient = make_tok(1);
+  tli_test_rng rng = {0x9e3779b97f4a7c15ull};
+  char buf[512];
+  for (int iter = 0; iter < 3000; iter++) {
+    size_t len = 0;
+    const size_t parts = 1 + tlt_next(&rng) % 24;
+    for (size_t k = 0; k < parts && len < 400; k++) {
+      if (tlt_next(&rng) % 8 == 0) {
+        buf[len++] = (char)(tlt_next(&rng) & 0xFF);
+      } else {
+        const char *b = bits[tlt_next(&rng) % nbits];
+        const size_t bl = strlen(b);
+        memcpy(buf + len, b, bl);
+        len += bl;
+      }
+    }
+    size_t n_l = 0, n_s = 0;
+    TLT_ASSERT_OK(tl_tokenizer_run(&n_l, lenient, buf, len));
+    for (size_t i = 0; i < n_l; i++) {
+      const char *t;
+      size_t tl;
+      TLT_ASSERT_OK(tl_tokenizer_token(&t, &tl, lenient, i));
+      ck_assert_uint_gt(tl, 0);
+      ck_assert_ptr_null(memchr(t, ' ', tl));
+    }
+    /* Strict: the same tokens when the text is valid, else TL_E_FORMAT
+     * naming an offset. */
+    tl_clear_error();
+    const tl_status s = tl_tokenizer_run(&n_s, strict, buf, len);
+    if (s != TL_OK) {
+      ck_assert_int_eq(s, TL_E_FORMAT);
+      ck_assert_ptr_nonnull(strstr(tl_last_error(), "byte offset"));
+      continue;
+    }
+    ck_assert_uint_eq(n_s, n_l);
+    for (size_t i = 0; i < n_s; i++) {
+      const char *a, *b;
+      TLT_ASSERT_OK(tl_tokenizer_token(&a, NULL, strict, i));
+      TLT_ASSERT_OK(tl_tokenizer_token(&b, NULL, lenient, i));
+      ck_assert_str_eq(a, b);
+    }
+  }
+  tl_tokenizer_free(strict);
+  tl_tokenizer_free(lenient);
 }
 END_TEST
 
@@ -1061,6 +1179,7 @@ static Suite *text_suite(void) {
   tcase_add_test(tc, bad_args);
   tcase_add_test(tc, no_alloc_after_warmup);
   tcase_add_test(tc, alloc_failures);
+  tcase_add_test(tc, random_texts_keep_invariants);
   suite_add_tcase(s, tc);
   TCase *tv = tcase_create("vocab");
   tcase_add_test(tv, vocab_golden);
