@@ -12,6 +12,7 @@
 #include "tl/model.h"
 #include "tl/optim.h"
 #include "tl/plan.h"
+#include "tl/predict.h"
 #include "tl/progress.h"
 #include "tl/sched.h"
 #include "tl/text.h"

@@ -52,3 +52,5 @@ from . import text  # noqa: E402  (metrics: tl.text.classification_metrics, ...)
 __all__ += ["text"]
 from .progress import Progress  # noqa: E402  (include/tl/progress.h)
 __all__ += ["Progress"]
+from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
+__all__ += ["Predictor"]
