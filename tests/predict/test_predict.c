@@ -183,6 +183,63 @@ START_TEST(memory_bounded) {
 }
 END_TEST
 
+/* The LM stream's rows continue from batch to batch, so a stateful
+ * encoder fed the batches computes what one pass over whole rows does:
+ * the carried LSTM state follows the rows. */
+START_TEST(lm_batches_carry_state_along_rows) {
+  enum { B = 3, DOCS = 9 };
+  static int64_t store[DOCS][16];
+  const int64_t *docs[DOCS];
+  size_t lens[DOCS];
+  for (size_t d = 0; d < DOCS; d++) {
+    lens[d] = 4 + (d * 5) % 11;
+    for (size_t i = 0; i < lens[d]; i++)
+      store[d][i] = (int64_t)((d * 13 + i * 3) % V);
+    docs[d] = store[d];
+  }
+  tl_lm_loader_options o;
+  TLT_ASSERT_OK(tl_lm_loader_options_init(&o, TL_LM_LOADER_OPTIONS_VERSION));
+  o.batch_size = B;
+  o.bptt = 6;
+  o.seed = 4;
+  tl_lm_loader *ld = NULL;
+  TLT_ASSERT_OK(tl_lm_loader_create(&ld, docs, lens, DOCS, V, &o));
+  size_t row_len;
+  TLT_ASSERT_OK(tl_lm_loader_row_len(&row_len, ld));
+  tl_model *enc = make_encoder(1), *ref = make_encoder(0);
+  TLT_ASSERT_OK(tl_model_eval(enc));
+  TLT_ASSERT_OK(tl_model_eval(ref));
+  int64_t *all = malloc(row_len * B * sizeof *all);
+  float *got = malloc(row_len * B * H * sizeof *got);
+  size_t pos = 0;
+  for (;;) {
+    const int64_t *x, *y;
+    size_t t;
+    TLT_ASSERT_OK(tl_lm_loader_next(&x, &y, &t, ld));
+    if (t == 0)
+      break;
+    memcpy(all + pos * B, x, t * B * sizeof *x);
+    const size_t dims[2] = {t, B};
+    const float *out;
+    size_t od[TL_MODEL_MAX_DIMS], on;
+    TLT_ASSERT_OK(tl_model_forward_ids(&out, od, &on, enc, x, dims, 2));
+    memcpy(got + pos * B * H, out, t * B * H * sizeof *out);
+    pos += t;
+  }
+  ck_assert_uint_eq(pos, row_len);
+  const size_t dims[2] = {row_len, B};
+  const float *want;
+  size_t od[TL_MODEL_MAX_DIMS], on;
+  TLT_ASSERT_OK(tl_model_forward_ids(&want, od, &on, ref, all, dims, 2));
+  TLT_ASSERT_ARRAY_CLOSE(got, want, row_len * B * H, 1e-5, 1e-6);
+  free(all);
+  free(got);
+  tl_lm_loader_free(ld);
+  tl_model_free(enc);
+  tl_model_free(ref);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("predict");
   TCase *tc = tcase_create("predict");
@@ -191,6 +248,7 @@ int main(void) {
   tcase_add_test(tc, probabilities);
   tcase_add_test(tc, predict_texts);
   tcase_add_test(tc, memory_bounded);
+  tcase_add_test(tc, lm_batches_carry_state_along_rows);
   suite_add_tcase(s, tc);
   return tlt_run(s);
 }
