@@ -12,6 +12,9 @@
 #include "tl/model.h"
 #include "tl/optim.h"
 #include "tl/plan.h"
+#include "tl/predict.h"
+#include "tl/progress.h"
 #include "tl/sched.h"
+#include "tl/text.h"
 
 #endif /* TL_TL_H */

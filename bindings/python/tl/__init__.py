@@ -49,3 +49,14 @@ from .plan import Plan, lr_find, lr_find_suggest  # noqa: E402  (include/tl/plan
 __all__ += ["Schedule", "Plan", "lr_find", "lr_find_suggest"]
 from . import checkpoint, metrics  # noqa: E402  (include/tl/ckpt.h, metrics.h)
 __all__ += ["checkpoint", "metrics"]
+from .text import (ClasLoader, LabelVocab, LMLoader, SPECIALS, SentencePiece,  # noqa: E402
+                   TokenCounts, Tokenizer, Vocab, split_stratified,
+                   subset_per_class)  # (tl/text.h)
+__all__ += ["ClasLoader", "LabelVocab", "LMLoader", "SPECIALS", "SentencePiece", "TokenCounts",
+            "Tokenizer", "Vocab", "split_stratified", "subset_per_class"]
+from . import text  # noqa: E402  (metrics: tl.text.classification_metrics, ...)
+__all__ += ["text"]
+from .progress import Progress  # noqa: E402  (include/tl/progress.h)
+__all__ += ["Progress"]
+from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
+__all__ += ["Predictor"]

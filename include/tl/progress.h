@@ -1,0 +1,137 @@
+/*
+ * libtl progress: what fastai's fastprogress shows while a model trains.
+ * A tl_progress tracker is told each step's loss and learning rates and
+ * each epoch's results; it computes the smoothed loss (fastai's
+ * AvgSmoothLoss: exponential moving average with beta 0.98, debiased),
+ * elapsed and estimated remaining time, and hands records to callbacks
+ * and to reporters: the terminal reporter (one line redrawn with \r on a
+ * terminal, plain lines on a pipe, and fastai's epoch table) and the CSV
+ * reporter. See docs/text.md ("Progress").
+ */
+#ifndef TL_PROGRESS_H
+#define TL_PROGRESS_H
+
+#include <stdio.h>
+
+#include "tl/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum tl_progress_stage {
+  TL_PROGRESS_STAGE_TRAIN = 0,
+  TL_PROGRESS_STAGE_VALID = 1
+} tl_progress_stage;
+
+/* One step. Views (lrs) are valid during the callback only. */
+typedef struct tl_progress_record {
+  tl_progress_stage stage;
+  uint64_t epoch; /* from 0 */
+  uint64_t n_epochs;
+  uint64_t step;        /* steps done in this epoch and stage, from 1 */
+  uint64_t total_steps; /* steps of this epoch and stage */
+  double loss;          /* this step's */
+  double smooth_loss;   /* debiased moving average of the training loss */
+  const double *lrs;    /* learning rate per layer group */
+  size_t n_lrs;
+  double elapsed;   /* seconds since the tracker started */
+  double remaining; /* estimate for the whole run, seconds: elapsed / steps
+                     * done * steps left (NaN when train_steps is 0) */
+} tl_progress_record;
+
+/* One epoch, in fastai's table: epoch, train_loss (the smoothed loss at
+ * the epoch's end, as fastai's Recorder shows), valid_loss, metrics, time.
+ */
+typedef struct tl_epoch_record {
+  uint64_t epoch;
+  double train_loss;
+  double valid_loss; /* NaN when there was no validation */
+  const char *const *metric_names;
+  const double *metrics;
+  size_t n_metrics;
+  double seconds; /* the epoch's duration */
+} tl_epoch_record;
+
+/* Callbacks take the host's payload first. */
+typedef void (*tl_progress_fn)(void *payload, const tl_progress_record *rec);
+typedef void (*tl_epoch_fn)(void *payload, const tl_epoch_record *rec);
+/* A clock in seconds (monotonic); tests pass their own. */
+typedef double (*tl_clock_fn)(void *payload);
+
+typedef struct tl_progress tl_progress;
+typedef struct tl_reporter tl_reporter;
+
+#define TL_PROGRESS_OPTIONS_VERSION 1
+typedef struct tl_progress_options {
+  unsigned int version;   /* TL_PROGRESS_OPTIONS_VERSION */
+  uint64_t n_epochs;      /* 1 */
+  uint64_t train_steps;   /* training steps per epoch: 0 = unknown */
+  uint64_t valid_steps;   /* validation steps per epoch: 0 */
+  double smooth_beta;     /* 0.98 (fastai) */
+  tl_progress_fn on_step; /* NULL */
+  tl_epoch_fn on_epoch;   /* NULL */
+  void *payload;          /* passed to on_step and on_epoch */
+  tl_clock_fn clock;      /* NULL: CLOCK_MONOTONIC */
+  void *clock_payload;
+} tl_progress_options;
+
+TL_API tl_status tl_progress_options_init(tl_progress_options *out,
+                                          unsigned int version);
+TL_API tl_status tl_progress_create(tl_progress **out,
+                                    const tl_progress_options *options);
+/* Frees the tracker, not its reporters. */
+TL_API void tl_progress_free(tl_progress *progress);
+
+/* Adds a reporter (kept by reference: it must outlive the tracker's use).
+ * Errors: TL_E_INVALID_ARG, TL_E_NOMEM. */
+TL_API tl_status tl_progress_add_reporter(tl_progress *progress,
+                                          tl_reporter *reporter);
+
+/* One step of `stage` with its loss (a training loss also updates the
+ * smoothed loss) and the learning rate of each layer group. Errors:
+ * TL_E_INVALID_ARG (bad stage, lrs NULL with n_lrs > 0), TL_E_NUMERIC
+ * (loss NaN or Inf: the smoothed loss is left as it was). */
+TL_API tl_status tl_progress_step(tl_progress *progress,
+                                  tl_progress_stage stage, double loss,
+                                  const double *lrs, size_t n_lrs);
+
+/* Ends the epoch: emits its tl_epoch_record (valid_loss NaN if none) and
+ * starts the next. Errors: TL_E_INVALID_ARG (names or values NULL with
+ * n_metrics > 0), TL_E_STATE (all n_epochs already ended). */
+TL_API tl_status tl_progress_end_epoch(tl_progress *progress, double valid_loss,
+                                       const char *const *metric_names,
+                                       const double *metrics, size_t n_metrics);
+
+/* ---- reporters ------------------------------------------------------------
+ */
+
+typedef enum tl_reporter_mode {
+  TL_REPORTER_MODE_AUTO = 0,   /* REDRAW on a terminal, else LINES */
+  TL_REPORTER_MODE_REDRAW = 1, /* one line rewritten with \r per step */
+  TL_REPORTER_MODE_LINES = 2   /* a plain line every tenth of an epoch */
+} tl_reporter_mode;
+
+/* Writes to stream (NULL: stderr), which must outlive the reporter.
+ * Every mode prints fastai's epoch table (a header, then one row per
+ * epoch). Errors: TL_E_INVALID_ARG, TL_E_NOMEM. */
+TL_API tl_status tl_reporter_create_terminal(tl_reporter **out, FILE *stream,
+                                             tl_reporter_mode mode);
+
+/* CSV files: steps_path gets one row per step (stage, epoch, step,
+ * total_steps, loss, smooth_loss, elapsed, remaining, lr_0, lr_1, ...),
+ * epochs_path one row per epoch (epoch, train_loss, valid_loss, metrics...,
+ * time); either may be NULL. Files are created (truncated) now. Errors:
+ * TL_E_INVALID_ARG, TL_E_IO (naming the path and the OS's reason),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_reporter_create_csv(tl_reporter **out,
+                                        const char *steps_path,
+                                        const char *epochs_path);
+/* Flushes and closes what the reporter opened. */
+TL_API void tl_reporter_free(tl_reporter *reporter);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TL_PROGRESS_H */

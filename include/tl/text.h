@@ -1,0 +1,465 @@
+/*
+ * libtl text: the data layer that turns documents into the int64 ids a
+ * model takes, as fastai's Tokenizer / Numericalize / LMDataLoader do for
+ * ULMFiT. Word tokenizer (tl_tokenizer), vocabulary (tl_vocab, built from
+ * token counts tl_token_counts) and the language-model batch stream
+ * (tl_lm_loader). See docs/text.md.
+ *
+ * Text is UTF-8 throughout. A handle is used by one thread at a time;
+ * distinct handles may run in different threads.
+ */
+#ifndef TL_TEXT_H
+#define TL_TEXT_H
+
+#include "tl/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- tokenizer ---------------------------------------------------------- */
+
+/*
+ * fastai's default word tokenizer (fastai 2.7, text/core.py): the rules
+ * fix_html, replace_rep ("xxrep n c"), replace_wrep ("xxwrep n w"),
+ * spec_add_spaces, rm_useless_spaces, replace_all_caps ("xxup"),
+ * replace_maj ("xxmaj") and lowercase (which puts "xxbos" first), in that
+ * order and with Python's semantics (Unicode \s and \w, str.lower() with
+ * its final-sigma rule, html.unescape with every HTML5 entity); then the
+ * text is split as spaCy's English tokenizer does: on spaces, other
+ * whitespace kept as tokens, punctuation split off as prefixes, suffixes
+ * and infixes, and English contractions split ("don't" -> "do n't", "it's"
+ * -> "it 's"); the exact rule set is in docs/text.md. Finally spaces inside
+ * a token become U+2581, as fastai's replace_space does.
+ *
+ * Special tokens, in fastai's order (their ids in a fastai vocabulary).
+ */
+#define TL_TEXT_UNK "xxunk"
+#define TL_TEXT_PAD "xxpad"
+#define TL_TEXT_BOS "xxbos"
+#define TL_TEXT_EOS "xxeos"
+#define TL_TEXT_FLD "xxfld"
+#define TL_TEXT_REP "xxrep"
+#define TL_TEXT_WREP "xxwrep"
+#define TL_TEXT_UP "xxup"
+#define TL_TEXT_MAJ "xxmaj"
+#define TL_TEXT_NUM_SPECIALS 9
+
+/* The index-th special token (index < TL_TEXT_NUM_SPECIALS), in the order
+ * above; NULL for a larger index. */
+TL_API const char *tl_text_special(size_t index);
+
+typedef struct tl_tokenizer tl_tokenizer;
+
+#define TL_TOKENIZER_OPTIONS_VERSION 1
+typedef struct tl_tokenizer_options {
+  unsigned int version; /* TL_TOKENIZER_OPTIONS_VERSION */
+  int add_bos;          /* "xxbos" before the text (fastai's default): 1 */
+  int add_eos;          /* "xxeos" after the text: 0 */
+  /* 0: invalid UTF-8 is TL_E_FORMAT naming the byte offset (default).
+   * 1: each maximal invalid subsequence becomes U+FFFD, as Python's
+   * bytes.decode("utf-8", "replace") does. */
+  int replace_invalid;
+} tl_tokenizer_options;
+
+/* Fills the defaults above for `version`. Errors: TL_E_INVALID_ARG,
+ * TL_E_UNSUPPORTED (unknown version). */
+TL_API tl_status tl_tokenizer_options_init(tl_tokenizer_options *out,
+                                           unsigned int version);
+
+/* A tokenizer with its work buffers (options NULL: defaults). Errors:
+ * TL_E_INVALID_ARG, TL_E_UNSUPPORTED, TL_E_NOMEM. */
+TL_API tl_status tl_tokenizer_create(tl_tokenizer **out,
+                                     const tl_tokenizer_options *options);
+TL_API void tl_tokenizer_free(tl_tokenizer *tok);
+
+/* Tokenizes text[0..len) (UTF-8; NUL bytes are ordinary characters) and
+ * keeps the tokens in the tokenizer; *out_count is their number. The work
+ * buffers only grow, to fit the largest text seen, and are reused: once a
+ * corpus has been tokenized, tokenizing it again allocates nothing. Views from
+ * tl_tokenizer_token stay valid until the next run or free. Errors:
+ * TL_E_INVALID_ARG (NULL text with len > 0), TL_E_FORMAT (invalid UTF-8,
+ * naming the byte offset; the previous tokens are then gone), TL_E_NOMEM. */
+TL_API tl_status tl_tokenizer_run(size_t *out_count, tl_tokenizer *tok,
+                                  const char *text, size_t len);
+
+/* The index-th token of the last run: UTF-8, NUL-terminated, *out_len
+ * bytes (out_len may be NULL). Errors: TL_E_INVALID_ARG (index >= count). */
+TL_API tl_status tl_tokenizer_token(const char **out, size_t *out_len,
+                                    const tl_tokenizer *tok, size_t index);
+
+/* Number of tokens of the last run (0 before the first). */
+TL_API tl_status tl_tokenizer_count(size_t *out, const tl_tokenizer *tok);
+
+/* ---- tokenized corpora (thread pool over documents) --------------------- */
+
+/* Many documents tokenized at once: texts[i][0..lens[i]), i < n_docs
+ * (NULL texts allowed only with length 0), each through its own run of
+ * the tokenizer, on n_threads threads (the calling one included) that take
+ * contiguous blocks of documents. The tokens do not depend on n_threads.
+ * The allocator hooks are called from those threads, so they must be
+ * thread-safe when n_threads > 1. Errors: TL_E_INVALID_ARG (n_threads
+ * outside [1, 256]), TL_E_FORMAT (invalid UTF-8: "document 17: ... byte
+ * offset 3", the lowest failing document), TL_E_UNSUPPORTED (options),
+ * TL_E_NOMEM. */
+typedef struct tl_text_corpus tl_text_corpus;
+
+TL_API tl_status tl_text_corpus_tokenize(tl_text_corpus **out,
+                                         const char *const *texts,
+                                         const size_t *lens, size_t n_docs,
+                                         const tl_tokenizer_options *options,
+                                         size_t n_threads);
+TL_API void tl_text_corpus_free(tl_text_corpus *corpus);
+TL_API tl_status tl_text_corpus_num_docs(size_t *out,
+                                         const tl_text_corpus *corpus);
+TL_API tl_status tl_text_corpus_doc_len(size_t *out,
+                                        const tl_text_corpus *corpus,
+                                        size_t doc);
+/* The index-th token of document doc (a view, valid until the corpus is
+ * freed). */
+TL_API tl_status tl_text_corpus_token(const char **out, size_t *out_len,
+                                      const tl_text_corpus *corpus, size_t doc,
+                                      size_t index);
+
+/* ---- SentencePiece subword units ------------------------------------------
+ */
+
+/*
+ * A SentencePiece model (a .model file made by spm_train), for subword
+ * units as MultiFiT uses them. Encoding and decoding are SentencePiece's own
+ * (Debian's libsentencepiece), so ids and pieces are those of the Python
+ * sentencepiece module on the same model. libtl links it when built with
+ * -Dsentencepiece=enabled (or auto and the library is found); otherwise
+ * every call here returns TL_E_UNSUPPORTED. The model's memory is
+ * SentencePiece's (C++ new), not libtl's allocator hooks.
+ */
+typedef struct tl_spm tl_spm;
+
+/* Loads path. Errors: TL_E_INVALID_ARG, TL_E_IO (missing or unreadable,
+ * naming the path), TL_E_FORMAT (not a SentencePiece model), TL_E_NOMEM,
+ * TL_E_UNSUPPORTED (built without SentencePiece). */
+TL_API tl_status tl_spm_load(tl_spm **out, const char *path);
+TL_API void tl_spm_free(tl_spm *spm);
+TL_API tl_status tl_spm_size(size_t *out, const tl_spm *spm);
+/* The piece of id (a view, valid until the model is freed). */
+TL_API tl_status tl_spm_piece(const char **out, const tl_spm *spm, int64_t id);
+
+/* The ids of text[0..len) (UTF-8) into out[0..cap); *out_n receives their
+ * number. out NULL with cap 0 only counts. Errors: TL_E_FORMAT (invalid
+ * UTF-8, naming the byte offset), TL_E_INVALID_ARG (cap too small, naming
+ * the count needed; out is then untouched), TL_E_NOMEM. */
+TL_API tl_status tl_spm_encode(int64_t *out, size_t cap, size_t *out_n,
+                               const tl_spm *spm, const char *text, size_t len);
+
+/* The text of ids[0..n), NUL-terminated in out[0..cap); *out_len (may be
+ * NULL) its length. out NULL with cap 0 only measures. Errors:
+ * TL_E_INVALID_ARG (an id outside the model, naming its position; cap too
+ * small). */
+TL_API tl_status tl_spm_decode(char *out, size_t cap, size_t *out_len,
+                               const tl_spm *spm, const int64_t *ids, size_t n);
+
+/* ---- token counts and vocabulary ----------------------------------------- */
+
+/* Counts of tokens in the order first seen (Python's Counter fed with
+ * Counter.update, as fastai counts a corpus). */
+typedef struct tl_token_counts tl_token_counts;
+
+TL_API tl_status tl_token_counts_create(tl_token_counts **out);
+TL_API void tl_token_counts_free(tl_token_counts *counts);
+
+/* Counts tokens[0..n) (NUL-terminated UTF-8). All or nothing: on error the
+ * counts are as before. Errors: TL_E_INVALID_ARG (a NULL token, naming its
+ * index), TL_E_NOMEM. */
+TL_API tl_status tl_token_counts_add(tl_token_counts *counts,
+                                     const char *const *tokens, size_t n);
+
+/* Counts the tokens of tok's last run. Errors: TL_E_INVALID_ARG,
+ * TL_E_NOMEM. */
+TL_API tl_status tl_token_counts_add_run(tl_token_counts *counts,
+                                         const tl_tokenizer *tok);
+
+/* Number of distinct tokens; the count of one token (0 if never seen). */
+TL_API tl_status tl_token_counts_size(size_t *out,
+                                      const tl_token_counts *counts);
+TL_API tl_status tl_token_counts_get(uint64_t *out,
+                                     const tl_token_counts *counts,
+                                     const char *token);
+
+/*
+ * Vocabulary: the token of each id. Built from counts as fastai's
+ * make_vocab does (fastai 2.7 text/data.py):
+ *   1. the max_vocab most frequent tokens, by count, equal counts in the
+ *      order first seen (Counter.most_common is a stable sort);
+ *   2. of those, the ones seen at least min_freq times;
+ *   3. the special tokens (tl_text_special order) moved or added in front;
+ *   4. cut to max_vocab;
+ *   5. "xxfake" appended (pad_multiple - size % pad_multiple) times, so the
+ *      size is a multiple of pad_multiple (fastai: 8, and a size already a
+ *      multiple of 8 still gets 8).
+ * Encoding maps a token that is not in the vocabulary, and "xxfake", to
+ * the id of "xxunk", as fastai's Numericalize maps unknowns to 0.
+ */
+typedef struct tl_vocab tl_vocab;
+
+#define TL_VOCAB_OPTIONS_VERSION 1
+typedef struct tl_vocab_options {
+  unsigned int version; /* TL_VOCAB_OPTIONS_VERSION */
+  uint64_t min_freq;    /* 3 */
+  size_t max_vocab;     /* 60000; >= TL_TEXT_NUM_SPECIALS */
+  size_t pad_multiple;  /* 8; 0: no "xxfake" padding */
+} tl_vocab_options;
+
+TL_API tl_status tl_vocab_options_init(tl_vocab_options *out,
+                                       unsigned int version);
+
+/* Errors: TL_E_INVALID_ARG (max_vocab below the number of specials),
+ * TL_E_UNSUPPORTED, TL_E_NOMEM. */
+TL_API tl_status tl_vocab_create_from_counts(tl_vocab **out,
+                                             const tl_token_counts *counts,
+                                             const tl_vocab_options *options);
+
+/* A vocabulary that is exactly tokens[0..n) (for instance read back from a
+ * checkpoint with tl_ckpt_vocab_token). It must contain "xxunk"; a token
+ * other than "xxfake" may appear only once. Errors: TL_E_INVALID_ARG
+ * (naming the duplicate's two indices, a NULL token, n == 0, no "xxunk"),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_vocab_create(tl_vocab **out, const char *const *tokens,
+                                 size_t n);
+TL_API void tl_vocab_free(tl_vocab *vocab);
+
+TL_API tl_status tl_vocab_size(size_t *out, const tl_vocab *vocab);
+
+/* The token of id (a view, valid until the vocabulary is freed). Errors:
+ * TL_E_INVALID_ARG (id outside [0, size)). */
+TL_API tl_status tl_vocab_token(const char **out, const tl_vocab *vocab,
+                                int64_t id);
+
+/* All tokens in id order (a view of size tl_vocab_size), ready for
+ * tl_ckpt_set_vocab(ckpt, tokens, size). */
+TL_API tl_status tl_vocab_tokens(const char *const **out,
+                                 const tl_vocab *vocab);
+
+/* The id of token[0..len) (the id of "xxunk" when unknown). */
+TL_API tl_status tl_vocab_id(int64_t *out, const tl_vocab *vocab,
+                             const char *token, size_t len);
+
+/* out[i] = id of tokens[i], i < n. Errors: TL_E_INVALID_ARG (NULL token,
+ * naming its index). */
+TL_API tl_status tl_vocab_encode(int64_t *out, size_t n, const tl_vocab *vocab,
+                                 const char *const *tokens);
+
+/* The ids of tok's last run; n must be its token count. Errors:
+ * TL_E_INVALID_ARG, TL_E_SHAPE (n differs). */
+TL_API tl_status tl_vocab_encode_run(int64_t *out, size_t n,
+                                     const tl_vocab *vocab,
+                                     const tl_tokenizer *tok);
+
+/* The tokens of ids[0..n) joined by single spaces (fastai's decode), NUL-
+ * terminated in out[0..cap). *out_len (may be NULL) receives the length
+ * without the NUL; out NULL with cap 0 only measures. Errors:
+ * TL_E_INVALID_ARG (an id outside the vocabulary, naming its position;
+ * cap too small, naming the bytes needed); out is untouched on error. */
+TL_API tl_status tl_vocab_decode(char *out, size_t cap, size_t *out_len,
+                                 const tl_vocab *vocab, const int64_t *ids,
+                                 size_t n);
+
+/* Counts every token of a tokenized corpus (documents in order). All or
+ * nothing. Errors: TL_E_INVALID_ARG, TL_E_NOMEM. */
+TL_API tl_status tl_token_counts_add_corpus(tl_token_counts *counts,
+                                            const tl_text_corpus *corpus);
+
+/* The ids of document doc of a corpus; n must be its token count. Errors:
+ * TL_E_INVALID_ARG (doc out of range), TL_E_SHAPE (n differs). */
+TL_API tl_status tl_vocab_encode_doc(int64_t *out, size_t n,
+                                     const tl_vocab *vocab,
+                                     const tl_text_corpus *corpus, size_t doc);
+
+/* ---- language-model batch stream ----------------------------------------- */
+
+/*
+ * fastai's LMDataLoader with the variable-length windows of AWD-LSTM and
+ * ULMFiT. Each epoch: the documents are shuffled with the loader's seeded
+ * RNG (the same seed gives the same batches on every platform and libm),
+ * joined into one stream (bos_id before each when >= 0; with the
+ * tokenizer's default add_bos they already start with xxbos), reversed
+ * when backwards is set (ULMFiT's backward LM), and cut into batch_size
+ * contiguous rows of row_len = (N - 1) / batch_size tokens (the tail that
+ * does not fill a row is dropped, as fastai does). Batches walk the rows
+ * left to right in windows of T tokens: x[t][b] = row b at pos + t and
+ * y[t][b] = the token after it, so row b of one batch continues row b of
+ * the previous one and a model's carried LSTM state follows the rows.
+ * T is bptt, or with variable_length: bptt with probability 0.95, else
+ * bptt / 2, plus a normal draw with sd 5, truncated to an integer, at
+ * least 5 (and at most bptt + 50, i.e. 10 sd, so buffers are bounded); the
+ * last window of an epoch is cut to what is left of the rows.
+ * All memory is allocated at create: batches allocate nothing.
+ */
+typedef struct tl_lm_loader tl_lm_loader;
+
+#define TL_LM_LOADER_OPTIONS_VERSION 1
+typedef struct tl_lm_loader_options {
+  unsigned int version; /* TL_LM_LOADER_OPTIONS_VERSION */
+  size_t batch_size;    /* rows B; 64 */
+  size_t bptt;          /* window length; 70 */
+  int variable_length;  /* 1: random window lengths as above; 0: bptt */
+  int shuffle;          /* 1: shuffle the documents every epoch */
+  int backwards;        /* 0: 1 reverses the stream */
+  int64_t bos_id;       /* -1: none; else inserted before each document */
+  uint64_t seed;        /* 0 */
+} tl_lm_loader_options;
+
+TL_API tl_status tl_lm_loader_options_init(tl_lm_loader_options *out,
+                                           unsigned int version);
+
+/* A loader over docs[i][0..lens[i]), i < n_docs, ids in [0, vocab_size)
+ * (copied: the caller may free them). Errors: TL_E_INVALID_ARG (no
+ * documents, an empty or NULL document, an id outside the vocabulary —
+ * each naming the document and position —, batch_size or bptt 0, bos_id
+ * outside the vocabulary, a corpus too small for batch_size rows, bptt
+ * longer than a row), TL_E_UNSUPPORTED, TL_E_NOMEM. */
+TL_API tl_status tl_lm_loader_create(tl_lm_loader **out,
+                                     const int64_t *const *docs,
+                                     const size_t *lens, size_t n_docs,
+                                     size_t vocab_size,
+                                     const tl_lm_loader_options *options);
+TL_API void tl_lm_loader_free(tl_lm_loader *loader);
+
+/* The next batch: *out_x and *out_y point to (T, batch_size) int64 ids,
+ * time-major, valid until the next call; *out_len is T. At the end of an
+ * epoch *out_len is 0 (and the views NULL); the next call starts the next
+ * epoch. Errors: TL_E_INVALID_ARG. */
+TL_API tl_status tl_lm_loader_next(const int64_t **out_x, const int64_t **out_y,
+                                   size_t *out_len, tl_lm_loader *loader);
+
+/* Back to the state after create (epoch 0 not started, RNG reseeded). */
+TL_API tl_status tl_lm_loader_restart(tl_lm_loader *loader);
+
+/* Tokens per row (row_len above) and the epochs started so far. */
+TL_API tl_status tl_lm_loader_row_len(size_t *out, const tl_lm_loader *loader);
+TL_API tl_status tl_lm_loader_epoch(uint64_t *out, const tl_lm_loader *loader);
+
+/* ---- classifier batches ------------------------------------------------- */
+
+/*
+ * fastai's SortedDL with pad_input_chunk: documents (truncated to their
+ * first max_len tokens when max_len > 0) go in batches of batch_size, each
+ * padded with pad_id to its longest document. Without shuffle the order is
+ * by length, longest first (ties in document order). With shuffle, every
+ * epoch: a random permutation with the longest document swapped to the
+ * front, sorted by length (longest first, stable) within chunks of 50
+ * batches, cut into batches, and the batches between the first (which
+ * holds the longest document, so memory peaks at once) and the last
+ * shuffled. Padding as pad_input_chunk: a document l tokens short of the
+ * batch length gets (l / seq_len) * seq_len pad ids before it and l %
+ * seq_len after it (pad_first; otherwise all after it).
+ */
+typedef struct tl_clas_loader tl_clas_loader;
+
+#define TL_CLAS_LOADER_OPTIONS_VERSION 1
+typedef struct tl_clas_loader_options {
+  unsigned int version; /* TL_CLAS_LOADER_OPTIONS_VERSION */
+  size_t batch_size;    /* 64 */
+  size_t seq_len;       /* padding chunk (fastai's seq_len): 72 */
+  size_t max_len;       /* 0: keep whole documents; else their first max_len */
+  int shuffle;          /* 1 */
+  int pad_first;        /* 1 */
+  int64_t pad_id;       /* 1 (xxpad in a fastai vocabulary) */
+  uint64_t seed;        /* 0 */
+} tl_clas_loader_options;
+
+TL_API tl_status tl_clas_loader_options_init(tl_clas_loader_options *out,
+                                             unsigned int version);
+
+/* A loader over docs[i][0..lens[i]) with labels[i] in [0, n_classes)
+ * (copied). Errors: TL_E_INVALID_ARG (no documents, an empty or NULL
+ * document, an id outside the vocabulary, a label outside [0, n_classes) —
+ * each naming the document and position —, batch_size or seq_len 0,
+ * pad_id outside the vocabulary), TL_E_UNSUPPORTED, TL_E_NOMEM. */
+TL_API tl_status tl_clas_loader_create(tl_clas_loader **out,
+                                       const int64_t *const *docs,
+                                       const size_t *lens,
+                                       const int64_t *labels, size_t n_docs,
+                                       size_t vocab_size, size_t n_classes,
+                                       const tl_clas_loader_options *options);
+TL_API void tl_clas_loader_free(tl_clas_loader *loader);
+
+/* The next batch: *out_x (T, b) int64 ids, time-major, *out_y (b) labels,
+ * *out_len T, *out_batch b (batch_size, or fewer in the last batch), and
+ * *out_docs (may be NULL) the b document indices. Views valid until the
+ * next call. At the end of an epoch *out_batch is 0; the next call starts
+ * the next epoch. No allocation after create. Errors: TL_E_INVALID_ARG. */
+TL_API tl_status tl_clas_loader_next(const int64_t **out_x,
+                                     const int64_t **out_y, size_t *out_len,
+                                     size_t *out_batch, const size_t **out_docs,
+                                     tl_clas_loader *loader);
+
+TL_API tl_status tl_clas_loader_restart(tl_clas_loader *loader);
+
+/* ---- splits -------------------------------------------------------------- */
+
+/* Train/validation split by document, stratified by label: in each class
+ * of n_c documents, round(valid_frac * n_c) (half away from zero) chosen
+ * at random (seeded) go to validation: out_is_valid[i] = 1, else 0.
+ * Errors: TL_E_INVALID_ARG (valid_frac outside [0, 1], a label outside
+ * [0, n_classes) naming the document), TL_E_NOMEM. */
+TL_API tl_status tl_text_split_stratified(uint8_t *out_is_valid,
+                                          const int64_t *labels, size_t n,
+                                          size_t n_classes, double valid_frac,
+                                          uint64_t seed);
+
+/* k documents of each class chosen at random (seeded), for learning
+ * curves: out[0..k * n_classes) their indices, class by class, in
+ * increasing order within a class. Errors: TL_E_INVALID_ARG (a class with
+ * fewer than k documents, naming it; a bad label; cap < k * n_classes),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_text_subset_per_class(size_t *out, size_t cap,
+                                          const int64_t *labels, size_t n,
+                                          size_t n_classes, size_t k,
+                                          uint64_t seed);
+
+/* ---- evaluation metrics -------------------------------------------------- */
+
+/* Confusion matrix of n predictions: out[t * n_classes + p] counts the
+ * documents of class t predicted as p (scikit-learn's confusion_matrix
+ * with labels 0..n_classes-1); out has n_classes^2 entries. Errors:
+ * TL_E_INVALID_ARG (a class outside [0, n_classes), naming the array and
+ * index). */
+TL_API tl_status tl_confusion_matrix(uint64_t *out, size_t n_classes,
+                                     const int64_t *pred, const int64_t *target,
+                                     size_t n);
+
+/* Accuracy, macro-F1 and per-class precision, recall and F1 (arrays of
+ * n_classes; any output may be NULL), as scikit-learn's
+ * precision_recall_fscore_support and f1_score(average="macro") with
+ * labels 0..n_classes-1 and zero_division=0: a class never predicted has
+ * precision 0, one never present recall 0, and the macro average is over
+ * all n_classes. Allocates 3 * n_classes counters. Errors:
+ * TL_E_INVALID_ARG (n or n_classes 0, a class out of range), TL_E_NOMEM. */
+TL_API tl_status tl_classification_metrics(
+    double *out_accuracy, double *out_macro_f1, double *out_precision,
+    double *out_recall, double *out_f1, size_t n_classes, const int64_t *pred,
+    const int64_t *target, size_t n);
+
+/* One batch of a language model's predictions: logits (n, vocab)
+ * row-major, targets (n). *out_nll_sum = sum over rows of -log
+ * softmax(row)[target] (in double: PyTorch's cross_entropy with
+ * reduction "sum"), *out_correct = rows whose first maximum is the target
+ * (torch.argmax). Sum both over a stream; perplexity is
+ * exp(nll / positions) (tl_perplexity), next-token accuracy
+ * correct / positions. Errors: TL_E_INVALID_ARG (a target outside the
+ * vocabulary, naming it), TL_E_NUMERIC (a NaN or Inf logit, naming its
+ * row and column). */
+TL_API tl_status tl_lm_batch_metrics(double *out_nll_sum, uint64_t *out_correct,
+                                     const float *logits,
+                                     const int64_t *targets, size_t n,
+                                     size_t vocab);
+
+/* exp(nll_sum / count). Errors: TL_E_INVALID_ARG (count 0, nll_sum
+ * negative or not finite). */
+TL_API tl_status tl_perplexity(double *out, double nll_sum, uint64_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TL_TEXT_H */
