@@ -54,11 +54,12 @@ static int failures = 0;
   } while (0)
 
 // Bit-identical float/double ranges.
-template <typename A, typename B> static bool same_bits(const A &a, const B &b) {
+template <typename A, typename B>
+static bool same_bits(const A &a, const B &b) {
   if (a.size() != b.size())
     return false;
-  return a.size() == 0 ||
-         std::memcmp(&*a.begin(), &*b.begin(), a.size() * sizeof(*a.begin())) == 0;
+  return a.size() == 0 || std::memcmp(&*a.begin(), &*b.begin(),
+                                      a.size() * sizeof(*a.begin())) == 0;
 }
 
 static int report() {

@@ -50,7 +50,8 @@ int main() {
               (dynamic_cast<const tl::ShapeError *>(&e) != nullptr) &&
           (c.s == TL_E_STATE) ==
               (dynamic_cast<const tl::StateError *>(&e) != nullptr) &&
-          (c.s == TL_E_IO) == (dynamic_cast<const tl::IoError *>(&e) != nullptr) &&
+          (c.s == TL_E_IO) ==
+              (dynamic_cast<const tl::IoError *>(&e) != nullptr) &&
           (c.s == TL_E_FORMAT) ==
               (dynamic_cast<const tl::FormatError *>(&e) != nullptr) &&
           (c.s == TL_E_NUMERIC) ==

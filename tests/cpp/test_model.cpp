@@ -50,7 +50,8 @@ int main() {
   EXPECT(m.num_params() == 10 && m.param_name(0) == "rnn.weight_ih_l0");
   EXPECT(m.param_names().back() == "fc.bias");
   EXPECT(m.param_index("fc.weight") == 8);
-  EXPECT((m.param_shape("rnn.weight_ih_l0") == std::vector<std::size_t>{20, 3}));
+  EXPECT(
+      (m.param_shape("rnn.weight_ih_l0") == std::vector<std::size_t>{20, 3}));
   EXPECT(m.param_numel("fc.weight") == 10);
   EXPECT(same_bits(m.flat_params(), tl::span<const float>(cp, cn)));
 
@@ -90,8 +91,8 @@ int main() {
   m.set_param_mask("fc.weight", mask);
   m.set_param_mask("fc.weight", {});
   m.set_row_mask("fc.weight", rows);
-  EXPECT_THROW(m.set_param_mask("fc.weight", tl::span<const std::uint8_t>(
-                                                 mask.data(), 9)),
+  EXPECT_THROW(m.set_param_mask("fc.weight",
+                                tl::span<const std::uint8_t>(mask.data(), 9)),
                tl::ShapeError, "mask");
 
   // Modes.
@@ -123,7 +124,8 @@ int main() {
   // works and is the same model.
   tl::Model moved(std::move(m));
   EXPECT(!m && moved);
-  EXPECT_THROW(m.num_layers(), tl::StateError, "tl::Model: the object is empty");
+  EXPECT_THROW(m.num_layers(), tl::StateError,
+               "tl::Model: the object is empty");
   EXPECT_THROW(m.forward(x, {4, 2, 3}), tl::StateError, "moved from");
   EXPECT(moved.num_layers() == 2);
   tl::Model other;

@@ -43,7 +43,8 @@ int main() {
   tl::Model m;
   m.add_linear("fc", 2, 2);
   tl::OptimOptions o(TL_OPTIM_ADAMW);
-  EXPECT(o.weight_decay == 1e-2 && o.momentum == 0.9 && o.kind == TL_OPTIM_ADAMW);
+  EXPECT(o.weight_decay == 1e-2 && o.momentum == 0.9 &&
+         o.kind == TL_OPTIM_ADAMW);
   o.lr = 0.1;
   tl::Optimizer opt(m, o);
   for (int i = 0; i < 20; i++) {
@@ -103,7 +104,8 @@ int main() {
   C_OK(tl_lrs_slice(cs, 4, 1e-2));
   EXPECT(same_bits(tl::lrs_even(4, 1e-4, 1e-2), tl::span<const double>(ce, 4)));
   EXPECT(same_bits(tl::lrs_slice(4, 1e-2), tl::span<const double>(cs, 4)));
-  EXPECT_THROW(tl::lrs_even(0, 1e-4, 1e-2), tl::InvalidArgument, "tl::lrs_even: n is 0");
+  EXPECT_THROW(tl::lrs_even(0, 1e-4, 1e-2), tl::InvalidArgument,
+               "tl::lrs_even: n is 0");
 
   // The optimizer holds its models: destroying the Model objects first is
   // safe, and the optimizer still steps them.

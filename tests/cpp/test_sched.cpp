@@ -83,7 +83,8 @@ int main() {
     EXPECT(same_as(tl::Schedule::one_cycle(p), c));
   }
   {
-    tl_sched_fastai_one_cycle_options o = TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_INIT;
+    tl_sched_fastai_one_cycle_options o =
+        TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_INIT;
     o.total_steps = 100;
     C_OK(tl_sched_fastai_one_cycle_create(&c, &o));
     tl::FastaiOneCycleOptions p;
@@ -157,8 +158,8 @@ int main() {
     EXPECT_THROW(tl::Schedule::sequential({seq, k}, {}), tl::ShapeError,
                  "2 schedules need 1 milestones, got 0");
     const std::uint64_t zero[1] = {0};
-    EXPECT_THROW(tl::Schedule::sequential({seq, k}, zero),
-                 tl::InvalidArgument, "milestones");
+    EXPECT_THROW(tl::Schedule::sequential({seq, k}, zero), tl::InvalidArgument,
+                 "milestones");
 
     // Use after move.
     tl::Schedule moved = std::move(seq);

@@ -17,8 +17,7 @@ namespace tl {
 
 // tl_ckpt_load_options with the defaults (TL_CKPT_LOAD_OPTIONS_INIT).
 struct CkptLoadOptions : tl_ckpt_load_options {
-  CkptLoadOptions() noexcept
-      : tl_ckpt_load_options TL_CKPT_LOAD_OPTIONS_INIT {}
+  CkptLoadOptions() noexcept : tl_ckpt_load_options TL_CKPT_LOAD_OPTIONS_INIT {}
 };
 
 // Options of Checkpoint::restore_model and tl::load_model
@@ -146,17 +145,17 @@ public:
     h_.reset(raw);
   }
   // tl_ckpt_load of the file at path.
-  static Checkpoint load(const std::string &path,
-                         const tl_ckpt_load_options &options =
-                             CkptLoadOptions()) {
+  static Checkpoint
+  load(const std::string &path,
+       const tl_ckpt_load_options &options = CkptLoadOptions()) {
     tl_ckpt *raw = nullptr;
     check(tl_ckpt_load(&raw, path.c_str(), &options));
     return Checkpoint(raw);
   }
   // tl_ckpt_load_buffer of a file image (copied).
-  static Checkpoint from_buffer(span<const std::uint8_t> image,
-                                const tl_ckpt_load_options &options =
-                                    CkptLoadOptions()) {
+  static Checkpoint
+  from_buffer(span<const std::uint8_t> image,
+              const tl_ckpt_load_options &options = CkptLoadOptions()) {
     tl_ckpt *raw = nullptr;
     check(tl_ckpt_load_buffer(&raw, image.data(), image.size(), &options));
     return Checkpoint(raw);
@@ -292,8 +291,8 @@ public:
   // tl_ckpt_set_section.
   void set_section(tl_ckpt_section kind, std::uint32_t subkind,
                    span<const std::uint8_t> bytes) {
-    check(tl_ckpt_set_section(get(), kind, subkind, bytes.data(),
-                              bytes.size()));
+    check(
+        tl_ckpt_set_section(get(), kind, subkind, bytes.data(), bytes.size()));
   }
   // tl_ckpt_get_section.
   Section section(tl_ckpt_section kind) const {
@@ -333,8 +332,9 @@ public:
     check(tl_ckpt_store_model(get(), model.get(), prefix.c_str()));
   }
   // tl_ckpt_restore_model.
-  void restore_model(Model &model,
-                     const ModelLoadOptions &options = ModelLoadOptions()) const {
+  void
+  restore_model(Model &model,
+                const ModelLoadOptions &options = ModelLoadOptions()) const {
     detail::with_load_options(options, [&](const tl_model_load_options *o) {
       return tl_ckpt_restore_model(model.get(), get(), o);
     });
@@ -352,6 +352,8 @@ public:
   std::vector<std::uint8_t>
   remap_vocab(const std::vector<std::string> &new_vocab,
               const std::vector<std::string> &names) {
+    detail::expect_nonempty("tl::Checkpoint::remap_vocab", "new_vocab.size()",
+                            new_vocab.size());
     const std::vector<const char *> v = detail::c_strs(new_vocab);
     const std::vector<const char *> n = detail::c_strs(names);
     std::vector<std::uint8_t> is_new(new_vocab.size());

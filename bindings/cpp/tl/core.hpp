@@ -186,13 +186,13 @@ public:
   template <std::size_t N>
   constexpr span(T (&array)[N]) noexcept : data_(array), size_(N) {}
   // A view of a container's elements.
-  template <typename C,
-            typename = std::enable_if_t<
-                !std::is_same_v<std::decay_t<C>, span> &&
-                std::is_convertible_v<
-                    std::remove_pointer_t<decltype(std::declval<C &>().data())>
-                        (*)[],
-                    T (*)[]>>>
+  template <
+      typename C,
+      typename = std::enable_if_t<
+          !std::is_same_v<std::decay_t<C>, span> &&
+          std::is_convertible_v<
+              std::remove_pointer_t<decltype(std::declval<C &>().data())> (*)[],
+              T (*)[]>>>
   constexpr span(C &&container) noexcept
       : data_(container.data()), size_(container.size()) {}
   // A read-only view of a writable one.
@@ -228,7 +228,9 @@ public:
   // A rank-0 shape (a scalar).
   Shape() noexcept = default;
   // The dimensions listed; throws tl::InvalidArgument for more than 8.
-  Shape(std::initializer_list<std::size_t> dims) { assign(dims.begin(), dims.size()); }
+  Shape(std::initializer_list<std::size_t> dims) {
+    assign(dims.begin(), dims.size());
+  }
   // The dimensions in a contiguous range.
   Shape(span<const std::size_t> dims) { assign(dims.data(), dims.size()); }
   // A std::vector's dimensions.
@@ -284,8 +286,7 @@ inline void expect_size(const char *who, const char *what, std::size_t have,
 }
 // Throws tl::InvalidArgument when n is 0: a C call given an empty
 // std::vector's data() would name a NULL pointer, not the real mistake.
-inline void expect_nonempty(const char *who, const char *what,
-                            std::size_t n) {
+inline void expect_nonempty(const char *who, const char *what, std::size_t n) {
   if (n == 0)
     throw InvalidArgument(TL_E_INVALID_ARG,
                           std::string(who) + ": " + what + " is 0 (empty)");

@@ -81,9 +81,10 @@ public:
   // ---- building (each returns *this, so calls chain) ----
 
   // tl_model_add_embedding.
-  Model &add_embedding(const std::string &name, std::size_t num_embeddings,
-                       std::size_t dim,
-                       const tl_embedding_options &options = EmbeddingOptions()) {
+  Model &
+  add_embedding(const std::string &name, std::size_t num_embeddings,
+                std::size_t dim,
+                const tl_embedding_options &options = EmbeddingOptions()) {
     check(tl_model_add_embedding(get(), name.c_str(), num_embeddings, dim,
                                  &options));
     return *this;
@@ -264,8 +265,8 @@ public:
   // tl_model_param_set: values.size() must equal the parameter's numel
   // (tl::ShapeError otherwise); NaN/Inf give tl::NumericError.
   void param_set(const std::string &name, span<const float> values) {
-    check(tl_model_param_set(get(), name.c_str(), values.data(),
-                             values.size()));
+    check(
+        tl_model_param_set(get(), name.c_str(), values.data(), values.size()));
   }
   // The flat parameter buffer (tl_model_flat_params), a read/write view
   // valid until the structure changes.
@@ -330,8 +331,8 @@ public:
   // tl_model_set_lengths: one length per sequence of the batch (copied);
   // an empty span restores full lengths.
   void set_lengths(span<const std::size_t> lengths) {
-    check(tl_model_set_lengths(get(), lengths.empty() ? nullptr : lengths.data(),
-                               lengths.size()));
+    check(tl_model_set_lengths(
+        get(), lengths.empty() ? nullptr : lengths.data(), lengths.size()));
   }
   // tl_model_forward of x with `dims`: x.size() must be the dims' product
   // (tl::ShapeError, checked before the call, which reads that many).
@@ -422,11 +423,11 @@ inline Loss cross_entropy(span<const float> logits,
                           std::int64_t ignore_index = -100) {
   const std::size_t n = targets.size();
   if (c == 0 || logits.size() / c != n || logits.size() % c != 0)
-    throw ShapeError(TL_E_SHAPE,
-                     "tl::cross_entropy: logits has " +
-                         std::to_string(logits.size()) +
-                         " values, expected targets.size() * c = " +
-                         std::to_string(n) + " * " + std::to_string(c));
+    throw ShapeError(
+        TL_E_SHAPE,
+        "tl::cross_entropy: logits has " + std::to_string(logits.size()) +
+            " values, expected targets.size() * c = " + std::to_string(n) +
+            " * " + std::to_string(c));
   Loss out;
   out.grad.resize(logits.size());
   check(tl_cross_entropy(&out.value, out.grad.data(), logits.data(),

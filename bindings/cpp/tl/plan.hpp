@@ -80,7 +80,8 @@ public:
     return n;
   }
   // tl_plan_stage_bounds: (first global step, number of steps).
-  std::pair<std::uint64_t, std::uint64_t> stage_bounds(std::size_t stage) const {
+  std::pair<std::uint64_t, std::uint64_t>
+  stage_bounds(std::size_t stage) const {
     std::uint64_t start = 0, steps = 0;
     check(tl_plan_stage_bounds(&start, &steps, get(), stage));
     return {start, steps};
@@ -124,12 +125,13 @@ public:
                      const tl_plan_preset_options &options) {
     tl_plan *raw = nullptr;
     check(tl_plan_preset_create(&raw, preset, &options));
-    return Plan(raw);
+    return Plan(raw, nullptr);
   }
 #endif
 
 private:
-  explicit Plan(tl_plan *raw) noexcept : h_(raw) {}
+  // Adopts raw; the second argument keeps Plan(0) meaning n_groups 0.
+  Plan(tl_plan *raw, std::nullptr_t) noexcept : h_(raw) {}
   Handle<tl_plan, tl_plan_free> h_;
 };
 
@@ -197,6 +199,7 @@ LrFindResult lr_find(Optimizer &optim, F &&step,
                      const tl_lr_find_options &options = LrFindOptions()) {
   using Fn = std::remove_reference_t<F>;
   detail::LrFindCall<Fn> call{&step, {}};
+  detail::expect_nonempty("tl::lr_find", "options.num_it", options.num_it);
   LrFindResult out;
   out.lrs.resize(options.num_it);
   out.losses.resize(options.num_it);

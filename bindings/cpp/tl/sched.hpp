@@ -40,7 +40,7 @@ struct OneCycleOptions : tl_sched_one_cycle_options {
 struct FastaiOneCycleOptions : tl_sched_fastai_one_cycle_options {
   FastaiOneCycleOptions() noexcept
       : tl_sched_fastai_one_cycle_options
-            TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_INIT {}
+        TL_SCHED_FASTAI_ONE_CYCLE_OPTIONS_INIT {}
 };
 // tl_sched_linear_options with LinearLR's defaults.
 struct LinearOptions : tl_sched_linear_options {
@@ -121,9 +121,9 @@ public:
   }
   // tl_sched_multi_step_create with `milestones` (copied) in place of
   // o.milestones / o.n_milestones.
-  static Schedule multi_step(span<const std::uint64_t> milestones,
-                             const tl_sched_multi_step_options &o =
-                                 MultiStepOptions()) {
+  static Schedule
+  multi_step(span<const std::uint64_t> milestones,
+             const tl_sched_multi_step_options &o = MultiStepOptions()) {
     tl_sched_multi_step_options c = o;
     c.milestones = milestones.data();
     c.n_milestones = milestones.size();
@@ -135,8 +135,8 @@ public:
   static Schedule
   sequential(std::initializer_list<std::reference_wrapper<const Schedule>> s,
              span<const std::uint64_t> milestones) {
-    return sequential(
-        std::vector<std::reference_wrapper<const Schedule>>(s), milestones);
+    return sequential(std::vector<std::reference_wrapper<const Schedule>>(s),
+                      milestones);
   }
   // As above, from a vector of schedules.
   static Schedule
@@ -153,9 +153,9 @@ public:
     for (std::size_t i = 0; i < s.size(); i++)
       raw[i] = s[i].get().get();
     tl_sched *out = nullptr;
-    check(tl_sched_sequential_create(
-        &out, raw.data(), raw.size(),
-        milestones.empty() ? nullptr : milestones.data()));
+    check(tl_sched_sequential_create(&out, raw.data(), raw.size(),
+                                     milestones.empty() ? nullptr
+                                                        : milestones.data()));
     return Schedule(out);
   }
 
@@ -261,8 +261,7 @@ group_momenta_each(const std::vector<std::reference_wrapper<const Schedule>> &s,
   detail::expect_nonempty("tl::group_momenta_each", "n_groups", s.size());
   const std::vector<const tl_sched *> raw = detail::raw_scheds(s);
   std::vector<double> v(s.size());
-  check(
-      tl_sched_fill_group_momenta_each(v.data(), v.size(), raw.data(), step));
+  check(tl_sched_fill_group_momenta_each(v.data(), v.size(), raw.data(), step));
   return v;
 }
 

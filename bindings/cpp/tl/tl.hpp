@@ -7,11 +7,11 @@
 #ifndef TL_TL_HPP
 #define TL_TL_HPP
 
+#include <tl/ckpt.hpp>
 #include <tl/core.hpp>
 #include <tl/model.hpp>
 #include <tl/optim.hpp>
-#include <tl/sched.hpp>
 #include <tl/plan.hpp>
-#include <tl/ckpt.hpp>
+#include <tl/sched.hpp>
 
 #endif // TL_TL_HPP
