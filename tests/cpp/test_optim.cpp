@@ -126,6 +126,12 @@ int main() {
   tl::Optimizer moved = std::move(opt);
   EXPECT(!opt && moved);
   EXPECT_THROW(opt.step(), tl::StateError, "tl::Optimizer");
+  tl::Model taken = std::move(enc);
+  EXPECT_THROW(tl::Optimizer(enc, tl::OptimOptions()), tl::StateError,
+               "tl::Model: the object is empty");
+  EXPECT_THROW(tl::Optimizer({taken, enc}, tl::OptimOptions()), tl::StateError,
+               "tl::Model");
+  enc = std::move(taken);
   EXPECT_THROW(tl::Optimizer(enc, tl::OptimOptions()).freeze_to(9),
                tl::InvalidArgument, "tl_optim_freeze_to");
 

@@ -239,6 +239,11 @@ int main() {
   EXPECT_THROW(
       tl::lr_find(o, []() -> double { throw std::runtime_error("x"); }),
       std::runtime_error, "x");
+  // even a tl::Error made with TL_OK stops the test instead of passing an
+  // unset loss on
+  EXPECT_THROW(
+      tl::lr_find(o, []() -> double { throw tl::Error(TL_OK, "ok?"); }),
+      tl::Error, "ok?");
   EXPECT(m.param_get("fc.weight") == before && o.group_lr(0) == lr_before);
   // A failing status without an exception: the C error, as tl::Error.
   tl::LrFindOptions bad;

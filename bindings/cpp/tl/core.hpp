@@ -142,14 +142,15 @@ namespace detail {
 struct Trap {
   std::exception_ptr error;
   // Runs f() and catches whatever it throws; returns the status to give
-  // libtl: TL_OK, the status of a tl::Error, else TL_E_STATE.
+  // libtl: TL_OK, the (failing) status of a tl::Error, else TL_E_STATE.
   template <typename F> tl_status run(F &&f) noexcept {
     try {
       std::forward<F>(f)();
       return TL_OK;
     } catch (const Error &e) {
       error = std::current_exception();
-      return e.status();
+      // a hand-made tl::Error may carry TL_OK: libtl must still see a failure
+      return e.status() < 0 ? e.status() : TL_E_STATE;
     } catch (...) {
       error = std::current_exception();
       return TL_E_STATE;
