@@ -4,7 +4,22 @@
 
 #include "expect.hpp"
 
+#include <type_traits>
 #include <vector>
+
+// Every handle class is move-only, and moves never throw (so containers
+// of them move rather than copy).
+template <typename T> constexpr bool move_only() {
+  return !std::is_copy_constructible_v<T> && !std::is_copy_assignable_v<T> &&
+         std::is_nothrow_move_constructible_v<T> &&
+         std::is_nothrow_move_assignable_v<T>;
+}
+static_assert(move_only<tl::Model>(), "tl::Model");
+static_assert(move_only<tl::Optimizer>(), "tl::Optimizer");
+static_assert(move_only<tl::Schedule>(), "tl::Schedule");
+static_assert(move_only<tl::Plan>(), "tl::Plan");
+static_assert(move_only<tl::Checkpoint>(), "tl::Checkpoint");
+static_assert(move_only<tl::Handle<tl_model, tl_model_free>>(), "tl::Handle");
 
 int main() {
   EXPECT(tl::version() == tl_version_string());

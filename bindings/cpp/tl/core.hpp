@@ -153,6 +153,9 @@ struct Trap {
       return e.status() < 0 ? e.status() : TL_E_STATE;
     } catch (...) {
       error = std::current_exception();
+      // libtl may quote the thread's last message in its own: it is not
+      // this failure's, so drop it
+      tl_clear_error();
       return TL_E_STATE;
     }
   }
