@@ -35,4 +35,17 @@ LD_LIBRARY_PATH=$libdir "$tmp/outside-installed"
 # The program must have bound the staged library, not the build tree's.
 LD_LIBRARY_PATH=$libdir ldd "$tmp/outside-installed" | grep -q "$tmp/stage" || {
   echo "the installed build did not link the staged libtl" >&2; exit 1; }
+
+# 3. The C++ binding as installed (every header tl.hpp includes), when a C++
+# compiler exists.
+cxx=${CXX:-c++}
+if command -v "$cxx" >/dev/null 2>&1; then
+  case ${TL_SANITIZE:-none} in
+    none) ;;
+    *) cxx="$cxx -fsanitize=$TL_SANITIZE" ;;
+  esac
+  $cxx -std=c++17 -Wall -Werror -o "$tmp/outside-cpp" \
+    "$src/tests/abi/outside_binding.cpp" $flags
+  LD_LIBRARY_PATH=$libdir "$tmp/outside-cpp"
+fi
 echo "pkg-config: build tree and staged install both build and run"

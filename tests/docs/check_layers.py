@@ -137,7 +137,8 @@ def main():
             if inc.startswith("tl/") and inc[3:] not in allowed_headers(owner[name]):
                 errors.append(f"{rel}: includes {inc} against the arrows of lib/{owner[name]}")
 
-    for sub in ("examples", os.path.join("bindings", "cpp", "tl")):
+    for sub in ("examples", os.path.join("examples", "cpp"),
+                os.path.join("bindings", "cpp", "tl")):
         d = os.path.join(root, sub)
         for name in sorted(os.listdir(d)):
             if not name.endswith((".c", ".h", ".cpp", ".hpp")):
