@@ -39,6 +39,24 @@ function load() {
 
 const { lib, path: libraryPath } = load();
 
+// The versions this binding is written for: 0.1.x (TL_VERSION_NUMBER
+// 100..199). Checked before anything else is declared, so a library of
+// another version is named as such rather than by a missing function.
+const SUPPORTED = { min: 100, max: 199, text: '0.1.x' };
+{
+  let number;
+  let text;
+  try {
+    number = lib.func('uint tl_version_number(void)')();
+    text = lib.func('const char *tl_version_string(void)')();
+  } catch (e) {
+    throw new Error(`${libraryPath} is not libtl: it has no tl_version_number (${e.message})`);
+  }
+  if (number < SUPPORTED.min || number > SUPPORTED.max) {
+    throw new Error(`libtl at ${libraryPath} is version ${text}; this binding supports ${SUPPORTED.text}`);
+  }
+}
+
 // Opaque handles.
 for (const name of ['tl_model', 'tl_optim', 'tl_sched', 'tl_ckpt']) koffi.opaque(name);
 
@@ -53,35 +71,39 @@ const VERSIONS = {
   SCHED_EXPONENTIAL_OPTIONS_VERSION: 1, SCHED_CONSTANT_OPTIONS_VERSION: 1,
   LR_FIND_OPTIONS_VERSION: 1, LR_FIND_RESULT_VERSION: 1,
 };
-koffi.struct('tl_model_options', { version: 'uint', seed: 'uint64_t' });
-koffi.struct('tl_embedding_options', { version: 'uint', padding_idx: 'int64_t', embed_p: 'float' });
-koffi.struct('tl_lstm_options', {
+// Every struct the binding declares, by C name (test/lifecycle.test.js
+// compares their sizes and offsets with tests/layout/print_layout).
+const STRUCTS = {};
+const struct = (name, def) => { STRUCTS[name] = koffi.struct(name, def); return STRUCTS[name]; };
+struct('tl_model_options', { version: 'uint', seed: 'uint64_t' });
+struct('tl_embedding_options', { version: 'uint', padding_idx: 'int64_t', embed_p: 'float' });
+struct('tl_lstm_options', {
   version: 'uint', weight_p: 'float', input_p: 'float', hidden_p: 'float', output_p: 'float',
   ar_alpha: 'float', tar_beta: 'float', stateful: 'int' });
-koffi.struct('tl_gru_options', { version: 'uint', weight_p: 'float', hidden_p: 'float', stateful: 'int' });
-koffi.struct('tl_optim_options', {
+struct('tl_gru_options', { version: 'uint', weight_p: 'float', hidden_p: 'float', stateful: 'int' });
+struct('tl_optim_options', {
   version: 'uint', kind: 'int', lr: 'double', momentum: 'double', beta2: 'double', eps: 'double',
   weight_decay: 'double', nesterov: 'int' });
-koffi.struct('tl_mmd_options', { version: 'uint', sigma: 'double', unbiased: 'int' });
-koffi.struct('tl_sched_stlr_options', {
+struct('tl_mmd_options', { version: 'uint', sigma: 'double', unbiased: 'int' });
+struct('tl_sched_stlr_options', {
   version: 'uint', lr_max: 'double', total_steps: 'uint64_t', cut_frac: 'double', ratio: 'double' });
-koffi.struct('tl_sched_cosine_options', { version: 'uint', base_lr: 'double', t_max: 'uint64_t', eta_min: 'double' });
-koffi.struct('tl_sched_one_cycle_options', {
+struct('tl_sched_cosine_options', { version: 'uint', base_lr: 'double', t_max: 'uint64_t', eta_min: 'double' });
+struct('tl_sched_one_cycle_options', {
   version: 'uint', max_lr: 'double', total_steps: 'uint64_t', pct_start: 'double', div_factor: 'double',
   final_div_factor: 'double', three_phase: 'int', anneal: 'int', cycle_momentum: 'int',
   base_momentum: 'double', max_momentum: 'double' });
-koffi.struct('tl_sched_fastai_one_cycle_options', {
+struct('tl_sched_fastai_one_cycle_options', {
   version: 'uint', lr_max: 'double', total_steps: 'uint64_t', pct_start: 'double', div: 'double',
   div_final: 'double', moms: koffi.array('double', 3) });
-koffi.struct('tl_sched_linear_options', {
+struct('tl_sched_linear_options', {
   version: 'uint', base_lr: 'double', start_factor: 'double', end_factor: 'double', total_iters: 'uint64_t' });
-koffi.struct('tl_sched_step_options', { version: 'uint', base_lr: 'double', step_size: 'uint64_t', gamma: 'double' });
-koffi.struct('tl_sched_exponential_options', { version: 'uint', base_lr: 'double', gamma: 'double' });
-koffi.struct('tl_sched_constant_options', { version: 'uint', lr: 'double', factor: 'double', total_iters: 'uint64_t' });
-koffi.struct('tl_lr_find_options', {
+struct('tl_sched_step_options', { version: 'uint', base_lr: 'double', step_size: 'uint64_t', gamma: 'double' });
+struct('tl_sched_exponential_options', { version: 'uint', base_lr: 'double', gamma: 'double' });
+struct('tl_sched_constant_options', { version: 'uint', lr: 'double', factor: 'double', total_iters: 'uint64_t' });
+struct('tl_lr_find_options', {
   version: 'uint', start_lr: 'double', end_lr: 'double', num_it: 'size_t', beta: 'double',
   stop_factor: 'double' });
-koffi.struct('tl_lr_find_result', {
+struct('tl_lr_find_result', {
   version: 'uint', n: 'size_t', diverged: 'int', has_suggestions: 'int', lr_min: 'double',
   lr_steep: 'double', lr_valley: 'double' });
 // lr_find's step: the JS callback is wrapped (lib/lrfind.js) so that a throw
@@ -332,4 +354,4 @@ function typed(T, v, fn, arg, length) {
   return out;
 }
 
-module.exports = { koffi, lib, libraryPath, raw, c, VERSIONS, STEP_FN, fail, size, int64, number, string, typed, typeName };
+module.exports = { koffi, lib, libraryPath, raw, c, VERSIONS, STRUCTS, STEP_FN, fail, size, int64, number, string, typed, typeName };

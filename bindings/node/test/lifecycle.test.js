@@ -103,6 +103,39 @@ test('struct versions equal the headers\' TL_*_VERSION', () => {
   assert.match(tl.version, /^\d+\.\d+\.\d+/);
 });
 
+test('every struct the binding declares has the C layout (tests/layout/print_layout)', (t) => {
+  const { koffi, STRUCTS, VERSIONS } = require('../lib/native');
+  const exe = process.env.TL_LAYOUT_PROGRAM ||
+    path.resolve(path.dirname(tl.libraryPath), '..', 'tests', 'layout', 'print_layout');
+  if (!fs.existsSync(exe)) {
+    t.skip(`${exe} not built`);
+    return;
+  }
+  const layout = JSON.parse(require('child_process').execFileSync(exe, { encoding: 'utf8' }));
+  assert.ok(Object.keys(STRUCTS).length >= 16);
+  for (const [name, type] of Object.entries(STRUCTS)) {
+    const want = layout.structs[name];
+    assert.ok(want, `${name} is not in print_layout's output`);
+    assert.strictEqual(koffi.sizeof(type), want.size, `sizeof(${name})`);
+    const fields = Object.keys(koffi.introspect(type).members);
+    assert.deepStrictEqual(fields, want.fields.map((f) => f[0]), `fields of ${name}`);
+    for (const [field, offset] of want.fields) assert.strictEqual(koffi.offsetof(type, field), offset, `${name}.${field}`);
+  }
+  for (const [name, v] of Object.entries(VERSIONS)) assert.strictEqual(layout.versions[`TL_${name}`], v, `TL_${name}`);
+});
+
+test('a missing library or one that is not libtl: a clear error at require', () => {
+  const { spawnSync } = require('child_process');
+  const load = (lib) => spawnSync(process.execPath, ['-e', `require(${JSON.stringify(path.join(__dirname, '..'))})`],
+    { env: { ...process.env, TL_LIBRARY: lib }, encoding: 'utf8' });
+  let r = load('/nonexistent/libtl.so');
+  assert.notStrictEqual(r.status, 0);
+  assert.match(r.stderr, /libtl was not found: set TL_LIBRARY .* Tried: \/nonexistent\/libtl.so/);
+  r = load('libc.so.6');
+  assert.notStrictEqual(r.status, 0);
+  assert.match(r.stderr, /libc.so.6 is not libtl: it has no tl_version_number/);
+});
+
 test('the fine-tuning example learns the target task', () => {
   const log = console.log;
   const lines = [];
