@@ -105,8 +105,9 @@ export declare class Model extends Handle {
   forward(x: Floats32, dims: number[]): ForwardResult;
   forwardIds(ids: Ints64, dims: number[]): ForwardResult;
   backward(dy: Floats32, dims: number[]): undefined;
-  backward(dy: Floats32, dims: number[], options: { inputGrad: true; inputNumel: number }): Float32Array;
-  backward(dy: Floats32, dims: number[], options?: { inputGrad?: boolean; inputNumel?: number }): Float32Array | undefined;
+  /** With {inputGrad: true}: the gradient w.r.t. the last forward's float input (a copy). */
+  backward(dy: Floats32, dims: number[], options: { inputGrad: true }): Float32Array;
+  backward(dy: Floats32, dims: number[], options?: { inputGrad?: boolean }): Float32Array | undefined;
   resetState(): void;
   auxLoss(): number;
   zeroGrad(): void;

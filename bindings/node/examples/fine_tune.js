@@ -71,7 +71,7 @@ function step(enc, hd, opt, data) {
   const y = hd.forward(f.output, f.dims);
   const { loss, dlogits } = tl.crossEntropy(y.output, data.labels, 2);
   opt.zeroGrad();
-  const dh = hd.backward(dlogits, y.dims, { inputGrad: true, inputNumel: f.output.length });
+  const dh = hd.backward(dlogits, y.dims, { inputGrad: true });
   enc.backward(dh, f.dims);
   opt.clipGradNorm(1.0);
   opt.step();

@@ -5,11 +5,12 @@
 // close(). Zero-copy views (Model's Float32Arrays over the flat buffers) pin
 // the record: while any view's ArrayBuffer is alive the free is deferred, so
 // a view never points at freed memory, even after close() (the wrapper itself
-// refuses every call once closed: ClosedError).
+// refuses every call once closed: ClosedError). A handle in use by a C call
+// that runs a JS callback is not freed before that call returns either.
 const { ClosedError } = require('./errors');
 
 function release(state) {
-  if (state.closed && state.pins === 0 && state.ptr !== null) {
+  if (state.closed && state.pins === 0 && state.busy === 0 && state.ptr !== null) {
     const ptr = state.ptr;
     state.ptr = null;
     state.free(ptr);
@@ -27,7 +28,7 @@ const pins = new FinalizationRegistry((state) => {
 
 class Handle {
   constructor(ptr, free, what) {
-    this._state = { ptr, closed: false, pins: 0, free };
+    this._state = { ptr, closed: false, pins: 0, busy: 0, free };
     this._what = what;
     owners.register(this, this._state, this);
   }
@@ -43,6 +44,20 @@ class Handle {
   _pin(buffer) {
     this._state.pins++;
     pins.register(buffer, this._state);
+  }
+
+  // Runs fn(ptr) with the handle in use by a C call that calls back into JS
+  // (lrFind): a close() from the callback only marks the object closed, and
+  // the free waits until the C call has returned.
+  _busy(fn, what) {
+    const ptr = this._live(what);
+    this._state.busy++;
+    try {
+      return fn(ptr);
+    } finally {
+      this._state.busy--;
+      release(this._state);
+    }
   }
 
   get closed() {

@@ -45,8 +45,7 @@ function lrFind(optimizer, stepFn, options = {}) {
     lr_min: 0, lr_steep: 0, lr_valley: 0 };
   const resOut = [res];
   try {
-    c.tl_lr_find(resOut, lrs, losses, cap,
-      optimizer._live(fn), trampoline, null, opts);
+    optimizer._busy((ptr) => c.tl_lr_find(resOut, lrs, losses, cap, ptr, trampoline, null, opts), fn);
   } catch (e) {
     if (raised !== null) throw raised;
     throw e;

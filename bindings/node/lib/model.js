@@ -73,6 +73,7 @@ class Model extends Handle {
     c.tl_model_create(out, o);
     super(out[0], raw.tl_model_free, 'model');
     this._flat = { params: null, grads: null }; // WeakRefs to the pinned views
+    this._input = null; // {ids, numel} of the last successful forward
   }
 
   // Adding a layer reallocates the flat buffers: refused while a view of them
@@ -349,7 +350,9 @@ class Model extends Handle {
     const y = [null];
     const ndim = [0];
     const outDims = new BigUint64Array(MAX_DIMS);
+    this._input = null;
     c.tl_model_forward(y, outDims, ndim, this._live(fn), xv, d.dims, d.dims.length);
+    this._input = { ids: false, numel: d.numel };
     return this._result(fn, y[0], outDims, ndim[0]);
   }
 
@@ -362,14 +365,17 @@ class Model extends Handle {
     const y = [null];
     const ndim = [0];
     const outDims = new BigUint64Array(MAX_DIMS);
+    this._input = null;
     c.tl_model_forward_ids(y, outDims, ndim, this._live(fn), iv, d.dims, d.dims.length);
+    this._input = { ids: true, numel: d.numel };
     return this._result(fn, y[0], outDims, ndim[0]);
   }
 
   // Backward of the last train-mode forward; gradients accumulate into
-  // grads(). With {inputGrad: true} returns the gradient w.r.t. the forward's
-  // float input (a copy of inputNumel values), else undefined.
-  backward(dy, dims, { inputGrad = false, inputNumel = 0 } = {}) {
+  // grads(). With {inputGrad: true} returns the gradient w.r.t. the last
+  // forward's float input (a copy, as many values as that input), else
+  // undefined.
+  backward(dy, dims, { inputGrad = false } = {}) {
     const fn = 'Model.backward';
     const d = dimsArg(dims, fn, 'dims');
     const dv = typed(Float32Array, dy, fn, 'dy');
@@ -378,9 +384,16 @@ class Model extends Handle {
       c.tl_model_backward(null, this._live(fn), dv, d.dims, d.dims.length);
       return undefined;
     }
+    // The input's size is the binding's record of the last forward, never
+    // the caller's word: the gradient buffer is read that far.
+    const input = this._input;
+    if (!input) throw new StateError(`${fn}: inputGrad: no forward to take the gradient of`, Status.STATE, fn);
+    if (input.ids) {
+      throw new StateError(`${fn}: inputGrad: the last forward took token ids, which have no gradient`, Status.STATE, fn);
+    }
     const dx = [null];
     c.tl_model_backward(dx, this._live(fn), dv, d.dims, d.dims.length);
-    return copyOut(dx[0], size(inputNumel, fn, 'inputNumel'));
+    return copyOut(dx[0], input.numel);
   }
 
   resetState() { c.tl_model_reset_state(this._live('Model.resetState')); }

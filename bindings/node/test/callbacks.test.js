@@ -81,6 +81,13 @@ test('a throwing JS callback never crosses the C frames: caught, a status, throw
   closed.close();
   assert.throws(() => tl.lrFind(f.opt, () => closed.zeroGrad(), { numIt: 5 }), tl.ClosedError);
   assert.deepStrictEqual(snapshot(f), before);
+  // Closing the optimizer from inside its own range test: the free waits
+  // for tl_lr_find to return (under ASan a use after free would abort).
+  const g = fixture();
+  assert.throws(() => tl.lrFind(g.opt, () => { g.opt.close(); return g.step(); }, { numIt: 5 }),
+    (e) => e instanceof tl.ClosedError);
+  assert.strictEqual(g.opt.closed, true);
+  assert.strictEqual(g.opt._state.ptr, null);
   // And the binding still works afterwards.
   const r = tl.lrFind(f.opt, () => { f.step(); return synthLoss(f.opt.lr(0)); }, { numIt: 30, startLr: 1e-5, endLr: 1, beta: 0.9 });
   assert.strictEqual(r.lrs.length, 30);

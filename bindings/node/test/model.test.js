@@ -68,8 +68,14 @@ test('a linear stack computes relu(x W1^T + b1) W2^T + b2 (checked in float64)',
   }
   // Backward: the bias gradient of the last layer is the column sum of dy.
   const dy = new Float32Array([1, 2, 3, 4]);
-  const dx = m.backward(dy, r.dims, { inputGrad: true, inputNumel: 6 });
+  const dx = m.backward(dy, r.dims, { inputGrad: true });
   assert.strictEqual(dx.length, 6);
+  // dx = dy W2 (masked by relu') W1: checked in float64 from the weights.
+  for (let b = 0; b < 2; b++) {
+    const z = [0, 1, 2, 3].map((j) => b1[j] + [0, 1, 2].reduce((s, k) => s + x[b * 3 + k] * w1[j * 3 + k], 0));
+    const dh = [0, 1, 2, 3].map((j) => (z[j] > 0 ? dy[b * 2] * w2[j] + dy[b * 2 + 1] * w2[4 + j] : 0));
+    for (let k = 0; k < 3; k++) close(dx[b * 3 + k], dh.reduce((s, v, j) => s + v * w1[j * 3 + k], 0), 1e-5, 1e-3, `dx[${b}][${k}]`);
+  }
   assert.deepStrictEqual(Array.from(m.grad('l2.bias')), [4, 6]);
   m.zeroGrad();
   assert.deepStrictEqual(Array.from(m.grad('l2.bias')), [0, 0]);
@@ -120,6 +126,8 @@ test('embedding -> LSTM -> linear on ids: shapes, eval determinism, modes', () =
   assert.throws(() => m.forwardIds(new Int32Array(6), [3, 2]), /ids must be a BigInt64Array/);
   assert.throws(() => m.forwardIds([1, 2, 3.5, 0, 4, 5], [3, 2]), /ids\[2\] must be an integer/);
   assert.throws(() => m.forward(new Float32Array(6), [3, 2]), (e) => e instanceof tl.StateError);
+  const r = m.forwardIds(ids, [3, 2]);
+  assert.throws(() => m.backward(new Float32Array(18), r.dims, { inputGrad: true }), /token ids, which have no gradient/);
   m.close();
 });
 
