@@ -34,6 +34,11 @@ test('divergences match the SciPy goldens (tests/fixtures/metrics_div_golden.h)'
   close(m.euclidean(G.vec_u, G.vec_v), G.euclid_uv, 1e-13, 0, 'euclidean');
 });
 
+test('typed-array views with an offset are read from their offset (zero copy)', () => {
+  const buf = new Float64Array([9, 9, 1, 0, 0.5, 0.5]);
+  close(tl.metrics.jsDistance(buf.subarray(2, 4), buf.subarray(4, 6)), 0.46450140402245893, 1e-15);
+});
+
 test('closed forms: entropy in bits, KL to a point mass, Wasserstein shift', () => {
   assert.strictEqual(tl.metrics.entropy([0.25, 0.25, 0.25, 0.25], { base: 2 }), 2);
   close(tl.metrics.klDivergence([1, 0], [0.5, 0.5]), Math.LN2, 1e-15);
