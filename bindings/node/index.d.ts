@@ -1,0 +1,229 @@
+// TypeScript declarations of the libtl Node.js binding (index.js).
+// Arrays: Float32Array for model data, Float64Array for metrics and rates,
+// BigInt64Array for token ids and targets; a plain number[] is accepted (and
+// copied) wherever a typed array is, other typed arrays are refused.
+
+export type Floats32 = Float32Array | number[];
+export type Floats64 = Float64Array | number[];
+export type Ints64 = BigInt64Array | Array<number | bigint>;
+export type Size = number | bigint;
+
+/** libtl's version string ("0.1.0") and number. */
+export declare const version: string;
+export declare const versionNumber: number;
+/** The path of the loaded libtl ($TL_LIBRARY when set). */
+export declare const libraryPath: string;
+
+export declare const Status: Readonly<{
+  OK: 0; INVALID_ARG: -1; NOMEM: -2; SHAPE: -3; STATE: -4; IO: -5; FORMAT: -6;
+  NUMERIC: -7; NOT_FOUND: -8; UNSUPPORTED: -9; INTERNAL: -10;
+}>;
+
+/** A libtl call failed: .status (a Status value), .statusName ("TL_E_SHAPE"),
+ * .function (the C function, or the binding's method for argument checks)
+ * and libtl's message (tl_last_error). */
+export declare class Error extends globalThis.Error {
+  status: number;
+  statusName: string;
+  function: string | undefined;
+}
+export declare class InvalidArgumentError extends Error {}
+export declare class OutOfMemoryError extends Error {}
+export declare class ShapeError extends Error {}
+export declare class StateError extends Error {}
+/** Use of a closed Model, Optimizer, Schedule or Checkpoint. */
+export declare class ClosedError extends StateError {}
+export declare class IOFailure extends Error {}
+export declare class FormatError extends Error {}
+export declare class NumericError extends Error {}
+export declare class NotFoundError extends Error {}
+export declare class UnsupportedError extends Error {}
+export declare class InternalError extends Error {}
+
+/** Owns one libtl handle: close() frees it (idempotent); a
+ * FinalizationRegistry frees it if the object is collected unclosed. */
+declare class Handle {
+  readonly closed: boolean;
+  close(): void;
+}
+
+export type Activation = 'none' | 'relu' | 'tanh' | 'sigmoid';
+export type ModelMode = 'fine-tune' | 'feature-extract';
+
+export interface ForwardResult {
+  /** A copy of the model's output. */
+  output: Float32Array;
+  dims: number[];
+}
+
+export declare class Model extends Handle {
+  constructor(options?: { seed?: Size });
+  addEmbedding(name: string, numEmbeddings: Size, dim: Size,
+               options?: { paddingIdx?: number | bigint; embedP?: number }): this;
+  addLstm(name: string, inputSize: Size, hiddenSize: Size, numLayers?: Size,
+          options?: { weightP?: number; inputP?: number; hiddenP?: number; outputP?: number;
+                      arAlpha?: number; tarBeta?: number; stateful?: boolean }): this;
+  addGru(name: string, inputSize: Size, hiddenSize: Size, numLayers?: Size,
+         options?: { weightP?: number; hiddenP?: number; stateful?: boolean }): this;
+  addLinear(name: string, inFeatures: Size, outFeatures: Size, activation?: Activation): this;
+  addDropout(name: string, p: number, kind?: 'standard' | 'locked'): this;
+  addConcatPool(name: string): this;
+  addDecoder(name: string, inFeatures: Size, outFeatures: Size,
+             tie?: { tieModel?: Model | null; tieLayer?: string | null }): this;
+
+  readonly numLayers: number;
+  layerNames(): string[];
+  setGroup(layer: string, group: Size): void;
+  getGroup(layer: string): number;
+  readonly numGroups: number;
+  freezeTo(n: number | bigint): void;
+  freeze(): void;
+  unfreeze(): void;
+  setGroupTrainable(group: Size, trainable: boolean): void;
+  groupTrainable(group: Size): boolean;
+
+  paramNames(): string[];
+  paramShape(name: string): number[];
+  /** Zero-copy views of the flat parameter / gradient buffers. While a view
+   * is reachable the model's memory stays allocated (even after close())
+   * and adding layers throws StateError. */
+  params(): Float32Array;
+  grads(): Float32Array;
+  param(name: string): Float32Array;
+  grad(name: string): Float32Array;
+  getParam(name: string): Float32Array;
+  setParam(name: string, values: Floats32): void;
+  setParamTrainable(name: string, trainable: boolean): void;
+  paramTrainable(name: string): boolean;
+  setParamMask(name: string, mask: Uint8Array | number[] | null): void;
+
+  train(): void;
+  eval(): void;
+  readonly training: boolean;
+  mode: ModelMode;
+  setLengths(lengths: number[] | null): void;
+  forward(x: Floats32, dims: number[]): ForwardResult;
+  forwardIds(ids: Ints64, dims: number[]): ForwardResult;
+  backward(dy: Floats32, dims: number[]): undefined;
+  /** With {inputGrad: true}: the gradient w.r.t. the last forward's float input (a copy). */
+  backward(dy: Floats32, dims: number[], options: { inputGrad: true }): Float32Array;
+  backward(dy: Floats32, dims: number[], options?: { inputGrad?: boolean }): Float32Array | undefined;
+  resetState(): void;
+  auxLoss(): number;
+  zeroGrad(): void;
+  save(path: string): void;
+  load(path: string): void;
+}
+
+export type Hparam = 'lr' | 'momentum' | 'beta2' | 'eps' | 'weightDecay';
+
+export interface OptimizerOptions {
+  kind?: 'sgd' | 'adam' | 'adamw';
+  lr?: number;
+  momentum?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+export declare class Optimizer extends Handle {
+  constructor(models: Model | Model[], options?: OptimizerOptions);
+  readonly numGroups: number;
+  hparam(group: Size, which: Hparam): number;
+  setHparam(group: Size, which: Hparam, value: number): void;
+  lr(group: Size): number;
+  setLr(group: Size, lr: number): void;
+  setLrs(lrs: Floats64): void;
+  freezeTo(n: number | bigint): void;
+  setGroupTrainable(group: Size, trainable: boolean): void;
+  zeroGrad(): void;
+  clipGradNorm(maxNorm: number): number;
+  step(): void;
+  readonly stepCount: number;
+  resetState(): void;
+  stateSave(): Uint8Array;
+  stateLoad(bytes: Uint8Array | number[]): void;
+}
+
+export type ScheduleKind = 'stlr' | 'cyclic' | 'cosine' | 'cosineRestarts' | 'oneCycle' | 'fastaiOneCycle' |
+  'linear' | 'constant' | 'step' | 'exponential' | 'multiStep' | 'sequential';
+
+export declare class Schedule extends Handle {
+  private constructor();
+  static stlr(options: { lrMax?: number; totalSteps: Size; cutFrac?: number; ratio?: number }): Schedule;
+  static cosine(options: { baseLr?: number; tMax: Size; etaMin?: number }): Schedule;
+  static oneCycle(options: { maxLr?: number; totalSteps: Size; pctStart?: number; divFactor?: number;
+                             finalDivFactor?: number; threePhase?: boolean; anneal?: 'cos' | 'linear';
+                             cycleMomentum?: boolean; baseMomentum?: number; maxMomentum?: number }): Schedule;
+  static fastaiOneCycle(options: { lrMax?: number; totalSteps: Size; pctStart?: number; div?: number;
+                                   divFinal?: number; moms?: Floats64 }): Schedule;
+  static linear(options?: { baseLr?: number; startFactor?: number; endFactor?: number; totalIters?: Size }): Schedule;
+  static step(options: { baseLr?: number; stepSize: Size; gamma?: number }): Schedule;
+  static exponential(options?: { baseLr?: number; gamma?: number }): Schedule;
+  static constant(options?: { lr?: number; factor?: number; totalIters?: Size }): Schedule;
+  lr(step: Size): number;
+  momentum(step: Size): number;
+  readonly hasMomentum: boolean;
+  readonly kind: ScheduleKind;
+  readonly totalSteps: number | bigint;
+  multiplier(step: Size): number;
+  groupLrs(baseLrs: Floats64, step: Size): Float64Array;
+}
+
+export declare class Checkpoint extends Handle {
+  constructor();
+  static load(path: string): Checkpoint;
+  static fromBuffer(bytes: Uint8Array | number[]): Checkpoint;
+  save(path: string): void;
+  toBuffer(): Uint8Array;
+  storeModel(model: Model, prefix?: string | null): void;
+  restoreModel(model: Model): void;
+  storeOptimizer(optimizer: Optimizer): void;
+  restoreOptimizer(optimizer: Optimizer): void;
+  setMeta(key: string, value: string): void;
+  getMeta(key: string): string;
+  step: number | bigint;
+  readonly tensorCount: number;
+}
+
+export declare function crossEntropy(logits: Floats32, targets: Ints64, classes: Size,
+                                     ignoreIndex?: number | bigint): { loss: number; dlogits: Float32Array };
+export declare function accuracy(logits: Floats32, targets: Ints64, classes: Size, ignoreIndex?: number | bigint): number;
+
+export declare function lrsEven(n: Size, lo: number, hi: number): Float64Array;
+export declare function lrsSlice(n: Size, hi: number): Float64Array;
+export declare function lrsFactor(n: Size, top: number, factor?: number): Float64Array;
+
+export interface LrFindResult {
+  lrs: Float64Array;
+  losses: Float64Array;
+  diverged: boolean;
+  suggestions: { minimum: number; steep: number; valley: number } | null;
+}
+/** fastai's LR range test (libtl's experimental API). stepFn performs one
+ * training step and returns its loss; an exception it throws ends the test
+ * (models and optimizer restored) and is thrown again from lrFind. */
+export declare function lrFind(optimizer: Optimizer, stepFn: () => number,
+                               options?: { startLr?: number; endLr?: number; numIt?: Size; beta?: number;
+                                           stopFactor?: number }): LrFindResult;
+
+export declare namespace metrics {
+  interface Base { base?: number }
+  function klDivergence(p: Floats64, q: Floats64, options?: Base): number;
+  function jsDivergence(p: Floats64, q: Floats64, options?: Base): number;
+  function jsDistance(p: Floats64, q: Floats64, options?: Base): number;
+  function entropy(p: Floats64, options?: Base): number;
+  function renyiDivergence(p: Floats64, q: Floats64, alpha: number, options?: Base): number;
+  function bhattacharyya(p: Floats64, q: Floats64): number;
+  function hellinger(p: Floats64, q: Floats64): number;
+  function totalVariation(p: Floats64, q: Floats64): number;
+  function cosineSimilarity(u: Floats64, v: Floats64): number;
+  function cosineDistance(u: Floats64, v: Floats64): number;
+  function euclidean(u: Floats64, v: Floats64): number;
+  function wasserstein1d(u: Floats64, v: Floats64,
+                         options?: { uWeights?: Floats64 | null; vWeights?: Floats64 | null; p?: number }): number;
+  function mmd2(x: Floats64, y: Floats64, d: Size, options?: { sigma?: number; unbiased?: boolean }): { mmd2: number; sigma: number };
+  function coralDistance(xs: Floats64, xt: Floats64, d: Size): number;
+  function frechetDistance(x1: Floats64, x2: Floats64, d: Size): number;
+}

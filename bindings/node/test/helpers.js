@@ -1,0 +1,30 @@
+'use strict';
+// Shared by the tests: the repository root, a reader for the golden C
+// headers under tests/fixtures (generated from torch/SciPy/POT by the
+// committed gen_*.py scripts), and closeness checks with the C suite's rule.
+const fs = require('fs');
+const path = require('path');
+const assert = require('assert');
+
+const ROOT = path.resolve(__dirname, '..', '..', '..');
+
+// {name: number | number[]} of every `static const T name[...] = {...};` and
+// `static const T name = v;` in a golden header.
+function golden(file) {
+  const text = fs.readFileSync(path.join(ROOT, 'tests', 'fixtures', file), 'utf8');
+  const out = {};
+  const arr = /static const [a-z ]+? (\w+)\[\d*\]\s*=\s*\{([^}]*)\};/g;
+  for (let m; (m = arr.exec(text));) out[m[1]] = m[2].split(',').filter((s) => s.trim()).map((s) => Number(s.trim().replace(/f$/, '')));
+  const scalar = /static const [a-z ]+? (\w+)\s*=\s*([-+0-9.eE]+);/g;
+  for (let m; (m = scalar.exec(text));) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+// |got - want| <= rel * max(|want|, floor), as TLT_ASSERT_CLOSE.
+function close(got, want, rel, floor = 0, what = 'value') {
+  const scale = Math.max(Math.abs(want), floor);
+  assert.ok(Math.abs(got - want) <= rel * scale,
+    `${what} = ${got}, expected ${want} (rel err ${Math.abs(got - want) / scale} > ${rel})`);
+}
+
+module.exports = { ROOT, golden, close };
