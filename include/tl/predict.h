@@ -26,6 +26,10 @@ typedef struct tl_doc_encoder_options {
   size_t bptt;          /* chunk length: 72 (fastai) */
   size_t max_len;       /* outputs kept for pooling: 72 * 20 (fastai) */
 } tl_doc_encoder_options;
+/* The defaults of tl_doc_encoder_options_init as a static initialiser:
+ * tl_doc_encoder_options o = TL_DOC_ENCODER_OPTIONS_INIT; */
+#define TL_DOC_ENCODER_OPTIONS_INIT                                            \
+  { TL_DOC_ENCODER_OPTIONS_VERSION, 72, 72 * 20 }
 
 TL_API tl_status tl_doc_encoder_options_init(tl_doc_encoder_options *out,
                                              unsigned int version);

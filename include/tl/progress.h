@@ -75,6 +75,10 @@ typedef struct tl_progress_options {
   tl_clock_fn clock;      /* NULL: CLOCK_MONOTONIC */
   void *clock_payload;
 } tl_progress_options;
+/* The defaults of tl_progress_options_init as a static initialiser:
+ * tl_progress_options o = TL_PROGRESS_OPTIONS_INIT; */
+#define TL_PROGRESS_OPTIONS_INIT                                               \
+  { TL_PROGRESS_OPTIONS_VERSION, 1, 0, 0, 0.98, NULL, NULL, NULL, NULL, NULL }
 
 TL_API tl_status tl_progress_options_init(tl_progress_options *out,
                                           unsigned int version);

@@ -61,6 +61,10 @@ typedef struct tl_tokenizer_options {
    * bytes.decode("utf-8", "replace") does. */
   int replace_invalid;
 } tl_tokenizer_options;
+/* The defaults of tl_tokenizer_options_init as a static initialiser:
+ * tl_tokenizer_options o = TL_TOKENIZER_OPTIONS_INIT; */
+#define TL_TOKENIZER_OPTIONS_INIT                                              \
+  { TL_TOKENIZER_OPTIONS_VERSION, 1, 0, 0 }
 
 /* Fills the defaults above for `version`. Errors: TL_E_INVALID_ARG,
  * TL_E_UNSUPPORTED (unknown version). */
@@ -208,6 +212,10 @@ typedef struct tl_vocab_options {
   size_t max_vocab;     /* 60000; >= TL_TEXT_NUM_SPECIALS */
   size_t pad_multiple;  /* 8; 0: no "xxfake" padding */
 } tl_vocab_options;
+/* The defaults of tl_vocab_options_init as a static initialiser:
+ * tl_vocab_options o = TL_VOCAB_OPTIONS_INIT; */
+#define TL_VOCAB_OPTIONS_INIT                                                  \
+  { TL_VOCAB_OPTIONS_VERSION, 3, 60000, 8 }
 
 TL_API tl_status tl_vocab_options_init(tl_vocab_options *out,
                                        unsigned int version);
@@ -307,6 +315,10 @@ typedef struct tl_lm_loader_options {
   int64_t bos_id;       /* -1: none; else inserted before each document */
   uint64_t seed;        /* 0 */
 } tl_lm_loader_options;
+/* The defaults of tl_lm_loader_options_init as a static initialiser:
+ * tl_lm_loader_options o = TL_LM_LOADER_OPTIONS_INIT; */
+#define TL_LM_LOADER_OPTIONS_INIT                                              \
+  { TL_LM_LOADER_OPTIONS_VERSION, 64, 70, 1, 1, 0, -1, 0 }
 
 TL_API tl_status tl_lm_loader_options_init(tl_lm_loader_options *out,
                                            unsigned int version);
@@ -366,6 +378,10 @@ typedef struct tl_clas_loader_options {
   int64_t pad_id;       /* 1 (xxpad in a fastai vocabulary) */
   uint64_t seed;        /* 0 */
 } tl_clas_loader_options;
+/* The defaults of tl_clas_loader_options_init as a static initialiser:
+ * tl_clas_loader_options o = TL_CLAS_LOADER_OPTIONS_INIT; */
+#define TL_CLAS_LOADER_OPTIONS_INIT                                            \
+  { TL_CLAS_LOADER_OPTIONS_VERSION, 64, 72, 0, 1, 1, 1, 0 }
 
 TL_API tl_status tl_clas_loader_options_init(tl_clas_loader_options *out,
                                              unsigned int version);
