@@ -24,8 +24,13 @@ typedef enum tl_progress_stage {
   TL_PROGRESS_STAGE_VALID = 1
 } tl_progress_stage;
 
-/* One step. Views (lrs) are valid during the callback only. */
+/* One step, filled by libtl and handed to callbacks. Views (lrs) are
+ * valid during the callback only. A later version only appends fields;
+ * `version` says which ones this libtl filled, so a callback built against
+ * newer headers can tell when it runs on an older libtl. */
+#define TL_PROGRESS_RECORD_VERSION 1
 typedef struct tl_progress_record {
+  unsigned int version; /* TL_PROGRESS_RECORD_VERSION of the libtl running */
   tl_progress_stage stage;
   uint64_t epoch; /* from 0 */
   uint64_t n_epochs;
@@ -42,8 +47,11 @@ typedef struct tl_progress_record {
 
 /* One epoch, in fastai's table: epoch, train_loss (the smoothed loss at
  * the epoch's end, as fastai's Recorder shows), valid_loss, metrics, time.
- */
+ * Filled by libtl and handed to callbacks; views valid during the callback
+ * only. `version` as in tl_progress_record. */
+#define TL_EPOCH_RECORD_VERSION 1
 typedef struct tl_epoch_record {
+  unsigned int version; /* TL_EPOCH_RECORD_VERSION of the libtl running */
   uint64_t epoch;
   double train_loss;
   double valid_loss; /* NaN when there was no validation */

@@ -241,6 +241,7 @@ tl_status tl_progress_step(tl_progress *progress, tl_progress_stage stage,
   p->done++;
   const double now = p->opts.clock(p->opts.clock_payload);
   tl_progress_record rec;
+  rec.version = TL_PROGRESS_RECORD_VERSION;
   rec.stage = stage;
   rec.epoch = p->epoch;
   rec.n_epochs = p->opts.n_epochs;
@@ -290,6 +291,7 @@ tl_status tl_progress_end_epoch(tl_progress *progress, double valid_loss,
   const double now = p->opts.clock(p->opts.clock_payload);
   const double beta = p->opts.smooth_beta;
   tl_epoch_record rec;
+  rec.version = TL_EPOCH_RECORD_VERSION;
   rec.epoch = p->epoch;
   rec.train_loss =
       p->n_smooth ? p->avg / (1.0 - pow(beta, (double)p->n_smooth)) : NAN;
