@@ -18,15 +18,27 @@
 extern "C" {
 #endif
 
+/* A long-document encoder (opaque): the encoder and head models it
+ * references, and its buffers. One thread at a time, and not while another
+ * thread uses its models. */
 typedef struct tl_doc_encoder tl_doc_encoder;
 
+/* Options of tl_doc_encoder_create (fastai's SentenceEncoder defaults). */
 #define TL_DOC_ENCODER_OPTIONS_VERSION 1
 typedef struct tl_doc_encoder_options {
   unsigned int version; /* TL_DOC_ENCODER_OPTIONS_VERSION */
   size_t bptt;          /* chunk length: 72 (fastai) */
   size_t max_len;       /* outputs kept for pooling: 72 * 20 (fastai) */
 } tl_doc_encoder_options;
+/* The defaults of tl_doc_encoder_options_init as a static initialiser:
+ * tl_doc_encoder_options o = TL_DOC_ENCODER_OPTIONS_INIT; */
+#define TL_DOC_ENCODER_OPTIONS_INIT                                            \
+  { TL_DOC_ENCODER_OPTIONS_VERSION, 72, 72 * 20 }
 
+/* Fills *out with the defaults above (bptt 72, max_len 1440) for
+ * `version`, writing only the bytes that version defines. Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version outside
+ * 1..TL_DOC_ENCODER_OPTIONS_VERSION). */
 TL_API tl_status tl_doc_encoder_options_init(tl_doc_encoder_options *out,
                                              unsigned int version);
 
@@ -34,11 +46,15 @@ TL_API tl_status tl_doc_encoder_options_init(tl_doc_encoder_options *out,
  * LSTM layers are stateful; head (may be NULL for encoding only): a model
  * taking (T, 1, H) floats to (1, n_classes) logits. Both are referenced,
  * not copied, and must outlive the encoder; they are put in eval mode at
- * each call. Errors: TL_E_INVALID_ARG (bptt 0, max_len < bptt),
- * TL_E_UNSUPPORTED, TL_E_NOMEM. */
+ * each call. options NULL means defaults; they are copied. The caller owns
+ * *out: release it with tl_doc_encoder_free. Errors: TL_E_INVALID_ARG (out
+ * or encoder NULL, bptt 0, max_len < bptt), TL_E_UNSUPPORTED
+ * (options->version unknown), TL_E_NOMEM. */
 TL_API tl_status tl_doc_encoder_create(tl_doc_encoder **out, tl_model *encoder,
                                        tl_model *head,
                                        const tl_doc_encoder_options *options);
+/* Frees the encoder's buffers (the views tl_doc_encoder_encode returned
+ * become invalid), not its models. NULL is a no-op. */
 TL_API void tl_doc_encoder_free(tl_doc_encoder *enc);
 
 /* Encodes ids[0..n) from a zero state in chunks of bptt; *out points to

@@ -32,25 +32,50 @@ extern "C" {
  * -> "it 's"); the exact rule set is in docs/text.md. Finally spaces inside
  * a token become U+2581, as fastai's replace_space does.
  *
- * Special tokens, in fastai's order (their ids in a fastai vocabulary).
+ * The special tokens below come in fastai's order, which is also their id
+ * in a vocabulary built by tl_vocab_create_from_counts.
  */
+
+/* Unknown token (id 0): the id tl_vocab_id and the encoders give a token
+ * that is not in the vocabulary (fastai's Numericalize). */
 #define TL_TEXT_UNK "xxunk"
+/* Padding (id 1): what tl_clas_loader pads short documents with by default
+ * (tl_clas_loader_options.pad_id). */
 #define TL_TEXT_PAD "xxpad"
+/* Beginning of a text (id 2): the tokenizer's first token with add_bos. */
 #define TL_TEXT_BOS "xxbos"
+/* End of a text (id 3): the tokenizer's last token with add_eos. */
 #define TL_TEXT_EOS "xxeos"
+/* Field separator (id 4): kept for fastai's vocabulary layout; this
+ * tokenizer never emits it. */
 #define TL_TEXT_FLD "xxfld"
+/* Character repetition (id 5): "xxrep n c" replaces a non-space character c
+ * repeated n >= 3 times (fastai's replace_rep). */
 #define TL_TEXT_REP "xxrep"
+/* Word repetition (id 6): "xxwrep n w" replaces a word w repeated n >= 3
+ * times in a row (fastai's replace_wrep). */
 #define TL_TEXT_WREP "xxwrep"
+/* All capitals (id 7): put before a word of two or more characters written
+ * in capitals, which is then lowercased (fastai's replace_all_caps). */
 #define TL_TEXT_UP "xxup"
+/* Capitalised (id 8): put before a word of two or more characters whose
+ * first letter only is upper case, which is then lowercased (fastai's
+ * replace_maj). */
 #define TL_TEXT_MAJ "xxmaj"
+/* Number of special tokens: tl_text_special's indices are below it, and a
+ * vocabulary's max_vocab must be at least this. */
 #define TL_TEXT_NUM_SPECIALS 9
 
 /* The index-th special token (index < TL_TEXT_NUM_SPECIALS), in the order
  * above; NULL for a larger index. */
 TL_API const char *tl_text_special(size_t index);
 
+/* A word tokenizer (opaque): its options and the work buffers and tokens of
+ * its last run. One thread at a time; distinct tokenizers may run in
+ * different threads. */
 typedef struct tl_tokenizer tl_tokenizer;
 
+/* Options of tl_tokenizer_create and tl_text_corpus_tokenize. */
 #define TL_TOKENIZER_OPTIONS_VERSION 1
 typedef struct tl_tokenizer_options {
   unsigned int version; /* TL_TOKENIZER_OPTIONS_VERSION */
@@ -61,16 +86,27 @@ typedef struct tl_tokenizer_options {
    * bytes.decode("utf-8", "replace") does. */
   int replace_invalid;
 } tl_tokenizer_options;
+/* The defaults of tl_tokenizer_options_init as a static initialiser:
+ * tl_tokenizer_options o = TL_TOKENIZER_OPTIONS_INIT; */
+#define TL_TOKENIZER_OPTIONS_INIT                                              \
+  { TL_TOKENIZER_OPTIONS_VERSION, 1, 0, 0 }
 
-/* Fills the defaults above for `version`. Errors: TL_E_INVALID_ARG,
- * TL_E_UNSUPPORTED (unknown version). */
+/* Fills *out with the defaults above (add_bos 1, add_eos 0,
+ * replace_invalid 0) for `version`, writing only the bytes that version
+ * defines. Errors: TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version
+ * outside 1..TL_TOKENIZER_OPTIONS_VERSION). */
 TL_API tl_status tl_tokenizer_options_init(tl_tokenizer_options *out,
                                            unsigned int version);
 
-/* A tokenizer with its work buffers (options NULL: defaults). Errors:
- * TL_E_INVALID_ARG, TL_E_UNSUPPORTED, TL_E_NOMEM. */
+/* Creates a tokenizer with empty work buffers (they grow at the first
+ * run). options NULL means defaults; they are copied, so the caller's struct
+ * need not outlive the call. The caller owns *out: release it with
+ * tl_tokenizer_free. Errors: TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED
+ * (options->version unknown), TL_E_NOMEM. */
 TL_API tl_status tl_tokenizer_create(tl_tokenizer **out,
                                      const tl_tokenizer_options *options);
+/* Frees the tokenizer and its buffers; views from tl_tokenizer_token become
+ * invalid. NULL is a no-op. */
 TL_API void tl_tokenizer_free(tl_tokenizer *tok);
 
 /* Tokenizes text[0..len) (UTF-8; NUL bytes are ordinary characters) and
@@ -93,30 +129,40 @@ TL_API tl_status tl_tokenizer_count(size_t *out, const tl_tokenizer *tok);
 
 /* ---- tokenized corpora (thread pool over documents) --------------------- */
 
+/* The tokens of many documents (opaque), made by tl_text_corpus_tokenize
+ * and read-only afterwards, so several threads may read one corpus. */
+typedef struct tl_text_corpus tl_text_corpus;
+
 /* Many documents tokenized at once: texts[i][0..lens[i]), i < n_docs
  * (NULL texts allowed only with length 0), each through its own run of
  * the tokenizer, on n_threads threads (the calling one included) that take
  * contiguous blocks of documents. The tokens do not depend on n_threads.
  * The allocator hooks are called from those threads, so they must be
- * thread-safe when n_threads > 1. Errors: TL_E_INVALID_ARG (n_threads
- * outside [1, 256]), TL_E_FORMAT (invalid UTF-8: "document 17: ... byte
- * offset 3", the lowest failing document), TL_E_UNSUPPORTED (options),
- * TL_E_NOMEM. */
-typedef struct tl_text_corpus tl_text_corpus;
-
+ * thread-safe when n_threads > 1. options NULL means defaults. The caller
+ * owns *out (release with tl_text_corpus_free); the texts are not kept.
+ * Errors: TL_E_INVALID_ARG (out, texts or lens NULL, n_threads outside
+ * [1, 256]), TL_E_FORMAT (invalid UTF-8: "document 17: ... byte offset 3",
+ * the lowest failing document), TL_E_UNSUPPORTED (options->version
+ * unknown), TL_E_NOMEM; on error *out is left as it was. */
 TL_API tl_status tl_text_corpus_tokenize(tl_text_corpus **out,
                                          const char *const *texts,
                                          const size_t *lens, size_t n_docs,
                                          const tl_tokenizer_options *options,
                                          size_t n_threads);
+/* Frees the corpus; its token views become invalid. NULL is a no-op. */
 TL_API void tl_text_corpus_free(tl_text_corpus *corpus);
+/* Number of documents (n_docs of tl_text_corpus_tokenize). Errors:
+ * TL_E_INVALID_ARG (a NULL argument). */
 TL_API tl_status tl_text_corpus_num_docs(size_t *out,
                                          const tl_text_corpus *corpus);
+/* Number of tokens of document doc. Errors: TL_E_INVALID_ARG (a NULL
+ * argument, doc out of range). */
 TL_API tl_status tl_text_corpus_doc_len(size_t *out,
                                         const tl_text_corpus *corpus,
                                         size_t doc);
-/* The index-th token of document doc (a view, valid until the corpus is
- * freed). */
+/* The index-th token of document doc: UTF-8, NUL-terminated, *out_len
+ * bytes (out_len may be NULL); a view, valid until the corpus is freed.
+ * Errors: TL_E_INVALID_ARG (doc or index out of range, naming both). */
 TL_API tl_status tl_text_corpus_token(const char **out, size_t *out_len,
                                       const tl_text_corpus *corpus, size_t doc,
                                       size_t index);
@@ -139,7 +185,11 @@ typedef struct tl_spm tl_spm;
  * naming the path), TL_E_FORMAT (not a SentencePiece model), TL_E_NOMEM,
  * TL_E_UNSUPPORTED (built without SentencePiece). */
 TL_API tl_status tl_spm_load(tl_spm **out, const char *path);
+/* Frees the model (SentencePiece's delete); its piece views become
+ * invalid. NULL is a no-op. */
 TL_API void tl_spm_free(tl_spm *spm);
+/* Number of pieces of the model (ids are 0..size-1). Errors:
+ * TL_E_INVALID_ARG, TL_E_UNSUPPORTED (built without SentencePiece). */
 TL_API tl_status tl_spm_size(size_t *out, const tl_spm *spm);
 /* The piece of id (a view, valid until the model is freed). */
 TL_API tl_status tl_spm_piece(const char **out, const tl_spm *spm, int64_t id);
@@ -164,7 +214,10 @@ TL_API tl_status tl_spm_decode(char *out, size_t cap, size_t *out_len,
  * Counter.update, as fastai counts a corpus). */
 typedef struct tl_token_counts tl_token_counts;
 
+/* Empty counts. The caller owns *out: release it with
+ * tl_token_counts_free. Errors: TL_E_INVALID_ARG (out NULL), TL_E_NOMEM. */
 TL_API tl_status tl_token_counts_create(tl_token_counts **out);
+/* Frees the counts. NULL is a no-op. */
 TL_API void tl_token_counts_free(tl_token_counts *counts);
 
 /* Counts tokens[0..n) (NUL-terminated UTF-8). All or nothing: on error the
@@ -178,9 +231,11 @@ TL_API tl_status tl_token_counts_add(tl_token_counts *counts,
 TL_API tl_status tl_token_counts_add_run(tl_token_counts *counts,
                                          const tl_tokenizer *tok);
 
-/* Number of distinct tokens; the count of one token (0 if never seen). */
+/* Number of distinct tokens counted so far. Errors: TL_E_INVALID_ARG. */
 TL_API tl_status tl_token_counts_size(size_t *out,
                                       const tl_token_counts *counts);
+/* The count of token (NUL-terminated UTF-8; 0 if never seen). Errors:
+ * TL_E_INVALID_ARG (a NULL argument). */
 TL_API tl_status tl_token_counts_get(uint64_t *out,
                                      const tl_token_counts *counts,
                                      const char *token);
@@ -201,6 +256,7 @@ TL_API tl_status tl_token_counts_get(uint64_t *out,
  */
 typedef struct tl_vocab tl_vocab;
 
+/* Options of tl_vocab_create_from_counts (fastai's make_vocab defaults). */
 #define TL_VOCAB_OPTIONS_VERSION 1
 typedef struct tl_vocab_options {
   unsigned int version; /* TL_VOCAB_OPTIONS_VERSION */
@@ -208,12 +264,24 @@ typedef struct tl_vocab_options {
   size_t max_vocab;     /* 60000; >= TL_TEXT_NUM_SPECIALS */
   size_t pad_multiple;  /* 8; 0: no "xxfake" padding */
 } tl_vocab_options;
+/* The defaults of tl_vocab_options_init as a static initialiser:
+ * tl_vocab_options o = TL_VOCAB_OPTIONS_INIT; */
+#define TL_VOCAB_OPTIONS_INIT                                                  \
+  { TL_VOCAB_OPTIONS_VERSION, 3, 60000, 8 }
 
+/* Fills *out with the defaults above (min_freq 3, max_vocab 60000,
+ * pad_multiple 8) for `version`, writing only the bytes that version
+ * defines. Errors: TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version
+ * outside 1..TL_VOCAB_OPTIONS_VERSION). */
 TL_API tl_status tl_vocab_options_init(tl_vocab_options *out,
                                        unsigned int version);
 
-/* Errors: TL_E_INVALID_ARG (max_vocab below the number of specials),
- * TL_E_UNSUPPORTED, TL_E_NOMEM. */
+/* The vocabulary of counts by the steps above (options NULL: defaults).
+ * The tokens are copied: counts may be freed afterwards. The caller owns
+ * *out (release with tl_vocab_free). Errors: TL_E_INVALID_ARG (a NULL
+ * argument, max_vocab below TL_TEXT_NUM_SPECIALS, max_vocab or
+ * pad_multiple too large to size the table), TL_E_UNSUPPORTED
+ * (options->version unknown), TL_E_NOMEM. */
 TL_API tl_status tl_vocab_create_from_counts(tl_vocab **out,
                                              const tl_token_counts *counts,
                                              const tl_vocab_options *options);
@@ -225,8 +293,10 @@ TL_API tl_status tl_vocab_create_from_counts(tl_vocab **out,
  * TL_E_NOMEM. */
 TL_API tl_status tl_vocab_create(tl_vocab **out, const char *const *tokens,
                                  size_t n);
+/* Frees the vocabulary; its token views become invalid. NULL is a no-op. */
 TL_API void tl_vocab_free(tl_vocab *vocab);
 
+/* Number of ids, "xxfake" padding included. Errors: TL_E_INVALID_ARG. */
 TL_API tl_status tl_vocab_size(size_t *out, const tl_vocab *vocab);
 
 /* The token of id (a view, valid until the vocabulary is freed). Errors:
@@ -296,6 +366,7 @@ TL_API tl_status tl_vocab_encode_doc(int64_t *out, size_t n,
  */
 typedef struct tl_lm_loader tl_lm_loader;
 
+/* Options of tl_lm_loader_create (fastai's LMDataLoader defaults). */
 #define TL_LM_LOADER_OPTIONS_VERSION 1
 typedef struct tl_lm_loader_options {
   unsigned int version; /* TL_LM_LOADER_OPTIONS_VERSION */
@@ -307,7 +378,16 @@ typedef struct tl_lm_loader_options {
   int64_t bos_id;       /* -1: none; else inserted before each document */
   uint64_t seed;        /* 0 */
 } tl_lm_loader_options;
+/* The defaults of tl_lm_loader_options_init as a static initialiser:
+ * tl_lm_loader_options o = TL_LM_LOADER_OPTIONS_INIT; */
+#define TL_LM_LOADER_OPTIONS_INIT                                              \
+  { TL_LM_LOADER_OPTIONS_VERSION, 64, 70, 1, 1, 0, -1, 0 }
 
+/* Fills *out with the defaults above (batch_size 64, bptt 70, variable
+ * length and shuffled, forwards, no bos_id, seed 0) for `version`, writing
+ * only the bytes that version defines. Errors: TL_E_INVALID_ARG (out
+ * NULL), TL_E_UNSUPPORTED (version outside
+ * 1..TL_LM_LOADER_OPTIONS_VERSION). */
 TL_API tl_status tl_lm_loader_options_init(tl_lm_loader_options *out,
                                            unsigned int version);
 
@@ -316,12 +396,16 @@ TL_API tl_status tl_lm_loader_options_init(tl_lm_loader_options *out,
  * documents, an empty or NULL document, an id outside the vocabulary —
  * each naming the document and position —, batch_size or bptt 0, bos_id
  * outside the vocabulary, a corpus too small for batch_size rows, bptt
- * longer than a row), TL_E_UNSUPPORTED, TL_E_NOMEM. */
+ * longer than a row), TL_E_UNSUPPORTED, TL_E_NOMEM. options NULL means
+ * defaults; they are copied. The caller owns *out (release with
+ * tl_lm_loader_free). */
 TL_API tl_status tl_lm_loader_create(tl_lm_loader **out,
                                      const int64_t *const *docs,
                                      const size_t *lens, size_t n_docs,
                                      size_t vocab_size,
                                      const tl_lm_loader_options *options);
+/* Frees the loader; the views of its last batch become invalid. NULL is a
+ * no-op. */
 TL_API void tl_lm_loader_free(tl_lm_loader *loader);
 
 /* The next batch: *out_x and *out_y point to (T, batch_size) int64 ids,
@@ -331,11 +415,14 @@ TL_API void tl_lm_loader_free(tl_lm_loader *loader);
 TL_API tl_status tl_lm_loader_next(const int64_t **out_x, const int64_t **out_y,
                                    size_t *out_len, tl_lm_loader *loader);
 
-/* Back to the state after create (epoch 0 not started, RNG reseeded). */
+/* Back to the state after create (epoch 0 not started, RNG reseeded), so
+ * the next batches repeat the first epoch's. Errors: TL_E_INVALID_ARG. */
 TL_API tl_status tl_lm_loader_restart(tl_lm_loader *loader);
 
-/* Tokens per row (row_len above) and the epochs started so far. */
+/* Tokens per row (row_len above). Errors: TL_E_INVALID_ARG. */
 TL_API tl_status tl_lm_loader_row_len(size_t *out, const tl_lm_loader *loader);
+/* The epochs started so far (0 after create and tl_lm_loader_restart).
+ * Errors: TL_E_INVALID_ARG. */
 TL_API tl_status tl_lm_loader_epoch(uint64_t *out, const tl_lm_loader *loader);
 
 /* ---- classifier batches ------------------------------------------------- */
@@ -355,6 +442,7 @@ TL_API tl_status tl_lm_loader_epoch(uint64_t *out, const tl_lm_loader *loader);
  */
 typedef struct tl_clas_loader tl_clas_loader;
 
+/* Options of tl_clas_loader_create (fastai's SortedDL defaults). */
 #define TL_CLAS_LOADER_OPTIONS_VERSION 1
 typedef struct tl_clas_loader_options {
   unsigned int version; /* TL_CLAS_LOADER_OPTIONS_VERSION */
@@ -366,21 +454,34 @@ typedef struct tl_clas_loader_options {
   int64_t pad_id;       /* 1 (xxpad in a fastai vocabulary) */
   uint64_t seed;        /* 0 */
 } tl_clas_loader_options;
+/* The defaults of tl_clas_loader_options_init as a static initialiser:
+ * tl_clas_loader_options o = TL_CLAS_LOADER_OPTIONS_INIT; */
+#define TL_CLAS_LOADER_OPTIONS_INIT                                            \
+  { TL_CLAS_LOADER_OPTIONS_VERSION, 64, 72, 0, 1, 1, 1, 0 }
 
+/* Fills *out with the defaults above (batch_size 64, seq_len 72, whole
+ * documents, shuffled, padding first with id 1, seed 0) for `version`,
+ * writing only the bytes that version defines. Errors: TL_E_INVALID_ARG
+ * (out NULL), TL_E_UNSUPPORTED (version outside
+ * 1..TL_CLAS_LOADER_OPTIONS_VERSION). */
 TL_API tl_status tl_clas_loader_options_init(tl_clas_loader_options *out,
                                              unsigned int version);
 
 /* A loader over docs[i][0..lens[i]) with labels[i] in [0, n_classes)
- * (copied). Errors: TL_E_INVALID_ARG (no documents, an empty or NULL
- * document, an id outside the vocabulary, a label outside [0, n_classes) —
- * each naming the document and position —, batch_size or seq_len 0,
- * pad_id outside the vocabulary), TL_E_UNSUPPORTED, TL_E_NOMEM. */
+ * (copied: the caller may free them; options NULL means defaults, also
+ * copied). The caller owns *out (release with tl_clas_loader_free). Errors:
+ * TL_E_INVALID_ARG (no documents, an empty or NULL document, an id outside the
+ * vocabulary, a label outside [0, n_classes) — each naming the document and
+ * position —, batch_size or seq_len 0, pad_id outside the vocabulary),
+ * TL_E_UNSUPPORTED, TL_E_NOMEM. */
 TL_API tl_status tl_clas_loader_create(tl_clas_loader **out,
                                        const int64_t *const *docs,
                                        const size_t *lens,
                                        const int64_t *labels, size_t n_docs,
                                        size_t vocab_size, size_t n_classes,
                                        const tl_clas_loader_options *options);
+/* Frees the loader; the views of its last batch become invalid. NULL is a
+ * no-op. */
 TL_API void tl_clas_loader_free(tl_clas_loader *loader);
 
 /* The next batch: *out_x (T, b) int64 ids, time-major, *out_y (b) labels,
@@ -393,6 +494,9 @@ TL_API tl_status tl_clas_loader_next(const int64_t **out_x,
                                      size_t *out_batch, const size_t **out_docs,
                                      tl_clas_loader *loader);
 
+/* Back to the state after create: the current epoch is dropped and the
+ * RNG reseeded, so the next batches repeat the first epoch's. Errors:
+ * TL_E_INVALID_ARG. */
 TL_API tl_status tl_clas_loader_restart(tl_clas_loader *loader);
 
 /* ---- splits -------------------------------------------------------------- */

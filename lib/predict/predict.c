@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "tl/predict.h"
 
 struct tl_doc_encoder {
@@ -17,18 +18,15 @@ struct tl_doc_encoder {
   size_t ids_cap;
 };
 
+TLI_VERSION_SIZES(tl_doc_encoder_options_sizes, TL_DOC_ENCODER_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_doc_encoder_options,
+                                max_len)); /* version 1 */
+
 tl_status tl_doc_encoder_options_init(tl_doc_encoder_options *out,
                                       unsigned int version) {
-  TLI_CHECK_PTR("tl_doc_encoder_options_init", out);
-  TLI_CHECK(version == TL_DOC_ENCODER_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_doc_encoder_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_DOC_ENCODER_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->bptt = 72;
-  out->max_len = 72 * 20;
-  return TL_OK;
+  static const tl_doc_encoder_options defaults = TL_DOC_ENCODER_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, tl_doc_encoder_options_sizes,
+                          "tl_doc_encoder_options_init");
 }
 
 tl_status tl_doc_encoder_create(tl_doc_encoder **out, tl_model *encoder,
@@ -37,16 +35,11 @@ tl_status tl_doc_encoder_create(tl_doc_encoder **out, tl_model *encoder,
   const char *fn = "tl_doc_encoder_create";
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, encoder);
-  tl_doc_encoder_options defaults;
-  if (options == NULL) {
-    tl_doc_encoder_options_init(&defaults, TL_DOC_ENCODER_OPTIONS_VERSION);
-    options = &defaults;
-  }
-  TLI_CHECK(options->version == TL_DOC_ENCODER_OPTIONS_VERSION,
-            TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, options->version, TL_DOC_ENCODER_OPTIONS_VERSION);
+  tl_doc_encoder_options options_copy = TL_DOC_ENCODER_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options,
+                             tl_doc_encoder_options_sizes, fn, "options"));
+  options = &options_copy;
   TLI_CHECK(options->bptt > 0, TL_E_INVALID_ARG,
             "%s: options->bptt must be >= 1 (got 0)", fn);
   TLI_CHECK(options->max_len >= options->bptt, TL_E_INVALID_ARG,
@@ -56,7 +49,7 @@ tl_status tl_doc_encoder_create(tl_doc_encoder **out, tl_model *encoder,
   tl_doc_encoder *e = NULL;
   TLI_TRY(tli_alloc_checked((void **)&e, 1, sizeof *e, fn));
   memset(e, 0, sizeof *e);
-  e->opts = *options;
+  e->opts = options_copy;
   e->encoder = encoder;
   e->head = head;
   *out = e;

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "core/rng.h"
 #include "tl/text.h"
 
@@ -23,23 +24,14 @@ struct tl_clas_loader {
   tli_rng rng;
 };
 
+TLI_VERSION_SIZES(tl_clas_loader_options_sizes, TL_CLAS_LOADER_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_clas_loader_options, seed)); /* version 1 */
+
 tl_status tl_clas_loader_options_init(tl_clas_loader_options *out,
                                       unsigned int version) {
-  TLI_CHECK_PTR("tl_clas_loader_options_init", out);
-  TLI_CHECK(version == TL_CLAS_LOADER_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_clas_loader_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_CLAS_LOADER_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->batch_size = 64;
-  out->seq_len = 72;
-  out->max_len = 0;
-  out->shuffle = 1;
-  out->pad_first = 1;
-  out->pad_id = 1;
-  out->seed = 0;
-  return TL_OK;
+  static const tl_clas_loader_options defaults = TL_CLAS_LOADER_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, tl_clas_loader_options_sizes,
+                          "tl_clas_loader_options_init");
 }
 
 void tl_clas_loader_free(tl_clas_loader *loader) {
@@ -88,16 +80,11 @@ tl_status tl_clas_loader_create(tl_clas_loader **out,
                                 const tl_clas_loader_options *options) {
   const char *fn = "tl_clas_loader_create";
   TLI_CHECK_PTR(fn, out);
-  tl_clas_loader_options defaults;
-  if (options == NULL) {
-    tl_clas_loader_options_init(&defaults, TL_CLAS_LOADER_OPTIONS_VERSION);
-    options = &defaults;
-  }
-  TLI_CHECK(options->version == TL_CLAS_LOADER_OPTIONS_VERSION,
-            TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, options->version, TL_CLAS_LOADER_OPTIONS_VERSION);
+  tl_clas_loader_options options_copy = TL_CLAS_LOADER_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options,
+                             tl_clas_loader_options_sizes, fn, "options"));
+  options = &options_copy;
   TLI_CHECK(n_docs > 0, TL_E_INVALID_ARG, "%s: the corpus is empty (n_docs 0)",
             fn);
   TLI_CHECK_PTR(fn, docs);
@@ -167,7 +154,7 @@ tl_status tl_clas_loader_create(tl_clas_loader **out,
     tl_clas_loader_free(ld);
     return s;
   }
-  ld->opts = *options;
+  ld->opts = options_copy;
   ld->n_docs = n_docs;
   ld->n_batches = n_batches;
   ld->max_doc = max_doc;

@@ -6,6 +6,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "core/rng.h"
 #include "tl/text.h"
 
@@ -22,23 +23,14 @@ struct tl_lm_loader {
   tli_rng rng;
 };
 
+TLI_VERSION_SIZES(tl_lm_loader_options_sizes, TL_LM_LOADER_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_lm_loader_options, seed)); /* version 1 */
+
 tl_status tl_lm_loader_options_init(tl_lm_loader_options *out,
                                     unsigned int version) {
-  TLI_CHECK_PTR("tl_lm_loader_options_init", out);
-  TLI_CHECK(version == TL_LM_LOADER_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_lm_loader_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_LM_LOADER_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->batch_size = 64;
-  out->bptt = 70;
-  out->variable_length = 1;
-  out->shuffle = 1;
-  out->backwards = 0;
-  out->bos_id = -1;
-  out->seed = 0;
-  return TL_OK;
+  static const tl_lm_loader_options defaults = TL_LM_LOADER_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, tl_lm_loader_options_sizes,
+                          "tl_lm_loader_options_init");
 }
 
 void tl_lm_loader_free(tl_lm_loader *loader) {
@@ -62,15 +54,11 @@ tl_status tl_lm_loader_create(tl_lm_loader **out, const int64_t *const *docs,
                               const tl_lm_loader_options *options) {
   const char *fn = "tl_lm_loader_create";
   TLI_CHECK_PTR(fn, out);
-  tl_lm_loader_options defaults;
-  if (options == NULL) {
-    tl_lm_loader_options_init(&defaults, TL_LM_LOADER_OPTIONS_VERSION);
-    options = &defaults;
-  }
-  TLI_CHECK(options->version == TL_LM_LOADER_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, options->version, TL_LM_LOADER_OPTIONS_VERSION);
+  tl_lm_loader_options options_copy = TL_LM_LOADER_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, tl_lm_loader_options_sizes,
+                             fn, "options"));
+  options = &options_copy;
   TLI_CHECK(n_docs > 0, TL_E_INVALID_ARG, "%s: the corpus is empty (n_docs 0)",
             fn);
   TLI_CHECK_PTR(fn, docs);
@@ -137,7 +125,7 @@ tl_status tl_lm_loader_create(tl_lm_loader **out, const int64_t *const *docs,
     tl_lm_loader_free(ld);
     return s;
   }
-  ld->opts = *options;
+  ld->opts = options_copy;
   ld->n_docs = n_docs;
   ld->n_stream = total;
   ld->row_len = row_len;

@@ -9,6 +9,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "tl/text.h"
 #include "unicode.h"
 
@@ -60,38 +61,30 @@ static tl_status tli_reserve(tli_cpbuf *buf, size_t need) {
   return TL_OK;
 }
 
+TLI_VERSION_SIZES(tl_tokenizer_options_sizes, TL_TOKENIZER_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_tokenizer_options,
+                                replace_invalid)); /* version 1 */
+
 tl_status tl_tokenizer_options_init(tl_tokenizer_options *out,
                                     unsigned int version) {
-  TLI_CHECK_PTR("tl_tokenizer_options_init", out);
-  TLI_CHECK(version == TL_TOKENIZER_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_tokenizer_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_TOKENIZER_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->add_bos = 1;
-  out->add_eos = 0;
-  out->replace_invalid = 0;
-  return TL_OK;
+  static const tl_tokenizer_options defaults = TL_TOKENIZER_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, tl_tokenizer_options_sizes,
+                          "tl_tokenizer_options_init");
 }
 
 tl_status tl_tokenizer_create(tl_tokenizer **out,
                               const tl_tokenizer_options *options) {
   TLI_CHECK_PTR("tl_tokenizer_create", out);
-  tl_tokenizer_options defaults;
-  if (options == NULL) {
-    tl_tokenizer_options_init(&defaults, TL_TOKENIZER_OPTIONS_VERSION);
-    options = &defaults;
-  }
-  TLI_CHECK(options->version == TL_TOKENIZER_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_tokenizer_create: options->version %u is not supported (this "
-            "library knows version %u)",
-            options->version, TL_TOKENIZER_OPTIONS_VERSION);
+  tl_tokenizer_options options_copy = TL_TOKENIZER_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, tl_tokenizer_options_sizes,
+                             "tl_tokenizer_create", "options"));
+  options = &options_copy;
   tl_tokenizer *tok = NULL;
   TLI_TRY(tli_alloc_checked((void **)&tok, 1, sizeof *tok,
                             "tl_tokenizer_create: tokenizer"));
   memset(tok, 0, sizeof *tok);
-  tok->opts = *options;
+  tok->opts = options_copy;
   *out = tok;
   return TL_OK;
 }

@@ -5,6 +5,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "strtab.h"
 #include "tl/text.h"
 
@@ -95,18 +96,14 @@ tl_status tl_token_counts_get(uint64_t *out, const tl_token_counts *counts,
   return TL_OK;
 }
 
+TLI_VERSION_SIZES(tl_vocab_options_sizes, TL_VOCAB_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_vocab_options,
+                                pad_multiple)); /* version 1 */
+
 tl_status tl_vocab_options_init(tl_vocab_options *out, unsigned int version) {
-  TLI_CHECK_PTR("tl_vocab_options_init", out);
-  TLI_CHECK(version == TL_VOCAB_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_vocab_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_VOCAB_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->min_freq = 3;
-  out->max_vocab = 60000;
-  out->pad_multiple = 8;
-  return TL_OK;
+  static const tl_vocab_options defaults = TL_VOCAB_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, tl_vocab_options_sizes,
+                          "tl_vocab_options_init");
 }
 
 void tl_vocab_free(tl_vocab *vocab) {
@@ -199,15 +196,11 @@ tl_status tl_vocab_create_from_counts(tl_vocab **out,
   const char *fn = "tl_vocab_create_from_counts";
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, counts);
-  tl_vocab_options defaults;
-  if (options == NULL) {
-    tl_vocab_options_init(&defaults, TL_VOCAB_OPTIONS_VERSION);
-    options = &defaults;
-  }
-  TLI_CHECK(options->version == TL_VOCAB_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, options->version, TL_VOCAB_OPTIONS_VERSION);
+  tl_vocab_options options_copy = TL_VOCAB_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, tl_vocab_options_sizes, fn,
+                             "options"));
+  options = &options_copy;
   TLI_CHECK(options->max_vocab >= TL_TEXT_NUM_SPECIALS, TL_E_INVALID_ARG,
             "%s: options->max_vocab must be >= %d (the special tokens; got "
             "%zu)",

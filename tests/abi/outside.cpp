@@ -43,12 +43,19 @@ int main() {
   tl_ckpt_tensor_desc td = TL_CKPT_TENSOR_DESC_INIT;
   tl_ckpt_load_options cl = TL_CKPT_LOAD_OPTIONS_INIT;
   tl_model_load_options ml = TL_MODEL_LOAD_OPTIONS_INIT;
+  tl_tokenizer_options t1 = TL_TOKENIZER_OPTIONS_INIT;
+  tl_vocab_options t2 = TL_VOCAB_OPTIONS_INIT;
+  tl_lm_loader_options t3 = TL_LM_LOADER_OPTIONS_INIT;
+  tl_clas_loader_options t4 = TL_CLAS_LOADER_OPTIONS_INIT;
+  tl_progress_options t5 = TL_PROGRESS_OPTIONS_INIT;
+  tl_doc_encoder_options t6 = TL_DOC_ENCODER_OPTIONS_INIT;
   const unsigned versions[] = {
       mo.version, eo.version,  lo.version,  oo.version, s1.version, s2.version,
       s3.version, s4.version,  s5.version,  s6.version, s7.version, s8.version,
       s9.version, s10.version, s11.version, lf.version, lr.version, ps.version,
       pp.version, m1.version,  m2.version,  m3.version, m4.version, m5.version,
-      m6.version, m7.version,  td.version,  cl.version, ml.version, go.version};
+      m6.version, m7.version,  td.version,  cl.version, ml.version, go.version,
+      t1.version, t2.version,  t3.version,  t4.version, t5.version, t6.version};
   for (unsigned v : versions)
     if (v < 1)
       return 1;
@@ -62,6 +69,38 @@ int main() {
   if (oo.weight_decay != oi.weight_decay || oo.momentum != oi.momentum ||
       pp.lr != pi.lr || pp.div != pi.div || eo.padding_idx != -1 ||
       s7.start_factor != 1.0 / 3.0 || ml.strict != 1)
+    return 1;
+  // The text layer's macros against their init functions, field by field.
+  tl_tokenizer_options i1;
+  tl_vocab_options i2;
+  tl_lm_loader_options i3;
+  tl_clas_loader_options i4;
+  tl_progress_options i5;
+  tl_doc_encoder_options i6;
+  if (tl_tokenizer_options_init(&i1, TL_TOKENIZER_OPTIONS_VERSION) != TL_OK ||
+      tl_vocab_options_init(&i2, TL_VOCAB_OPTIONS_VERSION) != TL_OK ||
+      tl_lm_loader_options_init(&i3, TL_LM_LOADER_OPTIONS_VERSION) != TL_OK ||
+      tl_clas_loader_options_init(&i4, TL_CLAS_LOADER_OPTIONS_VERSION) !=
+          TL_OK ||
+      tl_progress_options_init(&i5, TL_PROGRESS_OPTIONS_VERSION) != TL_OK ||
+      tl_doc_encoder_options_init(&i6, TL_DOC_ENCODER_OPTIONS_VERSION) != TL_OK)
+    return 1;
+  if (t1.version != i1.version || t1.add_bos != i1.add_bos ||
+      t1.add_eos != i1.add_eos || t1.replace_invalid != i1.replace_invalid ||
+      t2.min_freq != i2.min_freq || t2.max_vocab != i2.max_vocab ||
+      t2.pad_multiple != i2.pad_multiple || t3.batch_size != i3.batch_size ||
+      t3.bptt != i3.bptt || t3.variable_length != i3.variable_length ||
+      t3.shuffle != i3.shuffle || t3.backwards != i3.backwards ||
+      t3.bos_id != i3.bos_id || t3.seed != i3.seed ||
+      t4.batch_size != i4.batch_size || t4.seq_len != i4.seq_len ||
+      t4.max_len != i4.max_len || t4.shuffle != i4.shuffle ||
+      t4.pad_first != i4.pad_first || t4.pad_id != i4.pad_id ||
+      t4.seed != i4.seed || t5.n_epochs != i5.n_epochs ||
+      t5.train_steps != i5.train_steps || t5.valid_steps != i5.valid_steps ||
+      t5.smooth_beta != i5.smooth_beta || t5.on_step != i5.on_step ||
+      t5.on_epoch != i5.on_epoch || t5.payload != i5.payload ||
+      t5.clock != i5.clock || t5.clock_payload != i5.clock_payload ||
+      t6.bptt != i6.bptt || t6.max_len != i6.max_len)
     return 1;
   std::printf("C++ initialisers: %zu structs\n",
               sizeof versions / sizeof versions[0]);

@@ -218,6 +218,18 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_ckpt_load_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_model_load_options, report_payload,
                     tl_model_load_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_tokenizer_options, replace_invalid,
+                    tl_tokenizer_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_vocab_options, pad_multiple,
+                    tl_vocab_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_lm_loader_options, seed,
+                    tl_lm_loader_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_clas_loader_options, seed,
+                    tl_clas_loader_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_progress_options, clock_payload,
+                    tl_progress_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_doc_encoder_options, max_len,
+                    tl_doc_encoder_options_init(out, 1));
 }
 END_TEST
 
@@ -242,6 +254,17 @@ START_TEST(init_macros_match_the_init_functions) {
   TLT_ASSERT_OK(tl_model_load_options_init(&y, 1));
   ck_assert(x.strict == 1 && y.strict == 1 && x.restore_rng == 1 &&
             y.restore_rng == 1 && y.prefix == NULL);
+  tl_lm_loader_options la = TL_LM_LOADER_OPTIONS_INIT, lb;
+  TLT_ASSERT_OK(tl_lm_loader_options_init(&lb, 1));
+  ck_assert(la.batch_size == lb.batch_size && la.bptt == lb.bptt &&
+            la.variable_length == lb.variable_length &&
+            la.shuffle == lb.shuffle && la.backwards == lb.backwards &&
+            la.bos_id == lb.bos_id && lb.bos_id == -1 && la.seed == lb.seed);
+  tl_progress_options pa = TL_PROGRESS_OPTIONS_INIT, pb;
+  TLT_ASSERT_OK(tl_progress_options_init(&pb, 1));
+  ck_assert(pa.n_epochs == pb.n_epochs && pb.n_epochs == 1 &&
+            pa.smooth_beta == pb.smooth_beta && pb.smooth_beta == 0.98 &&
+            pa.clock == NULL && pb.clock == NULL);
 }
 END_TEST
 
@@ -471,6 +494,110 @@ START_TEST(metrics_read_only_the_v1_bytes) {
 }
 END_TEST
 
+static void record_smooth(void *payload, const tl_progress_record *rec) {
+  *(double *)payload = rec->smooth_loss;
+}
+
+/* The text layer's creators, each given an exact-size v1 struct whose
+ * values differ from the defaults: they read only those bytes and honour
+ * every value (the result would differ with the defaults). */
+START_TEST(text_creators_read_only_the_v1_bytes) {
+  tl_tokenizer_options to = TL_TOKENIZER_OPTIONS_INIT;
+  to.add_bos = 0;
+  to.add_eos = 1;
+  tl_tokenizer_options *to1 =
+      V1_COPY(tl_tokenizer_options, replace_invalid, &to);
+  tl_tokenizer *tok = NULL;
+  TLT_ASSERT_OK(tl_tokenizer_create(&tok, to1));
+  size_t n = 0;
+  TLT_ASSERT_OK(tl_tokenizer_run(&n, tok, "hi there", 8));
+  ck_assert_uint_eq(n, 3);
+  const char *t = NULL;
+  TLT_ASSERT_OK(tl_tokenizer_token(&t, NULL, tok, 0));
+  ck_assert_str_eq(t, "hi");
+  TLT_ASSERT_OK(tl_tokenizer_token(&t, NULL, tok, 2));
+  ck_assert_str_eq(t, "xxeos");
+
+  tl_token_counts *counts = NULL;
+  TLT_ASSERT_OK(tl_token_counts_create(&counts));
+  TLT_ASSERT_OK(tl_token_counts_add_run(counts, tok));
+  tl_vocab_options vo = TL_VOCAB_OPTIONS_INIT;
+  vo.min_freq = 1;     /* default 3 would drop every token */
+  vo.pad_multiple = 0; /* default 8 would pad to 16 */
+  tl_vocab_options *vo1 = V1_COPY(tl_vocab_options, pad_multiple, &vo);
+  tl_vocab *vocab = NULL;
+  TLT_ASSERT_OK(tl_vocab_create_from_counts(&vocab, counts, vo1));
+  size_t size = 0;
+  TLT_ASSERT_OK(tl_vocab_size(&size, vocab));
+  ck_assert_uint_eq(size, TL_TEXT_NUM_SPECIALS + 2); /* "hi", "there" */
+
+  int64_t ids[21];
+  for (size_t i = 0; i < 21; i++)
+    ids[i] = (int64_t)(i % 7);
+  const int64_t *docs[] = {ids, ids + 15};
+  const size_t lens[] = {15, 6};
+  tl_lm_loader_options lo = TL_LM_LOADER_OPTIONS_INIT;
+  lo.batch_size = 2;
+  lo.bptt = 3;
+  lo.variable_length = 0;
+  lo.shuffle = 0;
+  tl_lm_loader_options *lo1 = V1_COPY(tl_lm_loader_options, seed, &lo);
+  tl_lm_loader *lm = NULL;
+  TLT_ASSERT_OK(tl_lm_loader_create(&lm, docs, lens, 2, 7, lo1));
+  size_t row_len = 0, len = 0;
+  TLT_ASSERT_OK(tl_lm_loader_row_len(&row_len, lm));
+  ck_assert_uint_eq(row_len, 10); /* (21 - 1) / 2 */
+  const int64_t *x = NULL, *y = NULL;
+  TLT_ASSERT_OK(tl_lm_loader_next(&x, &y, &len, lm));
+  ck_assert_uint_eq(len, 3);
+  ck_assert(x[0] == 0 && x[1] == ids[10] && y[0] == 1); /* unshuffled rows */
+
+  tl_clas_loader_options co = TL_CLAS_LOADER_OPTIONS_INIT;
+  co.batch_size = 1;
+  co.shuffle = 0;
+  co.pad_id = 0;
+  tl_clas_loader_options *co1 = V1_COPY(tl_clas_loader_options, seed, &co);
+  const int64_t labels[] = {0, 1};
+  tl_clas_loader *cl = NULL;
+  TLT_ASSERT_OK(tl_clas_loader_create(&cl, docs, lens, labels, 2, 7, 2, co1));
+  const int64_t *cy = NULL;
+  size_t batch = 0;
+  TLT_ASSERT_OK(tl_clas_loader_next(&x, &cy, &len, &batch, NULL, cl));
+  ck_assert_uint_eq(batch, 1); /* default batch_size 64 would take both */
+  ck_assert_uint_eq(len, 15);  /* by length, longest first */
+
+  double smooth = -1.0;
+  tl_progress_options po = TL_PROGRESS_OPTIONS_INIT;
+  po.smooth_beta = 0.0; /* the smoothed loss is the last loss */
+  po.on_step = record_smooth;
+  po.payload = &smooth;
+  tl_progress_options *po1 = V1_COPY(tl_progress_options, clock_payload, &po);
+  tl_progress *pr = NULL;
+  TLT_ASSERT_OK(tl_progress_create(&pr, po1));
+  TLT_ASSERT_OK(tl_progress_step(pr, TL_PROGRESS_STAGE_TRAIN, 2.5, NULL, 0));
+  ck_assert(smooth == 2.5);
+
+  tl_model *m = NULL;
+  TLT_ASSERT_OK(tl_model_create(&m, NULL));
+  tl_doc_encoder_options eo = TL_DOC_ENCODER_OPTIONS_INIT;
+  eo.bptt = 5;
+  eo.max_len = 4;
+  tl_doc_encoder_options *eo1 = V1_COPY(tl_doc_encoder_options, max_len, &eo);
+  tl_doc_encoder *enc = NULL;
+  TLT_ASSERT_FAILS(tl_doc_encoder_create(&enc, m, NULL, eo1), TL_E_INVALID_ARG,
+                   "max_len 4 is below bptt 5");
+
+  tl_model_free(m);
+  tl_progress_free(pr);
+  tl_clas_loader_free(cl);
+  tl_lm_loader_free(lm);
+  tl_vocab_free(vocab);
+  tl_token_counts_free(counts);
+  tl_tokenizer_free(tok);
+  free(to1), free(vo1), free(lo1), free(co1), free(po1), free(eo1);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("options");
   TCase *tc = tcase_create("options");
@@ -482,6 +609,7 @@ int main(void) {
   tcase_add_test(tc, init_macros_match_the_init_functions);
   tcase_add_test(tc, creators_read_only_the_v1_bytes);
   tcase_add_test(tc, metrics_read_only_the_v1_bytes);
+  tcase_add_test(tc, text_creators_read_only_the_v1_bytes);
   suite_add_tcase(s, tc);
   return tlt_run(s);
 }

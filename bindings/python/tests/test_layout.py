@@ -12,7 +12,8 @@ import subprocess
 
 import pytest
 
-from tl import _native, _versions, checkpoint, model, optim, plan, sched
+from tl import (_native, _versions, checkpoint, model, optim, plan, predict,
+                progress, sched, text)
 from tl.metrics import _alignment, _divergence
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
@@ -50,6 +51,14 @@ CTYPES = {
     "tl_selection_options": _alignment._SelectionOptions,
     "tl_pca_select_options": _alignment._PcaSelectOptions,
     "tl_csls_options": _alignment._CslsOptions,
+    "tl_tokenizer_options": text._TokOptions,
+    "tl_vocab_options": text._VocabOptions,
+    "tl_lm_loader_options": text._LMOptions,
+    "tl_clas_loader_options": text._ClasOptions,
+    "tl_progress_record": progress._Record,
+    "tl_epoch_record": progress._EpochRecord,
+    "tl_progress_options": progress._Options,
+    "tl_doc_encoder_options": predict._Options,
 }
 
 

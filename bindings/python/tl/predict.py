@@ -14,6 +14,7 @@ import ctypes
 
 import numpy as np
 
+from . import _versions as _v
 from ._native import OwnedHandle, c_size_p, lib, register, status
 
 __all__ = ["Predictor"]
@@ -49,11 +50,11 @@ class Predictor(OwnedHandle):
     def __init__(self, encoder, head, tokenizer=None, vocab=None, n_classes=None,
                  bptt=72, max_len=72 * 20):
         opts = _Options()
-        lib.tl_doc_encoder_options_init(ctypes.byref(opts), 1)
+        lib.tl_doc_encoder_options_init(ctypes.byref(opts), _v.DOC_ENCODER_OPTIONS_VERSION)
         opts.bptt, opts.max_len = int(bptt), int(max_len)
         handle = _p()
-        lib.tl_doc_encoder_create(ctypes.byref(handle), encoder._h(),
-                                  None if head is None else head._h(), ctypes.byref(opts))
+        lib.tl_doc_encoder_create(ctypes.byref(handle), encoder._live(),
+                                  None if head is None else head._live(), ctypes.byref(opts))
         self._handle = handle
         # Keep the models, tokenizer and vocabulary alive as long as this.
         self.encoder, self.head, self.tokenizer, self.vocab = encoder, head, tokenizer, vocab

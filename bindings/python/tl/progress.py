@@ -16,6 +16,7 @@ fastai's epoch table. Callbacks get dicts of the C records.
 import ctypes
 import math
 
+from . import _versions as _v
 from ._native import OwnedHandle, lib, register, status
 
 __all__ = ["Progress"]
@@ -25,7 +26,7 @@ _f64_p = ctypes.POINTER(ctypes.c_double)
 
 
 class _Record(ctypes.Structure):
-    _fields_ = [("stage", ctypes.c_int), ("epoch", ctypes.c_uint64),
+    _fields_ = [("version", ctypes.c_uint), ("stage", ctypes.c_int), ("epoch", ctypes.c_uint64),
                 ("n_epochs", ctypes.c_uint64), ("step", ctypes.c_uint64),
                 ("total_steps", ctypes.c_uint64), ("loss", ctypes.c_double),
                 ("smooth_loss", ctypes.c_double), ("lrs", _f64_p),
@@ -34,7 +35,7 @@ class _Record(ctypes.Structure):
 
 
 class _EpochRecord(ctypes.Structure):
-    _fields_ = [("epoch", ctypes.c_uint64), ("train_loss", ctypes.c_double),
+    _fields_ = [("version", ctypes.c_uint), ("epoch", ctypes.c_uint64), ("train_loss", ctypes.c_double),
                 ("valid_loss", ctypes.c_double),
                 ("metric_names", ctypes.POINTER(ctypes.c_char_p)),
                 ("metrics", _f64_p), ("n_metrics", ctypes.c_size_t),
@@ -82,7 +83,7 @@ class Progress(OwnedHandle):
                  terminal=True, mode="auto", csv_steps=None, csv_epochs=None,
                  on_step=None, on_epoch=None, clock=None):
         opts = _Options()
-        lib.tl_progress_options_init(ctypes.byref(opts), 1)
+        lib.tl_progress_options_init(ctypes.byref(opts), _v.PROGRESS_OPTIONS_VERSION)
         opts.n_epochs, opts.train_steps = int(n_epochs), int(train_steps)
         opts.valid_steps, opts.smooth_beta = int(valid_steps), float(smooth_beta)
         # The ctypes callbacks must live as long as the tracker.

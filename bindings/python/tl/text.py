@@ -17,6 +17,7 @@ replace_invalid=True). See docs/text.md.
 """
 import ctypes
 
+from . import _versions as _v
 from ._native import OwnedHandle, c_size_p, lib, register, status
 
 __all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab", "LMLoader", "ClasLoader",
@@ -174,7 +175,7 @@ class Tokenizer(OwnedHandle):
 
     def __init__(self, add_bos=True, add_eos=False, replace_invalid=False):
         opts = _TokOptions()
-        lib.tl_tokenizer_options_init(ctypes.byref(opts), 1)
+        lib.tl_tokenizer_options_init(ctypes.byref(opts), _v.TOKENIZER_OPTIONS_VERSION)
         opts.add_bos, opts.add_eos = int(bool(add_bos)), int(bool(add_eos))
         opts.replace_invalid = int(bool(replace_invalid))
         handle = _p()
@@ -274,7 +275,7 @@ class Vocab(OwnedHandle):
         if not isinstance(counts, TokenCounts):
             counts = TokenCounts(counts)
         opts = _VocabOptions()
-        lib.tl_vocab_options_init(ctypes.byref(opts), 1)
+        lib.tl_vocab_options_init(ctypes.byref(opts), _v.VOCAB_OPTIONS_VERSION)
         opts.min_freq, opts.max_vocab = int(min_freq), int(max_vocab)
         opts.pad_multiple = int(pad_multiple)
         handle = _p()
@@ -339,7 +340,7 @@ class LMLoader(OwnedHandle):
         ptrs = (_i64_p * max(n, 1))(*[a.ctypes.data_as(_i64_p) for a in arrays])
         lens = (ctypes.c_size_t * max(n, 1))(*[a.size for a in arrays])
         opts = _LMOptions()
-        lib.tl_lm_loader_options_init(ctypes.byref(opts), 1)
+        lib.tl_lm_loader_options_init(ctypes.byref(opts), _v.LM_LOADER_OPTIONS_VERSION)
         opts.batch_size, opts.bptt = int(bs), int(bptt)
         opts.variable_length, opts.shuffle = int(bool(variable_length)), int(bool(shuffle))
         opts.backwards = int(bool(backwards))
@@ -430,7 +431,7 @@ class ClasLoader(OwnedHandle):
             n_classes = int(lab.max()) + 1 if lab.size else 0
         _, ptrs, lens, n = _doc_arrays(docs)
         opts = _ClasOptions()
-        lib.tl_clas_loader_options_init(ctypes.byref(opts), 1)
+        lib.tl_clas_loader_options_init(ctypes.byref(opts), _v.CLAS_LOADER_OPTIONS_VERSION)
         opts.batch_size, opts.seq_len, opts.max_len = int(bs), int(seq_len), int(max_len)
         opts.shuffle, opts.pad_first = int(bool(shuffle)), int(bool(pad_first))
         opts.pad_id, opts.seed = int(pad_id), int(seed)

@@ -10,6 +10,7 @@
 
 #include "core/alloc.h"
 #include "core/error.h"
+#include "core/options.h"
 #include "tl/progress.h"
 
 #define TLI_MAX_REPORTERS 8
@@ -45,33 +46,26 @@ static double tli_monotonic(void *payload) {
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+TLI_VERSION_SIZES(tl_progress_options_sizes, TL_PROGRESS_OPTIONS_VERSION,
+                  TLI_FIELD_END(tl_progress_options,
+                                clock_payload)); /* version 1 */
+
 tl_status tl_progress_options_init(tl_progress_options *out,
                                    unsigned int version) {
-  TLI_CHECK_PTR("tl_progress_options_init", out);
-  TLI_CHECK(version == TL_PROGRESS_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "tl_progress_options_init: version %u is not supported (this "
-            "library knows version %u)",
-            version, TL_PROGRESS_OPTIONS_VERSION);
-  memset(out, 0, sizeof *out);
-  out->version = version;
-  out->n_epochs = 1;
-  out->smooth_beta = 0.98;
-  return TL_OK;
+  static const tl_progress_options defaults = TL_PROGRESS_OPTIONS_INIT;
+  return TLI_OPTIONS_INIT(out, &defaults, version, tl_progress_options_sizes,
+                          "tl_progress_options_init");
 }
 
 tl_status tl_progress_create(tl_progress **out,
                              const tl_progress_options *options) {
   const char *fn = "tl_progress_create";
   TLI_CHECK_PTR(fn, out);
-  tl_progress_options defaults;
-  if (options == NULL) {
-    tl_progress_options_init(&defaults, TL_PROGRESS_OPTIONS_VERSION);
-    options = &defaults;
-  }
-  TLI_CHECK(options->version == TL_PROGRESS_OPTIONS_VERSION, TL_E_UNSUPPORTED,
-            "%s: options->version %u is not supported (this library knows "
-            "version %u)",
-            fn, options->version, TL_PROGRESS_OPTIONS_VERSION);
+  tl_progress_options options_copy = TL_PROGRESS_OPTIONS_INIT;
+  if (options != NULL)
+    TLI_TRY(TLI_OPTIONS_COPY(&options_copy, options, tl_progress_options_sizes,
+                             fn, "options"));
+  options = &options_copy;
   TLI_CHECK(options->n_epochs >= 1, TL_E_INVALID_ARG,
             "%s: options->n_epochs must be >= 1 (got 0)", fn);
   TLI_CHECK(options->smooth_beta >= 0.0 && options->smooth_beta < 1.0,
@@ -81,7 +75,7 @@ tl_status tl_progress_create(tl_progress **out,
   tl_progress *p = NULL;
   TLI_TRY(tli_alloc_checked((void **)&p, 1, sizeof *p, fn));
   memset(p, 0, sizeof *p);
-  p->opts = *options;
+  p->opts = options_copy;
   if (p->opts.clock == NULL)
     p->opts.clock = tli_monotonic;
   p->start = p->epoch_start = p->opts.clock(p->opts.clock_payload);
@@ -247,6 +241,7 @@ tl_status tl_progress_step(tl_progress *progress, tl_progress_stage stage,
   p->done++;
   const double now = p->opts.clock(p->opts.clock_payload);
   tl_progress_record rec;
+  rec.version = TL_PROGRESS_RECORD_VERSION;
   rec.stage = stage;
   rec.epoch = p->epoch;
   rec.n_epochs = p->opts.n_epochs;
@@ -296,6 +291,7 @@ tl_status tl_progress_end_epoch(tl_progress *progress, double valid_loss,
   const double now = p->opts.clock(p->opts.clock_payload);
   const double beta = p->opts.smooth_beta;
   tl_epoch_record rec;
+  rec.version = TL_EPOCH_RECORD_VERSION;
   rec.epoch = p->epoch;
   rec.train_loss =
       p->n_smooth ? p->avg / (1.0 - pow(beta, (double)p->n_smooth)) : NAN;

@@ -19,12 +19,14 @@ typedef struct seen {
 
 static void on_step(void *payload, const tl_progress_record *rec) {
   seen *s = payload;
+  ck_assert_uint_eq(rec->version, TL_PROGRESS_RECORD_VERSION);
   s->steps++;
   s->last = *rec;
 }
 
 static void on_epoch(void *payload, const tl_epoch_record *rec) {
   seen *s = payload;
+  ck_assert_uint_eq(rec->version, TL_EPOCH_RECORD_VERSION);
   s->epochs++;
   s->last_train_loss = rec->train_loss;
   s->last_seconds = rec->seconds;
