@@ -216,6 +216,59 @@ START_TEST(bad_text_form) {
 }
 END_TEST
 
+/* Random texts near the format: never a crash, and every accepted text is
+ * canonical (one encoding per class set), so writing it back gives the
+ * same bytes. */
+static uint64_t tlt_next(uint64_t *x) { /* xorshift64 */
+  *x ^= *x << 13;
+  *x ^= *x >> 7;
+  *x ^= *x << 17;
+  return *x;
+}
+
+START_TEST(random_text_forms) {
+  uint64_t x = 0x9e3779b97f4a7c15ull;
+  static const char alphabet[] = "v1;:09ab\n";
+  size_t accepted = 0, refused = 0;
+  for (int iter = 0; iter < 20000; iter++) {
+    char text[64], back[64];
+    size_t len = 0;
+    memcpy(text, "v1;", 3);
+    len = 3;
+    /* 1 to 3 entries "n:bytes", n sometimes off by one. */
+    for (uint64_t e = 0, ne = 1 + tlt_next(&x) % 3; e < ne; e++) {
+      const size_t n = tlt_next(&x) % 4;
+      const uint64_t r = tlt_next(&x) % 8;
+      const size_t said = r == 0 ? n + 1 : r == 1 && n > 0 ? n - 1 : n;
+      text[len++] = (char)('0' + said);
+      text[len++] = ':';
+      for (size_t k = 0; k < n; k++)
+        text[len++] = alphabet[tlt_next(&x) % (sizeof alphabet - 1)];
+    }
+    if (tlt_next(&x) % 4 == 0) { /* one byte anywhere replaced */
+      const size_t at = tlt_next(&x) % len;
+      text[at] = alphabet[tlt_next(&x) % (sizeof alphabet - 1)];
+    }
+    text[len] = '\0';
+    tl_label_vocab *lv = NULL;
+    const tl_status s = tl_label_vocab_from_string(&lv, text);
+    ck_assert_msg(s == TL_OK || s == TL_E_FORMAT, "'%s': %s", text,
+                  tl_status_string(s));
+    if (s != TL_OK) {
+      ck_assert_ptr_null(lv);
+      refused++;
+      continue;
+    }
+    accepted++;
+    TLT_ASSERT_OK(tl_label_vocab_to_string(back, sizeof back, NULL, lv));
+    ck_assert_str_eq(back, text);
+    tl_label_vocab_free(lv);
+  }
+  ck_assert_uint_gt(accepted, 1000);
+  ck_assert_uint_gt(refused, 1000);
+}
+END_TEST
+
 START_TEST(alloc_failures) {
   tlt_counter c;
   for (size_t budget = 0; budget < 16; budget++) {
@@ -244,6 +297,7 @@ static Suite *labels_suite(void) {
   tcase_add_test(tc, bad_input);
   tcase_add_test(tc, text_form_and_checkpoint);
   tcase_add_test(tc, bad_text_form);
+  tcase_add_test(tc, random_text_forms);
   tcase_add_test(tc, alloc_failures);
   suite_add_tcase(s, tc);
   suite_add_tcase(s, labels_tcase_match_embeds());
