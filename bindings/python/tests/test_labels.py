@@ -52,10 +52,12 @@ def test_bad_labels_name_the_document():
         tl.LabelVocab([None, "pos"])
     with pytest.raises(tl.InvalidArgumentError, match="'n' is 0"):
         tl.LabelVocab([])
-    with pytest.raises(tl.InvalidArgumentError, match="document 1: .* NUL"):
+    with pytest.raises(tl.InvalidArgumentError, match="document 1: label contains a NUL"):
         lv.encode(["pos", "p\0s"])
-    with pytest.raises(TypeError, match="document 0"):
+    with pytest.raises(tl.InvalidArgumentError, match="document 0: label must be a str"):
         tl.LabelVocab([3, 4])
+    with pytest.raises(tl.InvalidArgumentError, match="LabelVocab.label: id must be an integer"):
+        lv.label(1.0)
     with pytest.raises(tl.InvalidArgumentError, match="'id' is 2, outside"):
         lv.label(2)
     with pytest.raises(tl.InvalidArgumentError, match="'id' is -1"):
@@ -91,6 +93,12 @@ def test_text_form_and_checkpoint_round_trip():
 def test_bad_text_form(text, match):
     with pytest.raises(tl.FormatError, match=match):
         tl.LabelVocab.from_string(text)
+
+
+def test_text_with_a_nul_is_refused_not_truncated():
+    # "v1;1:a" alone is valid: the NUL must not cut the rest off.
+    with pytest.raises(tl.InvalidArgumentError, match="text contains a NUL"):
+        tl.LabelVocab.from_string("v1;1:a\x002:bc")
 
 
 def test_clas_loader_uses_the_c_vocabulary():

@@ -396,20 +396,11 @@ LABEL_VOCAB_META_KEY = "labels"
 
 def _label_array(labels, fn):
     """labels as a C array of UTF-8 strings; None stays NULL (a missing
-    label, which libtl reports naming the document)."""
-    enc = []
-    for i, lab in enumerate(labels):
-        if lab is None:
-            enc.append(None)
-            continue
-        if not isinstance(lab, str):
-            raise TypeError("%s: document %d: label must be str or None, not %s"
-                            % (fn, i, type(lab).__name__))
-        if "\0" in lab:
-            from ._errors import InvalidArgumentError
-            raise InvalidArgumentError("%s: document %d: label %r contains a NUL character"
-                                       % (fn, i, lab), function=fn)
-        enc.append(lab.encode("utf-8"))
+    label, which libtl reports naming the document). A label that is not a
+    str, or holds a NUL (which would cut it short in C), is refused here."""
+    from . import _check
+    enc = [None if lab is None else _check.c_string(lab, "document %d: label" % i, fn)
+           for i, lab in enumerate(labels)]
     return (ctypes.c_char_p * max(len(enc), 1))(*enc), len(enc)
 
 
@@ -437,7 +428,9 @@ class LabelVocab(OwnedHandle):
     def label(self, i):
         """The class label of id i."""
         out = ctypes.c_char_p()
-        lib.tl_label_vocab_label(ctypes.byref(out), self._live(), int(i))
+        from . import _check
+        lib.tl_label_vocab_label(ctypes.byref(out), self._live(),
+                                 _check.int64(i, "id", "LabelVocab.label"))
         return out.value.decode("utf-8")
 
     @property
@@ -473,11 +466,10 @@ class LabelVocab(OwnedHandle):
     @classmethod
     def from_string(cls, text):
         """The label vocabulary of a to_string() text (tl.FormatError if bad)."""
-        if not isinstance(text, str):
-            raise TypeError("LabelVocab.from_string: text must be str, not %s"
-                            % type(text).__name__)
+        from . import _check
+        data = _check.c_string(text, "text", "LabelVocab.from_string")
         handle = _p()
-        lib.tl_label_vocab_from_string(ctypes.byref(handle), text.encode("utf-8"))
+        lib.tl_label_vocab_from_string(ctypes.byref(handle), data)
         self = cls.__new__(cls)
         self._handle = handle
         return self
