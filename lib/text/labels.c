@@ -168,82 +168,76 @@ tl_status tl_label_vocab_to_string(char *out, size_t cap, size_t *out_len,
   return TL_OK;
 }
 
+/* Walks the entries "n:bytes" of text[pos..total). With labels NULL it
+ * only checks the framing and counts them into *out_n; else it fills
+ * labels/lens (room for *out_n) and checks the order. */
+static tl_status tli_labels_parse(size_t *out_n, const char **labels,
+                                  size_t *lens, const char *text, size_t pos,
+                                  size_t total, const char *fn) {
+  size_t k = 0;
+  while (pos < total) {
+    size_t len = 0, d = 0;
+    while (pos + d < total && text[pos + d] >= '0' && text[pos + d] <= '9') {
+      TLI_CHECK(len <= (SIZE_MAX - 9) / 10, TL_E_FORMAT,
+                "%s: label %zu at byte offset %zu: the length does not fit "
+                "a size_t",
+                fn, k, pos);
+      len = len * 10 + (size_t)(text[pos + d] - '0');
+      d++;
+    }
+    TLI_CHECK(d > 0 && pos + d < total && text[pos + d] == ':' &&
+                  (d == 1 || text[pos] != '0'),
+              TL_E_FORMAT,
+              "%s: label %zu at byte offset %zu: expected a decimal length "
+              "(no leading zeros) then ':'",
+              fn, k, pos);
+    TLI_CHECK(len <= total - (pos + d + 1), TL_E_FORMAT,
+              "%s: label %zu at byte offset %zu: length %zu runs past the "
+              "end of the text (%zu bytes)",
+              fn, k, pos, len, total);
+    const char *lab = text + pos + d + 1;
+    if (labels != NULL) {
+      /* Strictly increasing, as tl_label_vocab_create writes them: any
+       * other order would give other ids than the saved model's. */
+      if (k > 0) {
+        const size_t m = lens[k - 1] < len ? lens[k - 1] : len;
+        const int c = memcmp(labels[k - 1], lab, m);
+        TLI_CHECK(c < 0 || (c == 0 && lens[k - 1] < len), TL_E_FORMAT,
+                  "%s: label %zu at byte offset %zu is not after label %zu "
+                  "(the classes must be sorted and distinct)",
+                  fn, k, pos, k - 1);
+      }
+      labels[k] = lab;
+      lens[k] = len;
+    }
+    k++;
+    pos += d + 1 + len;
+  }
+  *out_n = k;
+  return TL_OK;
+}
+
 tl_status tl_label_vocab_from_string(tl_label_vocab **out, const char *text) {
   const char *fn = "tl_label_vocab_from_string";
   TLI_CHECK_PTR(fn, out);
   TLI_CHECK_PTR(fn, text);
   const size_t total = strlen(text), tag = strlen(TLI_LABELS_TAG);
   TLI_CHECK(total >= tag && memcmp(text, TLI_LABELS_TAG, tag) == 0, TL_E_FORMAT,
-            "%s: the text does not start with \"%s\" (not a label vocabulary "
-            "of this format)",
+            "%s: the text does not start with \"%s\" (not a label "
+            "vocabulary of this format)",
             fn, TLI_LABELS_TAG);
-  /* First pass: check the framing and count; the second fills the views. */
   size_t n = 0;
-  for (int pass = 0; pass < 2; pass++) {
-    const char **labels = NULL;
-    size_t *lens = NULL;
-    if (pass == 1) {
-      TLI_CHECK(n > 0, TL_E_FORMAT, "%s: the text holds no labels", fn);
-      TLI_TRY(tli_alloc_checked((void **)&labels, n, sizeof *labels, fn));
-      const tl_status s =
-          tli_alloc_checked((void **)&lens, n, sizeof *lens, fn);
-      if (s != TL_OK) {
-        tli_free(labels);
-        return s;
-      }
-    }
-    size_t pos = tag, k = 0;
-    tl_status s = TL_OK;
-    while (pos < total && s == TL_OK) {
-      size_t len = 0, d = 0;
-      while (pos + d < total && text[pos + d] >= '0' && text[pos + d] <= '9' &&
-             d < 20) {
-        len = len * 10 + (size_t)(text[pos + d] - '0');
-        d++;
-      }
-      if (d == 0 || d > 19 || pos + d >= total || text[pos + d] != ':' ||
-          (d > 1 && text[pos] == '0'))
-        s = tli_fail(TL_E_FORMAT,
-                     "%s: label %zu at byte offset %zu: expected a decimal "
-                     "length then ':'",
-                     fn, k, pos);
-      else if (len > total - (pos + d + 1))
-        s = tli_fail(TL_E_FORMAT,
-                     "%s: label %zu at byte offset %zu: length %zu runs past "
-                     "the end of the text (%zu bytes)",
-                     fn, k, pos, len, total);
-      else {
-        const char *lab = text + pos + d + 1;
-        if (pass == 1) {
-          /* Strictly increasing, as tl_label_vocab_create writes them:
-           * anything else would give other ids than the saved model's. */
-          if (k > 0) {
-            const size_t m = lens[k - 1] < len ? lens[k - 1] : len;
-            const int c = memcmp(labels[k - 1], lab, m);
-            if (c > 0 || (c == 0 && lens[k - 1] >= len))
-              s = tli_fail(TL_E_FORMAT,
-                           "%s: label %zu at byte offset %zu is not after "
-                           "label %zu (the classes must be sorted and "
-                           "distinct)",
-                           fn, k, pos, k - 1);
-          }
-          labels[k] = lab;
-          lens[k] = len;
-        }
-        k++;
-        pos += d + 1 + len;
-      }
-    }
-    if (pass == 0) {
-      TLI_TRY(s);
-      n = k;
-      continue;
-    }
-    if (s == TL_OK)
-      s = tli_label_vocab_build(out, labels, lens, n, fn);
-    tli_free(lens);
-    tli_free(labels);
-    return s;
-  }
-  return TL_OK; /* not reached: pass 1 returns */
+  TLI_TRY(tli_labels_parse(&n, NULL, NULL, text, tag, total, fn));
+  TLI_CHECK(n > 0, TL_E_FORMAT, "%s: the text holds no labels", fn);
+  const char **labels = NULL;
+  size_t *lens = NULL;
+  TLI_TRY(tli_alloc_checked((void **)&labels, n, sizeof *labels, fn));
+  tl_status s = tli_alloc_checked((void **)&lens, n, sizeof *lens, fn);
+  if (s == TL_OK)
+    s = tli_labels_parse(&n, labels, lens, text, tag, total, fn);
+  if (s == TL_OK)
+    s = tli_label_vocab_build(out, labels, lens, n, fn);
+  tli_free(lens);
+  tli_free(labels);
+  return s;
 }

@@ -186,7 +186,7 @@ START_TEST(bad_text_form) {
       {"v1;3:neg3:neg", TL_E_FORMAT, "sorted and distinct"},
       {"v1;3:neg2:ne", TL_E_FORMAT, "is not after label 0"},
       {"v1;3:neg3", TL_E_FORMAT, "expected a decimal length"},
-      {"v1;99999999999999999999:x", TL_E_FORMAT, "expected"},
+      {"v1;99999999999999999999:x", TL_E_FORMAT, "does not fit a size_t"},
       {"v1;9999999999999999999:x", TL_E_FORMAT, "runs past the end"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
