@@ -1,7 +1,8 @@
 /* Text in, batches out: reads "label<TAB>text" lines, tokenizes them with
- * fastai's rules on two threads, builds the vocabulary, splits by label,
- * and walks one epoch of language-model batches and one of classifier
- * batches. Usage: text_pipeline FILE.tsv (tests/fixtures/text_sample.tsv). */
+ * fastai's rules on two threads, builds the vocabulary and the label
+ * classes, splits by label, and walks one epoch of language-model batches and
+ * one of classifier batches. Usage: text_pipeline FILE.tsv
+ * (tests/fixtures/text_sample.tsv). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@ int main(int argc, char **argv) {
   }
   static char *texts[MAX_DOCS];
   static size_t lens[MAX_DOCS];
+  static char *label_names[MAX_DOCS];
   static int64_t labels[MAX_DOCS];
   char line[4096];
   size_t n = 0;
@@ -38,7 +40,7 @@ int main(int argc, char **argv) {
     if (!tab)
       continue;
     *tab = 0;
-    labels[n] = strcmp(line, "pos") == 0; /* neg 0, pos 1 */
+    label_names[n] = strdup(line);
     char *text = tab + 1;
     text[strcspn(text, "\n")] = 0;
     texts[n] = strdup(text);
@@ -46,6 +48,15 @@ int main(int argc, char **argv) {
     n++;
   }
   fclose(f);
+  /* String labels -> class ids: the sorted distinct labels (fastai's
+   * CategoryMap), here neg 0, pos 1. A classifier checkpoint keeps them in
+   * its metadata (tl_label_vocab_to_string, docs/text.md). */
+  tl_label_vocab *classes;
+  CHECK(tl_label_vocab_create(&classes, (const char *const *)label_names, n));
+  CHECK(tl_label_vocab_encode(labels, classes, (const char *const *)label_names,
+                              n));
+  size_t n_classes;
+  CHECK(tl_label_vocab_size(&n_classes, classes));
 
   /* 1. tokens (fastai's rules), on two threads */
   tl_text_corpus *corpus;
@@ -80,7 +91,7 @@ int main(int argc, char **argv) {
 
   /* 4. a stratified 25% validation split */
   static uint8_t is_valid[MAX_DOCS];
-  CHECK(tl_text_split_stratified(is_valid, labels, n, 2, 0.25, 42));
+  CHECK(tl_text_split_stratified(is_valid, labels, n, n_classes, 0.25, 42));
   size_t nv = 0;
   for (size_t d = 0; d < n; d++)
     nv += is_valid[d];
@@ -113,7 +124,7 @@ int main(int argc, char **argv) {
   co.seed = 1;
   tl_clas_loader *cl;
   CHECK(tl_clas_loader_create(&cl, (const int64_t *const *)ids, ntok, labels, n,
-                              vsize, 2, &co));
+                              vsize, n_classes, &co));
   size_t b, cb = 0;
   for (;;) {
     CHECK(tl_clas_loader_next(&x, &y, &T, &b, NULL, cl));
@@ -129,7 +140,9 @@ int main(int argc, char **argv) {
   for (size_t d = 0; d < n; d++) {
     free(ids[d]);
     free(texts[d]);
+    free(label_names[d]);
   }
+  tl_label_vocab_free(classes);
   tl_vocab_free(vocab);
   tl_token_counts_free(counts);
   tl_text_corpus_free(corpus);

@@ -562,6 +562,91 @@ TL_API tl_status tl_lm_batch_metrics(double *out_nll_sum, uint64_t *out_correct,
  * negative or not finite). */
 TL_API tl_status tl_perplexity(double *out, double nll_sum, uint64_t count);
 
+/* ---- label vocabulary -----------------------------------------------------
+ */
+
+/*
+ * Class labels given as strings (a label vocabulary, fastai's CategoryMap
+ * with its defaults sort=True, add_na=False): the classes are the sorted
+ * distinct labels, and a label's id is its index among them. Sorting is by
+ * bytes (strcmp), which for UTF-8 is the order of Unicode code points:
+ * the order of Python's sorted(set(labels)), e.g. {"pos", "neg", "neu",
+ * "pos"} -> "neg" 0, "neu" 1, "pos" 2. Labels are NUL-terminated (any other
+ * byte allowed, the empty string too) and compared exactly (no case or
+ * Unicode normalization).
+ *
+ * A handle is immutable after creation: any number of threads may use one
+ * at the same time; it is freed by one thread when none uses it.
+ *
+ * In a checkpoint the classes are kept as the metadata value of
+ * TL_LABEL_VOCAB_META_KEY, in the text form of tl_label_vocab_to_string:
+ * "v1;" then, for each class in id order, its byte length in decimal (no
+ * leading zeros), ':' and its bytes ("v1;3:neg3:neu3:pos"). The length
+ * prefix makes every label round-trip, whatever bytes it holds (':', ';',
+ * newlines, digits). The metadata value, and so the text, is limited to
+ * TL_CKPT_MAX_STRING (65535) bytes: tl_ckpt_set_meta refuses a longer one.
+ *
+ *   size_t len; tl_label_vocab_to_string(NULL, 0, &len, lv);
+ *   char *buf = malloc(len + 1);
+ *   tl_label_vocab_to_string(buf, len + 1, NULL, lv);
+ *   tl_ckpt_set_meta(ckpt, TL_LABEL_VOCAB_META_KEY, buf);
+ *   ...
+ *   const char *text; tl_ckpt_get_meta(&text, ckpt, TL_LABEL_VOCAB_META_KEY);
+ *   tl_label_vocab_from_string(&lv, text);
+ */
+typedef struct tl_label_vocab tl_label_vocab;
+
+/* The checkpoint metadata key under which the label vocabulary is kept. */
+#define TL_LABEL_VOCAB_META_KEY "labels"
+
+/* Builds the label vocabulary of labels[0..n) (one label per document;
+ * repeats expected): *out receives a new handle, owned by the caller and
+ * freed with tl_label_vocab_free; labels are copied. Errors:
+ * TL_E_INVALID_ARG (out or labels NULL, n 0, a missing label: "document i:
+ * label is missing"), TL_E_NOMEM. On error *out is unchanged. */
+TL_API tl_status tl_label_vocab_create(tl_label_vocab **out,
+                                       const char *const *labels, size_t n);
+
+/* Frees a label vocabulary; NULL is ignored. Views from
+ * tl_label_vocab_label become invalid. */
+TL_API void tl_label_vocab_free(tl_label_vocab *lv);
+
+/* The number of classes into *out. Errors: TL_E_INVALID_ARG (NULL). */
+TL_API tl_status tl_label_vocab_size(size_t *out, const tl_label_vocab *lv);
+
+/* Decodes one id: *out receives the class label of id (a NUL-terminated
+ * view, valid until lv is freed). Errors: TL_E_INVALID_ARG (NULL, id
+ * outside [0, size), naming it). */
+TL_API tl_status tl_label_vocab_label(const char **out,
+                                      const tl_label_vocab *lv, int64_t id);
+
+/* Encodes labels[0..n): out[i] = the id of labels[i] (out has n entries;
+ * both may be NULL when n is 0). All or nothing: every label is checked
+ * before out is written. Errors: TL_E_INVALID_ARG (NULL arguments; a NULL
+ * label: "document i: label is missing"; a label that is not a class:
+ * "document i: label 'x' is not one of the k classes", the lowest such
+ * document), and out is then untouched. */
+TL_API tl_status tl_label_vocab_encode(int64_t *out, const tl_label_vocab *lv,
+                                       const char *const *labels, size_t n);
+
+/* Writes the text form above (NUL-terminated) into out[0..cap); *out_len
+ * (may be NULL) receives its length without the NUL. out NULL with cap 0
+ * only measures. Errors: TL_E_INVALID_ARG (lv NULL, out NULL with cap > 0,
+ * cap too small, naming the bytes needed; out is then untouched). */
+TL_API tl_status tl_label_vocab_to_string(char *out, size_t cap,
+                                          size_t *out_len,
+                                          const tl_label_vocab *lv);
+
+/* Rebuilds a label vocabulary from its text form (e.g. the checkpoint's
+ * TL_LABEL_VOCAB_META_KEY value): *out receives a new handle, freed with
+ * tl_label_vocab_free, with the same classes and ids as the one written.
+ * Errors: TL_E_INVALID_ARG (NULL), TL_E_FORMAT (no "v1;" tag, no labels,
+ * a bad length prefix or one running past the end, classes not strictly
+ * increasing: each naming the label and its byte offset), TL_E_NOMEM. On
+ * error *out is unchanged. */
+TL_API tl_status tl_label_vocab_from_string(tl_label_vocab **out,
+                                            const char *text);
+
 #ifdef __cplusplus
 }
 #endif

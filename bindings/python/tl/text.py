@@ -21,7 +21,7 @@ from . import _versions as _v
 from ._native import OwnedHandle, c_size_p, lib, register, status
 
 __all__ = ["Tokenizer", "SPECIALS", "TokenCounts", "Vocab", "LMLoader", "ClasLoader",
-           "LabelVocab", "split_stratified", "subset_per_class", "confusion_matrix",
+           "LabelVocab", "LABEL_VOCAB_META_KEY", "split_stratified", "subset_per_class", "confusion_matrix",
            "classification_metrics", "lm_batch_metrics", "perplexity", "SentencePiece"]
 
 _p = ctypes.c_void_p
@@ -381,29 +381,114 @@ class LMLoader(OwnedHandle):
             yield (xa.copy(), ya.copy()) if self.copy else (xa, ya)
 
 
-class LabelVocab:
-    """Labels given as strings -> class ids, sorted as fastai's CategoryMap
-    sorts them; unknown labels raise tl.InvalidArgumentError naming the
-    document."""
+register([
+    ("tl_label_vocab_create", [ctypes.POINTER(_p), _strs, ctypes.c_size_t], status),
+    ("tl_label_vocab_free", [_p], None),
+    ("tl_label_vocab_size", [c_size_p, _p], status),
+    ("tl_label_vocab_label", [ctypes.POINTER(ctypes.c_char_p), _p, ctypes.c_int64], status),
+    ("tl_label_vocab_encode", [_i64_p, _p, _strs, ctypes.c_size_t], status),
+    ("tl_label_vocab_to_string", [ctypes.c_char_p, ctypes.c_size_t, c_size_p, _p], status),
+    ("tl_label_vocab_from_string", [ctypes.POINTER(_p), ctypes.c_char_p], status),
+])
+
+#: The checkpoint metadata key of a label vocabulary (TL_LABEL_VOCAB_META_KEY).
+LABEL_VOCAB_META_KEY = "labels"
+
+
+def _label_array(labels, fn):
+    """labels as a C array of UTF-8 strings; None stays NULL (a missing
+    label, which libtl reports naming the document). A label that is not a
+    str, or holds a NUL (which would cut it short in C), is refused here."""
+    from . import _check
+    enc = [None if lab is None else _check.c_string(lab, "document %d: label" % i, fn)
+           for i, lab in enumerate(labels)]
+    return (ctypes.c_char_p * max(len(enc), 1))(*enc), len(enc)
+
+
+class LabelVocab(OwnedHandle):
+    """Labels given as strings -> class ids (the C tl_label_vocab): the
+    classes are sorted(set(labels)), as fastai's CategoryMap sorts them;
+    an unknown or missing (None) label raises tl.InvalidArgumentError
+    naming the document. to_string()/from_string() and store()/restore()
+    keep the classes in a checkpoint's metadata under "labels"."""
+
+    _free = "tl_label_vocab_free"
+    _what = "label vocabulary"
 
     def __init__(self, labels):
-        self.itos = sorted(set(labels))
-        self.o2i = {v: i for i, v in enumerate(self.itos)}
+        arr, n = _label_array(list(labels), "LabelVocab")
+        handle = _p()
+        lib.tl_label_vocab_create(ctypes.byref(handle), arr, n)
+        self._handle = handle
 
     def __len__(self):
-        return len(self.itos)
+        n = ctypes.c_size_t()
+        lib.tl_label_vocab_size(ctypes.byref(n), self._live())
+        return n.value
+
+    def label(self, i):
+        """The class label of id i."""
+        out = ctypes.c_char_p()
+        from . import _check
+        lib.tl_label_vocab_label(ctypes.byref(out), self._live(),
+                                 _check.int64(i, "id", "LabelVocab.label"))
+        return out.value.decode("utf-8")
+
+    @property
+    def itos(self):
+        """The classes in id order."""
+        return [self.label(i) for i in range(len(self))]
+
+    @property
+    def o2i(self):
+        """class label -> id."""
+        return {v: i for i, v in enumerate(self.itos)}
 
     def encode(self, labels):
+        """numpy int64 ids of labels (all or nothing)."""
         import numpy as np
-        from ._errors import InvalidArgumentError
-        out = np.empty(len(labels), dtype=np.int64)
-        for i, lab in enumerate(labels):
-            if lab not in self.o2i:
-                raise InvalidArgumentError(
-                    "LabelVocab.encode: document %d: label %r is not one of the %d classes"
-                    % (i, lab, len(self.itos)), function="LabelVocab.encode")
-            out[i] = self.o2i[lab]
+        arr, n = _label_array(list(labels), "LabelVocab.encode")
+        out = np.empty(n, dtype=np.int64)
+        lib.tl_label_vocab_encode(out.ctypes.data_as(_i64_p), self._live(), arr, n)
         return out
+
+    def decode(self, ids):
+        """The class labels of ids."""
+        return [self.label(i) for i in ids]
+
+    def to_string(self):
+        """The text form kept in checkpoints ("v1;" then len:label per class)."""
+        n = ctypes.c_size_t()
+        lib.tl_label_vocab_to_string(None, 0, ctypes.byref(n), self._live())
+        buf = ctypes.create_string_buffer(n.value + 1)
+        lib.tl_label_vocab_to_string(buf, n.value + 1, None, self._live())
+        return buf.raw[:n.value].decode("utf-8")
+
+    @classmethod
+    def from_string(cls, text):
+        """The label vocabulary of a to_string() text (tl.FormatError if bad)."""
+        from . import _check
+        data = _check.c_string(text, "text", "LabelVocab.from_string")
+        handle = _p()
+        lib.tl_label_vocab_from_string(ctypes.byref(handle), data)
+        self = cls.__new__(cls)
+        self._handle = handle
+        return self
+
+    def store(self, checkpoint):
+        """Puts the classes into a tl.Checkpoint's metadata ("labels")."""
+        checkpoint.meta[LABEL_VOCAB_META_KEY] = self.to_string()
+
+    @classmethod
+    def restore(cls, checkpoint):
+        """The label vocabulary stored in a tl.Checkpoint (tl.NotFoundError
+        if it has none)."""
+        text = checkpoint.meta.get(LABEL_VOCAB_META_KEY)
+        if text is None:
+            from ._errors import NotFoundError
+            raise NotFoundError("LabelVocab.restore: the checkpoint has no %r metadata"
+                                % LABEL_VOCAB_META_KEY, function="LabelVocab.restore")
+        return cls.from_string(text)
 
 
 class ClasLoader(OwnedHandle):
