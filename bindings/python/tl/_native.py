@@ -55,6 +55,9 @@ def _load():
 
 
 lib, library_path = _load()
+# A library of another version is refused here, before any declaration.
+from ._supported import check_library  # noqa: E402
+check_library(lib, library_path)
 
 
 def _errcheck(result, func, args):

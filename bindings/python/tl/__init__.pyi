@@ -1,0 +1,32 @@
+# Type stub of the tl package (PEP 561: see py.typed).
+from . import checkpoint as checkpoint, metrics as metrics, text as text
+from ._errors import (ClosedError as ClosedError, Error as Error,
+                      FormatError as FormatError, IOFailure as IOFailure,
+                      InternalError as InternalError,
+                      InvalidArgumentError as InvalidArgumentError,
+                      NotFoundError as NotFoundError,
+                      NumericError as NumericError,
+                      OutOfMemoryError as OutOfMemoryError,
+                      ShapeError as ShapeError, StateError as StateError,
+                      Status as Status, UnsupportedError as UnsupportedError)
+from ._native import library_path as library_path
+from .model import Model as Model, accuracy as accuracy, cross_entropy as cross_entropy
+from .optim import (Optimizer as Optimizer, lrs_even as lrs_even,
+                    lrs_factor as lrs_factor, lrs_slice as lrs_slice)
+from .plan import Plan as Plan, lr_find as lr_find, lr_find_suggest as lr_find_suggest
+from .predict import Predictor as Predictor
+from .progress import Progress as Progress
+from .sched import Schedule as Schedule
+from .text import (ClasLoader as ClasLoader, LMLoader as LMLoader,
+                   LabelVocab as LabelVocab, SPECIALS as SPECIALS,
+                   SentencePiece as SentencePiece, TokenCounts as TokenCounts,
+                   Tokenizer as Tokenizer, Vocab as Vocab,
+                   split_stratified as split_stratified,
+                   subset_per_class as subset_per_class)
+
+__version__: str
+version_number: int
+
+def status_string(code: int) -> str: ...
+def set_num_threads(n: int) -> None: ...
+def get_num_threads() -> int: ...

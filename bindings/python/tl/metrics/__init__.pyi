@@ -1,0 +1,2 @@
+from ._alignment import *
+from ._divergence import *

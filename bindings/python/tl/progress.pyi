@@ -1,0 +1,13 @@
+# Type stub of progress.py (include/tl/progress.h).
+from os import PathLike
+from typing import Any, Callable, Dict, Literal, Mapping, Optional, Sequence, Union
+
+from ._native import OwnedHandle
+
+_Path = Union[str, bytes, "PathLike[str]"]
+
+class Progress(OwnedHandle):
+    def __init__(self, n_epochs: int = ..., train_steps: int = ..., valid_steps: int = ..., smooth_beta: float = ..., terminal: bool = ..., mode: str = ..., csv_steps: Optional[_Path] = ..., csv_epochs: Optional[_Path] = ..., on_step: Optional[Callable[[Dict[str, Any]], object]] = ..., on_epoch: Optional[Callable[[Dict[str, Any]], object]] = ..., clock: Optional[Callable[[], float]] = ...) -> None: ...
+    def step(self, loss: float, lrs: Sequence[float] = ..., stage: str = ...) -> None: ...
+    def end_epoch(self, valid_loss: Optional[float] = ..., metrics: Optional[Mapping[str, float]] = ...) -> None: ...
+    def close(self) -> None: ...
