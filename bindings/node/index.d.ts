@@ -162,6 +162,17 @@ export declare class Schedule extends Handle {
   static step(options: { baseLr?: number; stepSize: Size; gamma?: number }): Schedule;
   static exponential(options?: { baseLr?: number; gamma?: number }): Schedule;
   static constant(options?: { lr?: number; factor?: number; totalIters?: Size }): Schedule;
+  /** CyclicLR (momentum cycles inversely when cycleMomentum is set). */
+  static cyclic(options?: { baseLr?: number; maxLr?: number; stepSizeUp?: Size; stepSizeDown?: Size;
+                            mode?: 'triangular' | 'triangular2' | 'expRange'; gamma?: number;
+                            cycleMomentum?: boolean; baseMomentum?: number; maxMomentum?: number }): Schedule;
+  /** SGDR / CosineAnnealingWarmRestarts; t0 and tMult are C's t_0 and t_mult. */
+  static cosineRestarts(options: { baseLr?: number; t0: Size; tMult?: Size; etaMin?: number }): Schedule;
+  /** MultiStepLR; the milestones are copied. */
+  static multiStep(options: { baseLr?: number; milestones: Size[] | BigUint64Array; gamma?: number }): Schedule;
+  /** SequentialLR over deep copies of `schedules` (the caller still closes
+   * them); milestones has one element fewer than schedules. */
+  static sequential(schedules: Schedule[], milestones?: Size[] | BigUint64Array): Schedule;
   lr(step: Size): number;
   momentum(step: Size): number;
   readonly hasMomentum: boolean;

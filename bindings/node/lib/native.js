@@ -69,6 +69,8 @@ const VERSIONS = {
   SCHED_ONE_CYCLE_OPTIONS_VERSION: 1, SCHED_FASTAI_ONE_CYCLE_OPTIONS_VERSION: 1,
   SCHED_LINEAR_OPTIONS_VERSION: 1, SCHED_STEP_OPTIONS_VERSION: 1,
   SCHED_EXPONENTIAL_OPTIONS_VERSION: 1, SCHED_CONSTANT_OPTIONS_VERSION: 1,
+  SCHED_CYCLIC_OPTIONS_VERSION: 1, SCHED_COSINE_RESTARTS_OPTIONS_VERSION: 1,
+  SCHED_MULTI_STEP_OPTIONS_VERSION: 1,
   LR_FIND_OPTIONS_VERSION: 1, LR_FIND_RESULT_VERSION: 1,
 };
 // Every struct the binding declares, by C name (test/lifecycle.test.js
@@ -100,6 +102,15 @@ struct('tl_sched_linear_options', {
 struct('tl_sched_step_options', { version: 'uint', base_lr: 'double', step_size: 'uint64_t', gamma: 'double' });
 struct('tl_sched_exponential_options', { version: 'uint', base_lr: 'double', gamma: 'double' });
 struct('tl_sched_constant_options', { version: 'uint', lr: 'double', factor: 'double', total_iters: 'uint64_t' });
+struct('tl_sched_cyclic_options', {
+  version: 'uint', base_lr: 'double', max_lr: 'double', step_size_up: 'uint64_t', step_size_down: 'uint64_t',
+  mode: 'int', gamma: 'double', cycle_momentum: 'int', base_momentum: 'double', max_momentum: 'double' });
+struct('tl_sched_cosine_restarts_options', {
+  version: 'uint', base_lr: 'double', t_0: 'uint64_t', t_mult: 'uint64_t', eta_min: 'double' });
+// milestones is a pointer the caller owns: lib/sched.js sets it to a
+// BigUint64Array kept alive for the duration of the create call.
+struct('tl_sched_multi_step_options', {
+  version: 'uint', base_lr: 'double', milestones: 'const uint64_t *', n_milestones: 'size_t', gamma: 'double' });
 struct('tl_lr_find_options', {
   version: 'uint', start_lr: 'double', end_lr: 'double', num_it: 'size_t', beta: 'double',
   stop_factor: 'double' });
@@ -223,6 +234,13 @@ const TABLE = [
   'int tl_sched_exponential_create(_Out_ tl_sched **out, const tl_sched_exponential_options *options)',
   'int tl_sched_constant_options_init(_Out_ tl_sched_constant_options *out, uint version)',
   'int tl_sched_constant_create(_Out_ tl_sched **out, const tl_sched_constant_options *options)',
+  'int tl_sched_cyclic_options_init(_Out_ tl_sched_cyclic_options *out, uint version)',
+  'int tl_sched_cyclic_create(_Out_ tl_sched **out, const tl_sched_cyclic_options *options)',
+  'int tl_sched_cosine_restarts_options_init(_Out_ tl_sched_cosine_restarts_options *out, uint version)',
+  'int tl_sched_cosine_restarts_create(_Out_ tl_sched **out, const tl_sched_cosine_restarts_options *options)',
+  'int tl_sched_multi_step_options_init(_Out_ tl_sched_multi_step_options *out, uint version)',
+  'int tl_sched_multi_step_create(_Out_ tl_sched **out, const tl_sched_multi_step_options *options)',
+  'int tl_sched_sequential_create(_Out_ tl_sched **out, tl_sched **scheds, size_t n, const uint64_t *milestones)',
   'void tl_sched_free(tl_sched *sched)',
   'int tl_sched_lr(_Out_ double *out, const tl_sched *sched, uint64_t step)',
   'int tl_sched_momentum(_Out_ double *out, const tl_sched *sched, uint64_t step)',
