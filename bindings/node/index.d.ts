@@ -182,6 +182,45 @@ export declare class Schedule extends Handle {
   groupLrs(baseLrs: Floats64, step: Size): Float64Array;
 }
 
+/** One stage of a Plan (tl_plan_stage). The schedule and rates are copied. */
+export interface PlanStage {
+  steps: Size;
+  schedule: Schedule;
+  /** 'to': fastai freeze_to(freezeArg) (default); 'onlyGroup': only group freezeArg trains. */
+  freeze?: 'to' | 'onlyGroup';
+  freezeArg?: number | bigint;
+  /** One rate per group, times the schedule's multiplier; default: the schedule's rate for every group. */
+  baseLrs?: Floats64;
+  /** Clear the optimizer state at the stage's first step (default true). */
+  resetState?: boolean;
+}
+
+/** A stage-by-stage fine-tuning plan over numGroups layer groups (tl_plan_*). */
+export declare class Plan extends Handle {
+  constructor(numGroups: Size);
+  addStage(stage: PlanStage): this;
+  readonly numStages: number;
+  readonly numGroups: number;
+  readonly totalSteps: number | bigint;
+  stageBounds(stage: Size): { start: number | bigint; steps: number | bigint };
+  stageAt(step: Size): { stage: number; local: number | bigint };
+  groupTrainable(stage: Size, group: Size): boolean;
+  lrs(step: Size): Float64Array;
+  momentum(step: Size): number;
+  /** tl_plan_apply; true on a stage's first step. */
+  apply(optimizer: Optimizer, step: Size): boolean;
+}
+
+export type PlanPreset = 'ulmfit' | 'chainThaw' | 'fineTune' | 'featureExtraction';
+
+/** libtl's experimental API (TL_EXPERIMENTAL_API in C): may change in a minor version. */
+export declare namespace experimental {
+  /** tl_plan_preset_create with tl_plan_preset_options in camelCase (numGroups for n_groups). */
+  function planPreset(preset: PlanPreset, options: {
+    numGroups: Size; lr?: number; stageSteps?: Size; finalSteps?: Size; factor?: number; cutFrac?: number;
+    ratio?: number; lrMult?: number; pctStart?: number; div?: number }): Plan;
+}
+
 export declare class Checkpoint extends Handle {
   constructor();
   static load(path: string): Checkpoint;

@@ -58,7 +58,7 @@ const SUPPORTED = { min: 100, max: 199, text: '0.1.x' };
 }
 
 // Opaque handles.
-for (const name of ['tl_model', 'tl_optim', 'tl_sched', 'tl_ckpt']) koffi.opaque(name);
+for (const name of ['tl_model', 'tl_optim', 'tl_sched', 'tl_ckpt', 'tl_plan']) koffi.opaque(name);
 
 // Versioned structs (the headers' field order; versions as TL_<X>_VERSION,
 // checked against include/tl/*.h by test/versions.test.js).
@@ -70,7 +70,7 @@ const VERSIONS = {
   SCHED_LINEAR_OPTIONS_VERSION: 1, SCHED_STEP_OPTIONS_VERSION: 1,
   SCHED_EXPONENTIAL_OPTIONS_VERSION: 1, SCHED_CONSTANT_OPTIONS_VERSION: 1,
   SCHED_CYCLIC_OPTIONS_VERSION: 1, SCHED_COSINE_RESTARTS_OPTIONS_VERSION: 1,
-  SCHED_MULTI_STEP_OPTIONS_VERSION: 1,
+  SCHED_MULTI_STEP_OPTIONS_VERSION: 1, PLAN_STAGE_VERSION: 1, PLAN_PRESET_OPTIONS_VERSION: 1,
   LR_FIND_OPTIONS_VERSION: 1, LR_FIND_RESULT_VERSION: 1,
 };
 // Every struct the binding declares, by C name (test/lifecycle.test.js
@@ -111,6 +111,15 @@ struct('tl_sched_cosine_restarts_options', {
 // BigUint64Array kept alive for the duration of the create call.
 struct('tl_sched_multi_step_options', {
   version: 'uint', base_lr: 'double', milestones: 'const uint64_t *', n_milestones: 'size_t', gamma: 'double' });
+// sched and base_lrs are borrowed for the duration of tl_plan_add_stage,
+// which copies them (lib/plan.js).
+struct('tl_plan_stage', {
+  version: 'uint', freeze: 'int', freeze_arg: 'int64_t', steps: 'uint64_t', sched: 'const tl_sched *',
+  base_lrs: 'const double *', reset_state: 'int' });
+struct('tl_plan_preset_options', {
+  version: 'uint', n_groups: 'size_t', lr: 'double', stage_steps: 'uint64_t', final_steps: 'uint64_t',
+  factor: 'double', cut_frac: 'double', ratio: 'double', lr_mult: 'double', pct_start: 'double',
+  div: 'double' });
 struct('tl_lr_find_options', {
   version: 'uint', start_lr: 'double', end_lr: 'double', num_it: 'size_t', beta: 'double',
   stop_factor: 'double' });
@@ -268,7 +277,23 @@ const TABLE = [
   'int tl_model_load(tl_model *model, const char *path, void *options)',
   'int tl_ckpt_store_optim(tl_ckpt *ckpt, const tl_optim *optim)',
   'int tl_ckpt_restore_optim(tl_optim *optim, const tl_ckpt *ckpt)',
+  // plan.h: plans
+  'int tl_plan_stage_init(_Out_ tl_plan_stage *out, uint version)',
+  'int tl_plan_create(_Out_ tl_plan **out, size_t n_groups)',
+  'void tl_plan_free(tl_plan *plan)',
+  'int tl_plan_add_stage(tl_plan *plan, const tl_plan_stage *stage)',
+  'int tl_plan_num_stages(_Out_ size_t *out, const tl_plan *plan)',
+  'int tl_plan_num_groups(_Out_ size_t *out, const tl_plan *plan)',
+  'int tl_plan_total_steps(_Out_ uint64_t *out, const tl_plan *plan)',
+  'int tl_plan_stage_bounds(_Out_ uint64_t *out_start, _Out_ uint64_t *out_steps, const tl_plan *plan, size_t stage)',
+  'int tl_plan_stage_at(_Out_ size_t *out_stage, _Out_ uint64_t *out_local, const tl_plan *plan, uint64_t step)',
+  'int tl_plan_group_trainable(_Out_ int *out, const tl_plan *plan, size_t stage, size_t group)',
+  'int tl_plan_lrs(double *out_lrs, size_t n, const tl_plan *plan, uint64_t step)',
+  'int tl_plan_momentum(_Out_ double *out, const tl_plan *plan, uint64_t step)',
+  'int tl_plan_apply(_Out_ int *out_stage_started, const tl_plan *plan, tl_optim *optim, uint64_t step)',
   // plan.h (experimental API, exported under TL_EXPERIMENTAL_0.1)
+  'int tl_plan_preset_options_init(_Out_ tl_plan_preset_options *out, uint version, int preset)',
+  'int tl_plan_preset_create(_Out_ tl_plan **out, int preset, const tl_plan_preset_options *options)',
   'int tl_lr_find_options_init(_Out_ tl_lr_find_options *out, uint version)',
   'int tl_lr_find(_Inout_ tl_lr_find_result *out, double *out_lrs, double *out_losses, size_t capacity, tl_optim *optim, tl_lr_find_step_fn *step, void *payload, const tl_lr_find_options *options)',
 ];
