@@ -112,7 +112,7 @@ export declare class Model extends Handle {
   auxLoss(): number;
   zeroGrad(): void;
   save(path: string): void;
-  load(path: string): void;
+  load(path: string, options?: LoadOptions): void;
 }
 
 export type Hparam = 'lr' | 'momentum' | 'beta2' | 'eps' | 'weightDecay';
@@ -221,20 +221,76 @@ export declare namespace experimental {
     ratio?: number; lrMult?: number; pctStart?: number; div?: number }): Plan;
 }
 
+export type LoadIssue = 'missing' | 'unexpected';
+
+/** tl_model_load_options (Checkpoint.restoreModel, Model.load). */
+export interface LoadOptions {
+  /** true (default): every parameter filled and every considered tensor used, else NotFoundError, model unchanged. */
+  strict?: boolean;
+  /** Only tensors whose names start with prefix, matched without it (also names the RNG stream). */
+  prefix?: string | null;
+  /** tensor name (after the prefix) -> parameter name. */
+  map?: Record<string, string> | Map<string, string> | Array<[string, string]>;
+  restoreRng?: boolean;
+  /** Called during the load for each missing parameter and unused tensor (full name). An
+   * exception is caught before it reaches C and thrown after the load returns; the load itself
+   * is not undone. */
+  report?: ((issue: LoadIssue, name: string) => void) | null;
+}
+
+/** tl_ckpt_load_options. */
+export interface CheckpointLoadOptions {
+  verifyDataCrc?: boolean;
+  /** Refuse larger inputs (0: no limit). */
+  maxSize?: Size;
+}
+
+export type TensorDtype = 'f32' | 'f64' | 'i64' | 'u8' | 'i32';
+export type TensorData = Float32Array | Float64Array | BigInt64Array | Uint8Array | Int32Array;
+
+export interface TensorInfo {
+  name: string;
+  dtype: TensorDtype;
+  shape: number[];
+  numel: number;
+  nbytes: number;
+  /** Layer group, or null for none. */
+  group: number | null;
+}
+
 export declare class Checkpoint extends Handle {
   constructor();
-  static load(path: string): Checkpoint;
-  static fromBuffer(bytes: Uint8Array | number[]): Checkpoint;
+  static load(path: string, options?: CheckpointLoadOptions): Checkpoint;
+  static fromBuffer(bytes: Uint8Array | number[], options?: CheckpointLoadOptions): Checkpoint;
   save(path: string): void;
   toBuffer(): Uint8Array;
   storeModel(model: Model, prefix?: string | null): void;
-  restoreModel(model: Model): void;
+  restoreModel(model: Model, options?: LoadOptions): void;
   storeOptimizer(optimizer: Optimizer): void;
   restoreOptimizer(optimizer: Optimizer): void;
   setMeta(key: string, value: string): void;
   getMeta(key: string): string;
+  /** Every metadata entry, in the order keys were first set. */
+  meta(): Record<string, string>;
   step: number | bigint;
   readonly tensorCount: number;
+  /** dtype from the typed array; shape defaults to [data.length], [] is a scalar. */
+  addTensor(name: string, data: TensorData, shape?: Size[]): void;
+  findTensor(name: string): number;
+  hasTensor(name: string): boolean;
+  tensorInfo(which: string | Size): TensorInfo;
+  /** A copy of the elements, typed by the dtype. */
+  tensorData(which: string | Size): TensorData;
+  tensorNames(): string[];
+  removeTensor(which: string | Size): void;
+  setTensorGroup(which: string | Size, group: Size | null): void;
+  /** The tokens of the embedding rows, or null without a vocabulary section; null removes it. */
+  vocab: string[] | null;
+  /** fastai's match_embeds; returns 1 for the new tokens. */
+  remapVocab(newVocab: string[], names: string[]): Uint8Array;
+  setSection(kind: 'optim' | 'rng', subkind: Size, bytes: Uint8Array | number[]): void;
+  getSection(kind: 'optim' | 'rng'): { subkind: number; bytes: Uint8Array } | null;
+  clearSection(kind: 'optim' | 'rng'): void;
 }
 
 export declare function crossEntropy(logits: Floats32, targets: Ints64, classes: Size,

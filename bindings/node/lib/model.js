@@ -414,9 +414,14 @@ class Model extends Handle {
 
   // Strict load (every parameter filled, every tensor used) of a file
   // written by save() or a Checkpoint holding this model's parameters.
-  load(path) {
+  // options as Checkpoint.restoreModel: { strict, prefix, map, restoreRng,
+  // report }.
+  load(path, options) {
     const fn = 'Model.load';
-    c.tl_model_load(this._live(fn), string(path, fn, 'path'), null);
+    const m = this._live(fn);
+    const p = string(path, fn, 'path');
+    // Required here, not at the top: lib/loadopts.js requires this module.
+    require('./loadopts').withLoadOptions(options, fn, (o) => c.tl_model_load(m, p, o));
   }
 }
 

@@ -71,6 +71,7 @@ const VERSIONS = {
   SCHED_EXPONENTIAL_OPTIONS_VERSION: 1, SCHED_CONSTANT_OPTIONS_VERSION: 1,
   SCHED_CYCLIC_OPTIONS_VERSION: 1, SCHED_COSINE_RESTARTS_OPTIONS_VERSION: 1,
   SCHED_MULTI_STEP_OPTIONS_VERSION: 1, PLAN_STAGE_VERSION: 1, PLAN_PRESET_OPTIONS_VERSION: 1,
+  CKPT_LOAD_OPTIONS_VERSION: 1, MODEL_LOAD_OPTIONS_VERSION: 1, CKPT_TENSOR_DESC_VERSION: 1,
   LR_FIND_OPTIONS_VERSION: 1, LR_FIND_RESULT_VERSION: 1,
 };
 // Every struct the binding declares, by C name (test/lifecycle.test.js
@@ -111,6 +112,18 @@ struct('tl_sched_cosine_restarts_options', {
 // BigUint64Array kept alive for the duration of the create call.
 struct('tl_sched_multi_step_options', {
   version: 'uint', base_lr: 'double', milestones: 'const uint64_t *', n_milestones: 'size_t', gamma: 'double' });
+struct('tl_ckpt_load_options', { version: 'uint', verify_data_crc: 'int', max_size: 'uint64_t' });
+struct('tl_ckpt_tensor_desc', {
+  version: 'uint', name: 'const char *', dtype: 'int', rank: 'size_t', shape: koffi.array('size_t', 8),
+  numel: 'size_t', nbytes: 'size_t', group: 'uint32_t' });
+// The load report callback: registered (koffi.register) for the duration of
+// one load by lib/ckpt.js, whose wrapper never lets a JS exception reach C.
+const REPORT_FN = koffi.proto('void tl_load_report_fn(void *payload, int issue, const char *name)');
+// prefix, map_from, map_to and report are borrowed for the duration of the
+// load call (lib/ckpt.js keeps them referenced).
+struct('tl_model_load_options', {
+  version: 'uint', strict: 'int', prefix: 'const char *', map_from: 'const char **', map_to: 'const char **',
+  map_n: 'size_t', restore_rng: 'int', report: 'void *', report_payload: 'void *' });
 // sched and base_lrs are borrowed for the duration of tl_plan_add_stage,
 // which copies them (lib/plan.js).
 struct('tl_plan_stage', {
@@ -269,12 +282,30 @@ const TABLE = [
   'int tl_ckpt_save(const tl_ckpt *ckpt, const char *path)',
   'int tl_ckpt_serialized_size(_Out_ size_t *out, const tl_ckpt *ckpt)',
   'int tl_ckpt_save_buffer(uint8_t *out, size_t capacity, _Out_ size_t *out_written, const tl_ckpt *ckpt)',
-  'int tl_ckpt_load(_Out_ tl_ckpt **out, const char *path, void *options)',
-  'int tl_ckpt_load_buffer(_Out_ tl_ckpt **out, const uint8_t *buf, size_t size, void *options)',
+  'int tl_ckpt_load_options_init(_Out_ tl_ckpt_load_options *out, uint version)',
+  'int tl_ckpt_load(_Out_ tl_ckpt **out, const char *path, const tl_ckpt_load_options *options)',
+  'int tl_ckpt_load_buffer(_Out_ tl_ckpt **out, const uint8_t *buf, size_t size, const tl_ckpt_load_options *options)',
+  'int tl_model_load_options_init(_Out_ tl_model_load_options *out, uint version)',
+  'int tl_ckpt_add_tensor(tl_ckpt *ckpt, const char *name, int dtype, size_t rank, const size_t *shape, const void *data)',
+  'int tl_ckpt_remove_tensor(tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_find_tensor(_Out_ size_t *out, const tl_ckpt *ckpt, const char *name)',
+  'int tl_ckpt_tensor_info(_Inout_ tl_ckpt_tensor_desc *out, const tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_tensor_data(_Out_ const void **out, const tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_set_tensor_group(tl_ckpt *ckpt, size_t index, uint32_t group)',
+  'int tl_ckpt_meta_count(_Out_ size_t *out, const tl_ckpt *ckpt)',
+  'int tl_ckpt_meta_at(_Out_ const char **out_key, _Out_ const char **out_value, const tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_set_vocab(tl_ckpt *ckpt, const char **tokens, size_t n)',
+  'int tl_ckpt_clear_vocab(tl_ckpt *ckpt)',
+  'int tl_ckpt_vocab_size(_Out_ size_t *out, const tl_ckpt *ckpt)',
+  'int tl_ckpt_vocab_token(_Out_ const char **out, const tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_set_section(tl_ckpt *ckpt, int kind, uint32_t subkind, const uint8_t *bytes, size_t size)',
+  'int tl_ckpt_get_section(_Out_ const void **out_bytes, _Out_ size_t *out_size, _Out_ uint32_t *out_subkind, const tl_ckpt *ckpt, int kind)',
+  'int tl_ckpt_clear_section(tl_ckpt *ckpt, int kind)',
+  'int tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt, const char **new_vocab, size_t n_new, const char **names, size_t n_names)',
   'int tl_ckpt_store_model(tl_ckpt *ckpt, const tl_model *model, const char *prefix)',
-  'int tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt, void *options)',
+  'int tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt, const tl_model_load_options *options)',
   'int tl_model_save(const tl_model *model, const char *path)',
-  'int tl_model_load(tl_model *model, const char *path, void *options)',
+  'int tl_model_load(tl_model *model, const char *path, const tl_model_load_options *options)',
   'int tl_ckpt_store_optim(tl_ckpt *ckpt, const tl_optim *optim)',
   'int tl_ckpt_restore_optim(tl_optim *optim, const tl_ckpt *ckpt)',
   // plan.h: plans
@@ -397,4 +428,4 @@ function typed(T, v, fn, arg, length) {
   return out;
 }
 
-module.exports = { koffi, lib, libraryPath, raw, c, VERSIONS, STRUCTS, STEP_FN, fail, size, int64, number, string, typed, typeName };
+module.exports = { koffi, lib, libraryPath, raw, c, VERSIONS, STRUCTS, STEP_FN, REPORT_FN, fail, size, int64, number, string, typed, typeName };

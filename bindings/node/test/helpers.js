@@ -14,7 +14,9 @@ function golden(file) {
   const text = fs.readFileSync(path.join(ROOT, 'tests', 'fixtures', file), 'utf8');
   const out = {};
   const arr = /static const [a-z ]+? (\w+)\[\d*\]\s*=\s*\{([^}]*)\};/g;
-  for (let m; (m = arr.exec(text));) out[m[1]] = m[2].split(',').filter((s) => s.trim()).map((s) => Number(s.trim().replace(/f$/, '')));
+  // A float literal loses its f suffix; a hex byte (0xaf) keeps its digits.
+  const num = (t) => Number(/^0x/i.test(t) ? t : t.replace(/f$/, ''));
+  for (let m; (m = arr.exec(text));) out[m[1]] = m[2].split(',').filter((s) => s.trim()).map((s) => num(s.trim()));
   const scalar = /static const [a-z ]+? (\w+)\s*=\s*([-+0-9.eE]+);/g;
   for (let m; (m = scalar.exec(text));) out[m[1]] = Number(m[2]);
   return out;
