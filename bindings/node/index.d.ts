@@ -332,4 +332,42 @@ export declare namespace metrics {
   function mmd2(x: Floats64, y: Floats64, d: Size, options?: { sigma?: number; unbiased?: boolean }): { mmd2: number; sigma: number };
   function coralDistance(xs: Floats64, xt: Floats64, d: Size): number;
   function frechetDistance(x1: Floats64, x2: Floats64, d: Size): number;
+
+  // Optimal transport and part 2 of tl/metrics.h. Matrices are row-major,
+  // one sample per row, with the column count d given.
+  type Sizes = Size[] | BigUint64Array;
+  interface Weights { xWeights?: Floats64 | null; yWeights?: Floats64 | null }
+  function wasserstein1dHist(x: Floats64, a: Floats64, b: Floats64, options?: { p?: number }): number;
+  function slicedWasserstein(x: Floats64, y: Floats64, d: Size,
+                             options?: Weights & { nProjections?: Size; p?: number; seed?: Size }): number;
+  function slicedWassersteinProjected(x: Floats64, y: Floats64, d: Size, projections: Floats64,
+                                      options?: Weights & { p?: number }): number;
+  function slicedDirections(k: Size, d: Size, seed?: Size): Float64Array;
+  /** POT ot.sinkhorn2 (cost) and ot.sinkhorn (plan, when options.plan). */
+  function sinkhorn(costMatrix: Floats64, n: Size, m: Size, reg: number,
+                    options?: { a?: Floats64 | null; b?: Floats64 | null; maxIter?: Size; tol?: number; plan?: boolean }):
+    { cost: number; plan: Float64Array | null; iterations: number; converged: boolean };
+  function proxyADistance(xs: Floats64, xt: Floats64, d: Size,
+                          options?: { trainFraction?: number; epochs?: Size; lr?: number; l2?: number; seed?: Size }):
+    { distance: number; error: number };
+  function coralAlign(xs: Floats64, xt: Floats64, d: Size, lambda?: number): Float64Array;
+  function frechetDistanceGaussian(mu1: Floats64, cov1: Floats64, mu2: Floats64, cov2: Floats64): number;
+  function termDistribution(ids: Ints64, vocabSize: Size, smoothing?: number): Float64Array;
+  /** JS, Renyi, cosine, Euclidean, variational, Bhattacharyya (tl_selection_feature 0..5). */
+  function termSimilarity(p: Floats64, q: Floats64, alpha?: number): Float64Array;
+  /** n x 12 features, n = offsets.length - 1. */
+  function selectionFeatures(ids: Ints64, offsets: Sizes, vocabSize: Size, target: Floats64,
+                             options?: { wordVectors?: Floats64 | null; embedDim?: Size; renyiAlpha?: number;
+                                         smoothing?: number }): Float64Array;
+  function selectTop(features: Floats64, f: Size, theta: Floats64, k: Size): { indices: number[]; scores: Float64Array };
+  function pcaFit(x: Floats64, d: Size, k: Size):
+    { mean: Float64Array; components: Float64Array; variance: Float64Array; varianceRatio: Float64Array };
+  function pcaTransform(x: Floats64, d: Size, mean: Floats64, components: Floats64): Float64Array;
+  function pcaSelect(xs: Floats64, xt: Floats64, d: Size, k: Size,
+                     options?: { nComponents?: Size; criterion?: 'centroid' | 'meanDistance'; fit?: 'target' | 'both' }):
+    { indices: number[]; distances: Float64Array };
+  function procrustes(x: Floats64, y: Floats64, d: Size): Float64Array;
+  function cslsRetrieve(xq: Floats64, y: Floats64, d: Size, options?: { knn?: Size; top?: Size }):
+    { indices: number[]; scores: Float64Array };
+  function precisionAtK(retrieved: Sizes, top: Size, k: Size, goldSrc: Sizes, goldTgt: Sizes): number;
 }

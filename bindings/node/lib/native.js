@@ -71,6 +71,8 @@ const VERSIONS = {
   SCHED_EXPONENTIAL_OPTIONS_VERSION: 1, SCHED_CONSTANT_OPTIONS_VERSION: 1,
   SCHED_CYCLIC_OPTIONS_VERSION: 1, SCHED_COSINE_RESTARTS_OPTIONS_VERSION: 1,
   SCHED_MULTI_STEP_OPTIONS_VERSION: 1, PLAN_STAGE_VERSION: 1, PLAN_PRESET_OPTIONS_VERSION: 1,
+  SLICED_OPTIONS_VERSION: 1, SINKHORN_OPTIONS_VERSION: 1, PROXY_A_OPTIONS_VERSION: 1,
+  SELECTION_OPTIONS_VERSION: 1, PCA_SELECT_OPTIONS_VERSION: 1, CSLS_OPTIONS_VERSION: 1,
   CKPT_LOAD_OPTIONS_VERSION: 1, MODEL_LOAD_OPTIONS_VERSION: 1, CKPT_TENSOR_DESC_VERSION: 1,
   LR_FIND_OPTIONS_VERSION: 1, LR_FIND_RESULT_VERSION: 1,
 };
@@ -112,6 +114,13 @@ struct('tl_sched_cosine_restarts_options', {
 // BigUint64Array kept alive for the duration of the create call.
 struct('tl_sched_multi_step_options', {
   version: 'uint', base_lr: 'double', milestones: 'const uint64_t *', n_milestones: 'size_t', gamma: 'double' });
+struct('tl_sliced_options', { version: 'uint', n_projections: 'size_t', p: 'double', seed: 'uint64_t' });
+struct('tl_sinkhorn_options', { version: 'uint', max_iter: 'size_t', tol: 'double' });
+struct('tl_proxy_a_options', {
+  version: 'uint', train_fraction: 'double', epochs: 'size_t', lr: 'double', l2: 'double', seed: 'uint64_t' });
+struct('tl_selection_options', { version: 'uint', renyi_alpha: 'double', smoothing: 'double' });
+struct('tl_pca_select_options', { version: 'uint', n_components: 'size_t', criterion: 'int', fit: 'int' });
+struct('tl_csls_options', { version: 'uint', knn: 'size_t', top: 'size_t' });
 struct('tl_ckpt_load_options', { version: 'uint', verify_data_crc: 'int', max_size: 'uint64_t' });
 struct('tl_ckpt_tensor_desc', {
   version: 'uint', name: 'const char *', dtype: 'int', rank: 'size_t', shape: koffi.array('size_t', 8),
@@ -271,6 +280,31 @@ const TABLE = [
   'int tl_sched_total_steps(_Out_ uint64_t *out, const tl_sched *sched)',
   'int tl_sched_multiplier(_Out_ double *out, const tl_sched *sched, uint64_t step)',
   'int tl_sched_fill_group_lrs(double *out_lrs, size_t n_groups, const tl_sched *sched, const double *base_lrs, uint64_t step)',
+  // metrics.h: optimal transport and part 2 (alignment, selection)
+  'int tl_wasserstein_1d_hist(_Out_ double *out, const double *x, const double *a, const double *b, size_t n, double p)',
+  'int tl_sliced_options_init(_Out_ tl_sliced_options *out, uint version)',
+  'int tl_sliced_wasserstein(_Out_ double *out, const double *x, size_t n, const double *x_weights, const double *y, size_t m, const double *y_weights, size_t d, const tl_sliced_options *options)',
+  'int tl_sliced_wasserstein_projected(_Out_ double *out, const double *x, size_t n, const double *x_weights, const double *y, size_t m, const double *y_weights, size_t d, const double *projections, size_t k, double p)',
+  'int tl_sliced_directions(double *out, size_t k, size_t d, uint64_t seed)',
+  'int tl_sinkhorn_options_init(_Out_ tl_sinkhorn_options *out, uint version)',
+  'int tl_sinkhorn(_Out_ double *out_cost, double *out_plan, _Out_ size_t *out_iterations, _Out_ int *out_converged, const double *a, size_t n, const double *b, size_t m, const double *cost_matrix, double reg, const tl_sinkhorn_options *options)',
+  'int tl_proxy_a_options_init(_Out_ tl_proxy_a_options *out, uint version)',
+  'int tl_proxy_a_distance(_Out_ double *out_distance, _Out_ double *out_error, const double *xs, size_t ns, const double *xt, size_t nt, size_t d, const tl_proxy_a_options *opts)',
+  'int tl_coral_align(double *out, const double *xs, size_t ns, const double *xt, size_t nt, size_t d, double lambda)',
+  'int tl_frechet_distance_gaussian(_Out_ double *out, const double *mu1, const double *cov1, const double *mu2, const double *cov2, size_t d)',
+  'int tl_term_distribution(double *out, const int64_t *ids, size_t n, size_t vocab_size, double smoothing)',
+  'int tl_term_similarity(double *out, const double *p, const double *q, size_t n, double alpha)',
+  'int tl_selection_options_init(_Out_ tl_selection_options *out, uint version)',
+  'int tl_selection_features(double *out, const int64_t *ids, const size_t *offsets, size_t n, size_t vocab_size, const double *target, const double *word_vectors, size_t embed_dim, const tl_selection_options *opts)',
+  'int tl_select_top(size_t *out_indices, double *out_scores, const double *features, size_t n, size_t f, const double *theta, size_t k)',
+  'int tl_pca_fit(double *out_mean, double *out_components, double *out_variance, double *out_variance_ratio, const double *x, size_t n, size_t d, size_t k)',
+  'int tl_pca_transform(double *out, const double *x, size_t m, size_t d, const double *mean, const double *components, size_t k)',
+  'int tl_pca_select_options_init(_Out_ tl_pca_select_options *out, uint version)',
+  'int tl_pca_select(size_t *out_indices, double *out_distances, const double *xs, size_t ns, const double *xt, size_t nt, size_t d, size_t k, const tl_pca_select_options *opts)',
+  'int tl_procrustes(double *out_w, const double *x, const double *y, size_t n, size_t d)',
+  'int tl_csls_options_init(_Out_ tl_csls_options *out, uint version)',
+  'int tl_csls_retrieve(size_t *out_indices, double *out_scores, const double *xq, size_t nq, const double *y, size_t nt, size_t d, const tl_csls_options *opts)',
+  'int tl_precision_at_k(_Out_ double *out, const size_t *retrieved, size_t n_queries, size_t top, size_t k, const size_t *gold_src, const size_t *gold_tgt, size_t n_gold)',
   // ckpt.h
   'int tl_ckpt_create(_Out_ tl_ckpt **out)',
   'void tl_ckpt_free(tl_ckpt *ckpt)',
