@@ -9,7 +9,7 @@
 // call has returned. libtl's report callback cannot fail the load: a
 // non-strict load has then already changed the model (a strict one with
 // something missing fails anyway, model unchanged).
-const { koffi, c, VERSIONS, REPORT_FN, fail, string, typeName } = require('./native');
+const { koffi, VERSIONS, REPORT_FN, fail, string, typeName } = require('./native');
 const { applyOptions, initStruct } = require('./model');
 
 const ISSUES = ['missing', 'unexpected'];
@@ -90,4 +90,4 @@ function ckptLoadOptions(opts, fn) {
   });
 }
 
-module.exports = { withLoadOptions, ckptLoadOptions, c };
+module.exports = { withLoadOptions, ckptLoadOptions };
