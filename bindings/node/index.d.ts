@@ -112,7 +112,7 @@ export declare class Model extends Handle {
   auxLoss(): number;
   zeroGrad(): void;
   save(path: string): void;
-  load(path: string): void;
+  load(path: string, options?: LoadOptions): void;
 }
 
 export type Hparam = 'lr' | 'momentum' | 'beta2' | 'eps' | 'weightDecay';
@@ -162,6 +162,17 @@ export declare class Schedule extends Handle {
   static step(options: { baseLr?: number; stepSize: Size; gamma?: number }): Schedule;
   static exponential(options?: { baseLr?: number; gamma?: number }): Schedule;
   static constant(options?: { lr?: number; factor?: number; totalIters?: Size }): Schedule;
+  /** CyclicLR (momentum cycles inversely when cycleMomentum is set). */
+  static cyclic(options?: { baseLr?: number; maxLr?: number; stepSizeUp?: Size; stepSizeDown?: Size;
+                            mode?: 'triangular' | 'triangular2' | 'expRange'; gamma?: number;
+                            cycleMomentum?: boolean; baseMomentum?: number; maxMomentum?: number }): Schedule;
+  /** SGDR / CosineAnnealingWarmRestarts; t0 and tMult are C's t_0 and t_mult. */
+  static cosineRestarts(options: { baseLr?: number; t0: Size; tMult?: Size; etaMin?: number }): Schedule;
+  /** MultiStepLR; the milestones are copied. */
+  static multiStep(options: { baseLr?: number; milestones: Size[] | BigUint64Array; gamma?: number }): Schedule;
+  /** SequentialLR over deep copies of `schedules` (the caller still closes
+   * them); milestones has one element fewer than schedules. */
+  static sequential(schedules: Schedule[], milestones?: Size[] | BigUint64Array): Schedule;
   lr(step: Size): number;
   momentum(step: Size): number;
   readonly hasMomentum: boolean;
@@ -171,20 +182,115 @@ export declare class Schedule extends Handle {
   groupLrs(baseLrs: Floats64, step: Size): Float64Array;
 }
 
+/** One stage of a Plan (tl_plan_stage). The schedule and rates are copied. */
+export interface PlanStage {
+  steps: Size;
+  schedule: Schedule;
+  /** 'to': fastai freeze_to(freezeArg) (default); 'onlyGroup': only group freezeArg trains. */
+  freeze?: 'to' | 'onlyGroup';
+  freezeArg?: number | bigint;
+  /** One rate per group, times the schedule's multiplier; default: the schedule's rate for every group. */
+  baseLrs?: Floats64;
+  /** Clear the optimizer state at the stage's first step (default true). */
+  resetState?: boolean;
+}
+
+/** A stage-by-stage fine-tuning plan over numGroups layer groups (tl_plan_*). */
+export declare class Plan extends Handle {
+  constructor(numGroups: Size);
+  addStage(stage: PlanStage): this;
+  readonly numStages: number;
+  readonly numGroups: number;
+  readonly totalSteps: number | bigint;
+  stageBounds(stage: Size): { start: number | bigint; steps: number | bigint };
+  stageAt(step: Size): { stage: number; local: number | bigint };
+  groupTrainable(stage: Size, group: Size): boolean;
+  lrs(step: Size): Float64Array;
+  momentum(step: Size): number;
+  /** tl_plan_apply; true on a stage's first step. */
+  apply(optimizer: Optimizer, step: Size): boolean;
+}
+
+export type PlanPreset = 'ulmfit' | 'chainThaw' | 'fineTune' | 'featureExtraction';
+
+/** libtl's experimental API (TL_EXPERIMENTAL_API in C): may change in a minor version. */
+export declare namespace experimental {
+  /** tl_plan_preset_create with tl_plan_preset_options in camelCase (numGroups for n_groups). */
+  function planPreset(preset: PlanPreset, options: {
+    numGroups: Size; lr?: number; stageSteps?: Size; finalSteps?: Size; factor?: number; cutFrac?: number;
+    ratio?: number; lrMult?: number; pctStart?: number; div?: number }): Plan;
+}
+
+export type LoadIssue = 'missing' | 'unexpected';
+
+/** tl_model_load_options (Checkpoint.restoreModel, Model.load). */
+export interface LoadOptions {
+  /** true (default): every parameter filled and every considered tensor used, else NotFoundError, model unchanged. */
+  strict?: boolean;
+  /** Only tensors whose names start with prefix, matched without it (also names the RNG stream). */
+  prefix?: string | null;
+  /** tensor name (after the prefix) -> parameter name. */
+  map?: Record<string, string> | Map<string, string> | Array<[string, string]>;
+  restoreRng?: boolean;
+  /** Called during the load for each missing parameter and unused tensor (full name). An
+   * exception is caught before it reaches C and thrown after the load returns; the load itself
+   * is not undone. */
+  report?: ((issue: LoadIssue, name: string) => void) | null;
+}
+
+/** tl_ckpt_load_options. */
+export interface CheckpointLoadOptions {
+  verifyDataCrc?: boolean;
+  /** Refuse larger inputs (0: no limit). */
+  maxSize?: Size;
+}
+
+export type TensorDtype = 'f32' | 'f64' | 'i64' | 'u8' | 'i32';
+export type TensorData = Float32Array | Float64Array | BigInt64Array | Uint8Array | Int32Array;
+
+export interface TensorInfo {
+  name: string;
+  dtype: TensorDtype;
+  shape: number[];
+  numel: number;
+  nbytes: number;
+  /** Layer group, or null for none. */
+  group: number | null;
+}
+
 export declare class Checkpoint extends Handle {
   constructor();
-  static load(path: string): Checkpoint;
-  static fromBuffer(bytes: Uint8Array | number[]): Checkpoint;
+  static load(path: string, options?: CheckpointLoadOptions): Checkpoint;
+  static fromBuffer(bytes: Uint8Array | number[], options?: CheckpointLoadOptions): Checkpoint;
   save(path: string): void;
   toBuffer(): Uint8Array;
   storeModel(model: Model, prefix?: string | null): void;
-  restoreModel(model: Model): void;
+  restoreModel(model: Model, options?: LoadOptions): void;
   storeOptimizer(optimizer: Optimizer): void;
   restoreOptimizer(optimizer: Optimizer): void;
   setMeta(key: string, value: string): void;
   getMeta(key: string): string;
+  /** Every metadata entry, in the order keys were first set. */
+  meta(): Record<string, string>;
   step: number | bigint;
   readonly tensorCount: number;
+  /** dtype from the typed array; shape defaults to [data.length], [] is a scalar. */
+  addTensor(name: string, data: TensorData, shape?: Size[]): void;
+  findTensor(name: string): number;
+  hasTensor(name: string): boolean;
+  tensorInfo(which: string | Size): TensorInfo;
+  /** A copy of the elements, typed by the dtype. */
+  tensorData(which: string | Size): TensorData;
+  tensorNames(): string[];
+  removeTensor(which: string | Size): void;
+  setTensorGroup(which: string | Size, group: Size | null): void;
+  /** The tokens of the embedding rows, or null without a vocabulary section; null removes it. */
+  vocab: string[] | null;
+  /** fastai's match_embeds; returns 1 for the new tokens. */
+  remapVocab(newVocab: string[], names: string[]): Uint8Array;
+  setSection(kind: 'optim' | 'rng', subkind: Size, bytes: Uint8Array | number[]): void;
+  getSection(kind: 'optim' | 'rng'): { subkind: number; bytes: Uint8Array } | null;
+  clearSection(kind: 'optim' | 'rng'): void;
 }
 
 export declare function crossEntropy(logits: Floats32, targets: Ints64, classes: Size,
@@ -226,4 +332,42 @@ export declare namespace metrics {
   function mmd2(x: Floats64, y: Floats64, d: Size, options?: { sigma?: number; unbiased?: boolean }): { mmd2: number; sigma: number };
   function coralDistance(xs: Floats64, xt: Floats64, d: Size): number;
   function frechetDistance(x1: Floats64, x2: Floats64, d: Size): number;
+
+  // Optimal transport and part 2 of tl/metrics.h. Matrices are row-major,
+  // one sample per row, with the column count d given.
+  type Sizes = Size[] | BigUint64Array;
+  interface Weights { xWeights?: Floats64 | null; yWeights?: Floats64 | null }
+  function wasserstein1dHist(x: Floats64, a: Floats64, b: Floats64, options?: { p?: number }): number;
+  function slicedWasserstein(x: Floats64, y: Floats64, d: Size,
+                             options?: Weights & { nProjections?: Size; p?: number; seed?: Size }): number;
+  function slicedWassersteinProjected(x: Floats64, y: Floats64, d: Size, projections: Floats64,
+                                      options?: Weights & { p?: number }): number;
+  function slicedDirections(k: Size, d: Size, seed?: Size): Float64Array;
+  /** POT ot.sinkhorn2 (cost) and ot.sinkhorn (plan, when options.plan). */
+  function sinkhorn(costMatrix: Floats64, n: Size, m: Size, reg: number,
+                    options?: { a?: Floats64 | null; b?: Floats64 | null; maxIter?: Size; tol?: number; plan?: boolean }):
+    { cost: number; plan: Float64Array | null; iterations: number; converged: boolean };
+  function proxyADistance(xs: Floats64, xt: Floats64, d: Size,
+                          options?: { trainFraction?: number; epochs?: Size; lr?: number; l2?: number; seed?: Size }):
+    { distance: number; error: number };
+  function coralAlign(xs: Floats64, xt: Floats64, d: Size, lambda?: number): Float64Array;
+  function frechetDistanceGaussian(mu1: Floats64, cov1: Floats64, mu2: Floats64, cov2: Floats64): number;
+  function termDistribution(ids: Ints64, vocabSize: Size, smoothing?: number): Float64Array;
+  /** JS, Renyi, cosine, Euclidean, variational, Bhattacharyya (tl_selection_feature 0..5). */
+  function termSimilarity(p: Floats64, q: Floats64, alpha?: number): Float64Array;
+  /** n x 12 features, n = offsets.length - 1. */
+  function selectionFeatures(ids: Ints64, offsets: Sizes, vocabSize: Size, target: Floats64,
+                             options?: { wordVectors?: Floats64 | null; embedDim?: Size; renyiAlpha?: number;
+                                         smoothing?: number }): Float64Array;
+  function selectTop(features: Floats64, f: Size, theta: Floats64, k: Size): { indices: number[]; scores: Float64Array };
+  function pcaFit(x: Floats64, d: Size, k: Size):
+    { mean: Float64Array; components: Float64Array; variance: Float64Array; varianceRatio: Float64Array };
+  function pcaTransform(x: Floats64, d: Size, mean: Floats64, components: Floats64): Float64Array;
+  function pcaSelect(xs: Floats64, xt: Floats64, d: Size, k: Size,
+                     options?: { nComponents?: Size; criterion?: 'centroid' | 'meanDistance'; fit?: 'target' | 'both' }):
+    { indices: number[]; distances: Float64Array };
+  function procrustes(x: Floats64, y: Floats64, d: Size): Float64Array;
+  function cslsRetrieve(xq: Floats64, y: Floats64, d: Size, options?: { knn?: Size; top?: Size }):
+    { indices: number[]; scores: Float64Array };
+  function precisionAtK(retrieved: Sizes, top: Size, k: Size, goldSrc: Sizes, goldTgt: Sizes): number;
 }

@@ -10,6 +10,7 @@ const { Schedule } = require('./lib/sched');
 const { Checkpoint } = require('./lib/ckpt');
 const { lrFind } = require('./lib/lrfind');
 const metrics = require('./lib/metrics');
+const { Plan, planPreset } = require('./lib/plan');
 
 module.exports = {
   version: native.raw.tl_version_string(),
@@ -19,6 +20,10 @@ module.exports = {
   Optimizer,
   Schedule,
   Checkpoint,
+  Plan,
+  // libtl's experimental API (TL_EXPERIMENTAL_API in C): may change in a
+  // minor version.
+  experimental: Object.freeze({ planPreset }),
   crossEntropy,
   accuracy,
   lrsEven,

@@ -15,11 +15,12 @@ function camelToSnake(k) {
 
 // Copies the caller's camelCase options into a struct filled by its _init
 // function; an unknown key is refused (a typo must not pass silently).
-function applyOptions(struct, opts, fn, conv = {}) {
+function applyOptions(struct, opts, fn, conv = {}, names = {}) {
   if (opts === undefined || opts === null) return struct;
   if (typeof opts !== 'object') fail(fn, `options must be an object, got ${typeName(opts)}`);
   for (const [k, v] of Object.entries(opts)) {
-    const field = camelToSnake(k);
+    // names: the JS spelling of fields camelCase cannot reach (t0 for t_0).
+    const field = Object.hasOwn(names, k) ? names[k] : camelToSnake(k);
     if (!(field in struct) || field === 'version') fail(fn, `unknown option ${k}`);
     if (conv[k]) struct[field] = conv[k](v, fn, k);
     else if (typeof struct[field] === 'number' || typeof struct[field] === 'bigint') {
@@ -413,9 +414,14 @@ class Model extends Handle {
 
   // Strict load (every parameter filled, every tensor used) of a file
   // written by save() or a Checkpoint holding this model's parameters.
-  load(path) {
+  // options as Checkpoint.restoreModel: { strict, prefix, map, restoreRng,
+  // report }.
+  load(path, options) {
     const fn = 'Model.load';
-    c.tl_model_load(this._live(fn), string(path, fn, 'path'), null);
+    const m = this._live(fn);
+    const p = string(path, fn, 'path');
+    // Required here, not at the top: lib/loadopts.js requires this module.
+    require('./loadopts').withLoadOptions(options, fn, (o) => c.tl_model_load(m, p, o));
   }
 }
 

@@ -58,7 +58,7 @@ const SUPPORTED = { min: 100, max: 199, text: '0.1.x' };
 }
 
 // Opaque handles.
-for (const name of ['tl_model', 'tl_optim', 'tl_sched', 'tl_ckpt']) koffi.opaque(name);
+for (const name of ['tl_model', 'tl_optim', 'tl_sched', 'tl_ckpt', 'tl_plan']) koffi.opaque(name);
 
 // Versioned structs (the headers' field order; versions as TL_<X>_VERSION,
 // checked against include/tl/*.h by test/versions.test.js).
@@ -69,6 +69,11 @@ const VERSIONS = {
   SCHED_ONE_CYCLE_OPTIONS_VERSION: 1, SCHED_FASTAI_ONE_CYCLE_OPTIONS_VERSION: 1,
   SCHED_LINEAR_OPTIONS_VERSION: 1, SCHED_STEP_OPTIONS_VERSION: 1,
   SCHED_EXPONENTIAL_OPTIONS_VERSION: 1, SCHED_CONSTANT_OPTIONS_VERSION: 1,
+  SCHED_CYCLIC_OPTIONS_VERSION: 1, SCHED_COSINE_RESTARTS_OPTIONS_VERSION: 1,
+  SCHED_MULTI_STEP_OPTIONS_VERSION: 1, PLAN_STAGE_VERSION: 1, PLAN_PRESET_OPTIONS_VERSION: 1,
+  SLICED_OPTIONS_VERSION: 1, SINKHORN_OPTIONS_VERSION: 1, PROXY_A_OPTIONS_VERSION: 1,
+  SELECTION_OPTIONS_VERSION: 1, PCA_SELECT_OPTIONS_VERSION: 1, CSLS_OPTIONS_VERSION: 1,
+  CKPT_LOAD_OPTIONS_VERSION: 1, MODEL_LOAD_OPTIONS_VERSION: 1, CKPT_TENSOR_DESC_VERSION: 1,
   LR_FIND_OPTIONS_VERSION: 1, LR_FIND_RESULT_VERSION: 1,
 };
 // Every struct the binding declares, by C name (test/lifecycle.test.js
@@ -100,6 +105,43 @@ struct('tl_sched_linear_options', {
 struct('tl_sched_step_options', { version: 'uint', base_lr: 'double', step_size: 'uint64_t', gamma: 'double' });
 struct('tl_sched_exponential_options', { version: 'uint', base_lr: 'double', gamma: 'double' });
 struct('tl_sched_constant_options', { version: 'uint', lr: 'double', factor: 'double', total_iters: 'uint64_t' });
+struct('tl_sched_cyclic_options', {
+  version: 'uint', base_lr: 'double', max_lr: 'double', step_size_up: 'uint64_t', step_size_down: 'uint64_t',
+  mode: 'int', gamma: 'double', cycle_momentum: 'int', base_momentum: 'double', max_momentum: 'double' });
+struct('tl_sched_cosine_restarts_options', {
+  version: 'uint', base_lr: 'double', t_0: 'uint64_t', t_mult: 'uint64_t', eta_min: 'double' });
+// milestones is a pointer the caller owns: lib/sched.js sets it to a
+// BigUint64Array kept alive for the duration of the create call.
+struct('tl_sched_multi_step_options', {
+  version: 'uint', base_lr: 'double', milestones: 'const uint64_t *', n_milestones: 'size_t', gamma: 'double' });
+struct('tl_sliced_options', { version: 'uint', n_projections: 'size_t', p: 'double', seed: 'uint64_t' });
+struct('tl_sinkhorn_options', { version: 'uint', max_iter: 'size_t', tol: 'double' });
+struct('tl_proxy_a_options', {
+  version: 'uint', train_fraction: 'double', epochs: 'size_t', lr: 'double', l2: 'double', seed: 'uint64_t' });
+struct('tl_selection_options', { version: 'uint', renyi_alpha: 'double', smoothing: 'double' });
+struct('tl_pca_select_options', { version: 'uint', n_components: 'size_t', criterion: 'int', fit: 'int' });
+struct('tl_csls_options', { version: 'uint', knn: 'size_t', top: 'size_t' });
+struct('tl_ckpt_load_options', { version: 'uint', verify_data_crc: 'int', max_size: 'uint64_t' });
+struct('tl_ckpt_tensor_desc', {
+  version: 'uint', name: 'const char *', dtype: 'int', rank: 'size_t', shape: koffi.array('size_t', 8),
+  numel: 'size_t', nbytes: 'size_t', group: 'uint32_t' });
+// The load report callback: registered (koffi.register) for the duration of
+// one load by lib/ckpt.js, whose wrapper never lets a JS exception reach C.
+const REPORT_FN = koffi.proto('void tl_load_report_fn(void *payload, int issue, const char *name)');
+// prefix, map_from, map_to and report are borrowed for the duration of the
+// load call (lib/ckpt.js keeps them referenced).
+struct('tl_model_load_options', {
+  version: 'uint', strict: 'int', prefix: 'const char *', map_from: 'const char **', map_to: 'const char **',
+  map_n: 'size_t', restore_rng: 'int', report: 'void *', report_payload: 'void *' });
+// sched and base_lrs are borrowed for the duration of tl_plan_add_stage,
+// which copies them (lib/plan.js).
+struct('tl_plan_stage', {
+  version: 'uint', freeze: 'int', freeze_arg: 'int64_t', steps: 'uint64_t', sched: 'const tl_sched *',
+  base_lrs: 'const double *', reset_state: 'int' });
+struct('tl_plan_preset_options', {
+  version: 'uint', n_groups: 'size_t', lr: 'double', stage_steps: 'uint64_t', final_steps: 'uint64_t',
+  factor: 'double', cut_frac: 'double', ratio: 'double', lr_mult: 'double', pct_start: 'double',
+  div: 'double' });
 struct('tl_lr_find_options', {
   version: 'uint', start_lr: 'double', end_lr: 'double', num_it: 'size_t', beta: 'double',
   stop_factor: 'double' });
@@ -223,6 +265,13 @@ const TABLE = [
   'int tl_sched_exponential_create(_Out_ tl_sched **out, const tl_sched_exponential_options *options)',
   'int tl_sched_constant_options_init(_Out_ tl_sched_constant_options *out, uint version)',
   'int tl_sched_constant_create(_Out_ tl_sched **out, const tl_sched_constant_options *options)',
+  'int tl_sched_cyclic_options_init(_Out_ tl_sched_cyclic_options *out, uint version)',
+  'int tl_sched_cyclic_create(_Out_ tl_sched **out, const tl_sched_cyclic_options *options)',
+  'int tl_sched_cosine_restarts_options_init(_Out_ tl_sched_cosine_restarts_options *out, uint version)',
+  'int tl_sched_cosine_restarts_create(_Out_ tl_sched **out, const tl_sched_cosine_restarts_options *options)',
+  'int tl_sched_multi_step_options_init(_Out_ tl_sched_multi_step_options *out, uint version)',
+  'int tl_sched_multi_step_create(_Out_ tl_sched **out, const tl_sched_multi_step_options *options)',
+  'int tl_sched_sequential_create(_Out_ tl_sched **out, tl_sched **scheds, size_t n, const uint64_t *milestones)',
   'void tl_sched_free(tl_sched *sched)',
   'int tl_sched_lr(_Out_ double *out, const tl_sched *sched, uint64_t step)',
   'int tl_sched_momentum(_Out_ double *out, const tl_sched *sched, uint64_t step)',
@@ -231,6 +280,31 @@ const TABLE = [
   'int tl_sched_total_steps(_Out_ uint64_t *out, const tl_sched *sched)',
   'int tl_sched_multiplier(_Out_ double *out, const tl_sched *sched, uint64_t step)',
   'int tl_sched_fill_group_lrs(double *out_lrs, size_t n_groups, const tl_sched *sched, const double *base_lrs, uint64_t step)',
+  // metrics.h: optimal transport and part 2 (alignment, selection)
+  'int tl_wasserstein_1d_hist(_Out_ double *out, const double *x, const double *a, const double *b, size_t n, double p)',
+  'int tl_sliced_options_init(_Out_ tl_sliced_options *out, uint version)',
+  'int tl_sliced_wasserstein(_Out_ double *out, const double *x, size_t n, const double *x_weights, const double *y, size_t m, const double *y_weights, size_t d, const tl_sliced_options *options)',
+  'int tl_sliced_wasserstein_projected(_Out_ double *out, const double *x, size_t n, const double *x_weights, const double *y, size_t m, const double *y_weights, size_t d, const double *projections, size_t k, double p)',
+  'int tl_sliced_directions(double *out, size_t k, size_t d, uint64_t seed)',
+  'int tl_sinkhorn_options_init(_Out_ tl_sinkhorn_options *out, uint version)',
+  'int tl_sinkhorn(_Out_ double *out_cost, double *out_plan, _Out_ size_t *out_iterations, _Out_ int *out_converged, const double *a, size_t n, const double *b, size_t m, const double *cost_matrix, double reg, const tl_sinkhorn_options *options)',
+  'int tl_proxy_a_options_init(_Out_ tl_proxy_a_options *out, uint version)',
+  'int tl_proxy_a_distance(_Out_ double *out_distance, _Out_ double *out_error, const double *xs, size_t ns, const double *xt, size_t nt, size_t d, const tl_proxy_a_options *opts)',
+  'int tl_coral_align(double *out, const double *xs, size_t ns, const double *xt, size_t nt, size_t d, double lambda)',
+  'int tl_frechet_distance_gaussian(_Out_ double *out, const double *mu1, const double *cov1, const double *mu2, const double *cov2, size_t d)',
+  'int tl_term_distribution(double *out, const int64_t *ids, size_t n, size_t vocab_size, double smoothing)',
+  'int tl_term_similarity(double *out, const double *p, const double *q, size_t n, double alpha)',
+  'int tl_selection_options_init(_Out_ tl_selection_options *out, uint version)',
+  'int tl_selection_features(double *out, const int64_t *ids, const size_t *offsets, size_t n, size_t vocab_size, const double *target, const double *word_vectors, size_t embed_dim, const tl_selection_options *opts)',
+  'int tl_select_top(size_t *out_indices, double *out_scores, const double *features, size_t n, size_t f, const double *theta, size_t k)',
+  'int tl_pca_fit(double *out_mean, double *out_components, double *out_variance, double *out_variance_ratio, const double *x, size_t n, size_t d, size_t k)',
+  'int tl_pca_transform(double *out, const double *x, size_t m, size_t d, const double *mean, const double *components, size_t k)',
+  'int tl_pca_select_options_init(_Out_ tl_pca_select_options *out, uint version)',
+  'int tl_pca_select(size_t *out_indices, double *out_distances, const double *xs, size_t ns, const double *xt, size_t nt, size_t d, size_t k, const tl_pca_select_options *opts)',
+  'int tl_procrustes(double *out_w, const double *x, const double *y, size_t n, size_t d)',
+  'int tl_csls_options_init(_Out_ tl_csls_options *out, uint version)',
+  'int tl_csls_retrieve(size_t *out_indices, double *out_scores, const double *xq, size_t nq, const double *y, size_t nt, size_t d, const tl_csls_options *opts)',
+  'int tl_precision_at_k(_Out_ double *out, const size_t *retrieved, size_t n_queries, size_t top, size_t k, const size_t *gold_src, const size_t *gold_tgt, size_t n_gold)',
   // ckpt.h
   'int tl_ckpt_create(_Out_ tl_ckpt **out)',
   'void tl_ckpt_free(tl_ckpt *ckpt)',
@@ -242,15 +316,49 @@ const TABLE = [
   'int tl_ckpt_save(const tl_ckpt *ckpt, const char *path)',
   'int tl_ckpt_serialized_size(_Out_ size_t *out, const tl_ckpt *ckpt)',
   'int tl_ckpt_save_buffer(uint8_t *out, size_t capacity, _Out_ size_t *out_written, const tl_ckpt *ckpt)',
-  'int tl_ckpt_load(_Out_ tl_ckpt **out, const char *path, void *options)',
-  'int tl_ckpt_load_buffer(_Out_ tl_ckpt **out, const uint8_t *buf, size_t size, void *options)',
+  'int tl_ckpt_load_options_init(_Out_ tl_ckpt_load_options *out, uint version)',
+  'int tl_ckpt_load(_Out_ tl_ckpt **out, const char *path, const tl_ckpt_load_options *options)',
+  'int tl_ckpt_load_buffer(_Out_ tl_ckpt **out, const uint8_t *buf, size_t size, const tl_ckpt_load_options *options)',
+  'int tl_model_load_options_init(_Out_ tl_model_load_options *out, uint version)',
+  'int tl_ckpt_add_tensor(tl_ckpt *ckpt, const char *name, int dtype, size_t rank, const size_t *shape, const void *data)',
+  'int tl_ckpt_remove_tensor(tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_find_tensor(_Out_ size_t *out, const tl_ckpt *ckpt, const char *name)',
+  'int tl_ckpt_tensor_info(_Inout_ tl_ckpt_tensor_desc *out, const tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_tensor_data(_Out_ const void **out, const tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_set_tensor_group(tl_ckpt *ckpt, size_t index, uint32_t group)',
+  'int tl_ckpt_meta_count(_Out_ size_t *out, const tl_ckpt *ckpt)',
+  'int tl_ckpt_meta_at(_Out_ const char **out_key, _Out_ const char **out_value, const tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_set_vocab(tl_ckpt *ckpt, const char **tokens, size_t n)',
+  'int tl_ckpt_clear_vocab(tl_ckpt *ckpt)',
+  'int tl_ckpt_vocab_size(_Out_ size_t *out, const tl_ckpt *ckpt)',
+  'int tl_ckpt_vocab_token(_Out_ const char **out, const tl_ckpt *ckpt, size_t index)',
+  'int tl_ckpt_set_section(tl_ckpt *ckpt, int kind, uint32_t subkind, const uint8_t *bytes, size_t size)',
+  'int tl_ckpt_get_section(_Out_ const void **out_bytes, _Out_ size_t *out_size, _Out_ uint32_t *out_subkind, const tl_ckpt *ckpt, int kind)',
+  'int tl_ckpt_clear_section(tl_ckpt *ckpt, int kind)',
+  'int tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt, const char **new_vocab, size_t n_new, const char **names, size_t n_names)',
   'int tl_ckpt_store_model(tl_ckpt *ckpt, const tl_model *model, const char *prefix)',
-  'int tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt, void *options)',
+  'int tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt, const tl_model_load_options *options)',
   'int tl_model_save(const tl_model *model, const char *path)',
-  'int tl_model_load(tl_model *model, const char *path, void *options)',
+  'int tl_model_load(tl_model *model, const char *path, const tl_model_load_options *options)',
   'int tl_ckpt_store_optim(tl_ckpt *ckpt, const tl_optim *optim)',
   'int tl_ckpt_restore_optim(tl_optim *optim, const tl_ckpt *ckpt)',
+  // plan.h: plans
+  'int tl_plan_stage_init(_Out_ tl_plan_stage *out, uint version)',
+  'int tl_plan_create(_Out_ tl_plan **out, size_t n_groups)',
+  'void tl_plan_free(tl_plan *plan)',
+  'int tl_plan_add_stage(tl_plan *plan, const tl_plan_stage *stage)',
+  'int tl_plan_num_stages(_Out_ size_t *out, const tl_plan *plan)',
+  'int tl_plan_num_groups(_Out_ size_t *out, const tl_plan *plan)',
+  'int tl_plan_total_steps(_Out_ uint64_t *out, const tl_plan *plan)',
+  'int tl_plan_stage_bounds(_Out_ uint64_t *out_start, _Out_ uint64_t *out_steps, const tl_plan *plan, size_t stage)',
+  'int tl_plan_stage_at(_Out_ size_t *out_stage, _Out_ uint64_t *out_local, const tl_plan *plan, uint64_t step)',
+  'int tl_plan_group_trainable(_Out_ int *out, const tl_plan *plan, size_t stage, size_t group)',
+  'int tl_plan_lrs(double *out_lrs, size_t n, const tl_plan *plan, uint64_t step)',
+  'int tl_plan_momentum(_Out_ double *out, const tl_plan *plan, uint64_t step)',
+  'int tl_plan_apply(_Out_ int *out_stage_started, const tl_plan *plan, tl_optim *optim, uint64_t step)',
   // plan.h (experimental API, exported under TL_EXPERIMENTAL_0.1)
+  'int tl_plan_preset_options_init(_Out_ tl_plan_preset_options *out, uint version, int preset)',
+  'int tl_plan_preset_create(_Out_ tl_plan **out, int preset, const tl_plan_preset_options *options)',
   'int tl_lr_find_options_init(_Out_ tl_lr_find_options *out, uint version)',
   'int tl_lr_find(_Inout_ tl_lr_find_result *out, double *out_lrs, double *out_losses, size_t capacity, tl_optim *optim, tl_lr_find_step_fn *step, void *payload, const tl_lr_find_options *options)',
 ];
@@ -354,4 +462,4 @@ function typed(T, v, fn, arg, length) {
   return out;
 }
 
-module.exports = { koffi, lib, libraryPath, raw, c, VERSIONS, STRUCTS, STEP_FN, fail, size, int64, number, string, typed, typeName };
+module.exports = { koffi, lib, libraryPath, raw, c, VERSIONS, STRUCTS, STEP_FN, REPORT_FN, fail, size, int64, number, string, typed, typeName };
