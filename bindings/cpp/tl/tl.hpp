@@ -12,6 +12,9 @@
 #include <tl/model.hpp>
 #include <tl/optim.hpp>
 #include <tl/plan.hpp>
+#include <tl/predict.hpp>
+#include <tl/progress.hpp>
 #include <tl/sched.hpp>
+#include <tl/text.hpp>
 
 #endif // TL_TL_HPP
