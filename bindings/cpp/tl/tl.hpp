@@ -9,6 +9,7 @@
 
 #include <tl/ckpt.hpp>
 #include <tl/core.hpp>
+#include <tl/metrics.hpp>
 #include <tl/model.hpp>
 #include <tl/optim.hpp>
 #include <tl/plan.hpp>
