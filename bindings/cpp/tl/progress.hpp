@@ -25,8 +25,11 @@ struct ProgressOptions : tl_progress_options {
 };
 
 // The C++ callbacks of a tl::Progress: any callables (lambdas,
-// std::function, function objects). Each empty one leaves the C options'
-// own field (a C callback or NULL) in place.
+// std::function, function objects). With both on_step and on_epoch empty
+// the options' C callbacks (or NULLs) are used as given; a C++ one beside a
+// C one is refused (tl::InvalidArgument), as they would share one payload.
+// A clock replaces the options' C clock; empty, the C clock (or
+// CLOCK_MONOTONIC) is used.
 struct ProgressCallbacks {
   // Called at each step, before the reporters.
   std::function<void(const tl_progress_record &)> on_step;
