@@ -9,9 +9,13 @@
 
 #include <tl/ckpt.hpp>
 #include <tl/core.hpp>
+#include <tl/metrics.hpp>
 #include <tl/model.hpp>
 #include <tl/optim.hpp>
 #include <tl/plan.hpp>
+#include <tl/predict.hpp>
+#include <tl/progress.hpp>
 #include <tl/sched.hpp>
+#include <tl/text.hpp>
 
 #endif // TL_TL_HPP
