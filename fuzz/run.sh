@@ -1,9 +1,12 @@
 #!/bin/sh
-# Builds and runs the checkpoint fuzzers (libFuzzer, ASan, UBSan):
+# Builds and runs the fuzzers (libFuzzer, ASan, UBSan):
 #   fuzz_ckpt_load   the container loader (tl_ckpt_load_buffer);
 #   fuzz_ckpt_model  model-level parsing of an accepted container
-#                    (tl_ckpt_restore_model, tl_ckpt_restore_optim).
-#   fuzz/run.sh [SECONDS]      (default 60, split evenly between the two)
+#                    (tl_ckpt_restore_model, tl_ckpt_restore_optim);
+#   fuzz_text        the text layer on untrusted bytes: the tokenizer (both
+#                    invalid-UTF-8 modes), the label-vocabulary text form,
+#                    token counts and vocabularies.
+#   fuzz/run.sh [SECONDS]      (default 60, split evenly between the three)
 # Needs clang, libclang-rt-dev (Debian: clang-14, libclang-rt-14-dev) and
 # pkg-config's openblas and lapacke. Builds into $TL_FUZZ_BUILD (default
 # build-fuzz/), regenerates the seed corpus fuzz/corpus/ (deterministic: it
@@ -33,14 +36,14 @@ flags="$flags $(pkg-config --cflags openblas lapacke)"
 # lib/model/loss.c both exist.
 objs=""
 for src in "$root"/lib/core/*.c "$root"/lib/kernels/*.c "$root"/lib/model/*.c \
-           "$root"/lib/optim/*.c "$root"/lib/ckpt/*.c; do
+           "$root"/lib/optim/*.c "$root"/lib/ckpt/*.c "$root"/lib/text/*.c; do
   rel=${src#"$root"/lib/}
   obj="$out/obj/$(echo "$rel" | tr / _).o"
   # shellcheck disable=SC2086
   $cc $flags $san -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
   objs="$objs $obj"
 done
-for target in fuzz_ckpt_load fuzz_ckpt_model; do
+for target in fuzz_ckpt_load fuzz_ckpt_model fuzz_text; do
   # shellcheck disable=SC2086
   $cc $flags $san -fsanitize=fuzzer "$here/$target.c" $objs $libs \
       -o "$out/$target"
@@ -50,11 +53,13 @@ $cc $flags $san "$here/make_corpus.c" $objs $libs -o "$out/make_corpus"
 mkdir -p "$here/corpus"
 "$out/make_corpus" "$here/corpus"
 
-# Half the time each (the model target at least 1 s); both must finish clean.
-half=$((secs / 2))
-[ "$half" -ge 1 ] || half=1
-rest=$((secs - half))
+# A third of the time each (at least 1 s); all must finish clean.
+third=$((secs / 3))
+[ "$third" -ge 1 ] || third=1
+rest=$((secs - 2 * third))
 [ "$rest" -ge 1 ] || rest=1
+half=$third
+mkdir -p "$out/corpus-text"
 status=0
 OPENBLAS_NUM_THREADS=1 "$out/fuzz_ckpt_load" -max_total_time="$rest" \
     -max_len=65536 -rss_limit_mb=1024 -artifact_prefix="$out/fuzz_ckpt_load-" \
@@ -62,4 +67,7 @@ OPENBLAS_NUM_THREADS=1 "$out/fuzz_ckpt_load" -max_total_time="$rest" \
 OPENBLAS_NUM_THREADS=1 "$out/fuzz_ckpt_model" -max_total_time="$half" \
     -max_len=65536 -rss_limit_mb=1024 -artifact_prefix="$out/fuzz_ckpt_model-" \
     "$out/corpus-model" "$here/corpus" || status=1
+OPENBLAS_NUM_THREADS=1 "$out/fuzz_text" -max_total_time="$third" \
+    -max_len=4096 -rss_limit_mb=1024 -artifact_prefix="$out/fuzz_text-" \
+    "$out/corpus-text" "$here/corpus-text" || status=1
 exit $status
