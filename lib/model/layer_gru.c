@@ -219,11 +219,6 @@ static tl_status backward(tl_model *m, tli_layer *L, float *dy, int want_dx) {
   return TL_OK;
 }
 
-/* Inference keeps out, aux and work. */
-static void release_training(tli_layer *L) {
-  tli_layer_release_common_training(L);
-}
-
 static size_t register_params(const tli_layer *L, tli_param_spec *specs) {
   return tli_layer_recurrent_params(L, specs, L->cfg.gru.num_layers, 3);
 }
@@ -234,7 +229,8 @@ const tli_layer_ops tli_layer_gru_ops = {
     .out_shape = tli_layer_recurrent_out_shape,
     .forward = forward,
     .backward = backward,
-    .release_training = release_training,
+    /* inference keeps out, aux and work */
+    .release_training = tli_layer_release_common_training,
     .carried_state = carried_state,
 };
 
