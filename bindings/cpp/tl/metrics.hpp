@@ -79,6 +79,15 @@ inline void same_nonempty(const char *who, std::size_t a, std::size_t b) {
   expect_nonempty(who, "n", a);
   expect_size(who, "the second array", b, a);
 }
+// A C measure of two arrays of one size: fn(&out, p, q, n, extra...).
+template <typename Fn, typename... Extra>
+double pairwise(const char *who, Fn fn, span<const double> p,
+                span<const double> q, Extra... extra) {
+  same_nonempty(who, p.size(), q.size());
+  double v = 0.0;
+  check(fn(&v, p.data(), q.data(), p.size(), extra...));
+  return v;
+}
 } // namespace detail
 
 // ---- divergences and distances (base 0: natural log) ----------------------
@@ -86,10 +95,7 @@ inline void same_nonempty(const char *who, std::size_t a, std::size_t b) {
 // tl_kl_divergence: KL(p || q).
 inline double kl_divergence(span<const double> p, span<const double> q,
                             double base = 0.0) {
-  detail::same_nonempty("tl::kl_divergence", p.size(), q.size());
-  double v = 0.0;
-  check(tl_kl_divergence(&v, p.data(), q.data(), p.size(), base));
-  return v;
+  return detail::pairwise("tl::kl_divergence", tl_kl_divergence, p, q, base);
 }
 // tl_entropy: H(p).
 inline double entropy(span<const double> p, double base = 0.0) {
@@ -101,68 +107,42 @@ inline double entropy(span<const double> p, double base = 0.0) {
 // tl_js_divergence.
 inline double js_divergence(span<const double> p, span<const double> q,
                             double base = 0.0) {
-  detail::same_nonempty("tl::js_divergence", p.size(), q.size());
-  double v = 0.0;
-  check(tl_js_divergence(&v, p.data(), q.data(), p.size(), base));
-  return v;
+  return detail::pairwise("tl::js_divergence", tl_js_divergence, p, q, base);
 }
 // tl_js_distance.
 inline double js_distance(span<const double> p, span<const double> q,
                           double base = 0.0) {
-  detail::same_nonempty("tl::js_distance", p.size(), q.size());
-  double v = 0.0;
-  check(tl_js_distance(&v, p.data(), q.data(), p.size(), base));
-  return v;
+  return detail::pairwise("tl::js_distance", tl_js_distance, p, q, base);
 }
 // tl_renyi_divergence of order alpha.
 inline double renyi_divergence(span<const double> p, span<const double> q,
                                double alpha, double base = 0.0) {
-  detail::same_nonempty("tl::renyi_divergence", p.size(), q.size());
-  double v = 0.0;
-  check(tl_renyi_divergence(&v, p.data(), q.data(), p.size(), alpha, base));
-  return v;
+  return detail::pairwise("tl::renyi_divergence", tl_renyi_divergence, p, q,
+                          alpha, base);
 }
 // tl_bhattacharyya.
 inline double bhattacharyya(span<const double> p, span<const double> q) {
-  detail::same_nonempty("tl::bhattacharyya", p.size(), q.size());
-  double v = 0.0;
-  check(tl_bhattacharyya(&v, p.data(), q.data(), p.size()));
-  return v;
+  return detail::pairwise("tl::bhattacharyya", tl_bhattacharyya, p, q);
 }
 // tl_hellinger.
 inline double hellinger(span<const double> p, span<const double> q) {
-  detail::same_nonempty("tl::hellinger", p.size(), q.size());
-  double v = 0.0;
-  check(tl_hellinger(&v, p.data(), q.data(), p.size()));
-  return v;
+  return detail::pairwise("tl::hellinger", tl_hellinger, p, q);
 }
 // tl_total_variation.
 inline double total_variation(span<const double> p, span<const double> q) {
-  detail::same_nonempty("tl::total_variation", p.size(), q.size());
-  double v = 0.0;
-  check(tl_total_variation(&v, p.data(), q.data(), p.size()));
-  return v;
+  return detail::pairwise("tl::total_variation", tl_total_variation, p, q);
 }
 // tl_cosine_similarity.
 inline double cosine_similarity(span<const double> u, span<const double> v) {
-  detail::same_nonempty("tl::cosine_similarity", u.size(), v.size());
-  double r = 0.0;
-  check(tl_cosine_similarity(&r, u.data(), v.data(), u.size()));
-  return r;
+  return detail::pairwise("tl::cosine_similarity", tl_cosine_similarity, u, v);
 }
 // tl_cosine_distance.
 inline double cosine_distance(span<const double> u, span<const double> v) {
-  detail::same_nonempty("tl::cosine_distance", u.size(), v.size());
-  double r = 0.0;
-  check(tl_cosine_distance(&r, u.data(), v.data(), u.size()));
-  return r;
+  return detail::pairwise("tl::cosine_distance", tl_cosine_distance, u, v);
 }
 // tl_euclidean.
 inline double euclidean(span<const double> u, span<const double> v) {
-  detail::same_nonempty("tl::euclidean", u.size(), v.size());
-  double r = 0.0;
-  check(tl_euclidean(&r, u.data(), v.data(), u.size()));
-  return r;
+  return detail::pairwise("tl::euclidean", tl_euclidean, u, v);
 }
 
 // ---- Wasserstein, Sinkhorn, MMD -------------------------------------------
