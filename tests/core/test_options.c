@@ -230,6 +230,8 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_progress_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_doc_encoder_options, max_len,
                     tl_doc_encoder_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_task_sampler_options, seed,
+                    tl_task_sampler_options_init(out, 1));
 }
 END_TEST
 
@@ -586,6 +588,19 @@ START_TEST(text_creators_read_only_the_v1_bytes) {
   tl_doc_encoder *enc = NULL;
   TLT_ASSERT_FAILS(tl_doc_encoder_create(&enc, m, NULL, eo1), TL_E_INVALID_ARG,
                    "max_len 4 is below bptt 5");
+
+  /* A v1 sampler options struct read to its last byte only. */
+  tl_task_sampler_options so = TL_TASK_SAMPLER_OPTIONS_INIT;
+  so.mode = TL_TASK_SAMPLING_UNIFORM;
+  tl_task_sampler_options *so1 = V1_COPY(tl_task_sampler_options, seed, &so);
+  const uint64_t sizes[2] = {3, 9};
+  tl_task_sampler *ts = NULL;
+  TLT_ASSERT_OK(tl_task_sampler_create(&ts, sizes, 2, so1));
+  double probs[2];
+  TLT_ASSERT_OK(tl_task_sampler_probs(probs, 2, ts));
+  ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
+  tl_task_sampler_free(ts);
+  free(so1);
 
   tl_model_free(m);
   tl_progress_free(pr);

@@ -343,6 +343,14 @@ int main(void) {
   FIELD(tl_doc_encoder_options, bptt);
   FIELD(tl_doc_encoder_options, max_len);
   END_STRUCT();
+  STRUCT(tl_task_sampler_options);
+  FIELD(tl_task_sampler_options, version);
+  FIELD(tl_task_sampler_options, mode);
+  FIELD(tl_task_sampler_options, tau);
+  FIELD(tl_task_sampler_options, tau_end);
+  FIELD(tl_task_sampler_options, anneal_steps);
+  FIELD(tl_task_sampler_options, seed);
+  END_STRUCT();
   printf("\n  },\n  \"versions\": {");
   VERSION(TL_ALLOCATOR_VERSION);
   VERSION(TL_CKPT_LOAD_OPTIONS_VERSION);
@@ -383,6 +391,7 @@ int main(void) {
   VERSION(TL_EPOCH_RECORD_VERSION);
   VERSION(TL_PROGRESS_OPTIONS_VERSION);
   VERSION(TL_DOC_ENCODER_OPTIONS_VERSION);
+  VERSION(TL_TASK_SAMPLER_OPTIONS_VERSION);
   printf("\n  }\n}\n");
   return 0;
 }

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from tl import (_native, _versions, checkpoint, model, optim, plan, predict,
-                progress, sched, text)
+                progress, sched, text, transfer)
 from tl.metrics import _alignment, _divergence
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
@@ -59,6 +59,7 @@ CTYPES = {
     "tl_epoch_record": progress._EpochRecord,
     "tl_progress_options": progress._Options,
     "tl_doc_encoder_options": predict._Options,
+    "tl_task_sampler_options": transfer._SamplerOptions,
 }
 
 

@@ -60,3 +60,8 @@ from .progress import Progress  # noqa: E402  (include/tl/progress.h)
 __all__ += ["Progress"]
 from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
 __all__ += ["Predictor"]
+from .transfer import (TaskSampler, TriTraining, distill_loss, dwa_weights,  # noqa: E402
+                       pseudo_label_select, soft_share_l2,
+                       uncertainty_weighting)  # (include/tl/transfer.h)
+__all__ += ["TaskSampler", "TriTraining", "distill_loss", "dwa_weights",
+            "pseudo_label_select", "soft_share_l2", "uncertainty_weighting"]
