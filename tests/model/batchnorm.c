@@ -5,6 +5,8 @@
  * (eval-mode normalisation inside a train-mode model), finite differences,
  * buffers (API, checkpoints bit for bit, untouched by optimizers), freezing
  * with train_bn 1 and 0, bad input and allocation-free hot paths. */
+/* tl_lr_find (which must restore the statistics) is experimental. */
+#define TL_EXPERIMENTAL_API
 #include <unistd.h>
 
 #include "../fixtures/batchnorm_golden.h"
@@ -459,6 +461,51 @@ START_TEST(optimizers_leave_buffers_untouched) {
 }
 END_TEST
 
+/* One lr_find iteration: a train-mode forward (moving the statistics),
+ * backward and a step; the loss is 100 + sum(y * dy) (kept positive, as
+ * the test's stopping rule expects of a loss). */
+static tl_status lr_find_step(void *payload, double *out_loss) {
+  void **p = payload;
+  tl_model *m = p[0];
+  tl_optim *o = p[1];
+  const float *y = fwd(m, bn_head_x, 5, 4);
+  double s = 100.0;
+  for (size_t j = 0; j < 15; j++)
+    s += (double)y[j] * bn_head_dy[j];
+  const size_t dd[2] = {5, 3};
+  tl_status st = tl_optim_zero_grad(o);
+  if (st == TL_OK)
+    st = tl_model_backward(NULL, m, bn_head_dy, dd, 2);
+  if (st != TL_OK)
+    return st;
+  *out_loss = s;
+  return tl_optim_step(o);
+}
+
+START_TEST(lr_find_restores_the_statistics) {
+  tl_model *m = head_model();
+  fwd(m, bn_head_x, 5, 4);
+  const snapshot before = snap(m);
+  tl_model *models[1] = {m};
+  tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_SGD);
+  tl_optim *o = NULL;
+  TLT_ASSERT_OK(tl_optim_create(&o, models, 1, &oo));
+  void *payload[2] = {m, o};
+  tl_lr_find_options lo;
+  TLT_ASSERT_OK(tl_lr_find_options_init(&lo, TL_LR_FIND_OPTIONS_VERSION));
+  lo.num_it = 12;
+  lo.stop_factor = 1e9; /* run every iteration */
+  double lrs[12], losses[12];
+  tl_lr_find_result r = TL_LR_FIND_RESULT_INIT;
+  TLT_ASSERT_OK(tl_lr_find(&r, lrs, losses, 12, o, lr_find_step, payload, &lo));
+  ck_assert_uint_eq(r.n, 12); /* the statistics moved 12 times */
+  const snapshot after = snap(m);
+  assert_same(&before, &after);
+  tl_optim_free(o);
+  tl_model_free(m);
+}
+END_TEST
+
 START_TEST(buffers_round_trip_through_a_checkpoint_bit_for_bit) {
   tl_model *a = head_model();
   fwd(a, bn_head_x, 5, 4);
@@ -705,6 +752,7 @@ TCase *tlt_model_batchnorm_case(void) {
   tcase_add_test(tc, freeze_to_with_train_bn_1_and_0);
   tcase_add_test(tc, optimizers_leave_buffers_untouched);
   tcase_add_test(tc, buffers_round_trip_through_a_checkpoint_bit_for_bit);
+  tcase_add_test(tc, lr_find_restores_the_statistics);
   tcase_add_test(tc, bad_input_is_refused);
   tcase_add_test(tc, hot_paths_allocate_nothing_after_the_first_call);
   return tc;
