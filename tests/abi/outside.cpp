@@ -16,6 +16,7 @@ int main() {
   tl_embedding_options eo = TL_EMBEDDING_OPTIONS_INIT;
   tl_lstm_options lo = TL_LSTM_OPTIONS_INIT;
   tl_gru_options go = TL_GRU_OPTIONS_INIT;
+  tl_batchnorm_options bno = TL_BATCHNORM_OPTIONS_INIT;
   tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAMW);
   tl_sched_stlr_options s1 = TL_SCHED_STLR_OPTIONS_INIT;
   tl_sched_cyclic_options s2 = TL_SCHED_CYCLIC_OPTIONS_INIT;
@@ -57,12 +58,17 @@ int main() {
       pp.version, m1.version,  m2.version,  m3.version, m4.version, m5.version,
       m6.version, m7.version,  td.version,  cl.version, ml.version, go.version,
       t1.version, t2.version,  t3.version,  t4.version, t5.version, t6.version,
-      t7.version};
+      t7.version, bno.version};
   for (unsigned v : versions)
     if (v < 1)
       return 1;
   tl_optim_options oi;
   tl_plan_preset_options pi;
+  tl_batchnorm_options bni;
+  if (tl_batchnorm_options_init(&bni, TL_BATCHNORM_OPTIONS_VERSION) != TL_OK ||
+      bno.momentum != bni.momentum || bno.eps != bni.eps ||
+      bno.affine != bni.affine)
+    return 1;
   if (tl_optim_options_init(&oi, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_ADAMW) !=
           TL_OK ||
       tl_plan_preset_options_init(&pi, TL_PLAN_PRESET_OPTIONS_VERSION,

@@ -175,6 +175,8 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_embedding_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_lstm_options, stateful, tl_lstm_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_gru_options, stateful, tl_gru_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_batchnorm_options, affine,
+                    tl_batchnorm_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_optim_options, nesterov,
                     tl_optim_options_init(out, 1, TL_OPTIM_ADAMW));
   INIT_STAYS_INSIDE(tl_sched_stlr_options, ratio,
@@ -297,6 +299,10 @@ START_TEST(creators_read_only_the_v1_bytes) {
   tl_gru_options go = TL_GRU_OPTIONS_INIT;
   tl_gru_options *go1 = V1_COPY(tl_gru_options, stateful, &go);
   TLT_ASSERT_OK(tl_model_add_gru(m, "gru", 4, 4, 1, go1));
+  tl_batchnorm_options bo = TL_BATCHNORM_OPTIONS_INIT;
+  bo.momentum = 0.5;
+  tl_batchnorm_options *bo1 = V1_COPY(tl_batchnorm_options, affine, &bo);
+  TLT_ASSERT_OK(tl_model_add_batchnorm1d(m, "bn", 4, bo1));
   tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM);
   oo.lr = 0.25;
   tl_optim_options *oo1 = V1_COPY(tl_optim_options, nesterov, &oo);
@@ -448,7 +454,8 @@ START_TEST(creators_read_only_the_v1_bytes) {
   tl_sched_free(s);
   tl_optim_free(opt);
   tl_model_free(m);
-  free(mo1), free(eo1), free(lo1), free(go1), free(oo1), free(so1), free(cy1);
+  free(mo1), free(eo1), free(lo1), free(go1), free(bo1), free(oo1), free(so1),
+      free(cy1);
   free(co1), free(cr1), free(oc1), free(fa1), free(li1), free(cn1);
   free(st1), free(ex1), free(ms1), free(sg1), free(pp1);
 }

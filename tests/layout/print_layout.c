@@ -93,6 +93,12 @@ int main(void) {
   FIELD(tl_gru_options, hidden_p);
   FIELD(tl_gru_options, stateful);
   END_STRUCT();
+  STRUCT(tl_batchnorm_options);
+  FIELD(tl_batchnorm_options, version);
+  FIELD(tl_batchnorm_options, momentum);
+  FIELD(tl_batchnorm_options, eps);
+  FIELD(tl_batchnorm_options, affine);
+  END_STRUCT();
   STRUCT(tl_lstm_options);
   FIELD(tl_lstm_options, version);
   FIELD(tl_lstm_options, weight_p);
@@ -361,6 +367,7 @@ int main(void) {
   VERSION(TL_LR_FIND_RESULT_VERSION);
   VERSION(TL_LSTM_OPTIONS_VERSION);
   VERSION(TL_GRU_OPTIONS_VERSION);
+  VERSION(TL_BATCHNORM_OPTIONS_VERSION);
   VERSION(TL_MMD_OPTIONS_VERSION);
   VERSION(TL_MODEL_LOAD_OPTIONS_VERSION);
   VERSION(TL_MODEL_OPTIONS_VERSION);

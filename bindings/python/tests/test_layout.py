@@ -25,6 +25,7 @@ CTYPES = {
     "tl_embedding_options": model._EmbeddingOptions,
     "tl_lstm_options": model._LstmOptions,
     "tl_gru_options": model._GruOptions,
+    "tl_batchnorm_options": model._BatchnormOptions,
     "tl_optim_options": optim._OptimOptions,
     "tl_sched_stlr_options": sched._Stlr,
     "tl_sched_cyclic_options": sched._Cyclic,
