@@ -333,19 +333,26 @@ TL_API tl_status tl_learner_add_metric(tl_learner *learner,
                                        tl_learner_metric metric,
                                        size_t n_classes);
 
+/* Host metric: forgets what was accumulated (before each validation
+ * pass). */
+typedef tl_status (*tl_metric_reset_fn)(void *payload);
+/* Host metric: adds one validation batch, y (dims[0..ndim)) the chain's
+ * output for `batch`. */
+typedef tl_status (*tl_metric_accumulate_fn)(void *payload, const float *y,
+                                             const size_t *dims, size_t ndim,
+                                             const tl_batch *batch);
+/* Host metric: the value over the batches accumulated since reset. */
+typedef tl_status (*tl_metric_value_fn)(void *payload, double *out);
+
 /* A host-defined metric: reset before each validation pass, accumulate
- * each validation batch (y the chain's output), value at the end. */
+ * each validation batch, value at the end. */
 #define TL_HOST_METRIC_VERSION 1
 typedef struct tl_host_metric {
-  unsigned int version; /* TL_HOST_METRIC_VERSION */
-  const char *name;     /* the history column's name (copied) */
-  /* forgets what was accumulated (before each validation pass) */
-  tl_status (*reset)(void *payload);
-  /* adds one validation batch: y (dims[0..ndim)) the chain's output */
-  tl_status (*accumulate)(void *payload, const float *y, const size_t *dims,
-                          size_t ndim, const tl_batch *batch);
-  /* the metric's value over the batches accumulated since reset */
-  tl_status (*value)(void *payload, double *out);
+  unsigned int version;               /* TL_HOST_METRIC_VERSION */
+  const char *name;                   /* the history column (copied) */
+  tl_metric_reset_fn reset;           /* required */
+  tl_metric_accumulate_fn accumulate; /* required */
+  tl_metric_value_fn value;           /* required */
   void *payload; /* borrowed, passed to the three functions */
 } tl_host_metric;
 /* Adds a host metric (the struct is copied, the name too). Errors:
