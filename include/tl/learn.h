@@ -30,9 +30,11 @@
  * Errors common to every function below: TL_E_INVALID_ARG for a NULL
  * learner or output pointer (the message names the argument), for an
  * options struct of unknown version TL_E_UNSUPPORTED. Every fit checks its
- * arguments and the learner (training data present, rates valid, metrics
- * compatible with the batches) before the first step; a failure found
- * before the first step changes nothing.
+ * arguments and the learner (training data present, rates valid, monitors
+ * naming history columns) before the first step, and such a failure
+ * changes nothing; what only a batch can show (a batch without the targets
+ * the loss or a metric needs, a validation source that yields nothing)
+ * stops the fit when that batch is read.
  */
 #ifndef TL_LEARN_H
 #define TL_LEARN_H
@@ -220,13 +222,15 @@ TL_API tl_status tl_learner_set_data(tl_learner *learner,
 /* Language-model data from the text layer's stream loaders (borrowed; valid
  * may be NULL): batches of ids x (T, B) with targets y flattened (T * B),
  * batch size B; the stateful LSTM state is reset before each pass (each
- * training epoch and each validation), as fastai. bptt is the loaders'
- * bptt and gives the batches per epoch as fastai's LMDataLoader counts
- * them, ceil(row_len / bptt). Errors: TL_E_INVALID_ARG (train NULL, bptt
- * 0). */
+ * training epoch and each validation), as fastai. batch_size and bptt are
+ * the loaders' (both loaders must use the same batch_size): bptt gives
+ * the batches per epoch as fastai's LMDataLoader counts them,
+ * ceil(row_len / bptt). Errors: TL_E_INVALID_ARG (train NULL, batch_size
+ * or bptt 0). */
 TL_API tl_status tl_learner_set_lm_data(tl_learner *learner,
                                         tl_lm_loader *train,
-                                        tl_lm_loader *valid, size_t bptt);
+                                        tl_lm_loader *valid, size_t batch_size,
+                                        size_t bptt);
 
 /* Classification data from the text layer's sorted loaders (borrowed;
  * valid may be NULL): ids (T, b), labels (b), and when the options give
@@ -418,11 +422,13 @@ typedef struct tl_callback {
 TL_API tl_status tl_learner_add_callback(tl_learner *learner,
                                          const tl_callback *callback);
 
-/* Asks the running fit to stop cleanly (fastai's CancelFitException): the
- * current batch finishes (a step already decided still happens), the
- * epoch is validated and recorded when the request came at or after
- * AFTER_BATCH, AFTER_FIT runs, and the fit returns TL_OK. Meant for
- * callbacks (early stopping); outside a fit it is a no-op. */
+/* Asks the running fit to stop cleanly (fastai's CancelFitException) and
+ * return TL_OK. Requested during a training epoch (from BEFORE_EPOCH to
+ * AFTER_BATCH), the fit ends after the current batch (its step still
+ * happens) without validating or recording the partial epoch; requested
+ * at AFTER_VALIDATE or AFTER_EPOCH, it ends after the epoch's row. In
+ * both cases AFTER_FIT runs. Meant for callbacks (early stopping); outside
+ * a fit it is a no-op. */
 TL_API tl_status tl_learner_request_stop(tl_learner *learner);
 
 /* Built-in: gradient clipping by global norm at AFTER_BACKWARD
@@ -430,10 +436,13 @@ TL_API tl_status tl_learner_request_stop(tl_learner *learner);
 TL_API tl_status tl_learner_add_grad_clip(tl_learner *learner, double max_norm);
 
 /* Built-in: gradient accumulation over n_batches batches (fastai
- * GradientAccumulation counted in batches): the optimizer steps (and
- * gradients are zeroed) every n_batches-th batch and at an epoch's last
- * batch; each batch's gradient is scaled by 1 / n_batches so a step sees
- * the mean. n_batches >= 1 (1: off). */
+ * GradientAccumulation counted in batches): gradients add up over
+ * n_batches batches (across epoch boundaries, as fastai's count), are
+ * divided by n_batches, and then the optimizer steps and the gradients
+ * are zeroed; batches left over at the end of a fit make no step.
+ * AFTER_BACKWARD (and clipping) runs only on the batches that step, on the
+ * averaged gradients; AFTER_STEP only when a step happened. n_batches >= 1 (1:
+ * off). */
 TL_API tl_status tl_learner_add_grad_accum(tl_learner *learner,
                                            size_t n_batches);
 
