@@ -121,13 +121,13 @@ tl_status tl_learner_create(tl_learner **out, tl_model *const *models,
   l->opts = o;
   tl_status st =
       tli_alloc_checked((void **)&l->models, n_models, sizeof *l->models, fn);
-  if (st == TL_OK)
-    st = tli_alloc_checked((void **)&l->n_layers, n_models, sizeof(size_t), fn);
-  if (st == TL_OK)
-    st =
-        tli_alloc_checked((void **)&l->n_mgroups, n_models, sizeof(size_t), fn);
-  if (st == TL_OK)
-    st = tli_alloc_checked((void **)&l->n_params, n_models, sizeof(size_t), fn);
+  /* zeroed: tli_learner_sync compares them with the models' counts */
+  l->n_layers = tli_calloc(n_models, sizeof(size_t));
+  l->n_mgroups = tli_calloc(n_models, sizeof(size_t));
+  l->n_params = tli_calloc(n_models, sizeof(size_t));
+  if (st == TL_OK &&
+      (l->n_layers == NULL || l->n_mgroups == NULL || l->n_params == NULL))
+    st = tli_fail(TL_E_NOMEM, "%s: out of memory", fn);
   if (st == TL_OK)
     st = tli_alloc_checked((void **)&l->odims, n_models * TL_MODEL_MAX_DIMS,
                            sizeof(size_t), fn);
