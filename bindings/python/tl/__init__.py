@@ -60,3 +60,7 @@ from .progress import Progress  # noqa: E402  (include/tl/progress.h)
 __all__ += ["Progress"]
 from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
 __all__ += ["Predictor"]
+from .learner import (CSVLogger, EarlyStoppingCallback, GradientAccumulation,  # noqa: E402
+                      GradientClip, Learner, SaveModelCallback)  # (tl/learn.h)
+__all__ += ["CSVLogger", "EarlyStoppingCallback", "GradientAccumulation", "GradientClip",
+            "Learner", "SaveModelCallback"]
