@@ -234,6 +234,18 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_doc_encoder_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_task_sampler_options, seed,
                     tl_task_sampler_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_learner_options, ignore_index,
+                    tl_learner_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_clas_data_options, n_valid,
+                    tl_clas_data_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_monitor_options, patience,
+                    tl_monitor_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_fit_options, wd, tl_fit_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_fit_one_cycle_options, wd,
+                    tl_fit_one_cycle_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_fine_tune_options, wd,
+                    tl_fine_tune_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_fit_sgdr_options, wd, tl_fit_sgdr_options_init(out, 1));
 }
 END_TEST
 
@@ -269,6 +281,22 @@ START_TEST(init_macros_match_the_init_functions) {
   ck_assert(pa.n_epochs == pb.n_epochs && pb.n_epochs == 1 &&
             pa.smooth_beta == pb.smooth_beta && pb.smooth_beta == 0.98 &&
             pa.clock == NULL && pb.clock == NULL);
+  tl_learner_options ea = TL_LEARNER_OPTIONS_INIT, eb;
+  TLT_ASSERT_OK(tl_learner_options_init(&eb, 1));
+  ck_assert(ea.opt_kind == eb.opt_kind && eb.opt_kind == TL_OPTIM_ADAMW &&
+            ea.sqr_mom == eb.sqr_mom && eb.sqr_mom == 0.99 &&
+            ea.eps == eb.eps && eb.eps == 1e-5 && ea.wd == eb.wd &&
+            eb.wd == 0.01 && ea.ignore_index == eb.ignore_index);
+  tl_fine_tune_options fa = TL_FINE_TUNE_OPTIONS_INIT, fb;
+  TLT_ASSERT_OK(tl_fine_tune_options_init(&fb, 1));
+  ck_assert(fa.base_lr == fb.base_lr && fb.base_lr == 2e-3 &&
+            fa.div == fb.div && fb.div == 5.0 && fa.pct_start == fb.pct_start &&
+            fa.moms[1] == fb.moms[1] && fb.moms[1] == 0.85);
+  tl_fit_one_cycle_options oa = TL_FIT_ONE_CYCLE_OPTIONS_INIT, ob;
+  TLT_ASSERT_OK(tl_fit_one_cycle_options_init(&ob, 1));
+  ck_assert(oa.div_final == ob.div_final && ob.div_final == 1e5 &&
+            oa.pct_start == ob.pct_start && ob.pct_start == 0.25 &&
+            oa.wd == ob.wd);
 }
 END_TEST
 
@@ -608,6 +636,15 @@ START_TEST(text_creators_read_only_the_v1_bytes) {
   ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
   tl_task_sampler_free(ts);
   free(so1);
+  /* a learner created from an exact-size v1 options struct */
+  tl_learner_options le = TL_LEARNER_OPTIONS_INIT;
+  le.eps = 0.0;
+  tl_learner_options *le1 = V1_COPY(tl_learner_options, ignore_index, &le);
+  tl_learner *learner = NULL;
+  TLT_ASSERT_OK(tl_model_add_linear(m, "fc", 2, 2, TL_ACTIVATION_NONE));
+  TLT_ASSERT_FAILS(tl_learner_create(&learner, &m, 1, le1), TL_E_INVALID_ARG,
+                   "eps");
+  free(le1);
 
   tl_model_free(m);
   tl_progress_free(pr);

@@ -65,3 +65,7 @@ from .transfer import (TaskSampler, TriTraining, distill_loss, dwa_weights,  # n
                        uncertainty_weighting)  # (include/tl/transfer.h)
 __all__ += ["TaskSampler", "TriTraining", "distill_loss", "dwa_weights",
             "pseudo_label_select", "soft_share_l2", "uncertainty_weighting"]
+from .learner import (CSVLogger, EarlyStoppingCallback, GradientAccumulation,  # noqa: E402
+                      GradientClip, Learner, SaveModelCallback)  # (tl/learn.h)
+__all__ += ["CSVLogger", "EarlyStoppingCallback", "GradientAccumulation", "GradientClip",
+            "Learner", "SaveModelCallback"]
