@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "core/error.h"
-#include "model/model_internal.h"
+#include "model/layer_ops.h"
 
 static tl_status find_layer(const tl_model *m, size_t *out, const char *name,
                             const char *fn) {
@@ -32,6 +32,17 @@ tl_status tl_model_layer_name(const char **out, const tl_model *model,
             "tl_model_layer_name: index %zu out of range (%zu layers)", index,
             model->n_layers);
   *out = model->layers[index].name;
+  return TL_OK;
+}
+
+tl_status tl_model_layer_kind(const char **out, const tl_model *model,
+                              size_t index) {
+  TLI_CHECK_PTR("tl_model_layer_kind", model);
+  TLI_CHECK_PTR("tl_model_layer_kind", out);
+  TLI_CHECK(index < model->n_layers, TL_E_INVALID_ARG,
+            "tl_model_layer_kind: index %zu out of range (%zu layers)", index,
+            model->n_layers);
+  *out = tli_layer_ops_for(model->layers[index].kind)->kind_name;
   return TL_OK;
 }
 

@@ -49,13 +49,16 @@ int main() {
   tl_clas_loader_options t4 = TL_CLAS_LOADER_OPTIONS_INIT;
   tl_progress_options t5 = TL_PROGRESS_OPTIONS_INIT;
   tl_doc_encoder_options t6 = TL_DOC_ENCODER_OPTIONS_INIT;
+  tl_linear_options a1 = TL_LINEAR_OPTIONS_INIT;
+  tl_awd_lstm_options a2 = TL_AWD_LSTM_OPTIONS_INIT;
   const unsigned versions[] = {
       mo.version, eo.version,  lo.version,  oo.version, s1.version, s2.version,
       s3.version, s4.version,  s5.version,  s6.version, s7.version, s8.version,
       s9.version, s10.version, s11.version, lf.version, lr.version, ps.version,
       pp.version, m1.version,  m2.version,  m3.version, m4.version, m5.version,
       m6.version, m7.version,  td.version,  cl.version, ml.version, go.version,
-      t1.version, t2.version,  t3.version,  t4.version, t5.version, t6.version};
+      t1.version, t2.version,  t3.version,  t4.version, t5.version, t6.version,
+      a1.version, a2.version};
   for (unsigned v : versions)
     if (v < 1)
       return 1;

@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from tl import (_native, _versions, checkpoint, model, optim, plan, predict,
-                progress, sched, text)
+from tl import (_native, _versions, arch, checkpoint, model, optim, plan,
+                predict, progress, sched, text)
 from tl.metrics import _alignment, _divergence
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
@@ -25,6 +25,8 @@ CTYPES = {
     "tl_embedding_options": model._EmbeddingOptions,
     "tl_lstm_options": model._LstmOptions,
     "tl_gru_options": model._GruOptions,
+    "tl_linear_options": model._LinearOptions,
+    "tl_awd_lstm_options": arch._AwdLstmOptions,
     "tl_optim_options": optim._OptimOptions,
     "tl_sched_stlr_options": sched._Stlr,
     "tl_sched_cyclic_options": sched._Cyclic,

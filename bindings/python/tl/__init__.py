@@ -60,3 +60,5 @@ from .progress import Progress  # noqa: E402  (include/tl/progress.h)
 __all__ += ["Progress"]
 from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
 __all__ += ["Predictor"]
+from . import arch  # noqa: E402  (include/tl/arch.h: AWD-LSTM builders, encoders)
+__all__ += ["arch"]
