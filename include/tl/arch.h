@@ -30,8 +30,9 @@
  *   decoder  "decoder"  bias (vocab) zeros, weight = encoder.weight
  *                                                     fastai 1.decoder
  *
- * so "rnns_1.weight_hh_l0" is fastai's "0.rnns.1.module.weight_hh_l0_raw"
- * and "encoder.weight" fastai's "0.encoder.weight".
+ * so "rnns_1.weight_hh_l0" is fastai's "0.rnns.1.weight_hh_l0_raw",
+ * "rnns_1.bias_ih_l0" its "0.rnns.1.module.bias_ih_l0" and "encoder.weight"
+ * its "0.encoder.weight" (tl.checkpoint.from_torch(naming="fastai")).
  *
  * fastai's LM output dropout (LinearDecoder.output_dp, output_p) is the
  * output dropout of the last LSTM layer of the LM encoder, not a layer of

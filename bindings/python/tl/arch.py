@@ -7,7 +7,7 @@
     is_new = tl.arch.load_encoder(clas_enc, clas_vocab, "lm_enc.tlc")
 
 Layer names follow fastai's modules ("encoder", "rnns_0", ..., "decoder"),
-so "rnns_1.weight_hh_l0" is fastai's "0.rnns.1.module.weight_hh_l0_raw".
+so "rnns_1.weight_hh_l0" is fastai's "0.rnns.1.weight_hh_l0_raw".
 config is a dict of fastai's AWD_LSTM arguments (emb_sz, n_hid, n_layers,
 pad_token, output_p, hidden_p, input_p, embed_p, weight_p) plus ar_alpha
 and tar_beta; what it omits keeps fastai's defaults (AWD_LSTM_LM_CONFIG for
