@@ -400,6 +400,63 @@ TL_API tl_status tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt,
                                      const char *const *new_vocab, size_t n_new,
                                      const char *const *names, size_t n_names);
 
+/* ---- architecture: models rebuilt from the file alone ---------------- */
+
+/* Version of the architecture section's payload this library writes and
+ * reads (docs/format.md, "Architecture section"). */
+#define TL_CKPT_ARCH_REVISION 1
+/* Most models one architecture section describes. */
+#define TL_CKPT_ARCH_MAX_MODELS 64
+/* Most layers of one model in an architecture section. */
+#define TL_CKPT_ARCH_MAX_LAYERS 1024
+/* Most parameter floats tl_ckpt_create_models builds without restoring
+ * parameters (with restore_params the checkpoint's own tensors bound it). */
+#define TL_CKPT_ARCH_MAX_FLOATS ((size_t)1 << 28)
+
+/* Stores the structure of models[0..n) as the checkpoint's architecture
+ * section (replacing an earlier one): for each model its prefix (the one
+ * its parameters are stored under with tl_ckpt_store_model; at most 255
+ * bytes, "" allowed) and, for each layer, its kind, name, group, input and
+ * output features, the kind's settings (probabilities, sizes, flags:
+ * docs/format.md) and the tie of a decoder to an embedding, which must be
+ * in the same model or in one stored before it. Parameter values are not
+ * part of it: store them with tl_ckpt_store_model. Trainable flags, masks
+ * and modes are not stored. Errors: TL_E_INVALID_ARG (NULL, n 0 or above
+ * TL_CKPT_ARCH_MAX_MODELS, a prefix too long or repeated, a model without
+ * layers, a tie to a model not among models[0..i]), TL_E_UNSUPPORTED (a
+ * layer kind that cannot be rebuilt, naming it), TL_E_NOMEM. On error ckpt
+ * is unchanged. */
+TL_API tl_status tl_ckpt_store_arch(tl_ckpt *ckpt,
+                                    const tl_model *const *models,
+                                    const char *const *prefixes, size_t n);
+
+/* The number of models in the architecture section into *out. Errors:
+ * TL_E_INVALID_ARG (NULL), TL_E_NOT_FOUND (no architecture section). */
+TL_API tl_status tl_ckpt_arch_count(size_t *out, const tl_ckpt *ckpt);
+
+/* The prefix of model `index` of the architecture section (a view into the
+ * checkpoint). Errors: TL_E_INVALID_ARG (NULL, index out of range),
+ * TL_E_NOT_FOUND (no section). */
+TL_API tl_status tl_ckpt_arch_prefix(const char **out, const tl_ckpt *ckpt,
+                                     size_t index);
+
+/* Builds the n models of the architecture section (n must equal
+ * tl_ckpt_arch_count) into out[0..n), in section order, through the public
+ * tl_model_add_* calls (so every check of a hand-built model applies), with
+ * their groups and ties; with restore_params 1 each model's parameters
+ * (and RNG stream) are then restored strictly from the tensors under its
+ * prefix (tl_ckpt_restore_model), with 0 they keep their fresh
+ * initialisation (seed 0). The caller owns each model (tl_model_free). On
+ * error no model is returned. Errors: TL_E_INVALID_ARG (NULL, n not the
+ * section's count, restore_params not 0 or 1), TL_E_NOT_FOUND (no
+ * architecture section; a parameter without a tensor), TL_E_FORMAT
+ * (settings that no add call accepts, naming the model and the layer;
+ * more parameters than the checkpoint's tensors hold, or than
+ * TL_CKPT_ARCH_MAX_FLOATS without restore_params), TL_E_SHAPE, TL_E_NOMEM,
+ * and those of tl_ckpt_restore_model. */
+TL_API tl_status tl_ckpt_create_models(tl_model **out, size_t n,
+                                       const tl_ckpt *ckpt, int restore_params);
+
 #ifdef __cplusplus
 }
 #endif

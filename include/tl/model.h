@@ -239,6 +239,36 @@ TL_API tl_status tl_model_add_linear(tl_model *model, const char *name,
                                      size_t in_features, size_t out_features,
                                      tl_activation activation);
 
+/* Options of tl_model_add_linear_ex: the activation and whether the layer
+ * has a bias (fastai's LinBnDrop drops it after a BatchNorm, bias = not
+ * bn). */
+#define TL_LINEAR_OPTIONS_VERSION 1
+typedef struct tl_linear_options {
+  unsigned int version;     /* TL_LINEAR_OPTIONS_VERSION */
+  tl_activation activation; /* after the affine map (TL_ACTIVATION_NONE) */
+  int bias;                 /* 1: "<name>.bias" (out) is added; 0: none (1) */
+} tl_linear_options;
+/* The defaults of tl_linear_options_init as a static initialiser:
+ * tl_linear_options o = TL_LINEAR_OPTIONS_INIT; */
+#define TL_LINEAR_OPTIONS_INIT                                                 \
+  { TL_LINEAR_OPTIONS_VERSION, TL_ACTIVATION_NONE, 1 }
+/* Fills *out with the defaults: no activation, with a bias (what
+ * tl_model_add_linear builds with TL_ACTIVATION_NONE). Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version outside
+ * 1..TL_LINEAR_OPTIONS_VERSION). */
+TL_API tl_status tl_linear_options_init(tl_linear_options *out,
+                                        unsigned int version);
+
+/* Linear with options (NULL: defaults): as tl_model_add_linear, and with
+ * options->bias 0 the layer is y = act(x W^T), registering only
+ * "<name>.weight" (out, in) (torch.nn.Linear(in, out, bias=False)), same
+ * U(-1/sqrt(in), 1/sqrt(in)) initialisation. Errors: those of
+ * tl_model_add_linear, TL_E_INVALID_ARG (bias not 0 or 1),
+ * TL_E_UNSUPPORTED (options->version unknown). */
+TL_API tl_status tl_model_add_linear_ex(tl_model *model, const char *name,
+                                        size_t in_features, size_t out_features,
+                                        const tl_linear_options *options);
+
 /* Dropout of probability p in [0, 1): active in train mode only. Keeps the
  * shape. */
 TL_API tl_status tl_model_add_dropout(tl_model *model, const char *name,
@@ -323,6 +353,12 @@ TL_API tl_status tl_model_add_decoder(tl_model *model, const char *name,
 TL_API tl_status tl_model_num_layers(size_t *out, const tl_model *model);
 /* The name of layer `index`; the string belongs to the model (a view). */
 TL_API tl_status tl_model_layer_name(const char **out, const tl_model *model,
+                                     size_t index);
+/* The kind of layer `index` ("embedding", "lstm", "gru", "linear",
+ * "dropout", "concat_pool", "decoder"): a static string, the kind's name in
+ * checkpoint architecture sections (docs/format.md). Errors:
+ * TL_E_INVALID_ARG (NULL, index out of range). */
+TL_API tl_status tl_model_layer_kind(const char **out, const tl_model *model,
                                      size_t index);
 /* The index of the layer named `name`; TL_E_NOT_FOUND if none. */
 TL_API tl_status tl_model_layer_index(size_t *out, const tl_model *model,

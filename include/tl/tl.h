@@ -6,6 +6,7 @@
 #ifndef TL_TL_H
 #define TL_TL_H
 
+#include "tl/arch.h"
 #include "tl/ckpt.h"
 #include "tl/core.h"
 #include "tl/learn.h"

@@ -262,3 +262,33 @@ tl_status tli_model_append_layer(tl_model *m, const tli_layer *proto,
   append_compute(m, &g, proto, name, specs, n_specs, bspecs, n_bspecs);
   return TL_OK;
 }
+
+tl_status tli_arch_count(size_t n, size_t want, const char *kind,
+                         const char *fn) {
+  TLI_CHECK(n == want, TL_E_FORMAT,
+            "%s: a '%s' layer takes %zu settings, the section gives %zu", fn,
+            kind, want, n);
+  return TL_OK;
+}
+
+tl_status tli_arch_int(int64_t *out, double v, int64_t lo, int64_t hi,
+                       const char *kind, const char *what, const char *fn) {
+  /* Compare as doubles first: casting a double outside int64's range is
+   * undefined behaviour. */
+  TLI_CHECK(isfinite(v) && v >= (double)lo && v <= (double)hi && v == floor(v),
+            TL_E_FORMAT,
+            "%s: setting %s of a '%s' layer is %g, not an integer in "
+            "[%lld, %lld]",
+            fn, what, kind, v, (long long)lo, (long long)hi);
+  *out = (int64_t)v;
+  return TL_OK;
+}
+
+tl_status tli_arch_float(float *out, double v, const char *kind,
+                         const char *what, const char *fn) {
+  TLI_CHECK(isfinite(v) && fabs(v) <= 3.4e38, TL_E_FORMAT,
+            "%s: setting %s of a '%s' layer is %g, not a finite float", fn,
+            what, kind, v);
+  *out = (float)v;
+  return TL_OK;
+}

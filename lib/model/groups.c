@@ -35,6 +35,17 @@ tl_status tl_model_layer_name(const char **out, const tl_model *model,
   return TL_OK;
 }
 
+tl_status tl_model_layer_kind(const char **out, const tl_model *model,
+                              size_t index) {
+  TLI_CHECK_PTR("tl_model_layer_kind", model);
+  TLI_CHECK_PTR("tl_model_layer_kind", out);
+  TLI_CHECK(index < model->n_layers, TL_E_INVALID_ARG,
+            "tl_model_layer_kind: index %zu out of range (%zu layers)", index,
+            model->n_layers);
+  *out = tli_layer_ops_for(model->layers[index].kind)->kind_name;
+  return TL_OK;
+}
+
 tl_status tl_model_layer_index(size_t *out, const tl_model *model,
                                const char *name) {
   TLI_CHECK_PTR("tl_model_layer_index", model);

@@ -12,6 +12,10 @@
 
 #include "model/model_internal.h"
 
+/* Most settings a kind stores in a checkpoint's architecture section
+ * (arch_values below; docs/format.md lists them per kind). */
+#define TLI_ARCH_MAX_VALUES 16
+
 /* Most parameters one layer registers (16 stacked recurrent layers with 4
  * tensors each). */
 #define TLI_LAYER_MAX_PARAMS (4 * TLI_LSTM_MAX_LAYERS)
@@ -84,6 +88,23 @@ typedef struct tli_layer_ops {
    * them against the layer (the vocabulary) before anything runs. */
   tl_status (*check_ids)(const tl_model *m, const tli_layer *L,
                          const int64_t *ids, size_t n, const char *fn);
+
+  /* The architecture section (tl_ckpt_store_arch, lib/ckpt/ckpt_arch.c).
+   * arch_values writes the kind's settings (L->cfg) as numbers to v
+   * (TLI_ARCH_MAX_VALUES entries) and returns how many; NULL: none. */
+  size_t (*arch_values)(const tli_layer *L, double *v);
+  /* The inverse: fills proto->cfg (kind, in and out features already set)
+   * from v[0..n), checking the count and each value's domain (integers
+   * integral and in range, floats finite) with TL_E_FORMAT; the add
+   * function checks the rest. NULL: the kind takes no values. */
+  tl_status (*arch_decode)(tli_layer *proto, const double *v, size_t n,
+                           const char *fn);
+  /* Appends the layer proto describes, named `name`, through the kind's
+   * public add function (so every check of a hand-built model applies);
+   * tie_model/tie_layer: a decoder's tie, else NULL. NULL: the kind cannot
+   * be rebuilt, and tl_ckpt_store_arch refuses it. */
+  tl_status (*arch_add)(tl_model *m, const tli_layer *proto, const char *name,
+                        tl_model *tie_model, const char *tie_layer);
 } tli_layer_ops;
 
 /* The entry of a kind (kind < TLI_LAYER_KINDS). */
@@ -147,6 +168,19 @@ tl_status tli_layer_recurrent_out_shape(const tl_model *m, const tli_layer *L,
  * Returns the number of specs written (4 per layer). */
 size_t tli_layer_recurrent_params(const tli_layer *L, tli_param_spec *specs,
                                   size_t num_layers, size_t gates);
+
+/* ---- architecture values (build.c) -------------------------------------- */
+
+/* n must equal want, else TL_E_FORMAT naming the kind. */
+tl_status tli_arch_count(size_t n, size_t want, const char *kind,
+                         const char *fn);
+/* v as an integer in [lo, hi] (integral, finite), else TL_E_FORMAT naming
+ * the kind and the setting. */
+tl_status tli_arch_int(int64_t *out, double v, int64_t lo, int64_t hi,
+                       const char *kind, const char *what, const char *fn);
+/* v as a float: finite and within float range, else TL_E_FORMAT. */
+tl_status tli_arch_float(float *out, double v, const char *kind,
+                         const char *what, const char *fn);
 
 /* ---- building (build.c) ------------------------------------------------ */
 

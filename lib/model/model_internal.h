@@ -96,6 +96,9 @@ typedef struct tli_layer {
    * "does backward train anything" test need not know the kind. */
   tl_model *tie_model;
   size_t tie_param;
+  /* A linear layer without a bias (tl_linear_options.bias 0): it registers
+   * only its weight. 0 for every other layer. */
+  int no_bias;
 
   /* The kind's settings (only the member of L->kind is meaningful). */
   union {

@@ -59,6 +59,8 @@ int main() {
   tl_fine_tune_options l6 = TL_FINE_TUNE_OPTIONS_INIT;
   tl_fit_sgdr_options l7 = TL_FIT_SGDR_OPTIONS_INIT;
   tl_batch_source l8 = TL_BATCH_SOURCE_INIT;
+  tl_linear_options a1 = TL_LINEAR_OPTIONS_INIT;
+  tl_awd_lstm_options a2 = TL_AWD_LSTM_OPTIONS_INIT;
   const unsigned versions[] = {
       mo.version, eo.version,  lo.version,  oo.version, s1.version, s2.version,
       s3.version, s4.version,  s5.version,  s6.version, s7.version, s8.version,
@@ -67,7 +69,7 @@ int main() {
       m6.version, m7.version,  td.version,  cl.version, ml.version, go.version,
       t1.version, t2.version,  t3.version,  t4.version, t5.version, t6.version,
       t7.version, bno.version, l1.version,  l2.version, l3.version, l4.version,
-      l5.version, l6.version,  l7.version,  l8.version};
+      l5.version, l6.version,  l7.version,  l8.version, a1.version, a2.version};
   for (unsigned v : versions)
     if (v < 1)
       return 1;

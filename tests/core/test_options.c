@@ -177,6 +177,11 @@ START_TEST(inits_write_only_the_v1_bytes) {
   INIT_STAYS_INSIDE(tl_gru_options, stateful, tl_gru_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_batchnorm_options, affine,
                     tl_batchnorm_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_linear_options, bias, tl_linear_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_awd_lstm_options, seed,
+                    tl_awd_lstm_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_awd_lstm_options, seed,
+                    tl_awd_lstm_clas_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_optim_options, nesterov,
                     tl_optim_options_init(out, 1, TL_OPTIM_ADAMW));
   INIT_STAYS_INSIDE(tl_sched_stlr_options, ratio,
@@ -331,6 +336,28 @@ START_TEST(creators_read_only_the_v1_bytes) {
   bo.momentum = 0.5;
   tl_batchnorm_options *bo1 = V1_COPY(tl_batchnorm_options, affine, &bo);
   TLT_ASSERT_OK(tl_model_add_batchnorm1d(m, "bn", 4, bo1));
+  tl_linear_options lno = TL_LINEAR_OPTIONS_INIT;
+  lno.bias = 0;
+  tl_linear_options *lno1 = V1_COPY(tl_linear_options, bias, &lno);
+  TLT_ASSERT_OK(tl_model_add_linear_ex(m, "lin", 4, 2, lno1));
+  size_t lin_params = 0;
+  TLT_ASSERT_OK(tl_model_num_params(&lin_params, m));
+  /* emb 1, rnn 4, gru 4, bn 2, lin 1: no "lin.bias" */
+  ck_assert_uint_eq(lin_params, 1 + 4 + 4 + 2 + 1);
+  free(lno1);
+  tl_awd_lstm_options ao = TL_AWD_LSTM_OPTIONS_INIT;
+  ao.emb_sz = 3;
+  ao.n_hid = 4;
+  ao.n_layers = 1;
+  tl_awd_lstm_options *ao1 = V1_COPY(tl_awd_lstm_options, seed, &ao);
+  tl_model *awd = NULL;
+  TLT_ASSERT_OK(tl_awd_lstm_encoder_create(&awd, 5, ao1, 1.0f));
+  size_t awd_numel = 0;
+  float *awd_flat = NULL;
+  TLT_ASSERT_OK(tl_model_flat_params(&awd_flat, &awd_numel, awd));
+  ck_assert_uint_eq(awd_numel, 5 * 3 + 4 * 3 * (3 + 3 + 2));
+  tl_model_free(awd);
+  free(ao1);
   tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM);
   oo.lr = 0.25;
   tl_optim_options *oo1 = V1_COPY(tl_optim_options, nesterov, &oo);

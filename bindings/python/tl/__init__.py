@@ -69,3 +69,5 @@ from .learner import (CSVLogger, EarlyStoppingCallback, GradientAccumulation,  #
                       GradientClip, Learner, SaveModelCallback)  # (tl/learn.h)
 __all__ += ["CSVLogger", "EarlyStoppingCallback", "GradientAccumulation", "GradientClip",
             "Learner", "SaveModelCallback"]
+from . import arch  # noqa: E402  (include/tl/arch.h: AWD-LSTM builders, encoders)
+__all__ += ["arch"]

@@ -1,5 +1,5 @@
 # Type stub of the tl package (PEP 561: see py.typed).
-from . import checkpoint as checkpoint, metrics as metrics, text as text
+from . import arch as arch, checkpoint as checkpoint, metrics as metrics, text as text
 from ._errors import (ClosedError as ClosedError, Error as Error,
                       FormatError as FormatError, IOFailure as IOFailure,
                       InternalError as InternalError,

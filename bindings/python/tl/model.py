@@ -60,6 +60,9 @@ class _GruOptions(ctypes.Structure):
 class _BatchnormOptions(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("momentum", ctypes.c_double),
                 ("eps", ctypes.c_double), ("affine", ctypes.c_int)]
+class _LinearOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("activation", ctypes.c_int),
+                ("bias", ctypes.c_int)]
 
 
 _vp = ctypes.c_void_p
@@ -103,6 +106,10 @@ register([
     ("tl_model_buffer_get", [_f64p, _sz, _vp, _cs], status),
     ("tl_model_buffer_set", [_vp, _cs, _f64p, _sz], status),
     ("tl_model_add_linear", [_vp, _cs, _sz, _sz, ctypes.c_int], status),
+    ("tl_linear_options_init", [ctypes.POINTER(_LinearOptions), ctypes.c_uint],
+     status),
+    ("tl_model_add_linear_ex",
+     [_vp, _cs, _sz, _sz, ctypes.POINTER(_LinearOptions)], status),
     ("tl_model_add_dropout", [_vp, _cs, ctypes.c_int, ctypes.c_float],
      status),
     ("tl_model_add_concat_pool", [_vp, _cs], status),
@@ -110,6 +117,7 @@ register([
     ("tl_model_num_layers", [c_size_p, _vp], status),
     ("tl_model_layer_name", [_c_char_pp, _vp, _sz], status),
     ("tl_model_layer_index", [c_size_p, _vp, _cs], status),
+    ("tl_model_layer_kind", [_c_char_pp, _vp, _sz], status),
     ("tl_model_set_group", [_vp, _cs, _sz], status),
     ("tl_model_get_group", [c_size_p, _vp, _cs], status),
     ("tl_model_num_groups", [c_size_p, _vp], status),
@@ -258,16 +266,25 @@ class Model(OwnedHandle):
             _check.size(num_layers, "num_layers", fn), ctypes.byref(o))
         self._first(False)
 
-    def add_linear(self, name, in_features, out_features, activation=None):
+    def add_linear(self, name, in_features, out_features, activation=None,
+                   bias=True):
+        """torch.nn.Linear then the activation; bias=False registers only
+        "<name>.weight" (torch's bias=False, fastai's LinBnDrop after a
+        BatchNorm)."""
         if activation not in ACTIVATIONS:
             raise ValueError("activation must be one of %s"
                              % sorted(k for k in ACTIVATIONS if k))
+        if not isinstance(bias, bool):
+            raise TypeError("Model.add_linear: bias must be a bool")
         fn = "Model.add_linear"
-        lib.tl_model_add_linear(
+        o = _LinearOptions()
+        lib.tl_linear_options_init(ctypes.byref(o), _v.LINEAR_OPTIONS_VERSION)
+        o.activation = ACTIVATIONS[activation]
+        o.bias = 1 if bias else 0
+        lib.tl_model_add_linear_ex(
             self._changing_structure(), _name(name, "name", fn),
             _check.size(in_features, "in_features", fn),
-            _check.size(out_features, "out_features", fn),
-            ACTIVATIONS[activation])
+            _check.size(out_features, "out_features", fn), ctypes.byref(o))
         self._first(False)
 
     def add_batchnorm1d(self, name, num_features, momentum=0.1, eps=1e-5,
@@ -329,6 +346,18 @@ class Model(OwnedHandle):
             s = ctypes.c_char_p()
             lib.tl_model_layer_name(ctypes.byref(s), self._live(), i)
             out.append(s.value.decode("utf-8"))
+        return out
+
+    def layer_kinds(self):
+        """The kind of each layer ("embedding", "lstm", "gru", "linear",
+        "dropout", "concat_pool", "decoder"), in stack order."""
+        n = ctypes.c_size_t()
+        lib.tl_model_num_layers(ctypes.byref(n), self._live())
+        out = []
+        for i in range(n.value):
+            s = ctypes.c_char_p()
+            lib.tl_model_layer_kind(ctypes.byref(s), self._live(), i)
+            out.append(s.value.decode("ascii"))
         return out
 
     def layer_index(self, name):
