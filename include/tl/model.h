@@ -289,7 +289,8 @@ TL_API tl_status tl_batchnorm_options_init(tl_batchnorm_options *out,
  * Parameters "<name>.weight" (ones) and "<name>.bias" (zeros), when affine.
  * Buffers (not parameters: tl_model_num_buffers) "<name>.running_mean"
  * (zeros), "<name>.running_var" (ones) and "<name>.num_batches_tracked"
- * (0). A non-finite input element gives TL_E_NUMERIC and changes no
+ * (0). A non-finite input element, or finite ones whose updated running
+ * statistics would overflow float, give TL_E_NUMERIC and change no
  * statistic. options NULL: defaults. Errors as the other add calls, and
  * TL_E_INVALID_ARG for num_features 0, momentum outside [0, 1], eps not
  * finite or <= 0, affine not 0 or 1. */

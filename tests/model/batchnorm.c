@@ -720,6 +720,18 @@ START_TEST(bad_input_is_refused) {
                    "bn");
   ck_assert_int_eq(count_of(m, "bn.num_batches_tracked"), 0);
   ck_assert(buf(m, "bn.running_mean")[0] == 0.0f);
+  /* finite inputs whose variance overflows float: refused, statistics
+   * unchanged (torch would store Inf) */
+  tl_model *solo = bn_model(1, NULL);
+  const float huge_x[2] = {3e38f, -3e38f};
+  const size_t two1[2] = {2, 1};
+  TLT_ASSERT_FAILS(tl_model_forward(&y, NULL, NULL, solo, huge_x, two1, 2),
+                   TL_E_NUMERIC, "overflow");
+  ck_assert_int_eq(count_of(solo, "bn.num_batches_tracked"), 0);
+  ck_assert(buf(solo, "bn.running_var")[0] == 1.0f);
+  TLT_ASSERT_OK(tl_model_eval(solo)); /* eval mode updates nothing: fine */
+  TLT_ASSERT_OK(tl_model_forward(&y, NULL, NULL, solo, huge_x, two1, 2));
+  tl_model_free(solo);
 
   /* buffer calls */
   const double nanv[3] = {0, NAN, 0}, neg[3] = {1, -1e-3, 1},
