@@ -21,7 +21,7 @@
  * crash: the last rank dies in the middle of a step (_exit without
  *   MPI_Finalize) while the others wait in the gradient allreduce: mpirun
  *   must end the whole job with a failure, within the test's timeout
- *   (registered with should_fail).
+ *   (crash.sh checks the status and that the crash came where planned).
  *
  * Exit status 0 when every check passed on every rank. */
 #include <inttypes.h>
