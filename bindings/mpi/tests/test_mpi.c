@@ -307,6 +307,37 @@ static void train_mode(tl_mpi *ctx, const char *dir) {
     tl_model_free(one);
   }
   free(init);
+
+  /* 5. The weighted mean (a classifier's shares of unequal size): rank r
+   * sends g_r[i] = (r + 1) (i % 7 + 1) / 8 with weight r + 1, so every
+   * rank must get sum_r (r + 1)^2 (i % 7 + 1) / 8 / sum_r (r + 1), the
+   * same bits everywhere. */
+  float *g;
+  OK(tl_model_flat_grads(&g, &n, d));
+  for (size_t i = 0; i < n; i++)
+    g[i] = (float)(r + 1) * (float)(i % 7 + 1) / 8.0f;
+  OK(tl_mpi_allreduce_grads(ctx, d, (double)(r + 1)));
+  double sq = 0.0, sw = 0.0, worst = 0.0;
+  for (size_t k = 1; k <= W; k++) {
+    sq += (double)(k * k);
+    sw += (double)k;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const double want_g = sq * (double)(i % 7 + 1) / 8.0 / sw;
+    worst = fmax(worst, fabs((double)g[i] - want_g) / want_g);
+  }
+  CHECK(worst < 1e-6, "weighted mean off by %g (relative)", worst);
+  float *g0 = malloc(n * sizeof *g0);
+  memcpy(g0, g, n * sizeof *g0);
+  MPI_Bcast(g0, (int)n, MPI_FLOAT, 0, MPI_COMM_WORLD);
+  CHECK(memcmp(g0, g, n * sizeof *g0) == 0,
+        "weighted mean differs from rank 0's");
+  free(g0);
+  /* All weights 0: nothing to average, an error on every rank. */
+  CHECK(tl_mpi_allreduce_grads(ctx, d, 0.0) == TL_E_INVALID_ARG &&
+            mentions(tl_mpi_last_error(), "the weights of all ranks sum to 0"),
+        "message: %s", tl_mpi_last_error());
+
   tl_lm_loader_free(dld);
   tl_optim_free(dopt);
   tl_model_free(d);
