@@ -18,6 +18,9 @@
  *   --bs N         rows per rank (8)      --bptt N  window length (20)
  *   --emb N        embedding size (32)    --hidden N  LSTM size (64)
  *   --lr X         AdamW learning rate (3e-3)
+ *   --bucket BYTES overlap the gradient allreduce with backward in buckets
+ *                  of BYTES (tl_mpi_overlap); 0: one allreduce after
+ *                  backward (0)
  *   --save PATH    checkpoint after the last step (rank 0 writes)
  *   --resume PATH  continue from a checkpoint of a run of the same size
  */
@@ -48,12 +51,12 @@ static int rank_;
 
 typedef struct args {
   const char *data, *save, *resume;
-  size_t sentences, steps, bs, bptt, emb, hidden;
+  size_t sentences, steps, bs, bptt, emb, hidden, bucket;
   double lr;
 } args;
 
 static args parse(int argc, char **argv) {
-  args a = {NULL, NULL, NULL, 2000, 30, 8, 20, 32, 64, 3e-3};
+  args a = {NULL, NULL, NULL, 2000, 30, 8, 20, 32, 64, 0, 3e-3};
   for (int i = 1; i < argc; i++) {
     const char *k = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     size_t *num = !strcmp(k, "--sentences") ? &a.sentences
@@ -62,6 +65,7 @@ static args parse(int argc, char **argv) {
                   : !strcmp(k, "--bptt")    ? &a.bptt
                   : !strcmp(k, "--emb")     ? &a.emb
                   : !strcmp(k, "--hidden")  ? &a.hidden
+                  : !strcmp(k, "--bucket")  ? &a.bucket
                                             : NULL;
     if (num && v) {
       *num = (size_t)strtoull(v, NULL, 10);
@@ -79,7 +83,7 @@ static args parse(int argc, char **argv) {
       if (rank_ == 0)
         fprintf(stderr, "usage: mpi_pretrain CORPUS[.xz] [--sentences N] "
                         "[--steps N] [--bs N] [--bptt N] [--emb N] "
-                        "[--hidden N] [--lr X] [--save PATH] "
+                        "[--hidden N] [--lr X] [--bucket BYTES] [--save PATH] "
                         "[--resume PATH]\n");
       MPI_Abort(MPI_COMM_WORLD, 2);
     }
@@ -198,6 +202,9 @@ int main(int argc, char **argv) {
   CHECK(tl_optim_create(&opt, &m, 1, &oo));
 
   MPI_CHECK(tl_mpi_broadcast_params(ctx, m, 0)); /* checks the layouts first */
+  tl_mpi_overlap *ov = NULL;
+  if (a.bucket > 0)
+    MPI_CHECK(tl_mpi_overlap_create(&ov, ctx, m, a.bucket));
   MPI_CHECK(tl_mpi_check_optim(ctx, opt));
   uint64_t start = 0;
   if (a.resume) {
@@ -229,10 +236,18 @@ int main(int argc, char **argv) {
     CHECK(tl_model_zero_grad(m));
     CHECK(tl_model_forward_ids(&logits, odims, &ond, m, x, dims, 2));
     CHECK(tl_cross_entropy(&loss, dlogits, logits, y, T * a.bs, V, -1));
-    CHECK(tl_model_backward(NULL, m, dlogits, odims, ond));
-    const double ta = now();
-    MPI_CHECK(tl_mpi_allreduce_grads(ctx, m, 1.0)); /* the mean gradient */
-    t_reduce += now() - ta;
+    if (ov != NULL) { /* buckets start while backward runs */
+      MPI_CHECK(tl_mpi_overlap_begin(ov, 1.0));
+      const tl_status bs = tl_model_backward(NULL, m, dlogits, odims, ond);
+      const double ta = now();
+      MPI_CHECK(tl_mpi_overlap_finish(ov, bs)); /* the mean gradient */
+      t_reduce += now() - ta;
+    } else {
+      CHECK(tl_model_backward(NULL, m, dlogits, odims, ond));
+      const double ta = now();
+      MPI_CHECK(tl_mpi_allreduce_grads(ctx, m, 1.0)); /* the mean gradient */
+      t_reduce += now() - ta;
+    }
     CHECK(tl_optim_step(opt));
     seen += (double)(T * a.bs * world);
     /* The loss over all ranks' rows (for printing only). */
@@ -250,10 +265,11 @@ int main(int argc, char **argv) {
   const double secs = now() - t0;
   MPI_CHECK(tl_mpi_check_params_in_sync(ctx, m)); /* no silent divergence */
   if (rank == 0)
-    printf("%zu ranks: %.0f tokens/s (%.1f ms/step, %.1f of them in the "
-           "allreduce of %.2f MB of gradient)\n",
-           world, seen / secs, 1e3 * secs / (double)a.steps,
-           1e3 * t_reduce / (double)a.steps, (double)n_params * 4.0 / 1e6);
+    printf(
+        "%zu ranks: %.0f tokens/s (%.1f ms/step, %.1f of them waiting for the "
+        "gradient allreduce after backward, %.2f MB)\n",
+        world, seen / secs, 1e3 * secs / (double)a.steps,
+        1e3 * t_reduce / (double)a.steps, (double)n_params * 4.0 / 1e6);
   if (a.save) {
     MPI_CHECK(tl_mpi_save(ctx, a.save, m, opt, start + a.steps));
     if (rank == 0)
@@ -262,6 +278,7 @@ int main(int argc, char **argv) {
   }
 
   free(dlogits);
+  tl_mpi_overlap_free(ov);
   tl_optim_free(opt);
   tl_model_free(m);
   tl_lm_loader_free(loader);

@@ -451,6 +451,189 @@ tl_status tl_mpi_allreduce_grads(tl_mpi *ctx, tl_model *model, double weight) {
   return TL_OK;
 }
 
+/* ---- allreduce overlapped with backward ---------------------------------
+ */
+
+struct tl_mpi_overlap {
+  tl_mpi *ctx;
+  tl_model *model;
+  size_t numel;  /* the flat gradient's length at create */
+  size_t bucket; /* floats per bucket (the lowest one may be shorter) */
+  size_t n_buckets, next; /* buckets started so far in this step */
+  MPI_Request *req;
+  float *scratch; /* what a rank that cannot use its gradient sends */
+  double weight;
+  tl_status begin_status;
+  int armed;
+};
+
+/* Bucket k covers [lo, hi) with hi = numel - k * bucket: the first bucket
+ * holds the last layers' gradients, which backward finishes first. */
+static size_t tli_bucket_lo(const tl_mpi_overlap *ov, size_t k) {
+  const size_t hi = ov->numel - k * ov->bucket;
+  return hi > ov->bucket ? hi - ov->bucket : 0;
+}
+
+static void tli_bucket_start(tl_mpi_overlap *ov, size_t k, float *g) {
+  const size_t lo = tli_bucket_lo(ov, k), hi = ov->numel - k * ov->bucket;
+  float *p = g != NULL ? g + lo : ov->scratch;
+  if (g != NULL && ov->weight != 1.0)
+    for (size_t i = 0; i < hi - lo; i++)
+      p[i] *= (float)ov->weight;
+  MPI_Iallreduce(MPI_IN_PLACE, p, (int)(hi - lo), MPI_FLOAT, MPI_SUM,
+                 ov->ctx->comm, &ov->req[k]);
+  if (g == NULL) /* the scratch is reused by the next bucket */
+    MPI_Wait(&ov->req[k], MPI_STATUS_IGNORE);
+}
+
+/* The model's gradient-ready callback: start every bucket that lies in
+ * the final tail [offset, numel), then let MPI progress the others. */
+static void tli_overlap_ready(void *payload, const tl_model *model,
+                              size_t offset) {
+  tl_mpi_overlap *ov = payload;
+  if (!ov->armed || ov->begin_status != TL_OK)
+    return;
+  float *g = NULL;
+  size_t n = 0;
+  tl_model_flat_grads(&g, &n, (tl_model *)(uintptr_t)model);
+  const size_t before = ov->next;
+  while (ov->next < ov->n_buckets && tli_bucket_lo(ov, ov->next) >= offset)
+    tli_bucket_start(ov, ov->next++, g);
+  if (ov->next > 0 && before != ov->next) {
+    int done = 0;
+    MPI_Testall((int)ov->next, ov->req, &done, MPI_STATUSES_IGNORE);
+  }
+}
+
+tl_status tl_mpi_overlap_create(tl_mpi_overlap **out, tl_mpi *ctx,
+                                tl_model *model, size_t bucket_bytes) {
+  const char *fn = "tl_mpi_overlap_create";
+  if (ctx == NULL)
+    return tli_mpi_fail(TL_E_INVALID_ARG, "%s: argument 'ctx' is NULL", fn);
+  tl_status s = TL_OK;
+  if (out == NULL || model == NULL)
+    s = tli_mpi_fail(TL_E_INVALID_ARG, "%s: argument '%s' is NULL", fn,
+                     out == NULL ? "out" : "model");
+  else if (bucket_bytes < sizeof(float) || bucket_bytes > ((size_t)1 << 32))
+    s = tli_mpi_fail(TL_E_INVALID_ARG,
+                     "%s: bucket_bytes must be in [4, 2^32] (got %zu)", fn,
+                     bucket_bytes);
+  if ((s = tli_agree(ctx, s)) != TL_OK)
+    return s;
+  if ((s = tl_mpi_check_layout(ctx, model)) != TL_OK) {
+    char msg[TLI_MPI_MSG];
+    memcpy(msg, tli_mpi_msg, sizeof msg);
+    return tli_mpi_fail(s, "%s: %s", fn, msg);
+  }
+  float *g = NULL;
+  size_t n = 0;
+  tl_model_flat_grads(&g, &n, model);
+  const size_t bucket = bucket_bytes / sizeof(float);
+  const size_t nb = n == 0 ? 0 : (n + bucket - 1) / bucket;
+  tl_mpi_overlap *ov = calloc(1, sizeof *ov);
+  if (ov != NULL) {
+    ov->req = malloc((nb ? nb : 1) * sizeof *ov->req);
+    ov->scratch = calloc(bucket < n ? bucket : (n ? n : 1), sizeof(float));
+  }
+  if (ov == NULL || ov->req == NULL || ov->scratch == NULL)
+    s = tli_mpi_fail(TL_E_NOMEM, "%s: out of memory (%zu buckets)", fn, nb);
+  if ((s = tli_agree(ctx, s)) != TL_OK) {
+    if (ov != NULL) {
+      free(ov->req);
+      free(ov->scratch);
+      free(ov);
+    }
+    return s;
+  }
+  ov->ctx = ctx;
+  ov->model = model;
+  ov->numel = n;
+  ov->bucket = bucket;
+  ov->n_buckets = nb;
+  for (size_t k = 0; k < nb; k++)
+    ov->req[k] = MPI_REQUEST_NULL;
+  tl_model_set_grad_ready_callback(model, tli_overlap_ready, ov);
+  *out = ov;
+  return TL_OK;
+}
+
+void tl_mpi_overlap_free(tl_mpi_overlap *ov) {
+  if (ov == NULL)
+    return;
+  tl_model_set_grad_ready_callback(ov->model, NULL, NULL);
+  free(ov->req);
+  free(ov->scratch);
+  free(ov);
+}
+
+tl_status tl_mpi_overlap_begin(tl_mpi_overlap *ov, double weight) {
+  const char *fn = "tl_mpi_overlap_begin";
+  if (ov == NULL)
+    return tli_mpi_fail(TL_E_INVALID_ARG, "%s: argument 'ov' is NULL", fn);
+  float *g = NULL;
+  size_t n = 0;
+  tl_model_flat_grads(&g, &n, ov->model);
+  ov->next = 0;
+  ov->weight = weight;
+  ov->armed = 1;
+  ov->begin_status = TL_OK;
+  if (!(weight >= 0.0) || !isfinite(weight))
+    ov->begin_status =
+        tli_mpi_fail(TL_E_INVALID_ARG,
+                     "%s: weight must be finite and >= 0 (got %g)", fn, weight);
+  else if (n != ov->numel)
+    ov->begin_status =
+        tli_mpi_fail(TL_E_STATE,
+                     "%s: the model's gradient has %zu floats, %zu at "
+                     "tl_mpi_overlap_create: its structure changed",
+                     fn, n, ov->numel);
+  return ov->begin_status;
+}
+
+tl_status tl_mpi_overlap_finish(tl_mpi_overlap *ov, tl_status backward_status) {
+  const char *fn = "tl_mpi_overlap_finish";
+  if (ov == NULL)
+    return tli_mpi_fail(TL_E_INVALID_ARG, "%s: argument 'ov' is NULL", fn);
+  tl_status s = TL_OK;
+  if (!ov->armed)
+    s = tli_mpi_fail(TL_E_STATE, "%s: no tl_mpi_overlap_begin before it", fn);
+  else if (ov->begin_status != TL_OK)
+    s = ov->begin_status; /* its message is still the last one */
+  else if (backward_status != TL_OK)
+    s = tli_mpi_fail(backward_status, "%s: backward failed on this rank: %s",
+                     fn, tl_last_error());
+  /* The same buckets on every rank, in the same order: a rank whose
+   * gradient is not usable sends zeros from the scratch. */
+  float *g = NULL;
+  size_t n = 0;
+  tl_model_flat_grads(&g, &n, ov->model);
+  const int usable = s == TL_OK && n == ov->numel;
+  if (!usable && ov->armed && ov->begin_status == TL_OK && ov->next > 0)
+    MPI_Waitall((int)ov->next, ov->req, MPI_STATUSES_IGNORE);
+  const size_t first = ov->armed && ov->begin_status == TL_OK ? ov->next : 0;
+  if (!usable)
+    memset(ov->scratch, 0,
+           (ov->bucket < ov->numel ? ov->bucket : ov->numel) * sizeof(float));
+  for (size_t k = first; k < ov->n_buckets; k++)
+    tli_bucket_start(ov, k, usable ? g : NULL);
+  if (usable)
+    MPI_Waitall((int)ov->n_buckets, ov->req, MPI_STATUSES_IGNORE);
+  ov->armed = 0;
+  double w[2] = {s == TL_OK ? ov->weight : NAN, s == TL_OK ? 0.0 : 1.0}, tot[2];
+  MPI_Allreduce(w, tot, 2, MPI_DOUBLE, MPI_SUM, ov->ctx->comm);
+  if (tot[1] != 0.0)
+    return tli_agree(ov->ctx, s);
+  if (!(tot[0] > 0.0))
+    return tli_mpi_fail(TL_E_INVALID_ARG,
+                        "%s: the weights of all ranks sum to %g: nothing to "
+                        "average",
+                        fn, tot[0]);
+  const float scale = (float)(1.0 / tot[0]);
+  for (size_t i = 0; i < n; i++)
+    g[i] *= scale;
+  return TL_OK;
+}
+
 /* ---- checkpoints ---------------------------------------------------------
  */
 

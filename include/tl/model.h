@@ -360,6 +360,26 @@ TL_API tl_status tl_model_flat_params(float **out, size_t *out_n,
 TL_API tl_status tl_model_flat_grads(float **out, size_t *out_n,
                                      tl_model *model);
 
+/* Told by tl_model_backward which part of the flat gradient buffer is
+ * final: the gradients at [offset, n) (n = the buffer's length) will not
+ * change again in this backward, so they can be sent (an allreduce
+ * overlapped with the rest of backward, as PyTorch DDP's buckets do).
+ * Parameters are laid out in layer order, and backward runs the layers
+ * from the last down, so offset only decreases within one backward, and
+ * the last call of every backward that runs without error has offset 0.
+ * It is called after each layer whose parameters start at offset and at
+ * the end. The callback may read and write the gradients at [offset, n)
+ * (until the next backward or tl_model_zero_grad), and must not call
+ * into this model. payload is the one given with it. */
+typedef void (*tl_grad_ready_fn)(void *payload, const tl_model *model,
+                                 size_t offset);
+/* Sets (fn not NULL) or clears (fn NULL) the model's gradient-ready
+ * callback, one per model; a new one replaces the old. It survives
+ * structural changes, but offsets then refer to the new layout. */
+TL_API tl_status tl_model_set_grad_ready_callback(tl_model *model,
+                                                  tl_grad_ready_fn fn,
+                                                  void *payload);
+
 /* Layout fingerprint: what processes training one model together (data
  * parallelism, tl/mpi.h) compare before they exchange flat buffers. The
  * layout is a canonical text, one line per layer ("layer <index> <name>

@@ -1,7 +1,9 @@
-/* The layout fingerprint and its text (tl_model_layout_fingerprint,
- * tl_model_layout_describe): the exact text of a small tied LM, its hash
- * against FNV-1a computed in Python on that text, and which changes move
- * the fingerprint (structure) and which do not (values, seed, freezing). */
+/* What data parallelism needs from a model. The layout fingerprint and its
+ * text (tl_model_layout_fingerprint, tl_model_layout_describe): the exact
+ * text of a small tied LM, its hash against FNV-1a computed in Python on
+ * that text, and which changes move the fingerprint (structure) and which
+ * do not (values, seed, freezing). The gradient-ready callback
+ * (tl_model_set_grad_ready_callback) an overlapped allreduce uses. */
 #include <stdlib.h>
 
 #include "model_test.h"
@@ -103,9 +105,93 @@ START_TEST(fingerprint_follows_structure_only) {
 }
 END_TEST
 
+/* The gradient-ready callback: the offsets it reports during backward,
+ * and that the tail it reports is already final (a snapshot taken in the
+ * callback equals the gradient after backward). */
+typedef struct grad_log {
+  size_t offsets[8], n_calls, numel;
+  float snap[8][512];
+} grad_log;
+
+static void log_ready(void *payload, const tl_model *model, size_t offset) {
+  grad_log *log = payload;
+  float *g;
+  size_t n;
+  TLT_ASSERT_OK(tl_model_flat_grads(&g, &n, (tl_model *)(uintptr_t)model));
+  ck_assert_uint_lt(log->n_calls, 8);
+  ck_assert_uint_le(n, 512);
+  log->numel = n;
+  log->offsets[log->n_calls] = offset;
+  memcpy(log->snap[log->n_calls], g, n * sizeof *g);
+  log->n_calls++;
+}
+
+static void lm_backward(tl_model *m) {
+  const int64_t ids[6] = {1, 2, 3, 4, 5, 6}; /* (T 3, B 2) */
+  const size_t dims[2] = {3, 2};
+  const float *y;
+  size_t od[4], ond;
+  TLT_ASSERT_OK(tl_model_zero_grad(m));
+  TLT_ASSERT_OK(tl_model_forward_ids(&y, od, &ond, m, ids, dims, 2));
+  float dy[3 * 2 * 11];
+  for (size_t i = 0; i < N_OF(dy); i++)
+    dy[i] = (float)((i * 7) % 5) - 2.0f;
+  TLT_ASSERT_OK(tl_model_backward(NULL, m, dy, od, ond));
+}
+
+START_TEST(grad_ready_reports_final_tails) {
+  tl_model *m = tied_lm(3, 1, 6);
+  grad_log log = {{0}, 0, 0, {{0}}};
+  TLT_ASSERT_OK(tl_model_set_grad_ready_callback(m, log_ready, &log));
+  lm_backward(m);
+  /* dec (offset 402; its tied weight is the embedding's, offset 0), drop
+   * (no parameters: no call), rnn (66), then everything. */
+  ck_assert_uint_eq(log.n_calls, 3);
+  ck_assert_uint_eq(log.offsets[0], 402);
+  ck_assert_uint_eq(log.offsets[1], 66);
+  ck_assert_uint_eq(log.offsets[2], 0);
+  float *g;
+  size_t n;
+  TLT_ASSERT_OK(tl_model_flat_grads(&g, &n, m));
+  ck_assert_uint_eq(n, 413);
+  int nonzero_emb = 0;
+  for (size_t k = 0; k < log.n_calls; k++)
+    for (size_t i = log.offsets[k]; i < n; i++)
+      ck_assert_msg(log.snap[k][i] == g[i],
+                    "call %zu (offset %zu): gradient %zu changed after it", k,
+                    log.offsets[k], i);
+  for (size_t i = 0; i < 66; i++)
+    nonzero_emb += g[i] != 0.0f;
+  ck_assert_int_gt(nonzero_emb, 0); /* the tied weight's gradient came last */
+  /* At the first call the embedding had its decoder part only. */
+  int differs = 0;
+  for (size_t i = 0; i < 66; i++)
+    differs += log.snap[0][i] != g[i];
+  ck_assert_int_gt(differs, 0);
+
+  /* Nothing trainable: backward runs no layer, one call with offset 0. */
+  for (size_t grp = 0; grp < 2; grp++)
+    TLT_ASSERT_OK(tl_model_set_group_trainable(m, grp, 0));
+  log.n_calls = 0;
+  lm_backward(m);
+  ck_assert_uint_eq(log.n_calls, 1);
+  ck_assert_uint_eq(log.offsets[0], 0);
+  /* Cleared: no call. */
+  TLT_ASSERT_OK(tl_model_set_grad_ready_callback(m, NULL, &log));
+  TLT_ASSERT_OK(tl_model_unfreeze(m));
+  log.n_calls = 0;
+  lm_backward(m);
+  ck_assert_uint_eq(log.n_calls, 0);
+  TLT_ASSERT_FAILS(tl_model_set_grad_ready_callback(NULL, log_ready, NULL),
+                   TL_E_INVALID_ARG, "model");
+  tl_model_free(m);
+}
+END_TEST
+
 TCase *tlt_model_layout_case(void) {
   TCase *tc = tcase_create("layout");
   tcase_add_test(tc, layout_text_and_fingerprint);
   tcase_add_test(tc, fingerprint_follows_structure_only);
+  tcase_add_test(tc, grad_ready_reports_final_tails);
   return tc;
 }

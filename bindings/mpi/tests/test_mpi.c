@@ -154,6 +154,32 @@ static void step(tl_mpi *ctx, tl_model *m, tl_optim *opt, tl_lm_loader *ld,
   OK(tl_optim_step(opt));
 }
 
+/* step() with the allreduce overlapped with backward; a rank with fail
+ * set reports a failed backward to tl_mpi_overlap_finish, which must then
+ * fail on every rank. Returns finish's status. */
+static tl_status step_overlap(tl_mpi_overlap *ov, tl_model *m, tl_optim *opt,
+                              tl_lm_loader *ld, float *dlogits, int fail) {
+  const int64_t *x, *y;
+  size_t t = 0;
+  OK(tl_lm_loader_next(&x, &y, &t, ld));
+  if (t == 0)
+    OK(tl_lm_loader_next(&x, &y, &t, ld));
+  const size_t dims[2] = {t, BS};
+  const float *logits;
+  size_t odims[4], ond;
+  OK(tl_model_zero_grad(m));
+  OK(tl_model_forward_ids(&logits, odims, &ond, m, x, dims, 2));
+  float loss;
+  OK(tl_cross_entropy(&loss, dlogits, logits, y, t * BS, VOCAB, -1));
+  OK(tl_mpi_overlap_begin(ov, 1.0));
+  tl_status s =
+      fail ? TL_E_NUMERIC : tl_model_backward(NULL, m, dlogits, odims, ond);
+  s = tl_mpi_overlap_finish(ov, s);
+  if (s == TL_OK)
+    OK(tl_optim_step(opt));
+  return s;
+}
+
 static float *params_copy(tl_model *m, size_t *n) {
   float *p;
   OK(tl_model_flat_params(&p, n, m));
@@ -283,6 +309,7 @@ static void train_mode(tl_mpi *ctx, const char *dir) {
   for (size_t k = 0; k < N_STEPS; k++)
     step(ctx, d, dopt, dld, BS, dlogits);
   CHECK(same_as_rank0(d), "parameters differ from rank 0's (no dropout)");
+  float *blocking = params_copy(d, &n);
   if (rank_ == 0) {
     tl_model *one = lm(100, 0.0f, EMB); /* rank 0's seed: the broadcast */
     tl_optim *oopt = adamw(one, 1e-2);
@@ -341,6 +368,47 @@ static void train_mode(tl_mpi *ctx, const char *dir) {
   tl_lm_loader_free(dld);
   tl_optim_free(dopt);
   tl_model_free(d);
+
+  /* 6. The same training with the allreduce overlapped with backward, in
+   * buckets of 64 floats (13 buckets, started while backward runs): the
+   * same bits on every rank, the blocking run's parameters within TOL. A
+   * backward failing on the last rank fails the step on every rank, and
+   * the next steps still run (every rank made the same MPI calls). */
+  tl_model *o = lm(100 + r, 0.0f, EMB);
+  tl_optim *oopt = adamw(o, 1e-2);
+  tl_lm_loader *old = loader(BS, r, W);
+  OK(tl_mpi_broadcast_params(ctx, o, 0));
+  tl_mpi_overlap *ov = NULL;
+  OK(tl_mpi_overlap_create(&ov, ctx, o, 64 * sizeof(float)));
+  for (size_t k = 0; k < N_STEPS; k++)
+    OK(step_overlap(ov, o, oopt, old, dlogits, 0));
+  CHECK(same_as_rank0(o), "overlapped: parameters differ from rank 0's");
+  float *ovp = params_copy(o, &n);
+  double odiff = 0.0;
+  for (size_t i = 0; i < n; i++)
+    odiff = fmax(odiff, fabs((double)ovp[i] - (double)blocking[i]));
+  CHECK(odiff <= TOL, "overlapped vs blocking: %g", odiff);
+  if (rank_ == 0)
+    printf("world %d: max |overlapped - blocking allreduce| = %.3g\n", world_,
+           odiff);
+  s = step_overlap(ov, o, oopt, old, dlogits, rank_ == world_ - 1);
+  CHECK(s == TL_E_NUMERIC, "%s", tl_status_string(s));
+  CHECK(mentions(tl_mpi_last_error(), "backward failed on this rank") &&
+            (rank_ == world_ - 1 || mentions(tl_mpi_last_error(), "failed: ")),
+        "message: %s", tl_mpi_last_error());
+  OK(step_overlap(ov, o, oopt, old, dlogits, 0));
+  CHECK(same_as_rank0(o), "parameters differ after a failed step");
+  CHECK(tl_mpi_overlap_begin(ov, -2.0) == TL_E_INVALID_ARG, "bad weight");
+  s = tl_mpi_overlap_finish(ov, TL_OK);
+  CHECK(s == TL_E_INVALID_ARG &&
+            mentions(tl_mpi_last_error(), "weight must be finite"),
+        "%s: %s", tl_status_string(s), tl_mpi_last_error());
+  tl_mpi_overlap_free(ov);
+  free(ovp);
+  free(blocking);
+  tl_lm_loader_free(old);
+  tl_optim_free(oopt);
+  tl_model_free(o);
 }
 
 static void mismatch_mode(tl_mpi *ctx) {

@@ -112,6 +112,9 @@ register([
     ("tl_model_flat_grads", [_c_float_pp, c_size_p, _vp], status),
     ("tl_model_layout_fingerprint", [ctypes.POINTER(ctypes.c_uint64), _vp],
      status),
+    # Declared for completeness (C callers: libtl-mpi's overlapped
+    # allreduce); Model has no Python method for it.
+    ("tl_model_set_grad_ready_callback", [_vp, _vp, _vp], status),
     ("tl_model_layout_describe", [ctypes.c_char_p, _sz, c_size_p, _vp],
      status),
     ("tl_model_set_param_trainable", [_vp, _cs, ctypes.c_int], status),

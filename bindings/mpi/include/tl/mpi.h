@@ -92,13 +92,59 @@ TL_API tl_status tl_mpi_broadcast_params(tl_mpi *ctx, tl_model *model,
  * rank's batch gives the mean loss over a classifier's global batch. The
  * sum is taken in float32 in MPI's order, which is the same on every rank,
  * so every rank gets the same bits. Call it between tl_model_backward and
- * tl_optim_step (clipping, if any, after it). No allocation. Errors:
+ * tl_optim_step (clipping, if any, after it), or use tl_mpi_overlap to
+ * overlap it with backward. No allocation. Errors:
  * TL_E_INVALID_ARG (weight negative or not finite, the sum of weights 0).
  * The layouts must have been checked (tl_mpi_check_layout or
  * tl_mpi_broadcast_params): this call does not repeat the check on every
  * step. */
 TL_API tl_status tl_mpi_allreduce_grads(tl_mpi *ctx, tl_model *model,
                                         double weight);
+
+/* The gradient allreduce overlapped with backward, in buckets (PyTorch
+ * DDP's scheme): the flat gradient is cut into buckets of bucket_bytes from
+ * its end (the last layers' parameters), and each bucket's MPI_Iallreduce
+ * starts as soon as backward has finished every layer it covers
+ * (tl_model_set_grad_ready_callback), while the lower layers are still
+ * being differentiated. A step:
+ *
+ *   tl_mpi_overlap_begin(ov, 1.0);
+ *   s = tl_model_backward(NULL, model, dlogits, dims, ndim);
+ *   s = tl_mpi_overlap_finish(ov, s);   // mean gradient, or an error
+ *   tl_optim_step(optim);               // everywhere
+ *
+ * The result is the weighted mean of tl_mpi_allreduce_grads (the sums of
+ * non-blocking and blocking collectives may be taken in another order, so
+ * the two differ in the last bits; every rank gets the same bits either
+ * way). How much is hidden depends on MPI's progress: Open MPI advances a
+ * non-blocking collective only inside MPI calls, which libtl-mpi makes
+ * (MPI_Testall) each time backward reports a layer. */
+typedef struct tl_mpi_overlap tl_mpi_overlap;
+
+/* Sets up overlapped allreduces for model (collective; the layouts are
+ * checked first, as tl_mpi_check_layout) and installs the model's
+ * gradient-ready callback, which it owns until tl_mpi_overlap_free. The
+ * model's structure must not change afterwards. bucket_bytes: 4 to 2^32
+ * (PyTorch's default is 25 MB); buckets are whole floats. Errors:
+ * TL_E_INVALID_ARG, TL_E_STATE (layouts differ), TL_E_NOMEM. */
+TL_API tl_status tl_mpi_overlap_create(tl_mpi_overlap **out, tl_mpi *ctx,
+                                       tl_model *model, size_t bucket_bytes);
+/* Clears the model's callback and frees the buckets (local). NULL is a
+ * no-op. Not between begin and finish. */
+TL_API void tl_mpi_overlap_free(tl_mpi_overlap *ov);
+/* Arms the next backward with this rank's weight (as
+ * tl_mpi_allreduce_grads). Local: a bad weight or a model whose structure
+ * changed is returned here and again, agreed on every rank, by
+ * tl_mpi_overlap_finish, which must follow every begin. */
+TL_API tl_status tl_mpi_overlap_begin(tl_mpi_overlap *ov, double weight);
+/* Completes the buckets (collective): starts those backward did not reach
+ * (all of them after a failed backward, so every rank makes the same MPI
+ * calls), waits for all, and leaves the weighted mean in the flat gradient.
+ * backward_status is what tl_model_backward returned: a failure on any
+ * rank (there, in begin or here) is returned on every rank, naming the
+ * rank, and the gradient is then not usable. */
+TL_API tl_status tl_mpi_overlap_finish(tl_mpi_overlap *ov,
+                                       tl_status backward_status);
 
 /* Compares a 64-bit hash of every rank's flat parameter bits: TL_OK when
  * all ranks hold bit-identical parameters, TL_E_STATE on every rank
