@@ -470,6 +470,48 @@ TL_API tl_status tl_model_flat_params(float **out, size_t *out_n,
 TL_API tl_status tl_model_flat_grads(float **out, size_t *out_n,
                                      tl_model *model);
 
+/* Told by tl_model_backward which part of the flat gradient buffer is
+ * final: the gradients at [offset, n) (n = the buffer's length) will not
+ * change again in this backward, so they can be sent (an allreduce
+ * overlapped with the rest of backward, as PyTorch DDP's buckets do).
+ * Parameters are laid out in layer order, and backward runs the layers
+ * from the last down, so offset only decreases within one backward, and
+ * the last call of every backward that runs without error has offset 0.
+ * It is called after each layer whose parameters start at offset and at
+ * the end. The callback may read and write the gradients at [offset, n)
+ * (until the next backward or tl_model_zero_grad), and must not call
+ * into this model. payload is the one given with it. */
+typedef void (*tl_grad_ready_fn)(void *payload, const tl_model *model,
+                                 size_t offset);
+/* Sets (fn not NULL) or clears (fn NULL) the model's gradient-ready
+ * callback, one per model; a new one replaces the old. It survives
+ * structural changes, but offsets then refer to the new layout. */
+TL_API tl_status tl_model_set_grad_ready_callback(tl_model *model,
+                                                  tl_grad_ready_fn fn,
+                                                  void *payload);
+
+/* Layout fingerprint: what processes training one model together (data
+ * parallelism, tl/mpi.h) compare before they exchange flat buffers. The
+ * layout is a canonical text, one line per layer ("layer <index> <name>
+ * <kind> group <g> in <in_features> out <out_features>", " tied" for a
+ * decoder tied to an embedding) followed by one line per parameter of that
+ * layer ("param <name> f32 [<dims>] offset <offset in the flat buffer>"),
+ * after the header line "tl-layout 1". Two models with equal layouts have
+ * flat buffers that match element for element. Values, trainable flags,
+ * masks, modes and the RNG are not part of it. The fingerprint is the
+ * 64-bit FNV-1a hash of that text: equal layouts give equal fingerprints
+ * on every platform; unequal ones differ but for a 2^-64 chance, and
+ * tl_model_layout_describe gives the text to find where. */
+TL_API tl_status tl_model_layout_fingerprint(uint64_t *out,
+                                             const tl_model *model);
+/* The layout text above, NUL-terminated in out[0..cap); *out_len (may be
+ * NULL) receives its length without the NUL. out NULL with cap 0 only
+ * measures. Errors: TL_E_INVALID_ARG (model NULL, out NULL with cap > 0,
+ * cap too small, naming the bytes needed; out is then untouched). */
+TL_API tl_status tl_model_layout_describe(char *out, size_t cap,
+                                          size_t *out_len,
+                                          const tl_model *model);
+
 /* Per-parameter trainable flag (1 trainable, 0 frozen). Frozen parameters
  * get no gradient where the kernels can skip it, no optimizer update and no
  * weight decay. */

@@ -181,6 +181,10 @@ struct tl_model {
 
   size_t *lengths; /* pooling lengths, NULL: full */
   size_t n_lengths, lengths_cap;
+  /* tl_model_set_grad_ready_callback: told during backward which tail of
+   * the gradient buffer is final (NULL: none). */
+  tl_grad_ready_fn grad_ready;
+  void *grad_ready_payload;
 };
 
 /* Effective trainability: the flag, in fine-tune mode. */

@@ -282,8 +282,11 @@ tl_status tl_model_backward(const float **out_dx, tl_model *model,
     lo = 0;
   if (out_dx)
     *out_dx = NULL;
-  if (lo == model->n_layers)
+  if (lo == model->n_layers) {
+    if (model->grad_ready != NULL) /* nothing trains: all is final */
+      model->grad_ready(model->grad_ready_payload, model, 0);
     return TL_OK;
+  }
 
   TLI_TRY(tli_buf_reserve_discard(&model->dy, n, "model output gradient copy"));
   memcpy(model->dy.p, dy, n * sizeof(float));
@@ -293,7 +296,15 @@ tl_status tl_model_backward(const float **out_dx, tl_model *model,
     const int want_dx = i > lo || want_input;
     TLI_TRY(tli_layer_backward(model, L, g, want_dx));
     g = L->dx.p;
+    /* Layer i's own parameters, and every later layer's, are final (a
+     * tied decoder's weight lives in its embedding, which comes first);
+     * a layer without parameters adds nothing new. */
+    if (model->grad_ready != NULL && L->n_params > 0 && i > 0)
+      model->grad_ready(model->grad_ready_payload, model,
+                        model->params[L->first_param].offset);
   }
+  if (model->grad_ready != NULL) /* everything, frozen layers below lo too */
+    model->grad_ready(model->grad_ready_payload, model, 0);
   model->reg_pending = 0;
   if (want_input)
     *out_dx = model->layers[0].dx.p;

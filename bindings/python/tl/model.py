@@ -137,6 +137,13 @@ register([
     ("tl_model_param_set", [_vp, _cs, _f32p, _sz], status),
     ("tl_model_flat_params", [_c_float_pp, c_size_p, _vp], status),
     ("tl_model_flat_grads", [_c_float_pp, c_size_p, _vp], status),
+    ("tl_model_layout_fingerprint", [ctypes.POINTER(ctypes.c_uint64), _vp],
+     status),
+    # Declared for completeness (C callers: libtl-mpi's overlapped
+    # allreduce); Model has no Python method for it.
+    ("tl_model_set_grad_ready_callback", [_vp, _vp, _vp], status),
+    ("tl_model_layout_describe", [ctypes.c_char_p, _sz, c_size_p, _vp],
+     status),
     ("tl_model_set_param_trainable", [_vp, _cs, ctypes.c_int], status),
     ("tl_model_get_param_trainable", [_ip, _vp, _cs], status),
     ("tl_model_set_param_mask", [_vp, _cs, _u8p, _sz], status),
@@ -534,6 +541,23 @@ class Model(OwnedHandle):
     def flat_grads(self):
         """Writable view of the whole flat gradient buffer."""
         return self._flat(lib.tl_model_flat_grads)
+
+    def layout_fingerprint(self):
+        """64-bit FNV-1a hash of layout_text(): equal for models whose flat
+        buffers line up (layers, kinds, groups, parameter names, shapes,
+        offsets), whatever their values; what data-parallel ranks compare."""
+        out = ctypes.c_uint64()
+        lib.tl_model_layout_fingerprint(ctypes.byref(out), self._live())
+        return out.value
+
+    def layout_text(self):
+        """The canonical layout text layout_fingerprint() hashes, one line
+        per layer and per parameter (docs/model-and-optim.md)."""
+        n = ctypes.c_size_t()
+        lib.tl_model_layout_describe(None, 0, ctypes.byref(n), self._live())
+        buf = ctypes.create_string_buffer(n.value + 1)
+        lib.tl_model_layout_describe(buf, n.value + 1, None, self._live())
+        return buf.value.decode("utf-8")
 
     def _views_by_name(self, flat):
         out = {}
