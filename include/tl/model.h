@@ -660,6 +660,41 @@ TL_API tl_status tl_model_aux_loss(double *out, const tl_model *model);
 TL_API tl_status tl_model_zero_grad(tl_model *model);
 
 /* ------------------------------------------------------------------------
+ * Taps: heads reading any layer (multi-task learning with supervision at
+ * different depths, Søgaard & Goldberg 2016, Hashimoto et al. 2017).
+ * A head (another model) takes tl_model_layer_output of a lower layer as
+ * its input; its input gradient goes back with tl_model_add_layer_grad;
+ * the next tl_model_backward adds it where that layer's output gradient
+ * arrives from above, so the gradients of several heads at several depths
+ * accumulate into the shared layers in one backward pass. A stacked
+ * recurrent layer (num_layers > 1) shows only its top output: build a
+ * stack as single-layer layers to read each depth (tl/arch.h's AWD-LSTM
+ * builders do).
+ * ------------------------------------------------------------------------ */
+
+/* The output of layer `layer` in the last forward (a view, valid until the
+ * next forward, backward or mode change; in train mode after dropout, as
+ * the next layer sees it): *out_y, its dims in out_dims
+ * (TL_MODEL_MAX_DIMS entries, unused ones 1; may be NULL) and out_ndim
+ * (may be NULL). Errors: TL_E_INVALID_ARG, TL_E_NOT_FOUND (no such
+ * layer), TL_E_STATE (no forward yet). */
+TL_API tl_status tl_model_layer_output(const float **out_y, size_t *out_dims,
+                                       size_t *out_ndim, const tl_model *model,
+                                       const char *layer);
+
+/* Adds dy (the dims of layer `layer`'s output) to the gradient the next
+ * tl_model_backward sends into that layer from above. Calls add up; the
+ * next backward uses and forgets them, and so does the next forward. The
+ * top layer may be tapped too (dy then adds to the backward's own dy).
+ * Allocates only the first time a layer is tapped at a shape. Errors:
+ * TL_E_INVALID_ARG, TL_E_NOT_FOUND, TL_E_STATE (no train-mode forward,
+ * feature-extraction mode), TL_E_SHAPE (dims differ from the output's),
+ * TL_E_NUMERIC (NaN/Inf in dy: nothing added). */
+TL_API tl_status tl_model_add_layer_grad(tl_model *model, const char *layer,
+                                         const float *dy, const size_t *dims,
+                                         size_t ndim);
+
+/* ------------------------------------------------------------------------
  * Losses the host computes on a head's output (pure functions, any thread)
  * ------------------------------------------------------------------------ */
 

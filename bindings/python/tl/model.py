@@ -158,6 +158,9 @@ register([
     ("tl_model_forward_ids", [_c_float_pp, c_size_p, c_size_p, _vp, _i64p,
                               c_size_p, _sz], status),
     ("tl_model_backward", [_c_float_pp, _vp, _f32p, c_size_p, _sz], status),
+    ("tl_model_layer_output", [_c_float_pp, c_size_p, c_size_p, _vp, ctypes.c_char_p],
+     status),
+    ("tl_model_add_layer_grad", [_vp, ctypes.c_char_p, _f32p, c_size_p, _sz], status),
     ("tl_model_reset_state", [_vp], status),
     ("tl_model_aux_loss", [ctypes.POINTER(ctypes.c_double), _vp], status),
     ("tl_model_zero_grad", [_vp], status),
@@ -736,6 +739,24 @@ class Model(OwnedHandle):
         if not want or not dx:
             return None
         return self._input_copy(dx)
+
+    def layer_output(self, name):
+        """A copy of layer `name`'s output in the last forward: the input of
+        a head reading that depth (multi-task learning)."""
+        y = ctypes.POINTER(ctypes.c_float)()
+        od = (ctypes.c_size_t * _MAX_DIMS)()
+        ond = ctypes.c_size_t()
+        lib.tl_model_layer_output(ctypes.byref(y), od, ctypes.byref(ond), self._live(),
+                                  _name(name, "name", "Model.layer_output"))
+        return _copy_out(y, od, ond)
+
+    def add_layer_grad(self, name, dy):
+        """Adds dy (the shape of layer `name`'s output) to the gradient the
+        next backward sends into that layer: a head's input gradient."""
+        a = np.ascontiguousarray(dy, dtype=np.float32)
+        dims, nd = _dims(a.shape)
+        lib.tl_model_add_layer_grad(self._live(), _name(name, "name", "Model.add_layer_grad"),
+                                    a.ctypes.data_as(_f32p), dims, nd)
 
     def _input_copy(self, dx):
         # dx has the shape of the last forward's input
