@@ -417,7 +417,8 @@ typedef struct tl_callback {
   const char *name;     /* NULL: "callback <index>" */
 } tl_callback;
 
-/* Adds a host callback, called at every event after the built-ins.
+/* Adds a host callback, called at every event; callbacks and built-ins run
+ * in the order they were added.
  * Errors: TL_E_INVALID_ARG (fn NULL). */
 TL_API tl_status tl_learner_add_callback(tl_learner *learner,
                                          const tl_callback *callback);

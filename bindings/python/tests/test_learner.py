@@ -213,3 +213,16 @@ def test_bad_input_raises_with_a_message():
     learn.close()
     with pytest.raises(tl.ClosedError):
         learn.fit(1)
+
+
+def test_docs_learner_example_runs(capsys):
+    import os
+    import re
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..")
+    doc = open(os.path.join(root, "docs", "learner.md"), encoding="utf-8").read()
+    code = re.search(r"```python\n(.*?)```", doc.split("## A complete example", 1)[1],
+                     re.S).group(1)
+    exec(compile(code, "docs/learner.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "['epoch', 'train_loss', 'valid_loss', 'accuracy', 'perplexity', 'time']"
+    assert out[1] == "1 True"
