@@ -366,6 +366,9 @@ tl_status tli_learner_sync(tl_learner *l, const char *fn) {
   }
   if (!changed)
     return TL_OK;
+  /* The running fit holds per-group buffers sized for this optimizer. */
+  TLI_CHECK(!l->in_fit, TL_E_STATE,
+            "%s: a model of the learner changed structure during a fit", fn);
   if (l->custom)
     TLI_TRY(apply_custom(l, fn));
   TLI_TRY(build_optim(l, fn));

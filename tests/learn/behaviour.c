@@ -666,8 +666,42 @@ START_TEST(clas_loader_data_sets_lengths_for_masked_pooling) {
 }
 END_TEST
 
+/* After a first fit has grown every buffer, a longer fit allocates as much
+ * as a shorter one: the training and validation steps allocate nothing
+ * (what a fit allocates once: the progress tracker, the rate arrays, the
+ * plan; once per epoch: macro-F1's counters). */
+START_TEST(steps_allocate_nothing_after_the_first_fit) {
+  tlt_data d;
+  tlt_data_init(&d);
+  tlt_source tr, va;
+  tlt_source_init(&tr, &d, 0, NB);
+  tlt_source_init(&va, &d, NB, NV);
+  tl_model *m = tlt_lm_model(31);
+  tl_learner *l = lm_learner(m, &tr, &va);
+  TLT_ASSERT_OK(tl_learner_add_metric(l, TL_LEARNER_METRIC_ACCURACY, 0));
+  TLT_ASSERT_OK(tl_learner_add_metric(l, TL_LEARNER_METRIC_MACRO_F1, V));
+  TLT_ASSERT_OK(tl_learner_add_grad_clip(l, 1.0));
+  TLT_ASSERT_OK(tl_learner_fit_one_cycle(l, 2, NULL)); /* warm-up */
+  size_t allocs[2];
+  for (int k = 0; k < 2; k++) {
+    tlt_counter c;
+    tlt_counter_install(&c);
+    TLT_ASSERT_OK(tl_learner_fit_one_cycle(l, k == 0 ? 1 : 4, NULL));
+    tl_set_allocator(NULL);
+    ck_assert_uint_eq(c.allocs, c.frees);
+    allocs[k] = c.allocs;
+  }
+  /* macro-F1 through tl_classification_metrics allocates its 3 *
+   * n_classes counters once per validation pass (3 more epochs) */
+  ck_assert_uint_eq(allocs[1], allocs[0] + 3);
+  tl_learner_free(l);
+  tl_model_free(m);
+}
+END_TEST
+
 void tlt_add_behaviour_tests(TCase *tc);
 void tlt_add_behaviour_tests(TCase *tc) {
+  tcase_add_test(tc, steps_allocate_nothing_after_the_first_fit);
   tcase_add_test(tc, a_failing_callback_stops_after_the_last_completed_step);
   tcase_add_test(tc, a_non_finite_loss_stops_the_fit_naming_the_step);
   tcase_add_test(tc, validation_metrics_and_history_match_a_direct_computation);
