@@ -83,7 +83,8 @@ typedef struct tl_batch {
   const size_t *lengths;
   size_t n_lengths; /* entries of lengths */
   /* The number of samples, weighting this batch's loss in the validation
-   * mean (fastai's find_bs: the batch size B); 0 means n_targets. */
+   * mean (fastai's find_bs: the batch size B); 0 means n_targets (1 when
+   * the batch has no targets). */
   size_t batch_size;
 } tl_batch;
 
@@ -237,8 +238,10 @@ TL_API tl_status tl_learner_set_lm_data(tl_learner *learner,
  * the documents' lengths, those lengths (clipped to max_len) for masked
  * pooling (tl_model_set_lengths before every forward). Batches per epoch
  * ceil(n_train / batch_size). options NULL: defaults (then n_train is 0
- * and fit_one_cycle cannot size its schedule: TL_E_STATE). Errors:
- * TL_E_INVALID_ARG (train NULL, lengths NULL with n > 0, a length 0). */
+ * and fit_one_cycle cannot size its schedule: TL_E_STATE). A batch
+ * holding a document beyond the lengths given stops the fit with
+ * TL_E_STATE. Errors: TL_E_INVALID_ARG (train NULL, batch_size 0, a
+ * length 0). */
 TL_API tl_status tl_learner_set_clas_data(tl_learner *learner,
                                           tl_clas_loader *train,
                                           tl_clas_loader *valid,

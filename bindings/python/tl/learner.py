@@ -312,6 +312,7 @@ class Learner(OwnedHandle):
         self._keep = []       # ctypes callbacks and buffers C holds on to
         self._raised = []
         self._reset_state = reset_state
+        self.lr = float(lr)  # fastai's self.lr: the fits' default rate
         self.train, self.valid = None, None
         if train is not None:
             self.set_data(train, valid)
@@ -578,7 +579,7 @@ class Learner(OwnedHandle):
     def fit(self, n_epoch, lr=None, wd=None):
         o = _FitOptions()
         lib.tl_fit_options_init(ctypes.byref(o), _v.FIT_OPTIONS_VERSION)
-        keep = self._lr_fields(o, 1e-3 if lr is None else lr, "lr")  # noqa: F841
+        keep = self._lr_fields(o, self.lr if lr is None else lr, "lr")  # noqa: F841
         o.wd = -1.0 if wd is None else float(wd)
         self._call(lib.tl_learner_fit, self._live(), int(n_epoch), ctypes.byref(o))
 
@@ -586,7 +587,7 @@ class Learner(OwnedHandle):
                       wd=None, moms=(0.95, 0.85, 0.95)):
         o = _OneCycleOptions()
         lib.tl_fit_one_cycle_options_init(ctypes.byref(o), _v.FIT_ONE_CYCLE_OPTIONS_VERSION)
-        keep = self._lr_fields(o, 1e-3 if lr_max is None else lr_max, "lr_max")  # noqa: F841
+        keep = self._lr_fields(o, self.lr if lr_max is None else lr_max, "lr_max")  # noqa: F841
         o.div, o.div_final, o.pct_start = float(div), float(div_final), float(pct_start)
         o.moms[:] = [float(m) for m in moms]
         o.wd = -1.0 if wd is None else float(wd)
@@ -606,7 +607,7 @@ class Learner(OwnedHandle):
     def fit_sgdr(self, n_cycles, cycle_len, lr_max=None, cycle_mult=2, wd=None):
         o = _SgdrOptions()
         lib.tl_fit_sgdr_options_init(ctypes.byref(o), _v.FIT_SGDR_OPTIONS_VERSION)
-        keep = self._lr_fields(o, 1e-3 if lr_max is None else lr_max, "lr_max")  # noqa: F841
+        keep = self._lr_fields(o, self.lr if lr_max is None else lr_max, "lr_max")  # noqa: F841
         o.cycle_mult = int(cycle_mult)
         o.wd = -1.0 if wd is None else float(wd)
         self._call(lib.tl_learner_fit_sgdr, self._live(), int(n_cycles), int(cycle_len),
