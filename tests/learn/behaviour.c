@@ -699,8 +699,38 @@ START_TEST(steps_allocate_nothing_after_the_first_fit) {
 }
 END_TEST
 
+/* The learner holds a reference on each model: the caller may drop its
+ * own at once (ASan and valgrind would see a use after free). */
+START_TEST(the_learner_keeps_its_models_alive) {
+  tlt_data d;
+  tlt_data_init(&d);
+  tlt_source tr, va;
+  tlt_source_init(&tr, &d, 0, NB);
+  tlt_source_init(&va, &d, NB, NV);
+  tl_model *enc = NULL, *dec = NULL;
+  tlt_tied_chain(&enc, &dec, 41);
+  tl_model *chain[2] = {enc, dec};
+  tl_learner *l = NULL;
+  TLT_ASSERT_OK(tl_learner_create(&l, chain, 2, NULL));
+  tl_model_free(enc);
+  tl_model_free(dec);
+  tl_batch_source bt = tlt_batch_source(&tr), bv = tlt_batch_source(&va);
+  TLT_ASSERT_OK(tl_learner_set_data(l, &bt, &bv));
+  TLT_ASSERT_OK(tl_learner_fit_one_cycle(l, 1, NULL));
+  tl_model *m = NULL;
+  size_t n = 0;
+  TLT_ASSERT_OK(tl_learner_num_models(&n, l));
+  ck_assert_uint_eq(n, 2);
+  TLT_ASSERT_OK(tl_learner_model(&m, l, 1));
+  TLT_ASSERT_OK(tl_model_num_layers(&n, m));
+  ck_assert_uint_eq(n, 1);
+  tl_learner_free(l);
+}
+END_TEST
+
 void tlt_add_behaviour_tests(TCase *tc);
 void tlt_add_behaviour_tests(TCase *tc) {
+  tcase_add_test(tc, the_learner_keeps_its_models_alive);
   tcase_add_test(tc, steps_allocate_nothing_after_the_first_fit);
   tcase_add_test(tc, a_failing_callback_stops_after_the_last_completed_step);
   tcase_add_test(tc, a_non_finite_loss_stops_the_fit_naming_the_step);
