@@ -705,9 +705,11 @@ TL_API tl_status tl_learner_history_value(double *out,
  * TL_E_IO, TL_E_NOMEM. */
 TL_API tl_status tl_learner_save(const tl_learner *learner, const char *path);
 /* Reads a file written by tl_learner_save (or the save-model built-in)
- * into the models (strict: every parameter filled, nothing left over;
- * checked before any model changes). The optimizer state is cleared.
- * Errors: those of tl_ckpt_load and tl_ckpt_restore_model. */
+ * into the models (strict: every parameter filled, nothing left over).
+ * The optimizer state is cleared. A failure leaves every parameter as it
+ * was. Errors: TL_E_NOT_FOUND (a parameter without a tensor or a tensor
+ * without a parameter, named), TL_E_SHAPE, those of tl_ckpt_load and
+ * tl_ckpt_restore_model. */
 TL_API tl_status tl_learner_load(tl_learner *learner, const char *path);
 
 #ifdef TL_EXPERIMENTAL_API
