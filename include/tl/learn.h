@@ -500,8 +500,9 @@ TL_API tl_status tl_learner_add_save_model(tl_learner *learner,
 
 /* Built-in: fastai CSVLogger. Each fit writes (append 0: truncating the
  * file at the fit's start; 1: appending) the header "epoch,train_loss,
- * valid_loss,<metrics>,time" and one row per epoch, time as fastai's
- * "mm:ss". Errors: TL_E_INVALID_ARG (path NULL or empty). A file that
+ * valid_loss,<metrics>,time" and one row per epoch: values with every
+ * digit (%.17g; fastai writes str(value)), time as fastai's "mm:ss".
+ * Errors: TL_E_INVALID_ARG (path NULL or empty). A file that
  * cannot be written stops the fit with TL_E_IO. */
 TL_API tl_status tl_learner_add_csv_logger(tl_learner *learner,
                                            const char *path, int append);

@@ -366,7 +366,7 @@ START_TEST(early_stopping_save_best_and_csv_logger) {
   fclose(f);
   ck_assert_uint_eq(n_lines, 4);
   ck_assert_int_eq(strncmp(line, "3,", 2), 0);
-  ck_assert_ptr_nonnull(strstr(line, ",2.500000,00:00"));
+  ck_assert_ptr_nonnull(strstr(line, ",2.5,00:00"));
   unlink(best);
   unlink(csv);
   rmdir(dir);
