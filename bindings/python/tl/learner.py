@@ -26,6 +26,7 @@ from ._native import (OwnedHandle, c_double_p, c_int64_p, c_size_p, lib,
                       register, status)
 from .model import _MAX_DIMS
 from .plan import _LrFindOptions, _Result as _LrFindResult
+from . import progress as _progress  # noqa: F401  (declares tl_reporter_*)
 
 __all__ = ["EVENTS", "Learner", "GradientClip", "GradientAccumulation",
            "EarlyStoppingCallback", "SaveModelCallback", "CSVLogger"]
@@ -294,7 +295,8 @@ class Learner(OwnedHandle):
 
     def __init__(self, models, train=None, valid=None, loss_func=None, metrics=(),
                  cbs=(), opt_func="adamw", lr=1e-3, mom=0.9, sqr_mom=0.99, eps=1e-5,
-                 wd=0.01, ignore_index=-100, n_classes=None, reset_state=None):
+                 wd=0.01, ignore_index=-100, n_classes=None, reset_state=None,
+                 progress=False):
         models = list(models) if isinstance(models, (list, tuple)) else [models]
         if opt_func not in _OPT_KINDS:
             raise InvalidArgumentError("opt_func must be one of %s (got %r)"
@@ -323,6 +325,19 @@ class Learner(OwnedHandle):
         for cb in cbs:
             self.add_cb(cb)
         self.recorder = _Recorder(self)
+        self._reporter = None
+        if progress:
+            # libtl's terminal reporter on stderr: fastprogress's bar and table
+            r = _p()
+            lib.tl_reporter_create_terminal(ctypes.byref(r), None, 0)
+            self._reporter = r
+            lib.tl_learner_add_reporter(self._live(), r)
+
+    def _release(self):
+        super()._release()
+        r, self._reporter = getattr(self, "_reporter", None), None
+        if r:  # after the learner, which borrowed it
+            lib.tl_reporter_free(r)
 
     # -- calls that may run Python callbacks ----------------------------------
     def _call(self, fn, *args):
