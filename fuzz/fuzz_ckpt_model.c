@@ -20,7 +20,9 @@
  *     expects (the layer table's carried_state), and the next forward works;
  * after a successful tl_ckpt_restore_optim an optimizer step with zero
  * gradients produces no NaN (a loaded state must be one Adam can continue
- * from). */
+ * from). Then, when the container has an architecture section,
+ * tl_ckpt_create_models with and without parameters: the models are built
+ * or the call fails with a message. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -206,6 +208,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t dims[TL_MODEL_MAX_DIMS], ndim = 0;
   if (fuzz_forward(m, 2, &y, dims, &ndim) != TL_OK)
     REQUIRE(tl_last_error()[0] != '\0');
+
+  /* An architecture section: the models it describes are rebuilt and
+   * their parameters restored, or the call fails with a message; whatever
+   * it built, each model runs a forward or refuses it with a message. */
+  size_t n_arch = 0;
+  if (tl_ckpt_arch_count(&n_arch, c) == TL_OK) {
+    tl_model *built[TL_CKPT_ARCH_MAX_MODELS] = {NULL};
+    for (int restore = 0; restore <= 1; restore++) {
+      if (tl_ckpt_create_models(built, n_arch, c, restore) != TL_OK) {
+        REQUIRE(tl_last_error()[0] != '\0');
+        continue;
+      }
+      for (size_t i = n_arch; i-- > 0;)
+        tl_model_free(built[i]);
+    }
+  }
 
   tl_optim_free(o);
   tl_model_free(m);

@@ -160,6 +160,22 @@ int main(int argc, char **argv) {
   write_seed(dir, "model_params_only", 1, c);
   tl_ckpt_free(c);
 
+  /* The LM checkpoint with its architecture section (the fuzzed model and
+   * a decoder tied to its embedding), which tl_ckpt_create_models
+   * rebuilds. */
+  tl_model *dec = NULL;
+  check(tl_model_create(&dec, NULL));
+  check(tl_model_add_decoder(dec, "dec", FUZZ_E, FUZZ_V, m, "emb"));
+  check(tl_ckpt_create(&c));
+  check(tl_ckpt_store_model(c, m, NULL));
+  check(tl_ckpt_store_model(c, dec, "dec."));
+  const tl_model *arch_models[2] = {m, dec};
+  const char *arch_prefixes[2] = {"", "dec."};
+  check(tl_ckpt_store_arch(c, arch_models, arch_prefixes, 2));
+  write_seed(dir, "model_arch", 1, c);
+  tl_ckpt_free(c);
+  tl_model_free(dec);
+
   tl_model_free(fresh);
   tl_optim_free(opt2);
   tl_model_free(m2);

@@ -279,8 +279,11 @@ TL_API tl_status tl_ckpt_load_buffer(tl_ckpt **out, const void *buf,
 
 /* Adds every parameter of model to ckpt as an f32 tensor named prefix +
  * the parameter's name (torch layout, e.g. "rnn.weight_ih_l0"; prefix NULL
- * means ""), with its layer's group as the tensor's layer group, and the
- * model's RNG state as the RNG stream named prefix (so dropout masks
+ * means ""), with its layer's group as the tensor's layer group; every
+ * buffer the same way (tl_model_num_buffers: a BatchNorm layer's
+ * "<name>.running_mean" and "<name>.running_var" as f32 (F), and
+ * "<name>.num_batches_tracked" as an i64 scalar, as torch's state_dict);
+ * and the model's RNG state as the RNG stream named prefix (so dropout masks
  * continue exactly after a load). A decoder tied to another model's
  * embedding stores only its bias. Errors: TL_E_INVALID_ARG (NULL, a name
  * already in ckpt, a name too long), TL_E_STATE (the RNG section holds
@@ -292,7 +295,7 @@ TL_API tl_status tl_ckpt_store_model(tl_ckpt *ckpt, const tl_model *model,
 /* What a load could not match, reported through
  * tl_model_load_options.report once per name. */
 typedef enum tl_load_issue {
-  TL_LOAD_MISSING = 0,   /* a model parameter that no tensor fills */
+  TL_LOAD_MISSING = 0,   /* a model parameter or buffer no tensor fills */
   TL_LOAD_UNEXPECTED = 1 /* a tensor (full checkpoint name) that fills none */
 } tl_load_issue;
 
@@ -308,9 +311,10 @@ typedef void (*tl_load_report_fn)(void *payload, tl_load_issue issue,
 #define TL_MODEL_LOAD_OPTIONS_VERSION 1
 typedef struct tl_model_load_options {
   unsigned int version; /* TL_MODEL_LOAD_OPTIONS_VERSION */
-  /* 1 (default): every parameter must be filled and every considered tensor
-   * used, else TL_E_NOT_FOUND and nothing changes (torch's strict=True).
-   * 0: fill what matches, report the rest. */
+  /* 1 (default): every parameter and buffer must be filled and every
+   * considered tensor used, else TL_E_NOT_FOUND and nothing changes
+   * (torch's strict=True). 0: fill what matches, report the rest (a buffer
+   * left unfilled keeps its value). */
   int strict;
   /* Only tensors whose names start with prefix are considered, matched
    * with the prefix removed (NULL: all tensors). Also names the RNG stream
@@ -320,7 +324,8 @@ typedef struct tl_model_load_options {
    * prefix) fills the parameter map_to[i]. Other tensors fill the parameter
    * of their own name. map_n 0: no map. */
   const char *const *map_from;
-  /* map_to[i]: the parameter that map_from[i] fills (map_n entries) */
+  /* map_to[i]: the parameter (or buffer) that map_from[i] fills (map_n
+   * entries) */
   const char *const *map_to;
   /* entries of map_from and map_to; 0: no map */
   size_t map_n;
@@ -343,14 +348,19 @@ typedef struct tl_model_load_options {
 TL_API tl_status tl_model_load_options_init(tl_model_load_options *out,
                                             unsigned int version);
 
-/* Copies parameters from ckpt into model (options NULL: defaults). Every
- * check runs before the model is touched: a failed call leaves the model
- * exactly as it was. Errors: TL_E_INVALID_ARG (NULL, bad options, a map
- * naming no parameter, two tensors filling one parameter),
- * TL_E_UNSUPPORTED (options version), TL_E_NOT_FOUND (strict and something
- * missing or unexpected: the message names the first of each), TL_E_SHAPE
- * (a tensor's shape differs from its parameter's), TL_E_FORMAT (a tensor
- * is not f32, a malformed RNG stream), TL_E_NUMERIC (NaN/Inf values). */
+/* Copies parameters and buffers from ckpt into model (options NULL:
+ * defaults). Every check runs before the model is touched: a failed call
+ * leaves the model exactly as it was. A checkpoint written before buffers
+ * existed loads into a model without BatchNorm exactly as before; into a
+ * model with one, strict mode reports the buffers missing. Errors:
+ * TL_E_INVALID_ARG (NULL, bad options, a map naming no parameter or
+ * buffer, two tensors filling one parameter or buffer), TL_E_UNSUPPORTED
+ * (options version), TL_E_NOT_FOUND (strict and something missing or
+ * unexpected: the message names the first of each), TL_E_SHAPE (a tensor's
+ * shape differs from its parameter's or buffer's; a count that is not an
+ * i64 scalar), TL_E_FORMAT (a parameter or statistic tensor is not f32, a
+ * malformed RNG stream), TL_E_NUMERIC (NaN/Inf values, a negative
+ * running_var or count). */
 TL_API tl_status tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt,
                                        const tl_model_load_options *options);
 
@@ -389,6 +399,63 @@ TL_API tl_status tl_ckpt_restore_optim(tl_optim *optim, const tl_ckpt *ckpt);
 TL_API tl_status tl_ckpt_remap_vocab(uint8_t *out_is_new, tl_ckpt *ckpt,
                                      const char *const *new_vocab, size_t n_new,
                                      const char *const *names, size_t n_names);
+
+/* ---- architecture: models rebuilt from the file alone ---------------- */
+
+/* Version of the architecture section's payload this library writes and
+ * reads (docs/format.md, "Architecture section"). */
+#define TL_CKPT_ARCH_REVISION 1
+/* Most models one architecture section describes. */
+#define TL_CKPT_ARCH_MAX_MODELS 64
+/* Most layers of one model in an architecture section. */
+#define TL_CKPT_ARCH_MAX_LAYERS 1024
+/* Most parameter floats tl_ckpt_create_models builds without restoring
+ * parameters (with restore_params the checkpoint's own tensors bound it). */
+#define TL_CKPT_ARCH_MAX_FLOATS ((size_t)1 << 28)
+
+/* Stores the structure of models[0..n) as the checkpoint's architecture
+ * section (replacing an earlier one): for each model its prefix (the one
+ * its parameters are stored under with tl_ckpt_store_model; at most 255
+ * bytes, "" allowed) and, for each layer, its kind, name, group, input and
+ * output features, the kind's settings (probabilities, sizes, flags:
+ * docs/format.md) and the tie of a decoder to an embedding, which must be
+ * in the same model or in one stored before it. Parameter values are not
+ * part of it: store them with tl_ckpt_store_model. Trainable flags, masks
+ * and modes are not stored. Errors: TL_E_INVALID_ARG (NULL, n 0 or above
+ * TL_CKPT_ARCH_MAX_MODELS, a prefix too long or repeated, a model without
+ * layers, a tie to a model not among models[0..i]), TL_E_UNSUPPORTED (a
+ * layer kind that cannot be rebuilt, naming it), TL_E_NOMEM. On error ckpt
+ * is unchanged. */
+TL_API tl_status tl_ckpt_store_arch(tl_ckpt *ckpt,
+                                    const tl_model *const *models,
+                                    const char *const *prefixes, size_t n);
+
+/* The number of models in the architecture section into *out. Errors:
+ * TL_E_INVALID_ARG (NULL), TL_E_NOT_FOUND (no architecture section). */
+TL_API tl_status tl_ckpt_arch_count(size_t *out, const tl_ckpt *ckpt);
+
+/* The prefix of model `index` of the architecture section (a view into the
+ * checkpoint). Errors: TL_E_INVALID_ARG (NULL, index out of range),
+ * TL_E_NOT_FOUND (no section). */
+TL_API tl_status tl_ckpt_arch_prefix(const char **out, const tl_ckpt *ckpt,
+                                     size_t index);
+
+/* Builds the n models of the architecture section (n must equal
+ * tl_ckpt_arch_count) into out[0..n), in section order, through the public
+ * tl_model_add_* calls (so every check of a hand-built model applies), with
+ * their groups and ties; with restore_params 1 each model's parameters
+ * (and RNG stream) are then restored strictly from the tensors under its
+ * prefix (tl_ckpt_restore_model), with 0 they keep their fresh
+ * initialisation (seed 0). The caller owns each model (tl_model_free). On
+ * error no model is returned. Errors: TL_E_INVALID_ARG (NULL, n not the
+ * section's count, restore_params not 0 or 1), TL_E_NOT_FOUND (no
+ * architecture section; a parameter without a tensor), TL_E_FORMAT
+ * (settings that no add call accepts, naming the model and the layer;
+ * more parameters than the checkpoint's tensors hold, or than
+ * TL_CKPT_ARCH_MAX_FLOATS without restore_params), TL_E_SHAPE, TL_E_NOMEM,
+ * and those of tl_ckpt_restore_model. */
+TL_API tl_status tl_ckpt_create_models(tl_model **out, size_t n,
+                                       const tl_ckpt *ckpt, int restore_params);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #ifndef TL_TL_H
 #define TL_TL_H
 
+#include "tl/arch.h"
 #include "tl/ckpt.h"
 #include "tl/core.h"
 #include "tl/learn.h"
@@ -17,5 +18,6 @@
 #include "tl/progress.h"
 #include "tl/sched.h"
 #include "tl/text.h"
+#include "tl/transfer.h"
 
 #endif /* TL_TL_H */

@@ -107,6 +107,7 @@ void tl_ckpt_free(tl_ckpt *ckpt) {
   tli_ckpt_free_strings(ckpt->vocab, ckpt->n_vocab);
   tli_free(ckpt->optim.bytes);
   tli_free(ckpt->rng.bytes);
+  tli_free(ckpt->arch.bytes);
   tli_free(ckpt);
 }
 

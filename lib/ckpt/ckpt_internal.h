@@ -35,6 +35,9 @@ enum {
   TLI_CKPT_SEC_RNG = TL_CKPT_SECTION_RNG
 };
 #define TLI_CKPT_SEC_ANCILLARY 0x80000000u
+/* The architecture section (tl_ckpt_store_arch): ancillary, so that a
+ * reader older than it still loads the tensors and skips it. */
+#define TLI_CKPT_SEC_ARCH (TLI_CKPT_SEC_ANCILLARY | 7u)
 
 /* ---- the in-memory checkpoint ------------------------------------------- */
 
@@ -68,6 +71,7 @@ struct tl_ckpt {
   int has_step;
   uint64_t step;
   tli_ckpt_blob optim, rng;
+  tli_ckpt_blob arch; /* the architecture payload, validated when loaded */
 };
 
 /* The tensor called name (and its index if index is not NULL), or NULL. */
@@ -103,6 +107,13 @@ void tli_ckpt_fileops_default(tli_ckpt_fileops *out);
 /* tl_ckpt_save through ops. */
 tl_status tli_ckpt_save_with(const tl_ckpt *ckpt, const char *path,
                              const tli_ckpt_fileops *ops);
+
+/* ---- the architecture section (ckpt_arch.c) ----------------------------- */
+
+/* Checks an architecture payload completely (structure, kinds, names,
+ * groups, ties, setting counts); TL_E_FORMAT naming the field. */
+tl_status tli_ckpt_arch_validate(const unsigned char *p, size_t size,
+                                 const char *fn);
 
 /* ---- RNG streams (the RNG section with subkind TL_CKPT_RNG_STREAMS) ---- */
 

@@ -234,6 +234,15 @@ static tl_status tli_check_section(const tli_reader *r, size_t i,
             "%s: section %zu has kind %u, which this library does not know "
             "and which is not marked ancillary",
             fn, i, (unsigned)kind);
+  if (kind == TLI_CKPT_SEC_ARCH) {
+    /* bit 63: the kinds above use bits 1..6 */
+    TLI_CHECK(!(*seen & ((uint64_t)1 << 63)), TL_E_FORMAT,
+              "%s: the architecture section appears twice", fn);
+    *seen |= (uint64_t)1 << 63;
+    TLI_CHECK(subkind == 0, TL_E_FORMAT,
+              "%s: the architecture section has subkind %u (must be 0)", fn,
+              (unsigned)subkind);
+  }
   if (tli_known_kind(kind)) {
     TLI_CHECK(!(*seen & (1u << kind)), TL_E_FORMAT,
               "%s: section kind %u appears twice", fn, (unsigned)kind);
@@ -530,6 +539,9 @@ static tl_status tli_build_section(tl_ckpt *ckpt, const tli_reader *r,
     return TL_OK;
   case TLI_CKPT_SEC_RNG:
     return tli_build_blob(&ckpt->rng, subkind, p, size, r->fn);
+  case TLI_CKPT_SEC_ARCH:
+    TLI_TRY(tli_ckpt_arch_validate(p, size, r->fn));
+    return tli_build_blob(&ckpt->arch, subkind, p, size, r->fn);
   default: return TL_OK; /* an ancillary kind this version does not know */
   }
 }

@@ -27,7 +27,7 @@
 
 /* ---- layout ------------------------------------------------------------- */
 
-#define TLI_MAX_SECTIONS 6
+#define TLI_MAX_SECTIONS 7
 
 typedef struct tli_out_section {
   uint32_t kind, subkind;
@@ -142,6 +142,9 @@ static tl_status tli_build_sections(tli_layout *layout, const tl_ckpt *ckpt,
   if (ckpt->rng.present)
     layout->sections[layout->n_sections++] = (tli_out_section){
         TLI_CKPT_SEC_RNG, ckpt->rng.subkind, ckpt->rng.bytes, ckpt->rng.size};
+  if (ckpt->arch.present)
+    layout->sections[layout->n_sections++] = (tli_out_section){
+        TLI_CKPT_SEC_ARCH, 0, ckpt->arch.bytes, ckpt->arch.size};
   return TL_OK;
 }
 

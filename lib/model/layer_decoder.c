@@ -23,6 +23,14 @@ static size_t register_params(const tli_layer *L, tli_param_spec *specs) {
   return n;
 }
 
+/* No settings: in and out features and the tie are the record's own
+ * fields. */
+static tl_status arch_add(tl_model *m, const tli_layer *proto, const char *name,
+                          tl_model *tie_model, const char *tie_layer) {
+  return tl_model_add_decoder(m, name, proto->in_features, proto->out_features,
+                              tie_model, tie_layer);
+}
+
 const tli_layer_ops tli_layer_decoder_ops = {
     .kind_name = "decoder",
     .register_params = register_params,
@@ -30,6 +38,7 @@ const tli_layer_ops tli_layer_decoder_ops = {
     .forward = tli_layer_linear_forward,
     .backward = tli_layer_linear_backward,
     .release_training = tli_layer_release_scratch,
+    .arch_add = arch_add,
 };
 
 /* 1 if a decoder of `from` (or of a model it ties to) is tied to `to`. */

@@ -62,12 +62,42 @@ static tl_status backward(tl_model *m, tli_layer *L, float *dy, int want_dx) {
   return TL_OK;
 }
 
+/* Architecture settings: kind (tl_dropout_kind's value), p. */
+static size_t arch_values(const tli_layer *L, double *v) {
+  v[0] = (double)L->cfg.dropout.kind;
+  v[1] = L->cfg.dropout.p;
+  return 2;
+}
+
+static tl_status arch_decode(tli_layer *proto, const double *v, size_t n,
+                             const char *fn) {
+  const char *k = "dropout";
+  int64_t kind = 0;
+  TLI_TRY(tli_arch_count(n, 2, k, fn));
+  TLI_TRY(tli_arch_int(&kind, v[0], TL_DROPOUT_STANDARD, TL_DROPOUT_LOCKED, k,
+                       "kind", fn));
+  TLI_TRY(tli_arch_float(&proto->cfg.dropout.p, v[1], k, "p", fn));
+  proto->cfg.dropout.kind = (tl_dropout_kind)kind;
+  return TL_OK;
+}
+
+static tl_status arch_add(tl_model *m, const tli_layer *proto, const char *name,
+                          tl_model *tie_model, const char *tie_layer) {
+  (void)tie_model;
+  (void)tie_layer;
+  return tl_model_add_dropout(m, name, proto->cfg.dropout.kind,
+                              proto->cfg.dropout.p);
+}
+
 const tli_layer_ops tli_layer_dropout_ops = {
     .kind_name = "dropout",
     .out_shape = out_shape,
     .forward = forward,
     .backward = backward,
     .release_training = tli_layer_release_scratch,
+    .arch_values = arch_values,
+    .arch_decode = arch_decode,
+    .arch_add = arch_add,
 };
 
 tl_status tl_model_add_dropout(tl_model *model, const char *name,

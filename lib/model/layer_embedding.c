@@ -74,6 +74,40 @@ static tl_status check_ids(const tl_model *m, const tli_layer *L,
   return TL_OK;
 }
 
+/* Architecture settings: num_embeddings, padding_idx, embed_p. */
+static size_t arch_values(const tli_layer *L, double *v) {
+  v[0] = (double)L->cfg.embedding.num_embeddings;
+  v[1] = (double)L->cfg.embedding.padding_idx;
+  v[2] = (double)L->cfg.embedding.embed_p;
+  return 3;
+}
+
+static tl_status arch_decode(tli_layer *proto, const double *v, size_t n,
+                             const char *fn) {
+  const char *k = "embedding";
+  int64_t num = 0, pad = 0;
+  TLI_TRY(tli_arch_count(n, 3, k, fn));
+  TLI_TRY(
+      tli_arch_int(&num, v[0], 1, (int64_t)1 << 30, k, "num_embeddings", fn));
+  TLI_TRY(tli_arch_int(&pad, v[1], -1, (int64_t)1 << 30, k, "padding_idx", fn));
+  TLI_TRY(
+      tli_arch_float(&proto->cfg.embedding.embed_p, v[2], k, "embed_p", fn));
+  proto->cfg.embedding.num_embeddings = (size_t)num;
+  proto->cfg.embedding.padding_idx = pad;
+  return TL_OK;
+}
+
+static tl_status arch_add(tl_model *m, const tli_layer *proto, const char *name,
+                          tl_model *tie_model, const char *tie_layer) {
+  (void)tie_model;
+  (void)tie_layer;
+  tl_embedding_options o = TL_EMBEDDING_OPTIONS_INIT;
+  o.padding_idx = proto->cfg.embedding.padding_idx;
+  o.embed_p = proto->cfg.embedding.embed_p;
+  return tl_model_add_embedding(m, name, proto->cfg.embedding.num_embeddings,
+                                proto->out_features, &o);
+}
+
 const tli_layer_ops tli_layer_embedding_ops = {
     .kind_name = "embedding",
     .register_params = register_params,
@@ -82,6 +116,9 @@ const tli_layer_ops tli_layer_embedding_ops = {
     .backward = backward,
     .release_training = tli_layer_release_scratch,
     .check_ids = check_ids,
+    .arch_values = arch_values,
+    .arch_decode = arch_decode,
+    .arch_add = arch_add,
 };
 
 TLI_VERSION_SIZES(embedding_options_sizes, TL_EMBEDDING_OPTIONS_VERSION,

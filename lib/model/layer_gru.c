@@ -223,6 +223,39 @@ static size_t register_params(const tli_layer *L, tli_param_spec *specs) {
   return tli_layer_recurrent_params(L, specs, L->cfg.gru.num_layers, 3);
 }
 
+/* Architecture settings: num_layers, weight_p, hidden_p, stateful. */
+static size_t arch_values(const tli_layer *L, double *v) {
+  v[0] = (double)L->cfg.gru.num_layers;
+  v[1] = L->cfg.gru.o.weight_p;
+  v[2] = L->cfg.gru.o.hidden_p;
+  v[3] = L->cfg.gru.o.stateful;
+  return 4;
+}
+
+static tl_status arch_decode(tli_layer *proto, const double *v, size_t n,
+                             const char *fn) {
+  const char *k = "gru";
+  tl_gru_options o = TL_GRU_OPTIONS_INIT;
+  int64_t nl = 0, stateful = 0;
+  TLI_TRY(tli_arch_count(n, 4, k, fn));
+  TLI_TRY(tli_arch_int(&nl, v[0], 1, TLI_LSTM_MAX_LAYERS, k, "num_layers", fn));
+  TLI_TRY(tli_arch_float(&o.weight_p, v[1], k, "weight_p", fn));
+  TLI_TRY(tli_arch_float(&o.hidden_p, v[2], k, "hidden_p", fn));
+  TLI_TRY(tli_arch_int(&stateful, v[3], 0, 1, k, "stateful", fn));
+  o.stateful = (int)stateful;
+  proto->cfg.gru.num_layers = (size_t)nl;
+  proto->cfg.gru.o = o;
+  return TL_OK;
+}
+
+static tl_status arch_add(tl_model *m, const tli_layer *proto, const char *name,
+                          tl_model *tie_model, const char *tie_layer) {
+  (void)tie_model;
+  (void)tie_layer;
+  return tl_model_add_gru(m, name, proto->in_features, proto->out_features,
+                          proto->cfg.gru.num_layers, &proto->cfg.gru.o);
+}
+
 const tli_layer_ops tli_layer_gru_ops = {
     .kind_name = "gru",
     .register_params = register_params,
@@ -232,6 +265,9 @@ const tli_layer_ops tli_layer_gru_ops = {
     /* inference keeps out, aux and work */
     .release_training = tli_layer_release_common_training,
     .carried_state = carried_state,
+    .arch_values = arch_values,
+    .arch_decode = arch_decode,
+    .arch_add = arch_add,
 };
 
 TLI_VERSION_SIZES(gru_options_sizes, TL_GRU_OPTIONS_VERSION,

@@ -251,6 +251,50 @@ static size_t register_params(const tli_layer *L, tli_param_spec *specs) {
   return tli_layer_recurrent_params(L, specs, L->cfg.lstm.num_layers, 4);
 }
 
+/* Architecture settings: num_layers, then tl_lstm_options' fields in
+ * order (weight_p, input_p, hidden_p, output_p, ar_alpha, tar_beta,
+ * stateful). */
+static size_t arch_values(const tli_layer *L, double *v) {
+  const tl_lstm_options *o = &L->cfg.lstm.o;
+  v[0] = (double)L->cfg.lstm.num_layers;
+  v[1] = o->weight_p;
+  v[2] = o->input_p;
+  v[3] = o->hidden_p;
+  v[4] = o->output_p;
+  v[5] = o->ar_alpha;
+  v[6] = o->tar_beta;
+  v[7] = o->stateful;
+  return 8;
+}
+
+static tl_status arch_decode(tli_layer *proto, const double *v, size_t n,
+                             const char *fn) {
+  const char *k = "lstm";
+  tl_lstm_options o = TL_LSTM_OPTIONS_INIT;
+  int64_t nl = 0, stateful = 0;
+  TLI_TRY(tli_arch_count(n, 8, k, fn));
+  TLI_TRY(tli_arch_int(&nl, v[0], 1, TLI_LSTM_MAX_LAYERS, k, "num_layers", fn));
+  TLI_TRY(tli_arch_float(&o.weight_p, v[1], k, "weight_p", fn));
+  TLI_TRY(tli_arch_float(&o.input_p, v[2], k, "input_p", fn));
+  TLI_TRY(tli_arch_float(&o.hidden_p, v[3], k, "hidden_p", fn));
+  TLI_TRY(tli_arch_float(&o.output_p, v[4], k, "output_p", fn));
+  TLI_TRY(tli_arch_float(&o.ar_alpha, v[5], k, "ar_alpha", fn));
+  TLI_TRY(tli_arch_float(&o.tar_beta, v[6], k, "tar_beta", fn));
+  TLI_TRY(tli_arch_int(&stateful, v[7], 0, 1, k, "stateful", fn));
+  o.stateful = (int)stateful;
+  proto->cfg.lstm.num_layers = (size_t)nl;
+  proto->cfg.lstm.o = o;
+  return TL_OK;
+}
+
+static tl_status arch_add(tl_model *m, const tli_layer *proto, const char *name,
+                          tl_model *tie_model, const char *tie_layer) {
+  (void)tie_model;
+  (void)tie_layer;
+  return tl_model_add_lstm(m, name, proto->in_features, proto->out_features,
+                           proto->cfg.lstm.num_layers, &proto->cfg.lstm.o);
+}
+
 const tli_layer_ops tli_layer_lstm_ops = {
     .kind_name = "lstm",
     .register_params = register_params,
@@ -260,6 +304,9 @@ const tli_layer_ops tli_layer_lstm_ops = {
     /* inference keeps out, aux and work */
     .release_training = tli_layer_release_common_training,
     .carried_state = carried_state,
+    .arch_values = arch_values,
+    .arch_decode = arch_decode,
+    .arch_add = arch_add,
 };
 
 TLI_VERSION_SIZES(lstm_options_sizes, TL_LSTM_OPTIONS_VERSION,

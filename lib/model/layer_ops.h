@@ -12,11 +12,24 @@
 
 #include "model/model_internal.h"
 
+/* Most settings a kind stores in a checkpoint's architecture section
+ * (arch_values below; docs/format.md lists them per kind). */
+#define TLI_ARCH_MAX_VALUES 16
+
 /* Most parameters one layer registers (16 stacked recurrent layers with 4
  * tensors each). */
 #define TLI_LAYER_MAX_PARAMS (4 * TLI_LSTM_MAX_LAYERS)
 
-typedef enum tli_init_kind { TLI_INIT_UNIFORM, TLI_INIT_NORMAL } tli_init_kind;
+/* Most buffers one layer registers (BatchNorm: mean, variance, count). */
+#define TLI_LAYER_MAX_BUFFERS 4
+
+/* TLI_INIT_CONSTANT: every element `bound` (BatchNorm's weight 1, bias 0),
+ * nothing drawn from the RNG, as torch. */
+typedef enum tli_init_kind {
+  TLI_INIT_UNIFORM,
+  TLI_INIT_NORMAL,
+  TLI_INIT_CONSTANT
+} tli_init_kind;
 
 /* One parameter a layer registers: "<layer>.<suffix>", its shape and its
  * PyTorch default initialisation. */
@@ -25,8 +38,17 @@ typedef struct tli_param_spec {
   size_t ndim; /* 1 or 2 */
   size_t dims[2];
   tli_init_kind init;
-  double bound; /* uniform: U(-bound, bound) */
+  double bound; /* uniform: U(-bound, bound); constant: the value */
 } tli_param_spec;
+
+/* One buffer a layer registers: "<layer>.<suffix>", what it holds, its
+ * size (1 for a count) and its initial value (every element). */
+typedef struct tli_buffer_spec {
+  char suffix[24];
+  tli_buffer_kind kind;
+  size_t numel;
+  double init;
+} tli_buffer_spec;
 
 typedef struct tli_layer_ops {
   /* "lstm", "gru", ...: for messages. */
@@ -35,6 +57,12 @@ typedef struct tli_layer_ops {
    * its in/out features) to specs (TLI_LAYER_MAX_PARAMS entries) and
    * returns how many. NULL: no parameters. */
   size_t (*register_params)(const tli_layer *L, tli_param_spec *specs);
+  /* As register_params for buffers (TLI_LAYER_MAX_BUFFERS entries). NULL:
+   * no buffers. */
+  size_t (*register_buffers)(const tli_layer *L, tli_buffer_spec *specs);
+  /* 1 for a normalisation layer: fastai's train_bn applies to it
+   * (tl_model_set_train_bn). */
+  int normalisation;
   /* Output dims for given input dims; TL_E_SHAPE with a message naming the
    * layer on a mismatch. */
   tl_status (*out_shape)(const tl_model *m, const tli_layer *L,
@@ -60,6 +88,23 @@ typedef struct tli_layer_ops {
    * them against the layer (the vocabulary) before anything runs. */
   tl_status (*check_ids)(const tl_model *m, const tli_layer *L,
                          const int64_t *ids, size_t n, const char *fn);
+
+  /* The architecture section (tl_ckpt_store_arch, lib/ckpt/ckpt_arch.c).
+   * arch_values writes the kind's settings (L->cfg) as numbers to v
+   * (TLI_ARCH_MAX_VALUES entries) and returns how many; NULL: none. */
+  size_t (*arch_values)(const tli_layer *L, double *v);
+  /* The inverse: fills proto->cfg (kind, in and out features already set)
+   * from v[0..n), checking the count and each value's domain (integers
+   * integral and in range, floats finite) with TL_E_FORMAT; the add
+   * function checks the rest. NULL: the kind takes no values. */
+  tl_status (*arch_decode)(tli_layer *proto, const double *v, size_t n,
+                           const char *fn);
+  /* Appends the layer proto describes, named `name`, through the kind's
+   * public add function (so every check of a hand-built model applies);
+   * tie_model/tie_layer: a decoder's tie, else NULL. NULL: the kind cannot
+   * be rebuilt, and tl_ckpt_store_arch refuses it. */
+  tl_status (*arch_add)(tl_model *m, const tli_layer *proto, const char *name,
+                        tl_model *tie_model, const char *tie_layer);
 } tli_layer_ops;
 
 /* The entry of a kind (kind < TLI_LAYER_KINDS). */
@@ -72,6 +117,7 @@ extern const tli_layer_ops tli_layer_linear_ops;
 extern const tli_layer_ops tli_layer_decoder_ops;
 extern const tli_layer_ops tli_layer_dropout_ops;
 extern const tli_layer_ops tli_layer_concat_pool_ops;
+extern const tli_layer_ops tli_layer_batchnorm_ops;
 
 /* ---- dispatch (layers.c) ---------------------------------------------- */
 
@@ -123,6 +169,19 @@ tl_status tli_layer_recurrent_out_shape(const tl_model *m, const tli_layer *L,
 size_t tli_layer_recurrent_params(const tli_layer *L, tli_param_spec *specs,
                                   size_t num_layers, size_t gates);
 
+/* ---- architecture values (build.c) -------------------------------------- */
+
+/* n must equal want, else TL_E_FORMAT naming the kind. */
+tl_status tli_arch_count(size_t n, size_t want, const char *kind,
+                         const char *fn);
+/* v as an integer in [lo, hi] (integral, finite), else TL_E_FORMAT naming
+ * the kind and the setting. */
+tl_status tli_arch_int(int64_t *out, double v, int64_t lo, int64_t hi,
+                       const char *kind, const char *what, const char *fn);
+/* v as a float: finite and within float range, else TL_E_FORMAT. */
+tl_status tli_arch_float(float *out, double v, const char *kind,
+                         const char *what, const char *fn);
+
 /* ---- building (build.c) ------------------------------------------------ */
 
 /* Name valid and unused. */
@@ -142,8 +201,9 @@ size_t tli_build_last_features(const tl_model *m);
 tli_layer tli_layer_proto(tli_layer_kind kind, size_t in_features,
                           size_t out_features);
 /* Appends a layer copied from *proto, named `name`, with the parameters its
- * kind registers, initialised from the model's RNG. All memory is obtained
- * first; on failure the model is unchanged. */
+ * kind registers, initialised from the model's RNG, and the buffers it
+ * registers. All memory is obtained first; on failure the model is
+ * unchanged. */
 tl_status tli_model_append_layer(tl_model *m, const tli_layer *proto,
                                  const char *name, const char *fn);
 

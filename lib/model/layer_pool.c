@@ -77,12 +77,21 @@ static tl_status backward(tl_model *m, tli_layer *L, float *dy, int want_dx) {
   return TL_OK;
 }
 
+static tl_status arch_add(tl_model *m, const tli_layer *proto, const char *name,
+                          tl_model *tie_model, const char *tie_layer) {
+  (void)proto;
+  (void)tie_model;
+  (void)tie_layer;
+  return tl_model_add_concat_pool(m, name);
+}
+
 const tli_layer_ops tli_layer_concat_pool_ops = {
     .kind_name = "concat_pool",
     .out_shape = out_shape,
     .forward = forward,
     .backward = backward,
     .release_training = tli_layer_release_scratch,
+    .arch_add = arch_add, /* no settings */
 };
 
 tl_status tl_model_add_concat_pool(tl_model *model, const char *name) {

@@ -1,5 +1,5 @@
 # Type stub of the tl package (PEP 561: see py.typed).
-from . import checkpoint as checkpoint, metrics as metrics, text as text
+from . import arch as arch, checkpoint as checkpoint, metrics as metrics, text as text
 from ._errors import (ClosedError as ClosedError, Error as Error,
                       FormatError as FormatError, IOFailure as IOFailure,
                       InternalError as InternalError,
@@ -28,6 +28,11 @@ from .text import (ClasLoader as ClasLoader, LMLoader as LMLoader,
                    Tokenizer as Tokenizer, Vocab as Vocab,
                    split_stratified as split_stratified,
                    subset_per_class as subset_per_class)
+from .transfer import (TaskSampler as TaskSampler, TriTraining as TriTraining,
+                       distill_loss as distill_loss, dwa_weights as dwa_weights,
+                       pseudo_label_select as pseudo_label_select,
+                       soft_share_l2 as soft_share_l2,
+                       uncertainty_weighting as uncertainty_weighting)
 
 __version__: str
 version_number: int
