@@ -663,7 +663,7 @@ TL_API tl_status tl_model_zero_grad(tl_model *model);
  * Taps: heads reading any layer (multi-task learning with supervision at
  * different depths, Søgaard & Goldberg 2016, Hashimoto et al. 2017).
  * A head (another model) takes tl_model_layer_output of a lower layer as
- * its input; its input gradient goes back with tl_model_add_layer_grad;
+ * its input; its input gradient goes back with tl_model_layer_output_grad;
  * the next tl_model_backward adds it where that layer's output gradient
  * arrives from above, so the gradients of several heads at several depths
  * accumulate into the shared layers in one backward pass. A stacked
@@ -690,9 +690,9 @@ TL_API tl_status tl_model_layer_output(const float **out_y, size_t *out_dims,
  * TL_E_INVALID_ARG, TL_E_NOT_FOUND, TL_E_STATE (no train-mode forward,
  * feature-extraction mode), TL_E_SHAPE (dims differ from the output's),
  * TL_E_NUMERIC (NaN/Inf in dy: nothing added). */
-TL_API tl_status tl_model_add_layer_grad(tl_model *model, const char *layer,
-                                         const float *dy, const size_t *dims,
-                                         size_t ndim);
+TL_API tl_status tl_model_layer_output_grad(tl_model *model, const char *layer,
+                                            const float *dy, const size_t *dims,
+                                            size_t ndim);
 
 /* ------------------------------------------------------------------------
  * Losses the host computes on a head's output (pure functions, any thread)

@@ -141,7 +141,7 @@ typedef struct tli_layer {
   tli_buf work;    /* scratch (recurrent backward / inference) */
   tli_buf mask;    /* dropout masks: standard, locked, embedding rows */
   tli_buf reserve; /* recurrent layers' training reserve */
-  /* tl_model_add_layer_grad: the gradient the next backward adds at this
+  /* tl_model_layer_output_grad: the gradient the next backward adds at this
    * layer's output (a head reading this depth), when tap_pending. */
   tli_buf tap;
   int tap_pending;

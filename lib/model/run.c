@@ -359,10 +359,10 @@ tl_status tl_model_layer_output(const float **out_y, size_t *out_dims,
   return TL_OK;
 }
 
-tl_status tl_model_add_layer_grad(tl_model *model, const char *layer,
-                                  const float *dy, const size_t *dims,
-                                  size_t ndim) {
-  const char *fn = "tl_model_add_layer_grad";
+tl_status tl_model_layer_output_grad(tl_model *model, const char *layer,
+                                     const float *dy, const size_t *dims,
+                                     size_t ndim) {
+  const char *fn = "tl_model_layer_output_grad";
   TLI_CHECK_PTR(fn, model);
   TLI_CHECK_PTR(fn, dy);
   tli_layer *L = NULL;

@@ -1,5 +1,5 @@
 /* tests/model, test case "taps": heads reading lower layers
- * (tl_model_layer_output, tl_model_add_layer_grad) against torch autograd of
+ * (tl_model_layer_output, tl_model_layer_output_grad) against torch autograd of
  * the same graph with gradients arriving at three depths
  * (tests/fixtures/gen_taps.py); taps forgotten by the next forward, the top
  * layer tapped like dy, bad input changing nothing, no allocation after the
@@ -41,9 +41,9 @@ START_TEST(taps_match_torch) {
   TLT_ASSERT_ARRAY_CLOSE(h0, taps_h0, T * B * H0, 1e-5, 1e-3);
   TLT_ASSERT_OK(tl_model_zero_grad(m));
   /* the head at r0 sends its gradient in two calls: they add up */
-  TLT_ASSERT_OK(tl_model_add_layer_grad(m, "r0", taps_t0a, d0, 3));
-  TLT_ASSERT_OK(tl_model_add_layer_grad(m, "r0", taps_t0b, d0, 3));
-  TLT_ASSERT_OK(tl_model_add_layer_grad(m, "r1", taps_t1, d1, 3));
+  TLT_ASSERT_OK(tl_model_layer_output_grad(m, "r0", taps_t0a, d0, 3));
+  TLT_ASSERT_OK(tl_model_layer_output_grad(m, "r0", taps_t0b, d0, 3));
+  TLT_ASSERT_OK(tl_model_layer_output_grad(m, "r1", taps_t1, d1, 3));
   TLT_ASSERT_OK(tl_model_backward(NULL, m, taps_dy, dy_dims, 3));
   size_t n = 0;
   const float *g = grads_of(m, &n);
@@ -78,13 +78,13 @@ START_TEST(taps_last_one_backward_and_the_top_layer_is_dy) {
   /* a tap, then a new forward: the tap is forgotten */
   tl_model *m = taps_model();
   forward(m);
-  TLT_ASSERT_OK(tl_model_add_layer_grad(m, "r0", taps_t0a, d0, 3));
+  TLT_ASSERT_OK(tl_model_layer_output_grad(m, "r0", taps_t0a, d0, 3));
   forward(m);
   TLT_ASSERT_OK(tl_model_zero_grad(m));
   TLT_ASSERT_OK(tl_model_backward(NULL, m, taps_dy, dy_dims, 3));
   ck_assert(memcmp(grads_of(m, &n), want, sizeof want) == 0);
   /* the tap used by one backward is not used again */
-  TLT_ASSERT_OK(tl_model_add_layer_grad(m, "r1", taps_t1, d1, 3));
+  TLT_ASSERT_OK(tl_model_layer_output_grad(m, "r1", taps_t1, d1, 3));
   TLT_ASSERT_OK(tl_model_backward(NULL, m, taps_dy, dy_dims, 3));
   forward(m);
   TLT_ASSERT_OK(tl_model_zero_grad(m));
@@ -94,7 +94,7 @@ START_TEST(taps_last_one_backward_and_the_top_layer_is_dy) {
   static const float zeros[T * B * O] = {0};
   forward(m);
   TLT_ASSERT_OK(tl_model_zero_grad(m));
-  TLT_ASSERT_OK(tl_model_add_layer_grad(m, "fc", taps_dy, dy_dims, 3));
+  TLT_ASSERT_OK(tl_model_layer_output_grad(m, "fc", taps_dy, dy_dims, 3));
   TLT_ASSERT_OK(tl_model_backward(NULL, m, zeros, dy_dims, 3));
   ck_assert(memcmp(grads_of(m, &n), want, sizeof want) == 0);
   tl_model_free(m);
@@ -109,22 +109,22 @@ START_TEST(bad_taps_change_nothing) {
   const float *y = NULL;
   TLT_ASSERT_FAILS(tl_model_layer_output(&y, NULL, NULL, m, "r0"), TL_E_STATE,
                    "r0");
-  TLT_ASSERT_FAILS(tl_model_add_layer_grad(m, "r0", taps_t0a, d0, 3),
+  TLT_ASSERT_FAILS(tl_model_layer_output_grad(m, "r0", taps_t0a, d0, 3),
                    TL_E_STATE, "forward");
   forward(m);
   TLT_ASSERT_FAILS(tl_model_layer_output(&y, NULL, NULL, m, "nope"),
                    TL_E_NOT_FOUND, "nope");
-  TLT_ASSERT_FAILS(tl_model_add_layer_grad(m, "nope", taps_t0a, d0, 3),
+  TLT_ASSERT_FAILS(tl_model_layer_output_grad(m, "nope", taps_t0a, d0, 3),
                    TL_E_NOT_FOUND, "nope");
-  TLT_ASSERT_FAILS(tl_model_add_layer_grad(m, "r1", taps_t0a, d0, 3),
+  TLT_ASSERT_FAILS(tl_model_layer_output_grad(m, "r1", taps_t0a, d0, 3),
                    TL_E_SHAPE, "r1");
-  TLT_ASSERT_FAILS(tl_model_add_layer_grad(m, NULL, taps_t0a, d0, 3),
+  TLT_ASSERT_FAILS(tl_model_layer_output_grad(m, NULL, taps_t0a, d0, 3),
                    TL_E_INVALID_ARG, "name");
   float bad[T * B * H0];
   memcpy(bad, taps_t0a, sizeof bad);
   bad[7] = NAN;
-  TLT_ASSERT_FAILS(tl_model_add_layer_grad(m, "r0", bad, d0, 3), TL_E_NUMERIC,
-                   "dy[7]");
+  TLT_ASSERT_FAILS(tl_model_layer_output_grad(m, "r0", bad, d0, 3),
+                   TL_E_NUMERIC, "dy[7]");
   size_t n = 0;
   TLT_ASSERT_OK(tl_model_zero_grad(m));
   TLT_ASSERT_OK(tl_model_backward(NULL, m, taps_dy, dy_dims, 3));
@@ -133,8 +133,8 @@ START_TEST(bad_taps_change_nothing) {
   TLT_ASSERT_OK(tl_model_eval(m));
   forward(m);
   TLT_ASSERT_OK(tl_model_layer_output(&y, NULL, NULL, m, "r1"));
-  TLT_ASSERT_FAILS(tl_model_add_layer_grad(m, "r1", taps_t1, d1, 3), TL_E_STATE,
-                   "train");
+  TLT_ASSERT_FAILS(tl_model_layer_output_grad(m, "r1", taps_t1, d1, 3),
+                   TL_E_STATE, "train");
   tl_model_free(m);
 }
 END_TEST
@@ -147,8 +147,8 @@ START_TEST(taps_allocate_nothing_after_the_first_call) {
     const size_t before = c.allocs;
     forward(m);
     TLT_ASSERT_OK(tl_model_zero_grad(m));
-    TLT_ASSERT_OK(tl_model_add_layer_grad(m, "r0", taps_t0a, d0, 3));
-    TLT_ASSERT_OK(tl_model_add_layer_grad(m, "r1", taps_t1, d1, 3));
+    TLT_ASSERT_OK(tl_model_layer_output_grad(m, "r0", taps_t0a, d0, 3));
+    TLT_ASSERT_OK(tl_model_layer_output_grad(m, "r1", taps_t1, d1, 3));
     TLT_ASSERT_OK(tl_model_backward(NULL, m, taps_dy, dy_dims, 3));
     if (it > 0)
       ck_assert_uint_eq(c.allocs, before);

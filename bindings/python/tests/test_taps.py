@@ -1,5 +1,5 @@
-"""Model.layer_output / Model.add_layer_grad (tl_model_layer_output,
-tl_model_add_layer_grad): a head on a lower layer and one on top, trained
+"""Model.layer_output / Model.layer_output_grad (tl_model_layer_output,
+tl_model_layer_output_grad): a head on a lower layer and one on top, trained
 through one backward, against the same gradients computed by chaining
 models by hand (the lower layers as their own model)."""
 import numpy as np
@@ -25,7 +25,7 @@ def test_head_on_a_lower_layer_equals_the_chained_models():
     enc.zero_grad()
     enc.forward(x)
     low = enc.layer_output("l0")
-    enc.add_layer_grad("l0", d_low)
+    enc.layer_output_grad("l0", d_low)
     enc.backward(d_top)
     # by hand: l0 and l1 as two models, the two gradients added at l0's output
     a, b = tl.Model(seed=9), tl.Model(seed=9)
@@ -55,8 +55,8 @@ def test_bad_taps():
     enc.train()
     enc.forward(np.zeros((2, 4), np.float32))
     with pytest.raises(tl.NotFoundError):
-        enc.add_layer_grad("nope", np.zeros((2, 6), np.float32))
+        enc.layer_output_grad("nope", np.zeros((2, 6), np.float32))
     with pytest.raises(tl.ShapeError):
-        enc.add_layer_grad("l0", np.zeros((2, 5), np.float32))
+        enc.layer_output_grad("l0", np.zeros((2, 5), np.float32))
     with pytest.raises(tl.NumericError):
-        enc.add_layer_grad("l0", np.full((2, 6), np.nan, np.float32))
+        enc.layer_output_grad("l0", np.full((2, 6), np.nan, np.float32))

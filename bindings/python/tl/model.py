@@ -160,7 +160,7 @@ register([
     ("tl_model_backward", [_c_float_pp, _vp, _f32p, c_size_p, _sz], status),
     ("tl_model_layer_output", [_c_float_pp, c_size_p, c_size_p, _vp, ctypes.c_char_p],
      status),
-    ("tl_model_add_layer_grad", [_vp, ctypes.c_char_p, _f32p, c_size_p, _sz], status),
+    ("tl_model_layer_output_grad", [_vp, ctypes.c_char_p, _f32p, c_size_p, _sz], status),
     ("tl_model_reset_state", [_vp], status),
     ("tl_model_aux_loss", [ctypes.POINTER(ctypes.c_double), _vp], status),
     ("tl_model_zero_grad", [_vp], status),
@@ -750,12 +750,12 @@ class Model(OwnedHandle):
                                   _name(name, "name", "Model.layer_output"))
         return _copy_out(y, od, ond)
 
-    def add_layer_grad(self, name, dy):
+    def layer_output_grad(self, name, dy):
         """Adds dy (the shape of layer `name`'s output) to the gradient the
         next backward sends into that layer: a head's input gradient."""
         a = np.ascontiguousarray(dy, dtype=np.float32)
         dims, nd = _dims(a.shape)
-        lib.tl_model_add_layer_grad(self._live(), _name(name, "name", "Model.add_layer_grad"),
+        lib.tl_model_layer_output_grad(self._live(), _name(name, "name", "Model.layer_output_grad"),
                                     a.ctypes.data_as(_f32p), dims, nd)
 
     def _input_copy(self, dx):
