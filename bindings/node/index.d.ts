@@ -218,7 +218,9 @@ export declare namespace experimental {
   /** tl_plan_preset_create with tl_plan_preset_options in camelCase (numGroups for n_groups). */
   function planPreset(preset: PlanPreset, options: {
     numGroups: Size; lr?: number; stageSteps?: Size; finalSteps?: Size; factor?: number; cutFrac?: number;
-    ratio?: number; lrMult?: number; pctStart?: number; div?: number }): Plan;
+    ratio?: number; lrMult?: number; pctStart?: number; div?: number;
+    /** ULMFiT: one peak rate per stage (numGroups of them); default lr for every stage. */
+    stageLrs?: ArrayLike<number> }): Plan;
 }
 
 export type LoadIssue = 'missing' | 'unexpected';

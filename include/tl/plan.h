@@ -229,7 +229,8 @@ TL_API tl_status tl_plan_apply(int *out_stage_started, const tl_plan *plan,
  *   stages; stage k (k = 0..n-1) trains the last k+1 groups (freeze_to
  *   -(k+1); the last stage unfreezes all), each with STLR (cut_frac,
  *   ratio) over stage_steps (final_steps for the last) and discriminative
- *   rates lr / factor^(n-1-g). Optimizer state cleared at each stage.
+ *   rates top / factor^(n-1-g), top = stage_lrs[k] when given, else lr.
+ *   Optimizer state cleared at each stage.
  * TL_PLAN_PRESET_CHAIN_THAW (Felbo et al. 2017): the last group (the new head)
  *   alone, then each group alone from 0 to n-2, then all groups; stage_steps
  *   each (final_steps for the last), constant lr, a fresh optimizer state
@@ -256,8 +257,9 @@ typedef enum tl_plan_preset {
 } tl_plan_preset;
 
 /* Options of tl_plan_preset_create; tl_plan_preset_options_init fills the
- * preset's defaults, the caller sets n_groups and the step counts. */
-#define TL_PLAN_PRESET_OPTIONS_VERSION 1
+ * preset's defaults, the caller sets n_groups and the step counts.
+ * Version 2 appends stage_lrs and n_stage_lrs. */
+#define TL_PLAN_PRESET_OPTIONS_VERSION 2
 typedef struct tl_plan_preset_options {
   unsigned int version; /* TL_PLAN_PRESET_OPTIONS_VERSION */
   size_t n_groups;      /* default 0, which create rejects */
@@ -271,6 +273,12 @@ typedef struct tl_plan_preset_options {
   double lr_mult;       /* fine_tune; default 100 */
   double pct_start;     /* fine_tune / feature extraction; default 0.3 */
   double div;           /* fine_tune 5, feature extraction 25 */
+  /* ULMFiT only (v2): the top rate of each stage, stage_lrs[k] for stage k
+   * (n_stage_lrs == n_groups), the groups below it at stage_lrs[k] /
+   * factor^(n-1-g), as fastai's walk-through sets each fit_one_cycle's
+   * slice(lr / 2.6^4, lr). NULL (default): lr for every stage. Copied. */
+  const double *stage_lrs;
+  size_t n_stage_lrs; /* entries of stage_lrs; default 0 */
 } tl_plan_preset_options;
 /* The defaults of tl_plan_preset_options_init as a static initialiser:
  * tl_plan_preset_options o =
@@ -282,7 +290,7 @@ typedef struct tl_plan_preset_options {
         : (preset) == TL_PLAN_PRESET_CHAIN_THAW ? 1e-3                         \
                                                 : 2e-3,                        \
         0, 0, 2.6, 0.1, 32.0, 100.0, 0.3,                                      \
-        (preset) == TL_PLAN_PRESET_FINE_TUNE ? 5.0 : 25.0                      \
+        (preset) == TL_PLAN_PRESET_FINE_TUNE ? 5.0 : 25.0, NULL, 0             \
   }
 
 /* Fills the defaults of `preset`. Errors: TL_E_INVALID_ARG (NULL, unknown
@@ -292,7 +300,9 @@ TL_API tl_status tl_plan_preset_options_init(tl_plan_preset_options *out,
                                              tl_plan_preset preset);
 
 /* Builds a preset plan. Errors: TL_E_INVALID_ARG (n_groups 0, a needed
- * step count 0, rates or factors out of range, unknown preset),
+ * step count 0, rates or factors out of range, unknown preset, stage_lrs
+ * for a preset other than ULMFiT, n_stage_lrs not n_groups, a stage rate
+ * not finite and > 0),
  * TL_E_UNSUPPORTED, TL_E_NOMEM. */
 TL_API tl_status tl_plan_preset_create(tl_plan **out, tl_plan_preset preset,
                                        const tl_plan_preset_options *options);

@@ -31,7 +31,8 @@ struct tl_plan {
 TLI_VERSION_SIZES(stage_sizes, TL_PLAN_STAGE_VERSION,
                   TLI_FIELD_END(tl_plan_stage, reset_state));
 TLI_VERSION_SIZES(preset_options_sizes, TL_PLAN_PRESET_OPTIONS_VERSION,
-                  TLI_FIELD_END(tl_plan_preset_options, div));
+                  TLI_FIELD_END(tl_plan_preset_options, div),
+                  TLI_FIELD_END(tl_plan_preset_options, n_stage_lrs));
 
 tl_status tl_plan_stage_init(tl_plan_stage *out, unsigned int version) {
   static const tl_plan_stage defaults = TL_PLAN_STAGE_INIT;
@@ -338,14 +339,17 @@ static tl_status fastai_cycle(tl_sched **out, double lr, uint64_t steps,
 static tl_status build_ulmfit(tl_plan *p, const tl_plan_preset_options *o,
                               double *base) {
   const size_t n = o->n_groups;
-  base[n - 1] = o->lr;
-  for (size_t g = n - 1; g-- > 0;)
-    base[g] = base[g + 1] / o->factor;
   for (size_t k = 0; k < n; k++) {
     const int last = k + 1 == n;
+    /* This stage's top rate (fastai's walk-through changes it per stage),
+     * the groups below divided by factor each. */
+    const double top = o->stage_lrs ? o->stage_lrs[k] : o->lr;
+    base[n - 1] = top;
+    for (size_t g = n - 1; g-- > 0;)
+      base[g] = base[g + 1] / o->factor;
     tl_sched_stlr_options so;
     tl_sched_stlr_options_init(&so, TL_SCHED_STLR_OPTIONS_VERSION);
-    so.lr_max = o->lr, so.cut_frac = o->cut_frac, so.ratio = o->ratio;
+    so.lr_max = top, so.cut_frac = o->cut_frac, so.ratio = o->ratio;
     so.total_steps = last ? o->final_steps : o->stage_steps;
     tl_sched *s = NULL;
     TLI_TRY(tl_sched_stlr_create(&s, &so));
@@ -434,6 +438,20 @@ tl_status tl_plan_preset_create(tl_plan **out, tl_plan_preset preset,
     TLI_CHECK(isfinite(o->factor) && o->factor >= 1.0, TL_E_INVALID_ARG,
               "%s: options->factor must be finite and >= 1 (got %g)", fn,
               o->factor);
+  if (o->stage_lrs != NULL || o->n_stage_lrs != 0) {
+    TLI_CHECK(preset == TL_PLAN_PRESET_ULMFIT, TL_E_INVALID_ARG,
+              "%s: options->stage_lrs is for TL_PLAN_PRESET_ULMFIT only", fn);
+    TLI_CHECK(o->stage_lrs != NULL && o->n_stage_lrs == o->n_groups,
+              TL_E_INVALID_ARG,
+              "%s: options->stage_lrs needs one rate per stage: n_stage_lrs "
+              "%zu, n_groups %zu",
+              fn, o->n_stage_lrs, o->n_groups);
+    for (size_t k = 0; k < o->n_stage_lrs; k++)
+      TLI_CHECK(isfinite(o->stage_lrs[k]) && o->stage_lrs[k] > 0.0,
+                TL_E_INVALID_ARG,
+                "%s: options->stage_lrs[%zu] must be finite and > 0 (got %g)",
+                fn, k, o->stage_lrs[k]);
+  }
   if (preset == TL_PLAN_PRESET_FINE_TUNE)
     TLI_CHECK(isfinite(o->lr_mult) && o->lr_mult > 0.0, TL_E_INVALID_ARG,
               "%s: options->lr_mult must be finite and > 0 (got %g)", fn,

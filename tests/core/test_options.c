@@ -448,6 +448,7 @@ START_TEST(creators_read_only_the_v1_bytes) {
       TL_PLAN_PRESET_OPTIONS_INIT(TL_PLAN_PRESET_ULMFIT);
   pp.n_groups = 2;
   pp.stage_steps = pp.final_steps = 3;
+  pp.version = 1; /* version 2 appended stage_lrs: a v1 caller lacks it */
   tl_plan_preset_options *pp1 = V1_COPY(tl_plan_preset_options, div, &pp);
   TLT_ASSERT_OK(tl_plan_preset_create(&plan, TL_PLAN_PRESET_ULMFIT, pp1));
   tl_plan_free(plan);

@@ -177,6 +177,8 @@ int main(void) {
   FIELD(tl_plan_preset_options, lr_mult);
   FIELD(tl_plan_preset_options, pct_start);
   FIELD(tl_plan_preset_options, div);
+  FIELD(tl_plan_preset_options, stage_lrs);
+  FIELD(tl_plan_preset_options, n_stage_lrs);
   END_STRUCT();
   STRUCT(tl_plan_stage);
   FIELD(tl_plan_stage, version);

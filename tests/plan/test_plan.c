@@ -333,6 +333,47 @@ START_TEST(ulmfit_gradual_unfreezing) {
 }
 END_TEST
 
+/* fastai's walk-through rates per stage (issue 13): stage k's top rate is
+ * stage_lrs[k], the groups below it divided by 2.6 each, under the same
+ * STLR as above. */
+START_TEST(ulmfit_with_a_rate_per_stage) {
+  const double tops[4] = {2e-2, 1e-2, 5e-3, 1e-3};
+  tl_plan_preset_options o;
+  TLT_ASSERT_OK(tl_plan_preset_options_init(&o, TL_PLAN_PRESET_OPTIONS_VERSION,
+                                            TL_PLAN_PRESET_ULMFIT));
+  o.n_groups = 4, o.stage_steps = 10, o.final_steps = 40;
+  o.stage_lrs = tops, o.n_stage_lrs = 4;
+  tl_plan *p = NULL;
+  TLT_ASSERT_OK(tl_plan_preset_create(&p, TL_PLAN_PRESET_ULMFIT, &o));
+  for (uint64_t step = 0; step < 70; step++) {
+    double lrs[4];
+    TLT_ASSERT_OK(tl_plan_lrs(lrs, 4, p, step));
+    const size_t k = step < 30 ? step / 10 : 3;
+    const uint64_t T = step < 30 ? 10 : 40;
+    const uint64_t t = step < 30 ? step % 10 : step - 30;
+    const double cut = floor((double)T * 0.1);
+    double q = (double)t < cut ? (double)t / cut
+                               : 1 - ((double)t - cut) / (cut * (1 / 0.1 - 1));
+    q = q < 0 ? 0 : q;
+    const double want = tops[k] * (1 + q * 31) / 32;
+    for (int g = 0; g < 4; g++)
+      TLT_ASSERT_CLOSE(lrs[g], want / pow(2.6, 3 - g), 1e-14, 0);
+  }
+  tl_plan_free(p);
+  /* bad input: a count that is not n_groups, a rate <= 0, another preset */
+  o.n_stage_lrs = 3;
+  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_PRESET_ULMFIT, &o),
+                   TL_E_INVALID_ARG, "n_stage_lrs 3");
+  const double bad[4] = {1e-2, 0.0, 1e-3, 1e-3};
+  o.n_stage_lrs = 4, o.stage_lrs = bad;
+  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_PRESET_ULMFIT, &o),
+                   TL_E_INVALID_ARG, "stage_lrs[1]");
+  o.stage_lrs = tops;
+  TLT_ASSERT_FAILS(tl_plan_preset_create(&p, TL_PLAN_PRESET_CHAIN_THAW, &o),
+                   TL_E_INVALID_ARG, "ULMFIT only");
+}
+END_TEST
+
 START_TEST(chain_thaw_trains_one_group_at_a_time_then_all) {
   tl_plan *p = preset(TL_PLAN_PRESET_CHAIN_THAW, 3, 5, 8);
   size_t n;
@@ -565,6 +606,7 @@ static Suite *plan_suite(void) {
   tcase_add_test(tc, lr_find_stops_at_nan_and_reports_callback_failures);
   tcase_add_test(tc, lr_find_rejects_bad_input);
   tcase_add_test(tc, ulmfit_gradual_unfreezing);
+  tcase_add_test(tc, ulmfit_with_a_rate_per_stage);
   tcase_add_test(tc, chain_thaw_trains_one_group_at_a_time_then_all);
   tcase_add_test(tc, fine_tune_is_fastai_fine_tune);
   tcase_add_test(tc,

@@ -70,7 +70,7 @@ const VERSIONS = {
   SCHED_LINEAR_OPTIONS_VERSION: 1, SCHED_STEP_OPTIONS_VERSION: 1,
   SCHED_EXPONENTIAL_OPTIONS_VERSION: 1, SCHED_CONSTANT_OPTIONS_VERSION: 1,
   SCHED_CYCLIC_OPTIONS_VERSION: 1, SCHED_COSINE_RESTARTS_OPTIONS_VERSION: 1,
-  SCHED_MULTI_STEP_OPTIONS_VERSION: 1, PLAN_STAGE_VERSION: 1, PLAN_PRESET_OPTIONS_VERSION: 1,
+  SCHED_MULTI_STEP_OPTIONS_VERSION: 1, PLAN_STAGE_VERSION: 1, PLAN_PRESET_OPTIONS_VERSION: 2,
   SLICED_OPTIONS_VERSION: 1, SINKHORN_OPTIONS_VERSION: 1, PROXY_A_OPTIONS_VERSION: 1,
   SELECTION_OPTIONS_VERSION: 1, PCA_SELECT_OPTIONS_VERSION: 1, CSLS_OPTIONS_VERSION: 1,
   CKPT_LOAD_OPTIONS_VERSION: 1, MODEL_LOAD_OPTIONS_VERSION: 1, CKPT_TENSOR_DESC_VERSION: 1,
@@ -141,7 +141,7 @@ struct('tl_plan_stage', {
 struct('tl_plan_preset_options', {
   version: 'uint', n_groups: 'size_t', lr: 'double', stage_steps: 'uint64_t', final_steps: 'uint64_t',
   factor: 'double', cut_frac: 'double', ratio: 'double', lr_mult: 'double', pct_start: 'double',
-  div: 'double' });
+  div: 'double', stage_lrs: 'const double *', n_stage_lrs: 'size_t' });
 struct('tl_lr_find_options', {
   version: 'uint', start_lr: 'double', end_lr: 'double', num_it: 'size_t', beta: 'double',
   stop_factor: 'double' });

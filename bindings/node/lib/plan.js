@@ -149,8 +149,12 @@ function planPreset(preset, options) {
   const conv = {};
   for (const k of ['numGroups', 'nGroups']) conv[k] = (v) => size(v, fn, k);
   for (const k of ['stageSteps', 'finalSteps']) conv[k] = (v) => stepArg(v, fn, k);
+  let lrs = null; // referenced until tl_plan_preset_create has copied it
+  conv.stageLrs = (v) => (lrs = typed(Float64Array, v, fn, 'stageLrs'));
+  conv.nStageLrs = () => fail(fn, 'unknown option nStageLrs (stageLrs gives the count)');
   const o = applyOptions(initStruct('tl_plan_preset_options_init', VERSIONS.PLAN_PRESET_OPTIONS_VERSION, p),
     options, fn, conv, { numGroups: 'n_groups' });
+  if (lrs !== null) o.n_stage_lrs = lrs.length;
   const out = [null];
   c.tl_plan_preset_create(out, p, o);
   return new Plan(PRESET, out[0]);

@@ -69,6 +69,22 @@ test('experimental.planPreset ULMFiT: gradual unfreezing, each stage STLR as ULM
   plan.close();
 });
 
+test('experimental.planPreset ULMFiT with stageLrs: stage k peaks at stageLrs[k]', () => {
+  const tops = [0.01, 0.005, 0.002];
+  const plan = tl.experimental.planPreset('ulmfit', { numGroups: 3, stageSteps: 1000, finalSteps: 1000, stageLrs: tops });
+  const g = GOLDEN.stlr_default; // the same STLR shape scaled from lr_max 0.01
+  for (let t = 0; t < 3000; t += 11) {
+    const lrs = plan.lrs(t);
+    const k = Math.floor(t / 1000);
+    for (let j = 0; j < 3; j++) {
+      close(lrs[j], (g.lr[t % 1000] / 0.01) * tops[k] / 2.6 ** (2 - j), 1e-12, 0, `lrs(${t})[${j}]`);
+    }
+  }
+  plan.close();
+  assert.throws(() => tl.experimental.planPreset('ulmfit', { numGroups: 3, stageSteps: 5, finalSteps: 5, stageLrs: [0.01] }),
+    /n_stage_lrs 1/);
+});
+
 test('experimental.planPreset: chain-thaw, fine_tune, feature extraction stages', () => {
   const ct = tl.experimental.planPreset('chainThaw', { numGroups: 3, stageSteps: 5, finalSteps: 8 });
   assert.strictEqual(ct.numStages, 4);

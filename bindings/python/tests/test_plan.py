@@ -46,6 +46,18 @@ def test_ulmfit_plan_is_stlr_times_discriminative_rates():
         p.momentum(0)
 
 
+def test_ulmfit_plan_with_a_rate_per_stage():
+    tops = [2e-2, 1e-2, 5e-3, 1e-3]
+    p = tl.Plan.ulmfit(4, stage_steps=10, final_steps=40, stage_lrs=tops)
+    for step in range(0, 70, 3):
+        k = min(step // 10, 3)
+        T, t = (10, step % 10) if step < 30 else (40, step - 30)
+        want = tl.Schedule.stlr(tops[k], total_steps=T).lr(t) / 2.6 ** np.arange(3, -1, -1)
+        np.testing.assert_allclose(p.lrs(step), want, rtol=1e-14)
+    with pytest.raises(tl.InvalidArgumentError, match="n_stage_lrs"):
+        tl.Plan.ulmfit(4, 10, 40, stage_lrs=tops[:3])
+
+
 def test_custom_stages_and_chain_thaw():
     p = tl.Plan(3)
     p.add_stage(tl.Schedule.constant(0.1), steps=5, only_group=2)

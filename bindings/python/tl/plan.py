@@ -45,7 +45,8 @@ class _Preset(ctypes.Structure):
                 ("final_steps", _u64), ("factor", ctypes.c_double),
                 ("cut_frac", ctypes.c_double), ("ratio", ctypes.c_double),
                 ("lr_mult", ctypes.c_double), ("pct_start", ctypes.c_double),
-                ("div", ctypes.c_double)]
+                ("div", ctypes.c_double), ("stage_lrs", ctypes.POINTER(ctypes.c_double)),
+                ("n_stage_lrs", ctypes.c_size_t)]
 
 
 class _LrFindOptions(ctypes.Structure):
@@ -127,14 +128,23 @@ class Plan(OwnedHandle):
 
     @classmethod
     def ulmfit(cls, n_groups, stage_steps, final_steps, lr=0.01, factor=2.6,
-               cut_frac=0.1, ratio=32.0):
-        """Gradual unfreezing with STLR and lr / factor^(n-1-g) per group."""
-        return cls._preset("ulmfit", n_groups=_count("n_groups", n_groups),
+               cut_frac=0.1, ratio=32.0, stage_lrs=None):
+        """Gradual unfreezing with STLR and top / factor^(n-1-g) per group;
+        top is stage_lrs[k] in stage k when given (one per group), else lr."""
+        keep = None
+        fields = {}
+        if stage_lrs is not None:
+            keep = np.ascontiguousarray(stage_lrs, dtype=np.float64).ravel()
+            fields = {"stage_lrs": keep.ctypes.data_as(ctypes.POINTER(ctypes.c_double)),
+                      "n_stage_lrs": keep.size}
+        plan = cls._preset("ulmfit", n_groups=_count("n_groups", n_groups),
                            lr=float(lr),
                            stage_steps=_count("stage_steps", stage_steps),
                            final_steps=_count("final_steps", final_steps),
                            factor=float(factor), cut_frac=float(cut_frac),
-                           ratio=float(ratio))
+                           ratio=float(ratio), **fields)
+        del keep  # copied by tl_plan_preset_create
+        return plan
 
     @classmethod
     def chain_thaw(cls, n_groups, stage_steps, final_steps, lr=1e-3):
