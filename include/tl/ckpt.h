@@ -279,8 +279,11 @@ TL_API tl_status tl_ckpt_load_buffer(tl_ckpt **out, const void *buf,
 
 /* Adds every parameter of model to ckpt as an f32 tensor named prefix +
  * the parameter's name (torch layout, e.g. "rnn.weight_ih_l0"; prefix NULL
- * means ""), with its layer's group as the tensor's layer group, and the
- * model's RNG state as the RNG stream named prefix (so dropout masks
+ * means ""), with its layer's group as the tensor's layer group; every
+ * buffer the same way (tl_model_num_buffers: a BatchNorm layer's
+ * "<name>.running_mean" and "<name>.running_var" as f32 (F), and
+ * "<name>.num_batches_tracked" as an i64 scalar, as torch's state_dict);
+ * and the model's RNG state as the RNG stream named prefix (so dropout masks
  * continue exactly after a load). A decoder tied to another model's
  * embedding stores only its bias. Errors: TL_E_INVALID_ARG (NULL, a name
  * already in ckpt, a name too long), TL_E_STATE (the RNG section holds
@@ -292,7 +295,7 @@ TL_API tl_status tl_ckpt_store_model(tl_ckpt *ckpt, const tl_model *model,
 /* What a load could not match, reported through
  * tl_model_load_options.report once per name. */
 typedef enum tl_load_issue {
-  TL_LOAD_MISSING = 0,   /* a model parameter that no tensor fills */
+  TL_LOAD_MISSING = 0,   /* a model parameter or buffer no tensor fills */
   TL_LOAD_UNEXPECTED = 1 /* a tensor (full checkpoint name) that fills none */
 } tl_load_issue;
 
@@ -308,9 +311,10 @@ typedef void (*tl_load_report_fn)(void *payload, tl_load_issue issue,
 #define TL_MODEL_LOAD_OPTIONS_VERSION 1
 typedef struct tl_model_load_options {
   unsigned int version; /* TL_MODEL_LOAD_OPTIONS_VERSION */
-  /* 1 (default): every parameter must be filled and every considered tensor
-   * used, else TL_E_NOT_FOUND and nothing changes (torch's strict=True).
-   * 0: fill what matches, report the rest. */
+  /* 1 (default): every parameter and buffer must be filled and every
+   * considered tensor used, else TL_E_NOT_FOUND and nothing changes
+   * (torch's strict=True). 0: fill what matches, report the rest (a buffer
+   * left unfilled keeps its value). */
   int strict;
   /* Only tensors whose names start with prefix are considered, matched
    * with the prefix removed (NULL: all tensors). Also names the RNG stream
@@ -320,7 +324,8 @@ typedef struct tl_model_load_options {
    * prefix) fills the parameter map_to[i]. Other tensors fill the parameter
    * of their own name. map_n 0: no map. */
   const char *const *map_from;
-  /* map_to[i]: the parameter that map_from[i] fills (map_n entries) */
+  /* map_to[i]: the parameter (or buffer) that map_from[i] fills (map_n
+   * entries) */
   const char *const *map_to;
   /* entries of map_from and map_to; 0: no map */
   size_t map_n;
@@ -343,14 +348,19 @@ typedef struct tl_model_load_options {
 TL_API tl_status tl_model_load_options_init(tl_model_load_options *out,
                                             unsigned int version);
 
-/* Copies parameters from ckpt into model (options NULL: defaults). Every
- * check runs before the model is touched: a failed call leaves the model
- * exactly as it was. Errors: TL_E_INVALID_ARG (NULL, bad options, a map
- * naming no parameter, two tensors filling one parameter),
- * TL_E_UNSUPPORTED (options version), TL_E_NOT_FOUND (strict and something
- * missing or unexpected: the message names the first of each), TL_E_SHAPE
- * (a tensor's shape differs from its parameter's), TL_E_FORMAT (a tensor
- * is not f32, a malformed RNG stream), TL_E_NUMERIC (NaN/Inf values). */
+/* Copies parameters and buffers from ckpt into model (options NULL:
+ * defaults). Every check runs before the model is touched: a failed call
+ * leaves the model exactly as it was. A checkpoint written before buffers
+ * existed loads into a model without BatchNorm exactly as before; into a
+ * model with one, strict mode reports the buffers missing. Errors:
+ * TL_E_INVALID_ARG (NULL, bad options, a map naming no parameter or
+ * buffer, two tensors filling one parameter or buffer), TL_E_UNSUPPORTED
+ * (options version), TL_E_NOT_FOUND (strict and something missing or
+ * unexpected: the message names the first of each), TL_E_SHAPE (a tensor's
+ * shape differs from its parameter's or buffer's; a count that is not an
+ * i64 scalar), TL_E_FORMAT (a parameter or statistic tensor is not f32, a
+ * malformed RNG stream), TL_E_NUMERIC (NaN/Inf values, a negative
+ * running_var or count). */
 TL_API tl_status tl_ckpt_restore_model(tl_model *model, const tl_ckpt *ckpt,
                                        const tl_model_load_options *options);
 

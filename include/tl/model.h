@@ -274,6 +274,59 @@ TL_API tl_status tl_model_add_linear_ex(tl_model *model, const char *name,
 TL_API tl_status tl_model_add_dropout(tl_model *model, const char *name,
                                       tl_dropout_kind kind, float p);
 
+/* Options of tl_model_add_batchnorm1d (torch.nn.BatchNorm1d's arguments;
+ * track_running_stats is always on and momentum=None, the cumulative
+ * average, is not offered). */
+#define TL_BATCHNORM_OPTIONS_VERSION 1
+typedef struct tl_batchnorm_options {
+  unsigned int version; /* TL_BATCHNORM_OPTIONS_VERSION */
+  /* Weight of the new batch statistic in the running statistics'
+   * update, in [0, 1] (0.1). */
+  double momentum;
+  /* Added to the variance before the square root, finite and > 0
+   * (1e-5). */
+  double eps;
+  /* 1: a learnable per-feature weight (ones) and bias (zeros); 0: none
+   * (1). */
+  int affine;
+} tl_batchnorm_options;
+/* The defaults of tl_batchnorm_options_init as a static initialiser:
+ * tl_batchnorm_options o = TL_BATCHNORM_OPTIONS_INIT; */
+#define TL_BATCHNORM_OPTIONS_INIT                                              \
+  { TL_BATCHNORM_OPTIONS_VERSION, 0.1, 1e-5, 1 }
+/* Fills *out with the defaults: momentum 0.1, eps 1e-5, affine 1 (torch's).
+ * Errors: TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version
+ * unknown). */
+TL_API tl_status tl_batchnorm_options_init(tl_batchnorm_options *out,
+                                           unsigned int version);
+
+/* BatchNorm1d (torch.nn.BatchNorm1d, fastai's classifier head: BatchNorm1d
+ * -> dropout -> linear): (..., num_features) -> same shape. Input (B, F)
+ * normalises each feature over the B rows; any other (..., F) input is
+ * taken as rows of its flattened leading dims, each feature normalised over
+ * all of them (torch's (N, C, L) layout, channels in the middle, differs:
+ * transpose such input to (N, L, C) first).
+ *   train mode: y = (x - mean) / sqrt(var + eps) * weight + bias with the
+ *     batch mean and biased variance, computed in double; then
+ *     running_mean = (1 - momentum) running_mean + momentum mean,
+ *     running_var  = (1 - momentum) running_var + momentum var_unbiased
+ *     (var_unbiased = var * rows / (rows - 1)), num_batches_tracked += 1.
+ *     It needs at least 2 rows (TL_E_SHAPE, torch's "Expected more than 1
+ *     value per channel when training").
+ *   eval mode: the running statistics replace the batch ones; nothing is
+ *     updated. A layer of a frozen group while the model's train_bn is 0
+ *     does the same in train mode (tl_model_set_train_bn).
+ * Parameters "<name>.weight" (ones) and "<name>.bias" (zeros), when affine.
+ * Buffers (not parameters: tl_model_num_buffers) "<name>.running_mean"
+ * (zeros), "<name>.running_var" (ones) and "<name>.num_batches_tracked"
+ * (0). A non-finite input element gives TL_E_NUMERIC and changes no
+ * statistic. options NULL: defaults. Errors as the other add calls, and
+ * TL_E_INVALID_ARG for num_features 0, momentum outside [0, 1], eps not
+ * finite or <= 0, affine not 0 or 1. */
+TL_API tl_status tl_model_add_batchnorm1d(tl_model *model, const char *name,
+                                          size_t num_features,
+                                          const tl_batchnorm_options *options);
+
 /* Masked concat pooling (ULMFiT): (T, B, H) -> (B, 3H) = [last, max, mean]
  * over the first lengths[b] steps of each sequence (set with
  * tl_model_set_lengths; by default every sequence has length T). */
@@ -302,8 +355,8 @@ TL_API tl_status tl_model_num_layers(size_t *out, const tl_model *model);
 TL_API tl_status tl_model_layer_name(const char **out, const tl_model *model,
                                      size_t index);
 /* The kind of layer `index` ("embedding", "lstm", "gru", "linear",
- * "dropout", "concat_pool", "decoder"): a static string, the kind's name in
- * checkpoint architecture sections (docs/format.md). Errors:
+ * "dropout", "concat_pool", "decoder", "batchnorm1d"): a static string, the
+ * kind's name in checkpoint architecture sections (docs/format.md). Errors:
  * TL_E_INVALID_ARG (NULL, index out of range). */
 TL_API tl_status tl_model_layer_kind(const char **out, const tl_model *model,
                                      size_t index);
@@ -345,6 +398,25 @@ TL_API tl_status tl_model_set_group_trainable(tl_model *model, size_t group,
 /* *out = 1 if any parameter of the group is trainable, else 0. */
 TL_API tl_status tl_model_get_group_trainable(int *out, const tl_model *model,
                                               size_t group);
+
+/* fastai's train_bn (Learner(train_bn=True), the default: 1). With 1,
+ * group-level freezing (tl_model_freeze_to, tl_model_freeze,
+ * tl_model_unfreeze, tl_model_set_group_trainable, and so
+ * tl_optim_freeze_to and tl_optim_set_group_trainable) leaves the
+ * parameters of BatchNorm layers trainable, and their running statistics
+ * keep updating in train mode. With 0, a BatchNorm layer of a frozen group
+ * has its weight and bias frozen and keeps its statistics: it normalises
+ * with the running statistics even in train mode (fastai's BnFreeze), and
+ * backward flows through that fixed affine map. Changing the setting
+ * re-applies it at once to the BatchNorm layers of groups frozen before.
+ * tl_model_set_param_trainable stays explicit: it sets the one flag it
+ * names, whatever train_bn is, and does not freeze statistics.
+ * tl_model_get_group_trainable does not count BatchNorm parameters that
+ * train_bn keeps trainable in a frozen group. Errors: TL_E_INVALID_ARG
+ * (train_bn not 0 or 1). */
+TL_API tl_status tl_model_set_train_bn(tl_model *model, int train_bn);
+/* The model's train_bn (1 or 0) into *out. */
+TL_API tl_status tl_model_get_train_bn(int *out, const tl_model *model);
 
 /* ------------------------------------------------------------------------
  * Parameters. Indices run over the model's own parameters in the order they
@@ -422,6 +494,52 @@ TL_API tl_status tl_model_set_param_mask(tl_model *model, const char *name,
  * TL_E_NOT_FOUND, TL_E_SHAPE, TL_E_NOMEM. */
 TL_API tl_status tl_model_set_row_mask(tl_model *model, const char *name,
                                        const uint8_t *rows, size_t n_rows);
+
+/* ------------------------------------------------------------------------
+ * Buffers: state of a layer that is not a parameter, such as a BatchNorm
+ * layer's "<name>.running_mean", "<name>.running_var" (float, one per
+ * feature) and "<name>.num_batches_tracked" (an int64 count, a scalar).
+ * Buffers live outside the flat parameter and gradient buffers: no
+ * optimizer, weight decay, gradient clipping or gradient norm sees them.
+ * Checkpoints store and restore them with the parameters
+ * (tl_ckpt_store_model). Indices run over the model's buffers in the order
+ * the layers registered them; names and views stay valid as parameter
+ * views do.
+ * ------------------------------------------------------------------------ */
+
+/* The number of buffers into *out (3 per BatchNorm layer, 0 for a model
+ * without one). */
+TL_API tl_status tl_model_num_buffers(size_t *out, const tl_model *model);
+/* Name of buffer `index` (a view owned by the model). Errors:
+ * TL_E_INVALID_ARG (index out of range). */
+TL_API tl_status tl_model_buffer_name(const char **out, const tl_model *model,
+                                      size_t index);
+/* Shape and number of elements of a buffer: (num_features) for a running
+ * statistic, ndim 0 (a scalar, numel 1) for a count, as torch's state_dict.
+ * out_dims holds TL_MODEL_MAX_DIMS entries; unused ones are set to 1. Any
+ * out may be NULL. */
+TL_API tl_status tl_model_buffer_shape(size_t *out_ndim, size_t *out_dims,
+                                       size_t *out_numel, const tl_model *model,
+                                       const char *name);
+/* A read-only zero-copy view of a float buffer (a running statistic), valid
+ * until the model is freed or its structure changes; its values change with
+ * every train-mode forward. Read-only because every write must be checked
+ * (tl_model_buffer_set). Errors: TL_E_UNSUPPORTED for a count (read it with
+ * tl_model_buffer_get). */
+TL_API tl_status tl_model_buffer_view(const float **out, const tl_model *model,
+                                      const char *name);
+/* Copies the n = numel values of a buffer into out as doubles: a float
+ * statistic exactly, a count exactly up to 2^53. Doubles rather than floats
+ * so that one call serves the count too. Errors: TL_E_SHAPE (wrong n). */
+TL_API tl_status tl_model_buffer_get(double *out, size_t n,
+                                     const tl_model *model, const char *name);
+/* Copies values[0..n) into buffer `name` (n must equal its numel, else
+ * TL_E_SHAPE). Every value is checked first, and a failure changes
+ * nothing: TL_E_NUMERIC for a value that is NaN, infinite or out of float
+ * range, a negative variance (running_var), or a count that is not a whole
+ * number in [0, 2^53]. Statistics are rounded to float. */
+TL_API tl_status tl_model_buffer_set(tl_model *model, const char *name,
+                                     const double *values, size_t n);
 
 /* ------------------------------------------------------------------------
  * Modes, forward, backward

@@ -39,8 +39,9 @@ extern "C" {
  * test stops after num_it iterations, when the smoothed loss exceeds
  * stop_factor x the best so far (the point that exceeded is recorded, as in
  * fastai), or at a non-finite loss (not recorded; fastai trims at the first
- * NaN). Afterwards the weights of every model of the optimizer, the
- * optimizer state and every group hyperparameter are restored, and the
+ * NaN). Afterwards the weights and buffers (BatchNorm running statistics)
+ * of every model of the optimizer, the optimizer state and every group
+ * hyperparameter are restored, and the
  * gradients zeroed: the test leaves no trace, whatever happened.
  *
  * Suggestions (tl_lr_find_suggest) use the points [num_it/10, n-5) of the

@@ -17,5 +17,6 @@
 #include "tl/progress.h"
 #include "tl/sched.h"
 #include "tl/text.h"
+#include "tl/transfer.h"
 
 #endif /* TL_TL_H */

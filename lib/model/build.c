@@ -87,7 +87,9 @@ tli_layer tli_layer_proto(tli_layer_kind kind, size_t in_features,
 static void init_values(tli_rng *rng, float *v, size_t n,
                         const tli_param_spec *s) {
   for (size_t i = 0; i < n; i++) {
-    if (s->init == TLI_INIT_NORMAL)
+    if (s->init == TLI_INIT_CONSTANT)
+      v[i] = (float)s->bound;
+    else if (s->init == TLI_INIT_NORMAL)
       v[i] = (float)tli_rng_normal(rng);
     else
       v[i] = (float)((2.0 * tli_rng_uniform(rng) - 1.0) * s->bound);
@@ -100,7 +102,19 @@ typedef struct grown {
   tli_param *params;
   float *flat, *grad;
   size_t numel; /* the model's numel after the append */
+  tli_buffer *buffers;
+  float *buffer_data[TLI_LAYER_MAX_BUFFERS]; /* NULL for a count */
 } grown;
+
+static void grown_free(grown *g) {
+  tli_free(g->layers);
+  tli_free(g->params);
+  tli_free(g->flat);
+  tli_free(g->grad);
+  tli_free(g->buffers);
+  for (size_t i = 0; i < TLI_LAYER_MAX_BUFFERS; i++)
+    tli_free(g->buffer_data[i]);
+}
 
 /* Step 1: the parameter count of the new layer must not overflow. */
 static tl_status append_validate(const tl_model *m, const tli_param_spec *specs,
@@ -122,6 +136,7 @@ static tl_status append_validate(const tl_model *m, const tli_param_spec *specs,
 /* Step 2: every array, one slot/element larger, with the old contents
  * copied and the new gradient zeroed; on failure nothing is kept. */
 static tl_status append_allocate(const tl_model *m, size_t n_specs,
+                                 const tli_buffer_spec *bspecs, size_t n_bspecs,
                                  size_t total, grown *g, const char *fn) {
   const size_t numel = total ? total : 1;
   memset(g, 0, sizeof *g);
@@ -135,13 +150,19 @@ static tl_status append_allocate(const tl_model *m, size_t n_specs,
     st = tli_alloc_checked((void **)&g->flat, numel, sizeof(float), fn);
   if (st == TL_OK)
     st = tli_alloc_checked((void **)&g->grad, numel, sizeof(float), fn);
+  if (st == TL_OK)
+    st = tli_alloc_checked((void **)&g->buffers, m->n_buffers + n_bspecs + 1,
+                           sizeof *g->buffers, fn);
+  for (size_t i = 0; i < n_bspecs && st == TL_OK; i++)
+    if (bspecs[i].kind != TLI_BUFFER_COUNT)
+      st = tli_alloc_checked((void **)&g->buffer_data[i], bspecs[i].numel,
+                             sizeof(float), fn);
   if (st != TL_OK) {
-    tli_free(g->layers);
-    tli_free(g->params);
-    tli_free(g->flat);
-    tli_free(g->grad);
+    grown_free(g);
     return st;
   }
+  if (m->n_buffers)
+    memcpy(g->buffers, m->buffers, m->n_buffers * sizeof *g->buffers);
   if (m->n_layers)
     memcpy(g->layers, m->layers, m->n_layers * sizeof *g->layers);
   if (m->n_params)
@@ -156,15 +177,41 @@ static tl_status append_allocate(const tl_model *m, size_t n_specs,
 
 /* Step 3 (cannot fail): the layer and parameter records, initial values
  * drawn from the model's RNG in registration order, and the swap. */
+static void append_buffers(tl_model *m, grown *g, const tli_layer *L,
+                           const tli_buffer_spec *bspecs, size_t n_bspecs) {
+  for (size_t i = 0; i < n_bspecs; i++) {
+    tli_buffer *b = &g->buffers[m->n_buffers + i];
+    memset(b, 0, sizeof *b);
+    snprintf(b->name, sizeof b->name, "%.63s.%.23s", L->name, bspecs[i].suffix);
+    b->kind = bspecs[i].kind;
+    b->numel = bspecs[i].kind == TLI_BUFFER_COUNT ? 1 : bspecs[i].numel;
+    b->layer = m->n_layers;
+    b->data = g->buffer_data[i]; /* the buffer owns it now */
+    g->buffer_data[i] = NULL;
+    if (b->kind == TLI_BUFFER_COUNT)
+      b->count = (int64_t)bspecs[i].init;
+    else
+      for (size_t k = 0; k < b->numel; k++)
+        b->data[k] = (float)bspecs[i].init;
+  }
+  tli_free(m->buffers);
+  m->buffers = g->buffers;
+  m->n_buffers += n_bspecs;
+}
+
 static void append_compute(tl_model *m, grown *g, const tli_layer *proto,
                            const char *name, const tli_param_spec *specs,
-                           size_t n_specs) {
+                           size_t n_specs, const tli_buffer_spec *bspecs,
+                           size_t n_bspecs) {
   tli_layer *L = &g->layers[m->n_layers];
   *L = *proto;
   snprintf(L->name, sizeof L->name, "%s", name);
   L->group = m->n_layers;
   L->first_param = m->n_params;
   L->n_params = n_specs;
+  L->first_buffer = m->n_buffers;
+  L->n_buffers = n_bspecs;
+  append_buffers(m, g, L, bspecs, n_bspecs);
 
   size_t off = m->numel;
   for (size_t i = 0; i < n_specs; i++) {
@@ -205,11 +252,14 @@ tl_status tli_model_append_layer(tl_model *m, const tli_layer *proto,
   tli_param_spec specs[TLI_LAYER_MAX_PARAMS];
   const size_t n_specs =
       ops->register_params ? ops->register_params(proto, specs) : 0;
+  tli_buffer_spec bspecs[TLI_LAYER_MAX_BUFFERS];
+  const size_t n_bspecs =
+      ops->register_buffers ? ops->register_buffers(proto, bspecs) : 0;
   size_t numel = 0;
   TLI_TRY(append_validate(m, specs, n_specs, &numel, fn));
   grown g;
-  TLI_TRY(append_allocate(m, n_specs, numel, &g, fn));
-  append_compute(m, &g, proto, name, specs, n_specs);
+  TLI_TRY(append_allocate(m, n_specs, bspecs, n_bspecs, numel, &g, fn));
+  append_compute(m, &g, proto, name, specs, n_specs, bspecs, n_bspecs);
   return TL_OK;
 }
 

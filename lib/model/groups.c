@@ -90,15 +90,52 @@ tl_status tl_model_num_groups(size_t *out, const tl_model *model) {
   return TL_OK;
 }
 
+/* 1 for a layer whose parameters train_bn keeps trainable in a frozen
+ * group (fastai's force_train on BatchNorm parameters). */
+static int kept_by_train_bn(const tl_model *m, const tli_layer *L) {
+  return m->train_bn && tli_layer_ops_for(L->kind)->normalisation;
+}
+
+/* Sets layer L's frozen flag and its parameters' trainable flags. */
+static void set_layer_frozen(tl_model *m, tli_layer *L, int frozen) {
+  L->frozen = frozen;
+  const int trainable = !frozen || kept_by_train_bn(m, L);
+  for (size_t k = 0; k < L->n_params; k++)
+    m->params[L->first_param + k].trainable = trainable;
+}
+
 void tli_model_set_group_flag(tl_model *m, size_t group, int trainable) {
-  for (size_t i = 0; i < m->n_params; i++)
-    if (m->layers[m->params[i].layer].group == group)
-      m->params[i].trainable = trainable;
+  for (size_t l = 0; l < m->n_layers; l++)
+    if (m->layers[l].group == group)
+      set_layer_frozen(m, &m->layers[l], !trainable);
 }
 
 void tli_model_apply_freeze_to(tl_model *m, size_t n) {
-  for (size_t i = 0; i < m->n_params; i++)
-    m->params[i].trainable = m->layers[m->params[i].layer].group >= n;
+  for (size_t l = 0; l < m->n_layers; l++)
+    set_layer_frozen(m, &m->layers[l], m->layers[l].group < n);
+}
+
+tl_status tl_model_set_train_bn(tl_model *model, int train_bn) {
+  static const char fn[] = "tl_model_set_train_bn";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK(train_bn == 0 || train_bn == 1, TL_E_INVALID_ARG,
+            "%s: train_bn must be 0 or 1 (got %d)", fn, train_bn);
+  model->train_bn = train_bn;
+  /* Normalisation layers of groups frozen before now follow the new
+   * setting, so the flags never depend on the order of the calls. */
+  for (size_t l = 0; l < model->n_layers; l++) {
+    tli_layer *L = &model->layers[l];
+    if (L->frozen && tli_layer_ops_for(L->kind)->normalisation)
+      set_layer_frozen(model, L, 1);
+  }
+  return TL_OK;
+}
+
+tl_status tl_model_get_train_bn(int *out, const tl_model *model) {
+  TLI_CHECK_PTR("tl_model_get_train_bn", model);
+  TLI_CHECK_PTR("tl_model_get_train_bn", out);
+  *out = model->train_bn;
+  return TL_OK;
 }
 
 tl_status tl_model_freeze_to(tl_model *model, int64_t n) {
@@ -148,10 +185,13 @@ tl_status tl_model_get_group_trainable(int *out, const tl_model *model,
             "tl_model_get_group_trainable: group %zu out of range (%zu groups)",
             group, g);
   int any = 0;
-  for (size_t i = 0; i < model->n_params; i++)
-    if (model->layers[model->params[i].layer].group == group &&
-        model->params[i].trainable)
+  for (size_t i = 0; i < model->n_params; i++) {
+    const tli_layer *L = &model->layers[model->params[i].layer];
+    /* a frozen group stays frozen though train_bn trains its BatchNorm */
+    if (L->group == group && model->params[i].trainable &&
+        !(L->frozen && kept_by_train_bn(model, L)))
       any = 1;
+  }
   *out = any;
   return TL_OK;
 }

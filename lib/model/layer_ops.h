@@ -20,7 +20,16 @@
  * tensors each). */
 #define TLI_LAYER_MAX_PARAMS (4 * TLI_LSTM_MAX_LAYERS)
 
-typedef enum tli_init_kind { TLI_INIT_UNIFORM, TLI_INIT_NORMAL } tli_init_kind;
+/* Most buffers one layer registers (BatchNorm: mean, variance, count). */
+#define TLI_LAYER_MAX_BUFFERS 4
+
+/* TLI_INIT_CONSTANT: every element `bound` (BatchNorm's weight 1, bias 0),
+ * nothing drawn from the RNG, as torch. */
+typedef enum tli_init_kind {
+  TLI_INIT_UNIFORM,
+  TLI_INIT_NORMAL,
+  TLI_INIT_CONSTANT
+} tli_init_kind;
 
 /* One parameter a layer registers: "<layer>.<suffix>", its shape and its
  * PyTorch default initialisation. */
@@ -29,8 +38,17 @@ typedef struct tli_param_spec {
   size_t ndim; /* 1 or 2 */
   size_t dims[2];
   tli_init_kind init;
-  double bound; /* uniform: U(-bound, bound) */
+  double bound; /* uniform: U(-bound, bound); constant: the value */
 } tli_param_spec;
+
+/* One buffer a layer registers: "<layer>.<suffix>", what it holds, its
+ * size (1 for a count) and its initial value (every element). */
+typedef struct tli_buffer_spec {
+  char suffix[24];
+  tli_buffer_kind kind;
+  size_t numel;
+  double init;
+} tli_buffer_spec;
 
 typedef struct tli_layer_ops {
   /* "lstm", "gru", ...: for messages. */
@@ -39,6 +57,12 @@ typedef struct tli_layer_ops {
    * its in/out features) to specs (TLI_LAYER_MAX_PARAMS entries) and
    * returns how many. NULL: no parameters. */
   size_t (*register_params)(const tli_layer *L, tli_param_spec *specs);
+  /* As register_params for buffers (TLI_LAYER_MAX_BUFFERS entries). NULL:
+   * no buffers. */
+  size_t (*register_buffers)(const tli_layer *L, tli_buffer_spec *specs);
+  /* 1 for a normalisation layer: fastai's train_bn applies to it
+   * (tl_model_set_train_bn). */
+  int normalisation;
   /* Output dims for given input dims; TL_E_SHAPE with a message naming the
    * layer on a mismatch. */
   tl_status (*out_shape)(const tl_model *m, const tli_layer *L,
@@ -93,6 +117,7 @@ extern const tli_layer_ops tli_layer_linear_ops;
 extern const tli_layer_ops tli_layer_decoder_ops;
 extern const tli_layer_ops tli_layer_dropout_ops;
 extern const tli_layer_ops tli_layer_concat_pool_ops;
+extern const tli_layer_ops tli_layer_batchnorm_ops;
 
 /* ---- dispatch (layers.c) ---------------------------------------------- */
 
@@ -176,8 +201,9 @@ size_t tli_build_last_features(const tl_model *m);
 tli_layer tli_layer_proto(tli_layer_kind kind, size_t in_features,
                           size_t out_features);
 /* Appends a layer copied from *proto, named `name`, with the parameters its
- * kind registers, initialised from the model's RNG. All memory is obtained
- * first; on failure the model is unchanged. */
+ * kind registers, initialised from the model's RNG, and the buffers it
+ * registers. All memory is obtained first; on failure the model is
+ * unchanged. */
 tl_status tli_model_append_layer(tl_model *m, const tli_layer *proto,
                                  const char *name, const char *fn);
 

@@ -17,6 +17,7 @@ static const tli_layer_ops *const table[TLI_LAYER_KINDS] = {
     [TLI_LAYER_CONCAT_POOL] = &tli_layer_concat_pool_ops,
     [TLI_LAYER_DECODER] = &tli_layer_decoder_ops,
     [TLI_LAYER_GRU] = &tli_layer_gru_ops,
+    [TLI_LAYER_BATCHNORM] = &tli_layer_batchnorm_ops,
 };
 
 const tli_layer_ops *tli_layer_ops_for(tli_layer_kind kind) {

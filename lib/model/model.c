@@ -46,6 +46,7 @@ tl_status tl_model_create(tl_model **out, const tl_model_options *options) {
   m->refs = 1;
   m->training = 1;
   m->mode = TL_MODEL_MODE_FINE_TUNE;
+  m->train_bn = 1; /* fastai's Learner(train_bn=True) */
   tli_rng_seed(&m->rng, o.seed);
   *out = m;
   return TL_OK;
@@ -62,6 +63,9 @@ static void destroy(tl_model *m) {
   }
   for (size_t i = 0; i < m->n_params; i++)
     tli_free(m->params[i].mask);
+  for (size_t i = 0; i < m->n_buffers; i++)
+    tli_free(m->buffers[i].data);
+  tli_free(m->buffers);
   tli_free(m->layers);
   tli_free(m->params);
   tli_free(m->flat);
@@ -290,4 +294,131 @@ tl_status tl_model_set_row_mask(tl_model *model, const char *name,
   const tl_status status = tl_model_set_param_mask(model, name, mask, p->numel);
   tli_free(mem);
   return status;
+}
+
+/* ---- buffers ------------------------------------------------------------ */
+
+tli_buffer *tli_model_find_buffer(const tl_model *m, const char *name) {
+  for (size_t i = 0; i < m->n_buffers; i++)
+    if (strcmp(m->buffers[i].name, name) == 0)
+      return &m->buffers[i];
+  return NULL;
+}
+
+static tl_status find_buffer(const tl_model *m, tli_buffer **out,
+                             const char *name, const char *fn) {
+  TLI_CHECK(name != NULL, TL_E_INVALID_ARG, "%s: argument 'name' is NULL", fn);
+  tli_buffer *b = tli_model_find_buffer(m, name);
+  TLI_CHECK(b != NULL, TL_E_NOT_FOUND, "%s: no buffer named '%.100s'", fn,
+            name);
+  *out = b;
+  return TL_OK;
+}
+
+tl_status tli_buffer_check_values(tli_buffer_kind kind, const double *values,
+                                  size_t n, const char *what, const char *fn) {
+  for (size_t i = 0; i < n; i++) {
+    const double v = values[i];
+    if (kind == TLI_BUFFER_COUNT) {
+      /* 2^53: every whole number up to it is exact in a double */
+      TLI_CHECK(v >= 0.0 && v <= 9007199254740992.0 && v == floor(v),
+                TL_E_NUMERIC,
+                "%s: %s: the count must be a whole number in [0, 2^53] "
+                "(got %g)",
+                fn, what, v);
+      continue;
+    }
+    /* A finite double can still overflow float. */
+    TLI_CHECK(isfinite(v) && isfinite((float)v), TL_E_NUMERIC,
+              "%s: %s: element %zu (%g) is not a finite float", fn, what, i, v);
+    TLI_CHECK(kind != TLI_BUFFER_VARIANCE || v >= 0.0, TL_E_NUMERIC,
+              "%s: %s: element %zu is a variance and must be >= 0 (got %g)", fn,
+              what, i, v);
+  }
+  return TL_OK;
+}
+
+tl_status tl_model_num_buffers(size_t *out, const tl_model *model) {
+  TLI_CHECK_PTR("tl_model_num_buffers", model);
+  TLI_CHECK_PTR("tl_model_num_buffers", out);
+  *out = model->n_buffers;
+  return TL_OK;
+}
+
+tl_status tl_model_buffer_name(const char **out, const tl_model *model,
+                               size_t index) {
+  TLI_CHECK_PTR("tl_model_buffer_name", model);
+  TLI_CHECK_PTR("tl_model_buffer_name", out);
+  TLI_CHECK(index < model->n_buffers, TL_E_INVALID_ARG,
+            "tl_model_buffer_name: index %zu out of range (%zu buffers)", index,
+            model->n_buffers);
+  *out = model->buffers[index].name;
+  return TL_OK;
+}
+
+tl_status tl_model_buffer_shape(size_t *out_ndim, size_t *out_dims,
+                                size_t *out_numel, const tl_model *model,
+                                const char *name) {
+  TLI_CHECK_PTR("tl_model_buffer_shape", model);
+  tli_buffer *b = NULL;
+  TLI_TRY(find_buffer(model, &b, name, "tl_model_buffer_shape"));
+  const size_t ndim = b->kind == TLI_BUFFER_COUNT ? 0 : 1;
+  if (out_ndim)
+    *out_ndim = ndim;
+  if (out_dims)
+    for (size_t i = 0; i < TL_MODEL_MAX_DIMS; i++)
+      out_dims[i] = i < ndim ? b->numel : 1;
+  if (out_numel)
+    *out_numel = b->numel;
+  return TL_OK;
+}
+
+tl_status tl_model_buffer_view(const float **out, const tl_model *model,
+                               const char *name) {
+  static const char fn[] = "tl_model_buffer_view";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, out);
+  tli_buffer *b = NULL;
+  TLI_TRY(find_buffer(model, &b, name, fn));
+  TLI_CHECK(b->kind != TLI_BUFFER_COUNT, TL_E_UNSUPPORTED,
+            "%s: '%s' is an integer count, not float values: read it with "
+            "tl_model_buffer_get",
+            fn, name);
+  *out = b->data;
+  return TL_OK;
+}
+
+tl_status tl_model_buffer_get(double *out, size_t n, const tl_model *model,
+                              const char *name) {
+  static const char fn[] = "tl_model_buffer_get";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, out);
+  tli_buffer *b = NULL;
+  TLI_TRY(find_buffer(model, &b, name, fn));
+  TLI_CHECK(n == b->numel, TL_E_SHAPE, "%s: n = %zu but '%s' has %zu elements",
+            fn, n, name, b->numel);
+  if (b->kind == TLI_BUFFER_COUNT)
+    out[0] = (double)b->count;
+  else
+    for (size_t i = 0; i < n; i++)
+      out[i] = b->data[i];
+  return TL_OK;
+}
+
+tl_status tl_model_buffer_set(tl_model *model, const char *name,
+                              const double *values, size_t n) {
+  static const char fn[] = "tl_model_buffer_set";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, values);
+  tli_buffer *b = NULL;
+  TLI_TRY(find_buffer(model, &b, name, fn));
+  TLI_CHECK(n == b->numel, TL_E_SHAPE, "%s: n = %zu but '%s' has %zu elements",
+            fn, n, name, b->numel);
+  TLI_TRY(tli_buffer_check_values(b->kind, values, n, name, fn));
+  if (b->kind == TLI_BUFFER_COUNT)
+    b->count = (int64_t)values[0];
+  else
+    for (size_t i = 0; i < n; i++)
+      b->data[i] = (float)values[i];
+  return TL_OK;
 }

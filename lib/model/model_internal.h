@@ -40,7 +40,8 @@ typedef enum tli_layer_kind {
   TLI_LAYER_CONCAT_POOL = 4,
   TLI_LAYER_DECODER = 5,
   TLI_LAYER_GRU = 6,
-  TLI_LAYER_KINDS = 7
+  TLI_LAYER_BATCHNORM = 7,
+  TLI_LAYER_KINDS = 8
 } tli_layer_kind;
 
 typedef struct tli_param {
@@ -54,12 +55,38 @@ typedef struct tli_param {
   uint8_t *mask; /* numel entries, 1 = trainable element; NULL: all */
 } tli_param;
 
+/* What a buffer holds: it decides the checks of tl_model_buffer_set and of
+ * a checkpoint load, and its storage. */
+typedef enum tli_buffer_kind {
+  TLI_BUFFER_STAT = 0,     /* float values, any finite (running_mean) */
+  TLI_BUFFER_VARIANCE = 1, /* float values, finite and >= 0 (running_var) */
+  TLI_BUFFER_COUNT = 2     /* one int64 count >= 0 (num_batches_tracked) */
+} tli_buffer_kind;
+
+/* A buffer: state a layer keeps that is not a parameter (a BatchNorm
+ * layer's running statistics). Buffers live outside the flat parameter and
+ * gradient buffers, so no optimizer, weight decay, clipping or gradient
+ * norm ever sees them. */
+typedef struct tli_buffer {
+  char name[TLI_PNAME_MAX];
+  tli_buffer_kind kind;
+  size_t numel; /* 1 for a count */
+  size_t layer; /* index of the owning layer */
+  float *data;  /* numel floats, owned; NULL for a count */
+  int64_t count;
+} tli_buffer;
+
 typedef struct tli_layer {
   tli_layer_kind kind;
   char name[TLI_NAME_MAX];
   size_t group;
   size_t first_param; /* index of its first parameter record */
   size_t n_params;
+  size_t first_buffer; /* index of its first buffer record */
+  size_t n_buffers;
+  /* Its group was frozen by group-level freezing (freeze_to, freeze,
+   * set_group_trainable): what tl_model_set_train_bn 0 acts on. */
+  int frozen;
   size_t in_features;  /* last dim of the input; 0: any */
   size_t out_features; /* last dim of the output; 0: same as the input */
 
@@ -93,7 +120,14 @@ typedef struct tli_layer {
       tl_dropout_kind kind;
       float p;
     } dropout;
+    struct {
+      double momentum, eps;
+      int affine;
+    } batchnorm;
   } cfg;
+  /* Per kind, how the last forward ran, for its backward (batchnorm: 1 =
+   * normalised with the batch statistics, 0 = with the running ones). */
+  int forward_flags;
 
   /* the last forward */
   const float *x; /* input of the last forward (the previous layer's y) */
@@ -131,6 +165,9 @@ struct tl_model {
   float *flat;
   float *grad;
   size_t numel;
+  tli_buffer *buffers; /* in the order the layers registered them */
+  size_t n_buffers;
+  int train_bn; /* fastai's train_bn (tl_model_set_train_bn), default 1 */
 
   /* input of the last forward, copied (the caller may reuse its array) */
   tli_buf in_f;
@@ -150,12 +187,22 @@ struct tl_model {
 int tli_param_is_trainable(const tl_model *m, size_t index);
 /* The parameter record named `name`, or NULL. */
 tli_param *tli_model_find_param(const tl_model *m, const char *name);
+/* The buffer record named `name`, or NULL. */
+tli_buffer *tli_model_find_buffer(const tl_model *m, const char *name);
+/* Checks values[0..n) for a buffer of `kind` (finite; a variance >= 0; a
+ * count a whole number in [0, 2^53]): TL_E_NUMERIC naming fn, `what` and
+ * the element. */
+tl_status tli_buffer_check_values(tli_buffer_kind kind, const double *values,
+                                  size_t n, const char *what, const char *fn);
 /* 1 + the largest group number (0 for an empty model). */
 size_t tli_model_num_groups(const tl_model *m);
 /* Takes one more reference. */
 void tli_model_retain(tl_model *m);
-/* Applies fastai freeze_to(n) (n already normalised to [0, num_groups]). */
+/* Applies fastai freeze_to(n) (n already normalised to [0, num_groups]):
+ * groups below n frozen, except the parameters of normalisation layers
+ * while train_bn is 1 (fastai's force_train). */
 void tli_model_apply_freeze_to(tl_model *m, size_t n);
+/* Freezes or thaws one group, with the same train_bn exception. */
 void tli_model_set_group_flag(tl_model *m, size_t group, int trainable);
 
 /* Frees every workspace of a layer (its kind's and the common ones). */

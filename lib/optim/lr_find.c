@@ -9,6 +9,7 @@
 #include "core/alloc.h"
 #include "core/error.h"
 #include "core/options.h"
+#include "model/model_internal.h"
 #include "optim/optim_internal.h"
 #include "tl/model.h"
 #include "tl/plan.h"
@@ -142,11 +143,15 @@ tl_status tl_lr_find_suggest(tl_lr_find_result *out, const double *lrs,
 
 /* ---- the test ---------------------------------------------------------- */
 
-/* Everything lr_find must put back: each model's parameters, the optimizer
- * state and hyperparameters. */
+/* Everything lr_find must put back: each model's parameters and buffers
+ * (BatchNorm running statistics, which every train-mode forward of the test
+ * moves; fastai restores them with the whole model), the optimizer state
+ * and hyperparameters. */
 typedef struct snapshot {
   float **params;
   size_t *n_params;
+  float **stats;    /* per model: its float buffers, concatenated */
+  int64_t **counts; /* per model: its count buffers */
   size_t n_models;
   void *state;
   size_t state_size;
@@ -154,14 +159,62 @@ typedef struct snapshot {
 } snapshot;
 
 static void snapshot_free(snapshot *s) {
-  if (s->params)
-    for (size_t i = 0; i < s->n_models; i++)
+  for (size_t i = 0; i < s->n_models; i++) {
+    if (s->params)
       tli_free(s->params[i]);
+    if (s->stats)
+      tli_free(s->stats[i]);
+    if (s->counts)
+      tli_free(s->counts[i]);
+  }
   tli_free(s->params);
+  tli_free(s->stats);
+  tli_free(s->counts);
   tli_free(s->n_params);
   tli_free(s->state);
   tli_free(s->hp);
   memset(s, 0, sizeof *s);
+}
+
+/* Copies model m's buffers into (to_model 0) or back from (1) stats and
+ * counts; with stats NULL only counts how many floats and counts there
+ * are. */
+static void buffers_copy(tl_model *m, float *stats, int64_t *counts,
+                         size_t *n_stats, size_t *n_counts, int to_model) {
+  size_t f = 0, c = 0;
+  for (size_t k = 0; k < m->n_buffers; k++) {
+    tli_buffer *b = &m->buffers[k];
+    if (b->kind == TLI_BUFFER_COUNT) {
+      if (stats != NULL) {
+        if (to_model)
+          b->count = counts[c];
+        else
+          counts[c] = b->count;
+      }
+      c++;
+    } else {
+      if (stats != NULL) {
+        if (to_model)
+          memcpy(b->data, stats + f, b->numel * sizeof(float));
+        else
+          memcpy(stats + f, b->data, b->numel * sizeof(float));
+      }
+      f += b->numel;
+    }
+  }
+  *n_stats = f;
+  *n_counts = c;
+}
+
+/* Allocates and fills s->stats[i] and s->counts[i] from model m. */
+static tl_status snapshot_buffers(snapshot *s, size_t i, tl_model *m,
+                                  const char *fn) {
+  size_t nf = 0, nc = 0;
+  buffers_copy(m, NULL, NULL, &nf, &nc, 0);
+  TLI_TRY(tli_alloc_checked((void **)&s->stats[i], nf, sizeof(float), fn));
+  TLI_TRY(tli_alloc_checked((void **)&s->counts[i], nc, sizeof(int64_t), fn));
+  buffers_copy(m, s->stats[i], s->counts[i], &nf, &nc, 0);
+  return TL_OK;
 }
 
 static tl_status snapshot_take(snapshot *s, tl_optim *o, const char *fn) {
@@ -174,6 +227,20 @@ static tl_status snapshot_take(snapshot *s, tl_optim *o, const char *fn) {
     st = tli_alloc_checked((void **)&s->n_params, o->n_models, sizeof(size_t),
                            fn);
   }
+  if (st == TL_OK) {
+    st =
+        tli_alloc_checked((void **)&s->stats, o->n_models, sizeof(float *), fn);
+    if (st == TL_OK)
+      memset(s->stats, 0, o->n_models * sizeof(float *));
+  }
+  if (st == TL_OK) {
+    st = tli_alloc_checked((void **)&s->counts, o->n_models, sizeof(int64_t *),
+                           fn);
+    if (st == TL_OK)
+      memset(s->counts, 0, o->n_models * sizeof(int64_t *));
+  }
+  for (size_t i = 0; st == TL_OK && i < o->n_models; i++)
+    st = snapshot_buffers(s, i, o->models[i], fn);
   for (size_t i = 0; st == TL_OK && i < o->n_models; i++) {
     float *flat;
     st = tl_model_flat_params(&flat, &s->n_params[i], o->models[i]);
@@ -209,6 +276,8 @@ static void snapshot_restore(const snapshot *s, tl_optim *o) {
     if (tl_model_flat_params(&flat, &n, o->models[i]) == TL_OK &&
         n == s->n_params[i])
       memcpy(flat, s->params[i], n * sizeof(float));
+    size_t nf = 0, nc = 0;
+    buffers_copy(o->models[i], s->stats[i], s->counts[i], &nf, &nc, 1);
     tl_model_zero_grad(o->models[i]);
   }
   (void)tl_optim_state_load(o, s->state, s->state_size);

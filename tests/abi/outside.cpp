@@ -16,6 +16,7 @@ int main() {
   tl_embedding_options eo = TL_EMBEDDING_OPTIONS_INIT;
   tl_lstm_options lo = TL_LSTM_OPTIONS_INIT;
   tl_gru_options go = TL_GRU_OPTIONS_INIT;
+  tl_batchnorm_options bno = TL_BATCHNORM_OPTIONS_INIT;
   tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAMW);
   tl_sched_stlr_options s1 = TL_SCHED_STLR_OPTIONS_INIT;
   tl_sched_cyclic_options s2 = TL_SCHED_CYCLIC_OPTIONS_INIT;
@@ -51,6 +52,7 @@ int main() {
   tl_doc_encoder_options t6 = TL_DOC_ENCODER_OPTIONS_INIT;
   tl_linear_options a1 = TL_LINEAR_OPTIONS_INIT;
   tl_awd_lstm_options a2 = TL_AWD_LSTM_OPTIONS_INIT;
+  tl_task_sampler_options t7 = TL_TASK_SAMPLER_OPTIONS_INIT;
   const unsigned versions[] = {
       mo.version, eo.version,  lo.version,  oo.version, s1.version, s2.version,
       s3.version, s4.version,  s5.version,  s6.version, s7.version, s8.version,
@@ -58,12 +60,17 @@ int main() {
       pp.version, m1.version,  m2.version,  m3.version, m4.version, m5.version,
       m6.version, m7.version,  td.version,  cl.version, ml.version, go.version,
       t1.version, t2.version,  t3.version,  t4.version, t5.version, t6.version,
-      a1.version, a2.version};
+      a1.version, a2.version,  t7.version,  bno.version};
   for (unsigned v : versions)
     if (v < 1)
       return 1;
   tl_optim_options oi;
   tl_plan_preset_options pi;
+  tl_batchnorm_options bni;
+  if (tl_batchnorm_options_init(&bni, TL_BATCHNORM_OPTIONS_VERSION) != TL_OK ||
+      bno.momentum != bni.momentum || bno.eps != bni.eps ||
+      bno.affine != bni.affine)
+    return 1;
   if (tl_optim_options_init(&oi, TL_OPTIM_OPTIONS_VERSION, TL_OPTIM_ADAMW) !=
           TL_OK ||
       tl_plan_preset_options_init(&pi, TL_PLAN_PRESET_OPTIONS_VERSION,
@@ -80,13 +87,17 @@ int main() {
   tl_clas_loader_options i4;
   tl_progress_options i5;
   tl_doc_encoder_options i6;
+  tl_task_sampler_options i7;
   if (tl_tokenizer_options_init(&i1, TL_TOKENIZER_OPTIONS_VERSION) != TL_OK ||
       tl_vocab_options_init(&i2, TL_VOCAB_OPTIONS_VERSION) != TL_OK ||
       tl_lm_loader_options_init(&i3, TL_LM_LOADER_OPTIONS_VERSION) != TL_OK ||
       tl_clas_loader_options_init(&i4, TL_CLAS_LOADER_OPTIONS_VERSION) !=
           TL_OK ||
       tl_progress_options_init(&i5, TL_PROGRESS_OPTIONS_VERSION) != TL_OK ||
-      tl_doc_encoder_options_init(&i6, TL_DOC_ENCODER_OPTIONS_VERSION) != TL_OK)
+      tl_doc_encoder_options_init(&i6, TL_DOC_ENCODER_OPTIONS_VERSION) !=
+          TL_OK ||
+      tl_task_sampler_options_init(&i7, TL_TASK_SAMPLER_OPTIONS_VERSION) !=
+          TL_OK)
     return 1;
   if (t1.version != i1.version || t1.add_bos != i1.add_bos ||
       t1.add_eos != i1.add_eos || t1.replace_invalid != i1.replace_invalid ||
@@ -103,7 +114,9 @@ int main() {
       t5.smooth_beta != i5.smooth_beta || t5.on_step != i5.on_step ||
       t5.on_epoch != i5.on_epoch || t5.payload != i5.payload ||
       t5.clock != i5.clock || t5.clock_payload != i5.clock_payload ||
-      t6.bptt != i6.bptt || t6.max_len != i6.max_len)
+      t6.bptt != i6.bptt || t6.max_len != i6.max_len || t7.mode != i7.mode ||
+      t7.tau != i7.tau || t7.tau_end != i7.tau_end ||
+      t7.anneal_steps != i7.anneal_steps || t7.seed != i7.seed)
     return 1;
   std::printf("C++ initialisers: %zu structs\n",
               sizeof versions / sizeof versions[0]);

@@ -180,6 +180,8 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_awd_lstm_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_awd_lstm_options, seed,
                     tl_awd_lstm_clas_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_batchnorm_options, affine,
+                    tl_batchnorm_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_optim_options, nesterov,
                     tl_optim_options_init(out, 1, TL_OPTIM_ADAMW));
   INIT_STAYS_INSIDE(tl_sched_stlr_options, ratio,
@@ -235,6 +237,8 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_progress_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_doc_encoder_options, max_len,
                     tl_doc_encoder_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_task_sampler_options, seed,
+                    tl_task_sampler_options_init(out, 1));
 }
 END_TEST
 
@@ -303,7 +307,7 @@ START_TEST(creators_read_only_the_v1_bytes) {
   tl_linear_options lno = TL_LINEAR_OPTIONS_INIT;
   lno.bias = 0;
   tl_linear_options *lno1 = V1_COPY(tl_linear_options, bias, &lno);
-  TLT_ASSERT_OK(tl_model_add_linear_ex(m, "lin", 4, 2, lno1));
+  TLT_ASSERT_OK(tl_model_add_linear_ex(m, "lin", 4, 4, lno1));
   size_t lin_params = 0;
   TLT_ASSERT_OK(tl_model_num_params(&lin_params, m));
   ck_assert_uint_eq(lin_params, 1 + 4 + 4 + 1); /* no "lin.bias" */
@@ -321,6 +325,10 @@ START_TEST(creators_read_only_the_v1_bytes) {
   ck_assert_uint_eq(awd_numel, 5 * 3 + 4 * 3 * (3 + 3 + 2));
   tl_model_free(awd);
   free(ao1);
+  tl_batchnorm_options bo = TL_BATCHNORM_OPTIONS_INIT;
+  bo.momentum = 0.5;
+  tl_batchnorm_options *bo1 = V1_COPY(tl_batchnorm_options, affine, &bo);
+  TLT_ASSERT_OK(tl_model_add_batchnorm1d(m, "bn", 4, bo1));
   tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM);
   oo.lr = 0.25;
   tl_optim_options *oo1 = V1_COPY(tl_optim_options, nesterov, &oo);
@@ -472,7 +480,8 @@ START_TEST(creators_read_only_the_v1_bytes) {
   tl_sched_free(s);
   tl_optim_free(opt);
   tl_model_free(m);
-  free(mo1), free(eo1), free(lo1), free(go1), free(oo1), free(so1), free(cy1);
+  free(mo1), free(eo1), free(lo1), free(go1), free(bo1), free(oo1), free(so1),
+      free(cy1);
   free(co1), free(cr1), free(oc1), free(fa1), free(li1), free(cn1);
   free(st1), free(ex1), free(ms1), free(sg1), free(pp1);
 }
@@ -612,6 +621,19 @@ START_TEST(text_creators_read_only_the_v1_bytes) {
   tl_doc_encoder *enc = NULL;
   TLT_ASSERT_FAILS(tl_doc_encoder_create(&enc, m, NULL, eo1), TL_E_INVALID_ARG,
                    "max_len 4 is below bptt 5");
+
+  /* A v1 sampler options struct read to its last byte only. */
+  tl_task_sampler_options so = TL_TASK_SAMPLER_OPTIONS_INIT;
+  so.mode = TL_TASK_SAMPLING_UNIFORM;
+  tl_task_sampler_options *so1 = V1_COPY(tl_task_sampler_options, seed, &so);
+  const uint64_t sizes[2] = {3, 9};
+  tl_task_sampler *ts = NULL;
+  TLT_ASSERT_OK(tl_task_sampler_create(&ts, sizes, 2, so1));
+  double probs[2];
+  TLT_ASSERT_OK(tl_task_sampler_probs(probs, 2, ts));
+  ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
+  tl_task_sampler_free(ts);
+  free(so1);
 
   tl_model_free(m);
   tl_progress_free(pr);

@@ -189,6 +189,61 @@ int main() {
   EXPECT(same_bits(g.flat_params(), tl::span<const float>(gp, gn)));
   EXPECT_THROW(g.add_dropout("d2", 1.5f), tl::InvalidArgument, "p");
 
+  // BatchNorm1d and its buffers as in C: same outputs and statistics bit
+  // for bit, train_bn, and the checks throwing.
+  tl_model *cb = nullptr;
+  mo.seed = 7;
+  C_OK(tl_model_create(&cb, &mo));
+  C_OK(tl_model_add_linear(cb, "fc", 3, 4, TL_ACTIVATION_RELU));
+  tl_batchnorm_options bo = TL_BATCHNORM_OPTIONS_INIT;
+  bo.momentum = 0.25;
+  C_OK(tl_model_add_batchnorm1d(cb, "bn", 4, &bo));
+  const std::vector<float> bx = ramp(5 * 3, 2.0f);
+  const size_t bxd[2] = {5, 3};
+  const float *cby = nullptr;
+  size_t cbyd[TL_MODEL_MAX_DIMS], cbyn = 0;
+  C_OK(tl_model_forward(&cby, cbyd, &cbyn, cb, bx.data(), bxd, 2));
+  const float *crv = nullptr;
+  C_OK(tl_model_buffer_view(&crv, cb, "bn.running_var"));
+  tl::BatchnormOptions bno;
+  bno.momentum = 0.25;
+  tl::Model bn = tl::Model::with_seed(7);
+  bn.add_linear("fc", 3, 4, TL_ACTIVATION_RELU).add_batchnorm1d("bn", 4, bno);
+  EXPECT((bn.buffer_names() ==
+          std::vector<std::string>{"bn.running_mean", "bn.running_var",
+                                   "bn.num_batches_tracked"}));
+  EXPECT((bn.buffer_shape("bn.running_mean") == std::vector<std::size_t>{4}));
+  EXPECT(bn.buffer_shape("bn.num_batches_tracked").empty());
+  EXPECT(bn.param_numel("bn.weight") == 4 && bn.flat_params().size() == 24);
+  const tl::Activation by = bn.forward(bx, {5, 3});
+  EXPECT(same_bits(by.data, tl::span<const float>(cby, 20)));
+  EXPECT(same_bits(bn.buffer_view("bn.running_var"),
+                   tl::span<const float>(crv, 4)));
+  EXPECT(bn.buffer_get("bn.num_batches_tracked") == std::vector<double>{1.0});
+  EXPECT(bn.train_bn());
+  bn.set_train_bn(false);
+  bn.freeze_to(2);
+  EXPECT(!bn.train_bn() && !bn.param_trainable("bn.weight"));
+  bn.forward(bx, {5, 3}); // frozen: the statistics stay
+  EXPECT(bn.buffer_get("bn.num_batches_tracked") == std::vector<double>{1.0});
+  const std::vector<double> var{1.0, 2.0, 0.5, 4.0};
+  bn.buffer_set("bn.running_var", var);
+  EXPECT(bn.buffer_get("bn.running_var") == var);
+  const std::vector<double> negative{1.0, -2.0, 0.5, 4.0};
+  EXPECT_THROW(bn.buffer_set("bn.running_var", negative), tl::NumericError,
+               ">= 0");
+  EXPECT_THROW(bn.buffer_set("bn.running_var", {var.data(), 3}), tl::ShapeError,
+               "running_var");
+  EXPECT_THROW(bn.buffer_view("bn.num_batches_tracked"), tl::Unsupported,
+               "tl_model_buffer_get");
+  bno.eps = 0.0;
+  EXPECT_THROW(bn.add_batchnorm1d("bn2", 4, bno), tl::InvalidArgument, "eps");
+  bn.set_train_bn(true);
+  const std::vector<float> one_row(bx.begin(), bx.begin() + 3);
+  EXPECT_THROW(bn.forward(one_row, {1, 3}), tl::ShapeError,
+               "more than 1 value");
+  tl_model_free(cb);
+
   // adopt() takes a C reference and frees it.
   tl_model *raw = nullptr;
   C_OK(tl_model_create(&raw, nullptr));

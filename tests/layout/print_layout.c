@@ -113,6 +113,12 @@ int main(void) {
   FIELD(tl_gru_options, hidden_p);
   FIELD(tl_gru_options, stateful);
   END_STRUCT();
+  STRUCT(tl_batchnorm_options);
+  FIELD(tl_batchnorm_options, version);
+  FIELD(tl_batchnorm_options, momentum);
+  FIELD(tl_batchnorm_options, eps);
+  FIELD(tl_batchnorm_options, affine);
+  END_STRUCT();
   STRUCT(tl_lstm_options);
   FIELD(tl_lstm_options, version);
   FIELD(tl_lstm_options, weight_p);
@@ -363,6 +369,14 @@ int main(void) {
   FIELD(tl_doc_encoder_options, bptt);
   FIELD(tl_doc_encoder_options, max_len);
   END_STRUCT();
+  STRUCT(tl_task_sampler_options);
+  FIELD(tl_task_sampler_options, version);
+  FIELD(tl_task_sampler_options, mode);
+  FIELD(tl_task_sampler_options, tau);
+  FIELD(tl_task_sampler_options, tau_end);
+  FIELD(tl_task_sampler_options, anneal_steps);
+  FIELD(tl_task_sampler_options, seed);
+  END_STRUCT();
   printf("\n  },\n  \"versions\": {");
   VERSION(TL_ALLOCATOR_VERSION);
   VERSION(TL_CKPT_LOAD_OPTIONS_VERSION);
@@ -375,6 +389,7 @@ int main(void) {
   VERSION(TL_GRU_OPTIONS_VERSION);
   VERSION(TL_LINEAR_OPTIONS_VERSION);
   VERSION(TL_AWD_LSTM_OPTIONS_VERSION);
+  VERSION(TL_BATCHNORM_OPTIONS_VERSION);
   VERSION(TL_MMD_OPTIONS_VERSION);
   VERSION(TL_MODEL_LOAD_OPTIONS_VERSION);
   VERSION(TL_MODEL_OPTIONS_VERSION);
@@ -405,6 +420,7 @@ int main(void) {
   VERSION(TL_EPOCH_RECORD_VERSION);
   VERSION(TL_PROGRESS_OPTIONS_VERSION);
   VERSION(TL_DOC_ENCODER_OPTIONS_VERSION);
+  VERSION(TL_TASK_SAMPLER_OPTIONS_VERSION);
   printf("\n  }\n}\n");
   return 0;
 }

@@ -37,5 +37,6 @@ TCase *tlt_model_regularize_case(void);
 TCase *tlt_model_stateful_case(void);
 TCase *tlt_model_guards_case(void);
 TCase *tlt_model_gru_case(void);
+TCase *tlt_model_batchnorm_case(void);
 
 #endif

@@ -28,6 +28,13 @@ struct GruOptions : tl_gru_options {
   GruOptions() noexcept : tl_gru_options TL_GRU_OPTIONS_INIT {}
 };
 
+// tl_batchnorm_options with libtl's defaults (TL_BATCHNORM_OPTIONS_INIT:
+// momentum 0.1, eps 1e-5, affine).
+struct BatchnormOptions : tl_batchnorm_options {
+  BatchnormOptions() noexcept
+      : tl_batchnorm_options TL_BATCHNORM_OPTIONS_INIT {}
+};
+
 // An activation returned by forward or backward: a read-only view of the
 // model's buffer (valid until the model's next forward, backward or mode
 // change, as in C) and its dims.
@@ -103,6 +110,15 @@ public:
                  const tl_gru_options &options = GruOptions()) {
     check(tl_model_add_gru(get(), name.c_str(), input_size, hidden_size,
                            num_layers, &options));
+    return *this;
+  }
+  // tl_model_add_batchnorm1d: torch.nn.BatchNorm1d on (B, F), or (..., F)
+  // taken as rows; running statistics are buffers (buffer_names).
+  Model &
+  add_batchnorm1d(const std::string &name, std::size_t num_features,
+                  const tl_batchnorm_options &options = BatchnormOptions()) {
+    check(
+        tl_model_add_batchnorm1d(get(), name.c_str(), num_features, &options));
     return *this;
   }
   // tl_model_add_linear.
@@ -192,6 +208,70 @@ public:
     int t = 0;
     check(tl_model_get_group_trainable(&t, get(), group));
     return t != 0;
+  }
+
+  // tl_model_set_train_bn: fastai's train_bn (default true).
+  void set_train_bn(bool train_bn) {
+    check(tl_model_set_train_bn(get(), train_bn ? 1 : 0));
+  }
+  // tl_model_get_train_bn.
+  bool train_bn() const {
+    int t = 0;
+    check(tl_model_get_train_bn(&t, get()));
+    return t != 0;
+  }
+
+  // ---- buffers (BatchNorm running statistics; not parameters) ----
+
+  // tl_model_num_buffers.
+  std::size_t num_buffers() const {
+    std::size_t n = 0;
+    check(tl_model_num_buffers(&n, get()));
+    return n;
+  }
+  // tl_model_buffer_name (copied).
+  std::string buffer_name(std::size_t index) const {
+    const char *s = nullptr;
+    check(tl_model_buffer_name(&s, get(), index));
+    return s;
+  }
+  // Every buffer name, in order.
+  std::vector<std::string> buffer_names() const {
+    std::vector<std::string> names;
+    const std::size_t n = num_buffers();
+    names.reserve(n);
+    for (std::size_t i = 0; i < n; i++)
+      names.push_back(buffer_name(i));
+    return names;
+  }
+  // tl_model_buffer_shape: {F} for a statistic, {} for the count.
+  std::vector<std::size_t> buffer_shape(const std::string &name) const {
+    std::size_t ndim = 0, dims[TL_MODEL_MAX_DIMS], numel = 0;
+    check(tl_model_buffer_shape(&ndim, dims, &numel, get(), name.c_str()));
+    return std::vector<std::size_t>(dims, dims + ndim);
+  }
+  // A read-only view of a running statistic (tl_model_buffer_view), valid
+  // until the structure changes; tl::Unsupported for the count.
+  span<const float> buffer_view(const std::string &name) const {
+    const float *p = nullptr;
+    check(tl_model_buffer_view(&p, get(), name.c_str()));
+    std::size_t ndim = 0, dims[TL_MODEL_MAX_DIMS], numel = 0;
+    check(tl_model_buffer_shape(&ndim, dims, &numel, get(), name.c_str()));
+    return span<const float>(p, numel);
+  }
+  // A copy of a buffer as doubles (tl_model_buffer_get; the count exact).
+  std::vector<double> buffer_get(const std::string &name) const {
+    std::size_t ndim = 0, dims[TL_MODEL_MAX_DIMS], numel = 0;
+    check(tl_model_buffer_shape(&ndim, dims, &numel, get(), name.c_str()));
+    std::vector<double> v(numel);
+    check(tl_model_buffer_get(v.data(), v.size(), get(), name.c_str()));
+    return v;
+  }
+  // tl_model_buffer_set: values.size() must equal the numel (tl::ShapeError);
+  // NaN/Inf, a negative running_var or a bad count give tl::NumericError.
+  void buffer_set(const std::string &name, span<const double> values) {
+    check(
+        tl_model_buffer_set(get(), name.c_str(), values.data(), values.size()));
   }
 
   // ---- parameters ----

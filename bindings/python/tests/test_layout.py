@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from tl import (_native, _versions, arch, checkpoint, model, optim, plan,
-                predict, progress, sched, text)
+                predict, progress, sched, text, transfer)
 from tl.metrics import _alignment, _divergence
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
@@ -27,6 +27,7 @@ CTYPES = {
     "tl_gru_options": model._GruOptions,
     "tl_linear_options": model._LinearOptions,
     "tl_awd_lstm_options": arch._AwdLstmOptions,
+    "tl_batchnorm_options": model._BatchnormOptions,
     "tl_optim_options": optim._OptimOptions,
     "tl_sched_stlr_options": sched._Stlr,
     "tl_sched_cyclic_options": sched._Cyclic,
@@ -61,6 +62,7 @@ CTYPES = {
     "tl_epoch_record": progress._EpochRecord,
     "tl_progress_options": progress._Options,
     "tl_doc_encoder_options": predict._Options,
+    "tl_task_sampler_options": transfer._SamplerOptions,
 }
 
 

@@ -18,6 +18,7 @@ ADDS = {
     "add_embedding": lambda m: m.add_embedding("e2", 10, 4),
     "add_lstm": lambda m: m.add_lstm("r2", 6, 6),
     "add_gru": lambda m: m.add_gru("g2", 6, 6),
+    "add_batchnorm1d": lambda m: m.add_batchnorm1d("bn2", 6),
     "add_linear": lambda m: m.add_linear("l2", 6, 6),
     "add_dropout": lambda m: m.add_dropout("d2", 0.1),
     "add_concat_pool": lambda m: m.add_concat_pool("p2"),

@@ -62,3 +62,8 @@ from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
 __all__ += ["Predictor"]
 from . import arch  # noqa: E402  (include/tl/arch.h: AWD-LSTM builders, encoders)
 __all__ += ["arch"]
+from .transfer import (TaskSampler, TriTraining, distill_loss, dwa_weights,  # noqa: E402
+                       pseudo_label_select, soft_share_l2,
+                       uncertainty_weighting)  # (include/tl/transfer.h)
+__all__ += ["TaskSampler", "TriTraining", "distill_loss", "dwa_weights",
+            "pseudo_label_select", "soft_share_l2", "uncertainty_weighting"]

@@ -23,6 +23,11 @@ from .text import (ClasLoader as ClasLoader, LMLoader as LMLoader,
                    Tokenizer as Tokenizer, Vocab as Vocab,
                    split_stratified as split_stratified,
                    subset_per_class as subset_per_class)
+from .transfer import (TaskSampler as TaskSampler, TriTraining as TriTraining,
+                       distill_loss as distill_loss, dwa_weights as dwa_weights,
+                       pseudo_label_select as pseudo_label_select,
+                       soft_share_l2 as soft_share_l2,
+                       uncertainty_weighting as uncertainty_weighting)
 
 __version__: str
 version_number: int

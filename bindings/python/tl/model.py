@@ -60,12 +60,16 @@ class _GruOptions(ctypes.Structure):
 class _LinearOptions(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("activation", ctypes.c_int),
                 ("bias", ctypes.c_int)]
+class _BatchnormOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("momentum", ctypes.c_double),
+                ("eps", ctypes.c_double), ("affine", ctypes.c_int)]
 
 
 _vp = ctypes.c_void_p
 _sz = ctypes.c_size_t
 _cs = ctypes.c_char_p
 _f32p = ctypes.POINTER(ctypes.c_float)
+_f64p = ctypes.POINTER(ctypes.c_double)
 _i64p = ctypes.POINTER(ctypes.c_int64)
 _u8p = ctypes.POINTER(ctypes.c_uint8)
 _ip = ctypes.POINTER(ctypes.c_int)
@@ -88,6 +92,19 @@ register([
                            ctypes.POINTER(_LstmOptions)], status),
     ("tl_model_add_gru", [_vp, _cs, _sz, _sz, _sz,
                           ctypes.POINTER(_GruOptions)], status),
+    ("tl_batchnorm_options_init",
+     [ctypes.POINTER(_BatchnormOptions), ctypes.c_uint], status),
+    ("tl_model_add_batchnorm1d",
+     [_vp, _cs, _sz, ctypes.POINTER(_BatchnormOptions)], status),
+    ("tl_model_set_train_bn", [_vp, ctypes.c_int], status),
+    ("tl_model_get_train_bn", [_ip, _vp], status),
+    ("tl_model_num_buffers", [c_size_p, _vp], status),
+    ("tl_model_buffer_name", [_c_char_pp, _vp, _sz], status),
+    ("tl_model_buffer_shape", [c_size_p, c_size_p, c_size_p, _vp, _cs],
+     status),
+    ("tl_model_buffer_view", [_c_float_pp, _vp, _cs], status),
+    ("tl_model_buffer_get", [_f64p, _sz, _vp, _cs], status),
+    ("tl_model_buffer_set", [_vp, _cs, _f64p, _sz], status),
     ("tl_model_add_linear", [_vp, _cs, _sz, _sz, ctypes.c_int], status),
     ("tl_linear_options_init", [ctypes.POINTER(_LinearOptions), ctypes.c_uint],
      status),
@@ -270,6 +287,25 @@ class Model(OwnedHandle):
             _check.size(out_features, "out_features", fn), ctypes.byref(o))
         self._first(False)
 
+    def add_batchnorm1d(self, name, num_features, momentum=0.1, eps=1e-5,
+                        affine=True):
+        """torch.nn.BatchNorm1d(num_features, eps, momentum, affine):
+        (B, F), or (..., F) taken as rows of the flattened leading dims
+        (torch's (N, C, L) layout differs: transpose to (N, L, C)). Train
+        mode normalises with the batch statistics and updates the running
+        ones (buffers, see buffer_names); eval mode uses the running ones.
+        At least 2 rows in train mode (tl.ShapeError)."""
+        o = _BatchnormOptions()
+        lib.tl_batchnorm_options_init(ctypes.byref(o),
+                                      _v.BATCHNORM_OPTIONS_VERSION)
+        o.momentum, o.eps = float(momentum), float(eps)
+        o.affine = 1 if affine else 0
+        fn = "Model.add_batchnorm1d"
+        lib.tl_model_add_batchnorm1d(
+            self._changing_structure(), _name(name, "name", fn),
+            _check.size(num_features, "num_features", fn), ctypes.byref(o))
+        self._first(False)
+
     def add_dropout(self, name, p, kind="standard"):
         if kind not in _DROPOUT_KINDS:
             raise ValueError("kind must be 'standard' or 'locked'")
@@ -314,7 +350,7 @@ class Model(OwnedHandle):
 
     def layer_kinds(self):
         """The kind of each layer ("embedding", "lstm", "gru", "linear",
-        "dropout", "concat_pool", "decoder"), in stack order."""
+        "dropout", "concat_pool", "decoder", "batchnorm1d"), in stack order."""
         n = ctypes.c_size_t()
         lib.tl_model_num_layers(ctypes.byref(n), self._live())
         out = []
@@ -370,6 +406,83 @@ class Model(OwnedHandle):
             ctypes.byref(t), self._live(),
             _check.index(group, "group", "Model.group_trainable"))
         return bool(t.value)
+
+    @property
+    def train_bn(self):
+        """fastai's train_bn (default True): with True, freezing leaves
+        BatchNorm parameters trainable and their statistics updating; with
+        False a BatchNorm layer of a frozen group is frozen and normalises
+        with its running statistics even in train mode (BnFreeze)."""
+        t = ctypes.c_int()
+        lib.tl_model_get_train_bn(ctypes.byref(t), self._live())
+        return bool(t.value)
+
+    @train_bn.setter
+    def train_bn(self, value):
+        lib.tl_model_set_train_bn(self._live(), 1 if value else 0)
+
+    # ---- buffers (BatchNorm running statistics; not parameters) -------------
+    def buffer_names(self):
+        """Names of the model's buffers ("bn.running_mean", "bn.running_var",
+        "bn.num_batches_tracked" per BatchNorm layer), in order."""
+        n = ctypes.c_size_t()
+        lib.tl_model_num_buffers(ctypes.byref(n), self._live())
+        out = []
+        for i in range(n.value):
+            s = ctypes.c_char_p()
+            lib.tl_model_buffer_name(ctypes.byref(s), self._live(), i)
+            out.append(s.value.decode("utf-8"))
+        return out
+
+    def buffer_shape(self, name):
+        """(num_features,) for a running statistic, () for the count."""
+        nd, numel = ctypes.c_size_t(), ctypes.c_size_t()
+        dims = (ctypes.c_size_t * _MAX_DIMS)()
+        lib.tl_model_buffer_shape(ctypes.byref(nd), dims, ctypes.byref(numel),
+                                  self._live(), _name(name))
+        return tuple(dims[i] for i in range(nd.value))
+
+    def buffer(self, name):
+        """A copy of one buffer: a float32 array for a running statistic
+        (exactly the model's values), an int for the count."""
+        shape = self.buffer_shape(name)
+        out = np.empty(shape, dtype=np.float64)
+        lib.tl_model_buffer_get(out.ctypes.data_as(_f64p), max(out.size, 1),
+                                self._live(), _name(name))
+        if shape == ():
+            return int(out[()])
+        return out.astype(np.float32)
+
+    def buffer_view(self, name):
+        """A read-only numpy view (no copy) of a running statistic; it
+        follows every train-mode forward. Read-only because libtl checks
+        every write (set_buffer). tl.UnsupportedError for the count."""
+        ptr = ctypes.POINTER(ctypes.c_float)()
+        lib.tl_model_buffer_view(ctypes.byref(ptr), self._live(), _name(name))
+        shape = self.buffer_shape(name)
+        v = self._view(ptr, int(np.prod(shape)))
+        v.flags.writeable = False
+        return v
+
+    def buffers(self):
+        """dict name -> buffer(name), copies (torch's buffers of a
+        state_dict)."""
+        return {name: self.buffer(name) for name in self.buffer_names()}
+
+    def set_buffer(self, name, values):
+        """Sets one buffer: an array shaped like it for a statistic (rounded
+        to float32), a whole number >= 0 for the count. tl.NumericError for
+        NaN/Inf, a negative running_var or a bad count (the buffer is then
+        unchanged)."""
+        shape = self.buffer_shape(name)
+        # np.array, not ascontiguousarray, which makes a scalar (1,)
+        a = np.array(values, dtype=np.float64, order="C")
+        if a.shape != shape and a.size == max(int(np.prod(shape)), 1):
+            raise _errors.ShapeError(
+                "Model.set_buffer: buffer '%s' has shape %s, values have "
+                "shape %s" % (name, shape, a.shape), function="set_buffer")
+        lib.tl_model_buffer_set(self._live(), _name(name),
+                                a.ctypes.data_as(_f64p), a.size)
 
     # ---- parameters -------------------------------------------------------
     def param_names(self):

@@ -1,0 +1,149 @@
+"""tl.TaskSampler and the multi-task / self-labelling helpers (tl/transfer.h)
+against numpy computations of the same formulas, and on bad input."""
+import numpy as np
+import pytest
+
+import tl
+
+SIZES = [100, 1000, 10, 5000]
+
+
+def _softmax(z, axis=-1):
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@pytest.mark.parametrize("mode,tau,weights", [
+    ("uniform", 1.0, np.ones(4)),
+    ("proportional", 1.0, np.array(SIZES, float)),
+    ("inverse", 1.0, 1 / np.array(SIZES, float)),
+    ("temperature", 2.0, np.array(SIZES, float) ** 0.5),
+    ("temperature", 0.5, np.array(SIZES, float) ** 2.0),
+])
+def test_sampler_probs(mode, tau, weights):
+    s = tl.TaskSampler(SIZES, mode=mode, tau=tau)
+    np.testing.assert_allclose(s.probs(), weights / weights.sum(), rtol=1e-14)
+
+
+def test_sampler_annealed_and_seeded():
+    s = tl.TaskSampler(SIZES, mode="annealed", tau=1.0, tau_end=5.0, anneal_steps=100, seed=3)
+    draws = [s.sample() for _ in range(50)]
+    assert s.num_draws == 50
+    w = np.array(SIZES, float) ** (1.0 + (0.2 - 1.0) * 0.5)
+    np.testing.assert_allclose(s.probs(), w / w.sum(), rtol=1e-13)
+    again = tl.TaskSampler(SIZES, mode="annealed", tau=1.0, tau_end=5.0, anneal_steps=100,
+                           seed=3)
+    assert [again.sample() for _ in range(50)] == draws
+    counts = np.bincount([s.sample() for _ in range(20000)], minlength=4)
+    p = (np.array(SIZES, float) ** 0.2) / (np.array(SIZES, float) ** 0.2).sum()
+    assert np.all(np.abs(counts - 20000 * p) < 5 * np.sqrt(20000 * p * (1 - p)) + 1)
+
+
+def test_sampler_bad_input():
+    with pytest.raises(tl.InvalidArgumentError, match="task 1"):
+        tl.TaskSampler([5, 0])
+    with pytest.raises(tl.InvalidArgumentError, match="tau"):
+        tl.TaskSampler(SIZES, mode="temperature", tau=0.0)
+    with pytest.raises(tl.InvalidArgumentError, match="mode"):
+        tl.TaskSampler(SIZES, mode="softmax")
+    with pytest.raises(tl.InvalidArgumentError):
+        tl.TaskSampler([])
+    with pytest.raises(tl.InvalidArgumentError):
+        tl.TaskSampler([3, -1])
+
+
+def test_uncertainty_weighting():
+    losses = np.array([0.5, 2.0, 1.3])
+    s = np.array([0.1, -0.7, 1.2], dtype=np.float32)
+    grad = np.zeros(3, dtype=np.float32)
+    total, w = tl.uncertainty_weighting(losses, s, grad=grad)
+    sd = s.astype(np.float64)
+    assert total == pytest.approx(np.sum(np.exp(-sd) * losses + sd), rel=1e-14)
+    np.testing.assert_allclose(w, np.exp(-sd), rtol=1e-14)
+    np.testing.assert_allclose(grad, 1 - np.exp(-sd) * losses, rtol=1e-6)
+    with pytest.raises(tl.NumericError):
+        tl.uncertainty_weighting([1.0, np.nan, 1.0], s)
+    with pytest.raises(tl.ShapeError):
+        tl.uncertainty_weighting([1.0], s)
+
+
+def test_dwa():
+    prev, prev2 = np.array([1.0, 0.8, 2.0]), np.array([1.2, 0.9, 1.5])
+    r = prev / prev2
+    np.testing.assert_allclose(tl.dwa_weights(prev, prev2, 2.0), 3 * _softmax(r / 2.0),
+                               rtol=1e-14)
+    np.testing.assert_array_equal(tl.dwa_weights(n=3), np.ones(3))
+    with pytest.raises(tl.InvalidArgumentError):
+        tl.dwa_weights(prev, prev2, 0.0)
+
+
+def test_soft_share():
+    a, b = tl.Model(seed=1), tl.Model(seed=2)
+    for m in (a, b):
+        m.add_linear("fc", 3, 4)
+    a.zero_grad()
+    b.zero_grad()
+    wa, wb = a.param("fc.weight").copy(), b.param("fc.weight").copy()
+    pen = tl.soft_share_l2(a, ["fc.weight"], b, ["fc.weight"], 0.3)
+    d = wa.astype(np.float64) - wb.astype(np.float64)
+    assert pen == pytest.approx(0.3 * np.sum(d * d), rel=1e-12)
+    np.testing.assert_allclose(a.grad_view("fc.weight"), 0.6 * d, rtol=1e-6)
+    np.testing.assert_allclose(b.grad_view("fc.weight"), -0.6 * d, rtol=1e-6)
+    with pytest.raises(tl.NotFoundError, match="nope"):
+        tl.soft_share_l2(a, ["nope"], b, ["fc.weight"], 0.3)
+
+
+def test_distill_matches_formula():
+    rng = np.random.default_rng(0)
+    zs = rng.standard_normal((6, 4)).astype(np.float32)
+    t1 = (rng.standard_normal((6, 4)) * 2).astype(np.float32)
+    t2 = (rng.standard_normal((6, 4)) * 2).astype(np.float32)
+    T = 3.0
+    loss, grad = tl.distill_loss(zs, [t1, t2], weights=[1.0, 3.0], temperature=T)
+    p = 0.25 * _softmax(t1.astype(np.float64) / T) + 0.75 * _softmax(t2.astype(np.float64) / T)
+    q = _softmax(zs.astype(np.float64) / T)
+    assert loss == pytest.approx(T * T * np.mean(-np.sum(p * np.log(q), 1)), rel=1e-12)
+    np.testing.assert_allclose(grad, T * (q - p) / 6, rtol=1e-5, atol=1e-8)
+    with pytest.raises(tl.ShapeError):
+        tl.distill_loss(zs, [t1[:5]])
+    with pytest.raises(tl.InvalidArgumentError):
+        tl.distill_loss(zs, [])
+
+
+def test_pseudo_labels():
+    probs = np.array([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.05, 0.05, 0.9],
+                      [0.4, 0.35, 0.25], [0.1, 0.85, 0.05]])
+    sel, lab = tl.pseudo_label_select(probs, threshold=0.75)
+    np.testing.assert_array_equal(sel, probs.max(1) > 0.75)
+    np.testing.assert_array_equal(lab, probs.argmax(1))
+    sel, _ = tl.pseudo_label_select(probs, k=2)
+    np.testing.assert_array_equal(np.flatnonzero(sel), [2, 4])
+    sel, _ = tl.pseudo_label_select(probs, k=1, per_class=True)
+    np.testing.assert_array_equal(np.flatnonzero(sel), [0, 2, 4])
+    with pytest.raises(tl.InvalidArgumentError, match="row 0"):
+        tl.pseudo_label_select([[0.5, 0.6]])
+    with pytest.raises(tl.InvalidArgumentError, match="threshold"):
+        tl.pseudo_label_select(probs, threshold=2.0)
+
+
+def test_tri_training_agreement():
+    # Models 1 and 2 agree everywhere and are always right on the labelled
+    # rows (e_0 = 0 < 0.5): every unlabelled row joins model 0's set with
+    # their label; models 0 and 2 (or 0 and 1) disagree on labelled rows
+    # where model 0 is wrong, so those pairs' error is 0 as well.
+    y = np.array([0, 1, 2, 0, 1, 2, 0, 1])
+    right = y.copy()
+    u1 = np.array([2, 2, 1, 0, 0])
+    tri = tl.TriTraining()
+    join, lab, upd = tri.round([right, right, right], y, [u1, u1, u1])
+    assert upd.all()
+    assert join.all()
+    np.testing.assert_array_equal(lab, np.stack([u1] * 3))
+    # Same predictions again: e_i is not below e'_i any more, nothing joins.
+    join, lab, upd = tri.round([right, right, right], y, [u1, u1, u1])
+    assert not upd.any() and not join.any() and (lab == -1).all()
+    dis = tl.TriTraining(disagreement=True)
+    join, _, _ = dis.round([right, right, right], y, [u1, u1, u1])
+    assert not join.any()  # model i never disagrees with the other two
+    with pytest.raises(tl.ShapeError):
+        tri.round([right, right], y, [u1, u1, u1])

@@ -1,0 +1,215 @@
+#include "bow.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void ul_bow_options_default(ul_bow_options *o) {
+  o->max_features = 10000;
+  o->C = 1.0;
+  o->iterations = 300;
+  o->lr = 0.05;
+  o->seed = 0;
+}
+
+static int fail(char *err, size_t errcap, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errcap, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+/* Ids below this are xxunk, xxpad and xxbos: not words of the text. The
+ * other special tokens (xxmaj, xxup, ...) are kept as features. */
+enum { FIRST_FEATURE_ID = 3 };
+
+/* The feature vocabulary: the max_features most frequent tokens of the
+ * training documents (TfidfVectorizer's max_features), as a tl_vocab. */
+static int feature_vocab(tl_vocab **out, const tl_text_corpus *corpus,
+                         const size_t *train, size_t n_train,
+                         size_t max_features, char *err, size_t errcap) {
+  tl_token_counts *counts = NULL;
+  const char **toks = NULL;
+  size_t cap = 0;
+  int rc = tl_token_counts_create(&counts) == TL_OK ? 0 : -1;
+  for (size_t i = 0; !rc && i < n_train; i++) {
+    size_t n;
+    rc = tl_text_corpus_doc_len(&n, corpus, train[i]) == TL_OK ? 0 : -1;
+    if (!rc && n > cap) {
+      const char **grown = realloc(toks, n * sizeof *toks);
+      rc = grown ? 0 : -1;
+      if (grown) {
+        toks = grown;
+        cap = n;
+      }
+    }
+    for (size_t t = 0; !rc && t < n; t++)
+      rc = tl_text_corpus_token(&toks[t], NULL, corpus, train[i], t) == TL_OK
+               ? 0
+               : -1;
+    if (!rc)
+      rc = tl_token_counts_add(counts, toks, n) == TL_OK ? 0 : -1;
+  }
+  tl_vocab_options vo = TL_VOCAB_OPTIONS_INIT;
+  vo.min_freq = 1;
+  vo.max_vocab = max_features + TL_TEXT_NUM_SPECIALS;
+  vo.pad_multiple = 0;
+  if (!rc)
+    rc = tl_vocab_create_from_counts(out, counts, &vo) == TL_OK ? 0 : -1;
+  if (rc)
+    fail(err, errcap, "bag of words: %s", tl_last_error());
+  free(toks);
+  tl_token_counts_free(counts);
+  return rc;
+}
+
+/* Rows of tf-idf features: x[r * n_feat + f] for the documents docs[r]. */
+static int tfidf_rows(float *x, const double *idf, size_t n_feat,
+                      const tl_vocab *vocab, const tl_text_corpus *corpus,
+                      const size_t *docs, size_t n_docs) {
+  int64_t *ids = NULL;
+  size_t cap = 0;
+  for (size_t r = 0; r < n_docs; r++) {
+    size_t n;
+    if (tl_text_corpus_doc_len(&n, corpus, docs[r]) != TL_OK)
+      return free(ids), -1;
+    if (n > cap) {
+      int64_t *grown = realloc(ids, n * sizeof *ids);
+      if (!grown)
+        return free(ids), -1;
+      ids = grown;
+      cap = n;
+    }
+    if (n && tl_vocab_encode_doc(ids, n, vocab, corpus, docs[r]) != TL_OK)
+      return free(ids), -1;
+    float *row = x + r * n_feat;
+    memset(row, 0, n_feat * sizeof *row);
+    for (size_t t = 0; t < n; t++)
+      if (ids[t] >= FIRST_FEATURE_ID)
+        row[ids[t] - FIRST_FEATURE_ID] += 1.0f;
+    double norm = 0;
+    for (size_t f = 0; f < n_feat; f++) {
+      row[f] = (float)(row[f] * idf[f]);
+      norm += (double)row[f] * row[f];
+    }
+    if (norm > 0) {
+      const double inv = 1.0 / sqrt(norm);
+      for (size_t f = 0; f < n_feat; f++)
+        row[f] = (float)(row[f] * inv);
+    }
+  }
+  free(ids);
+  return 0;
+}
+
+int ul_bow_fit_predict(int64_t *pred, const tl_text_corpus *corpus,
+                       const int64_t *labels, size_t n_classes,
+                       const size_t *train, size_t n_train, const size_t *test,
+                       size_t n_test, const ul_bow_options *o, char *err,
+                       size_t errcap) {
+  if (!n_train || !n_test || n_classes < 2 || !(o->C > 0))
+    return fail(err, errcap, "bag of words: empty training or test set");
+  tl_vocab *vocab = NULL;
+  if (feature_vocab(&vocab, corpus, train, n_train, o->max_features, err,
+                    errcap))
+    return -1;
+  size_t vsize = 0;
+  tl_vocab_size(&vsize, vocab);
+  const size_t n_feat = vsize > FIRST_FEATURE_ID ? vsize - FIRST_FEATURE_ID : 1;
+  double *idf = calloc(n_feat, sizeof *idf);
+  float *x = malloc(n_train * n_feat * sizeof *x);
+  float *xt = malloc(n_test * n_feat * sizeof *xt);
+  int64_t *y = malloc(n_train * sizeof *y);
+  float *dlogits = malloc(n_train * n_classes * sizeof *dlogits);
+  tl_model *model = NULL;
+  tl_optim *optim = NULL;
+  int rc = idf && x && xt && y && dlogits ? 0 : -1;
+  /* Document frequencies over the training rows, from their raw counts:
+   * tf-idf with idf 1 first, then df_t = rows where t occurs. */
+  for (size_t f = 0; !rc && f < n_feat; f++)
+    idf[f] = 1.0;
+  if (!rc)
+    rc = tfidf_rows(x, idf, n_feat, vocab, corpus, train, n_train);
+  if (!rc) {
+    double *df = idf; /* counted in place, then turned into idf */
+    memset(df, 0, n_feat * sizeof *df);
+    for (size_t r = 0; r < n_train; r++)
+      for (size_t f = 0; f < n_feat; f++)
+        df[f] += x[r * n_feat + f] != 0.0f;
+    for (size_t f = 0; f < n_feat; f++)
+      idf[f] = log((1.0 + (double)n_train) / (1.0 + df[f])) + 1.0;
+    rc = tfidf_rows(x, idf, n_feat, vocab, corpus, train, n_train);
+  }
+  if (!rc)
+    rc = tfidf_rows(xt, idf, n_feat, vocab, corpus, test, n_test);
+  for (size_t r = 0; !rc && r < n_train; r++)
+    y[r] = labels[train[r]];
+  tl_model_options mo = TL_MODEL_OPTIONS_INIT;
+  mo.seed = o->seed;
+  tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM);
+  oo.lr = o->lr;
+  if (!rc)
+    rc = tl_model_create(&model, &mo) == TL_OK &&
+                 tl_model_add_linear(model, "fc", n_feat, n_classes,
+                                     TL_ACTIVATION_NONE) == TL_OK &&
+                 tl_optim_create(&optim, &model, 1, &oo) == TL_OK
+             ? 0
+             : -1;
+  float *w = NULL, *gw = NULL;
+  if (!rc)
+    rc = tl_model_param_view(&w, &gw, model, "fc.weight") == TL_OK ? 0 : -1;
+  /* The L2 term of scikit-learn's objective, divided by n as the loss is a
+   * mean: its gradient W / (C n) is added by hand so the bias stays free. */
+  const float l2 = (float)(1.0 / (o->C * (double)n_train));
+  const size_t dims[2] = {n_train, n_feat};
+  for (size_t it = 0; !rc && it < o->iterations; it++) {
+    const float *logits;
+    size_t odims[TL_MODEL_MAX_DIMS], ondim;
+    float loss;
+    rc = tl_optim_zero_grad(optim) == TL_OK &&
+                 tl_model_forward(&logits, odims, &ondim, model, x, dims, 2) ==
+                     TL_OK &&
+                 tl_cross_entropy(&loss, dlogits, logits, y, n_train, n_classes,
+                                  -100) == TL_OK &&
+                 tl_model_backward(NULL, model, dlogits, odims, ondim) == TL_OK
+             ? 0
+             : -1;
+    for (size_t i = 0; !rc && i < n_feat * n_classes; i++)
+      gw[i] += l2 * w[i];
+    if (!rc)
+      rc = tl_optim_step(optim) == TL_OK ? 0 : -1;
+  }
+  if (!rc) {
+    const float *logits;
+    size_t odims[TL_MODEL_MAX_DIMS], ondim;
+    const size_t tdims[2] = {n_test, n_feat};
+    rc = tl_model_eval(model) == TL_OK &&
+                 tl_model_forward(&logits, odims, &ondim, model, xt, tdims,
+                                  2) == TL_OK
+             ? 0
+             : -1;
+    for (size_t r = 0; !rc && r < n_test; r++) {
+      const float *row = logits + r * n_classes;
+      size_t best = 0;
+      for (size_t k = 1; k < n_classes; k++)
+        if (row[k] > row[best])
+          best = k;
+      pred[r] = (int64_t)best;
+    }
+  }
+  if (rc)
+    fail(err, errcap, "bag of words: %s",
+         tl_last_error()[0] ? tl_last_error() : "out of memory");
+  tl_optim_free(optim);
+  tl_model_free(model);
+  tl_vocab_free(vocab);
+  free(idf);
+  free(x);
+  free(xt);
+  free(y);
+  free(dlogits);
+  return rc;
+}

@@ -1,0 +1,239 @@
+/*
+ * libtl transfer: the building blocks of multi-task learning, self-labelling
+ * and multi-source domain adaptation that sit between a model and a training
+ * loop (../docs/transfer.md): task sampling, loss weighting, soft parameter
+ * sharing, distillation from several teachers, pseudo-label selection and
+ * tri-training. Formulas and the implementation each one follows are in
+ * the comments below and in docs/transfer.md.
+ *
+ * Conventions: probabilities and losses are double; logits are float
+ * (as model outputs). Every function checks all of its input before
+ * writing anything: a failing call changes nothing.
+ * Thread-safety: the pure functions may run from any thread; a sampler or a
+ * tri-training state from one thread at a time.
+ */
+#ifndef TL_TRANSFER_H
+#define TL_TRANSFER_H
+
+#include "tl/core.h"
+#include "tl/model.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ========================================================================
+ * Task sampling (multi-task learning: which task's batch comes next)
+ * ======================================================================== */
+
+/* How a tl_task_sampler weighs tasks of sizes n_i. */
+typedef enum tl_task_sampling {
+  /* p_i = 1 / K. */
+  TL_TASK_SAMPLING_UNIFORM = 0,
+  /* p_i = n_i / sum n (each example equally likely). */
+  TL_TASK_SAMPLING_PROPORTIONAL = 1,
+  /* p_i = (1 / n_i) / sum_j (1 / n_j): small tasks favoured. */
+  TL_TASK_SAMPLING_INVERSE = 2,
+  /* p_i = n_i^(1/tau) / sum_j n_j^(1/tau) (tau 1: proportional; tau to
+   * infinity: uniform). */
+  TL_TASK_SAMPLING_TEMPERATURE = 3,
+  /* Temperature sampling whose exponent alpha = 1/tau moves linearly from
+   * 1/tau to 1/tau_end over anneal_steps draws, then stays (Stickland &
+   * Murray 2019's annealed sampling: alpha from 1 to 0.2 over training). */
+  TL_TASK_SAMPLING_ANNEALED = 4
+} tl_task_sampling;
+
+/* Options of tl_task_sampler_create. */
+#define TL_TASK_SAMPLER_OPTIONS_VERSION 1
+typedef struct tl_task_sampler_options {
+  unsigned int version;  /* TL_TASK_SAMPLER_OPTIONS_VERSION */
+  tl_task_sampling mode; /* default TL_TASK_SAMPLING_PROPORTIONAL */
+  double tau;            /* temperature, > 0 (default 1) */
+  double tau_end;        /* annealed: final temperature, > 0 (default 5) */
+  uint64_t anneal_steps; /* annealed: draws to reach tau_end, > 0 (1000) */
+  uint64_t seed;         /* the draws' random stream (default 0) */
+} tl_task_sampler_options;
+/* The defaults of tl_task_sampler_options_init as a static initialiser:
+ * tl_task_sampler_options o = TL_TASK_SAMPLER_OPTIONS_INIT; */
+#define TL_TASK_SAMPLER_OPTIONS_INIT                                           \
+  {                                                                            \
+    TL_TASK_SAMPLER_OPTIONS_VERSION, TL_TASK_SAMPLING_PROPORTIONAL, 1.0, 5.0,  \
+        1000, 0                                                                \
+  }
+
+/* Fills *out with the defaults above for `version`. Errors:
+ * TL_E_INVALID_ARG (out NULL), TL_E_UNSUPPORTED (version unknown). */
+TL_API tl_status tl_task_sampler_options_init(tl_task_sampler_options *out,
+                                              unsigned int version);
+
+/* A seeded task sampler (opaque): the task sizes, the mode and its random
+ * stream and draw counter. */
+typedef struct tl_task_sampler tl_task_sampler;
+
+/* A sampler over n_tasks tasks of sizes[0..n_tasks) examples (copied).
+ * options NULL: defaults. Errors: TL_E_INVALID_ARG (NULL, n_tasks 0, a
+ * size 0 naming the task, tau or tau_end <= 0 or not finite,
+ * anneal_steps 0, unknown mode), TL_E_UNSUPPORTED (version), TL_E_NOMEM. */
+TL_API tl_status tl_task_sampler_create(tl_task_sampler **out,
+                                        const uint64_t *sizes, size_t n_tasks,
+                                        const tl_task_sampler_options *options);
+/* Frees the sampler. NULL is a no-op. */
+TL_API void tl_task_sampler_free(tl_task_sampler *sampler);
+
+/* The probabilities of the next draw into out[0..n) (n must be the number
+ * of tasks, else TL_E_SHAPE). They sum to 1 up to rounding. */
+TL_API tl_status tl_task_sampler_probs(double *out, size_t n,
+                                       const tl_task_sampler *sampler);
+
+/* Draws the next task (by inverse CDF of the probabilities above with a
+ * 53-bit uniform of libtl's xoshiro256** stream) into *out_task and
+ * advances the draw counter (which moves the annealed temperature). */
+TL_API tl_status tl_task_sampler_sample(size_t *out_task,
+                                        tl_task_sampler *sampler);
+
+/* The number of draws so far into *out. */
+TL_API tl_status tl_task_sampler_num_draws(uint64_t *out,
+                                           const tl_task_sampler *sampler);
+
+/* ========================================================================
+ * Loss weighting
+ * ======================================================================== */
+
+/* Uncertainty weighting (Kendall, Gal & Cipolla 2018) with learned
+ * log-variances s_i: total = sum_i exp(-s_i) L_i + s_i. Writes *out_total,
+ * out_weights[i] = exp(-s_i) (multiply task i's loss gradient by it before
+ * backward; may be NULL) and ADDS d total / d s_i = 1 - exp(-s_i) L_i to
+ * grad_log_vars[i] (may be NULL), so s can be a model parameter that the
+ * optimizer updates like any other (tl_model_param_view gives both
+ * pointers). Errors: TL_E_INVALID_ARG (NULL losses or log_vars, n 0),
+ * TL_E_NUMERIC (a loss or s_i not finite, or exp(-s_i) L_i overflowing). */
+TL_API tl_status tl_uncertainty_weighting(double *out_total,
+                                          double *out_weights,
+                                          float *grad_log_vars,
+                                          const double *losses,
+                                          const float *log_vars, size_t n);
+
+/* Dynamic weight averaging (Liu, Johns & Davison 2019): with r_i =
+ * L_i(t-1) / L_i(t-2) (the average losses of the two previous epochs),
+ * w_i = n exp(r_i / T) / sum_j exp(r_j / T). loss_prev and loss_prev2 NULL
+ * (the first two epochs): every w_i = 1. Errors: TL_E_INVALID_ARG (NULL
+ * out, n 0, only one of the histories NULL, T <= 0 or not finite, a loss
+ * <= 0 or not finite). */
+TL_API tl_status tl_dwa_weights(double *out, const double *loss_prev,
+                                const double *loss_prev2, size_t n,
+                                double temperature);
+
+/* ========================================================================
+ * Soft parameter sharing
+ * ======================================================================== */
+
+/* L2 soft sharing between matching parameters of two models (Duong et al.
+ * 2015): penalty = lambda * sum_k ||a[names_a[k]] - b[names_b[k]]||^2,
+ * written to *out_penalty; its gradient 2 lambda (a - b) is ADDED to a's
+ * gradient and its negative to b's (trainable or not: the optimizer skips
+ * frozen ones). a and b may be the same model (different parameters).
+ * Errors: TL_E_INVALID_ARG (NULL, n 0, lambda < 0 or not finite),
+ * TL_E_NOT_FOUND (a name, naming it), TL_E_SHAPE (two parameters of other
+ * sizes, naming both), TL_E_NUMERIC (a penalty that overflows; nothing
+ * added). */
+TL_API tl_status tl_soft_share_l2(double *out_penalty, tl_model *a,
+                                  const char *const *names_a, tl_model *b,
+                                  const char *const *names_b, size_t n,
+                                  double lambda);
+
+/* ========================================================================
+ * Distillation from several teachers (knowledge adaptation)
+ * ======================================================================== */
+
+/* Soft-target distillation loss (Hinton et al. 2015; Ruder, Ghaffari &
+ * Breslin 2017): the teachers' soft targets p = sum_k w_k softmax(z_k / T)
+ * (w = teacher_weights normalised to sum 1, NULL: equal), and
+ *   loss = T^2 / n * sum_rows -sum_j p_j log softmax(z_s / T)_j
+ * over student logits z_s (n, c), as torch's T * T *
+ * F.cross_entropy(z_s / T, p) with probability targets. out_dlogits (may
+ * be NULL) receives d loss / d z_s = T (softmax(z_s / T) - p) / n.
+ * teachers[k] points to teacher k's logits (n, c). Errors:
+ * TL_E_INVALID_ARG (NULL, n, c or n_teachers 0, T <= 0, a weight
+ * negative or not finite, weights summing to 0), TL_E_NUMERIC (a NaN or
+ * Inf logit, naming the array and row). */
+TL_API tl_status tl_distill_loss(double *out_loss, float *out_dlogits,
+                                 const float *student_logits,
+                                 const float *const *teachers,
+                                 const double *teacher_weights,
+                                 size_t n_teachers, size_t n, size_t c,
+                                 double temperature);
+
+/* ========================================================================
+ * Self-labelling
+ * ======================================================================== */
+
+/* How tl_pseudo_label_select picks unlabelled rows. */
+typedef enum tl_pseudo_label_mode {
+  /* Rows whose largest probability is > threshold (scikit-learn
+   * SelfTrainingClassifier, criterion "threshold"). */
+  TL_PSEUDO_LABEL_THRESHOLD = 0,
+  /* The k rows of largest top probability overall (its "k_best"). */
+  TL_PSEUDO_LABEL_K_BEST = 1,
+  /* For each class, the k rows predicted as that class with the largest
+   * probability (class-balanced self-training). */
+  TL_PSEUDO_LABEL_K_PER_CLASS = 2
+} tl_pseudo_label_mode;
+
+/* Pseudo-labels for n unlabelled rows of class probabilities probs (n, c):
+ * out_selected[i] = 1 for the rows chosen by `mode` (threshold in [0, 1]
+ * or k >= 1; the other is ignored), 0 else; out_labels[i] = the row's
+ * argmax (first on ties) for every row. Ties in the k modes go to the
+ * lower row index. *out_count (may be NULL) gets the number selected.
+ * Each row must be a probability vector: entries in [0, 1] summing to 1
+ * within 1e-4 (TL_E_INVALID_ARG naming the row otherwise). */
+TL_API tl_status tl_pseudo_label_select(uint8_t *out_selected,
+                                        int64_t *out_labels, size_t *out_count,
+                                        const double *probs, size_t n, size_t c,
+                                        tl_pseudo_label_mode mode,
+                                        double threshold, size_t k);
+
+/* Tri-training (Zhou & Li 2005) bookkeeping: the error estimates e'_i and
+ * set sizes l'_i of three models across rounds (opaque). The host trains
+ * the three models (on bootstrap samples of the labelled set at first);
+ * each round it passes their predictions and gets which unlabelled rows
+ * join which model's training set. */
+typedef struct tl_tri_training tl_tri_training;
+
+/* A new state (e'_i = 0.5, l'_i = 0 as in the paper). disagreement 1
+ * selects Søgaard (2010)'s tri-training with disagreement: a row joins
+ * model i only if the other two agree AND model i disagrees with them.
+ * seed drives the paper's random subsampling of L_i. Errors:
+ * TL_E_INVALID_ARG, TL_E_NOMEM. */
+TL_API tl_status tl_tri_training_create(tl_tri_training **out, int disagreement,
+                                        uint64_t seed);
+/* Frees the state. NULL is a no-op. */
+TL_API void tl_tri_training_free(tl_tri_training *tri);
+
+/* One round. pred_labelled[m][0..n_labelled): model m's predictions on a
+ * labelled set with labels `labels` (the paper estimates e_i on the
+ * labelled data: the error of models j and k on the rows where they agree);
+ * pred_unlabelled[m][0..n_unlabelled) their predictions on the unlabelled
+ * pool. For each model i it applies the paper's conditions
+ * (e_i < e'_i; l'_i = floor(e_i / (e'_i - e_i) + 1) when l'_i = 0;
+ * |L_i| > l'_i and e_i |L_i| < e'_i l'_i, else subsample L_i to
+ * ceil(e'_i l'_i / e_i - 1) rows when l'_i > e_i / (e'_i - e_i)) and writes
+ * out_join[i * n_unlabelled + u] = 1 when row u joins model i's set this
+ * round, with the label the other two agree on in out_labels[i *
+ * n_unlabelled + u] (-1 where not joined). out_updated[i] = 1 when model i
+ * is to be retrained on labelled + joined rows (may be NULL); e'_i, l'_i
+ * then become e_i, |L_i|. *out_any (may be NULL) = 0 when no model
+ * updated: the algorithm has converged. Errors: TL_E_INVALID_ARG (NULL,
+ * n_labelled 0, a prediction or label < 0). */
+TL_API tl_status tl_tri_training_round(uint8_t *out_join, int64_t *out_labels,
+                                       uint8_t *out_updated, int *out_any,
+                                       tl_tri_training *tri,
+                                       const int64_t *const *pred_labelled,
+                                       const int64_t *labels, size_t n_labelled,
+                                       const int64_t *const *pred_unlabelled,
+                                       size_t n_unlabelled);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TL_TRANSFER_H */

@@ -1,0 +1,411 @@
+/* lib/transfer against tests/fixtures/gen_transfer.py (closed forms, torch
+ * autograd, the tri-training paper's Table 1 written out) and on bad
+ * input. */
+#include "tl_test.h"
+
+#include "../fixtures/transfer_golden.h"
+
+/* ---- task sampling ------------------------------------------------------ */
+
+static tl_task_sampler *sampler(tl_task_sampling mode, double tau,
+                                uint64_t seed) {
+  tl_task_sampler_options o;
+  TLT_ASSERT_OK(
+      tl_task_sampler_options_init(&o, TL_TASK_SAMPLER_OPTIONS_VERSION));
+  o.mode = mode;
+  o.tau = tau;
+  o.seed = seed;
+  tl_task_sampler *s = NULL;
+  TLT_ASSERT_OK(tl_task_sampler_create(&s, sampler_sizes, 4, &o));
+  return s;
+}
+
+START_TEST(sampler_probabilities) {
+  const tl_task_sampling modes[5] = {
+      TL_TASK_SAMPLING_UNIFORM, TL_TASK_SAMPLING_PROPORTIONAL,
+      TL_TASK_SAMPLING_INVERSE, TL_TASK_SAMPLING_TEMPERATURE,
+      TL_TASK_SAMPLING_TEMPERATURE};
+  const double taus[5] = {1, 1, 1, 2.0, 0.5};
+  for (int m = 0; m < 5; m++) {
+    tl_task_sampler *s = sampler(modes[m], taus[m], 0);
+    double p[4];
+    TLT_ASSERT_OK(tl_task_sampler_probs(p, 4, s));
+    TLT_ASSERT_ARRAY_CLOSE(p, sampler_probs + 4 * m, 4, 1e-14, 0);
+    tl_task_sampler_free(s);
+  }
+  /* Annealed from tau 1 to 5 over 1000 draws: the probabilities of the
+   * next draw after 0, 250, 1000 and 3000 draws. */
+  tl_task_sampler *s = sampler(TL_TASK_SAMPLING_ANNEALED, 1.0, 0);
+  const uint64_t at[4] = {0, 250, 1000, 3000};
+  uint64_t done = 0;
+  for (int k = 0; k < 4; k++) {
+    for (; done < at[k]; done++) {
+      size_t t;
+      TLT_ASSERT_OK(tl_task_sampler_sample(&t, s));
+    }
+    double p[4];
+    TLT_ASSERT_OK(tl_task_sampler_probs(p, 4, s));
+    TLT_ASSERT_ARRAY_CLOSE(p, sampler_probs + 20 + 4 * k, 4, 1e-13, 0);
+  }
+  uint64_t draws;
+  TLT_ASSERT_OK(tl_task_sampler_num_draws(&draws, s));
+  ck_assert_uint_eq(draws, 3000);
+  tl_task_sampler_free(s);
+}
+END_TEST
+
+/* Frequencies over 200,000 draws agree with the probabilities (each
+ * within 5 standard deviations), and a seed gives the same draws. */
+START_TEST(sampler_frequencies) {
+  const size_t n = 200000;
+  tl_task_sampler *s = sampler(TL_TASK_SAMPLING_TEMPERATURE, 2.0, 42);
+  tl_task_sampler *again = sampler(TL_TASK_SAMPLING_TEMPERATURE, 2.0, 42);
+  tl_task_sampler *other = sampler(TL_TASK_SAMPLING_TEMPERATURE, 2.0, 43);
+  size_t count[4] = {0}, differ = 0;
+  for (size_t i = 0; i < n; i++) {
+    size_t a, b, c;
+    TLT_ASSERT_OK(tl_task_sampler_sample(&a, s));
+    TLT_ASSERT_OK(tl_task_sampler_sample(&b, again));
+    TLT_ASSERT_OK(tl_task_sampler_sample(&c, other));
+    ck_assert_uint_lt(a, 4);
+    ck_assert_uint_eq(a, b);
+    differ += a != c;
+    count[a]++;
+  }
+  ck_assert_uint_gt(differ, n / 4);
+  for (int k = 0; k < 4; k++) {
+    const double p = sampler_probs[12 + k];
+    const double sd = sqrt(n * p * (1 - p));
+    ck_assert_msg(fabs((double)count[k] - n * p) < 5 * sd,
+                  "task %d drawn %zu times, expected %.0f +- %.0f", k, count[k],
+                  n * p, sd);
+  }
+  tl_task_sampler_free(s);
+  tl_task_sampler_free(again);
+  tl_task_sampler_free(other);
+}
+END_TEST
+
+START_TEST(sampler_bad_input) {
+  tl_task_sampler *s = NULL;
+  const uint64_t zero[2] = {5, 0};
+  TLT_ASSERT_FAILS(tl_task_sampler_create(&s, zero, 2, NULL), TL_E_INVALID_ARG,
+                   "task 1");
+  TLT_ASSERT_FAILS(tl_task_sampler_create(&s, sampler_sizes, 0, NULL),
+                   TL_E_INVALID_ARG, "n_tasks");
+  TLT_ASSERT_FAILS(tl_task_sampler_create(NULL, sampler_sizes, 4, NULL),
+                   TL_E_INVALID_ARG, "out");
+  tl_task_sampler_options o = TL_TASK_SAMPLER_OPTIONS_INIT;
+  o.tau = 0;
+  TLT_ASSERT_FAILS(tl_task_sampler_create(&s, sampler_sizes, 4, &o),
+                   TL_E_INVALID_ARG, "tau");
+  o.tau = NAN;
+  TLT_ASSERT_FAILS(tl_task_sampler_create(&s, sampler_sizes, 4, &o),
+                   TL_E_INVALID_ARG, "tau");
+  o = (tl_task_sampler_options)TL_TASK_SAMPLER_OPTIONS_INIT;
+  o.tau_end = -1;
+  TLT_ASSERT_FAILS(tl_task_sampler_create(&s, sampler_sizes, 4, &o),
+                   TL_E_INVALID_ARG, "tau_end");
+  o = (tl_task_sampler_options)TL_TASK_SAMPLER_OPTIONS_INIT;
+  o.mode = (tl_task_sampling)9;
+  TLT_ASSERT_FAILS(tl_task_sampler_create(&s, sampler_sizes, 4, &o),
+                   TL_E_INVALID_ARG, "mode");
+  o = (tl_task_sampler_options)TL_TASK_SAMPLER_OPTIONS_INIT;
+  o.anneal_steps = 0;
+  TLT_ASSERT_FAILS(tl_task_sampler_create(&s, sampler_sizes, 4, &o),
+                   TL_E_INVALID_ARG, "anneal_steps");
+  o = (tl_task_sampler_options)TL_TASK_SAMPLER_OPTIONS_INIT;
+  o.version = 99;
+  TLT_ASSERT_FAILS(tl_task_sampler_create(&s, sampler_sizes, 4, &o),
+                   TL_E_UNSUPPORTED, "options");
+  ck_assert_ptr_null(s);
+  s = sampler(TL_TASK_SAMPLING_UNIFORM, 1, 0);
+  double p[5];
+  TLT_ASSERT_FAILS(tl_task_sampler_probs(p, 5, s), TL_E_SHAPE, "4 tasks");
+  TLT_ASSERT_FAILS(tl_task_sampler_sample(NULL, s), TL_E_INVALID_ARG,
+                   "out_task");
+  tl_task_sampler_free(s);
+  tl_task_sampler_free(NULL);
+}
+END_TEST
+
+/* A temperature so low that small tasks' weights underflow to 0: draws
+ * still land on tasks of nonzero probability only. */
+START_TEST(sampler_underflow) {
+  tl_task_sampler *s = sampler(TL_TASK_SAMPLING_TEMPERATURE, 1e-3, 1);
+  double p[4];
+  TLT_ASSERT_OK(tl_task_sampler_probs(p, 4, s));
+  ck_assert(p[3] == 1.0 && p[0] == 0.0 && p[2] == 0.0);
+  for (int i = 0; i < 1000; i++) {
+    size_t t;
+    TLT_ASSERT_OK(tl_task_sampler_sample(&t, s));
+    ck_assert_uint_eq(t, 3);
+  }
+  tl_task_sampler_free(s);
+}
+END_TEST
+
+/* ---- loss weighting ----------------------------------------------------- */
+
+START_TEST(uncertainty_weighting) {
+  float grad[3] = {0.5f, 0.0f, -1.0f};
+  double total, w[3];
+  TLT_ASSERT_OK(
+      tl_uncertainty_weighting(&total, w, grad, uw_losses, uw_log_vars, 3));
+  TLT_ASSERT_CLOSE(total, uw_total, 1e-14, 0);
+  TLT_ASSERT_ARRAY_CLOSE(w, uw_weights, 3, 1e-14, 0);
+  /* The gradient is added to what was there. */
+  const float before[3] = {0.5f, 0.0f, -1.0f};
+  for (int i = 0; i < 3; i++)
+    TLT_ASSERT_CLOSE(grad[i] - before[i], uw_grad[i], 1e-6, 1);
+  const double bad_loss[3] = {1, INFINITY, 1};
+  TLT_ASSERT_FAILS(
+      tl_uncertainty_weighting(&total, w, grad, bad_loss, uw_log_vars, 3),
+      TL_E_NUMERIC, "task 1");
+  const float huge_s[3] = {-800.0f, 0, 0};
+  TLT_ASSERT_FAILS(
+      tl_uncertainty_weighting(&total, w, grad, uw_losses, huge_s, 3),
+      TL_E_NUMERIC, "overflows");
+  TLT_ASSERT_FAILS(
+      tl_uncertainty_weighting(&total, w, grad, uw_losses, uw_log_vars, 0),
+      TL_E_INVALID_ARG, "n");
+  for (int i = 0; i < 3; i++) /* nothing changed by the failures */
+    TLT_ASSERT_CLOSE(grad[i] - before[i], uw_grad[i], 1e-6, 1);
+}
+END_TEST
+
+START_TEST(dwa) {
+  double w[3];
+  TLT_ASSERT_OK(tl_dwa_weights(w, dwa_prev, dwa_prev2, 3, 2.0));
+  TLT_ASSERT_ARRAY_CLOSE(w, dwa_weights, 3, 1e-14, 0);
+  TLT_ASSERT_OK(tl_dwa_weights(w, NULL, NULL, 3, 2.0));
+  ck_assert(w[0] == 1 && w[1] == 1 && w[2] == 1);
+  TLT_ASSERT_FAILS(tl_dwa_weights(w, dwa_prev, NULL, 3, 2.0), TL_E_INVALID_ARG,
+                   "both");
+  TLT_ASSERT_FAILS(tl_dwa_weights(w, dwa_prev, dwa_prev2, 3, 0.0),
+                   TL_E_INVALID_ARG, "temperature");
+  const double zero[3] = {1, 0, 1};
+  TLT_ASSERT_FAILS(tl_dwa_weights(w, dwa_prev, zero, 3, 2.0), TL_E_INVALID_ARG,
+                   "task 1");
+}
+END_TEST
+
+/* ---- soft sharing ------------------------------------------------------- */
+
+static tl_model *linear_model(void) {
+  tl_model *m = NULL;
+  TLT_ASSERT_OK(tl_model_create(&m, NULL));
+  TLT_ASSERT_OK(tl_model_add_linear(m, "fc", 3, 4, TL_ACTIVATION_NONE));
+  TLT_ASSERT_OK(tl_model_add_linear(m, "out", 4, 2, TL_ACTIVATION_NONE));
+  return m;
+}
+
+START_TEST(soft_share) {
+  tl_model *a = linear_model(), *b = linear_model();
+  TLT_ASSERT_OK(tl_model_param_set(a, "fc.weight", ss_a, 12));
+  TLT_ASSERT_OK(tl_model_param_set(b, "fc.weight", ss_b, 12));
+  TLT_ASSERT_OK(tl_model_zero_grad(a));
+  TLT_ASSERT_OK(tl_model_zero_grad(b));
+  const char *na[1] = {"fc.weight"}, *nb[1] = {"fc.weight"};
+  double pen;
+  TLT_ASSERT_OK(tl_soft_share_l2(&pen, a, na, b, nb, 1, 0.3));
+  TLT_ASSERT_CLOSE(pen, ss_penalty, 1e-12, 0);
+  float *ga, *gb;
+  TLT_ASSERT_OK(tl_model_param_view(NULL, &ga, a, "fc.weight"));
+  TLT_ASSERT_OK(tl_model_param_view(NULL, &gb, b, "fc.weight"));
+  TLT_ASSERT_ARRAY_CLOSE(ga, ss_grad_a, 12, 1e-6, 1e-6);
+  TLT_ASSERT_ARRAY_CLOSE(gb, ss_grad_b, 12, 1e-6, 1e-6);
+  /* Bad input changes nothing: a shape mismatch in the second pair. */
+  float keep[12];
+  memcpy(keep, ga, sizeof keep);
+  const char *na2[2] = {"fc.weight", "fc.weight"};
+  const char *nb2[2] = {"fc.weight", "out.weight"};
+  TLT_ASSERT_FAILS(tl_soft_share_l2(&pen, a, na2, b, nb2, 2, 0.3), TL_E_SHAPE,
+                   "out.weight");
+  ck_assert(memcmp(keep, ga, sizeof keep) == 0);
+  const char *missing[1] = {"nope"};
+  TLT_ASSERT_FAILS(tl_soft_share_l2(&pen, a, missing, b, nb, 1, 0.3),
+                   TL_E_NOT_FOUND, "nope");
+  TLT_ASSERT_FAILS(tl_soft_share_l2(&pen, a, na, b, nb, 1, -1),
+                   TL_E_INVALID_ARG, "lambda");
+  tl_model_free(a);
+  tl_model_free(b);
+}
+END_TEST
+
+/* ---- distillation -------------------------------------------------------- */
+
+START_TEST(distill) {
+  const float *teachers[2] = {kd_teacher1, kd_teacher2};
+  const double weights[2] = {3.0, 7.0}; /* normalised to 0.3, 0.7 */
+  double loss;
+  float grad[20];
+  TLT_ASSERT_OK(tl_distill_loss(&loss, grad, kd_student, teachers, weights, 2,
+                                4, 5, 2.0));
+  TLT_ASSERT_CLOSE(loss, kd_loss, 1e-13, 0);
+  TLT_ASSERT_ARRAY_CLOSE(grad, kd_grad, 20, 1e-6, 1e-7);
+  /* One teacher equal to the student at T = 1: loss = its entropy,
+   * gradient 0. */
+  const float *self[1] = {kd_student};
+  TLT_ASSERT_OK(
+      tl_distill_loss(&loss, grad, kd_student, self, NULL, 1, 4, 5, 1.0));
+  TLT_ASSERT_CLOSE(loss, kd_self_entropy, 1e-13, 0);
+  for (int i = 0; i < 20; i++)
+    ck_assert(fabsf(grad[i]) < 1e-7f);
+  /* Finite differences of the loss against the analytic gradient. */
+  float z[20];
+  memcpy(z, kd_student, sizeof z);
+  TLT_ASSERT_OK(
+      tl_distill_loss(&loss, grad, z, teachers, weights, 2, 4, 5, 2.0));
+  for (int i = 0; i < 20; i += 3) {
+    const float h = 1e-2f;
+    double up, down;
+    z[i] = kd_student[i] + h;
+    TLT_ASSERT_OK(
+        tl_distill_loss(&up, NULL, z, teachers, weights, 2, 4, 5, 2.0));
+    z[i] = kd_student[i] - h;
+    TLT_ASSERT_OK(
+        tl_distill_loss(&down, NULL, z, teachers, weights, 2, 4, 5, 2.0));
+    z[i] = kd_student[i];
+    TLT_ASSERT_CLOSE((up - down) / (2.0 * h), grad[i], 1e-3, 1e-3);
+  }
+  const double zero_w[2] = {0, 0};
+  TLT_ASSERT_FAILS(
+      tl_distill_loss(&loss, grad, kd_student, teachers, zero_w, 2, 4, 5, 2.0),
+      TL_E_INVALID_ARG, "sum to 0");
+  TLT_ASSERT_FAILS(
+      tl_distill_loss(&loss, grad, kd_student, teachers, weights, 2, 4, 5, 0.0),
+      TL_E_INVALID_ARG, "temperature");
+  float nan_teacher[20];
+  memcpy(nan_teacher, kd_teacher2, sizeof nan_teacher);
+  nan_teacher[13] = NAN;
+  const float *bad[2] = {kd_teacher1, nan_teacher};
+  TLT_ASSERT_FAILS(
+      tl_distill_loss(&loss, grad, kd_student, bad, weights, 2, 4, 5, 2.0),
+      TL_E_NUMERIC, "teacher 1");
+}
+END_TEST
+
+/* ---- pseudo-labels ------------------------------------------------------- */
+
+START_TEST(pseudo_labels) {
+  uint8_t sel[7];
+  int64_t lab[7];
+  size_t count;
+  TLT_ASSERT_OK(tl_pseudo_label_select(sel, lab, &count, pl_probs, 7, 3,
+                                       TL_PSEUDO_LABEL_THRESHOLD, 0.75, 0));
+  ck_assert(memcmp(sel, pl_threshold, 7) == 0);
+  ck_assert(memcmp(lab, pl_labels, sizeof lab) == 0);
+  size_t want = 0;
+  for (int i = 0; i < 7; i++)
+    want += pl_threshold[i];
+  ck_assert_uint_eq(count, want);
+  TLT_ASSERT_OK(tl_pseudo_label_select(sel, lab, &count, pl_probs, 7, 3,
+                                       TL_PSEUDO_LABEL_K_BEST, 0, 3));
+  ck_assert(memcmp(sel, pl_kbest3, 7) == 0);
+  ck_assert_uint_eq(count, 3);
+  TLT_ASSERT_OK(tl_pseudo_label_select(sel, lab, &count, pl_probs, 7, 3,
+                                       TL_PSEUDO_LABEL_K_PER_CLASS, 0, 1));
+  ck_assert(memcmp(sel, pl_per_class1, 7) == 0);
+  double bad[6] = {0.5, 0.6, 0.2, 0.3, 0.3, 0.4};
+  TLT_ASSERT_FAILS(tl_pseudo_label_select(sel, lab, &count, bad, 2, 3,
+                                          TL_PSEUDO_LABEL_THRESHOLD, 0.5, 0),
+                   TL_E_INVALID_ARG, "row 0");
+  TLT_ASSERT_FAILS(tl_pseudo_label_select(sel, lab, &count, pl_probs, 7, 3,
+                                          TL_PSEUDO_LABEL_THRESHOLD, 1.5, 0),
+                   TL_E_INVALID_ARG, "threshold");
+  TLT_ASSERT_FAILS(tl_pseudo_label_select(sel, lab, &count, pl_probs, 7, 3,
+                                          TL_PSEUDO_LABEL_K_BEST, 0, 0),
+                   TL_E_INVALID_ARG, "k");
+}
+END_TEST
+
+/* ---- tri-training -------------------------------------------------------- */
+
+static void tri_round(tl_tri_training *tri, int dis, int rnd,
+                      const uint8_t *cand, const size_t *count,
+                      const uint8_t *updated) {
+  const int64_t *pl[3] = {tri_pl0, tri_pl1, tri_pl2};
+  const int64_t *pu[3] = {tri_pu0, tri_pu1, tri_pu2};
+  enum { NU = 30 };
+  uint8_t join[3 * NU], upd[3];
+  int64_t lab[3 * NU];
+  int any;
+  TLT_ASSERT_OK(tl_tri_training_round(join, lab, upd, &any, tri, pl, tri_labels,
+                                      40, pu, NU));
+  int want_any = 0;
+  for (int i = 0; i < 3; i++) {
+    ck_assert_msg(upd[i] == updated[i], "disagreement %d round %d model %d",
+                  dis, rnd, i);
+    want_any |= updated[i];
+    size_t joined = 0;
+    for (int u = 0; u < NU; u++) {
+      const size_t at = (size_t)i * NU + (size_t)u;
+      if (!join[at]) {
+        ck_assert_int_eq(lab[at], -1);
+        continue;
+      }
+      joined++;
+      /* A joined row is a candidate of the paper's L_i and carries the
+       * label the other two models agree on. */
+      ck_assert_msg(cand[at], "model %d row %d joined but is no candidate", i,
+                    u);
+      ck_assert_int_eq(lab[at], pu[(i + 1) % 3][u]);
+      ck_assert_int_eq(lab[at], pu[(i + 2) % 3][u]);
+    }
+    ck_assert_msg(joined == count[i], "model %d: %zu joined, expected %zu", i,
+                  joined, count[i]);
+  }
+  ck_assert_int_eq(any, want_any);
+}
+
+START_TEST(tri_training) {
+  for (int dis = 0; dis < 2; dis++) {
+    tl_tri_training *tri = NULL;
+    TLT_ASSERT_OK(tl_tri_training_create(&tri, dis, 5));
+    if (dis == 0) {
+      tri_round(tri, 0, 1, tri_cand_d0_r1, tri_count_d0_r1, tri_updated_d0_r1);
+      tri_round(tri, 0, 2, tri_cand_d0_r2, tri_count_d0_r2, tri_updated_d0_r2);
+    } else {
+      tri_round(tri, 1, 1, tri_cand_d1_r1, tri_count_d1_r1, tri_updated_d1_r1);
+      tri_round(tri, 1, 2, tri_cand_d1_r2, tri_count_d1_r2, tri_updated_d1_r2);
+    }
+    tl_tri_training_free(tri);
+  }
+  tl_tri_training *tri = NULL;
+  TLT_ASSERT_FAILS(tl_tri_training_create(&tri, 2, 0), TL_E_INVALID_ARG,
+                   "disagreement");
+  TLT_ASSERT_OK(tl_tri_training_create(&tri, 0, 0));
+  const int64_t *pl[3] = {tri_pl0, tri_pl1, NULL};
+  const int64_t *pu[3] = {tri_pu0, tri_pu1, tri_pu2};
+  uint8_t join[90];
+  int64_t lab[90];
+  TLT_ASSERT_FAILS(tl_tri_training_round(join, lab, NULL, NULL, tri, pl,
+                                         tri_labels, 40, pu, 30),
+                   TL_E_INVALID_ARG, "model 2");
+  pl[2] = tri_pl2;
+  TLT_ASSERT_FAILS(tl_tri_training_round(join, lab, NULL, NULL, tri, pl,
+                                         tri_labels, 0, pu, 30),
+                   TL_E_INVALID_ARG, "n_labelled");
+  /* The failures changed nothing: the first round is still round 1. */
+  tri_round(tri, 0, 1, tri_cand_d0_r1, tri_count_d0_r1, tri_updated_d0_r1);
+  tl_tri_training_free(tri);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("transfer");
+  TCase *tc = tcase_create("transfer");
+  tcase_add_test(tc, sampler_probabilities);
+  tcase_add_test(tc, sampler_frequencies);
+  tcase_add_test(tc, sampler_bad_input);
+  tcase_add_test(tc, sampler_underflow);
+  tcase_add_test(tc, uncertainty_weighting);
+  tcase_add_test(tc, dwa);
+  tcase_add_test(tc, soft_share);
+  tcase_add_test(tc, distill);
+  tcase_add_test(tc, pseudo_labels);
+  tcase_add_test(tc, tri_training);
+  suite_add_tcase(s, tc);
+  return tlt_run(s);
+}
