@@ -50,9 +50,17 @@ int main() {
   tl_clas_loader_options t4 = TL_CLAS_LOADER_OPTIONS_INIT;
   tl_progress_options t5 = TL_PROGRESS_OPTIONS_INIT;
   tl_doc_encoder_options t6 = TL_DOC_ENCODER_OPTIONS_INIT;
+  tl_task_sampler_options t7 = TL_TASK_SAMPLER_OPTIONS_INIT;
+  tl_learner_options l1 = TL_LEARNER_OPTIONS_INIT;
+  tl_clas_data_options l2 = TL_CLAS_DATA_OPTIONS_INIT;
+  tl_monitor_options l3 = TL_MONITOR_OPTIONS_INIT;
+  tl_fit_options l4 = TL_FIT_OPTIONS_INIT;
+  tl_fit_one_cycle_options l5 = TL_FIT_ONE_CYCLE_OPTIONS_INIT;
+  tl_fine_tune_options l6 = TL_FINE_TUNE_OPTIONS_INIT;
+  tl_fit_sgdr_options l7 = TL_FIT_SGDR_OPTIONS_INIT;
+  tl_batch_source l8 = TL_BATCH_SOURCE_INIT;
   tl_linear_options a1 = TL_LINEAR_OPTIONS_INIT;
   tl_awd_lstm_options a2 = TL_AWD_LSTM_OPTIONS_INIT;
-  tl_task_sampler_options t7 = TL_TASK_SAMPLER_OPTIONS_INIT;
   const unsigned versions[] = {
       mo.version, eo.version,  lo.version,  oo.version, s1.version, s2.version,
       s3.version, s4.version,  s5.version,  s6.version, s7.version, s8.version,
@@ -60,7 +68,8 @@ int main() {
       pp.version, m1.version,  m2.version,  m3.version, m4.version, m5.version,
       m6.version, m7.version,  td.version,  cl.version, ml.version, go.version,
       t1.version, t2.version,  t3.version,  t4.version, t5.version, t6.version,
-      a1.version, a2.version,  t7.version,  bno.version};
+      t7.version, bno.version, l1.version,  l2.version, l3.version, l4.version,
+      l5.version, l6.version,  l7.version,  l8.version, a1.version, a2.version};
   for (unsigned v : versions)
     if (v < 1)
       return 1;

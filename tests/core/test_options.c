@@ -175,13 +175,13 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_embedding_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_lstm_options, stateful, tl_lstm_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_gru_options, stateful, tl_gru_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_batchnorm_options, affine,
+                    tl_batchnorm_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_linear_options, bias, tl_linear_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_awd_lstm_options, seed,
                     tl_awd_lstm_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_awd_lstm_options, seed,
                     tl_awd_lstm_clas_options_init(out, 1));
-  INIT_STAYS_INSIDE(tl_batchnorm_options, affine,
-                    tl_batchnorm_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_optim_options, nesterov,
                     tl_optim_options_init(out, 1, TL_OPTIM_ADAMW));
   INIT_STAYS_INSIDE(tl_sched_stlr_options, ratio,
@@ -239,6 +239,18 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_doc_encoder_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_task_sampler_options, seed,
                     tl_task_sampler_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_learner_options, ignore_index,
+                    tl_learner_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_clas_data_options, n_valid,
+                    tl_clas_data_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_monitor_options, patience,
+                    tl_monitor_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_fit_options, wd, tl_fit_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_fit_one_cycle_options, wd,
+                    tl_fit_one_cycle_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_fine_tune_options, wd,
+                    tl_fine_tune_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_fit_sgdr_options, wd, tl_fit_sgdr_options_init(out, 1));
 }
 END_TEST
 
@@ -274,6 +286,22 @@ START_TEST(init_macros_match_the_init_functions) {
   ck_assert(pa.n_epochs == pb.n_epochs && pb.n_epochs == 1 &&
             pa.smooth_beta == pb.smooth_beta && pb.smooth_beta == 0.98 &&
             pa.clock == NULL && pb.clock == NULL);
+  tl_learner_options ea = TL_LEARNER_OPTIONS_INIT, eb;
+  TLT_ASSERT_OK(tl_learner_options_init(&eb, 1));
+  ck_assert(ea.opt_kind == eb.opt_kind && eb.opt_kind == TL_OPTIM_ADAMW &&
+            ea.sqr_mom == eb.sqr_mom && eb.sqr_mom == 0.99 &&
+            ea.eps == eb.eps && eb.eps == 1e-5 && ea.wd == eb.wd &&
+            eb.wd == 0.01 && ea.ignore_index == eb.ignore_index);
+  tl_fine_tune_options fa = TL_FINE_TUNE_OPTIONS_INIT, fb;
+  TLT_ASSERT_OK(tl_fine_tune_options_init(&fb, 1));
+  ck_assert(fa.base_lr == fb.base_lr && fb.base_lr == 2e-3 &&
+            fa.div == fb.div && fb.div == 5.0 && fa.pct_start == fb.pct_start &&
+            fa.moms[1] == fb.moms[1] && fb.moms[1] == 0.85);
+  tl_fit_one_cycle_options oa = TL_FIT_ONE_CYCLE_OPTIONS_INIT, ob;
+  TLT_ASSERT_OK(tl_fit_one_cycle_options_init(&ob, 1));
+  ck_assert(oa.div_final == ob.div_final && ob.div_final == 1e5 &&
+            oa.pct_start == ob.pct_start && ob.pct_start == 0.25 &&
+            oa.wd == ob.wd);
 }
 END_TEST
 
@@ -304,13 +332,18 @@ START_TEST(creators_read_only_the_v1_bytes) {
   tl_gru_options go = TL_GRU_OPTIONS_INIT;
   tl_gru_options *go1 = V1_COPY(tl_gru_options, stateful, &go);
   TLT_ASSERT_OK(tl_model_add_gru(m, "gru", 4, 4, 1, go1));
+  tl_batchnorm_options bo = TL_BATCHNORM_OPTIONS_INIT;
+  bo.momentum = 0.5;
+  tl_batchnorm_options *bo1 = V1_COPY(tl_batchnorm_options, affine, &bo);
+  TLT_ASSERT_OK(tl_model_add_batchnorm1d(m, "bn", 4, bo1));
   tl_linear_options lno = TL_LINEAR_OPTIONS_INIT;
   lno.bias = 0;
   tl_linear_options *lno1 = V1_COPY(tl_linear_options, bias, &lno);
   TLT_ASSERT_OK(tl_model_add_linear_ex(m, "lin", 4, 4, lno1));
   size_t lin_params = 0;
   TLT_ASSERT_OK(tl_model_num_params(&lin_params, m));
-  ck_assert_uint_eq(lin_params, 1 + 4 + 4 + 1); /* no "lin.bias" */
+  /* emb 1, rnn 4, gru 4, bn 2, lin 1: no "lin.bias" */
+  ck_assert_uint_eq(lin_params, 1 + 4 + 4 + 2 + 1);
   free(lno1);
   tl_awd_lstm_options ao = TL_AWD_LSTM_OPTIONS_INIT;
   ao.emb_sz = 3;
@@ -325,10 +358,6 @@ START_TEST(creators_read_only_the_v1_bytes) {
   ck_assert_uint_eq(awd_numel, 5 * 3 + 4 * 3 * (3 + 3 + 2));
   tl_model_free(awd);
   free(ao1);
-  tl_batchnorm_options bo = TL_BATCHNORM_OPTIONS_INIT;
-  bo.momentum = 0.5;
-  tl_batchnorm_options *bo1 = V1_COPY(tl_batchnorm_options, affine, &bo);
-  TLT_ASSERT_OK(tl_model_add_batchnorm1d(m, "bn", 4, bo1));
   tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM);
   oo.lr = 0.25;
   tl_optim_options *oo1 = V1_COPY(tl_optim_options, nesterov, &oo);
@@ -634,6 +663,15 @@ START_TEST(text_creators_read_only_the_v1_bytes) {
   ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
   tl_task_sampler_free(ts);
   free(so1);
+  /* a learner created from an exact-size v1 options struct */
+  tl_learner_options le = TL_LEARNER_OPTIONS_INIT;
+  le.eps = 0.0;
+  tl_learner_options *le1 = V1_COPY(tl_learner_options, ignore_index, &le);
+  tl_learner *learner = NULL;
+  TLT_ASSERT_OK(tl_model_add_linear(m, "fc", 2, 2, TL_ACTIVATION_NONE));
+  TLT_ASSERT_FAILS(tl_learner_create(&learner, &m, 1, le1), TL_E_INVALID_ARG,
+                   "eps");
+  free(le1);
 
   tl_model_free(m);
   tl_progress_free(pr);

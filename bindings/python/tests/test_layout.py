@@ -12,22 +12,34 @@ import subprocess
 
 import pytest
 
-from tl import (_native, _versions, arch, checkpoint, model, optim, plan,
-                predict, progress, sched, text, transfer)
+from tl import (_native, _versions, arch, checkpoint, learner, model, optim,
+                plan, predict, progress, sched, text, transfer)
 from tl.metrics import _alignment, _divergence
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
 
 # C struct -> the binding's ctypes Structure.
 CTYPES = {
+    "tl_batch": learner._Batch,
+    "tl_batch_source": learner._BatchSource,
+    "tl_clas_data_options": learner._ClasDataOptions,
+    "tl_learner_options": learner._Options,
+    "tl_host_metric": learner._HostMetric,
+    "tl_learner_state": learner._State,
+    "tl_callback": learner._Callback,
+    "tl_monitor_options": learner._MonitorOptions,
+    "tl_fit_options": learner._FitOptions,
+    "tl_fit_one_cycle_options": learner._OneCycleOptions,
+    "tl_fine_tune_options": learner._FineTuneOptions,
+    "tl_fit_sgdr_options": learner._SgdrOptions,
     "tl_allocator": _native.Allocator,
     "tl_model_options": model._ModelOptions,
     "tl_embedding_options": model._EmbeddingOptions,
     "tl_lstm_options": model._LstmOptions,
     "tl_gru_options": model._GruOptions,
+    "tl_batchnorm_options": model._BatchnormOptions,
     "tl_linear_options": model._LinearOptions,
     "tl_awd_lstm_options": arch._AwdLstmOptions,
-    "tl_batchnorm_options": model._BatchnormOptions,
     "tl_optim_options": optim._OptimOptions,
     "tl_sched_stlr_options": sched._Stlr,
     "tl_sched_cyclic_options": sched._Cyclic,

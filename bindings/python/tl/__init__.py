@@ -60,10 +60,14 @@ from .progress import Progress  # noqa: E402  (include/tl/progress.h)
 __all__ += ["Progress"]
 from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
 __all__ += ["Predictor"]
-from . import arch  # noqa: E402  (include/tl/arch.h: AWD-LSTM builders, encoders)
-__all__ += ["arch"]
 from .transfer import (TaskSampler, TriTraining, distill_loss, dwa_weights,  # noqa: E402
                        pseudo_label_select, soft_share_l2,
                        uncertainty_weighting)  # (include/tl/transfer.h)
 __all__ += ["TaskSampler", "TriTraining", "distill_loss", "dwa_weights",
             "pseudo_label_select", "soft_share_l2", "uncertainty_weighting"]
+from .learner import (CSVLogger, EarlyStoppingCallback, GradientAccumulation,  # noqa: E402
+                      GradientClip, Learner, SaveModelCallback)  # (tl/learn.h)
+__all__ += ["CSVLogger", "EarlyStoppingCallback", "GradientAccumulation", "GradientClip",
+            "Learner", "SaveModelCallback"]
+from . import arch  # noqa: E402  (include/tl/arch.h: AWD-LSTM builders, encoders)
+__all__ += ["arch"]

@@ -15,6 +15,11 @@ from .optim import (Optimizer as Optimizer, lrs_even as lrs_even,
                     lrs_factor as lrs_factor, lrs_slice as lrs_slice)
 from .plan import Plan as Plan, lr_find as lr_find, lr_find_suggest as lr_find_suggest
 from .predict import Predictor as Predictor
+from .learner import (CSVLogger as CSVLogger,
+                      EarlyStoppingCallback as EarlyStoppingCallback,
+                      GradientAccumulation as GradientAccumulation,
+                      GradientClip as GradientClip, Learner as Learner,
+                      SaveModelCallback as SaveModelCallback)
 from .progress import Progress as Progress
 from .sched import Schedule as Schedule
 from .text import (ClasLoader as ClasLoader, LMLoader as LMLoader,

@@ -57,12 +57,12 @@ class _GruOptions(ctypes.Structure):
                 ("hidden_p", ctypes.c_float), ("stateful", ctypes.c_int)]
 
 
-class _LinearOptions(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint), ("activation", ctypes.c_int),
-                ("bias", ctypes.c_int)]
 class _BatchnormOptions(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("momentum", ctypes.c_double),
                 ("eps", ctypes.c_double), ("affine", ctypes.c_int)]
+class _LinearOptions(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint), ("activation", ctypes.c_int),
+                ("bias", ctypes.c_int)]
 
 
 _vp = ctypes.c_void_p

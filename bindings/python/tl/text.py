@@ -351,6 +351,7 @@ class LMLoader(OwnedHandle):
                                 ctypes.byref(opts))
         self._handle = handle
         self.bs, self.copy = int(bs), copy
+        self.bptt = int(bptt)  # tl.Learner counts batches per epoch with it
 
     @property
     def row_len(self):
@@ -526,6 +527,9 @@ class ClasLoader(OwnedHandle):
                                   int(n_classes), ctypes.byref(opts))
         self._handle = handle
         self.copy = copy
+        # What tl.Learner needs for batch counts and masked pooling.
+        self.bs, self.max_len, self.pad_first = int(bs), int(max_len), bool(pad_first)
+        self.doc_lens = [int(lens[i]) for i in range(n)]
 
     def restart(self):
         lib.tl_clas_loader_restart(self._live())

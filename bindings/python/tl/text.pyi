@@ -42,6 +42,7 @@ class Vocab(OwnedHandle):
 
 class LMLoader(OwnedHandle):
     bs: int
+    bptt: int
     copy: bool
     def __init__(self, docs: _Docs, vocab_size: int, bs: int = ..., bptt: int = ..., variable_length: bool = ..., shuffle: bool = ..., backwards: bool = ..., bos_id: Optional[int] = ..., seed: int = ..., copy: bool = ...) -> None: ...
     @property
@@ -73,6 +74,10 @@ class LabelVocab(OwnedHandle):
 class ClasLoader(OwnedHandle):
     label_vocab: Optional[LabelVocab]
     copy: bool
+    bs: int
+    max_len: int
+    pad_first: bool
+    doc_lens: List[int]
     def __init__(self, docs: _Docs, labels: Sequence[Any], vocab_size: int, n_classes: Optional[int] = ..., bs: int = ..., seq_len: int = ..., max_len: int = ..., shuffle: bool = ..., pad_first: bool = ..., pad_id: int = ..., seed: int = ..., copy: bool = ...) -> None: ...
     def restart(self) -> None: ...
     def __iter__(self) -> Iterator[Tuple[_I64, _I64]]: ...
