@@ -9,15 +9,17 @@
  * the fixed model of fuzz_common.h (embedding -> stateful LSTM with weight
  * drop -> linear) and an Adam optimizer over it, after one training step
  * (so moments, step counters, the RNG and the carried state are all
- * non-trivial). Then: tl_ckpt_restore_model strict without prefix, non-strict
- * with the prefix "0." and a name map, tl_ckpt_restore_optim. Invariants (the
- * harness aborts when one breaks):
+ * non-trivial), and fuzz_common.h's BatchNorm head (buffers). Then:
+ * tl_ckpt_restore_model strict without prefix, non-strict with the prefix "0."
+ * and a name map, tl_ckpt_restore_optim. Invariants (the harness aborts when
+ * one breaks):
  *   - a failed call sets a message and leaves the model (parameters, RNG,
  *     carried states) and the optimizer (moments, step counters) byte for
  *     byte as they were;
- *   - after a successful call every parameter, carried state and moment is
- *     finite, a carried state has the (parts, layers, B, H) size the layer
- *     expects (the layer table's carried_state), and the next forward works;
+ *   - after a successful call every parameter, carried state, moment and
+ *     running statistic is finite, every running_var and count >= 0, a
+ *     carried state has the (parts, layers, B, H) size the layer expects
+ *     (the layer table's carried_state), and the next forward works;
  * after a successful tl_ckpt_restore_optim an optimizer step with zero
  * gradients produces no NaN (a loaded state must be one Adam can continue
  * from). Then, when the container has an architecture section,
@@ -66,6 +68,13 @@ static int is_stateful(const tli_layer *L) {
 
 static void snap_fill(snap *s, const tl_model *m, const tl_optim *o) {
   put(s, m->flat, m->numel * sizeof(float));
+  for (size_t k = 0; k < m->n_buffers; k++) {
+    const tli_buffer *b = &m->buffers[k];
+    if (b->kind == TLI_BUFFER_COUNT)
+      put(s, &b->count, sizeof b->count);
+    else
+      put(s, b->data, b->numel * sizeof(float));
+  }
   put(s, &m->rng, sizeof m->rng);
   for (size_t l = 0; l < m->n_layers; l++) {
     const tli_layer *L = &m->layers[l];
@@ -75,6 +84,8 @@ static void snap_fill(snap *s, const tl_model *m, const tl_optim *o) {
     if (L->state_batch > 0)
       put(s, L->state.p, state_floats(L) * sizeof(float));
   }
+  if (o == NULL) /* a model without optimizer */
+    return;
   put(s, o->state, o->state_n * sizeof(float));
   put(s, o->param_steps, o->n_params * sizeof(uint64_t));
   put(s, &o->steps, sizeof o->steps);
@@ -110,6 +121,16 @@ static int all_finite(const float *v, size_t n) {
 
 static void require_model_sane(tl_model *m) {
   REQUIRE(all_finite(m->flat, m->numel));
+  for (size_t k = 0; k < m->n_buffers; k++) {
+    const tli_buffer *b = &m->buffers[k];
+    if (b->kind == TLI_BUFFER_COUNT) {
+      REQUIRE(b->count >= 0);
+      continue;
+    }
+    REQUIRE(all_finite(b->data, b->numel));
+    for (size_t i = 0; b->kind == TLI_BUFFER_VARIANCE && i < b->numel; i++)
+      REQUIRE(b->data[i] >= 0.0f);
+  }
   for (size_t l = 0; l < m->n_layers; l++) {
     const tli_layer *L = &m->layers[l];
     if (!is_stateful(L) || L->state_batch == 0)
@@ -209,6 +230,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (fuzz_forward(m, 2, &y, dims, &ndim) != TL_OK)
     REQUIRE(tl_last_error()[0] != '\0');
 
+  /* The BatchNorm head: strict, then non-strict under "0."; whatever was
+   * loaded, train- and eval-mode forwards run or fail with a message, and
+   * the statistics stay finite (outputs may overflow for huge loaded
+   * values, as torch's would). */
+  tl_model *bn = NULL;
+  REQUIRE(fuzz_build_bn_model(&bn) == TL_OK);
+  REQUIRE(fuzz_bn_forward(bn, 1) == TL_OK);
+  mo.strict = 1;
+  mo.prefix = NULL;
+  mo.map_n = 0;
+  load_model(bn, NULL, c, &mo);
+  mo.strict = 0;
+  mo.prefix = "0.";
+  load_model(bn, NULL, c, &mo);
+  if (fuzz_bn_forward(bn, 3) != TL_OK) /* e.g. an overflow below BN */
+    REQUIRE(tl_last_error()[0] != '\0');
+  REQUIRE(tl_model_eval(bn) == TL_OK);
+  if (fuzz_bn_forward(bn, 4) != TL_OK)
+    REQUIRE(tl_last_error()[0] != '\0');
+  require_model_sane(bn);
+  tl_model_free(bn);
   /* An architecture section: the models it describes are rebuilt and
    * their parameters restored, or the call fails with a message; whatever
    * it built, each model runs a forward or refuses it with a message. */

@@ -86,6 +86,39 @@ static inline tl_status fuzz_build_model(tl_model **out, uint64_t seed) {
   return TL_OK;
 }
 
+/* The fixed head with BatchNorm: linear (FUZZ_H -> FUZZ_E, ReLU) ->
+ * BatchNorm1d(FUZZ_E) -> linear (FUZZ_E -> 2), so loads meet buffers
+ * (running statistics f32, num_batches_tracked an i64 scalar). */
+static inline tl_status fuzz_build_bn_model(tl_model **out) {
+  *out = NULL;
+  tl_model *m = NULL;
+  tl_status s = tl_model_create(&m, NULL);
+  if (s != TL_OK)
+    return s;
+  s = tl_model_add_linear(m, "fc1", FUZZ_H, FUZZ_E, TL_ACTIVATION_RELU);
+  if (s == TL_OK)
+    s = tl_model_add_batchnorm1d(m, "bn", FUZZ_E, NULL);
+  if (s == TL_OK)
+    s = tl_model_add_linear(m, "fc2", FUZZ_E, 2, TL_ACTIVATION_NONE);
+  if (s != TL_OK) {
+    tl_model_free(m);
+    return s;
+  }
+  *out = m;
+  return TL_OK;
+}
+
+/* A forward of the BatchNorm head on FUZZ_B x FUZZ_T rows derived from
+ * salt (train mode moves the running statistics). */
+static inline tl_status fuzz_bn_forward(tl_model *m, unsigned salt) {
+  float x[FUZZ_B * FUZZ_T * FUZZ_H];
+  for (size_t i = 0; i < sizeof x / sizeof x[0]; i++)
+    x[i] = (float)((i * 7 + salt) % 11) * 0.25f - 1.0f;
+  const size_t dims[2] = {FUZZ_B * FUZZ_T, FUZZ_H};
+  const float *y = NULL;
+  return tl_model_forward(&y, NULL, NULL, m, x, dims, 2);
+}
+
 static inline tl_status fuzz_build_adam(tl_optim **out, tl_model *m) {
   tl_optim_options oo;
   tl_status s =

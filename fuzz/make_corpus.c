@@ -2,7 +2,8 @@
  * API, each prefixed with the harnesses' mode byte (fuzz_ckpt_load.c).
  * Both targets start from all of it; the model_* seeds are checkpoints of
  * fuzz_common.h's model (parameters, layer groups, a carried LSTM state,
- * RNG streams, Adam state, step) that fuzz_ckpt_model.c loads in full.
+ * RNG streams, Adam state, step) that fuzz_ckpt_model.c loads in full, and
+ * model_bn of its BatchNorm head (buffers).
  * Deterministic, so re-running it leaves fuzz/corpus/ unchanged.
  * Usage: make_corpus DIR */
 #include <stdint.h>
@@ -175,6 +176,17 @@ int main(int argc, char **argv) {
   write_seed(dir, "model_arch", 1, c);
   tl_ckpt_free(c);
   tl_model_free(dec);
+  /* The BatchNorm head after two train-mode forwards: buffers with moved
+   * statistics and a count. */
+  tl_model *bn = NULL;
+  check(fuzz_build_bn_model(&bn));
+  check(fuzz_bn_forward(bn, 1));
+  check(fuzz_bn_forward(bn, 2));
+  check(tl_ckpt_create(&c));
+  check(tl_ckpt_store_model(c, bn, NULL));
+  write_seed(dir, "model_bn", 1, c);
+  tl_ckpt_free(c);
+  tl_model_free(bn);
 
   tl_model_free(fresh);
   tl_optim_free(opt2);

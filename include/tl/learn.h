@@ -569,13 +569,20 @@ typedef struct tl_fit_one_cycle_options {
   double pct_start;     /* fraction rising; default 0.25 */
   double moms[3];       /* momentum start, middle, end; (0.95, 0.85, 0.95) */
   double wd;            /* < 0 (default -1): the learner's */
+  /* fastai's start_epoch (resuming a stopped run): epochs [0, start_epoch)
+   * are skipped and the schedule starts at step start_epoch * n_batches,
+   * so a run stopped after k epochs and restored (models, optimizer
+   * state, data sources positioned after epoch k) continues exactly; the
+   * history rows are numbered from start_epoch. Must be < n_epoch;
+   * default 0. */
+  uint64_t start_epoch;
 } tl_fit_one_cycle_options;
 /* The defaults of tl_fit_one_cycle_options_init as a static initialiser:
  * tl_fit_one_cycle_options o = TL_FIT_ONE_CYCLE_OPTIONS_INIT; */
 #define TL_FIT_ONE_CYCLE_OPTIONS_INIT                                          \
   {                                                                            \
     TL_FIT_ONE_CYCLE_OPTIONS_VERSION, 1e-3, 0.0, 0.0, NULL, 0, 25.0, 1e5,      \
-        0.25, {0.95, 0.85, 0.95}, -1.0                                         \
+        0.25, {0.95, 0.85, 0.95}, -1.0, 0                                      \
   }
 /* Fills *out with fastai's defaults above. Errors: TL_E_INVALID_ARG (out
  * NULL), TL_E_UNSUPPORTED (version unknown). */
@@ -585,8 +592,11 @@ TL_API tl_status tl_fit_one_cycle_options_init(tl_fit_one_cycle_options *out,
 /* fastai Learner.fit_one_cycle: the rates of every group follow
  * tl_sched_fastai_one_cycle over n_epoch * n_batches steps (the group's
  * peak rate times the schedule's multiplier, as tl_plan_lrs), and the
- * momentum (Adam's beta1) moms. Errors: as tl_learner_fit, and
- * TL_E_INVALID_ARG (div, div_final, pct_start, moms out of range: the
+ * momentum (Adam's beta1) moms. Epoch e starts at step e * n_batches
+ * (fastai's pct_train = epoch / n_epoch at each epoch's start), also when
+ * the epochs before yielded more or fewer batches (an LM stream with
+ * variable windows); the same holds for fit_sgdr. Errors: as tl_learner_fit,
+ * and TL_E_INVALID_ARG (div, div_final, pct_start, moms out of range: the
  * schedule's rules), TL_E_STATE (batches per epoch unknown). */
 TL_API tl_status
 tl_learner_fit_one_cycle(tl_learner *learner, uint64_t n_epoch,

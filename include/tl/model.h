@@ -319,7 +319,8 @@ TL_API tl_status tl_batchnorm_options_init(tl_batchnorm_options *out,
  * Parameters "<name>.weight" (ones) and "<name>.bias" (zeros), when affine.
  * Buffers (not parameters: tl_model_num_buffers) "<name>.running_mean"
  * (zeros), "<name>.running_var" (ones) and "<name>.num_batches_tracked"
- * (0). A non-finite input element gives TL_E_NUMERIC and changes no
+ * (0). A non-finite input element, or finite ones whose updated running
+ * statistics would overflow float, give TL_E_NUMERIC and change no
  * statistic. options NULL: defaults. Errors as the other add calls, and
  * TL_E_INVALID_ARG for num_features 0, momentum outside [0, 1], eps not
  * finite or <= 0, affine not 0 or 1. */
@@ -381,9 +382,10 @@ TL_API tl_status tl_model_num_groups(size_t *out, const tl_model *model);
  * from the end (n = num_groups + n). |n| <= num_groups, else
  * TL_E_INVALID_ARG. These set the trainable flag of every parameter of the
  * groups concerned (per-parameter flags set before are overwritten; element
- * masks are kept). freeze() = freeze_to(-1); unfreeze() = freeze_to(0).
- * Optimizer state is not touched: tl_optim_freeze_to resets it as fastai
- * does. */
+ * masks are kept), except that BatchNorm parameters stay trainable while
+ * the model's train_bn is 1 (tl_model_set_train_bn). freeze() =
+ * freeze_to(-1); unfreeze() = freeze_to(0). Optimizer state is not
+ * touched: tl_optim_freeze_to resets it as fastai does. */
 TL_API tl_status tl_model_freeze_to(tl_model *model, int64_t n);
 /* fastai's freeze(): only the last group trainable (freeze_to(-1)).
  * TL_E_STATE for a model without layers. */

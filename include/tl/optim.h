@@ -148,8 +148,9 @@ TL_API tl_status tl_lrs_factor(double *out, size_t n, double top,
                                double factor);
 
 /* Freezing over the optimizer's concatenated groups, with fastai's
- * semantics (see tl_model_freeze_to), and the optimizer state reset as
- * fastai's freeze_to does. |n| <= number of groups. */
+ * semantics (see tl_model_freeze_to; each model's train_bn applies to its
+ * BatchNorm layers), and the optimizer state reset as fastai's freeze_to
+ * does. |n| <= number of groups. */
 TL_API tl_status tl_optim_freeze_to(tl_optim *optim, int64_t n);
 /* Freezes (0) or thaws (1) one of the optimizer's groups; state kept. */
 TL_API tl_status tl_optim_set_group_trainable(tl_optim *optim, size_t group,

@@ -14,11 +14,23 @@ static void normalise(const tli_bn_dims *d, size_t j, float *y, const float *x,
     y[r * f + j] = (float)((x[r * f + j] - mean) * is * wj + bj);
 }
 
-void tli_batchnorm_forward_train(const tli_bn_dims *d, float *y, double *stats,
-                                 float *run_mean, float *run_var,
-                                 const float *x, const float *w,
-                                 const float *b) {
+/* The new running statistics of feature j (mean, unbiased variance), in
+ * double. */
+static void updated(const tli_bn_dims *d, double mean, double var_unbiased,
+                    float run_mean, float run_var, double *m, double *v) {
+  const double k = d->momentum;
+  *m = k * mean + (1.0 - k) * run_mean;
+  *v = k * var_unbiased + (1.0 - k) * run_var;
+}
+
+size_t tli_batchnorm_forward_train(const tli_bn_dims *d, float *y,
+                                   double *stats, float *run_mean,
+                                   float *run_var, const float *x,
+                                   const float *w, const float *b) {
   const size_t n = d->n, f = d->f;
+  /* Pass 1: every feature's statistics, and the check that the running
+   * ones stay finite as floats, before anything is written. stats[f + j]
+   * holds the unbiased variance until pass 2 turns it into invstd. */
   for (size_t j = 0; j < f; j++) {
     double sum = 0.0;
     for (size_t r = 0; r < n; r++)
@@ -31,18 +43,25 @@ void tli_batchnorm_forward_train(const tli_bn_dims *d, float *y, double *stats,
       const double c = x[r * f + j] - mean;
       ss += c * c;
     }
+    double m, v;
+    updated(d, mean, ss / (double)(n - 1), run_mean[j], run_var[j], &m, &v);
+    if (!isfinite((float)m) || !isfinite((float)v))
+      return j + 1;
+    stats[j] = mean;
+    stats[f + j] = ss;
+  }
+  /* Pass 2: normalise and update. */
+  for (size_t j = 0; j < f; j++) {
+    const double mean = stats[j], ss = stats[f + j];
     const double is = 1.0 / sqrt(ss / (double)n + d->eps);
     normalise(d, j, y, x, mean, is, w, b);
-    if (stats) {
-      stats[j] = mean;
-      stats[f + j] = is;
-    }
-    if (run_mean != NULL) {
-      const double m = d->momentum;
-      run_mean[j] = (float)(m * mean + (1.0 - m) * run_mean[j]);
-      run_var[j] = (float)(m * (ss / (double)(n - 1)) + (1.0 - m) * run_var[j]);
-    }
+    stats[f + j] = is;
+    double m, v;
+    updated(d, mean, ss / (double)(n - 1), run_mean[j], run_var[j], &m, &v);
+    run_mean[j] = (float)m;
+    run_var[j] = (float)v;
   }
+  return 0;
 }
 
 void tli_batchnorm_forward_eval(const tli_bn_dims *d, float *y, double *stats,

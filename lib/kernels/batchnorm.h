@@ -24,14 +24,17 @@ typedef struct tli_bn_dims {
   double momentum; /* running-statistics update weight, in [0, 1] */
 } tli_bn_dims;
 
-/* Train-mode forward. Precondition: n >= 2, x finite. Writes y, and stats
- * when not NULL. When run_mean / run_var are not NULL they are updated as
- * torch does: run = momentum * stat + (1 - momentum) * run, with the batch
- * mean and the UNBIASED batch variance (sum / (n - 1)). */
-void tli_batchnorm_forward_train(const tli_bn_dims *d, float *y, double *stats,
-                                 float *run_mean, float *run_var,
-                                 const float *x, const float *w,
-                                 const float *b);
+/* Train-mode forward. Precondition: n >= 2, x finite. Writes stats (2 f
+ * doubles) and y, and updates run_mean and run_var as torch does: run =
+ * momentum * stat + (1 - momentum) * run, with the batch mean and the
+ * UNBIASED batch variance (sum / (n - 1)). Returns 0, or 1 + the first
+ * feature whose updated statistic would overflow float (finite inputs near
+ * FLT_MAX can have a variance past it): then y and the running statistics
+ * are untouched (stats is scratch). */
+size_t tli_batchnorm_forward_train(const tli_bn_dims *d, float *y,
+                                   double *stats, float *run_mean,
+                                   float *run_var, const float *x,
+                                   const float *w, const float *b);
 
 /* Eval-mode forward with the running statistics (run_var >= 0). Writes y,
  * and stats when not NULL (a train-mode model whose layer keeps its

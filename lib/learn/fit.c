@@ -18,7 +18,7 @@
 TLI_VERSION_SIZES(fit_options_sizes, TL_FIT_OPTIONS_VERSION,
                   TLI_FIELD_END(tl_fit_options, wd));
 TLI_VERSION_SIZES(one_cycle_options_sizes, TL_FIT_ONE_CYCLE_OPTIONS_VERSION,
-                  TLI_FIELD_END(tl_fit_one_cycle_options, wd));
+                  TLI_FIELD_END(tl_fit_one_cycle_options, start_epoch));
 TLI_VERSION_SIZES(fine_tune_options_sizes, TL_FINE_TUNE_OPTIONS_VERSION,
                   TLI_FIELD_END(tl_fine_tune_options, wd));
 TLI_VERSION_SIZES(sgdr_options_sizes, TL_FIT_SGDR_OPTIONS_VERSION,
@@ -622,11 +622,15 @@ typedef struct fit_spec {
   uint64_t n_epoch;
   tl_plan *plan;
   double wd; /* < 0: the learner's */
+  /* fastai's start_epoch: epochs [0, start_epoch) are skipped, the
+   * schedule continues at step start_epoch * n_batches (a resumed run) */
+  uint64_t start_epoch;
 } fit_spec;
 
 typedef struct progress_sink {
   tl_learner *l;
   int failed;
+  uint64_t first_epoch; /* the progress counts from 0: this is added */
 } progress_sink;
 
 static void on_step(void *payload, const tl_progress_record *rec) {
@@ -650,7 +654,7 @@ static void on_epoch(void *payload, const tl_epoch_record *rec) {
     l->hist_cap = rows;
   }
   double *row = &l->history[l->hist_rows * w];
-  row[0] = (double)rec->epoch;
+  row[0] = (double)(rec->epoch + s->first_epoch);
   row[1] = rec->train_loss;
   row[2] = rec->valid_loss;
   for (size_t i = 0; i < l->n_metrics; i++)
@@ -739,9 +743,17 @@ static tl_status fit_epochs(tl_learner *l, const fit_spec *spec,
                             tl_progress *prog, progress_sink *sink,
                             const char *fn) {
   TLI_TRY(run_event(l, TL_LEARNER_EVENT_BEFORE_FIT, fn));
-  for (uint64_t e = 0; e < spec->n_epoch && !l->stop_requested; e++) {
+  for (uint64_t e = spec->start_epoch; e < spec->n_epoch && !l->stop_requested;
+       e++) {
     l->state.epoch = e;
     l->state.iter = 0;
+    /* fastai's TrainEvalCallback.before_train: each epoch starts at the
+     * schedule position e / n_epoch whatever the previous epochs yielded
+     * (a language-model stream with variable windows yields a few more or
+     * fewer batches than n_batches), so a run resumed at epoch e
+     * (start_epoch) continues exactly where the stopped one was. */
+    if (l->train.n_batches != 0)
+      l->state.train_iter = e * l->train.n_batches;
     TLI_TRY(run_event(l, TL_LEARNER_EVENT_BEFORE_EPOCH, fn));
     if (l->stop_requested)
       break;
@@ -781,9 +793,9 @@ static tl_status run_fit(tl_learner *l, const fit_spec *spec, const char *fn) {
     TLI_TRY(tl_optim_set_lrs(l->optim, l->opt_base, l->n_opt_groups));
   lg_from_opt(l, l->opt_base);
 
-  progress_sink sink = {l, 0};
+  progress_sink sink = {l, 0, spec->start_epoch};
   tl_progress_options po = TL_PROGRESS_OPTIONS_INIT;
-  po.n_epochs = spec->n_epoch;
+  po.n_epochs = spec->n_epoch - spec->start_epoch;
   po.train_steps = l->train.n_batches;
   po.valid_steps = l->valid.n_batches;
   po.on_step = on_step;
@@ -946,7 +958,7 @@ tl_status tl_learner_fit(tl_learner *learner, uint64_t n_epoch,
             fn);
   TLI_TRY(resolve_lrs(NULL, learner, o.lr, o.slice_lo, o.slice_hi, o.lrs,
                       o.n_lrs, fn));
-  fit_spec spec = {n_epoch, NULL, o.wd};
+  fit_spec spec = {n_epoch, NULL, o.wd, 0};
   return run_fit(learner, &spec, fn);
 }
 
@@ -989,6 +1001,9 @@ static tl_status one_cycle(tl_learner *l, uint64_t n_epoch,
   TLI_TRY(check_fit(l, n_epoch, fn));
   TLI_CHECK(isfinite(o->wd), TL_E_INVALID_ARG, "%s: options->wd must be finite",
             fn);
+  TLI_CHECK(o->start_epoch < n_epoch, TL_E_INVALID_ARG,
+            "%s: options->start_epoch %llu must be below n_epoch %llu", fn,
+            (unsigned long long)o->start_epoch, (unsigned long long)n_epoch);
   uint64_t steps = 0;
   TLI_TRY(total_steps(&steps, l, n_epoch, fn));
   double top = 0.0;
@@ -1024,7 +1039,7 @@ static tl_status one_cycle(tl_learner *l, uint64_t n_epoch,
   st = one_stage_plan(&plan, l, sched, steps);
   tl_sched_free(sched);
   TLI_TRY(st);
-  fit_spec spec = {n_epoch, plan, o->wd};
+  fit_spec spec = {n_epoch, plan, o->wd, o->start_epoch};
   st = run_fit(l, &spec, fn);
   tl_plan_free(plan);
   return st;
@@ -1151,7 +1166,7 @@ tl_status tl_learner_fit_sgdr(tl_learner *learner, uint64_t n_cycles,
   tl_status st = one_stage_plan(&plan, learner, sched, steps);
   tl_sched_free(sched);
   TLI_TRY(st);
-  fit_spec spec = {n_epoch, plan, o.wd};
+  fit_spec spec = {n_epoch, plan, o.wd, 0};
   st = run_fit(learner, &spec, fn);
   tl_plan_free(plan);
   return st;

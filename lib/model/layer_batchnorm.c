@@ -105,8 +105,13 @@ static tl_status forward(tl_model *m, tli_layer *L, const float *x,
   tli_buffer *buf = &m->buffers[L->first_buffer];
   L->forward_flags = uses_batch_stats(m, L);
   if (L->forward_flags) {
-    tli_batchnorm_forward_train(&d, L->out.p, stats, buf[0].data, buf[1].data,
-                                x, w, b);
+    const size_t bad = tli_batchnorm_forward_train(
+        &d, L->out.p, stats, buf[0].data, buf[1].data, x, w, b);
+    TLI_CHECK(bad == 0, TL_E_NUMERIC,
+              "layer '%s' (batchnorm1d): the running statistics of feature "
+              "%zu would overflow float (inputs near FLT_MAX); they are "
+              "unchanged",
+              L->name, bad - 1);
     buf[2].count++;
   } else {
     tli_batchnorm_forward_eval(&d, L->out.p, stats, x, buf[0].data, buf[1].data,

@@ -246,7 +246,7 @@ START_TEST(inits_write_only_the_v1_bytes) {
   INIT_STAYS_INSIDE(tl_monitor_options, patience,
                     tl_monitor_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_fit_options, wd, tl_fit_options_init(out, 1));
-  INIT_STAYS_INSIDE(tl_fit_one_cycle_options, wd,
+  INIT_STAYS_INSIDE(tl_fit_one_cycle_options, start_epoch,
                     tl_fit_one_cycle_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_fine_tune_options, wd,
                     tl_fine_tune_options_init(out, 1));
@@ -301,7 +301,7 @@ START_TEST(init_macros_match_the_init_functions) {
   TLT_ASSERT_OK(tl_fit_one_cycle_options_init(&ob, 1));
   ck_assert(oa.div_final == ob.div_final && ob.div_final == 1e5 &&
             oa.pct_start == ob.pct_start && ob.pct_start == 0.25 &&
-            oa.wd == ob.wd);
+            oa.wd == ob.wd && oa.start_epoch == 0 && ob.start_epoch == 0);
 }
 END_TEST
 

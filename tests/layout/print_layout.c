@@ -461,6 +461,7 @@ int main(void) {
   FIELD(tl_fit_one_cycle_options, pct_start);
   FIELD(tl_fit_one_cycle_options, moms);
   FIELD(tl_fit_one_cycle_options, wd);
+  FIELD(tl_fit_one_cycle_options, start_epoch);
   END_STRUCT();
   STRUCT(tl_fine_tune_options);
   FIELD(tl_fine_tune_options, version);

@@ -264,10 +264,84 @@ START_TEST(a_group_across_two_models_equals_the_hand_loop) {
 }
 END_TEST
 
+/* Stops the fit after its first epoch (a run killed after a checkpoint). */
+static tl_status stop_after_first_epoch(void *payload, tl_learner *learner,
+                                        const tl_learner_state *state) {
+  (void)payload;
+  if (state->event == TL_LEARNER_EVENT_AFTER_EPOCH && state->epoch == 0)
+    return tl_learner_request_stop(learner);
+  return TL_OK;
+}
+
+/* fastai's start_epoch: a run stopped after epoch 1 of 3, saved (models
+ * with their RNG streams, optimizer state) and restored into a new model
+ * and learner, continued with start_epoch 1, ends bit for bit where the
+ * uninterrupted run ends. */
+START_TEST(a_resumed_one_cycle_equals_the_uninterrupted_one) {
+  tlt_data d;
+  tlt_data_init(&d);
+  tlt_source tr, va;
+  tlt_source_init(&tr, &d, 0, NB);
+  tlt_source_init(&va, &d, NB, NV);
+  tl_fit_one_cycle_options o = TL_FIT_ONE_CYCLE_OPTIONS_INIT;
+  o.lr_max = 2e-2;
+
+  tl_model *whole = tlt_lm_model(13);
+  tlt_source wtr = tr, wva = va;
+  tl_learner *lw = lm_learner(whole, &wtr, &wva);
+  TLT_ASSERT_OK(tl_learner_fit_one_cycle(lw, 3, &o));
+
+  tl_model *first = tlt_lm_model(13);
+  tl_learner *l1 = lm_learner(first, &tr, &va);
+  tl_callback cb = {TL_CALLBACK_VERSION, stop_after_first_epoch, NULL, "stop"};
+  TLT_ASSERT_OK(tl_learner_add_callback(l1, &cb));
+  TLT_ASSERT_OK(tl_learner_fit_one_cycle(l1, 3, &o));
+  size_t rows = 0;
+  TLT_ASSERT_OK(tl_learner_history_num_rows(&rows, l1));
+  ck_assert_uint_eq(rows, 1);
+  tl_ckpt *ck = NULL;
+  tl_optim *opt1 = NULL;
+  TLT_ASSERT_OK(tl_ckpt_create(&ck));
+  TLT_ASSERT_OK(tl_ckpt_store_model(ck, first, NULL));
+  TLT_ASSERT_OK(tl_learner_optim(&opt1, l1));
+  TLT_ASSERT_OK(tl_ckpt_store_optim(ck, opt1));
+
+  /* A new process: fresh model (another seed: everything comes from the
+   * checkpoint), fresh learner, the data sources where the run stopped. */
+  tl_model *second = tlt_lm_model(99);
+  tl_learner *l2 = lm_learner(second, &tr, &va);
+  size_t groups = 0;
+  tl_optim *opt2 = NULL;
+  TLT_ASSERT_OK(tl_ckpt_restore_model(second, ck, NULL));
+  TLT_ASSERT_OK(tl_learner_num_groups(&groups, l2));
+  TLT_ASSERT_OK(tl_learner_optim(&opt2, l2));
+  TLT_ASSERT_OK(tl_ckpt_restore_optim(opt2, ck));
+  o.start_epoch = 1;
+  TLT_ASSERT_OK(tl_learner_fit_one_cycle(l2, 3, &o));
+  tlt_assert_same_params(second, whole);
+  double epoch = -1;
+  TLT_ASSERT_OK(tl_learner_history_num_rows(&rows, l2));
+  ck_assert_uint_eq(rows, 2);
+  TLT_ASSERT_OK(tl_learner_history_value(&epoch, l2, 0, 0));
+  ck_assert(epoch == 1.0);
+  o.start_epoch = 3;
+  TLT_ASSERT_FAILS(tl_learner_fit_one_cycle(l2, 3, &o), TL_E_INVALID_ARG,
+                   "start_epoch");
+  tl_ckpt_free(ck);
+  tl_learner_free(lw);
+  tl_learner_free(l1);
+  tl_learner_free(l2);
+  tl_model_free(whole);
+  tl_model_free(first);
+  tl_model_free(second);
+}
+END_TEST
+
 void tlt_add_equal_tests(TCase *tc);
 void tlt_add_equal_tests(TCase *tc) {
   tcase_add_test(tc, fit_one_cycle_equals_the_hand_loop);
   tcase_add_test(tc, fine_tune_equals_the_fine_tune_preset_by_hand);
   tcase_add_test(tc, fit_with_clipping_and_fit_sgdr_equal_the_hand_loop);
   tcase_add_test(tc, a_group_across_two_models_equals_the_hand_loop);
+  tcase_add_test(tc, a_resumed_one_cycle_equals_the_uninterrupted_one);
 }

@@ -601,6 +601,59 @@ START_TEST(buffers_round_trip_through_a_checkpoint_bit_for_bit) {
   TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, bad, NULL), TL_E_SHAPE,
                    "num_batches_tracked");
 
+  /* the count: i64 of one element (rank 0 or (1)) and >= 0 */
+  const int64_t counts[2] = {5, 6};
+  const size_t n1 = 1, two = 2;
+  TLT_ASSERT_OK(tl_ckpt_find_tensor(&idx, bad, "bn.num_batches_tracked"));
+  TLT_ASSERT_OK(tl_ckpt_remove_tensor(bad, idx));
+  TLT_ASSERT_OK(tl_ckpt_add_tensor(bad, "bn.num_batches_tracked", TL_CKPT_I64,
+                                   1, &two, counts));
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, bad, NULL), TL_E_SHAPE,
+                   "i64 scalar");
+  TLT_ASSERT_OK(tl_ckpt_find_tensor(&idx, bad, "bn.num_batches_tracked"));
+  TLT_ASSERT_OK(tl_ckpt_remove_tensor(bad, idx));
+  const int64_t negative = -1;
+  TLT_ASSERT_OK(tl_ckpt_add_tensor(bad, "bn.num_batches_tracked", TL_CKPT_I64,
+                                   0, NULL, &negative));
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, bad, NULL), TL_E_NUMERIC,
+                   "negative count");
+  TLT_ASSERT_OK(tl_ckpt_find_tensor(&idx, bad, "bn.num_batches_tracked"));
+  TLT_ASSERT_OK(tl_ckpt_remove_tensor(bad, idx));
+  TLT_ASSERT_OK(tl_ckpt_add_tensor(bad, "bn.num_batches_tracked", TL_CKPT_I64,
+                                   1, &n1, counts));
+  TLT_ASSERT_OK(tl_ckpt_restore_model(b, bad, NULL));
+  ck_assert_int_eq(count_of(b, "bn.num_batches_tracked"), 5);
+  /* a statistic: f32 of the buffer's shape */
+  TLT_ASSERT_OK(tl_ckpt_find_tensor(&idx, bad, "bn.running_mean"));
+  TLT_ASSERT_OK(tl_ckpt_remove_tensor(bad, idx));
+  const double mean64[6] = {0};
+  TLT_ASSERT_OK(
+      tl_ckpt_add_tensor(bad, "bn.running_mean", TL_CKPT_F64, 1, &six, mean64));
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, bad, NULL), TL_E_FORMAT,
+                   "bn.running_mean");
+  TLT_ASSERT_OK(tl_ckpt_find_tensor(&idx, bad, "bn.running_mean"));
+  TLT_ASSERT_OK(tl_ckpt_remove_tensor(bad, idx));
+  const size_t five = 5;
+  TLT_ASSERT_OK(tl_ckpt_add_tensor(bad, "bn.running_mean", TL_CKPT_F32, 1,
+                                   &five, negvar));
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, bad, NULL), TL_E_SHAPE,
+                   "shape (6)");
+  /* map_to may name a buffer; two tensors may not fill one */
+  TLT_ASSERT_OK(tl_ckpt_find_tensor(&idx, bad, "bn.running_mean"));
+  TLT_ASSERT_OK(tl_ckpt_remove_tensor(bad, idx));
+  const float mean2[6] = {1, 2, 3, 4, 5, 6};
+  TLT_ASSERT_OK(
+      tl_ckpt_add_tensor(bad, "old.mean", TL_CKPT_F32, 1, &six, mean2));
+  const char *from[1] = {"old.mean"}, *to[1] = {"bn.running_mean"};
+  tl_model_load_options mo = TL_MODEL_LOAD_OPTIONS_INIT;
+  mo.map_from = from, mo.map_to = to, mo.map_n = 1;
+  TLT_ASSERT_OK(tl_ckpt_restore_model(b, bad, &mo));
+  ck_assert(buf(b, "bn.running_mean")[5] == 6.0f);
+  TLT_ASSERT_OK(
+      tl_ckpt_add_tensor(bad, "bn.running_mean", TL_CKPT_F32, 1, &six, mean2));
+  TLT_ASSERT_FAILS(tl_ckpt_restore_model(b, bad, &mo), TL_E_INVALID_ARG,
+                   "both fill buffer");
+
   tl_ckpt_free(bad);
   tl_model_free(bufonly);
   tl_model_free(one);
@@ -667,6 +720,18 @@ START_TEST(bad_input_is_refused) {
                    "bn");
   ck_assert_int_eq(count_of(m, "bn.num_batches_tracked"), 0);
   ck_assert(buf(m, "bn.running_mean")[0] == 0.0f);
+  /* finite inputs whose variance overflows float: refused, statistics
+   * unchanged (torch would store Inf) */
+  tl_model *solo = bn_model(1, NULL);
+  const float huge_x[2] = {3e38f, -3e38f};
+  const size_t two1[2] = {2, 1};
+  TLT_ASSERT_FAILS(tl_model_forward(&y, NULL, NULL, solo, huge_x, two1, 2),
+                   TL_E_NUMERIC, "overflow");
+  ck_assert_int_eq(count_of(solo, "bn.num_batches_tracked"), 0);
+  ck_assert(buf(solo, "bn.running_var")[0] == 1.0f);
+  TLT_ASSERT_OK(tl_model_eval(solo)); /* eval mode updates nothing: fine */
+  TLT_ASSERT_OK(tl_model_forward(&y, NULL, NULL, solo, huge_x, two1, 2));
+  tl_model_free(solo);
 
   /* buffer calls */
   const double nanv[3] = {0, NAN, 0}, neg[3] = {1, -1e-3, 1},

@@ -233,3 +233,41 @@ def test_remap_vocab_matches_fastai():
         # float32: equal to a few ulps.
         np.testing.assert_allclose(ck[name], want[name].numpy(), rtol=1e-6,
                                    atol=1e-7)
+
+
+def test_batchnorm_head_state_dict_round_trips_with_its_statistics(tmp_path):
+    # fastai's head layout: Linear -> ReLU -> BatchNorm1d -> Linear; after a
+    # few train-mode batches torch's statistics are not the initial ones.
+    torch.manual_seed(0)
+    head = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.BatchNorm1d(6),
+                         nn.Linear(6, 3))
+    head.train()
+    for _ in range(3):
+        head(torch.randn(8, 4) * 2 + 1)
+    head.eval()
+    sd = head.state_dict()
+    assert sd["2.num_batches_tracked"].dtype == torch.int64
+    names = {"0.weight": "fc1.weight", "0.bias": "fc1.bias",
+             "2.weight": "bn.weight", "2.bias": "bn.bias",
+             "2.running_mean": "bn.running_mean",
+             "2.running_var": "bn.running_var",
+             "2.num_batches_tracked": "bn.num_batches_tracked",
+             "3.weight": "fc2.weight", "3.bias": "fc2.bias"}
+    path = str(tmp_path / "head.tlc")
+    checkpoint.from_torch(sd, path, name_map=names)
+    m = tl.Model()
+    m.add_linear("fc1", 4, 6, activation="relu")
+    m.add_batchnorm1d("bn", 6)
+    m.add_linear("fc2", 6, 3)
+    assert m.load(path) == ([], [])  # strict: buffers included
+    assert m.buffer("bn.num_batches_tracked") == 3
+    m.eval()
+    x = np.random.default_rng(1).standard_normal((5, 4)).astype(np.float32)
+    with torch.no_grad():
+        want = head(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(m.forward(x), want, rtol=1e-5, atol=1e-6)
+    m.save(path)
+    back = checkpoint.to_torch(path, name_map=names)
+    assert back["2.num_batches_tracked"].dtype == torch.int64
+    assert int(back["2.num_batches_tracked"]) == 3
+    torch.testing.assert_close(back["2.running_var"], sd["2.running_var"])

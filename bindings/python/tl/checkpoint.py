@@ -554,10 +554,12 @@ def _rename(name, rules):
 def from_torch(state_dict, path=None, naming="torch", name_map=None,
                vocab=None, meta=None):
     """A Checkpoint (saved to path if given) from a PyTorch state dict of
-    nn.Embedding / nn.LSTM / nn.Linear weights (any module built from them,
-    including fastai's AWD_LSTM with naming="fastai").
+    nn.Embedding / nn.LSTM / nn.Linear / nn.BatchNorm1d weights (any module
+    built from them, including fastai's AWD_LSTM with naming="fastai").
 
-    Tensors become float32 numpy arrays. A tensor that shares storage with
+    Float tensors become float32 numpy arrays; integer ones keep their type
+    (BatchNorm's num_batches_tracked stays an int64 scalar, which is what
+    tl.Model's buffer loads from). A tensor that shares storage with
     an earlier one (a tied decoder, fastai's encoder_dp) is not stored; the
     metadata "torch.tied.<name>" = "<source>" lets to_torch restore it.
     name_map {torch name: libtl name} renames after the naming rules; a

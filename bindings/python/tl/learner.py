@@ -20,6 +20,7 @@ import ctypes
 
 import numpy as np
 
+from . import _check
 from . import _versions as _v
 from ._errors import InvalidArgumentError, Status
 from ._native import (OwnedHandle, c_double_p, c_int64_p, c_size_p, lib,
@@ -118,7 +119,7 @@ class _OneCycleOptions(ctypes.Structure):
                 ("lrs", c_double_p), ("n_lrs", ctypes.c_size_t),
                 ("div", ctypes.c_double), ("div_final", ctypes.c_double),
                 ("pct_start", ctypes.c_double), ("moms", ctypes.c_double * 3),
-                ("wd", ctypes.c_double)]
+                ("wd", ctypes.c_double), ("start_epoch", ctypes.c_uint64)]
 
 
 class _FineTuneOptions(ctypes.Structure):
@@ -583,13 +584,14 @@ class Learner(OwnedHandle):
         self._call(lib.tl_learner_fit, self._live(), int(n_epoch), ctypes.byref(o))
 
     def fit_one_cycle(self, n_epoch, lr_max=None, div=25.0, div_final=1e5, pct_start=0.25,
-                      wd=None, moms=(0.95, 0.85, 0.95)):
+                      wd=None, moms=(0.95, 0.85, 0.95), start_epoch=0):
         o = _OneCycleOptions()
         lib.tl_fit_one_cycle_options_init(ctypes.byref(o), _v.FIT_ONE_CYCLE_OPTIONS_VERSION)
         keep = self._lr_fields(o, 1e-3 if lr_max is None else lr_max, "lr_max")  # noqa: F841
         o.div, o.div_final, o.pct_start = float(div), float(div_final), float(pct_start)
         o.moms[:] = [float(m) for m in moms]
         o.wd = -1.0 if wd is None else float(wd)
+        o.start_epoch = _check.uint64(start_epoch, "start_epoch")
         self._call(lib.tl_learner_fit_one_cycle, self._live(), int(n_epoch), ctypes.byref(o))
 
     def fine_tune(self, epochs, base_lr=2e-3, freeze_epochs=1, lr_mult=100, pct_start=0.3,
