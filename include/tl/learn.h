@@ -83,7 +83,8 @@ typedef struct tl_batch {
   const size_t *lengths;
   size_t n_lengths; /* entries of lengths */
   /* The number of samples, weighting this batch's loss in the validation
-   * mean (fastai's find_bs: the batch size B); 0 means n_targets. */
+   * mean (fastai's find_bs: the batch size B); 0 means n_targets (1 when
+   * the batch has no targets). */
   size_t batch_size;
 } tl_batch;
 
@@ -237,8 +238,10 @@ TL_API tl_status tl_learner_set_lm_data(tl_learner *learner,
  * the documents' lengths, those lengths (clipped to max_len) for masked
  * pooling (tl_model_set_lengths before every forward). Batches per epoch
  * ceil(n_train / batch_size). options NULL: defaults (then n_train is 0
- * and fit_one_cycle cannot size its schedule: TL_E_STATE). Errors:
- * TL_E_INVALID_ARG (train NULL, lengths NULL with n > 0, a length 0). */
+ * and fit_one_cycle cannot size its schedule: TL_E_STATE). A batch
+ * holding a document beyond the lengths given stops the fit with
+ * TL_E_STATE. Errors: TL_E_INVALID_ARG (train NULL, batch_size 0, a
+ * length 0). */
 TL_API tl_status tl_learner_set_clas_data(tl_learner *learner,
                                           tl_clas_loader *train,
                                           tl_clas_loader *valid,
@@ -417,7 +420,8 @@ typedef struct tl_callback {
   const char *name;     /* NULL: "callback <index>" */
 } tl_callback;
 
-/* Adds a host callback, called at every event after the built-ins.
+/* Adds a host callback, called at every event; callbacks and built-ins run
+ * in the order they were added.
  * Errors: TL_E_INVALID_ARG (fn NULL). */
 TL_API tl_status tl_learner_add_callback(tl_learner *learner,
                                          const tl_callback *callback);
@@ -496,8 +500,9 @@ TL_API tl_status tl_learner_add_save_model(tl_learner *learner,
 
 /* Built-in: fastai CSVLogger. Each fit writes (append 0: truncating the
  * file at the fit's start; 1: appending) the header "epoch,train_loss,
- * valid_loss,<metrics>,time" and one row per epoch, time as fastai's
- * "mm:ss". Errors: TL_E_INVALID_ARG (path NULL or empty). A file that
+ * valid_loss,<metrics>,time" and one row per epoch: values with every
+ * digit (%.17g; fastai writes str(value)), time as fastai's "mm:ss".
+ * Errors: TL_E_INVALID_ARG (path NULL or empty). A file that
  * cannot be written stops the fit with TL_E_IO. */
 TL_API tl_status tl_learner_add_csv_logger(tl_learner *learner,
                                            const char *path, int append);
@@ -711,9 +716,11 @@ TL_API tl_status tl_learner_history_value(double *out,
  * TL_E_IO, TL_E_NOMEM. */
 TL_API tl_status tl_learner_save(const tl_learner *learner, const char *path);
 /* Reads a file written by tl_learner_save (or the save-model built-in)
- * into the models (strict: every parameter filled, nothing left over;
- * checked before any model changes). The optimizer state is cleared.
- * Errors: those of tl_ckpt_load and tl_ckpt_restore_model. */
+ * into the models (strict: every parameter filled, nothing left over).
+ * The optimizer state is cleared. A failure leaves every parameter as it
+ * was. Errors: TL_E_NOT_FOUND (a parameter without a tensor or a tensor
+ * without a parameter, named), TL_E_SHAPE, those of tl_ckpt_load and
+ * tl_ckpt_restore_model. */
 TL_API tl_status tl_learner_load(tl_learner *learner, const char *path);
 
 #ifdef TL_EXPERIMENTAL_API

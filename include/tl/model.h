@@ -470,6 +470,48 @@ TL_API tl_status tl_model_flat_params(float **out, size_t *out_n,
 TL_API tl_status tl_model_flat_grads(float **out, size_t *out_n,
                                      tl_model *model);
 
+/* Told by tl_model_backward which part of the flat gradient buffer is
+ * final: the gradients at [offset, n) (n = the buffer's length) will not
+ * change again in this backward, so they can be sent (an allreduce
+ * overlapped with the rest of backward, as PyTorch DDP's buckets do).
+ * Parameters are laid out in layer order, and backward runs the layers
+ * from the last down, so offset only decreases within one backward, and
+ * the last call of every backward that runs without error has offset 0.
+ * It is called after each layer whose parameters start at offset and at
+ * the end. The callback may read and write the gradients at [offset, n)
+ * (until the next backward or tl_model_zero_grad), and must not call
+ * into this model. payload is the one given with it. */
+typedef void (*tl_grad_ready_fn)(void *payload, const tl_model *model,
+                                 size_t offset);
+/* Sets (fn not NULL) or clears (fn NULL) the model's gradient-ready
+ * callback, one per model; a new one replaces the old. It survives
+ * structural changes, but offsets then refer to the new layout. */
+TL_API tl_status tl_model_set_grad_ready_callback(tl_model *model,
+                                                  tl_grad_ready_fn fn,
+                                                  void *payload);
+
+/* Layout fingerprint: what processes training one model together (data
+ * parallelism, tl/mpi.h) compare before they exchange flat buffers. The
+ * layout is a canonical text, one line per layer ("layer <index> <name>
+ * <kind> group <g> in <in_features> out <out_features>", " tied" for a
+ * decoder tied to an embedding) followed by one line per parameter of that
+ * layer ("param <name> f32 [<dims>] offset <offset in the flat buffer>"),
+ * after the header line "tl-layout 1". Two models with equal layouts have
+ * flat buffers that match element for element. Values, trainable flags,
+ * masks, modes and the RNG are not part of it. The fingerprint is the
+ * 64-bit FNV-1a hash of that text: equal layouts give equal fingerprints
+ * on every platform; unequal ones differ but for a 2^-64 chance, and
+ * tl_model_layout_describe gives the text to find where. */
+TL_API tl_status tl_model_layout_fingerprint(uint64_t *out,
+                                             const tl_model *model);
+/* The layout text above, NUL-terminated in out[0..cap); *out_len (may be
+ * NULL) receives its length without the NUL. out NULL with cap 0 only
+ * measures. Errors: TL_E_INVALID_ARG (model NULL, out NULL with cap > 0,
+ * cap too small, naming the bytes needed; out is then untouched). */
+TL_API tl_status tl_model_layout_describe(char *out, size_t cap,
+                                          size_t *out_len,
+                                          const tl_model *model);
+
 /* Per-parameter trainable flag (1 trainable, 0 frozen). Frozen parameters
  * get no gradient where the kernels can skip it, no optimizer update and no
  * weight decay. */
@@ -616,6 +658,41 @@ TL_API tl_status tl_model_aux_loss(double *out, const tl_model *model);
 
 /* Sets the whole flat gradient buffer to 0. */
 TL_API tl_status tl_model_zero_grad(tl_model *model);
+
+/* ------------------------------------------------------------------------
+ * Taps: heads reading any layer (multi-task learning with supervision at
+ * different depths, Søgaard & Goldberg 2016, Hashimoto et al. 2017).
+ * A head (another model) takes tl_model_layer_output of a lower layer as
+ * its input; its input gradient goes back with tl_model_add_layer_grad;
+ * the next tl_model_backward adds it where that layer's output gradient
+ * arrives from above, so the gradients of several heads at several depths
+ * accumulate into the shared layers in one backward pass. A stacked
+ * recurrent layer (num_layers > 1) shows only its top output: build a
+ * stack as single-layer layers to read each depth (tl/arch.h's AWD-LSTM
+ * builders do).
+ * ------------------------------------------------------------------------ */
+
+/* The output of layer `layer` in the last forward (a view, valid until the
+ * next forward, backward or mode change; in train mode after dropout, as
+ * the next layer sees it): *out_y, its dims in out_dims
+ * (TL_MODEL_MAX_DIMS entries, unused ones 1; may be NULL) and out_ndim
+ * (may be NULL). Errors: TL_E_INVALID_ARG, TL_E_NOT_FOUND (no such
+ * layer), TL_E_STATE (no forward yet). */
+TL_API tl_status tl_model_layer_output(const float **out_y, size_t *out_dims,
+                                       size_t *out_ndim, const tl_model *model,
+                                       const char *layer);
+
+/* Adds dy (the dims of layer `layer`'s output) to the gradient the next
+ * tl_model_backward sends into that layer from above. Calls add up; the
+ * next backward uses and forgets them, and so does the next forward. The
+ * top layer may be tapped too (dy then adds to the backward's own dy).
+ * Allocates only the first time a layer is tapped at a shape. Errors:
+ * TL_E_INVALID_ARG, TL_E_NOT_FOUND, TL_E_STATE (no train-mode forward,
+ * feature-extraction mode), TL_E_SHAPE (dims differ from the output's),
+ * TL_E_NUMERIC (NaN/Inf in dy: nothing added). */
+TL_API tl_status tl_model_add_layer_grad(tl_model *model, const char *layer,
+                                         const float *dy, const size_t *dims,
+                                         size_t ndim);
 
 /* ------------------------------------------------------------------------
  * Losses the host computes on a head's output (pure functions, any thread)

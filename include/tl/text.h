@@ -366,25 +366,45 @@ TL_API tl_status tl_vocab_encode_doc(int64_t *out, size_t n,
  */
 typedef struct tl_lm_loader tl_lm_loader;
 
-/* Options of tl_lm_loader_create (fastai's LMDataLoader defaults). */
-#define TL_LM_LOADER_OPTIONS_VERSION 1
+/*
+ * Sharding for data-parallel training (version 2: rank, world_size). With
+ * world_size W > 1 the stream is cut into W * batch_size rows instead of
+ * batch_size, and rank r's batches hold the global rows
+ * [r * batch_size, (r + 1) * batch_size): batch_size is per rank. Every
+ * rank must be given the same documents, vocabulary size and options
+ * (rank aside): the shuffle and the window lengths come from the one seeded
+ * RNG, so all ranks draw the same T at every step and reach the end of an
+ * epoch together, and the W batches of one step, stacked along the batch
+ * dimension in rank order, are exactly the batch of a loader with
+ * world_size 1 and batch_size W * batch_size. Each token of an epoch's
+ * stream is thus seen by exactly one rank once, except the tail of fewer
+ * than W * batch_size + 1 tokens that does not fill a row, which is
+ * dropped, as with one process. Each rank keeps the whole corpus (the
+ * shuffle needs every document): the memory is that of one loader.
+ */
+/* Options of tl_lm_loader_create (fastai's LMDataLoader defaults). Version
+ * 1 ends at seed; version 2 adds rank and world_size. */
+#define TL_LM_LOADER_OPTIONS_VERSION 2
 typedef struct tl_lm_loader_options {
   unsigned int version; /* TL_LM_LOADER_OPTIONS_VERSION */
-  size_t batch_size;    /* rows B; 64 */
+  size_t batch_size;    /* rows B (per rank); 64 */
   size_t bptt;          /* window length; 70 */
   int variable_length;  /* 1: random window lengths as above; 0: bptt */
   int shuffle;          /* 1: shuffle the documents every epoch */
   int backwards;        /* 0: 1 reverses the stream */
   int64_t bos_id;       /* -1: none; else inserted before each document */
   uint64_t seed;        /* 0 */
+  size_t rank;          /* v2: this process's shard, < world_size; 0 */
+  size_t world_size;    /* v2: number of shards (processes); 1 */
 } tl_lm_loader_options;
 /* The defaults of tl_lm_loader_options_init as a static initialiser:
  * tl_lm_loader_options o = TL_LM_LOADER_OPTIONS_INIT; */
 #define TL_LM_LOADER_OPTIONS_INIT                                              \
-  { TL_LM_LOADER_OPTIONS_VERSION, 64, 70, 1, 1, 0, -1, 0 }
+  { TL_LM_LOADER_OPTIONS_VERSION, 64, 70, 1, 1, 0, -1, 0, 0, 1 }
 
 /* Fills *out with the defaults above (batch_size 64, bptt 70, variable
- * length and shuffled, forwards, no bos_id, seed 0) for `version`, writing
+ * length and shuffled, forwards, no bos_id, seed 0, rank 0 of 1) for
+ * `version`, writing
  * only the bytes that version defines. Errors: TL_E_INVALID_ARG (out
  * NULL), TL_E_UNSUPPORTED (version outside
  * 1..TL_LM_LOADER_OPTIONS_VERSION). */
@@ -395,8 +415,9 @@ TL_API tl_status tl_lm_loader_options_init(tl_lm_loader_options *out,
  * (copied: the caller may free them). Errors: TL_E_INVALID_ARG (no
  * documents, an empty or NULL document, an id outside the vocabulary —
  * each naming the document and position —, batch_size or bptt 0, bos_id
- * outside the vocabulary, a corpus too small for batch_size rows, bptt
- * longer than a row), TL_E_UNSUPPORTED, TL_E_NOMEM. options NULL means
+ * outside the vocabulary, world_size 0 or rank >= world_size, a corpus too
+ * small for world_size * batch_size rows, bptt longer than a row),
+ * TL_E_UNSUPPORTED, TL_E_NOMEM. options NULL means
  * defaults; they are copied. The caller owns *out (release with
  * tl_lm_loader_free). */
 TL_API tl_status tl_lm_loader_create(tl_lm_loader **out,
@@ -442,25 +463,47 @@ TL_API tl_status tl_lm_loader_epoch(uint64_t *out, const tl_lm_loader *loader);
  */
 typedef struct tl_clas_loader tl_clas_loader;
 
-/* Options of tl_clas_loader_create (fastai's SortedDL defaults). */
-#define TL_CLAS_LOADER_OPTIONS_VERSION 1
+/*
+ * Sharding for data-parallel training (version 2: rank, world_size). With
+ * world_size W > 1 the order above is computed for global batches of
+ * W * batch_size documents (so the chunks sorted by length are 50 global
+ * batches), and rank r takes, of a global batch of n documents, the
+ * contiguous share [floor(r * n / W), floor((r + 1) * n / W)) in that
+ * order: batch_size per rank in every full batch, and in the last, short
+ * one shares that differ by at most one document. Every rank must be given
+ * the same documents and options (rank aside); all ranks then take the
+ * same number of batches per epoch and every document is in exactly one
+ * rank's batch once per epoch. A last global batch with fewer documents
+ * than ranks would leave a rank without a batch while the others step, so
+ * tl_clas_loader_create refuses it (n_docs mod (W * batch_size) in
+ * [1, W)), naming the counts: drop or add documents, or change batch_size.
+ * Each rank pads its share to the share's own longest document, so with
+ * pad_first a model that reads the padding sees other inputs than one
+ * process with batch_size W * batch_size would.
+ */
+/* Options of tl_clas_loader_create (fastai's SortedDL defaults). Version 1
+ * ends at seed; version 2 adds rank and world_size. */
+#define TL_CLAS_LOADER_OPTIONS_VERSION 2
 typedef struct tl_clas_loader_options {
   unsigned int version; /* TL_CLAS_LOADER_OPTIONS_VERSION */
-  size_t batch_size;    /* 64 */
+  size_t batch_size;    /* 64 (per rank) */
   size_t seq_len;       /* padding chunk (fastai's seq_len): 72 */
   size_t max_len;       /* 0: keep whole documents; else their first max_len */
   int shuffle;          /* 1 */
   int pad_first;        /* 1 */
   int64_t pad_id;       /* 1 (xxpad in a fastai vocabulary) */
   uint64_t seed;        /* 0 */
+  size_t rank;          /* v2: this process's shard, < world_size; 0 */
+  size_t world_size;    /* v2: number of shards (processes); 1 */
 } tl_clas_loader_options;
 /* The defaults of tl_clas_loader_options_init as a static initialiser:
  * tl_clas_loader_options o = TL_CLAS_LOADER_OPTIONS_INIT; */
 #define TL_CLAS_LOADER_OPTIONS_INIT                                            \
-  { TL_CLAS_LOADER_OPTIONS_VERSION, 64, 72, 0, 1, 1, 1, 0 }
+  { TL_CLAS_LOADER_OPTIONS_VERSION, 64, 72, 0, 1, 1, 1, 0, 0, 1 }
 
 /* Fills *out with the defaults above (batch_size 64, seq_len 72, whole
- * documents, shuffled, padding first with id 1, seed 0) for `version`,
+ * documents, shuffled, padding first with id 1, seed 0, rank 0 of 1) for
+ * `version`,
  * writing only the bytes that version defines. Errors: TL_E_INVALID_ARG
  * (out NULL), TL_E_UNSUPPORTED (version outside
  * 1..TL_CLAS_LOADER_OPTIONS_VERSION). */
@@ -472,8 +515,9 @@ TL_API tl_status tl_clas_loader_options_init(tl_clas_loader_options *out,
  * copied). The caller owns *out (release with tl_clas_loader_free). Errors:
  * TL_E_INVALID_ARG (no documents, an empty or NULL document, an id outside the
  * vocabulary, a label outside [0, n_classes) — each naming the document and
- * position —, batch_size or seq_len 0, pad_id outside the vocabulary),
- * TL_E_UNSUPPORTED, TL_E_NOMEM. */
+ * position —, batch_size or seq_len 0, pad_id outside the vocabulary,
+ * world_size 0, rank >= world_size, a last global batch with fewer
+ * documents than ranks), TL_E_UNSUPPORTED, TL_E_NOMEM. */
 TL_API tl_status tl_clas_loader_create(tl_clas_loader **out,
                                        const int64_t *const *docs,
                                        const size_t *lens,
@@ -485,7 +529,8 @@ TL_API tl_status tl_clas_loader_create(tl_clas_loader **out,
 TL_API void tl_clas_loader_free(tl_clas_loader *loader);
 
 /* The next batch: *out_x (T, b) int64 ids, time-major, *out_y (b) labels,
- * *out_len T, *out_batch b (batch_size, or fewer in the last batch), and
+ * *out_len T, *out_batch b (batch_size, or fewer in the last batch; a
+ * rank's share when sharded), and
  * *out_docs (may be NULL) the b document indices. Views valid until the
  * next call. At the end of an epoch *out_batch is 0; the next call starts
  * the next epoch. No allocation after create. Errors: TL_E_INVALID_ARG. */

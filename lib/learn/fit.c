@@ -524,8 +524,10 @@ static tl_status csv_row(tli_cb *cb, const tl_learner *l, const char *fn) {
   const size_t w = 4 + l->n_metrics;
   const double *row = &l->history[(l->hist_rows - 1) * w];
   fprintf(f, "%llu", (unsigned long long)row[0]);
+  /* fastai's CSVLogger writes str(value): every digit, not the table's
+   * six decimals; %.17g keeps the double exactly. */
   for (size_t c = 1; c + 1 < w; c++)
-    fprintf(f, ",%.6f", row[c]);
+    fprintf(f, ",%.17g", row[c]);
   /* fastai's format_time: mm:ss, or h:mm:ss past an hour */
   const unsigned long t = (unsigned long)row[w - 1];
   if (t >= 3600)

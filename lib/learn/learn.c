@@ -366,6 +366,9 @@ tl_status tli_learner_sync(tl_learner *l, const char *fn) {
   }
   if (!changed)
     return TL_OK;
+  /* The running fit holds per-group buffers sized for this optimizer. */
+  TLI_CHECK(!l->in_fit, TL_E_STATE,
+            "%s: a model of the learner changed structure during a fit", fn);
   if (l->custom)
     TLI_TRY(apply_custom(l, fn));
   TLI_TRY(build_optim(l, fn));
@@ -1060,6 +1063,27 @@ tl_status tl_learner_load(tl_learner *learner, const char *path) {
     st = tli_fail(TL_E_NOT_FOUND,
                   "%s: '%s' holds %zu tensors, the models %zu parameters", fn,
                   path, total, used);
+  /* restore_model checks a model's tensors before changing it; what only
+   * a later model's restore can find (a dtype, a NaN) rolls back the
+   * parameters of the models restored before it. */
+  size_t done = 0, total_floats = 0;
+  float *backup = NULL;
+  for (size_t m = 0; st == TL_OK && m < learner->n_models; m++) {
+    float *w = NULL;
+    size_t n = 0;
+    st = tl_model_flat_params(&w, &n, learner->models[m]);
+    total_floats += n;
+  }
+  if (st == TL_OK)
+    st = tli_alloc_checked((void **)&backup, total_floats ? total_floats : 1,
+                           sizeof(float), fn);
+  for (size_t m = 0, off = 0; st == TL_OK && m < learner->n_models; m++) {
+    float *w = NULL;
+    size_t n = 0;
+    tl_model_flat_params(&w, &n, learner->models[m]);
+    memcpy(backup + off, w, n * sizeof(float));
+    off += n;
+  }
   for (size_t m = 0; st == TL_OK && m < learner->n_models; m++) {
     char prefix[32];
     snprintf(prefix, sizeof prefix, "%zu.", m);
@@ -1067,7 +1091,18 @@ tl_status tl_learner_load(tl_learner *learner, const char *path) {
     lo.prefix = prefix;
     lo.strict = 1;
     st = tl_ckpt_restore_model(learner->models[m], ck, &lo);
+    if (st == TL_OK)
+      done++;
   }
+  if (st != TL_OK && backup != NULL)
+    for (size_t m = 0, off = 0; m < done; m++) {
+      float *w = NULL;
+      size_t n = 0;
+      tl_model_flat_params(&w, &n, learner->models[m]);
+      memcpy(w, backup + off, n * sizeof(float));
+      off += n;
+    }
+  tli_free(backup);
   tl_ckpt_free(ck);
   if (st == TL_OK)
     st = tl_optim_reset_state(learner->optim);

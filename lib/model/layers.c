@@ -58,6 +58,8 @@ void tli_layer_release_common_training(tli_layer *L) {
   tli_buf_release(&L->dx);
   tli_buf_release(&L->mask);
   tli_buf_release(&L->reserve);
+  tli_buf_release(&L->tap);
+  L->tap_pending = 0;
 }
 
 void tli_layer_release_scratch(tli_layer *L) {

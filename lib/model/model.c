@@ -218,6 +218,14 @@ tl_status tl_model_flat_grads(float **out, size_t *out_n, tl_model *model) {
   return TL_OK;
 }
 
+tl_status tl_model_set_grad_ready_callback(tl_model *model, tl_grad_ready_fn fn,
+                                           void *payload) {
+  TLI_CHECK_PTR("tl_model_set_grad_ready_callback", model);
+  model->grad_ready = fn;
+  model->grad_ready_payload = fn != NULL ? payload : NULL;
+  return TL_OK;
+}
+
 tl_status tl_model_zero_grad(tl_model *model) {
   TLI_CHECK_PTR("tl_model_zero_grad", model);
   if (model->numel)

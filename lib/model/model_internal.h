@@ -141,7 +141,11 @@ typedef struct tli_layer {
   tli_buf work;    /* scratch (recurrent backward / inference) */
   tli_buf mask;    /* dropout masks: standard, locked, embedding rows */
   tli_buf reserve; /* recurrent layers' training reserve */
-  tli_buf aux;     /* per kind: lstm dropout buffers, gru layer outputs */
+  /* tl_model_add_layer_grad: the gradient the next backward adds at this
+   * layer's output (a head reading this depth), when tap_pending. */
+  tli_buf tap;
+  int tap_pending;
+  tli_buf aux; /* per kind: lstm dropout buffers, gru layer outputs */
   /* Carried state of a stateful layer (ops->carried_state): parts * depth
    * * B * out_features floats, e.g. LSTM (h, c) per stacked layer. */
   tli_buf state;
@@ -181,6 +185,10 @@ struct tl_model {
 
   size_t *lengths; /* pooling lengths, NULL: full */
   size_t n_lengths, lengths_cap;
+  /* tl_model_set_grad_ready_callback: told during backward which tail of
+   * the gradient buffer is final (NULL: none). */
+  tl_grad_ready_fn grad_ready;
+  void *grad_ready_payload;
 };
 
 /* Effective trainability: the flag, in fine-tune mode. */

@@ -156,10 +156,17 @@ static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
   return TL_OK;
 }
 
+/* Gradients added at layer outputs belong to one forward: forget them. */
+static void forget_taps(tl_model *m) {
+  for (size_t i = 0; i < m->n_layers; i++)
+    m->layers[i].tap_pending = 0;
+}
+
 static tl_status run_forward(tl_model *m, const float **out_y, size_t *out_dims,
                              size_t *out_ndim, const float *x,
                              const int64_t *ids) {
   m->have_train_forward = 0;
+  forget_taps(m);
   m->aux_loss = 0.0;
   const float *cur = x;
   for (size_t i = 0; i < m->n_layers; i++) {
@@ -282,8 +289,12 @@ tl_status tl_model_backward(const float **out_dx, tl_model *model,
     lo = 0;
   if (out_dx)
     *out_dx = NULL;
-  if (lo == model->n_layers)
+  if (lo == model->n_layers) {
+    forget_taps(model);
+    if (model->grad_ready != NULL) /* nothing trains: all is final */
+      model->grad_ready(model->grad_ready_payload, model, 0);
     return TL_OK;
+  }
 
   TLI_TRY(tli_buf_reserve_discard(&model->dy, n, "model output gradient copy"));
   memcpy(model->dy.p, dy, n * sizeof(float));
@@ -291,11 +302,96 @@ tl_status tl_model_backward(const float **out_dx, tl_model *model,
   for (size_t i = model->n_layers; i-- > lo;) {
     tli_layer *L = &model->layers[i];
     const int want_dx = i > lo || want_input;
+    if (L->tap_pending) { /* a head reading this layer: its gradient adds */
+      const size_t nt = tli_dims_prod(L->out_dims, L->out_ndim);
+      for (size_t k = 0; k < nt; k++)
+        g[k] += L->tap.p[k];
+      L->tap_pending = 0;
+    }
     TLI_TRY(tli_layer_backward(model, L, g, want_dx));
     g = L->dx.p;
+    /* Layer i's own parameters, and every later layer's, are final (a
+     * tied decoder's weight lives in its embedding, which comes first);
+     * a layer without parameters adds nothing new. */
+    if (model->grad_ready != NULL && L->n_params > 0 && i > 0)
+      model->grad_ready(model->grad_ready_payload, model,
+                        model->params[L->first_param].offset);
   }
+  forget_taps(model); /* taps below lo change nothing: nothing trains there */
+  if (model->grad_ready != NULL) /* everything, frozen layers below lo too */
+    model->grad_ready(model->grad_ready_payload, model, 0);
   model->reg_pending = 0;
   if (want_input)
     *out_dx = model->layers[0].dx.p;
+  return TL_OK;
+}
+
+/* ---- taps: heads reading any layer (multi-task learning) ---------------- */
+
+static tl_status find_layer(tli_layer **out, const tl_model *m,
+                            const char *name, const char *fn) {
+  TLI_CHECK_PTR(fn, name);
+  for (size_t i = 0; i < m->n_layers; i++)
+    if (strcmp(m->layers[i].name, name) == 0) {
+      *out = (tli_layer *)&m->layers[i];
+      return TL_OK;
+    }
+  return tli_fail(TL_E_NOT_FOUND, "%s: no layer named '%s'", fn, name);
+}
+
+tl_status tl_model_layer_output(const float **out_y, size_t *out_dims,
+                                size_t *out_ndim, const tl_model *model,
+                                const char *layer) {
+  const char *fn = "tl_model_layer_output";
+  TLI_CHECK_PTR(fn, out_y);
+  TLI_CHECK_PTR(fn, model);
+  tli_layer *L = NULL;
+  TLI_TRY(find_layer(&L, model, layer, fn));
+  TLI_CHECK(L->y != NULL && L->out_ndim > 0, TL_E_STATE,
+            "%s: layer '%s' has no output yet (run a forward first)", fn,
+            layer);
+  *out_y = L->y;
+  if (out_dims)
+    for (size_t k = 0; k < TL_MODEL_MAX_DIMS; k++)
+      out_dims[k] = k < L->out_ndim ? L->out_dims[k] : 1;
+  if (out_ndim)
+    *out_ndim = L->out_ndim;
+  return TL_OK;
+}
+
+tl_status tl_model_add_layer_grad(tl_model *model, const char *layer,
+                                  const float *dy, const size_t *dims,
+                                  size_t ndim) {
+  const char *fn = "tl_model_add_layer_grad";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, dy);
+  tli_layer *L = NULL;
+  TLI_TRY(find_layer(&L, model, layer, fn));
+  size_t n = 0;
+  TLI_TRY(check_dims(dims, ndim, &n, fn));
+  TLI_CHECK(model->mode == TL_MODEL_MODE_FINE_TUNE, TL_E_STATE,
+            "%s: the model is in feature-extraction mode", fn);
+  TLI_CHECK(model->have_train_forward, TL_E_STATE,
+            "%s: no train-mode forward to differentiate (call "
+            "tl_model_train, then tl_model_forward)",
+            fn);
+  int same = ndim == L->out_ndim;
+  for (size_t k = 0; same && k < ndim; k++)
+    same = dims[k] == L->out_dims[k];
+  TLI_CHECK(same, TL_E_SHAPE,
+            "%s: dy must have the %zu dims of layer '%s''s output (first "
+            "%zu)",
+            fn, L->out_ndim, layer, L->out_dims[0]);
+  for (size_t i = 0; i < n; i++)
+    TLI_CHECK(isfinite(dy[i]), TL_E_NUMERIC, "%s: dy[%zu] is not finite", fn,
+              i);
+  if (!L->tap_pending) {
+    TLI_TRY(tli_buf_reserve_discard(&L->tap, n, "layer output gradient"));
+    memcpy(L->tap.p, dy, n * sizeof(float));
+    L->tap_pending = 1;
+  } else {
+    for (size_t i = 0; i < n; i++)
+      L->tap.p[i] += dy[i];
+  }
   return TL_OK;
 }

@@ -25,7 +25,8 @@ struct tl_clas_loader {
 };
 
 TLI_VERSION_SIZES(tl_clas_loader_options_sizes, TL_CLAS_LOADER_OPTIONS_VERSION,
-                  TLI_FIELD_END(tl_clas_loader_options, seed)); /* version 1 */
+                  TLI_FIELD_END(tl_clas_loader_options, seed),        /* v1 */
+                  TLI_FIELD_END(tl_clas_loader_options, world_size)); /* v2 */
 
 tl_status tl_clas_loader_options_init(tl_clas_loader_options *out,
                                       unsigned int version) {
@@ -94,6 +95,11 @@ tl_status tl_clas_loader_create(tl_clas_loader **out,
             "%s: options->batch_size must be >= 1 (got 0)", fn);
   TLI_CHECK(options->seq_len > 0, TL_E_INVALID_ARG,
             "%s: options->seq_len must be >= 1 (got 0)", fn);
+  TLI_CHECK(options->world_size > 0, TL_E_INVALID_ARG,
+            "%s: options->world_size must be >= 1 (got 0)", fn);
+  TLI_CHECK(options->rank < options->world_size, TL_E_INVALID_ARG,
+            "%s: options->rank %zu is outside [0, world_size %zu)", fn,
+            options->rank, options->world_size);
   TLI_CHECK(options->pad_id >= 0 && (uint64_t)options->pad_id < vocab_size,
             TL_E_INVALID_ARG,
             "%s: options->pad_id %lld is outside the vocabulary [0, %zu)", fn,
@@ -122,14 +128,27 @@ tl_status tl_clas_loader_create(tl_clas_loader **out,
     total += len;
     max_doc = len > max_doc ? len : max_doc;
   }
-  const size_t B = options->batch_size;
+  const size_t B = options->batch_size, W = options->world_size;
+  /* The order is computed for global batches of W * B documents; each rank
+   * takes its share of every one of them (text.h). */
+  size_t GB;
+  TLI_CHECK(tli_mul_size(&GB, B, W), TL_E_INVALID_ARG,
+            "%s: options->batch_size %zu * world_size %zu overflows size_t", fn,
+            B, W);
+  const size_t last = n_docs % GB;
+  TLI_CHECK(last == 0 || last >= W, TL_E_INVALID_ARG,
+            "%s: %zu documents in global batches of %zu (batch_size %zu * "
+            "world_size %zu) leave %zu for the last batch, fewer than the %zu "
+            "ranks: every rank needs a document in every batch (drop or add "
+            "documents, or change batch_size)",
+            fn, n_docs, GB, B, W, last, W);
   size_t cells;
   TLI_CHECK(tli_mul_size(&cells, max_doc, B), TL_E_NOMEM,
             "%s: batch buffer overflows size_t", fn);
   tl_clas_loader *ld = NULL;
   TLI_TRY(tli_alloc_checked((void **)&ld, 1, sizeof *ld, fn));
   memset(ld, 0, sizeof *ld);
-  const size_t n_batches = (n_docs + B - 1) / B;
+  const size_t n_batches = n_docs / GB + (last != 0);
   tl_status s =
       tli_alloc_checked((void **)&ld->ids, total, sizeof(int64_t), fn);
   if (s == TL_OK)
@@ -188,7 +207,8 @@ tl_status tl_clas_loader_restart(tl_clas_loader *loader) {
 }
 
 static void tli_clas_start_epoch(tl_clas_loader *ld) {
-  const size_t n = ld->n_docs, B = ld->opts.batch_size;
+  /* B: the global batch (every rank's shares together). */
+  const size_t n = ld->n_docs, B = ld->opts.batch_size * ld->opts.world_size;
   for (size_t d = 0; d < n; d++)
     ld->order[d] = d;
   for (size_t k = 0; k < ld->n_batches; k++)
@@ -245,10 +265,16 @@ tl_status tl_clas_loader_next(const int64_t **out_x, const int64_t **out_y,
       *out_docs = NULL;
     return TL_OK;
   }
-  const size_t B = ld->opts.batch_size;
+  const size_t W = ld->opts.world_size, r = ld->opts.rank;
+  const size_t GB = ld->opts.batch_size * W;
   const size_t k = ld->batch_perm[ld->next_batch++];
-  const size_t lo = k * B;
-  const size_t b = ld->n_docs - lo < B ? ld->n_docs - lo : B;
+  const size_t glo = k * GB;
+  const size_t gb = ld->n_docs - glo < GB ? ld->n_docs - glo : GB;
+  /* This rank's share of the global batch: floor(r gb / W) to
+   * floor((r + 1) gb / W); gb <= W * B, so the products fit when the
+   * loader could allocate its order. */
+  const size_t lo = glo + r * gb / W;
+  const size_t b = glo + (r + 1) * gb / W - lo;
   size_t T = 0;
   for (size_t i = 0; i < b; i++) {
     const size_t d = ld->order[lo + i];

@@ -24,7 +24,8 @@ struct tl_lm_loader {
 };
 
 TLI_VERSION_SIZES(tl_lm_loader_options_sizes, TL_LM_LOADER_OPTIONS_VERSION,
-                  TLI_FIELD_END(tl_lm_loader_options, seed)); /* version 1 */
+                  TLI_FIELD_END(tl_lm_loader_options, seed),        /* v1 */
+                  TLI_FIELD_END(tl_lm_loader_options, world_size)); /* v2 */
 
 tl_status tl_lm_loader_options_init(tl_lm_loader_options *out,
                                     unsigned int version) {
@@ -67,6 +68,11 @@ tl_status tl_lm_loader_create(tl_lm_loader **out, const int64_t *const *docs,
             "%s: options->batch_size must be >= 1 (got 0)", fn);
   TLI_CHECK(options->bptt > 0, TL_E_INVALID_ARG,
             "%s: options->bptt must be >= 1 (got 0)", fn);
+  TLI_CHECK(options->world_size > 0, TL_E_INVALID_ARG,
+            "%s: options->world_size must be >= 1 (got 0)", fn);
+  TLI_CHECK(options->rank < options->world_size, TL_E_INVALID_ARG,
+            "%s: options->rank %zu is outside [0, world_size %zu)", fn,
+            options->rank, options->world_size);
   TLI_CHECK(options->bos_id < 0 || (uint64_t)options->bos_id < vocab_size,
             TL_E_INVALID_ARG,
             "%s: options->bos_id %lld is outside the vocabulary [0, %zu)", fn,
@@ -89,15 +95,21 @@ tl_status tl_lm_loader_create(tl_lm_loader **out, const int64_t *const *docs,
     total += lens[d] + extra;
   }
   const size_t B = options->batch_size;
-  const size_t row_len = (total - 1) / B;
+  /* Sharded: the stream is cut into the rows of every rank (text.h). */
+  size_t rows;
+  TLI_CHECK(tli_mul_size(&rows, B, options->world_size), TL_E_INVALID_ARG,
+            "%s: options->batch_size %zu * world_size %zu overflows size_t", fn,
+            B, options->world_size);
+  const size_t row_len = (total - 1) / rows;
   TLI_CHECK(row_len >= 1, TL_E_INVALID_ARG,
             "%s: options->batch_size %zu is too large: the corpus has %zu "
-            "tokens, and each row needs at least 2",
-            fn, B, total);
+            "tokens, and each of the %zu rows (batch_size * world_size %zu) "
+            "needs at least 2",
+            fn, B, total, rows, options->world_size);
   TLI_CHECK(options->bptt <= row_len, TL_E_INVALID_ARG,
             "%s: options->bptt %zu is longer than a row (%zu tokens: %zu "
             "tokens in %zu rows)",
-            fn, options->bptt, row_len, total, B);
+            fn, options->bptt, row_len, total, rows);
   size_t cap_t =
       options->variable_length ? tli_max_window(options->bptt) : options->bptt;
   if (cap_t > row_len)
@@ -214,8 +226,10 @@ tl_status tl_lm_loader_next(const int64_t **out_x, const int64_t **out_y,
   if (t > ld->row_len - ld->pos)
     t = ld->row_len - ld->pos;
   const size_t B = ld->opts.batch_size;
+  /* This rank's rows are the global rows rank * B .. rank * B + B - 1. */
+  const int64_t *rows = ld->stream + ld->opts.rank * B * ld->row_len;
   for (size_t b = 0; b < B; b++) {
-    const int64_t *row = ld->stream + b * ld->row_len + ld->pos;
+    const int64_t *row = rows + b * ld->row_len + ld->pos;
     for (size_t k = 0; k < t; k++) {
       ld->x[k * B + b] = row[k];
       ld->y[k * B + b] = row[k + 1];

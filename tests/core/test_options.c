@@ -605,6 +605,7 @@ START_TEST(text_creators_read_only_the_v1_bytes) {
   lo.bptt = 3;
   lo.variable_length = 0;
   lo.shuffle = 0;
+  lo.version = 1; /* a v1 caller: its struct ends at seed */
   tl_lm_loader_options *lo1 = V1_COPY(tl_lm_loader_options, seed, &lo);
   tl_lm_loader *lm = NULL;
   TLT_ASSERT_OK(tl_lm_loader_create(&lm, docs, lens, 2, 7, lo1));
@@ -620,6 +621,7 @@ START_TEST(text_creators_read_only_the_v1_bytes) {
   co.batch_size = 1;
   co.shuffle = 0;
   co.pad_id = 0;
+  co.version = 1;
   tl_clas_loader_options *co1 = V1_COPY(tl_clas_loader_options, seed, &co);
   const int64_t labels[] = {0, 1};
   tl_clas_loader *cl = NULL;

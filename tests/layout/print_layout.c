@@ -317,6 +317,8 @@ int main(void) {
   FIELD(tl_lm_loader_options, backwards);
   FIELD(tl_lm_loader_options, bos_id);
   FIELD(tl_lm_loader_options, seed);
+  FIELD(tl_lm_loader_options, rank);
+  FIELD(tl_lm_loader_options, world_size);
   END_STRUCT();
   STRUCT(tl_clas_loader_options);
   FIELD(tl_clas_loader_options, version);
@@ -327,6 +329,8 @@ int main(void) {
   FIELD(tl_clas_loader_options, pad_first);
   FIELD(tl_clas_loader_options, pad_id);
   FIELD(tl_clas_loader_options, seed);
+  FIELD(tl_clas_loader_options, rank);
+  FIELD(tl_clas_loader_options, world_size);
   END_STRUCT();
   STRUCT(tl_progress_record);
   FIELD(tl_progress_record, version);

@@ -1,5 +1,7 @@
 /* Bad input: a status and a message naming what was wrong, and nothing
  * changed by a call that fails before training. */
+#include <unistd.h>
+
 #include "common.h"
 
 static tl_learner *learner_with_data(tl_model *m, tlt_source *tr,
@@ -308,8 +310,49 @@ START_TEST(fits_reject_bad_input_before_training) {
 }
 END_TEST
 
+START_TEST(load_of_another_model_changes_nothing) {
+  tl_model *m = tlt_lm_model(1);
+  tl_learner *l = NULL;
+  TLT_ASSERT_OK(tl_learner_create(&l, &m, 1, NULL));
+  char dir[] = "/tmp/tl_learn_XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[64];
+  snprintf(path, sizeof path, "%s/m.tlck", dir);
+  TLT_ASSERT_OK(tl_learner_save(l, path));
+  /* a chain of two models: "0.emb.weight" has other sizes, "1.dec.bias"
+   * is missing from the file */
+  tl_model *enc = NULL, *dec = NULL;
+  tlt_tied_chain(&enc, &dec, 2);
+  tl_model *chain[2] = {enc, dec};
+  tl_learner *other = NULL;
+  TLT_ASSERT_OK(tl_learner_create(&other, chain, 2, NULL));
+  float before[V * H + 8 * H * H + 8 * H + V];
+  snapshot(before, enc);
+  TLT_ASSERT_FAILS(tl_learner_load(other, path), TL_E_SHAPE, "0.emb.weight");
+  assert_unchanged(before, enc);
+  /* a single model whose layer is named differently */
+  tl_model *n = NULL;
+  TLT_ASSERT_OK(tl_model_create(&n, NULL));
+  TLT_ASSERT_OK(tl_model_add_embedding(n, "embedding", V, E, NULL));
+  tl_learner *third = NULL;
+  TLT_ASSERT_OK(tl_learner_create(&third, &n, 1, NULL));
+  TLT_ASSERT_FAILS(tl_learner_load(third, path), TL_E_NOT_FOUND,
+                   "0.embedding.weight");
+  unlink(path);
+  rmdir(dir);
+  tl_learner_free(third);
+  tl_learner_free(other);
+  tl_learner_free(l);
+  tl_model_free(n);
+  tl_model_free(enc);
+  tl_model_free(dec);
+  tl_model_free(m);
+}
+END_TEST
+
 void tlt_add_bad_input_tests(TCase *tc);
 void tlt_add_bad_input_tests(TCase *tc) {
+  tcase_add_test(tc, load_of_another_model_changes_nothing);
   tcase_add_test(tc, create_and_accessors_reject_bad_arguments);
   tcase_add_test(tc, groups_out_of_range_are_refused);
   tcase_add_test(tc, fits_reject_bad_input_before_training);

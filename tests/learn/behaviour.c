@@ -366,7 +366,7 @@ START_TEST(early_stopping_save_best_and_csv_logger) {
   fclose(f);
   ck_assert_uint_eq(n_lines, 4);
   ck_assert_int_eq(strncmp(line, "3,", 2), 0);
-  ck_assert_ptr_nonnull(strstr(line, ",2.500000,00:00"));
+  ck_assert_ptr_nonnull(strstr(line, ",2.5,00:00"));
   unlink(best);
   unlink(csv);
   rmdir(dir);
@@ -666,8 +666,72 @@ START_TEST(clas_loader_data_sets_lengths_for_masked_pooling) {
 }
 END_TEST
 
+/* After a first fit has grown every buffer, a longer fit allocates as much
+ * as a shorter one: the training and validation steps allocate nothing
+ * (what a fit allocates once: the progress tracker, the rate arrays, the
+ * plan; once per epoch: macro-F1's counters). */
+START_TEST(steps_allocate_nothing_after_the_first_fit) {
+  tlt_data d;
+  tlt_data_init(&d);
+  tlt_source tr, va;
+  tlt_source_init(&tr, &d, 0, NB);
+  tlt_source_init(&va, &d, NB, NV);
+  tl_model *m = tlt_lm_model(31);
+  tl_learner *l = lm_learner(m, &tr, &va);
+  TLT_ASSERT_OK(tl_learner_add_metric(l, TL_LEARNER_METRIC_ACCURACY, 0));
+  TLT_ASSERT_OK(tl_learner_add_metric(l, TL_LEARNER_METRIC_MACRO_F1, V));
+  TLT_ASSERT_OK(tl_learner_add_grad_clip(l, 1.0));
+  TLT_ASSERT_OK(tl_learner_fit_one_cycle(l, 2, NULL)); /* warm-up */
+  size_t allocs[2];
+  for (int k = 0; k < 2; k++) {
+    tlt_counter c;
+    tlt_counter_install(&c);
+    TLT_ASSERT_OK(tl_learner_fit_one_cycle(l, k == 0 ? 1 : 4, NULL));
+    tl_set_allocator(NULL);
+    ck_assert_uint_eq(c.allocs, c.frees);
+    allocs[k] = c.allocs;
+  }
+  /* macro-F1 through tl_classification_metrics allocates its 3 *
+   * n_classes counters once per validation pass (3 more epochs) */
+  ck_assert_uint_eq(allocs[1], allocs[0] + 3);
+  tl_learner_free(l);
+  tl_model_free(m);
+}
+END_TEST
+
+/* The learner holds a reference on each model: the caller may drop its
+ * own at once (ASan and valgrind would see a use after free). */
+START_TEST(the_learner_keeps_its_models_alive) {
+  tlt_data d;
+  tlt_data_init(&d);
+  tlt_source tr, va;
+  tlt_source_init(&tr, &d, 0, NB);
+  tlt_source_init(&va, &d, NB, NV);
+  tl_model *enc = NULL, *dec = NULL;
+  tlt_tied_chain(&enc, &dec, 41);
+  tl_model *chain[2] = {enc, dec};
+  tl_learner *l = NULL;
+  TLT_ASSERT_OK(tl_learner_create(&l, chain, 2, NULL));
+  tl_model_free(enc);
+  tl_model_free(dec);
+  tl_batch_source bt = tlt_batch_source(&tr), bv = tlt_batch_source(&va);
+  TLT_ASSERT_OK(tl_learner_set_data(l, &bt, &bv));
+  TLT_ASSERT_OK(tl_learner_fit_one_cycle(l, 1, NULL));
+  tl_model *m = NULL;
+  size_t n = 0;
+  TLT_ASSERT_OK(tl_learner_num_models(&n, l));
+  ck_assert_uint_eq(n, 2);
+  TLT_ASSERT_OK(tl_learner_model(&m, l, 1));
+  TLT_ASSERT_OK(tl_model_num_layers(&n, m));
+  ck_assert_uint_eq(n, 1);
+  tl_learner_free(l);
+}
+END_TEST
+
 void tlt_add_behaviour_tests(TCase *tc);
 void tlt_add_behaviour_tests(TCase *tc) {
+  tcase_add_test(tc, the_learner_keeps_its_models_alive);
+  tcase_add_test(tc, steps_allocate_nothing_after_the_first_fit);
   tcase_add_test(tc, a_failing_callback_stops_after_the_last_completed_step);
   tcase_add_test(tc, a_non_finite_loss_stops_the_fit_naming_the_step);
   tcase_add_test(tc, validation_metrics_and_history_match_a_direct_computation);

@@ -16,5 +16,7 @@ int main(void) {
   suite_add_tcase(s, tlt_model_guards_case());
   suite_add_tcase(s, tlt_model_gru_case());
   suite_add_tcase(s, tlt_model_batchnorm_case());
+  suite_add_tcase(s, tlt_model_layout_case());
+  suite_add_tcase(s, tlt_model_taps_case());
   return tlt_run(s);
 }

@@ -38,5 +38,7 @@ TCase *tlt_model_stateful_case(void);
 TCase *tlt_model_guards_case(void);
 TCase *tlt_model_gru_case(void);
 TCase *tlt_model_batchnorm_case(void);
+TCase *tlt_model_layout_case(void);
+TCase *tlt_model_taps_case(void);
 
 #endif

@@ -779,6 +779,103 @@ START_TEST(lm_bad_input) {
 }
 END_TEST
 
+/* Sharded (options v2): for W ranks of batch_size 2, every step's batches
+ * stacked in rank order are the batch of one loader with batch_size 2 W,
+ * window lengths included, over two epochs; all ranks end an epoch
+ * together, so every row of the stream (every token but the dropped tail)
+ * is read by exactly one rank. */
+static tl_lm_loader *lm_make_shard(size_t bs, size_t rank, size_t world) {
+  tl_lm_loader_options o;
+  TLT_ASSERT_OK(tl_lm_loader_options_init(&o, TL_LM_LOADER_OPTIONS_VERSION));
+  o.batch_size = bs;
+  o.bptt = 6;
+  o.seed = 11;
+  o.rank = rank;
+  o.world_size = world;
+  tl_lm_loader *ld = NULL;
+  TLT_ASSERT_OK(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o));
+  return ld;
+}
+
+START_TEST(lm_sharded_ranks_stack_to_the_global_batch) {
+  lm_fixture();
+  for (size_t W = 2; W <= 3; W++) {
+    const size_t bs = 2;
+    tl_lm_loader *global = lm_make_shard(bs * W, 0, 1);
+    tl_lm_loader *rank[3] = {NULL, NULL, NULL};
+    for (size_t r = 0; r < W; r++)
+      rank[r] = lm_make_shard(bs, r, W);
+    size_t grl = 0, rl = 0;
+    TLT_ASSERT_OK(tl_lm_loader_row_len(&grl, global));
+    TLT_ASSERT_OK(tl_lm_loader_row_len(&rl, rank[W - 1]));
+    ck_assert_uint_eq(rl, grl);
+    size_t total = 0;
+    for (size_t d = 0; d < LM_DOCS; d++)
+      total += lm_lens[d];
+    ck_assert_uint_eq(rl, (total - 1) / (bs * W));
+    for (int epoch = 0; epoch < 2; epoch++) {
+      size_t seen = 0, steps = 0;
+      for (;;) {
+        const int64_t *gx, *gy;
+        size_t gt;
+        TLT_ASSERT_OK(tl_lm_loader_next(&gx, &gy, &gt, global));
+        for (size_t r = 0; r < W; r++) {
+          const int64_t *x, *y;
+          size_t t;
+          TLT_ASSERT_OK(tl_lm_loader_next(&x, &y, &t, rank[r]));
+          ck_assert_uint_eq(t, gt); /* same window on every rank */
+          for (size_t k = 0; k < t; k++)
+            for (size_t b = 0; b < bs; b++) {
+              ck_assert_int_eq(x[k * bs + b], gx[k * bs * W + r * bs + b]);
+              ck_assert_int_eq(y[k * bs + b], gy[k * bs * W + r * bs + b]);
+            }
+          seen += t * bs;
+        }
+        if (gt == 0)
+          break;
+        steps++;
+      }
+      ck_assert_uint_gt(steps, 2);
+      ck_assert_uint_eq(seen, rl * bs * W); /* each row position once */
+    }
+    uint64_t e = 0;
+    TLT_ASSERT_OK(tl_lm_loader_epoch(&e, rank[0]));
+    ck_assert_uint_eq(e, 2);
+    tl_lm_loader_free(global);
+    for (size_t r = 0; r < W; r++)
+      tl_lm_loader_free(rank[r]);
+  }
+}
+END_TEST
+
+START_TEST(lm_shard_bad_options) {
+  lm_fixture();
+  tl_lm_loader_options o;
+  TLT_ASSERT_OK(tl_lm_loader_options_init(&o, TL_LM_LOADER_OPTIONS_VERSION));
+  ck_assert_uint_eq(o.rank, 0);
+  ck_assert_uint_eq(o.world_size, 1);
+  o.batch_size = 2;
+  o.bptt = 4;
+  tl_lm_loader *ld = NULL;
+  o.world_size = 0;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG,
+                   "tl_lm_loader_create: options->world_size must be >= 1");
+  o.world_size = 3;
+  o.rank = 3;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG,
+                   "options->rank 3 is outside [0, world_size 3)");
+  /* 517 tokens: 300 ranks of 2 rows need 600 rows of 2 tokens. */
+  o.rank = 0;
+  o.world_size = 300;
+  TLT_ASSERT_FAILS(tl_lm_loader_create(&ld, lm_docs, lm_lens, LM_DOCS, 200, &o),
+                   TL_E_INVALID_ARG,
+                   "each of the 600 rows (batch_size * world_size 300)");
+  ck_assert_ptr_null(ld);
+}
+END_TEST
+
 /* ---- classifier batches and splits ------------------------------------- */
 
 static tl_clas_loader *clas_make(const int64_t *const *docs, const size_t *lens,
@@ -968,6 +1065,81 @@ START_TEST(clas_no_alloc_and_errors) {
   ck_assert_uint_eq(T, 1);
   ck_assert_int_eq(x[0], 4);
   tl_clas_loader_free(ld);
+}
+END_TEST
+
+/* Sharded classifier batches (options v2): rank r's share of each global
+ * batch of the one-process loader with batch_size W * bs is the slice
+ * [floor(r n / W), floor((r + 1) n / W)); every document once per epoch. */
+static tl_clas_loader *clas_make_shard(size_t n, size_t bs, size_t rank,
+                                       size_t world, tl_status expect) {
+  static int64_t labels[LM_DOCS];
+  for (size_t d = 0; d < LM_DOCS; d++)
+    labels[d] = (int64_t)(d % 3);
+  tl_clas_loader_options o;
+  TLT_ASSERT_OK(
+      tl_clas_loader_options_init(&o, TL_CLAS_LOADER_OPTIONS_VERSION));
+  o.batch_size = bs;
+  o.seq_len = 4;
+  o.seed = 5;
+  o.rank = rank;
+  o.world_size = world;
+  tl_clas_loader *ld = NULL;
+  tl_status s =
+      tl_clas_loader_create(&ld, lm_docs, lm_lens, labels, n, 200, 3, &o);
+  ck_assert_msg(s == expect, "%s", tl_last_error());
+  return ld;
+}
+
+START_TEST(clas_sharded_shares_of_the_global_batch) {
+  lm_fixture();
+  for (size_t W = 2; W <= 3; W++) {
+    const size_t bs = 2, n = LM_DOCS; /* 23 % 4 = 3, 23 % 6 = 5: >= W */
+    tl_clas_loader *global = clas_make_shard(n, bs * W, 0, 1, TL_OK);
+    tl_clas_loader *rank[3] = {NULL, NULL, NULL};
+    for (size_t r = 0; r < W; r++)
+      rank[r] = clas_make_shard(n, bs, r, W, TL_OK);
+    for (int epoch = 0; epoch < 2; epoch++) {
+      size_t count[LM_DOCS] = {0};
+      for (;;) {
+        const int64_t *gx, *gy, *x, *y;
+        const size_t *gdocs, *docs;
+        size_t gt, gb, t, b;
+        TLT_ASSERT_OK(tl_clas_loader_next(&gx, &gy, &gt, &gb, &gdocs, global));
+        for (size_t r = 0; r < W; r++) {
+          TLT_ASSERT_OK(tl_clas_loader_next(&x, &y, &t, &b, &docs, rank[r]));
+          const size_t lo = r * gb / W, hi = (r + 1) * gb / W;
+          ck_assert_uint_eq(b, hi - lo);
+          ck_assert(gb == 0 || b >= 1); /* no rank idles while others step */
+          for (size_t i = 0; i < b; i++) {
+            ck_assert_uint_eq(docs[i], gdocs[lo + i]);
+            ck_assert_int_eq(y[i], gy[lo + i]);
+            count[docs[i]]++;
+            /* The document's first id after its whole chunks of padding
+             * (pad_first, seq_len 4): padded to the share's longest. */
+            const size_t before = ((t - lm_lens[docs[i]]) / 4) * 4;
+            ck_assert_int_eq(x[before * b + i], lm_docs[docs[i]][0]);
+          }
+        }
+        if (gb == 0)
+          break;
+      }
+      for (size_t d = 0; d < n; d++)
+        ck_assert_uint_eq(count[d], 1);
+    }
+    tl_clas_loader_free(global);
+    for (size_t r = 0; r < W; r++)
+      tl_clas_loader_free(rank[r]);
+  }
+  /* 22 documents in global batches of 6 leave 4 >= 3 ranks; 19 leave 1. */
+  tl_clas_loader_free(clas_make_shard(22, 2, 1, 3, TL_OK));
+  ck_assert_ptr_null(clas_make_shard(19, 2, 1, 3, TL_E_INVALID_ARG));
+  ck_assert_ptr_nonnull(
+      strstr(tl_last_error(), "19 documents in global batches of 6 (batch_size "
+                              "2 * world_size 3) leave 1 for the last batch"));
+  ck_assert_ptr_null(clas_make_shard(19, 2, 3, 3, TL_E_INVALID_ARG));
+  ck_assert_ptr_nonnull(strstr(tl_last_error(), "options->rank 3 is outside"));
+  ck_assert_ptr_null(clas_make_shard(19, 2, 0, 0, TL_E_INVALID_ARG));
 }
 END_TEST
 
@@ -1194,12 +1366,15 @@ static Suite *text_suite(void) {
   tcase_add_test(tlm, lm_variable_windows);
   tcase_add_test(tlm, lm_no_alloc_per_batch);
   tcase_add_test(tlm, lm_bad_input);
+  tcase_add_test(tlm, lm_sharded_ranks_stack_to_the_global_batch);
+  tcase_add_test(tlm, lm_shard_bad_options);
   suite_add_tcase(s, tlm);
   TCase *tc2 = tcase_create("classifier");
   tcase_add_test(tc2, clas_sorted_and_padded);
   tcase_add_test(tc2, clas_shuffled_epochs);
   tcase_add_test(tc2, clas_no_alloc_and_errors);
   tcase_add_test(tc2, split_stratified);
+  tcase_add_test(tc2, clas_sharded_shares_of_the_global_batch);
   suite_add_tcase(s, tc2);
   TCase *tm = tcase_create("metrics");
   tcase_add_test(tm, metrics_classification);

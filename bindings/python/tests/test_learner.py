@@ -80,13 +80,16 @@ def test_fit_one_cycle_slices_freezing_and_table(tmp_path):
     assert "epoch" in learn.show_results()
 
 
-def test_fine_tune_and_fit_sgdr_run_and_record():
+def test_fine_tune_and_fit_sgdr_run_and_record(capfd):
     m = lm_model()
-    learn = tl.Learner(m, train=batches(4), valid=batches(2, 1))
+    learn = tl.Learner(m, train=batches(4), valid=batches(2, 1), progress=True)
     learn.fine_tune(2, base_lr=1e-2, freeze_epochs=1)
     assert len(learn.history) == 2
     learn.fit_sgdr(2, 1, lr_max=1e-2)
     assert len(learn.history) == 3
+    err = capfd.readouterr().err
+    assert "train_loss" in err and "valid_loss" in err  # fastai's table
+    learn.close()
 
 
 def test_groups_across_two_models():
@@ -213,3 +216,16 @@ def test_bad_input_raises_with_a_message():
     learn.close()
     with pytest.raises(tl.ClosedError):
         learn.fit(1)
+
+
+def test_docs_learner_example_runs(capsys):
+    import os
+    import re
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..")
+    doc = open(os.path.join(root, "docs", "learner.md"), encoding="utf-8").read()
+    code = re.search(r"```python\n(.*?)```", doc.split("## A complete example", 1)[1],
+                     re.S).group(1)
+    exec(compile(code, "docs/learner.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "['epoch', 'train_loss', 'valid_loss', 'accuracy', 'perplexity', 'time']"
+    assert out[1] == "1 True"

@@ -606,3 +606,26 @@ def test_adding_a_layer_while_views_are_alive_is_refused():
     assert g.shape == (4,)
     m.params()["l1.bias"][:] = 1.0  # fresh views see the moved buffers
     assert np.all(m.params()["l1.bias"] == 1.0)
+
+
+def test_layout_text_and_fingerprint_match_the_c_suite():
+    # tests/model/layout.c's model and text; the hash is FNV-1a 64 of it.
+    m = tl.Model(seed=0)
+    m.add_embedding("emb", 11, 6)
+    m.add_lstm("rnn", 6, 6)
+    m.add_dropout("drop", 0.1, kind="locked")
+    m.add_decoder("dec", 6, 11, tie=m, tie_layer="emb")
+    m.set_group("drop", 1)
+    m.set_group("dec", 1)
+    text = m.layout_text()
+    assert text.splitlines()[:2] == [
+        "tl-layout 1", "layer 0 emb embedding group 0 in 0 out 6"]
+    assert text.endswith("layer 3 dec decoder group 1 in 6 out 11 tied\n"
+                         "param dec.bias f32 [11] offset 402\n")
+    h = 0xcbf29ce484222325
+    for c in text.encode():
+        h = ((h ^ c) * 0x100000001b3) % 2**64
+    assert m.layout_fingerprint() == h == 0xb890dbfbd477a261
+    other = tl.Model(seed=5)
+    other.add_embedding("emb", 11, 6)
+    assert other.layout_fingerprint() != h

@@ -27,6 +27,7 @@ from ._native import (OwnedHandle, c_double_p, c_int64_p, c_size_p, lib,
                       register, status)
 from .model import _MAX_DIMS
 from .plan import _LrFindOptions, _Result as _LrFindResult
+from . import progress as _progress  # noqa: F401  (declares tl_reporter_*)
 
 __all__ = ["EVENTS", "Learner", "GradientClip", "GradientAccumulation",
            "EarlyStoppingCallback", "SaveModelCallback", "CSVLogger"]
@@ -295,7 +296,8 @@ class Learner(OwnedHandle):
 
     def __init__(self, models, train=None, valid=None, loss_func=None, metrics=(),
                  cbs=(), opt_func="adamw", lr=1e-3, mom=0.9, sqr_mom=0.99, eps=1e-5,
-                 wd=0.01, ignore_index=-100, n_classes=None, reset_state=None):
+                 wd=0.01, ignore_index=-100, n_classes=None, reset_state=None,
+                 progress=False):
         models = list(models) if isinstance(models, (list, tuple)) else [models]
         if opt_func not in _OPT_KINDS:
             raise InvalidArgumentError("opt_func must be one of %s (got %r)"
@@ -313,6 +315,7 @@ class Learner(OwnedHandle):
         self._keep = []       # ctypes callbacks and buffers C holds on to
         self._raised = []
         self._reset_state = reset_state
+        self.lr = float(lr)  # fastai's self.lr: the fits' default rate
         self.train, self.valid = None, None
         if train is not None:
             self.set_data(train, valid)
@@ -323,6 +326,19 @@ class Learner(OwnedHandle):
         for cb in cbs:
             self.add_cb(cb)
         self.recorder = _Recorder(self)
+        self._reporter = None
+        if progress:
+            # libtl's terminal reporter on stderr: fastprogress's bar and table
+            r = _p()
+            lib.tl_reporter_create_terminal(ctypes.byref(r), None, 0)
+            self._reporter = r
+            lib.tl_learner_add_reporter(self._live(), r)
+
+    def _release(self):
+        super()._release()
+        r, self._reporter = getattr(self, "_reporter", None), None
+        if r:  # after the learner, which borrowed it
+            lib.tl_reporter_free(r)
 
     # -- calls that may run Python callbacks ----------------------------------
     def _call(self, fn, *args):
@@ -579,7 +595,7 @@ class Learner(OwnedHandle):
     def fit(self, n_epoch, lr=None, wd=None):
         o = _FitOptions()
         lib.tl_fit_options_init(ctypes.byref(o), _v.FIT_OPTIONS_VERSION)
-        keep = self._lr_fields(o, 1e-3 if lr is None else lr, "lr")  # noqa: F841
+        keep = self._lr_fields(o, self.lr if lr is None else lr, "lr")  # noqa: F841
         o.wd = -1.0 if wd is None else float(wd)
         self._call(lib.tl_learner_fit, self._live(), int(n_epoch), ctypes.byref(o))
 
@@ -587,7 +603,7 @@ class Learner(OwnedHandle):
                       wd=None, moms=(0.95, 0.85, 0.95), start_epoch=0):
         o = _OneCycleOptions()
         lib.tl_fit_one_cycle_options_init(ctypes.byref(o), _v.FIT_ONE_CYCLE_OPTIONS_VERSION)
-        keep = self._lr_fields(o, 1e-3 if lr_max is None else lr_max, "lr_max")  # noqa: F841
+        keep = self._lr_fields(o, self.lr if lr_max is None else lr_max, "lr_max")  # noqa: F841
         o.div, o.div_final, o.pct_start = float(div), float(div_final), float(pct_start)
         o.moms[:] = [float(m) for m in moms]
         o.wd = -1.0 if wd is None else float(wd)
@@ -608,7 +624,7 @@ class Learner(OwnedHandle):
     def fit_sgdr(self, n_cycles, cycle_len, lr_max=None, cycle_mult=2, wd=None):
         o = _SgdrOptions()
         lib.tl_fit_sgdr_options_init(ctypes.byref(o), _v.FIT_SGDR_OPTIONS_VERSION)
-        keep = self._lr_fields(o, 1e-3 if lr_max is None else lr_max, "lr_max")  # noqa: F841
+        keep = self._lr_fields(o, self.lr if lr_max is None else lr_max, "lr_max")  # noqa: F841
         o.cycle_mult = int(cycle_mult)
         o.wd = -1.0 if wd is None else float(wd)
         self._call(lib.tl_learner_fit_sgdr, self._live(), int(n_cycles), int(cycle_len),

@@ -137,6 +137,13 @@ register([
     ("tl_model_param_set", [_vp, _cs, _f32p, _sz], status),
     ("tl_model_flat_params", [_c_float_pp, c_size_p, _vp], status),
     ("tl_model_flat_grads", [_c_float_pp, c_size_p, _vp], status),
+    ("tl_model_layout_fingerprint", [ctypes.POINTER(ctypes.c_uint64), _vp],
+     status),
+    # Declared for completeness (C callers: libtl-mpi's overlapped
+    # allreduce); Model has no Python method for it.
+    ("tl_model_set_grad_ready_callback", [_vp, _vp, _vp], status),
+    ("tl_model_layout_describe", [ctypes.c_char_p, _sz, c_size_p, _vp],
+     status),
     ("tl_model_set_param_trainable", [_vp, _cs, ctypes.c_int], status),
     ("tl_model_get_param_trainable", [_ip, _vp, _cs], status),
     ("tl_model_set_param_mask", [_vp, _cs, _u8p, _sz], status),
@@ -151,6 +158,9 @@ register([
     ("tl_model_forward_ids", [_c_float_pp, c_size_p, c_size_p, _vp, _i64p,
                               c_size_p, _sz], status),
     ("tl_model_backward", [_c_float_pp, _vp, _f32p, c_size_p, _sz], status),
+    ("tl_model_layer_output", [_c_float_pp, c_size_p, c_size_p, _vp, ctypes.c_char_p],
+     status),
+    ("tl_model_add_layer_grad", [_vp, ctypes.c_char_p, _f32p, c_size_p, _sz], status),
     ("tl_model_reset_state", [_vp], status),
     ("tl_model_aux_loss", [ctypes.POINTER(ctypes.c_double), _vp], status),
     ("tl_model_zero_grad", [_vp], status),
@@ -535,6 +545,23 @@ class Model(OwnedHandle):
         """Writable view of the whole flat gradient buffer."""
         return self._flat(lib.tl_model_flat_grads)
 
+    def layout_fingerprint(self):
+        """64-bit FNV-1a hash of layout_text(): equal for models whose flat
+        buffers line up (layers, kinds, groups, parameter names, shapes,
+        offsets), whatever their values; what data-parallel ranks compare."""
+        out = ctypes.c_uint64()
+        lib.tl_model_layout_fingerprint(ctypes.byref(out), self._live())
+        return out.value
+
+    def layout_text(self):
+        """The canonical layout text layout_fingerprint() hashes, one line
+        per layer and per parameter (docs/model-and-optim.md)."""
+        n = ctypes.c_size_t()
+        lib.tl_model_layout_describe(None, 0, ctypes.byref(n), self._live())
+        buf = ctypes.create_string_buffer(n.value + 1)
+        lib.tl_model_layout_describe(buf, n.value + 1, None, self._live())
+        return buf.value.decode("utf-8")
+
     def _views_by_name(self, flat):
         out = {}
         for name in self.param_names():
@@ -712,6 +739,24 @@ class Model(OwnedHandle):
         if not want or not dx:
             return None
         return self._input_copy(dx)
+
+    def layer_output(self, name):
+        """A copy of layer `name`'s output in the last forward: the input of
+        a head reading that depth (multi-task learning)."""
+        y = ctypes.POINTER(ctypes.c_float)()
+        od = (ctypes.c_size_t * _MAX_DIMS)()
+        ond = ctypes.c_size_t()
+        lib.tl_model_layer_output(ctypes.byref(y), od, ctypes.byref(ond), self._live(),
+                                  _name(name, "name", "Model.layer_output"))
+        return _copy_out(y, od, ond)
+
+    def add_layer_grad(self, name, dy):
+        """Adds dy (the shape of layer `name`'s output) to the gradient the
+        next backward sends into that layer: a head's input gradient."""
+        a = np.ascontiguousarray(dy, dtype=np.float32)
+        dims, nd = _dims(a.shape)
+        lib.tl_model_add_layer_grad(self._live(), _name(name, "name", "Model.add_layer_grad"),
+                                    a.ctypes.data_as(_f32p), dims, nd)
 
     def _input_copy(self, dx):
         # dx has the shape of the last forward's input

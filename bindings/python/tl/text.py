@@ -88,7 +88,8 @@ class _LMOptions(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("batch_size", ctypes.c_size_t),
                 ("bptt", ctypes.c_size_t), ("variable_length", ctypes.c_int),
                 ("shuffle", ctypes.c_int), ("backwards", ctypes.c_int),
-                ("bos_id", ctypes.c_int64), ("seed", ctypes.c_uint64)]
+                ("bos_id", ctypes.c_int64), ("seed", ctypes.c_uint64),
+                ("rank", ctypes.c_size_t), ("world_size", ctypes.c_size_t)]
 
 
 register([
@@ -109,7 +110,8 @@ class _ClasOptions(ctypes.Structure):
     _fields_ = [("version", ctypes.c_uint), ("batch_size", ctypes.c_size_t),
                 ("seq_len", ctypes.c_size_t), ("max_len", ctypes.c_size_t),
                 ("shuffle", ctypes.c_int), ("pad_first", ctypes.c_int),
-                ("pad_id", ctypes.c_int64), ("seed", ctypes.c_uint64)]
+                ("pad_id", ctypes.c_int64), ("seed", ctypes.c_uint64),
+                ("rank", ctypes.c_size_t), ("world_size", ctypes.c_size_t)]
 
 
 register([

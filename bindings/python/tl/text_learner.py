@@ -98,6 +98,8 @@ class TextLearner(Learner):
         lib.tl_text_learner_learner(ctypes.byref(inner), text)
         self._handle = inner
         self._keep, self._raised, self._reset_state = [], [], None
+        self._reporter = None
+        self.lr = 1e-3  # fastai's default rate (tl_learner_options)
         self.train, self.valid = None, None
         n = ctypes.c_size_t()
         lib.tl_learner_num_models(ctypes.byref(n), inner)
@@ -135,6 +137,9 @@ class TextLearner(Learner):
         if text:
             self._text = None
             lib.tl_text_learner_free(text)
+        r, self._reporter = getattr(self, "_reporter", None), None
+        if r:  # after the learner, which borrowed it (tl.Learner's progress)
+            lib.tl_reporter_free(r)
 
     def _text_live(self):
         self._live()
