@@ -11,10 +11,10 @@
  *   language model  = encoder (ids (T, B) -> (T, B, emb_sz)) + decoder
  *                     ((T, B, emb_sz) -> (T, B, vocab) logits, weight tied
  *                     to the encoder's embedding);
- *   classifier      = encoder (the same layers, stateless between batches
- *                     unless encoded in chunks, see below) + head
- *                     (PoolingLinearClassifier, tl_awd_lstm_clas_create when
- *                     BatchNorm is available).
+ *   classifier      = encoder (the same layers, reset before each batch,
+ *                     see tl_awd_lstm_encoder_create) + head (fastai's
+ *                     PoolingLinearClassifier, tl_pooling_linear_create;
+ *                     both: tl_awd_lstm_clas_create).
  *
  * Layer names follow fastai's module names with '.' spelt '_' (libtl names
  * are [A-Za-z0-9_]), so parameter names map one to one onto a fastai state
@@ -141,6 +141,46 @@ TL_API tl_status tl_awd_lstm_lm_create(tl_model **out_encoder,
 TL_API tl_status tl_awd_lstm_encoder_create(tl_model **out, size_t vocab_size,
                                             const tl_awd_lstm_options *options,
                                             float drop_mult);
+
+/* Most hidden layers of a classifier head (lin_ftrs entries). */
+#define TL_ARCH_MAX_LIN_FTRS 64
+
+/* Builds fastai's PoolingLinearClassifier as a head model taking the
+ * encoder's (T, B, n_features) outputs to (B, n_classes) logits: masked
+ * concat pooling "pool" ([last, max, mean], lengths from
+ * tl_model_set_lengths), then with dims = [3 n_features] + lin_ftrs +
+ * [n_classes], for each i fastai's LinBnDrop(dims[i], dims[i+1], p=ps[i]):
+ * "layers_{i}_bn" BatchNorm1d(dims[i]) (weight ones, bias zeros),
+ * "layers_{i}_drop" Dropout(ps[i]) (omitted when ps[i] is 0, as fastai),
+ * "layers_{i}_lin" Linear(dims[i], dims[i+1]) without a bias (bias = not
+ * bn), followed by ReLU except for the last (fastai's layers.i.0/1/2). ps
+ * has n_lin_ftrs + 1 probabilities in [0, 1) (fastai's ps after
+ * get_text_classifier prepended output_p); lin_ftrs may be NULL when
+ * n_lin_ftrs is 0. Every layer is in group 0 (fastai's awd_lstm_clas_split:
+ * the head is one group). Linear weights U(-1/sqrt(in), 1/sqrt(in)) from
+ * the model's RNG seeded with seed. Errors: TL_E_INVALID_ARG (NULL, a size
+ * 0 or above 2^30, n_lin_ftrs above TL_ARCH_MAX_LIN_FTRS, n_ps not
+ * n_lin_ftrs + 1, a probability outside [0, 1)), TL_E_NOMEM. */
+TL_API tl_status tl_pooling_linear_create(tl_model **out, size_t n_features,
+                                          size_t n_classes,
+                                          const size_t *lin_ftrs,
+                                          size_t n_lin_ftrs, const float *ps,
+                                          size_t n_ps, uint64_t seed);
+
+/* Builds fastai's AWD-LSTM text classifier (get_text_classifier): the
+ * encoder of tl_awd_lstm_encoder_create and the head of
+ * tl_pooling_linear_create on emb_sz features, with fastai's defaults:
+ * lin_ftrs NULL means [50] (n_lin_ftrs must then be 0; a non-NULL lin_ftrs
+ * with n_lin_ftrs 0 means no hidden layer), ps NULL means 0.1 for each
+ * hidden layer (else n_ps must equal the number of hidden layers), and the
+ * head's first dropout is options->output_p * drop_mult (ps themselves are
+ * not scaled, as fastai). options NULL: the classifier defaults. The head
+ * is seeded with options->seed + 1. On error nothing is returned. Errors:
+ * those of both builders. */
+TL_API tl_status tl_awd_lstm_clas_create(
+    tl_model **out_encoder, tl_model **out_head, size_t vocab_size,
+    size_t n_classes, const tl_awd_lstm_options *options, float drop_mult,
+    const size_t *lin_ftrs, size_t n_lin_ftrs, const float *ps, size_t n_ps);
 
 /* ---- encoders with their vocabulary (fastai's save_encoder / load_encoder)
  */

@@ -356,8 +356,8 @@ TL_API tl_status tl_model_num_layers(size_t *out, const tl_model *model);
 TL_API tl_status tl_model_layer_name(const char **out, const tl_model *model,
                                      size_t index);
 /* The kind of layer `index` ("embedding", "lstm", "gru", "linear",
- * "dropout", "concat_pool", "decoder"): a static string, the kind's name in
- * checkpoint architecture sections (docs/format.md). Errors:
+ * "dropout", "concat_pool", "decoder", "batchnorm1d"): a static string, the
+ * kind's name in checkpoint architecture sections (docs/format.md). Errors:
  * TL_E_INVALID_ARG (NULL, index out of range). */
 TL_API tl_status tl_model_layer_kind(const char **out, const tl_model *model,
                                      size_t index);

@@ -18,6 +18,7 @@
 #include "tl/progress.h"
 #include "tl/sched.h"
 #include "tl/text.h"
+#include "tl/text_learner.h"
 #include "tl/transfer.h"
 
 #endif /* TL_TL_H */

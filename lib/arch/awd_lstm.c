@@ -198,3 +198,135 @@ tl_status tl_awd_lstm_encoder_create(tl_model **out, size_t vocab_size,
   *out = enc; /* groups: layer index = fastai's awd_lstm_clas_split */
   return TL_OK;
 }
+
+/* ---- the classifier head --------------------------------------------- */
+
+static tl_status build_head(tl_model *m, size_t n_features, size_t n_classes,
+                            const size_t *lin_ftrs, size_t n_lin,
+                            const float *ps) {
+  TLI_TRY(tl_model_add_concat_pool(m, "pool"));
+  size_t in = 3 * n_features;
+  for (size_t i = 0; i <= n_lin; i++) {
+    const size_t out = i < n_lin ? lin_ftrs[i] : n_classes;
+    char name[48];
+    snprintf(name, sizeof name, "layers_%zu_bn", i);
+    TLI_TRY(tl_model_add_batchnorm1d(m, name, in, NULL));
+    if (ps[i] != 0.0f) { /* fastai: if p != 0: layers.append(Dropout(p)) */
+      snprintf(name, sizeof name, "layers_%zu_drop", i);
+      TLI_TRY(tl_model_add_dropout(m, name, TL_DROPOUT_STANDARD, ps[i]));
+    }
+    tl_linear_options lo = TL_LINEAR_OPTIONS_INIT;
+    lo.bias = 0; /* LinBnDrop: bias = not bn */
+    lo.activation = i < n_lin ? TL_ACTIVATION_RELU : TL_ACTIVATION_NONE;
+    snprintf(name, sizeof name, "layers_%zu_lin", i);
+    TLI_TRY(tl_model_add_linear_ex(m, name, in, out, &lo));
+    in = out;
+  }
+  /* awd_lstm_clas_split: the whole head is one group */
+  size_t n = 0;
+  TLI_TRY(tl_model_num_layers(&n, m));
+  for (size_t l = 0; l < n; l++) {
+    const char *name = NULL;
+    TLI_TRY(tl_model_layer_name(&name, m, l));
+    TLI_TRY(tl_model_set_group(m, name, 0));
+  }
+  return TL_OK;
+}
+
+static tl_status check_head(size_t n_features, size_t n_classes,
+                            const size_t *lin_ftrs, size_t n_lin,
+                            const float *ps, size_t n_ps, const char *fn) {
+  TLI_CHECK(n_features >= 1 && n_features <= (size_t)1 << 28, TL_E_INVALID_ARG,
+            "%s: n_features must be in [1, 2^28] (got %zu)", fn, n_features);
+  TLI_CHECK(n_classes >= 1 && n_classes <= (size_t)1 << 30, TL_E_INVALID_ARG,
+            "%s: n_classes must be in [1, 2^30] (got %zu)", fn, n_classes);
+  TLI_CHECK(n_lin <= TL_ARCH_MAX_LIN_FTRS, TL_E_INVALID_ARG,
+            "%s: n_lin_ftrs %zu is above %d", fn, n_lin, TL_ARCH_MAX_LIN_FTRS);
+  TLI_CHECK(lin_ftrs != NULL || n_lin == 0, TL_E_INVALID_ARG,
+            "%s: argument 'lin_ftrs' is NULL", fn);
+  for (size_t i = 0; i < n_lin; i++)
+    TLI_CHECK(
+        lin_ftrs[i] >= 1 && lin_ftrs[i] <= (size_t)1 << 30, TL_E_INVALID_ARG,
+        "%s: lin_ftrs[%zu] must be in [1, 2^30] (got %zu)", fn, i, lin_ftrs[i]);
+  TLI_CHECK(ps != NULL, TL_E_INVALID_ARG, "%s: argument 'ps' is NULL", fn);
+  TLI_CHECK(n_ps == n_lin + 1, TL_E_INVALID_ARG,
+            "%s: n_ps is %zu but the head has %zu linear layers (n_lin_ftrs "
+            "+ 1)",
+            fn, n_ps, n_lin + 1);
+  for (size_t i = 0; i < n_ps; i++)
+    TLI_CHECK(isfinite(ps[i]) && ps[i] >= 0.0f && ps[i] < 1.0f,
+              TL_E_INVALID_ARG, "%s: ps[%zu] must be in [0, 1) (got %g)", fn, i,
+              (double)ps[i]);
+  return TL_OK;
+}
+
+tl_status tl_pooling_linear_create(tl_model **out, size_t n_features,
+                                   size_t n_classes, const size_t *lin_ftrs,
+                                   size_t n_lin_ftrs, const float *ps,
+                                   size_t n_ps, uint64_t seed) {
+  const char *fn = "tl_pooling_linear_create";
+  TLI_CHECK_PTR(fn, out);
+  TLI_TRY(
+      check_head(n_features, n_classes, lin_ftrs, n_lin_ftrs, ps, n_ps, fn));
+  tl_model *m = NULL;
+  tl_status st = new_model(&m, seed);
+  if (st == TL_OK)
+    st = build_head(m, n_features, n_classes, lin_ftrs, n_lin_ftrs, ps);
+  if (st != TL_OK) {
+    tl_model_free(m);
+    return st;
+  }
+  *out = m;
+  return TL_OK;
+}
+
+tl_status tl_awd_lstm_clas_create(tl_model **out_encoder, tl_model **out_head,
+                                  size_t vocab_size, size_t n_classes,
+                                  const tl_awd_lstm_options *options,
+                                  float drop_mult, const size_t *lin_ftrs,
+                                  size_t n_lin_ftrs, const float *ps,
+                                  size_t n_ps) {
+  const char *fn = "tl_awd_lstm_clas_create";
+  TLI_CHECK_PTR(fn, out_encoder);
+  TLI_CHECK_PTR(fn, out_head);
+  tl_awd_lstm_options o;
+  TLI_TRY(scaled_options(&o, options, 1, vocab_size, drop_mult, fn));
+  /* fastai's get_text_classifier: lin_ftrs None -> [50], ps None -> [0.1]
+   * per hidden layer, then ps = [output_p] + ps */
+  static const size_t default_lin[1] = {50};
+  if (lin_ftrs == NULL) {
+    TLI_CHECK(n_lin_ftrs == 0, TL_E_INVALID_ARG,
+              "%s: lin_ftrs is NULL (fastai's [50]) but n_lin_ftrs is %zu", fn,
+              n_lin_ftrs);
+    lin_ftrs = default_lin;
+    n_lin_ftrs = 1;
+  }
+  TLI_CHECK(n_lin_ftrs <= TL_ARCH_MAX_LIN_FTRS, TL_E_INVALID_ARG,
+            "%s: n_lin_ftrs %zu is above %d", fn, n_lin_ftrs,
+            TL_ARCH_MAX_LIN_FTRS);
+  TLI_CHECK(ps == NULL || n_ps == n_lin_ftrs, TL_E_INVALID_ARG,
+            "%s: n_ps is %zu but there are %zu hidden layers (lin_ftrs)", fn,
+            n_ps, n_lin_ftrs);
+  float all_ps[TL_ARCH_MAX_LIN_FTRS + 1];
+  all_ps[0] = o.output_p; /* already times drop_mult */
+  for (size_t i = 0; i < n_lin_ftrs; i++)
+    all_ps[i + 1] = ps != NULL ? ps[i] : 0.1f;
+  TLI_TRY(check_head(o.emb_sz, n_classes, lin_ftrs, n_lin_ftrs, all_ps,
+                     n_lin_ftrs + 1, fn));
+  tl_model *enc = NULL, *head = NULL;
+  tl_status st = new_model(&enc, o.seed);
+  if (st == TL_OK)
+    st = build_encoder(enc, vocab_size, &o, 0);
+  if (st == TL_OK)
+    st = new_model(&head, o.seed + 1);
+  if (st == TL_OK)
+    st = build_head(head, o.emb_sz, n_classes, lin_ftrs, n_lin_ftrs, all_ps);
+  if (st != TL_OK) {
+    tl_model_free(head);
+    tl_model_free(enc);
+    return st;
+  }
+  *out_encoder = enc;
+  *out_head = head;
+  return TL_OK;
+}

@@ -449,7 +449,7 @@ static tl_status build_model(void *ctx, size_t index, const char *prefix,
   return tl_model_create(&c->models[index], NULL);
 }
 
-/* The parameter floats proto registers, overflow-checked. */
+/* The parameter and buffer elements proto registers, overflow-checked. */
 static tl_status proto_numel(size_t *out, const tli_layer *proto,
                              const char *fn) {
   const tli_layer_ops *ops = tli_layer_ops_for(proto->kind);
@@ -464,6 +464,15 @@ static tl_status proto_numel(size_t *out, const tli_layer *proto,
     TLI_CHECK(total + e >= total, TL_E_FORMAT, "%s: a parameter size overflows",
               fn);
     total += e;
+  }
+  /* Buffers too (BatchNorm's running statistics): allocated alongside. */
+  tli_buffer_spec bufs[TLI_LAYER_MAX_BUFFERS];
+  const size_t nb =
+      ops->register_buffers ? ops->register_buffers(proto, bufs) : 0;
+  for (size_t i = 0; i < nb; i++) {
+    TLI_CHECK(total + bufs[i].numel >= total, TL_E_FORMAT,
+              "%s: a buffer size overflows", fn);
+    total += bufs[i].numel;
   }
   *out = total;
   return TL_OK;
@@ -489,8 +498,9 @@ static tl_status build_layer_checked(build_ctx *c, tl_model *m, size_t model,
   TLI_TRY(proto_numel(&numel, &proto, fn));
   proto.tie_model = NULL;
   TLI_CHECK(numel <= c->budget - c->used, TL_E_FORMAT,
-            "%s: layer '%s' needs %zu parameter floats, beyond the %zu left "
-            "(the checkpoint's tensors, or TL_CKPT_ARCH_MAX_FLOATS)",
+            "%s: layer '%s' needs %zu parameter floats (buffers included), "
+            "beyond the %zu left (the checkpoint's tensors, or "
+            "TL_CKPT_ARCH_MAX_FLOATS)",
             fn, rec->name, numel, c->budget - c->used);
   c->used += numel;
   TLI_TRY(
@@ -527,13 +537,13 @@ static tl_status build_layer(void *ctx, size_t model, size_t index,
   return TL_OK;
 }
 
-/* The f32 elements of all tensors: with restore_params, every parameter
- * must be filled by a tensor of its size, so the models can need no more. */
-static size_t f32_elements(const tl_ckpt *ckpt) {
+/* The elements of all tensors: with restore_params, every parameter and
+ * buffer must be filled by a tensor of its size (f32; BatchNorm's counter
+ * i64), so the models can need no more. */
+static size_t tensor_elements(const tl_ckpt *ckpt) {
   size_t total = 0;
   for (size_t i = 0; i < ckpt->n_tensors; i++)
-    if (ckpt->tensors[i].dtype == TL_CKPT_F32)
-      total += ckpt->tensors[i].numel;
+    total += ckpt->tensors[i].numel;
   return total;
 }
 
@@ -556,7 +566,7 @@ tl_status tl_ckpt_create_models(tl_model **out, size_t n, const tl_ckpt *ckpt,
   c->models = models;
   c->n = n;
   c->fn = fn;
-  c->budget = restore_params ? f32_elements(ckpt) : TL_CKPT_ARCH_MAX_FLOATS;
+  c->budget = restore_params ? tensor_elements(ckpt) : TL_CKPT_ARCH_MAX_FLOATS;
   const tli_arch_visit v = {build_model, build_layer, c};
   tl_status st = walk(ckpt->arch.bytes, ckpt->arch.size, fn, &v);
   for (size_t i = 0; st == TL_OK && restore_params && i < n; i++) {

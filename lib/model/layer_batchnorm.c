@@ -138,6 +138,31 @@ static tl_status backward(tl_model *m, tli_layer *L, float *dy, int want_dx) {
   return TL_OK;
 }
 
+/* Architecture settings: momentum, eps, affine (0 or 1). */
+static size_t arch_values(const tli_layer *L, double *v) {
+  v[0] = L->cfg.batchnorm.momentum;
+  v[1] = L->cfg.batchnorm.eps;
+  v[2] = L->cfg.batchnorm.affine;
+  return 3;
+}
+
+static tl_status arch_decode(tli_layer *proto, const double *v, size_t n,
+                             const char *fn) {
+  const char *k = "batchnorm1d";
+  int64_t affine = 0;
+  TLI_TRY(tli_arch_count(n, 3, k, fn));
+  TLI_TRY(tli_arch_int(&affine, v[2], 0, 1, k, "affine", fn));
+  /* momentum and eps are finite (checked on read); the add call checks
+   * their ranges */
+  proto->cfg.batchnorm.momentum = v[0];
+  proto->cfg.batchnorm.eps = v[1];
+  proto->cfg.batchnorm.affine = (int)affine;
+  return TL_OK;
+}
+
+static tl_status arch_add(tl_model *m, const tli_layer *proto, const char *name,
+                          tl_model *tie_model, const char *tie_layer);
+
 const tli_layer_ops tli_layer_batchnorm_ops = {
     .kind_name = "batchnorm1d",
     .register_params = register_params,
@@ -147,6 +172,9 @@ const tli_layer_ops tli_layer_batchnorm_ops = {
     .forward = forward,
     .backward = backward,
     .release_training = tli_layer_release_scratch,
+    .arch_values = arch_values,
+    .arch_decode = arch_decode,
+    .arch_add = arch_add,
 };
 
 TLI_VERSION_SIZES(batchnorm_options_sizes, TL_BATCHNORM_OPTIONS_VERSION,
@@ -183,4 +211,15 @@ tl_status tl_model_add_batchnorm1d(tl_model *model, const char *name,
   proto.cfg.batchnorm.eps = o.eps;
   proto.cfg.batchnorm.affine = o.affine;
   return tli_model_append_layer(model, &proto, name, fn);
+}
+
+static tl_status arch_add(tl_model *m, const tli_layer *proto, const char *name,
+                          tl_model *tie_model, const char *tie_layer) {
+  (void)tie_model;
+  (void)tie_layer;
+  tl_batchnorm_options o = TL_BATCHNORM_OPTIONS_INIT;
+  o.momentum = proto->cfg.batchnorm.momentum;
+  o.eps = proto->cfg.batchnorm.eps;
+  o.affine = proto->cfg.batchnorm.affine;
+  return tl_model_add_batchnorm1d(m, name, proto->in_features, &o);
 }

@@ -251,6 +251,122 @@ START_TEST(clas_encoder) {
 }
 END_TEST
 
+/* fastai's PoolingLinearClassifier with lin_ftrs [5], dropouts 0: train
+ * forward and backward (batch statistics), running statistics, eval
+ * forward, against torch. */
+START_TEST(head_matches_torch) {
+  const size_t lin[1] = {AWD_F};
+  const float ps[2] = {0.0f, 0.0f};
+  tl_model *head = NULL;
+  TLT_ASSERT_OK(
+      tl_pooling_linear_create(&head, AWD_E, AWD_K, lin, 1, ps, 2, 7));
+  const char *names[5] = {"pool", "layers_0_bn", "layers_0_lin", "layers_1_bn",
+                          "layers_1_lin"};
+  size_t n = 0;
+  TLT_ASSERT_OK(tl_model_num_layers(&n, head));
+  ck_assert_uint_eq(n, 5); /* p == 0: no dropout layers, as fastai */
+  for (size_t i = 0; i < 5; i++) {
+    const char *s;
+    TLT_ASSERT_OK(tl_model_layer_name(&s, head, i));
+    ck_assert_str_eq(s, names[i]);
+    ck_assert_uint_eq(group_of(head, s), 0);
+  }
+  TLT_ASSERT_OK(tl_model_num_params(&n, head));
+  ck_assert_uint_eq(n, 6); /* no linear bias */
+  float *flat;
+  TLT_ASSERT_OK(tl_model_flat_params(&flat, &n, head));
+  ck_assert_uint_eq(n, sizeof head_w / sizeof head_w[0]);
+  memcpy(flat, head_w, sizeof head_w);
+  const size_t xd[3] = {AWD_T, AWD_B, AWD_E}, yd[2] = {AWD_B, AWD_K};
+  const float *y, *dx;
+  size_t od[TL_MODEL_MAX_DIMS], on;
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &on, head, head_x, xd, 3));
+  ck_assert_uint_eq(on, 2);
+  TLT_ASSERT_ARRAY_CLOSE(y, head_y, AWD_B * AWD_K, 1e-5, 1e-2);
+  TLT_ASSERT_OK(tl_model_backward(&dx, head, head_dy, yd, 2));
+  TLT_ASSERT_ARRAY_CLOSE(dx, head_dx, AWD_T * AWD_B * AWD_E, 1e-4, 1e-2);
+  float *g;
+  TLT_ASSERT_OK(tl_model_flat_grads(&g, &n, head));
+  TLT_ASSERT_ARRAY_CLOSE(g, head_grad, n, 1e-4, 1e-2);
+  double mean[3 * AWD_E], var[3 * AWD_E];
+  TLT_ASSERT_OK(
+      tl_model_buffer_get(mean, 3 * AWD_E, head, "layers_0_bn.running_mean"));
+  TLT_ASSERT_OK(
+      tl_model_buffer_get(var, 3 * AWD_E, head, "layers_0_bn.running_var"));
+  TLT_ASSERT_ARRAY_CLOSE(mean, head_bn0_mean, 3 * AWD_E, 1e-5, 1e-3);
+  TLT_ASSERT_ARRAY_CLOSE(var, head_bn0_var, 3 * AWD_E, 1e-5, 1e-3);
+  TLT_ASSERT_OK(tl_model_eval(head));
+  TLT_ASSERT_OK(tl_model_forward(&y, od, &on, head, head_x, xd, 3));
+  TLT_ASSERT_ARRAY_CLOSE(y, head_y_eval, AWD_B * AWD_K, 1e-5, 1e-2);
+  tl_model_free(head);
+}
+END_TEST
+
+/* The whole classifier with fastai's defaults: lin_ftrs [50], ps
+ * [output_p * drop_mult, 0.1]. */
+START_TEST(clas_defaults) {
+  tl_awd_lstm_options o;
+  TLT_ASSERT_OK(tl_awd_lstm_clas_options_init(&o, TL_AWD_LSTM_OPTIONS_VERSION));
+  o.emb_sz = AWD_E;
+  o.n_hid = AWD_N;
+  tl_model *enc = NULL, *head = NULL;
+  TLT_ASSERT_OK(tl_awd_lstm_clas_create(&enc, &head, AWD_V, 3, &o, 0.5f, NULL,
+                                        0, NULL, 0));
+  const char *names[7] = {"pool",         "layers_0_bn", "layers_0_drop",
+                          "layers_0_lin", "layers_1_bn", "layers_1_drop",
+                          "layers_1_lin"};
+  size_t n = 0;
+  TLT_ASSERT_OK(tl_model_num_layers(&n, head));
+  ck_assert_uint_eq(n, 7);
+  for (size_t i = 0; i < 7; i++) {
+    const char *s;
+    TLT_ASSERT_OK(tl_model_layer_name(&s, head, i));
+    ck_assert_str_eq(s, names[i]);
+  }
+  size_t nd, dims[TL_MODEL_MAX_DIMS], numel;
+  TLT_ASSERT_OK(
+      tl_model_param_shape(&nd, dims, &numel, head, "layers_0_lin.weight"));
+  ck_assert(dims[0] == 50 && dims[1] == 3 * AWD_E);
+  TLT_ASSERT_OK(
+      tl_model_param_shape(&nd, dims, &numel, head, "layers_1_lin.weight"));
+  ck_assert(dims[0] == 3 && dims[1] == 50);
+  /* the encoder is the classifier encoder: awd_lstm_clas_split groups */
+  ck_assert_uint_eq(group_of(enc, "encoder"), 0);
+  ck_assert_uint_eq(group_of(enc, "rnns_2"), 3);
+  tl_model_free(head);
+  tl_model_free(enc);
+  /* no hidden layer: a non-NULL lin_ftrs with 0 entries */
+  const size_t none[1] = {0};
+  TLT_ASSERT_OK(tl_awd_lstm_clas_create(&enc, &head, AWD_V, 3, &o, 1.0f, none,
+                                        0, NULL, 0));
+  TLT_ASSERT_OK(tl_model_num_layers(&n, head));
+  ck_assert_uint_eq(n, 4); /* pool, bn, drop (0.4), lin */
+  tl_model_free(head);
+  tl_model_free(enc);
+  /* errors */
+  const float bad_ps[1] = {1.0f};
+  TLT_ASSERT_FAILS(tl_awd_lstm_clas_create(&enc, &head, AWD_V, 3, &o, 1.0f,
+                                           NULL, 0, bad_ps, 1),
+                   TL_E_INVALID_ARG, "ps[1]");
+  TLT_ASSERT_FAILS(tl_awd_lstm_clas_create(&enc, &head, AWD_V, 3, &o, 1.0f,
+                                           NULL, 0, bad_ps, 2),
+                   TL_E_INVALID_ARG, "n_ps");
+  TLT_ASSERT_FAILS(tl_awd_lstm_clas_create(&enc, &head, AWD_V, 0, &o, 1.0f,
+                                           NULL, 0, NULL, 0),
+                   TL_E_INVALID_ARG, "n_classes");
+  TLT_ASSERT_FAILS(tl_awd_lstm_clas_create(&enc, &head, AWD_V, 3, &o, 1.0f,
+                                           NULL, 2, NULL, 0),
+                   TL_E_INVALID_ARG, "n_lin_ftrs");
+  const float ps2[2] = {0.1f, 0.1f};
+  TLT_ASSERT_FAILS(
+      tl_pooling_linear_create(&head, AWD_E, 3, NULL, 0, ps2, 2, 0),
+      TL_E_INVALID_ARG, "n_ps");
+  TLT_ASSERT_FAILS(
+      tl_pooling_linear_create(&head, AWD_E, 3, NULL, 1, ps2, 2, 0),
+      TL_E_INVALID_ARG, "lin_ftrs");
+}
+END_TEST
+
 START_TEST(bad_input) {
   tl_awd_lstm_options o = small_options();
   tl_model *enc = NULL, *dec = NULL;
@@ -300,6 +416,8 @@ int main(void) {
   tcase_add_test(tc, lm_layout);
   tcase_add_test(tc, lm_matches_torch);
   tcase_add_test(tc, clas_encoder);
+  tcase_add_test(tc, head_matches_torch);
+  tcase_add_test(tc, clas_defaults);
   tcase_add_test(tc, bad_input);
   suite_add_tcase(s, tc);
   return tlt_run(s);

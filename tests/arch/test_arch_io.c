@@ -37,6 +37,20 @@ static tl_model *make_head(void) {
   tl_model *m = NULL;
   TLT_ASSERT_OK(tl_model_create(&m, NULL));
   TLT_ASSERT_OK(tl_model_add_concat_pool(m, "pool"));
+  tl_batchnorm_options bo = TL_BATCHNORM_OPTIONS_INIT;
+  bo.momentum = 0.25;
+  TLT_ASSERT_OK(tl_model_add_batchnorm1d(m, "layers_0_bn", 3 * AWD_E, &bo));
+  /* running statistics that differ from the initial ones, so a rebuilt
+   * model shows whether they were restored */
+  double mean[3 * AWD_E], var[3 * AWD_E];
+  for (size_t i = 0; i < 3 * AWD_E; i++) {
+    mean[i] = 0.125 * (double)i;
+    var[i] = 1.0 + 0.0625 * (double)i;
+  }
+  TLT_ASSERT_OK(
+      tl_model_buffer_set(m, "layers_0_bn.running_mean", mean, 3 * AWD_E));
+  TLT_ASSERT_OK(
+      tl_model_buffer_set(m, "layers_0_bn.running_var", var, 3 * AWD_E));
   TLT_ASSERT_OK(
       tl_model_add_dropout(m, "layers_0_drop", TL_DROPOUT_STANDARD, 0.25f));
   tl_linear_options lo = TL_LINEAR_OPTIONS_INIT;
@@ -147,8 +161,9 @@ START_TEST(models_round_trip) {
     w[i] *= 2.0f;
   TLT_ASSERT_OK(tl_model_forward(&l1, ld, &on, back[1], y1, od, 3));
   ck_assert(l1[0] != before);
-  const char *kinds[4] = {"concat_pool", "dropout", "linear", "linear"};
-  for (size_t i = 0; i < 4; i++) {
+  const char *kinds[5] = {"concat_pool", "batchnorm1d", "dropout", "linear",
+                          "linear"};
+  for (size_t i = 0; i < 5; i++) {
     const char *k;
     TLT_ASSERT_OK(tl_model_layer_kind(&k, back[2], i));
     ck_assert_str_eq(k, kinds[i]);
@@ -158,6 +173,21 @@ START_TEST(models_round_trip) {
   ck_assert_str_eq(k, "decoder");
   TLT_ASSERT_FAILS(tl_model_layer_kind(&k, back[1], 1), TL_E_INVALID_ARG,
                    "index");
+  /* the head in eval mode: BatchNorm with the restored statistics */
+  TLT_ASSERT_OK(tl_model_eval(head));
+  TLT_ASSERT_OK(tl_model_eval(back[2]));
+  const size_t hd[3] = {AWD_T, AWD_B, AWD_E};
+  const float *h0, *h1;
+  size_t hod[TL_MODEL_MAX_DIMS];
+  TLT_ASSERT_OK(tl_model_forward(&h0, hod, &on, head, awd_win0_out, hd, 3));
+  float h0_copy[AWD_B * 3];
+  memcpy(h0_copy, h0, sizeof h0_copy);
+  TLT_ASSERT_OK(tl_model_forward(&h1, hod, &on, back[2], awd_win0_out, hd, 3));
+  ck_assert_int_eq(memcmp(h0_copy, h1, sizeof h0_copy), 0);
+  double got_var[3 * AWD_E];
+  TLT_ASSERT_OK(tl_model_buffer_get(got_var, 3 * AWD_E, back[2],
+                                    "layers_0_bn.running_var"));
+  ck_assert(got_var[3] == 1.1875);
   /* the bias-free linear stays bias-free */
   size_t idx;
   TLT_ASSERT_FAILS(tl_model_param_index(&idx, back[2], "layers_0_lin.bias"),

@@ -339,7 +339,7 @@ START_TEST(creators_read_only_the_v1_bytes) {
   tl_linear_options lno = TL_LINEAR_OPTIONS_INIT;
   lno.bias = 0;
   tl_linear_options *lno1 = V1_COPY(tl_linear_options, bias, &lno);
-  TLT_ASSERT_OK(tl_model_add_linear_ex(m, "lin", 4, 2, lno1));
+  TLT_ASSERT_OK(tl_model_add_linear_ex(m, "lin", 4, 4, lno1));
   size_t lin_params = 0;
   TLT_ASSERT_OK(tl_model_num_params(&lin_params, m));
   /* emb 1, rnn 4, gru 4, bn 2, lin 1: no "lin.bias" */

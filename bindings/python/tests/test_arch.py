@@ -96,3 +96,23 @@ def test_encoder_saved_and_remapped(tmp_path):
                                       config=dict(CONFIG, n_hid=8))
     with pytest.raises(tl.ShapeError, match="rnns_0.weight_ih_l0"):
         tl.arch.load_encoder(bigger, clas_vocab, path)
+
+
+def test_classifier_head_is_fastais():
+    enc, head = tl.arch.awd_lstm_classifier(13, 3, drop_mult=0.5,
+                                            config=CONFIG)
+    assert head.layer_names() == [
+        "pool", "layers_0_bn", "layers_0_drop", "layers_0_lin",
+        "layers_1_bn", "layers_1_drop", "layers_1_lin"]
+    assert head.param_shape("layers_0_lin.weight") == (50, 18)
+    assert "layers_0_lin.bias" not in head.param_names()
+    assert {head.group_of(n) for n in head.layer_names()} == {0}
+    # a batch through both, eval mode: (B, n_classes) logits
+    enc.eval()
+    head.eval()
+    y = head.forward(enc.forward(np.arange(12).reshape(4, 3) % 13))
+    assert y.shape == (3, 3) and np.isfinite(y).all()
+    bare = tl.arch.pooling_linear(6, 2, lin_ftrs=[], ps=[0.0])
+    assert bare.layer_kinds() == ["concat_pool", "batchnorm1d", "linear"]
+    with pytest.raises(tl.InvalidArgumentError, match="n_ps"):
+        tl.arch.pooling_linear(6, 2, lin_ftrs=[4], ps=[0.1])

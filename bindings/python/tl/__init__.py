@@ -71,3 +71,7 @@ __all__ += ["CSVLogger", "EarlyStoppingCallback", "GradientAccumulation", "Gradi
             "Learner", "SaveModelCallback"]
 from . import arch  # noqa: E402  (include/tl/arch.h: AWD-LSTM builders, encoders)
 __all__ += ["arch"]
+from .text_learner import (TextLearner, language_model_learner,  # noqa: E402
+                           load_learner, text_classifier_learner)  # (tl/text_learner.h)
+__all__ += ["TextLearner", "language_model_learner", "load_learner",
+            "text_classifier_learner"]

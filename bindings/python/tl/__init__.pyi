@@ -21,6 +21,10 @@ from .learner import (CSVLogger as CSVLogger,
                       GradientClip as GradientClip, Learner as Learner,
                       SaveModelCallback as SaveModelCallback)
 from .progress import Progress as Progress
+from .text_learner import (TextLearner as TextLearner,
+                           language_model_learner as language_model_learner,
+                           load_learner as load_learner,
+                           text_classifier_learner as text_classifier_learner)
 from .sched import Schedule as Schedule
 from .text import (ClasLoader as ClasLoader, LMLoader as LMLoader,
                    LabelVocab as LabelVocab, SPECIALS as SPECIALS,

@@ -25,7 +25,8 @@ from .checkpoint import _Handle
 from .model import Model
 
 __all__ = ["AWD_LSTM_LM_CONFIG", "AWD_LSTM_CLAS_CONFIG", "awd_lstm_lm",
-           "awd_lstm_encoder", "save_encoder", "load_encoder", "save_models",
+           "awd_lstm_encoder", "awd_lstm_classifier", "pooling_linear",
+           "save_encoder", "load_encoder", "save_models",
            "load_models"]
 
 _vp = ctypes.c_void_p
@@ -51,6 +52,19 @@ register([
      status),
     ("tl_awd_lstm_encoder_create", [ctypes.POINTER(_vp), ctypes.c_size_t,
                                     _Opts_p, ctypes.c_float], status),
+    ("tl_pooling_linear_create", [ctypes.POINTER(_vp), ctypes.c_size_t,
+                                  ctypes.c_size_t,
+                                  ctypes.POINTER(ctypes.c_size_t),
+                                  ctypes.c_size_t,
+                                  ctypes.POINTER(ctypes.c_float),
+                                  ctypes.c_size_t, ctypes.c_uint64], status),
+    ("tl_awd_lstm_clas_create", [ctypes.POINTER(_vp), ctypes.POINTER(_vp),
+                                 ctypes.c_size_t, ctypes.c_size_t, _Opts_p,
+                                 ctypes.c_float,
+                                 ctypes.POINTER(ctypes.c_size_t),
+                                 ctypes.c_size_t,
+                                 ctypes.POINTER(ctypes.c_float),
+                                 ctypes.c_size_t], status),
     ("tl_encoder_save", [_vp, _vp, ctypes.c_char_p], status),
     ("tl_encoder_load", [_vp, _vp, ctypes.c_char_p,
                          ctypes.POINTER(ctypes.c_uint8)], status),
@@ -140,6 +154,56 @@ def awd_lstm_encoder(vocab_size, drop_mult=1.0, config=None, seed=0):
                                    _check.size(vocab_size, "vocab_size", fn),
                                    ctypes.byref(o), float(drop_mult))
     return _adopt(enc, True)
+
+
+def _sizes(values, what, fn):
+    arr = (ctypes.c_size_t * max(len(values), 1))()
+    for i, v in enumerate(values):
+        arr[i] = _check.size(v, what, fn)
+    return arr
+
+
+def _floats(values):
+    arr = (ctypes.c_float * max(len(values), 1))()
+    for i, v in enumerate(values):
+        arr[i] = float(v)
+    return arr
+
+
+def pooling_linear(n_features, n_classes, lin_ftrs=(50,), ps=None, seed=0):
+    """fastai's PoolingLinearClassifier as a head Model: concat pooling,
+    then BatchNorm1d, Dropout (omitted when 0), Linear without bias per
+    layer, ReLU between. ps: len(lin_ftrs) + 1 probabilities (default 0.1
+    each)."""
+    fn = "pooling_linear"
+    lin = list(lin_ftrs)
+    ps = [0.1] * (len(lin) + 1) if ps is None else list(ps)
+    head = _vp()
+    lib.tl_pooling_linear_create(
+        ctypes.byref(head), _check.size(n_features, "n_features", fn),
+        _check.size(n_classes, "n_classes", fn), _sizes(lin, "lin_ftrs", fn),
+        len(lin), _floats(ps), len(ps), _check.uint64(seed, "seed", fn))
+    return _adopt(head, False)
+
+
+def awd_lstm_classifier(vocab_size, n_classes, drop_mult=1.0, config=None,
+                        lin_ftrs=None, ps=None, seed=0):
+    """fastai's get_text_classifier(AWD_LSTM, vocab_size, n_classes, ...):
+    (encoder, head) Models. lin_ftrs None is fastai's [50], ps None 0.1 per
+    hidden layer; the head's first dropout is output_p * drop_mult."""
+    fn = "awd_lstm_classifier"
+    o = _options(lib.tl_awd_lstm_clas_options_init, config, seed, fn)
+    enc, head = _vp(), _vp()
+    lin = None if lin_ftrs is None else list(lin_ftrs)
+    pss = None if ps is None else list(ps)
+    lib.tl_awd_lstm_clas_create(
+        ctypes.byref(enc), ctypes.byref(head),
+        _check.size(vocab_size, "vocab_size", fn),
+        _check.size(n_classes, "n_classes", fn), ctypes.byref(o),
+        float(drop_mult), None if lin is None else _sizes(lin, "lin_ftrs", fn),
+        0 if lin is None else len(lin), None if pss is None else _floats(pss),
+        0 if pss is None else len(pss))
+    return _adopt(enc, True), _adopt(head, False)
 
 
 def save_encoder(encoder, vocab, path):

@@ -360,7 +360,7 @@ class Model(OwnedHandle):
 
     def layer_kinds(self):
         """The kind of each layer ("embedding", "lstm", "gru", "linear",
-        "dropout", "concat_pool", "decoder"), in stack order."""
+        "dropout", "concat_pool", "decoder", "batchnorm1d"), in stack order."""
         n = ctypes.c_size_t()
         lib.tl_model_num_layers(ctypes.byref(n), self._live())
         out = []
