@@ -94,3 +94,15 @@ def test_classifier_export_and_predict(data, tmp_path):
         other.load_encoder(tmp_path / "enc.tlc")
     with pytest.raises(ValueError, match="pad_first"):
         other.set_data(tl.ClasLoader(ids, y, len(vocab), 2, bs=4))
+
+
+def test_docs_learner_walkthrough_runs(capsys):
+    """docs/learner.md's ULMFiT walk-through block, as written."""
+    import os
+    import re
+    root = os.path.join(os.path.dirname(__file__), "..", "..", "..")
+    doc = open(os.path.join(root, "docs", "learner.md"), encoding="utf-8").read()
+    part = doc.split("## The ULMFiT walk-through, line by line", 1)[1]
+    code = re.search(r"```python\n(.*?)```", part, re.S).group(1)
+    exec(compile(code, "docs/learner.md", "exec"), {})
+    assert capsys.readouterr().out.splitlines()[-1] == "True True"
