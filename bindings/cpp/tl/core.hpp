@@ -178,8 +178,11 @@ template <typename T> using span = std::span<T>;
 // with data() and size() (std::vector, std::array, std::string).
 template <typename T> class span {
 public:
+  // The element type, as std::span's.
   using element_type = T;
+  // The element type without const, as std::span's.
   using value_type = std::remove_cv_t<T>;
+  // A pointer into the view.
   using iterator = T *;
   // An empty view.
   constexpr span() noexcept = default;

@@ -14,6 +14,7 @@ namespace tl {
 // tl_optim_options with PyTorch's defaults for `kind`
 // (TL_OPTIM_OPTIONS_INIT).
 struct OptimOptions : tl_optim_options {
+  // PyTorch's defaults for `kind` (the values tl_optim_options_init writes).
   explicit OptimOptions(tl_optim_kind kind = TL_OPTIM_ADAM) noexcept
       : tl_optim_options TL_OPTIM_OPTIONS_INIT(kind) {}
 };

@@ -139,6 +139,7 @@ private:
 // tl_plan_preset_options with `preset`'s defaults
 // (TL_PLAN_PRESET_OPTIONS_INIT); set n_groups and the step counts.
 struct PresetOptions : tl_plan_preset_options {
+  // `preset`'s defaults (the values tl_plan_preset_options_init writes).
   explicit PresetOptions(tl_plan_preset preset) noexcept
       : tl_plan_preset_options TL_PLAN_PRESET_OPTIONS_INIT(preset) {}
 };
