@@ -66,10 +66,10 @@ static int feature_vocab(tl_vocab **out, const tl_text_corpus *corpus,
   return rc;
 }
 
-/* Rows of tf-idf features: x[r * n_feat + f] for the documents docs[r]. */
-static int tfidf_rows(float *x, const double *idf, size_t n_feat,
-                      const tl_vocab *vocab, const tl_text_corpus *corpus,
-                      const size_t *docs, size_t n_docs) {
+/* Raw term counts of the documents docs[r]: x[r * n_feat + f]. */
+static int count_rows(float *x, size_t n_feat, const tl_vocab *vocab,
+                      const tl_text_corpus *corpus, const size_t *docs,
+                      size_t n_docs) {
   int64_t *ids = NULL;
   size_t cap = 0;
   for (size_t r = 0; r < n_docs; r++) {
@@ -90,6 +90,16 @@ static int tfidf_rows(float *x, const double *idf, size_t n_feat,
     for (size_t t = 0; t < n; t++)
       if (ids[t] >= FIRST_FEATURE_ID)
         row[ids[t] - FIRST_FEATURE_ID] += 1.0f;
+  }
+  free(ids);
+  return 0;
+}
+
+/* Counts to tf-idf in place: each row times idf, scaled to unit L2 norm. */
+static void tfidf_scale(float *x, size_t n_rows, size_t n_feat,
+                        const double *idf) {
+  for (size_t r = 0; r < n_rows; r++) {
+    float *row = x + r * n_feat;
     double norm = 0;
     for (size_t f = 0; f < n_feat; f++) {
       row[f] = (float)(row[f] * idf[f]);
@@ -101,8 +111,6 @@ static int tfidf_rows(float *x, const double *idf, size_t n_feat,
         row[f] = (float)(row[f] * inv);
     }
   }
-  free(ids);
-  return 0;
 }
 
 int ul_bow_fit_predict(int64_t *pred, const tl_text_corpus *corpus,
@@ -127,24 +135,21 @@ int ul_bow_fit_predict(int64_t *pred, const tl_text_corpus *corpus,
   tl_model *model = NULL;
   tl_optim *optim = NULL;
   int rc = idf && x && xt && y && dlogits ? 0 : -1;
-  /* Document frequencies over the training rows, from their raw counts:
-   * tf-idf with idf 1 first, then df_t = rows where t occurs. */
-  for (size_t f = 0; !rc && f < n_feat; f++)
-    idf[f] = 1.0;
+  /* Document frequencies over the training rows' raw counts, then
+   * TfidfVectorizer's smooth idf. */
   if (!rc)
-    rc = tfidf_rows(x, idf, n_feat, vocab, corpus, train, n_train);
+    rc = count_rows(x, n_feat, vocab, corpus, train, n_train);
+  if (!rc)
+    rc = count_rows(xt, n_feat, vocab, corpus, test, n_test);
   if (!rc) {
-    double *df = idf; /* counted in place, then turned into idf */
-    memset(df, 0, n_feat * sizeof *df);
     for (size_t r = 0; r < n_train; r++)
       for (size_t f = 0; f < n_feat; f++)
-        df[f] += x[r * n_feat + f] != 0.0f;
+        idf[f] += x[r * n_feat + f] != 0.0f; /* df, turned into idf below */
     for (size_t f = 0; f < n_feat; f++)
-      idf[f] = log((1.0 + (double)n_train) / (1.0 + df[f])) + 1.0;
-    rc = tfidf_rows(x, idf, n_feat, vocab, corpus, train, n_train);
+      idf[f] = log((1.0 + (double)n_train) / (1.0 + idf[f])) + 1.0;
+    tfidf_scale(x, n_train, n_feat, idf);
+    tfidf_scale(xt, n_test, n_feat, idf);
   }
-  if (!rc)
-    rc = tfidf_rows(xt, idf, n_feat, vocab, corpus, test, n_test);
   for (size_t r = 0; !rc && r < n_train; r++)
     y[r] = labels[train[r]];
   tl_model_options mo = TL_MODEL_OPTIONS_INIT;

@@ -403,11 +403,8 @@ static int try_resume(run *r, tl_learner *learner) {
     fprintf(stderr, "ulmfit_pretrain: %s does not fit the model: %s\n",
             r->resume_path, tl_last_error());
     used = -1;
-  } else if (epochs_done >= r->s->epochs) {
-    r->start_epoch = r->s->epochs;
-    used = 1;
   } else {
-    r->start_epoch = epochs_done;
+    r->start_epoch = epochs_done < r->s->epochs ? epochs_done : r->s->epochs;
     used = 1;
   }
   tl_ckpt_free(ck);
