@@ -1,4 +1,5 @@
 #include "bow.h"
+#include "logreg.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -131,10 +132,7 @@ int ul_bow_fit_predict(int64_t *pred, const tl_text_corpus *corpus,
   float *x = malloc(n_train * n_feat * sizeof *x);
   float *xt = malloc(n_test * n_feat * sizeof *xt);
   int64_t *y = malloc(n_train * sizeof *y);
-  float *dlogits = malloc(n_train * n_classes * sizeof *dlogits);
-  tl_model *model = NULL;
-  tl_optim *optim = NULL;
-  int rc = idf && x && xt && y && dlogits ? 0 : -1;
+  int rc = idf && x && xt && y ? 0 : -1;
   /* Document frequencies over the training rows' raw counts, then
    * TfidfVectorizer's smooth idf. */
   if (!rc)
@@ -152,69 +150,21 @@ int ul_bow_fit_predict(int64_t *pred, const tl_text_corpus *corpus,
   }
   for (size_t r = 0; !rc && r < n_train; r++)
     y[r] = labels[train[r]];
-  tl_model_options mo = TL_MODEL_OPTIONS_INIT;
-  mo.seed = o->seed;
-  tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM);
-  oo.lr = o->lr;
-  if (!rc)
-    rc = tl_model_create(&model, &mo) == TL_OK &&
-                 tl_model_add_linear(model, "fc", n_feat, n_classes,
-                                     TL_ACTIVATION_NONE) == TL_OK &&
-                 tl_optim_create(&optim, &model, 1, &oo) == TL_OK
-             ? 0
-             : -1;
-  float *w = NULL, *gw = NULL;
-  if (!rc)
-    rc = tl_model_param_view(&w, &gw, model, "fc.weight") == TL_OK ? 0 : -1;
-  /* The L2 term of scikit-learn's objective, divided by n as the loss is a
-   * mean: its gradient W / (C n) is added by hand so the bias stays free. */
-  const float l2 = (float)(1.0 / (o->C * (double)n_train));
-  const size_t dims[2] = {n_train, n_feat};
-  for (size_t it = 0; !rc && it < o->iterations; it++) {
-    const float *logits;
-    size_t odims[TL_MODEL_MAX_DIMS], ondim;
-    float loss;
-    rc = tl_optim_zero_grad(optim) == TL_OK &&
-                 tl_model_forward(&logits, odims, &ondim, model, x, dims, 2) ==
-                     TL_OK &&
-                 tl_cross_entropy(&loss, dlogits, logits, y, n_train, n_classes,
-                                  -100) == TL_OK &&
-                 tl_model_backward(NULL, model, dlogits, odims, ondim) == TL_OK
-             ? 0
-             : -1;
-    for (size_t i = 0; !rc && i < n_feat * n_classes; i++)
-      gw[i] += l2 * w[i];
-    if (!rc)
-      rc = tl_optim_step(optim) == TL_OK ? 0 : -1;
-  }
-  if (!rc) {
-    const float *logits;
-    size_t odims[TL_MODEL_MAX_DIMS], ondim;
-    const size_t tdims[2] = {n_test, n_feat};
-    rc = tl_model_eval(model) == TL_OK &&
-                 tl_model_forward(&logits, odims, &ondim, model, xt, tdims,
-                                  2) == TL_OK
-             ? 0
-             : -1;
-    for (size_t r = 0; !rc && r < n_test; r++) {
-      const float *row = logits + r * n_classes;
-      size_t best = 0;
-      for (size_t k = 1; k < n_classes; k++)
-        if (row[k] > row[best])
-          best = k;
-      pred[r] = (int64_t)best;
-    }
-  }
+  ul_logreg_options lo;
+  ul_logreg_options_default(&lo);
+  lo.C = o->C;
+  lo.iterations = o->iterations;
+  lo.lr = o->lr;
+  lo.seed = o->seed;
   if (rc)
-    fail(err, errcap, "bag of words: %s",
-         tl_last_error()[0] ? tl_last_error() : "out of memory");
-  tl_optim_free(optim);
-  tl_model_free(model);
+    fail(err, errcap, "bag of words: out of memory");
+  else
+    rc = ul_logreg_fit_predict(pred, NULL, x, y, n_train, n_feat, xt, n_test,
+                               n_classes, &lo, err, errcap);
   tl_vocab_free(vocab);
   free(idf);
   free(x);
   free(xt);
   free(y);
-  free(dlogits);
   return rc;
 }

@@ -25,6 +25,7 @@
 #include <tl/tl.h>
 
 #include "corpora.h"
+#include "pretrain.h"
 
 /* Everything the command line sets; also written into the checkpoints so a
  * resume state from other settings is not trusted. */
@@ -414,7 +415,7 @@ static int try_resume(run *r, tl_learner *learner) {
   return used;
 }
 
-int main(int argc, char **argv) {
+int ul_pretrain_main(int argc, char **argv) {
   settings s;
   if (parse_args(&s, argc, argv)) {
     usage(argv[0]);
@@ -527,4 +528,17 @@ fail:
   free(lens);
   lm_data_free(&data);
   return rc;
+}
+
+int ul_pretrain_default(const char *data_dir, const char *out, int threads) {
+  /* The command of docs/ulmfit.md that made data/ulmfit_lm.tlc. */
+  char threads_s[16];
+  snprintf(threads_s, sizeof threads_s, "%d", threads);
+  char *argv[] = {"ulmfit_pretrain", "--data", (char *)data_dir, "--out",
+                  (char *)out, "--epochs", "3", "--emb", "200", "--hid", "512",
+                  "--layers", "2", "--max-vocab", "15000", "--min-freq", "3",
+                  "--bs", "64", "--bptt", "70", "--lr", "5e-3", "--drop-mult",
+                  "0.3", "--wd", "0.01", "--seed", "0", "--threads", threads_s,
+                  NULL};
+  return ul_pretrain_main((int)(sizeof argv / sizeof *argv) - 1, argv);
 }
