@@ -192,8 +192,7 @@ void ul_features_close(ul_features *f) {
 
 int ul_features_compute(float *out, ul_features *f,
                         const tl_text_corpus *corpus, const size_t *docs,
-                        size_t n, size_t max_tokens, char *err,
-                        size_t errcap) {
+                        size_t n, size_t max_tokens, char *err, size_t errcap) {
   for (size_t r = 0; r < n; r++) {
     int64_t *ids = NULL;
     size_t len = 0;
@@ -207,8 +206,8 @@ int ul_features_compute(float *out, ul_features *f,
                        : TL_E_INVALID_ARG;
     free(ids);
     if (st != TL_OK)
-      return fail(err, errcap, "feature extraction, document %zu: %s",
-                  docs[r], len ? tl_last_error() : "no tokens");
+      return fail(err, errcap, "feature extraction, document %zu: %s", docs[r],
+                  len ? tl_last_error() : "no tokens");
     /* fastai's masked_concat_pool: [last, max, mean] over the outputs. */
     float *row = out + r * f->dim;
     for (size_t h = 0; h < H; h++) {

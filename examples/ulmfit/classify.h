@@ -24,7 +24,7 @@ typedef struct ul_clas_settings {
   float drop_mult;   /* 0.5 (fastai's text_classifier_learner example) */
   size_t min_steps;  /* each stage runs at least this many steps (12) */
   uint64_t stage_epochs[4]; /* base epochs of the four stages (1, 1, 1, 2) */
-  double wd;         /* 0.01 */
+  double wd;                /* 0.01 */
   uint64_t seed;
 } ul_clas_settings;
 
@@ -72,8 +72,7 @@ void ul_features_close(ul_features *f);
  * rules; at most max_tokens of each, 0 for all) into out (n, f->dim). */
 int ul_features_compute(float *out, ul_features *f,
                         const tl_text_corpus *corpus, const size_t *docs,
-                        size_t n, size_t max_tokens, char *err,
-                        size_t errcap);
+                        size_t n, size_t max_tokens, char *err, size_t errcap);
 
 /* The feature-extraction baseline: standardised features of the training
  * passages, a logistic regression (C = 1), predictions for the test

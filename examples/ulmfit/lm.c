@@ -112,8 +112,7 @@ int ul_pretrained_open(ul_pretrained *p, const char *path, char *err,
   if (!rc && tl_ckpt_get_meta(&result, ck, "ulmfit.result") == TL_OK)
     snprintf(p->result, sizeof p->result, "%s", result);
   if (!rc && (tl_ckpt_vocab_size(&n, ck) != TL_OK || n == 0))
-    rc = fail(err, errcap, "pretrained model %s: it holds no vocabulary",
-              path);
+    rc = fail(err, errcap, "pretrained model %s: it holds no vocabulary", path);
   const char **toks = rc ? NULL : calloc(n, sizeof *toks);
   if (!rc && !toks)
     rc = fail(err, errcap, "out of memory");
@@ -190,6 +189,14 @@ static int write_ppl(const double ppl[2], const char *path) {
   return 0;
 }
 
+int ul_ckpt_readable(const char *path) {
+  tl_ckpt *ck = NULL;
+  if (tl_ckpt_load(&ck, path, NULL) != TL_OK)
+    return 0;
+  tl_ckpt_free(ck);
+  return 1;
+}
+
 int ul_lm_stage(double ppl[2], const ul_task *t, const char *pretrained,
                 const ul_pretrained *p, const ul_lm_settings *s,
                 const char *work_dir, tl_reporter *rep, int verbose, char *err,
@@ -211,16 +218,22 @@ int ul_lm_stage(double ppl[2], const ul_task *t, const char *pretrained,
            "wd=%.17g drop_mult=%.9g seed=%llu",
            (unsigned long long)p->fingerprint, t->vocab_size,
            (unsigned long long)docs_hash, s->bs, s->bptt,
-           (unsigned long long)s->frozen_epochs,
-           (unsigned long long)s->epochs, s->lr_frozen, s->lr, s->wd,
-           (double)s->drop_mult, (unsigned long long)s->seed);
-  if (ul_cache_valid(enc_pre, key) && ul_cache_valid(enc_ft, key) &&
-      cached_ppl(ppl, enc_ft) == 0) {
+           (unsigned long long)s->frozen_epochs, (unsigned long long)s->epochs,
+           s->lr_frozen, s->lr, s->wd, (double)s->drop_mult,
+           (unsigned long long)s->seed);
+  const int keyed = ul_cache_valid(enc_pre, key) &&
+                    ul_cache_valid(enc_ft, key) && cached_ppl(ppl, enc_ft) == 0;
+  if (keyed && ul_ckpt_readable(enc_pre) && ul_ckpt_readable(enc_ft)) {
     if (verbose)
       fprintf(stderr, "stage 2: using the fine-tuned encoder cached in %s\n",
               enc_ft);
     return 0;
   }
+  struct stat sb;
+  if (verbose && (keyed || stat(enc_ft, &sb) == 0))
+    fprintf(stderr,
+            "stage 2: the encoders cached in %s are %s: rebuilding them\n",
+            work_dir, keyed ? "damaged" : "from other inputs or settings");
   int rc = 0;
   const int64_t **docs = calloc(t->n_docs, sizeof *docs);
   size_t *lens = calloc(t->n_docs, sizeof *lens);

@@ -65,4 +65,8 @@ int ul_file_fingerprint(uint64_t *out, const char *path);
 int ul_cache_valid(const char *path, const char *key);
 int ul_cache_write_key(const char *path, const char *key);
 
+/* 1 when path is a checkpoint that loads with every CRC checked: a cached
+ * file is used only then. */
+int ul_ckpt_readable(const char *path);
+
 #endif

@@ -82,7 +82,8 @@ int ul_logreg_fit_predict(int64_t *pred, float *probs, const float *x,
         for (size_t k = 0; k < n_classes; k++)
           z += exp((double)row[k] - row[best]);
         for (size_t k = 0; k < n_classes; k++)
-          probs[r * n_classes + k] = (float)(exp((double)row[k] - row[best]) / z);
+          probs[r * n_classes + k] =
+              (float)(exp((double)row[k] - row[best]) / z);
       }
     }
   }

@@ -26,7 +26,6 @@ void ul_logreg_options_default(ul_logreg_options *o);
 int ul_logreg_fit_predict(int64_t *pred, float *probs, const float *x,
                           const int64_t *y, size_t n_train, size_t n_feat,
                           const float *xt, size_t n_test, size_t n_classes,
-                          const ul_logreg_options *o, char *err,
-                          size_t errcap);
+                          const ul_logreg_options *o, char *err, size_t errcap);
 
 #endif

@@ -37,8 +37,8 @@ int ul_similarity_compute(ul_similarity *out, const double *const *counts,
       const double *pa = p + a * vocab_size, *pb = p + b * vocab_size;
       if (tl_js_divergence(&out->js[a][b], pa, pb, vocab_size, 0.0) != TL_OK ||
           tl_kl_divergence(&out->kl[a][b], pa, pb, vocab_size, 0.0) != TL_OK ||
-          tl_sliced_wasserstein(&out->sw[a][b], emb[a], n_emb[a], NULL,
-                                emb[b], n_emb[b], NULL, dim, &so) != TL_OK)
+          tl_sliced_wasserstein(&out->sw[a][b], emb[a], n_emb[a], NULL, emb[b],
+                                n_emb[b], NULL, dim, &so) != TL_OK)
         rc = fail(err, errcap, "domain similarity: %s", tl_last_error());
     }
   free(p);

@@ -58,8 +58,8 @@ int ul_task_build(ul_task *t, const ul_corpora *c, size_t min_freq,
     err[0] = 0;
   tl_text_corpus *docs = NULL;
   tl_token_counts *counts = NULL;
-  const char **texts = malloc((c->n_passages ? c->n_passages : 1) *
-                              sizeof *texts);
+  const char **texts =
+      malloc((c->n_passages ? c->n_passages : 1) * sizeof *texts);
   size_t *tlens = malloc((c->n_passages ? c->n_passages : 1) * sizeof *tlens);
   int rc = texts && tlens ? 0 : -1;
   if (!rc && (tl_text_corpus_tokenize(&docs, (const char *const *)c->target,

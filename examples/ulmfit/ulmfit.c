@@ -328,26 +328,27 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n) {
 static uint64_t config_hash(const pipeline *pl) {
   const options *o = pl->o;
   char buf[1024];
-  snprintf(buf, sizeof buf,
-           "pretrained=%016llx lm_docs=%zu test_max=%zu lm=%zu,%zu,%llu,%llu,"
-           "%.17g,%.17g,%.17g,%.9g clas=%zu,%.17g,%.17g,%.9g,%zu,%.17g,%llu,%llu,"
-           "%llu,%llu "
-           "vocab=%zu",
-           (unsigned long long)pl->p.fingerprint, o->lm_docs, o->test_max,
-           o->lm.bs, o->lm.bptt, (unsigned long long)o->lm.frozen_epochs,
-           (unsigned long long)o->lm.epochs, o->lm.lr_frozen, o->lm.lr,
-           o->lm.wd, (double)o->lm.drop_mult, o->clas.bs, o->clas.lr,
-           o->clas.lr_scratch, (double)o->clas.drop_mult, o->clas.min_steps,
-           o->clas.wd, (unsigned long long)o->clas.stage_epochs[0],
-           (unsigned long long)o->clas.stage_epochs[1],
-           (unsigned long long)o->clas.stage_epochs[2],
-           (unsigned long long)o->clas.stage_epochs[3], pl->t.vocab_size);
+  snprintf(
+      buf, sizeof buf,
+      "pretrained=%016llx lm_docs=%zu test_max=%zu lm=%zu,%zu,%llu,%llu,"
+      "%.17g,%.17g,%.17g,%.9g clas=%zu,%.17g,%.17g,%.9g,%zu,%.17g,%llu,%llu,"
+      "%llu,%llu "
+      "vocab=%zu",
+      (unsigned long long)pl->p.fingerprint, o->lm_docs, o->test_max, o->lm.bs,
+      o->lm.bptt, (unsigned long long)o->lm.frozen_epochs,
+      (unsigned long long)o->lm.epochs, o->lm.lr_frozen, o->lm.lr, o->lm.wd,
+      (double)o->lm.drop_mult, o->clas.bs, o->clas.lr, o->clas.lr_scratch,
+      (double)o->clas.drop_mult, o->clas.min_steps, o->clas.wd,
+      (unsigned long long)o->clas.stage_epochs[0],
+      (unsigned long long)o->clas.stage_epochs[1],
+      (unsigned long long)o->clas.stage_epochs[2],
+      (unsigned long long)o->clas.stage_epochs[3], pl->t.vocab_size);
   return fnv(1469598103934665603ull, buf, strlen(buf));
 }
 
 /* The labelled subset of a budget and seed: indices into t's passages. */
-static int subset(size_t *out, size_t *n_out, const pipeline *pl,
-                  size_t budget, uint64_t seed) {
+static int subset(size_t *out, size_t *n_out, const pipeline *pl, size_t budget,
+                  uint64_t seed) {
   const ul_task *t = &pl->t;
   const size_t n = t->n_side[UL_TRAIN];
   if (!budget) {
@@ -374,8 +375,8 @@ static int subset(size_t *out, size_t *n_out, const pipeline *pl,
 
 /* Features of the train-side passages listed (passage indices) and, once,
  * of the evaluated test passages. */
-static int ensure_features(pipeline *pl, const size_t *idx, size_t n,
-                           char *err, size_t errcap) {
+static int ensure_features(pipeline *pl, const size_t *idx, size_t n, char *err,
+                           size_t errcap) {
   ul_task *t = &pl->t;
   if (!pl->feat_open) {
     if (ul_features_open(&pl->feat, pl->pretrained, &pl->p, err, errcap))
@@ -415,7 +416,11 @@ static int run_one(pipeline *pl, method m, size_t b, int s) {
   snprintf(key, sizeof key, "%s budget=%zu seed=%d config=%016llx",
            METHOD_NAMES[m], budget, s, (unsigned long long)pl->config_hash);
   result r;
-  if (runs_lookup(&r, pl->runs_path, key)) {
+  /* The run that exports the classifier for predict is redone if the
+   * exported file is missing or damaged. */
+  const int export = m == M_ULMFIT && budget == o->main_budget && s == 0;
+  if ((!export || ul_ckpt_readable(pl->export_path)) &&
+      runs_lookup(&r, pl->runs_path, key)) {
     pl->res[m][b][s] = r;
     pl->have[m][b][s] = 1;
     return 0;
@@ -444,13 +449,12 @@ static int run_one(pipeline *pl, method m, size_t b, int s) {
   /* The test passages evaluated: the first n_test of the test side. */
   ul_task view = *t;
   view.n_side[UL_TEST] = pl->n_test;
-  const int export = m == M_ULMFIT && budget == o->main_budget && s == 0;
   if (!rc && (m == M_ULMFIT || m == M_NO_LM_FT || m == M_SCRATCH)) {
-    const char *enc =
-        m == M_ULMFIT ? pl->enc_ft : m == M_NO_LM_FT ? pl->enc_pre : NULL;
+    const char *enc = m == M_ULMFIT     ? pl->enc_ft
+                      : m == M_NO_LM_FT ? pl->enc_pre
+                                        : NULL;
     rc = ul_classify(pred, truth, &view, &pl->p, train, n_train, enc, &cs,
-                     pl->rep, export ? pl->export_path : NULL, err,
-                     sizeof err);
+                     pl->rep, export ? pl->export_path : NULL, err, sizeof err);
   } else if (!rc && m == M_FEATURES) {
     rc = ensure_features(pl, train, n_train, err, sizeof err);
     const size_t dim = pl->feat.dim;
@@ -471,8 +475,8 @@ static int run_one(pipeline *pl, method m, size_t b, int s) {
     ul_bow_options_default(&bo);
     bo.seed = (uint64_t)s;
     rc = ul_bow_fit_predict(pred, t->corpus, t->labels, UL_NUM_CLASSES, train,
-                            n_train, t->side_idx[UL_TEST], pl->n_test, &bo,
-                            err, sizeof err);
+                            n_train, t->side_idx[UL_TEST], pl->n_test, &bo, err,
+                            sizeof err);
     for (size_t i = 0; !rc && i < pl->n_test; i++)
       truth[i] = t->side_labels[UL_TEST][i];
   }
@@ -489,8 +493,9 @@ static int run_one(pipeline *pl, method m, size_t b, int s) {
     pl->res[m][b][s] = r;
     pl->have[m][b][s] = 1;
     if (o->verbose)
-      fprintf(stderr, "%s, %s labels per class, seed %d: accuracy %.4f, "
-                      "macro-F1 %.4f (%.0f s)\n",
+      fprintf(stderr,
+              "%s, %s labels per class, seed %d: accuracy %.4f, "
+              "macro-F1 %.4f (%.0f s)\n",
               METHOD_NAMES[m], bname, s, r.accuracy, r.macro_f1, r.seconds);
     if (runs_append(pl->runs_path, key, &r)) {
       snprintf(err, sizeof err, "cannot write %s: %s", pl->runs_path,
@@ -583,8 +588,9 @@ static int similarity_stage(pipeline *pl, ul_similarity *sim) {
   for (size_t i = 0; i < ng; i++)
     docs[i] = i;
   if (pl->o->verbose)
-    fprintf(stderr, "\n== stage 5: domain similarity (%d documents per "
-                    "domain, pretrained encoder) ==\n",
+    fprintf(stderr,
+            "\n== stage 5: domain similarity (%d documents per "
+            "domain, pretrained encoder) ==\n",
             PER_DOMAIN);
   if (!rc)
     rc = domain_stats(counts[0], emb[0], &n_emb[0], pl, gc, docs, ng, err,
@@ -595,8 +601,7 @@ static int similarity_stage(pipeline *pl, ul_similarity *sim) {
     for (size_t i = 0; i < t->n_side[UL_TRAIN]; i++)
       n_k += t->side_labels[UL_TRAIN][i] == (int64_t)k;
     const size_t every = n_k / PER_DOMAIN ? n_k / PER_DOMAIN : 1;
-    for (size_t i = 0, seen = 0; i < t->n_side[UL_TRAIN] && m < PER_DOMAIN;
-         i++)
+    for (size_t i = 0, seen = 0; i < t->n_side[UL_TRAIN] && m < PER_DOMAIN; i++)
       if (t->side_labels[UL_TRAIN][i] == (int64_t)k && seen++ % every == 0)
         docs[m++] = t->side_idx[UL_TRAIN][i];
     rc = domain_stats(counts[k + 1], emb[k + 1], &n_emb[k + 1], pl, t->corpus,
@@ -882,11 +887,9 @@ static int pipeline_main(options *o) {
   }
   tl_set_num_threads(o->threads);
   snprintf(pl.runs_path, sizeof pl.runs_path, "%s/runs.tsv", o->work);
-  snprintf(pl.enc_pre, sizeof pl.enc_pre, "%s/encoder_pretrained.tlc",
-           o->work);
+  snprintf(pl.enc_pre, sizeof pl.enc_pre, "%s/encoder_pretrained.tlc", o->work);
   snprintf(pl.enc_ft, sizeof pl.enc_ft, "%s/encoder_finetuned.tlc", o->work);
-  snprintf(pl.export_path, sizeof pl.export_path, "%s/classifier.tlc",
-           o->work);
+  snprintf(pl.export_path, sizeof pl.export_path, "%s/classifier.tlc", o->work);
   /* Is the work directory writable at all? Better to know now than after
    * an hour of training. */
   {
@@ -940,12 +943,13 @@ static int pipeline_main(options *o) {
     fprintf(stderr,
             "task: %zu passages (%zu train, %zu valid, %zu test, %zu "
             "evaluated), target vocabulary %zu (%.1f s)\n",
-            t->n, t->n_side[UL_TRAIN], t->n_side[UL_VALID],
-            t->n_side[UL_TEST], pl.n_test, t->vocab_size, now() - t0);
+            t->n, t->n_side[UL_TRAIN], t->n_side[UL_VALID], t->n_side[UL_TEST],
+            pl.n_test, t->vocab_size, now() - t0);
   for (size_t b = 0; b < o->n_budgets; b++)
     if (o->budgets[b] * UL_NUM_CLASSES > t->n_side[UL_TRAIN]) {
-      fprintf(stderr, "ulmfit: %zu labels per class is more than the "
-                      "training passages allow\n",
+      fprintf(stderr,
+              "ulmfit: %zu labels per class is more than the "
+              "training passages allow\n",
               o->budgets[b]);
       goto done;
     }
@@ -984,8 +988,8 @@ static int pipeline_main(options *o) {
   if (o->verbose)
     fprintf(stderr, "\n== stage 2: fine-tuning the LM on the target "
                     "documents ==\n");
-  if (ul_lm_stage(pl.lm_ppl, t, pl.pretrained, &pl.p, &o->lm, o->work,
-                  pl.rep, o->verbose, err, sizeof err)) {
+  if (ul_lm_stage(pl.lm_ppl, t, pl.pretrained, &pl.p, &o->lm, o->work, pl.rep,
+                  o->verbose, err, sizeof err)) {
     fprintf(stderr, "ulmfit: %s\n", err);
     goto done;
   }
@@ -1023,8 +1027,7 @@ static int pipeline_main(options *o) {
     goto done;
   }
   if (o->json && write_json(o->json, &pl, have_sim ? &sim : NULL, seconds)) {
-    fprintf(stderr, "ulmfit: cannot write %s: %s\n", o->json,
-            strerror(errno));
+    fprintf(stderr, "ulmfit: cannot write %s: %s\n", o->json, strerror(errno));
     goto done;
   }
   /* Stage 6: predict with the exported classifier. */
@@ -1047,9 +1050,8 @@ static int pipeline_main(options *o) {
     mean_sd(&tr, &sd, &n1, &pl, M_ULMFIT, mb, 0);
     mean_sd(&sc, &sd, &n2, &pl, M_SCRATCH, mb, 0);
     if (!n1 || !n2 || !(tr > sc)) {
-      fprintf(stderr,
-              "ulmfit: transfer (%.4f) does not beat scratch (%.4f)\n", tr,
-              sc);
+      fprintf(stderr, "ulmfit: transfer (%.4f) does not beat scratch (%.4f)\n",
+              tr, sc);
       rc = 4;
     }
   }
