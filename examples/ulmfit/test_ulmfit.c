@@ -73,7 +73,9 @@ static int file_has(const char *path, const char *word) {
 #define LOG_HAS(w) file_has(log_path, w)
 #define OUT_HAS(w) file_has(out_path, w)
 
-/* The number after "key": in a JSON text (NaN if absent). */
+/* The number after the first "key": in a JSON text (NaN if absent): the
+ * top-level fields come before the "runs" array, whose rows repeat some
+ * names. */
 static double json_number(const char *json, const char *key) {
   char pat[128];
   snprintf(pat, sizeof pat, "\"%s\": ", key);

@@ -56,7 +56,7 @@ static const char *const METHOD_NAMES[M_COUNT] = {
 
 typedef struct options {
   const char *data, *pretrained, *work, *json, *csv;
-  int quick, full, assert_transfer, similarity, verbose;
+  int quick, full, assert_transfer, similarity, verbose, report_only;
   int threads, n_seeds;
   size_t budgets[MAX_BUDGETS], n_budgets; /* 0 means all labels */
   size_t main_budget;
@@ -84,7 +84,8 @@ static void usage(FILE *f) {
           "              [--budgets 25,50,100,all] [--seeds N] "
           "[--lm-epochs N]\n"
           "              [--lm-docs N] [--test-max N] [--no-similarity]\n"
-          "              [--assert-transfer] [--predict TEXT]...\n"
+          "              [--assert-transfer] [--report-only] "
+          "[--predict TEXT]...\n"
           "       ulmfit predict [--work DIR] [TEXT...]   (no TEXT: one "
           "passage per stdin line)\n"
           "  default   the demo: the shipped LM, 100 labels per class, one "
@@ -95,7 +96,10 @@ static void usage(FILE *f) {
           "only) in about\n            two minutes\n"
           "  --full    pretrain the LM from scratch, then the learning curve "
           "25/50/100/all\n"
-          "            over 3 seeds (hours; resumable)\n");
+          "            over 3 seeds (hours; resumable)\n"
+          "  --report-only  the table, CSV and JSON of the rows cached in "
+          "WORK/runs.tsv,\n"
+          "            training nothing (a long run's results so far)\n");
 }
 
 static int parse_size(const char *s, size_t *out) {
@@ -195,6 +199,11 @@ static int parse_args(options *o, int argc, char **argv) {
     }
     if (!strcmp(a, "--assert-transfer")) {
       o->assert_transfer = 1;
+      continue;
+    }
+    if (!strcmp(a, "--report-only")) {
+      o->report_only = 1;
+      o->similarity = 0;
       continue;
     }
     if (!strcmp(a, "--no-similarity")) {
@@ -425,6 +434,8 @@ static int run_one(pipeline *pl, method m, size_t b, int s) {
     pl->have[m][b][s] = 1;
     return 0;
   }
+  if (o->report_only)
+    return 0; /* the table shows what is cached, nothing is trained */
   const size_t n_train_all = t->n_side[UL_TRAIN];
   size_t *train = malloc(n_train_all * sizeof *train);
   int64_t *pred = malloc(pl->n_test * sizeof *pred);
@@ -827,6 +838,7 @@ static int write_json(const char *path, const pipeline *pl,
       fprintf(f, "%s%.6f", k > 1 ? ", " : "", sim->sw[0][k]);
     fprintf(f, "],\n");
   }
+  fprintf(f, "  \"seconds\": %.1f,\n", seconds);
   fprintf(f, "  \"runs\": [\n");
   int first = 1;
   for (int m = 0; m < M_COUNT; m++)
@@ -844,7 +856,7 @@ static int write_json(const char *path, const pipeline *pl,
                   r->macro_f1, r->seconds);
           first = 0;
         }
-  fprintf(f, "\n  ],\n  \"seconds\": %.1f\n}\n", seconds);
+  fprintf(f, "\n  ]\n}\n");
   if (fclose(f) != 0 || rename(tmp, path) != 0) {
     remove(tmp);
     return -1;
@@ -939,12 +951,19 @@ static int pipeline_main(options *o) {
         t->doc_side[d] = UL_VALID;
     }
   }
+  size_t tokens = 0, longest = 0;
+  for (size_t i = 0; i < t->n; i++) {
+    tokens += t->lens[i];
+    longest = t->lens[i] > longest ? t->lens[i] : longest;
+  }
   if (o->verbose)
     fprintf(stderr,
             "task: %zu passages (%zu train, %zu valid, %zu test, %zu "
-            "evaluated), target vocabulary %zu (%.1f s)\n",
+            "evaluated) of %.1f tokens on average (at most %zu), target "
+            "vocabulary %zu (%.1f s)\n",
             t->n, t->n_side[UL_TRAIN], t->n_side[UL_VALID], t->n_side[UL_TEST],
-            pl.n_test, t->vocab_size, now() - t0);
+            pl.n_test, (double)tokens / (double)t->n, longest, t->vocab_size,
+            now() - t0);
   for (size_t b = 0; b < o->n_budgets; b++)
     if (o->budgets[b] * UL_NUM_CLASSES > t->n_side[UL_TRAIN]) {
       fprintf(stderr,
@@ -988,7 +1007,8 @@ static int pipeline_main(options *o) {
   if (o->verbose)
     fprintf(stderr, "\n== stage 2: fine-tuning the LM on the target "
                     "documents ==\n");
-  if (ul_lm_stage(pl.lm_ppl, t, pl.pretrained, &pl.p, &o->lm, o->work, pl.rep,
+  if (!o->report_only &&
+      ul_lm_stage(pl.lm_ppl, t, pl.pretrained, &pl.p, &o->lm, o->work, pl.rep,
                   o->verbose, err, sizeof err)) {
     fprintf(stderr, "ulmfit: %s\n", err);
     goto done;
@@ -997,8 +1017,8 @@ static int pipeline_main(options *o) {
          "pretrained LM, %.2f fine-tuned\n",
          pl.lm_ppl[0], pl.lm_ppl[1]);
 
-  /* Stages 3 and 4: every method, budget and seed; the main budget first
-   * so that the demo's table is complete early. */
+  /* Stages 3 and 4: every method, budget and seed, budget by budget in
+   * the order given (the small, cheap ones first in --full). */
   for (size_t b = 0; b < o->n_budgets; b++)
     for (int s = 0; s < o->n_seeds; s++)
       for (int m = 0; m < M_COUNT; m++)
@@ -1031,7 +1051,7 @@ static int pipeline_main(options *o) {
     goto done;
   }
   /* Stage 6: predict with the exported classifier. */
-  if (o->run_method[M_ULMFIT]) {
+  if (o->run_method[M_ULMFIT] && !o->report_only) {
     printf("\n");
     const char *const *texts = o->n_texts ? o->texts : DEMO_TEXTS;
     const size_t n = o->n_texts ? o->n_texts : 2;
