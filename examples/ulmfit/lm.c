@@ -160,8 +160,8 @@ static tl_status one_cycle(tl_learner *learn, uint64_t epochs, double lr) {
   return tl_learner_fit_one_cycle(learn, epochs, &o);
 }
 
-/* Reads "ppl_before ppl_after" from the finetuned encoder's key file
- * tail. */
+/* The perplexities before and after fine-tuning, cached beside the
+ * fine-tuned encoder in path.ppl ("before after"). */
 static int cached_ppl(double ppl[2], const char *path) {
   char kpath[4200], buf[2048];
   snprintf(kpath, sizeof kpath, "%s.ppl", path);
