@@ -164,6 +164,82 @@ TL_API tl_status tl_distill_loss(double *out_loss, float *out_dlogits,
                                  double temperature);
 
 /* ========================================================================
+ * Combining source models (multi-source domain adaptation)
+ * ======================================================================== */
+
+/* How tl_source_weights turns each source's divergence d_i from the target
+ * (any measure of tl/metrics.h: smaller is more similar) into weights that
+ * sum to 1. */
+typedef enum tl_source_weighting {
+  /* w_i = exp(-d_i / T) / sum_j exp(-d_j / T), param = T > 0 (T to
+   * infinity: equal weights; T to 0: the most similar source only). Any
+   * finite d (an unbiased MMD^2 or a proxy A-distance may be < 0); d = +inf
+   * gets weight 0. */
+  TL_SOURCE_WEIGHTS_SOFTMAX = 0,
+  /* w_i = (1 / d_i) / sum_j (1 / d_j), d_i >= 0 (param ignored); sources
+   * at divergence 0 share all the weight equally, d = +inf gets 0. */
+  TL_SOURCE_WEIGHTS_INVERSE = 1,
+  /* w_i = (b - d_i) / sum_j (b - d_j): the similarity b - d normalised,
+   * param = b >= every d_i, finite (e.g. ln 2 for the JS divergence in
+   * nats, 1 for the JS distance: similarity 1 - d). All d_i = b: equal
+   * weights. */
+  TL_SOURCE_WEIGHTS_LINEAR = 2
+} tl_source_weighting;
+
+/* Weights out[0..n) for n source models from their divergences to the
+ * target, by `mode` (see tl_source_weighting; param is its temperature or
+ * bound). Weights are computed relative to the smallest divergence, so no
+ * exponential or reciprocal overflows. Pass them to tl_ensemble_average or
+ * as the teacher weights of tl_distill_loss. Errors: TL_E_INVALID_ARG
+ * (NULL, n 0, unknown mode, a NaN or -inf divergence naming the source, a
+ * divergence outside the mode's domain, every divergence +inf, a
+ * temperature <= 0 or a bound not finite), nothing written. */
+TL_API tl_status tl_source_weights(double *out, const double *divergences,
+                                   size_t n, tl_source_weighting mode,
+                                   double param);
+
+/* Weighted ensemble of k models' class probabilities: out (n, c) =
+ * sum_m w_m probs[m] with w = weights normalised to sum 1 (NULL: equal
+ * weights, the plain average). probs[m] points to model m's (n, c) array.
+ * Each row of each model must be a probability vector: entries in [0, 1]
+ * summing to 1 within 1e-4. out may not overlap the inputs. Errors:
+ * TL_E_INVALID_ARG (NULL, k, n or c 0, a weight negative or not finite,
+ * weights summing to 0, a row that is not a probability vector, naming
+ * the model and row), nothing written. */
+TL_API tl_status tl_ensemble_average(double *out, const double *const *probs,
+                                     const double *weights, size_t k, size_t n,
+                                     size_t c);
+
+/* Class centroids of representations for the maximum cluster difference
+ * below: out (c, d) row k = the mean of the rows of x (n, d; e.g. a layer
+ * output read with tl_model_layer_output) whose label is k. Ruder et al.
+ * (2017) take the teacher's representations of its labelled source
+ * examples. Errors: TL_E_INVALID_ARG (NULL, a size 0, a label outside
+ * [0, c) naming the row, a class without rows naming it), TL_E_NUMERIC (a
+ * NaN or Inf in x naming the row), nothing written. */
+TL_API tl_status tl_class_centroids(double *out, const float *x,
+                                    const int64_t *labels, size_t n, size_t d,
+                                    size_t c);
+
+/* Maximum cluster difference (MCD; knowledge adaptation, Ruder, Ghaffari
+ * & Breslin 2017), a teacher's confidence in each of n target examples
+ * from its representation h_i (row i of h, (n, d)) and the class centroids
+ * (c, d), c >= 2: with s_k = cos(h_i, centroid_k),
+ *   out_score[i] = s_(1) - s_(2)  (the largest minus the second largest)
+ * which for two classes is the paper's |cos(h, c_pos) - cos(h, c_neg)|;
+ * examples near one cluster and far from the others score high (the paper
+ * adds the n highest-scoring target examples, with the teacher's labels,
+ * to the student's training data: tl_select_top with theta = {1} picks
+ * them). out_nearest (may be NULL) gets argmax_k s_k (first on ties).
+ * Cosines are computed in double after scaling each vector by its largest
+ * magnitude, so no norm overflows. Errors: TL_E_INVALID_ARG (NULL, n or d
+ * 0, c < 2, a zero row or centroid: it has no direction), TL_E_NUMERIC (a
+ * NaN or Inf, naming the row or centroid), nothing written. */
+TL_API tl_status tl_mcd_confidence(double *out_score, int64_t *out_nearest,
+                                   const float *h, size_t n, size_t d,
+                                   const double *centroids, size_t c);
+
+/* ========================================================================
  * Self-labelling
  * ======================================================================== */
 

@@ -393,6 +393,194 @@ START_TEST(tri_training) {
 }
 END_TEST
 
+/* ---- combining source models -------------------------------------------- */
+
+START_TEST(source_weights) {
+  /* Divergences measured by libtl's own JS divergence match scipy's. */
+  double d[3];
+  for (int i = 0; i < 3; i++)
+    TLT_ASSERT_OK(
+        tl_js_divergence(d + i, sw_sources + 12 * i, sw_target, 12, 0.0));
+  TLT_ASSERT_ARRAY_CLOSE(d, sw_js, 3, 1e-12, 1e-15);
+  double w[3];
+  TLT_ASSERT_OK(
+      tl_source_weights(w, sw_js, 3, TL_SOURCE_WEIGHTS_SOFTMAX, 0.05));
+  TLT_ASSERT_ARRAY_CLOSE(w, sw_softmax_t05, 3, 1e-14, 1e-300);
+  TLT_ASSERT_OK(tl_source_weights(w, sw_js, 3, TL_SOURCE_WEIGHTS_SOFTMAX, 1.0));
+  TLT_ASSERT_ARRAY_CLOSE(w, sw_softmax_t1, 3, 1e-14, 0);
+  TLT_ASSERT_OK(tl_source_weights(w, sw_js, 3, TL_SOURCE_WEIGHTS_INVERSE, 0));
+  TLT_ASSERT_ARRAY_CLOSE(w, sw_inverse, 3, 1e-14, 0);
+  TLT_ASSERT_OK(
+      tl_source_weights(w, sw_js, 3, TL_SOURCE_WEIGHTS_LINEAR, log(2.0)));
+  TLT_ASSERT_ARRAY_CLOSE(w, sw_linear_ln2, 3, 1e-14, 0);
+  /* Exact limits: an infinite divergence (KL with q = 0 < p) weighs 0; a
+   * source at divergence 0 takes all the inverse weight, two share it; all
+   * at the bound: equal. Subnormal and huge divergences do not overflow. */
+  const double inf3[3] = {0.5, INFINITY, 0.5};
+  TLT_ASSERT_OK(tl_source_weights(w, inf3, 3, TL_SOURCE_WEIGHTS_SOFTMAX, 1.0));
+  ck_assert(w[0] == 0.5 && w[1] == 0.0 && w[2] == 0.5);
+  TLT_ASSERT_OK(tl_source_weights(w, inf3, 3, TL_SOURCE_WEIGHTS_INVERSE, 0));
+  ck_assert(w[0] == 0.5 && w[1] == 0.0 && w[2] == 0.5);
+  const double zeros[3] = {0.0, 0.2, 0.0};
+  TLT_ASSERT_OK(tl_source_weights(w, zeros, 3, TL_SOURCE_WEIGHTS_INVERSE, 0));
+  ck_assert(w[0] == 0.5 && w[1] == 0.0 && w[2] == 0.5);
+  const double at_bound[2] = {1.0, 1.0};
+  TLT_ASSERT_OK(
+      tl_source_weights(w, at_bound, 2, TL_SOURCE_WEIGHTS_LINEAR, 1.0));
+  ck_assert(w[0] == 0.5 && w[1] == 0.5);
+  const double tiny[2] = {4.9406564584124654e-324, 1e-323};
+  TLT_ASSERT_OK(tl_source_weights(w, tiny, 2, TL_SOURCE_WEIGHTS_INVERSE, 0));
+  TLT_ASSERT_CLOSE(w[0], 2.0 / 3.0, 1e-15, 0);
+  const double far[2] = {-1e308, 1e308};
+  TLT_ASSERT_OK(tl_source_weights(w, far, 2, TL_SOURCE_WEIGHTS_SOFTMAX, 1.0));
+  ck_assert(w[0] == 1.0 && w[1] == 0.0);
+  /* Bad input: a status, a message, nothing written. */
+  double keep[3] = {7, 7, 7};
+  const double nan3[3] = {0.1, NAN, 0.2};
+  TLT_ASSERT_FAILS(
+      tl_source_weights(keep, nan3, 3, TL_SOURCE_WEIGHTS_SOFTMAX, 1.0),
+      TL_E_INVALID_ARG, "divergences[1]");
+  const double neg[2] = {0.1, -0.2};
+  TLT_ASSERT_FAILS(
+      tl_source_weights(keep, neg, 2, TL_SOURCE_WEIGHTS_INVERSE, 0),
+      TL_E_INVALID_ARG, "divergences[1]");
+  TLT_ASSERT_FAILS(
+      tl_source_weights(keep, sw_js, 3, TL_SOURCE_WEIGHTS_LINEAR, 0.1),
+      TL_E_INVALID_ARG, "bound");
+  TLT_ASSERT_FAILS(
+      tl_source_weights(keep, sw_js, 3, TL_SOURCE_WEIGHTS_SOFTMAX, 0.0),
+      TL_E_INVALID_ARG, "temperature");
+  TLT_ASSERT_FAILS(
+      tl_source_weights(keep, far, 2, TL_SOURCE_WEIGHTS_LINEAR, 1e308),
+      TL_E_NUMERIC, "overflow");
+  const double all_inf[2] = {INFINITY, INFINITY};
+  TLT_ASSERT_FAILS(
+      tl_source_weights(keep, all_inf, 2, TL_SOURCE_WEIGHTS_INVERSE, 0),
+      TL_E_INVALID_ARG, "+inf");
+  TLT_ASSERT_FAILS(
+      tl_source_weights(keep, sw_js, 3, (tl_source_weighting)3, 1.0),
+      TL_E_INVALID_ARG, "mode");
+  TLT_ASSERT_FAILS(
+      tl_source_weights(keep, sw_js, 0, TL_SOURCE_WEIGHTS_SOFTMAX, 1.0),
+      TL_E_INVALID_ARG, "n");
+  ck_assert(keep[0] == 7 && keep[1] == 7 && keep[2] == 7);
+}
+END_TEST
+
+START_TEST(ensemble_average) {
+  const double *probs[3] = {ens_probs, ens_probs + 20, ens_probs + 40};
+  double out[20];
+  TLT_ASSERT_OK(tl_ensemble_average(out, probs, sw_softmax_t05, 3, 5, 4));
+  TLT_ASSERT_ARRAY_CLOSE(out, ens_weighted, 20, 1e-14, 1e-300);
+  TLT_ASSERT_OK(tl_ensemble_average(out, probs, NULL, 3, 5, 4));
+  TLT_ASSERT_ARRAY_CLOSE(out, ens_mean, 20, 1e-14, 0);
+  /* Unnormalised weights mean the same as normalised ones. */
+  const double w2[3] = {2, 0, 6};
+  const double w2n[3] = {0.25, 0, 0.75};
+  double out2[20];
+  TLT_ASSERT_OK(tl_ensemble_average(out, probs, w2, 3, 5, 4));
+  TLT_ASSERT_OK(tl_ensemble_average(out2, probs, w2n, 3, 5, 4));
+  TLT_ASSERT_ARRAY_CLOSE(out, out2, 20, 1e-15, 0);
+  for (int i = 0; i < 5; i++) {
+    double s = 0;
+    for (int j = 0; j < 4; j++)
+      s += out[i * 4 + j];
+    TLT_ASSERT_CLOSE(s, 1.0, 1e-14, 0);
+  }
+  /* Bad input changes nothing. */
+  memcpy(out2, out, sizeof out);
+  double bad[20];
+  memcpy(bad, ens_probs + 20, sizeof bad);
+  bad[9] += 0.01; /* row 2 of model 1 sums to 1.01 */
+  const double *with_bad[3] = {ens_probs, bad, ens_probs + 40};
+  TLT_ASSERT_FAILS(tl_ensemble_average(out, with_bad, NULL, 3, 5, 4),
+                   TL_E_INVALID_ARG, "model 1 row 2");
+  bad[9] = -0.5;
+  TLT_ASSERT_FAILS(tl_ensemble_average(out, with_bad, NULL, 3, 5, 4),
+                   TL_E_INVALID_ARG, "not a probability");
+  const double negw[3] = {1, -1, 1}, zerow[3] = {0, 0, 0};
+  TLT_ASSERT_FAILS(tl_ensemble_average(out, probs, negw, 3, 5, 4),
+                   TL_E_INVALID_ARG, "weights[1]");
+  TLT_ASSERT_FAILS(tl_ensemble_average(out, probs, zerow, 3, 5, 4),
+                   TL_E_INVALID_ARG, "sum");
+  const double *null_model[3] = {ens_probs, NULL, ens_probs + 40};
+  TLT_ASSERT_FAILS(tl_ensemble_average(out, null_model, NULL, 3, 5, 4),
+                   TL_E_INVALID_ARG, "probs[1]");
+  TLT_ASSERT_FAILS(tl_ensemble_average(out, probs, NULL, 0, 5, 4),
+                   TL_E_INVALID_ARG, "k");
+  ck_assert(memcmp(out, out2, sizeof out) == 0);
+}
+END_TEST
+
+/* ---- maximum cluster difference ------------------------------------------ */
+
+START_TEST(mcd) {
+  double cent[18];
+  TLT_ASSERT_OK(tl_class_centroids(cent, mcd_x, mcd_labels, 30, 6, 3));
+  TLT_ASSERT_ARRAY_CLOSE(cent, mcd_centroids, 18, 1e-14, 1e-15);
+  double score[8];
+  int64_t nearest[8];
+  TLT_ASSERT_OK(tl_mcd_confidence(score, nearest, mcd_h, 8, 6, cent, 3));
+  TLT_ASSERT_ARRAY_CLOSE(score, mcd_score, 8, 1e-12, 1e-14);
+  ck_assert(memcmp(nearest, mcd_nearest, sizeof nearest) == 0);
+  /* Two classes: the paper's |cos(h, c_pos) - cos(h, c_neg)|. */
+  TLT_ASSERT_OK(tl_mcd_confidence(score, NULL, mcd_h, 8, 6, cent, 2));
+  TLT_ASSERT_ARRAY_CLOSE(score, mcd_score2, 8, 1e-12, 1e-14);
+  /* Exact values: h on a centroid's direction, orthogonal to the other:
+   * 1 - 0; halfway between two orthogonal centroids: 0. Magnitudes near
+   * FLT_MAX and DBL_MAX do not overflow the norms. */
+  const double axes[4] = {1e300, 0, 0, 3};
+  const float on_axis[4] = {3e38f, 0, 1, 1};
+  TLT_ASSERT_OK(tl_mcd_confidence(score, nearest, on_axis, 2, 2, axes, 2));
+  ck_assert(score[0] == 1.0 && nearest[0] == 0);
+  TLT_ASSERT_CLOSE(score[1], 0.0, 0, 1e-15);
+  /* The top-k by score: tl_select_top with theta = {1}. */
+  size_t top[2];
+  const double theta[1] = {1.0};
+  TLT_ASSERT_OK(tl_mcd_confidence(score, NULL, mcd_h, 8, 6, cent, 3));
+  TLT_ASSERT_OK(tl_select_top(top, NULL, score, 8, 1, theta, 2));
+  for (int i = 0; i < 8; i++)
+    if (i != (int)top[0] && i != (int)top[1])
+      ck_assert(mcd_score[i] <= mcd_score[top[1]]);
+  /* Bad input: nothing written. */
+  double keep[18];
+  memcpy(keep, cent, sizeof keep);
+  int64_t lab[30];
+  memcpy(lab, mcd_labels, sizeof lab);
+  lab[4] = 3;
+  TLT_ASSERT_FAILS(tl_class_centroids(cent, mcd_x, lab, 30, 6, 3),
+                   TL_E_INVALID_ARG, "labels[4]");
+  for (int i = 0; i < 30; i++)
+    lab[i] = lab[i] == 2 ? 0 : mcd_labels[i];
+  TLT_ASSERT_FAILS(tl_class_centroids(cent, mcd_x, lab, 30, 6, 3),
+                   TL_E_INVALID_ARG, "class 2");
+  float xbad[180];
+  memcpy(xbad, mcd_x, sizeof xbad);
+  xbad[6 * 7 + 2] = NAN;
+  TLT_ASSERT_FAILS(tl_class_centroids(cent, xbad, mcd_labels, 30, 6, 3),
+                   TL_E_NUMERIC, "row 7");
+  ck_assert(memcmp(keep, cent, sizeof keep) == 0);
+  double sk[8];
+  memcpy(sk, score, sizeof sk);
+  TLT_ASSERT_FAILS(tl_mcd_confidence(score, NULL, mcd_h, 8, 6, cent, 1),
+                   TL_E_INVALID_ARG, "c is 1");
+  float hz[48];
+  memcpy(hz, mcd_h, sizeof hz);
+  memset(hz + 6 * 5, 0, 6 * sizeof *hz);
+  TLT_ASSERT_FAILS(tl_mcd_confidence(score, NULL, hz, 8, 6, cent, 3),
+                   TL_E_INVALID_ARG, "row 5");
+  double cz[18];
+  memcpy(cz, cent, sizeof cz);
+  memset(cz + 6, 0, 6 * sizeof *cz);
+  TLT_ASSERT_FAILS(tl_mcd_confidence(score, NULL, mcd_h, 8, 6, cz, 3),
+                   TL_E_INVALID_ARG, "centroid 1");
+  cz[6] = INFINITY;
+  TLT_ASSERT_FAILS(tl_mcd_confidence(score, NULL, mcd_h, 8, 6, cz, 3),
+                   TL_E_NUMERIC, "centroid 1");
+  ck_assert(memcmp(sk, score, sizeof sk) == 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("transfer");
   TCase *tc = tcase_create("transfer");
@@ -406,6 +594,9 @@ int main(void) {
   tcase_add_test(tc, distill);
   tcase_add_test(tc, pseudo_labels);
   tcase_add_test(tc, tri_training);
+  tcase_add_test(tc, source_weights);
+  tcase_add_test(tc, ensemble_average);
+  tcase_add_test(tc, mcd);
   suite_add_tcase(s, tc);
   return tlt_run(s);
 }

@@ -147,3 +147,78 @@ def test_tri_training_agreement():
     assert not join.any()  # model i never disagrees with the other two
     with pytest.raises(tl.ShapeError):
         tri.round([right, right], y, [u1, u1, u1])
+
+
+def _js(p, q):
+    m = (p + q) / 2
+    return 0.5 * np.sum(p * np.log(p / m)) + 0.5 * np.sum(q * np.log(q / m))
+
+
+def test_source_weights_from_js_divergence():
+    rng = np.random.default_rng(4)
+    target = rng.dirichlet(np.ones(10))
+    sources = [0.8 * target + 0.2 * rng.dirichlet(np.ones(10)), rng.dirichlet(np.ones(10))]
+    d = np.array([tl.metrics.js_divergence(s, target) for s in sources])
+    np.testing.assert_allclose(d, [_js(s, target) for s in sources], rtol=1e-12)
+    np.testing.assert_allclose(tl.source_weights(d, temperature=0.1),
+                               _softmax(-d / 0.1), rtol=1e-14)
+    np.testing.assert_allclose(tl.source_weights(d, mode="inverse"),
+                               (1 / d) / np.sum(1 / d), rtol=1e-14)
+    b = np.log(2)
+    np.testing.assert_allclose(tl.source_weights(d, mode="linear", bound=b),
+                               (b - d) / np.sum(b - d), rtol=1e-14)
+    np.testing.assert_array_equal(tl.source_weights([0.0, 0.3, 0.0], mode="inverse"),
+                                  [0.5, 0.0, 0.5])
+    with pytest.raises(tl.InvalidArgumentError, match="bound"):
+        tl.source_weights(d, mode="linear")
+    with pytest.raises(tl.InvalidArgumentError, match="divergences\\[1\\]"):
+        tl.source_weights([0.1, np.nan])
+    with pytest.raises(tl.InvalidArgumentError, match="mode"):
+        tl.source_weights(d, mode="max")
+    with pytest.raises(tl.InvalidArgumentError, match="temperature"):
+        tl.source_weights(d, temperature=-1.0)
+
+
+def test_ensemble_average():
+    rng = np.random.default_rng(5)
+    probs = [rng.dirichlet(np.ones(3), 4) for _ in range(3)]
+    w = np.array([0.2, 0.5, 0.3])
+    np.testing.assert_allclose(tl.ensemble_average(probs, weights=w * 10),
+                               sum(wk * p for wk, p in zip(w, probs)), rtol=1e-14)
+    np.testing.assert_allclose(tl.ensemble_average(probs), sum(probs) / 3, rtol=1e-14)
+    with pytest.raises(tl.ShapeError):
+        tl.ensemble_average([probs[0], probs[1][:3]])
+    with pytest.raises(tl.ShapeError):
+        tl.ensemble_average(probs, weights=[1.0, 1.0])
+    bad = probs[1].copy()
+    bad[2] *= 1.1
+    with pytest.raises(tl.InvalidArgumentError, match="model 1 row 2"):
+        tl.ensemble_average([probs[0], bad])
+    with pytest.raises(tl.InvalidArgumentError):
+        tl.ensemble_average([])
+
+
+def test_mcd_confidence():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((20, 5)).astype(np.float32)
+    y = np.arange(20) % 3
+    cen = tl.class_centroids(x, y, 3)
+    np.testing.assert_allclose(cen, [x[y == k].astype(np.float64).mean(0) for k in range(3)],
+                               rtol=1e-12, atol=1e-15)
+    h = rng.standard_normal((7, 5)).astype(np.float32)
+    hd = h.astype(np.float64)
+    cos = (hd @ cen.T) / np.linalg.norm(hd, axis=1)[:, None] / np.linalg.norm(cen, axis=1)
+    score, nearest = tl.mcd_confidence(h, cen)
+    srt = np.sort(cos, 1)
+    np.testing.assert_allclose(score, srt[:, -1] - srt[:, -2], rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(nearest, cos.argmax(1))
+    score2, _ = tl.mcd_confidence(h, cen[:2])
+    np.testing.assert_allclose(score2, np.abs(cos[:, 0] - cos[:, 1]), rtol=1e-12, atol=1e-15)
+    with pytest.raises(tl.InvalidArgumentError, match="class 3"):
+        tl.class_centroids(x, y, 4)
+    with pytest.raises(tl.InvalidArgumentError, match="c is 1"):
+        tl.mcd_confidence(h, cen[:1])
+    with pytest.raises(tl.ShapeError):
+        tl.mcd_confidence(h[:, :4], cen)
+    with pytest.raises(tl.ShapeError):
+        tl.class_centroids(x, y[:5], 3)

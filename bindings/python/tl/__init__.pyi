@@ -33,9 +33,13 @@ from .text import (ClasLoader as ClasLoader, LMLoader as LMLoader,
                    split_stratified as split_stratified,
                    subset_per_class as subset_per_class)
 from .transfer import (TaskSampler as TaskSampler, TriTraining as TriTraining,
+                       class_centroids as class_centroids,
                        distill_loss as distill_loss, dwa_weights as dwa_weights,
+                       ensemble_average as ensemble_average,
+                       mcd_confidence as mcd_confidence,
                        pseudo_label_select as pseudo_label_select,
                        soft_share_l2 as soft_share_l2,
+                       source_weights as source_weights,
                        uncertainty_weighting as uncertainty_weighting)
 
 __version__: str

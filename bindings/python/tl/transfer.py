@@ -12,6 +12,10 @@
     selected, labels = tl.pseudo_label_select(probs, threshold=0.75)
     tri = tl.TriTraining(disagreement=False, seed=0)
     join, labels, updated = tri.round(pred_labelled, labels, pred_unlabelled)
+    w = tl.source_weights(divergences, mode="softmax", temperature=0.1)
+    probs = tl.ensemble_average([probs_a, probs_b], weights=w)
+    centroids = tl.class_centroids(source_repr, source_labels, n_classes)
+    score, nearest = tl.mcd_confidence(target_repr, centroids)
 """
 import ctypes
 
@@ -23,7 +27,8 @@ from ._errors import InvalidArgumentError, ShapeError
 from ._native import OwnedHandle, c_size_p, lib, register, status
 
 __all__ = ["TaskSampler", "uncertainty_weighting", "dwa_weights", "soft_share_l2",
-           "distill_loss", "pseudo_label_select", "TriTraining"]
+           "distill_loss", "pseudo_label_select", "TriTraining", "source_weights",
+           "ensemble_average", "class_centroids", "mcd_confidence"]
 
 _p = ctypes.c_void_p
 _f32_p = ctypes.POINTER(ctypes.c_float)
@@ -34,6 +39,7 @@ _u64_p = ctypes.POINTER(ctypes.c_uint64)
 
 _MODES = {"uniform": 0, "proportional": 1, "inverse": 2, "temperature": 3, "annealed": 4}
 _PSEUDO = {"threshold": 0, "k_best": 1, "k_per_class": 2}
+_SOURCE = {"softmax": 0, "inverse": 1, "linear": 2}
 
 
 class _SamplerOptions(ctypes.Structure):
@@ -68,6 +74,14 @@ register([
     ("tl_tri_training_round", [_u8_p, _i64_p, _u8_p, ctypes.POINTER(ctypes.c_int), _p,
                                ctypes.POINTER(_i64_p), _i64_p, ctypes.c_size_t,
                                ctypes.POINTER(_i64_p), ctypes.c_size_t], status),
+    ("tl_source_weights", [_f64_p, _f64_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_double],
+     status),
+    ("tl_ensemble_average", [_f64_p, ctypes.POINTER(_f64_p), _f64_p, ctypes.c_size_t,
+                             ctypes.c_size_t, ctypes.c_size_t], status),
+    ("tl_class_centroids", [_f64_p, _f32_p, _i64_p, ctypes.c_size_t, ctypes.c_size_t,
+                            ctypes.c_size_t], status),
+    ("tl_mcd_confidence", [_f64_p, _i64_p, _f32_p, ctypes.c_size_t, ctypes.c_size_t,
+                           _f64_p, ctypes.c_size_t], status),
 ])
 
 
@@ -268,3 +282,77 @@ class TriTraining(OwnedHandle):
                                   upd.ctypes.data_as(_u8_p), None, self._live(), lp,
                                   y.ctypes.data_as(_i64_p), y.size, up, n_u)
         return join.astype(bool), lab, upd.astype(bool)
+
+
+def source_weights(divergences, mode="softmax", temperature=1.0, bound=None):
+    """Weights summing to 1 for source models from their divergences to the
+    target (smaller: more similar): mode "softmax" exp(-d / temperature),
+    "inverse" 1 / d, or "linear" bound - d (bound >= every d, e.g.
+    math.log(2) for the JS divergence), each normalised."""
+    d = _f64(divergences, "divergences", 1)
+    m = _mode(mode, _SOURCE, "mode")
+    if m == 2:
+        if bound is None:
+            raise InvalidArgumentError("mode 'linear' needs bound (>= every divergence)")
+        param = float(bound)
+    else:
+        param = float(temperature)
+    out = np.empty(d.size, dtype=np.float64)
+    lib.tl_source_weights(out.ctypes.data_as(_f64_p), d.ctypes.data_as(_f64_p), d.size, m,
+                          param)
+    return out
+
+
+def ensemble_average(probs, weights=None):
+    """The weighted mean of several models' class probabilities, each (n, c)
+    with rows summing to 1; weights (one per model, normalised; None:
+    equal)."""
+    arrays = [_f64(p, "probs[%d]" % i, 2) for i, p in enumerate(probs)]
+    if not arrays:
+        raise InvalidArgumentError("probs is empty")
+    for i, a in enumerate(arrays):
+        if a.shape != arrays[0].shape:
+            raise ShapeError("probs[%d] has shape %s, probs[0] %s"
+                             % (i, a.shape, arrays[0].shape))
+    w = None if weights is None else _f64(weights, "weights", 1)
+    if w is not None and w.size != len(arrays):
+        raise ShapeError("weights has %d entries for %d models" % (w.size, len(arrays)))
+    n, c = arrays[0].shape
+    ptrs = (_f64_p * len(arrays))(*[a.ctypes.data_as(_f64_p) for a in arrays])
+    out = np.empty((n, c), dtype=np.float64)
+    lib.tl_ensemble_average(out.ctypes.data_as(_f64_p), ptrs,
+                            None if w is None else w.ctypes.data_as(_f64_p), len(arrays),
+                            n, c)
+    return out
+
+
+def class_centroids(x, labels, n_classes):
+    """The mean representation of each class: (n_classes, d) float64 from
+    x (n, d) and labels (n,) in [0, n_classes)."""
+    a = _f32(x, "x", 2)
+    y = _check.int_array(labels, "labels").ravel()
+    if y.size != a.shape[0]:
+        raise ShapeError("labels has %d entries for %d rows of x" % (y.size, a.shape[0]))
+    c = _check.size(n_classes, "n_classes", minimum=1)
+    out = np.empty((c, a.shape[1]), dtype=np.float64)
+    lib.tl_class_centroids(out.ctypes.data_as(_f64_p), a.ctypes.data_as(_f32_p),
+                           y.ctypes.data_as(_i64_p), a.shape[0], a.shape[1], c)
+    return out
+
+
+def mcd_confidence(h, centroids):
+    """Maximum cluster difference (Ruder et al. 2017) of representations
+    h (n, d) against class centroids (c, d), c >= 2: (score, nearest) with
+    score = the largest minus the second largest cosine to a centroid
+    (|cos(h, c_pos) - cos(h, c_neg)| for two classes) and nearest its
+    class."""
+    a = _f32(h, "h", 2)
+    cen = _f64(centroids, "centroids", 2)
+    if cen.shape[1] != a.shape[1]:
+        raise ShapeError("centroids have %d columns, h %d" % (cen.shape[1], a.shape[1]))
+    score = np.empty(a.shape[0], dtype=np.float64)
+    nearest = np.empty(a.shape[0], dtype=np.int64)
+    lib.tl_mcd_confidence(score.ctypes.data_as(_f64_p), nearest.ctypes.data_as(_i64_p),
+                          a.ctypes.data_as(_f32_p), a.shape[0], a.shape[1],
+                          cen.ctypes.data_as(_f64_p), cen.shape[0])
+    return score, nearest
