@@ -2,15 +2,17 @@
  * libtl transfer: the building blocks of multi-task learning, self-labelling
  * and multi-source domain adaptation that sit between a model and a training
  * loop (../docs/transfer.md): task sampling, loss weighting, soft parameter
- * sharing, distillation from several teachers, pseudo-label selection and
- * tri-training. Formulas and the implementation each one follows are in
- * the comments below and in docs/transfer.md.
+ * sharing, distillation from several teachers, source-model weights and
+ * ensembles, the maximum cluster difference, pseudo-label selection, co-,
+ * tri-training and democratic co-learning. Formulas and the implementation
+ * each one follows are in the comments below and in docs/transfer.md.
  *
- * Conventions: probabilities and losses are double; logits are float
- * (as model outputs). Every function checks all of its input before
- * writing anything: a failing call changes nothing.
- * Thread-safety: the pure functions may run from any thread; a sampler or a
- * tri-training state from one thread at a time.
+ * Conventions: probabilities and losses are double; logits and
+ * representations are float (as model outputs). Every function checks all
+ * of its input before writing anything: a failing call changes nothing.
+ * Thread-safety: the pure functions may run from any thread; a sampler, a
+ * tri-training or a democratic co-learning state from one thread at a
+ * time.
  */
 #ifndef TL_TRANSFER_H
 #define TL_TRANSFER_H
@@ -268,6 +270,26 @@ TL_API tl_status tl_pseudo_label_select(uint8_t *out_selected,
                                         tl_pseudo_label_mode mode,
                                         double threshold, size_t k);
 
+/* One round of co-training (Blum & Mitchell 1998) with two views or two
+ * models A and B and their class probabilities probs_a, probs_b (n, c)
+ * on the same unlabelled pool: each model labels, for each class k, the
+ * per_class[k] rows it predicts as k most confidently (the paper's p
+ * positive and n negative examples, e.g. {3, 1} for its class ratio), and
+ * those rows join the OTHER model's training set with its labels. Writes
+ * out_join[0 * n + u] = 1 when row u joins A's set (chosen by B),
+ * out_join[1 * n + u] = 1 when it joins B's set (chosen by A), with the
+ * chooser's label in out_labels at the same place (-1 elsewhere). A row
+ * may join both. Argmax ties go to the lower class, equal confidence to
+ * the lower row. The host removes joined rows from the pool (and refills
+ * it, as the paper's U') before the next round. Rows must be probability
+ * vectors as in tl_pseudo_label_select. Errors: TL_E_INVALID_ARG (NULL, n
+ * or c 0, a row that is not a probability vector naming the model and
+ * row, all per_class 0), TL_E_NOMEM; nothing written. */
+TL_API tl_status tl_co_training_select(uint8_t *out_join, int64_t *out_labels,
+                                       const double *probs_a,
+                                       const double *probs_b, size_t n,
+                                       size_t c, const size_t *per_class);
+
 /* Tri-training (Zhou & Li 2005) bookkeeping: the error estimates e'_i and
  * set sizes l'_i of three models across rounds (opaque). The host trains
  * the three models (on bootstrap samples of the labelled set at first);
@@ -307,6 +329,48 @@ TL_API tl_status tl_tri_training_round(uint8_t *out_join, int64_t *out_labels,
                                        const int64_t *labels, size_t n_labelled,
                                        const int64_t *const *pred_unlabelled,
                                        size_t n_unlabelled);
+
+/* Democratic co-learning (Zhou & Goldman 2004) bookkeeping for n_models
+ * >= 3 models with different inductive biases (different architectures
+ * or learning algorithms) trained on the same labelled set L, and a fixed
+ * unlabelled pool U of n_unlabelled rows (opaque): per model the rows of U
+ * already in its training set L_i, |L_i| and e_i, the estimated number of
+ * mislabelled rows in L_i. */
+typedef struct tl_democratic tl_democratic;
+
+/* A new state: L_i = L (n_labelled rows, e_i = 0) for each model. Errors:
+ * TL_E_INVALID_ARG (NULL, n_models < 3, n_labelled or n_unlabelled 0),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_democratic_create(tl_democratic **out, size_t n_models,
+                                      size_t n_labelled, size_t n_unlabelled);
+/* Frees the state. NULL is a no-op. */
+TL_API void tl_democratic_free(tl_democratic *dem);
+
+/* One round. pred_labelled[i][0..n_labelled): model i's predictions on L
+ * (labels `labels`); pred_unlabelled[i][0..n_unlabelled): on U, from the
+ * models retrained on their L_i. As in the paper's Figure 1:
+ * - each model's accuracy a_i on L gives a 95% confidence interval
+ *   [l_i, h_i] = a_i -+ 1.96 sqrt(a_i (1 - a_i) / |L|) (normal
+ *   approximation, clamped to [0, 1]) and the weight w_i = (l_i + h_i) / 2;
+ * - a row u with a majority label k (predicted by more than half of the
+ *   models) whose voters' weights sum to more than those of any other
+ *   label is proposed, labelled k, to every model i that predicts
+ *   otherwise and does not hold u yet (L'_i);
+ * - with e'_i = sum over L'_i of 1 - (the mean l_j of u's majority), model
+ *   i takes L'_i when q'_i > q_i, q = m (1 - 2 e / m)^2 the noise-tolerant
+ *   sample size of Angluin & Laird (1988) for m = |L_i| rows with e
+ *   mislabelled: q_i for L_i, q'_i for L_i + L'_i with e_i + e'_i.
+ * out_join[i * n_unlabelled + u] = 1 when row u joins model i's set in this
+ * round, with label k in out_labels (-1 elsewhere); out_updated[i] (may be
+ * NULL) = 1 when model i took L'_i; *out_any (may be NULL) = 0 when none
+ * did: the algorithm has stopped. Errors: TL_E_INVALID_ARG (NULL, a
+ * negative class), nothing changed. */
+TL_API tl_status tl_democratic_round(uint8_t *out_join, int64_t *out_labels,
+                                     uint8_t *out_updated, int *out_any,
+                                     tl_democratic *dem,
+                                     const int64_t *const *pred_labelled,
+                                     const int64_t *labels,
+                                     const int64_t *const *pred_unlabelled);
 
 #ifdef __cplusplus
 }

@@ -3,6 +3,7 @@
 #include <math.h>
 
 #include "core/error.h"
+#include "select_internal.h"
 #include "tl/transfer.h"
 
 /* Checks the divergences for `mode` and returns the smallest one in *out_min
@@ -107,19 +108,7 @@ tl_status tl_ensemble_average(double *out, const double *const *probs,
   TLI_CHECK(!weights || (wsum > 0 && isfinite(wsum)), TL_E_INVALID_ARG,
             "%s: the weights sum to %g (must be finite and > 0)", fn, wsum);
   for (size_t m = 0; m < k; m++)
-    for (size_t i = 0; i < n; i++) {
-      const double *row = probs[m] + i * c;
-      double s = 0.0;
-      for (size_t j = 0; j < c; j++) {
-        TLI_CHECK(row[j] >= 0 && row[j] <= 1, TL_E_INVALID_ARG,
-                  "%s: model %zu row %zu: probs[%zu] = %g is not a "
-                  "probability",
-                  fn, m, i, j, row[j]);
-        s += row[j];
-      }
-      TLI_CHECK(fabs(s - 1.0) <= 1e-4, TL_E_INVALID_ARG,
-                "%s: model %zu row %zu sums to %.9g, not 1", fn, m, i, s);
-    }
+    TLI_TRY(tli_check_prob_rows(fn, m, probs[m], n, c));
   for (size_t e = 0; e < n * c; e++)
     out[e] = 0.0;
   for (size_t m = 0; m < k; m++) {

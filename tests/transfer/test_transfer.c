@@ -581,6 +581,142 @@ START_TEST(mcd) {
 }
 END_TEST
 
+/* ---- co-training and democratic co-learning -------------------------------
+ */
+
+START_TEST(co_training) {
+  uint8_t join[24];
+  int64_t lab[24];
+  TLT_ASSERT_OK(
+      tl_co_training_select(join, lab, co_pa, co_pb, 12, 3, co_per_class));
+  ck_assert(memcmp(join, co_join, sizeof join) == 0);
+  ck_assert(memcmp(lab, co_labels, sizeof lab) == 0);
+  /* Hand-derived, one row per class. A's rows: class 1 (0.9), class 0
+   * (0.5, an argmax tie goes to the lower class), class 1 (0.6), class 1
+   * (0.7). B's rows: class 0 (0.5), class 1 (0.6), class 0 (0.95), class 1
+   * (0.6). A's set gets B's best class 0 row (2) and B's best class 1 row
+   * (rows 1 and 3 tie at 0.6: the lower); B's set gets A's only class 0
+   * row (1) and its best class 1 row (0). */
+  const double a[8] = {0.1, 0.9, 0.5, 0.5, 0.4, 0.6, 0.3, 0.7};
+  const double b[8] = {0.5, 0.5, 0.4, 0.6, 0.95, 0.05, 0.4, 0.6};
+  const size_t one[2] = {1, 1};
+  uint8_t j2[8];
+  int64_t l2[8];
+  TLT_ASSERT_OK(tl_co_training_select(j2, l2, a, b, 4, 2, one));
+  const uint8_t want_join[8] = {0, 1, 1, 0, 1, 1, 0, 0};
+  const int64_t want_lab[8] = {-1, 1, 0, -1, 1, 0, -1, -1};
+  ck_assert(memcmp(j2, want_join, sizeof j2) == 0);
+  ck_assert(memcmp(l2, want_lab, sizeof l2) == 0);
+  /* Bad input: nothing written. */
+  uint8_t keep[24];
+  memcpy(keep, join, sizeof keep);
+  double bad[36];
+  memcpy(bad, co_pb, sizeof bad);
+  bad[3 * 4] = 1.5;
+  TLT_ASSERT_FAILS(
+      tl_co_training_select(join, lab, co_pa, bad, 12, 3, co_per_class),
+      TL_E_INVALID_ARG, "model 1 row 4");
+  const size_t none[3] = {0, 0, 0};
+  TLT_ASSERT_FAILS(tl_co_training_select(join, lab, co_pa, co_pb, 12, 3, none),
+                   TL_E_INVALID_ARG, "per_class");
+  TLT_ASSERT_FAILS(tl_co_training_select(join, lab, co_pa, co_pb, 0, 3, none),
+                   TL_E_INVALID_ARG, "n");
+  ck_assert(memcmp(keep, join, sizeof keep) == 0);
+}
+END_TEST
+
+static void dem_round(tl_democratic *dem, const int64_t *const *pu,
+                      const uint8_t *want_join, const int64_t *want_lab,
+                      const uint8_t *want_updated) {
+  const int64_t *pl[4] = {dem_pl0, dem_pl1, dem_pl2, dem_pl3};
+  uint8_t join[80], upd[4];
+  int64_t lab[80];
+  int any;
+  TLT_ASSERT_OK(
+      tl_democratic_round(join, lab, upd, &any, dem, pl, dem_labels, pu));
+  ck_assert(memcmp(join, want_join, sizeof join) == 0);
+  ck_assert(memcmp(lab, want_lab, sizeof lab) == 0);
+  ck_assert(memcmp(upd, want_updated, sizeof upd) == 0);
+  ck_assert_int_eq(any, want_updated[0] | want_updated[1] | want_updated[2] |
+                            want_updated[3]);
+}
+
+START_TEST(democratic) {
+  const int64_t *pu1[4] = {dem_pu1_0, dem_pu1_1, dem_pu1_2, dem_pu1_3};
+  const int64_t *pu2[4] = {dem_pu2_0, dem_pu2_1, dem_pu2_2, dem_pu2_3};
+  tl_democratic *dem = NULL;
+  TLT_ASSERT_OK(tl_democratic_create(&dem, 4, 25, 20));
+  /* A failing round changes nothing: the first round is still round 1. */
+  const int64_t *pl[4] = {dem_pl0, dem_pl1, NULL, dem_pl3};
+  uint8_t join[80];
+  int64_t lab[80];
+  TLT_ASSERT_FAILS(
+      tl_democratic_round(join, lab, NULL, NULL, dem, pl, dem_labels, pu1),
+      TL_E_INVALID_ARG, "model 2");
+  int64_t neg[20];
+  memcpy(neg, dem_pu1_3, sizeof neg);
+  neg[7] = -1;
+  const int64_t *pu_neg[4] = {dem_pu1_0, dem_pu1_1, dem_pu1_2, neg};
+  pl[2] = dem_pl2;
+  TLT_ASSERT_FAILS(
+      tl_democratic_round(join, lab, NULL, NULL, dem, pl, dem_labels, pu_neg),
+      TL_E_INVALID_ARG, "unlabelled row 7");
+  dem_round(dem, pu1, dem_join_r1, dem_lab_r1, dem_updated_r1);
+  dem_round(dem, pu2, dem_join_r2, dem_lab_r2, dem_updated_r2);
+  tl_democratic_free(dem);
+  /* Hand-derived: three models perfect on L (l = h = w = 1). Row 0: models
+   * 0 and 1 say 2, model 2 says 1: proposed to model 2 labelled 2 with
+   * e' = 1 - 1 = 0, q' = 5 > q = 4: taken. Row 1: all agree; row 2: no
+   * majority. The same predictions again: row 0 is held, nothing new, the
+   * algorithm stops. */
+  const int64_t y[4] = {0, 1, 2, 0};
+  const int64_t *perfect[3] = {y, y, y};
+  const int64_t u0[3] = {2, 1, 0}, u1[3] = {2, 1, 1}, u2[3] = {1, 1, 2};
+  const int64_t *pu[3] = {u0, u1, u2};
+  TLT_ASSERT_OK(tl_democratic_create(&dem, 3, 4, 3));
+  uint8_t j3[9], upd[3];
+  int64_t l3[9];
+  int any;
+  TLT_ASSERT_OK(tl_democratic_round(j3, l3, upd, &any, dem, perfect, y, pu));
+  const uint8_t want_j3[9] = {0, 0, 0, 0, 0, 0, 1, 0, 0};
+  const int64_t want_l3[9] = {-1, -1, -1, -1, -1, -1, 2, -1, -1};
+  ck_assert(memcmp(j3, want_j3, sizeof j3) == 0);
+  ck_assert(memcmp(l3, want_l3, sizeof l3) == 0);
+  ck_assert(upd[0] == 0 && upd[1] == 0 && upd[2] == 1 && any == 1);
+  TLT_ASSERT_OK(tl_democratic_round(j3, l3, upd, &any, dem, perfect, y, pu));
+  ck_assert(any == 0 && upd[2] == 0 && j3[6] == 0 && l3[6] == -1);
+  tl_democratic_free(dem);
+  /* Hand-derived, where the interval decides: |L| = 100, models 0 and 1
+   * right on `right` rows (a), model 2 on all (w = 1). One unlabelled row:
+   * 0 and 1 say 1 (weights 2a > 1), model 2 says 0. e' = 1 - l with
+   * l = a - 1.96 sqrt(a (1 - a) / 100); q' = 101 (1 - 2 e' / 101)^2 against
+   * q = 100: a = 0.82 gives l = 0.7447, q' = 99.981 (rejected); a = 0.84
+   * gives l = 0.7681, q' = 100.075 (taken). */
+  for (int right = 82; right <= 84; right += 2) {
+    int64_t zero[100], p01[100];
+    for (int r = 0; r < 100; r++) {
+      zero[r] = 0;
+      p01[r] = r < right ? 0 : 1;
+    }
+    const int64_t *plab[3] = {p01, p01, zero};
+    const int64_t one_row[1] = {1}, zero_row[1] = {0};
+    const int64_t *pun[3] = {one_row, one_row, zero_row};
+    TLT_ASSERT_OK(tl_democratic_create(&dem, 3, 100, 1));
+    TLT_ASSERT_OK(tl_democratic_round(j3, l3, upd, &any, dem, plab, zero, pun));
+    ck_assert_msg(any == (right == 84) && j3[2] == (right == 84) &&
+                      upd[0] == 0 && upd[1] == 0,
+                  "accuracy %d%%: any %d", right, any);
+    ck_assert_int_eq(l3[2], right == 84 ? 1 : -1);
+    tl_democratic_free(dem);
+  }
+  tl_democratic_free(NULL);
+  TLT_ASSERT_FAILS(tl_democratic_create(&dem, 2, 4, 3), TL_E_INVALID_ARG,
+                   "n_models");
+  TLT_ASSERT_FAILS(tl_democratic_create(&dem, 3, 0, 3), TL_E_INVALID_ARG,
+                   "n_labelled");
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("transfer");
   TCase *tc = tcase_create("transfer");
@@ -597,6 +733,8 @@ int main(void) {
   tcase_add_test(tc, source_weights);
   tcase_add_test(tc, ensemble_average);
   tcase_add_test(tc, mcd);
+  tcase_add_test(tc, co_training);
+  tcase_add_test(tc, democratic);
   suite_add_tcase(s, tc);
   return tlt_run(s);
 }

@@ -222,3 +222,64 @@ def test_mcd_confidence():
         tl.mcd_confidence(h[:, :4], cen)
     with pytest.raises(tl.ShapeError):
         tl.class_centroids(x, y[:5], 3)
+
+
+def test_co_training_select():
+    rng = np.random.default_rng(7)
+    pa = rng.dirichlet(np.ones(3), 15)
+    pb = rng.dirichlet(np.ones(3), 15)
+    per_class = [2, 1, 1]
+
+    def choose(p):
+        join, lab = np.zeros(15, bool), np.full(15, -1)
+        pred = p.argmax(1)
+        for k in range(3):
+            rows = sorted(np.flatnonzero(pred == k), key=lambda i: (-p[i, k], i))
+            rows = rows[:per_class[k]]
+            join[rows], lab[rows] = True, k
+        return join, lab
+
+    join, lab = tl.co_training_select(pa, pb, per_class)
+    ja, la = choose(pb)
+    jb, lb = choose(pa)
+    np.testing.assert_array_equal(join, [ja, jb])
+    np.testing.assert_array_equal(lab, [la, lb])
+    with pytest.raises(tl.ShapeError):
+        tl.co_training_select(pa, pb[:3], per_class)
+    with pytest.raises(tl.ShapeError):
+        tl.co_training_select(pa, pb, [1, 1])
+    with pytest.raises(tl.InvalidArgumentError, match="per_class"):
+        tl.co_training_select(pa, pb, [0, 0, 0])
+    bad = pb.copy()
+    bad[4, 0] += 0.5
+    with pytest.raises(tl.InvalidArgumentError, match="model 1 row 4"):
+        tl.co_training_select(pa, bad, per_class)
+    with pytest.raises(tl.InvalidArgumentError):
+        tl.co_training_select(pa, pb, [1, -1, 1])
+
+
+def test_democratic_co_learning():
+    # Three models right on every labelled row (interval [1, 1], weight 1).
+    # Unlabelled row 0: models 0 and 1 say 2, model 2 says 1: it joins
+    # model 2's set labelled 2 (estimated error 0, so Angluin & Laird's
+    # m (1 - 2e/m)^2 grows from 4 to 5). Row 1: all agree. Row 2: no
+    # majority. Next round: row 0 is held already, nothing joins.
+    y = np.array([0, 1, 2, 0])
+    pu = [np.array([2, 1, 0]), np.array([2, 1, 1]), np.array([1, 1, 2])]
+    dem = tl.DemocraticCoLearning(3, 4, 3)
+    join, lab, upd = dem.round([y, y, y], y, pu)
+    want = np.zeros((3, 3), bool)
+    want[2, 0] = True
+    np.testing.assert_array_equal(join, want)
+    np.testing.assert_array_equal(lab, np.where(want, 2, -1))
+    np.testing.assert_array_equal(upd, [False, False, True])
+    join, lab, upd = dem.round([y, y, y], y, pu)
+    assert not join.any() and not upd.any() and (lab == -1).all()
+    with pytest.raises(tl.InvalidArgumentError, match="n_models"):
+        tl.DemocraticCoLearning(2, 4, 3)
+    with pytest.raises(tl.ShapeError):
+        dem.round([y, y], y, pu)
+    with pytest.raises(tl.ShapeError):
+        dem.round([y, y, y], y, [p[:2] for p in pu])
+    with pytest.raises(tl.InvalidArgumentError, match="negative"):
+        dem.round([y, y, y], y, [pu[0], pu[1], np.array([1, -1, 2])])

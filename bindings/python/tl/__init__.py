@@ -60,11 +60,12 @@ from .progress import Progress  # noqa: E402  (include/tl/progress.h)
 __all__ += ["Progress"]
 from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
 __all__ += ["Predictor"]
-from .transfer import (TaskSampler, TriTraining, class_centroids,  # noqa: E402
-                       distill_loss, dwa_weights, ensemble_average, mcd_confidence,
-                       pseudo_label_select, soft_share_l2, source_weights,
+from .transfer import (DemocraticCoLearning, TaskSampler, TriTraining,  # noqa: E402
+                       class_centroids, co_training_select, distill_loss, dwa_weights,
+                       ensemble_average, mcd_confidence, pseudo_label_select, soft_share_l2, source_weights,
                        uncertainty_weighting)  # (include/tl/transfer.h)
-__all__ += ["TaskSampler", "TriTraining", "class_centroids", "distill_loss", "dwa_weights",
+__all__ += ["DemocraticCoLearning", "TaskSampler", "TriTraining", "class_centroids",
+            "co_training_select", "distill_loss", "dwa_weights",
             "ensemble_average", "mcd_confidence", "pseudo_label_select", "soft_share_l2",
             "source_weights", "uncertainty_weighting"]
 from .learner import (CSVLogger, EarlyStoppingCallback, GradientAccumulation,  # noqa: E402

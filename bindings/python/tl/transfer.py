@@ -16,6 +16,9 @@
     probs = tl.ensemble_average([probs_a, probs_b], weights=w)
     centroids = tl.class_centroids(source_repr, source_labels, n_classes)
     score, nearest = tl.mcd_confidence(target_repr, centroids)
+    join, labels = tl.co_training_select(probs_a, probs_b, per_class=[3, 1])
+    dem = tl.DemocraticCoLearning(n_models=3, n_labelled=len(y), n_unlabelled=n_u)
+    join, labels, updated = dem.round(pred_labelled, y, pred_unlabelled)
 """
 import ctypes
 
@@ -28,7 +31,8 @@ from ._native import OwnedHandle, c_size_p, lib, register, status
 
 __all__ = ["TaskSampler", "uncertainty_weighting", "dwa_weights", "soft_share_l2",
            "distill_loss", "pseudo_label_select", "TriTraining", "source_weights",
-           "ensemble_average", "class_centroids", "mcd_confidence"]
+           "ensemble_average", "class_centroids", "mcd_confidence", "co_training_select",
+           "DemocraticCoLearning"]
 
 _p = ctypes.c_void_p
 _f32_p = ctypes.POINTER(ctypes.c_float)
@@ -82,6 +86,14 @@ register([
                             ctypes.c_size_t], status),
     ("tl_mcd_confidence", [_f64_p, _i64_p, _f32_p, ctypes.c_size_t, ctypes.c_size_t,
                            _f64_p, ctypes.c_size_t], status),
+    ("tl_co_training_select", [_u8_p, _i64_p, _f64_p, _f64_p, ctypes.c_size_t,
+                               ctypes.c_size_t, c_size_p], status),
+    ("tl_democratic_create", [ctypes.POINTER(_p), ctypes.c_size_t, ctypes.c_size_t,
+                              ctypes.c_size_t], status),
+    ("tl_democratic_free", [_p], None),
+    ("tl_democratic_round", [_u8_p, _i64_p, _u8_p, ctypes.POINTER(ctypes.c_int), _p,
+                             ctypes.POINTER(_i64_p), _i64_p, ctypes.POINTER(_i64_p)],
+     status),
 ])
 
 
@@ -356,3 +368,69 @@ def mcd_confidence(h, centroids):
                           a.ctypes.data_as(_f32_p), a.shape[0], a.shape[1],
                           cen.ctypes.data_as(_f64_p), cen.shape[0])
     return score, nearest
+
+
+def co_training_select(probs_a, probs_b, per_class):
+    """One co-training round (Blum & Mitchell 1998) from two models' class
+    probabilities (n, c) on the same unlabelled pool: each model labels its
+    per_class[k] most confident rows of each class k for the other. Returns
+    (join (2, n) bool: row 0 = rows joining model A's set (chosen by B),
+    row 1 = joining B's; labels (2, n), -1 where not joined)."""
+    a = _f64(probs_a, "probs_a", 2)
+    b = _f64(probs_b, "probs_b", 2)
+    if a.shape != b.shape:
+        raise ShapeError("probs_a has shape %s, probs_b %s" % (a.shape, b.shape))
+    k = np.ascontiguousarray(_check.int_array(per_class, "per_class", np.uint64).ravel(),
+                             dtype=np.uintp)
+    n, c = a.shape
+    if k.size != c:
+        raise ShapeError("per_class has %d entries for %d classes" % (k.size, c))
+    join = np.empty((2, n), dtype=np.uint8)
+    lab = np.empty((2, n), dtype=np.int64)
+    lib.tl_co_training_select(join.ctypes.data_as(_u8_p), lab.ctypes.data_as(_i64_p),
+                              a.ctypes.data_as(_f64_p), b.ctypes.data_as(_f64_p), n, c,
+                              k.ctypes.data_as(c_size_p))
+    return join.astype(bool), lab
+
+
+class DemocraticCoLearning(OwnedHandle):
+    """Democratic co-learning (Zhou & Goldman 2004) for n_models >= 3
+    models trained on the same labelled set (n_labelled rows) and a fixed
+    unlabelled pool (n_unlabelled rows). round() takes each model's
+    predicted labels on both and returns (join (n_models, n_unlabelled)
+    bool: the rows joining each model's set this round, labels (-1 where
+    not joined), updated (n_models,) bool)."""
+    _free = "tl_democratic_free"
+    _what = "democratic co-learning state"
+
+    def __init__(self, n_models, n_labelled, n_unlabelled):
+        handle = _p()
+        self.n_models = _check.size(n_models, "n_models")
+        self.n_labelled = _check.size(n_labelled, "n_labelled")
+        self.n_unlabelled = _check.size(n_unlabelled, "n_unlabelled")
+        lib.tl_democratic_create(ctypes.byref(handle), self.n_models, self.n_labelled,
+                                 self.n_unlabelled)
+        self._handle = handle
+
+    def round(self, pred_labelled, labels, pred_unlabelled):
+        pl = [_check.int_array(p, "pred_labelled[%d]" % i).ravel()
+              for i, p in enumerate(pred_labelled)]
+        pu = [_check.int_array(p, "pred_unlabelled[%d]" % i).ravel()
+              for i, p in enumerate(pred_unlabelled)]
+        y = _check.int_array(labels, "labels").ravel()
+        if len(pl) != self.n_models or len(pu) != self.n_models:
+            raise ShapeError("this state has %d models, got predictions of %d and %d"
+                             % (self.n_models, len(pl), len(pu)))
+        if y.size != self.n_labelled or any(p.size != self.n_labelled for p in pl):
+            raise ShapeError("labels and pred_labelled need %d rows each" % self.n_labelled)
+        if any(p.size != self.n_unlabelled for p in pu):
+            raise ShapeError("pred_unlabelled needs %d rows per model" % self.n_unlabelled)
+        join = np.empty((self.n_models, self.n_unlabelled), dtype=np.uint8)
+        lab = np.empty((self.n_models, self.n_unlabelled), dtype=np.int64)
+        upd = np.empty(self.n_models, dtype=np.uint8)
+        lp = (_i64_p * self.n_models)(*[p.ctypes.data_as(_i64_p) for p in pl])
+        up = (_i64_p * self.n_models)(*[p.ctypes.data_as(_i64_p) for p in pu])
+        lib.tl_democratic_round(join.ctypes.data_as(_u8_p), lab.ctypes.data_as(_i64_p),
+                                upd.ctypes.data_as(_u8_p), None, self._live(), lp,
+                                y.ctypes.data_as(_i64_p), up)
+        return join.astype(bool), lab, upd.astype(bool)
