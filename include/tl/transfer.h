@@ -143,6 +143,30 @@ TL_API tl_status tl_soft_share_l2(double *out_penalty, tl_model *a,
                                   const char *const *names_b, size_t n,
                                   double lambda);
 
+/* Trace-norm soft sharing between matching parameters of n_models >= 2
+ * models (Yang & Hospedales 2017, "last axis flattening"): for each of the
+ * n_params parameter slots k, the matrix W_k (n_models x P) whose row m is
+ * model m's parameter names[m * n_params + k] flattened, and
+ *   penalty = lambda * sum_k ||W_k||_*   (the nuclear norm: the sum of
+ *   W_k's singular values, LAPACK dgesdd in double)
+ * written to *out_penalty. Its gradient lambda U V^T (the thin SVD's
+ * singular vectors) is ADDED row by row into each model's gradient;
+ * singular values <= max(n_models, P) * DBL_EPSILON * s_max (rank
+ * deficiency, e.g. identical models) contribute no gradient, the
+ * minimum-norm subgradient. A small penalty pulls the stacked parameters
+ * toward a low-rank matrix (shared directions) instead of toward equality
+ * as tl_soft_share_l2 does. Allocates n_models x P doubles for the SVD and
+ * the gradients before adding any. Errors: TL_E_INVALID_ARG (NULL,
+ * n_models < 2, n_params 0, lambda < 0 or not finite, a NULL model or
+ * name), TL_E_NOT_FOUND (a name, naming it and the model), TL_E_SHAPE (a
+ * slot whose parameters differ in shape, naming both), TL_E_NUMERIC (a
+ * NaN or Inf parameter, an SVD that does not converge, a penalty that
+ * overflows), TL_E_NOMEM; nothing added on error. */
+TL_API tl_status tl_soft_share_trace(double *out_penalty,
+                                     tl_model *const *models,
+                                     const char *const *names, size_t n_models,
+                                     size_t n_params, double lambda);
+
 /* ========================================================================
  * Distillation from several teachers (knowledge adaptation)
  * ======================================================================== */

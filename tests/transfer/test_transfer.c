@@ -717,6 +717,117 @@ START_TEST(democratic) {
 }
 END_TEST
 
+/* ---- trace-norm sharing -------------------------------------------------- */
+
+static const char *const tr_names[3] = {"fc.weight", "fc.bias", "out.bias"};
+
+/* Three linear models holding row m of each slot's fixture matrix. */
+static void trace_models(tl_model **models) {
+  for (size_t m = 0; m < 3; m++) {
+    models[m] = linear_model();
+    TLT_ASSERT_OK(
+        tl_model_param_set(models[m], "fc.weight", tr_fc_weight + 12 * m, 12));
+    TLT_ASSERT_OK(
+        tl_model_param_set(models[m], "fc.bias", tr_fc_bias + 4 * m, 4));
+    TLT_ASSERT_OK(
+        tl_model_param_set(models[m], "out.bias", tr_out_bias + 2 * m, 2));
+    TLT_ASSERT_OK(tl_model_zero_grad(models[m]));
+  }
+}
+
+START_TEST(trace_share) {
+  tl_model *models[3];
+  trace_models(models);
+  const char *names[9];
+  for (int m = 0; m < 3; m++)
+    for (int k = 0; k < 3; k++)
+      names[m * 3 + k] = tr_names[k];
+  double pen;
+  TLT_ASSERT_OK(tl_soft_share_trace(&pen, models, names, 3, 3, 0.7));
+  TLT_ASSERT_CLOSE(pen, tr_penalty, 1e-13, 0);
+  const double *want[3] = {tr_grad_fc_weight, tr_grad_fc_bias,
+                           tr_grad_out_bias};
+  const size_t size[3] = {12, 4, 2};
+  for (size_t k = 0; k < 3; k++)
+    for (size_t m = 0; m < 3; m++) {
+      float *g;
+      TLT_ASSERT_OK(tl_model_param_view(NULL, &g, models[m], tr_names[k]));
+      TLT_ASSERT_ARRAY_CLOSE(g, want[k] + m * size[k], size[k], 1e-5, 1e-6);
+    }
+  /* Finite differences of the penalty (double SVD of float parameters,
+   * h = 1e-3) against the gradient for some elements of each slot. */
+  for (size_t k = 0; k < 3; k++)
+    for (size_t m = 0; m < 3; m++) {
+      float *x;
+      TLT_ASSERT_OK(tl_model_param_view(&x, NULL, models[m], tr_names[k]));
+      const size_t j = (m + k) % size[k];
+      const float keep = x[j], h = 1e-3f;
+      double up, down;
+      x[j] = keep + h;
+      TLT_ASSERT_OK(tl_soft_share_trace(&up, models, names, 3, 3, 0.7));
+      x[j] = keep - h;
+      TLT_ASSERT_OK(tl_soft_share_trace(&down, models, names, 3, 3, 0.7));
+      x[j] = keep;
+      const double fd = (up - down) / ((double)(keep + h) - (keep - h));
+      TLT_ASSERT_CLOSE(fd, want[k][m * size[k] + j], 1e-3, 1e-4);
+    }
+  /* Bad input adds nothing (the finite differences above added to the
+   * gradients too: compare with a snapshot). */
+  float snap[12];
+  float *g0;
+  TLT_ASSERT_OK(tl_model_param_view(NULL, &g0, models[0], "fc.weight"));
+  memcpy(snap, g0, sizeof snap);
+  const char *bad_shape[9];
+  memcpy(bad_shape, names, sizeof bad_shape);
+  bad_shape[3 + 2] = "fc.bias"; /* model 1's slot 2: 4 elements, not 2 */
+  TLT_ASSERT_FAILS(tl_soft_share_trace(&pen, models, bad_shape, 3, 3, 0.7),
+                   TL_E_SHAPE, "model 1");
+  bad_shape[3 + 2] = "nope";
+  TLT_ASSERT_FAILS(tl_soft_share_trace(&pen, models, bad_shape, 3, 3, 0.7),
+                   TL_E_NOT_FOUND, "nope");
+  TLT_ASSERT_FAILS(tl_soft_share_trace(&pen, models, names, 1, 3, 0.7),
+                   TL_E_INVALID_ARG, "n_models");
+  TLT_ASSERT_FAILS(tl_soft_share_trace(&pen, models, names, 3, 3, -0.1),
+                   TL_E_INVALID_ARG, "lambda");
+  float *x2;
+  TLT_ASSERT_OK(tl_model_param_view(&x2, NULL, models[2], "out.bias"));
+  const float keep = x2[1];
+  x2[1] = NAN;
+  TLT_ASSERT_FAILS(tl_soft_share_trace(&pen, models, names, 3, 3, 0.7),
+                   TL_E_NUMERIC, "out.bias");
+  x2[1] = keep;
+  ck_assert(memcmp(snap, g0, sizeof snap) == 0);
+  for (int m = 0; m < 3; m++)
+    tl_model_free(models[m]);
+}
+END_TEST
+
+/* Hand-derived: K identical models holding x: W = 1 x^T has one singular
+ * value sqrt(K) |x| (u = 1 / sqrt(K), v = x / |x|), so the penalty is
+ * lambda sqrt(K) |x| and each model's gradient lambda x / (sqrt(K) |x|);
+ * the other singular values are 0 and add nothing. */
+START_TEST(trace_share_rank_one) {
+  tl_model *models[4];
+  const float x[4] = {3, 0, -4, 0}; /* |x| = 5 */
+  const char *names[4] = {"fc.bias", "fc.bias", "fc.bias", "fc.bias"};
+  for (int m = 0; m < 4; m++) {
+    models[m] = linear_model();
+    TLT_ASSERT_OK(tl_model_param_set(models[m], "fc.bias", x, 4));
+    TLT_ASSERT_OK(tl_model_zero_grad(models[m]));
+  }
+  double pen;
+  TLT_ASSERT_OK(tl_soft_share_trace(&pen, models, names, 4, 1, 0.5));
+  TLT_ASSERT_CLOSE(pen, 0.5 * 2 * 5, 1e-15, 0);
+  for (int m = 0; m < 4; m++) {
+    float *g;
+    TLT_ASSERT_OK(tl_model_param_view(NULL, &g, models[m], "fc.bias"));
+    const double want[4] = {0.5 * 3 / 10.0, 0, 0.5 * -4 / 10.0, 0};
+    TLT_ASSERT_ARRAY_CLOSE(g, want, 4, 1e-7, 1e-12);
+    tl_model_free(models[m]);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("transfer");
   TCase *tc = tcase_create("transfer");
@@ -735,6 +846,8 @@ int main(void) {
   tcase_add_test(tc, mcd);
   tcase_add_test(tc, co_training);
   tcase_add_test(tc, democratic);
+  tcase_add_test(tc, trace_share);
+  tcase_add_test(tc, trace_share_rank_one);
   suite_add_tcase(s, tc);
   return tlt_run(s);
 }

@@ -283,3 +283,35 @@ def test_democratic_co_learning():
         dem.round([y, y, y], y, [p[:2] for p in pu])
     with pytest.raises(tl.InvalidArgumentError, match="negative"):
         dem.round([y, y, y], y, [pu[0], pu[1], np.array([1, -1, 2])])
+
+
+def test_soft_share_trace_matches_svd():
+    models = [tl.Model(seed=s) for s in (1, 2, 3)]
+    for m in models:
+        m.add_linear("fc", 3, 4)
+        m.zero_grad()
+    lam = 0.4
+    w = np.stack([m.param("fc.weight").ravel().astype(np.float64) for m in models])
+    b = np.stack([m.param("fc.bias").ravel().astype(np.float64) for m in models])
+    pen = tl.soft_share_trace(models, ["fc.weight", "fc.bias"], lam)
+    want = lam * (np.linalg.svd(w, compute_uv=False).sum() +
+                  np.linalg.svd(b, compute_uv=False).sum())
+    assert pen == pytest.approx(want, rel=1e-12)
+    u, _, vt = np.linalg.svd(w, full_matrices=False)
+    g = lam * u @ vt  # d nuclear norm / d W for a full-rank W
+    for i, m in enumerate(models):
+        np.testing.assert_allclose(m.grad_view("fc.weight").ravel(), g[i], rtol=1e-5,
+                                   atol=1e-6)
+    # one list per model gives the same
+    for m in models:
+        m.zero_grad()
+    pen2 = tl.soft_share_trace(models, [["fc.weight"]] * 3, lam)
+    assert pen2 == pytest.approx(lam * np.linalg.svd(w, compute_uv=False).sum(), rel=1e-12)
+    with pytest.raises(tl.NotFoundError, match="nope"):
+        tl.soft_share_trace(models, ["nope"], lam)
+    with pytest.raises(tl.ShapeError):
+        tl.soft_share_trace(models, [["fc.weight"], ["fc.bias"], ["fc.weight"]], lam)
+    with pytest.raises(tl.InvalidArgumentError, match="n_models"):
+        tl.soft_share_trace(models[:1], ["fc.weight"], lam)
+    with pytest.raises(tl.ShapeError):
+        tl.soft_share_trace(models, [["fc.weight"], ["fc.weight"]], lam)

@@ -41,6 +41,7 @@ from .transfer import (DemocraticCoLearning as DemocraticCoLearning,
                        mcd_confidence as mcd_confidence,
                        pseudo_label_select as pseudo_label_select,
                        soft_share_l2 as soft_share_l2,
+                       soft_share_trace as soft_share_trace,
                        source_weights as source_weights,
                        uncertainty_weighting as uncertainty_weighting)
 

@@ -7,6 +7,7 @@
     total, weights = tl.uncertainty_weighting(losses, log_vars, grad=g)
     w = tl.dwa_weights(loss_prev, loss_prev2, temperature=2.0)
     penalty = tl.soft_share_l2(model_a, ["fc.weight"], model_b, ["fc.weight"], 1e-3)
+    penalty = tl.soft_share_trace([model_a, model_b, model_c], ["fc.weight"], 1e-3)
     loss, dlogits = tl.distill_loss(student, [teacher1, teacher2], weights=[.3, .7],
                                     temperature=2.0)
     selected, labels = tl.pseudo_label_select(probs, threshold=0.75)
@@ -32,7 +33,7 @@ from ._native import OwnedHandle, c_size_p, lib, register, status
 __all__ = ["TaskSampler", "uncertainty_weighting", "dwa_weights", "soft_share_l2",
            "distill_loss", "pseudo_label_select", "TriTraining", "source_weights",
            "ensemble_average", "class_centroids", "mcd_confidence", "co_training_select",
-           "DemocraticCoLearning"]
+           "DemocraticCoLearning", "soft_share_trace"]
 
 _p = ctypes.c_void_p
 _f32_p = ctypes.POINTER(ctypes.c_float)
@@ -86,6 +87,8 @@ register([
                             ctypes.c_size_t], status),
     ("tl_mcd_confidence", [_f64_p, _i64_p, _f32_p, ctypes.c_size_t, ctypes.c_size_t,
                            _f64_p, ctypes.c_size_t], status),
+    ("tl_soft_share_trace", [_f64_p, ctypes.POINTER(_p), ctypes.POINTER(ctypes.c_char_p),
+                             ctypes.c_size_t, ctypes.c_size_t, ctypes.c_double], status),
     ("tl_co_training_select", [_u8_p, _i64_p, _f64_p, _f64_p, ctypes.c_size_t,
                                ctypes.c_size_t, c_size_p], status),
     ("tl_democratic_create", [ctypes.POINTER(_p), ctypes.c_size_t, ctypes.c_size_t,
@@ -215,6 +218,34 @@ def soft_share_l2(model_a, names_a, model_b, names_b, lam):
     out = ctypes.c_double()
     lib.tl_soft_share_l2(ctypes.byref(out), model_a._live(), na, model_b._live(), nb, ka,
                          float(lam))
+    return out.value
+
+
+def soft_share_trace(models, names, lam):
+    """lam * sum over parameter slots of the nuclear norm of the models'
+    stacked parameters (Yang & Hospedales 2017); its gradient is added to
+    every model's gradients. names: one list of names for all models, or
+    one list per model (slot k of each list names model m's parameter).
+    Returns the penalty."""
+    models = list(models)
+    if not names or isinstance(names, (str, bytes)) or isinstance(names[0], (str, bytes)):
+        per_model = [names] * len(models)
+    else:
+        per_model = list(names)
+    if len(per_model) != len(models):
+        raise ShapeError("names has %d lists for %d models" % (len(per_model), len(models)))
+    lists = [_names(n, "names[%d]" % i) for i, n in enumerate(per_model)]
+    counts = {k for _, k in lists}
+    if len(counts) > 1:
+        raise ShapeError("every model needs the same number of names (got %s)"
+                         % sorted(counts))
+    n_params = lists[0][1] if lists else 0
+    flat = [name for arr_, k in lists for name in arr_[:k]]
+    c_names = (ctypes.c_char_p * len(flat))(*flat)
+    handles = (_p * len(models))(*[m._live() for m in models])
+    out = ctypes.c_double()
+    lib.tl_soft_share_trace(ctypes.byref(out), handles, c_names, len(models), n_params,
+                            float(lam))
     return out.value
 
 
