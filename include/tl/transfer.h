@@ -125,6 +125,36 @@ TL_API tl_status tl_dwa_weights(double *out, const double *loss_prev,
                                 const double *loss_prev2, size_t n,
                                 double temperature);
 
+/* GradNorm (Chen, Badrinarayanan, Lee & Rabinovich 2018), the gradient
+ * normalisation loss for learned task weights w_i > 0. The host gives, per
+ * task, grad_norms[i] = ||d L_i / d W||_2, the norm of the UNWEIGHTED task
+ * loss's gradient with respect to the shared parameters W the paper picks
+ * (usually the last shared layer: tl_model_layer_output_grad taps or one
+ * backward per task), the current losses L_i(t) and the first step's
+ * L_i(0). With G_i = w_i grad_norms[i], G_mean their mean, the relative
+ * inverse training rates r_i = (L_i(t) / L_i(0)) / mean_j (L_j(t) / L_j(0))
+ * and the targets G_mean r_i^alpha held constant (as in the paper),
+ *   L_grad = sum_i |G_i - G_mean r_i^alpha|
+ * is written to *out_loss and d L_grad / d w_i = sign(G_i - target_i)
+ * grad_norms[i] ADDED to grad_weights[i] (may be NULL), so the weights can
+ * be a model parameter the optimizer updates; after that step call
+ * tl_gradnorm_rescale. out_targets (may be NULL) receives the targets.
+ * Errors: TL_E_INVALID_ARG (NULL, n 0, alpha < 0 or not finite, a weight
+ * <= 0, a norm < 0, a loss <= 0 or not finite, naming the task), nothing
+ * written. */
+TL_API tl_status tl_gradnorm(double *out_loss, double *out_targets,
+                             float *grad_weights, const float *weights,
+                             const double *grad_norms, const double *losses,
+                             const double *initial_losses, size_t n,
+                             double alpha);
+
+/* GradNorm's renormalisation after each weight update: w_i <- n w_i /
+ * sum_j w_j, so the weights sum to the number of tasks. Errors:
+ * TL_E_INVALID_ARG (NULL, n 0, a weight <= 0 or not finite, naming it: a
+ * step that drove a weight to 0 or below needs a smaller learning rate),
+ * nothing changed. */
+TL_API tl_status tl_gradnorm_rescale(float *weights, size_t n);
+
 /* ========================================================================
  * Soft parameter sharing
  * ======================================================================== */

@@ -190,6 +190,59 @@ START_TEST(dwa) {
 }
 END_TEST
 
+START_TEST(gradnorm) {
+  float grad[3] = {0.25f, 0, 0};
+  double loss, targets[3];
+  TLT_ASSERT_OK(tl_gradnorm(&loss, targets, grad, gn_weights, gn_norms,
+                            gn_losses, gn_initial, 3, gn_alpha));
+  TLT_ASSERT_CLOSE(loss, gn_loss, 1e-13, 0);
+  TLT_ASSERT_ARRAY_CLOSE(targets, gn_targets, 3, 1e-13, 0);
+  const double added[3] = {grad[0] - 0.25, grad[1], grad[2]};
+  TLT_ASSERT_ARRAY_CLOSE(added, gn_grad, 3, 1e-6, 1e-6);
+  /* Hand-derived: one task is its own target (r = 1): loss 0, gradient 0;
+   * alpha 0 and equal weighted norms: every G equals the mean. */
+  const float w1[1] = {2.0f};
+  const double n1[1] = {3.0}, l1[1] = {0.5}, i1[1] = {2.0};
+  float g1[1] = {0};
+  TLT_ASSERT_OK(tl_gradnorm(&loss, NULL, g1, w1, n1, l1, i1, 1, 1.5));
+  ck_assert(loss == 0.0 && g1[0] == 0.0f);
+  const float w2[2] = {1.0f, 2.0f};
+  const double n2[2] = {4.0, 2.0}, l2[2] = {1.0, 3.0}, i2[2] = {2.0, 1.0};
+  float g2[2] = {0, 0};
+  TLT_ASSERT_OK(tl_gradnorm(&loss, NULL, g2, w2, n2, l2, i2, 2, 0.0));
+  ck_assert(loss == 0.0 && g2[0] == 0.0f && g2[1] == 0.0f);
+  /* Renormalised to sum to the number of tasks. */
+  float w[3] = {0.5f, 1.0f, 2.5f};
+  TLT_ASSERT_OK(tl_gradnorm_rescale(w, 3));
+  TLT_ASSERT_CLOSE(w[0], 0.375, 1e-7, 0);
+  TLT_ASSERT_CLOSE(w[1], 0.75, 1e-7, 0);
+  TLT_ASSERT_CLOSE(w[2], 1.875, 1e-7, 0);
+  /* Bad input writes nothing. */
+  float keep[3];
+  memcpy(keep, grad, sizeof keep);
+  const float wneg[3] = {0.7f, 0.0f, 1.2f};
+  TLT_ASSERT_FAILS(tl_gradnorm(&loss, NULL, grad, wneg, gn_norms, gn_losses,
+                               gn_initial, 3, gn_alpha),
+                   TL_E_INVALID_ARG, "task 1");
+  const double lzero[3] = {1, 1, 0};
+  TLT_ASSERT_FAILS(tl_gradnorm(&loss, NULL, grad, gn_weights, gn_norms, lzero,
+                               gn_initial, 3, gn_alpha),
+                   TL_E_INVALID_ARG, "task 2");
+  TLT_ASSERT_FAILS(tl_gradnorm(&loss, NULL, grad, gn_weights, gn_norms,
+                               gn_losses, gn_initial, 3, -1.0),
+                   TL_E_INVALID_ARG, "alpha");
+  const double lhuge[3] = {1e300, 1e-300, 1};
+  TLT_ASSERT_FAILS(tl_gradnorm(&loss, NULL, grad, gn_weights, gn_norms, lhuge,
+                               gn_initial, 3, 1e4),
+                   TL_E_NUMERIC, "overflow");
+  ck_assert(memcmp(keep, grad, sizeof keep) == 0);
+  float wbad[2] = {1.0f, -0.1f};
+  TLT_ASSERT_FAILS(tl_gradnorm_rescale(wbad, 2), TL_E_INVALID_ARG,
+                   "weights[1]");
+  ck_assert(wbad[0] == 1.0f);
+}
+END_TEST
+
 /* ---- soft sharing ------------------------------------------------------- */
 
 static tl_model *linear_model(void) {
@@ -837,6 +890,7 @@ int main(void) {
   tcase_add_test(tc, sampler_underflow);
   tcase_add_test(tc, uncertainty_weighting);
   tcase_add_test(tc, dwa);
+  tcase_add_test(tc, gradnorm);
   tcase_add_test(tc, soft_share);
   tcase_add_test(tc, distill);
   tcase_add_test(tc, pseudo_labels);

@@ -315,3 +315,28 @@ def test_soft_share_trace_matches_svd():
         tl.soft_share_trace(models[:1], ["fc.weight"], lam)
     with pytest.raises(tl.ShapeError):
         tl.soft_share_trace(models, [["fc.weight"], ["fc.weight"]], lam)
+
+
+def test_gradnorm_formula():
+    w = np.array([0.7, 1.1, 1.2], dtype=np.float32)
+    norms = np.array([11.5, 16.6, 0.8])
+    losses, init = np.array([1.2, 3.0, 0.5]), np.array([2.0, 9.0, 0.4])
+    grad = np.zeros(3, dtype=np.float32)
+    lgrad, targets = tl.gradnorm(w, norms, losses, init, alpha=1.5, grad=grad)
+    G = w.astype(np.float64) * norms
+    ratio = losses / init
+    want_t = G.mean() * (ratio / ratio.mean()) ** 1.5
+    np.testing.assert_allclose(targets, want_t, rtol=1e-14)
+    assert lgrad == pytest.approx(np.abs(G - want_t).sum(), rel=1e-14)
+    np.testing.assert_allclose(grad, np.sign(G - want_t) * norms, rtol=1e-6)
+    w2 = np.array([0.5, 1.0, 2.5], dtype=np.float32)
+    tl.gradnorm_rescale(w2)
+    np.testing.assert_allclose(w2, [0.375, 0.75, 1.875], rtol=1e-7)
+    with pytest.raises(tl.InvalidArgumentError, match="task 1"):
+        tl.gradnorm([1.0, -1.0], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0])
+    with pytest.raises(tl.ShapeError):
+        tl.gradnorm(w, norms[:2], losses, init)
+    with pytest.raises(tl.InvalidArgumentError):
+        tl.gradnorm_rescale([1.0, 2.0])
+    with pytest.raises(tl.InvalidArgumentError, match="grad"):
+        tl.gradnorm(w, norms, losses, init, grad=np.zeros(3))

@@ -62,11 +62,13 @@ from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
 __all__ += ["Predictor"]
 from .transfer import (DemocraticCoLearning, TaskSampler, TriTraining,  # noqa: E402
                        class_centroids, co_training_select, distill_loss, dwa_weights,
+                       gradnorm, gradnorm_rescale,
                        ensemble_average, mcd_confidence, pseudo_label_select,
                        soft_share_l2, soft_share_trace, source_weights,
                        uncertainty_weighting)  # (include/tl/transfer.h)
 __all__ += ["DemocraticCoLearning", "TaskSampler", "TriTraining", "class_centroids",
-            "co_training_select", "distill_loss", "dwa_weights",
+            "co_training_select", "distill_loss", "dwa_weights", "gradnorm",
+            "gradnorm_rescale",
             "ensemble_average", "mcd_confidence", "pseudo_label_select", "soft_share_l2",
             "soft_share_trace", "source_weights", "uncertainty_weighting"]
 from .learner import (CSVLogger, EarlyStoppingCallback, GradientAccumulation,  # noqa: E402

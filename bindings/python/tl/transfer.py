@@ -6,6 +6,9 @@
 
     total, weights = tl.uncertainty_weighting(losses, log_vars, grad=g)
     w = tl.dwa_weights(loss_prev, loss_prev2, temperature=2.0)
+    lgrad, targets = tl.gradnorm(task_weights, grad_norms, losses, initial_losses,
+                                 alpha=1.5, grad=task_weight_grad)
+    tl.gradnorm_rescale(task_weights)
     penalty = tl.soft_share_l2(model_a, ["fc.weight"], model_b, ["fc.weight"], 1e-3)
     penalty = tl.soft_share_trace([model_a, model_b, model_c], ["fc.weight"], 1e-3)
     loss, dlogits = tl.distill_loss(student, [teacher1, teacher2], weights=[.3, .7],
@@ -33,7 +36,7 @@ from ._native import OwnedHandle, c_size_p, lib, register, status
 __all__ = ["TaskSampler", "uncertainty_weighting", "dwa_weights", "soft_share_l2",
            "distill_loss", "pseudo_label_select", "TriTraining", "source_weights",
            "ensemble_average", "class_centroids", "mcd_confidence", "co_training_select",
-           "DemocraticCoLearning", "soft_share_trace"]
+           "DemocraticCoLearning", "soft_share_trace", "gradnorm", "gradnorm_rescale"]
 
 _p = ctypes.c_void_p
 _f32_p = ctypes.POINTER(ctypes.c_float)
@@ -65,6 +68,9 @@ register([
     ("tl_uncertainty_weighting", [_f64_p, _f64_p, _f32_p, _f64_p, _f32_p, ctypes.c_size_t],
      status),
     ("tl_dwa_weights", [_f64_p, _f64_p, _f64_p, ctypes.c_size_t, ctypes.c_double], status),
+    ("tl_gradnorm", [_f64_p, _f64_p, _f32_p, _f32_p, _f64_p, _f64_p, _f64_p, ctypes.c_size_t,
+                     ctypes.c_double], status),
+    ("tl_gradnorm_rescale", [_f32_p, ctypes.c_size_t], status),
     ("tl_soft_share_l2", [_f64_p, _p, ctypes.POINTER(ctypes.c_char_p), _p,
                           ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t, ctypes.c_double],
      status),
@@ -199,6 +205,43 @@ def dwa_weights(loss_prev=None, loss_prev2=None, temperature=2.0, n=None):
     lib.tl_dwa_weights(out.ctypes.data_as(_f64_p), a.ctypes.data_as(_f64_p),
                        b.ctypes.data_as(_f64_p), a.size, float(temperature))
     return out
+
+
+def _f32_inout(a, name, size):
+    if not (isinstance(a, np.ndarray) and a.dtype == np.float32 and a.flags.c_contiguous
+            and a.flags.writeable and a.size == size):
+        raise InvalidArgumentError("%s must be a writable C-contiguous float32 array of %d "
+                                   "entries (it is written in place)" % (name, size))
+    return a.ctypes.data_as(_f32_p)
+
+
+def gradnorm(weights, grad_norms, losses, initial_losses, alpha=1.5, grad=None):
+    """GradNorm (Chen et al. 2018): (L_grad, targets) for task weights w,
+    the norms ||d L_i / d W|| of the unweighted task losses' gradients at the
+    shared parameters W, the current and the first losses. If grad (a
+    float32 array like weights, e.g. the weights' gradient view) is given,
+    d L_grad / d w is added to it."""
+    w = _f32(weights, "weights", 1)
+    g = _f64(grad_norms, "grad_norms", 1)
+    l = _f64(losses, "losses", 1)
+    l0 = _f64(initial_losses, "initial_losses", 1)
+    if not g.size == l.size == l0.size == w.size:
+        raise ShapeError("weights, grad_norms, losses and initial_losses need one entry "
+                         "per task (got %d, %d, %d, %d)" % (w.size, g.size, l.size, l0.size))
+    gp = None if grad is None else _f32_inout(grad, "grad", w.size)
+    out = ctypes.c_double()
+    targets = np.empty(w.size, dtype=np.float64)
+    lib.tl_gradnorm(ctypes.byref(out), targets.ctypes.data_as(_f64_p), gp,
+                    w.ctypes.data_as(_f32_p), g.ctypes.data_as(_f64_p),
+                    l.ctypes.data_as(_f64_p), l0.ctypes.data_as(_f64_p), w.size, float(alpha))
+    return out.value, targets
+
+
+def gradnorm_rescale(weights):
+    """Rescales a float32 array of task weights in place to sum to the
+    number of tasks (GradNorm's step after each update)."""
+    size = weights.size if isinstance(weights, np.ndarray) else 0
+    lib.tl_gradnorm_rescale(_f32_inout(weights, "weights", size), size)
 
 
 def _names(names, argname):
