@@ -2,15 +2,17 @@
  * libtl transfer: the building blocks of multi-task learning, self-labelling
  * and multi-source domain adaptation that sit between a model and a training
  * loop (../docs/transfer.md): task sampling, loss weighting, soft parameter
- * sharing, distillation from several teachers, pseudo-label selection and
- * tri-training. Formulas and the implementation each one follows are in
- * the comments below and in docs/transfer.md.
+ * sharing, distillation from several teachers, source-model weights and
+ * ensembles, the maximum cluster difference, pseudo-label selection, co-,
+ * tri-training and democratic co-learning. Formulas and the implementation
+ * each one follows are in the comments below and in docs/transfer.md.
  *
- * Conventions: probabilities and losses are double; logits are float
- * (as model outputs). Every function checks all of its input before
- * writing anything: a failing call changes nothing.
- * Thread-safety: the pure functions may run from any thread; a sampler or a
- * tri-training state from one thread at a time.
+ * Conventions: probabilities and losses are double; logits and
+ * representations are float (as model outputs). Every function checks all
+ * of its input before writing anything: a failing call changes nothing.
+ * Thread-safety: the pure functions may run from any thread; a sampler, a
+ * tri-training or a democratic co-learning state from one thread at a
+ * time.
  */
 #ifndef TL_TRANSFER_H
 #define TL_TRANSFER_H
@@ -123,6 +125,36 @@ TL_API tl_status tl_dwa_weights(double *out, const double *loss_prev,
                                 const double *loss_prev2, size_t n,
                                 double temperature);
 
+/* GradNorm (Chen, Badrinarayanan, Lee & Rabinovich 2018), the gradient
+ * normalisation loss for learned task weights w_i > 0. The host gives, per
+ * task, grad_norms[i] = ||d L_i / d W||_2, the norm of the UNWEIGHTED task
+ * loss's gradient with respect to the shared parameters W the paper picks
+ * (usually the last shared layer: tl_model_layer_output_grad taps or one
+ * backward per task), the current losses L_i(t) and the first step's
+ * L_i(0). With G_i = w_i grad_norms[i], G_mean their mean, the relative
+ * inverse training rates r_i = (L_i(t) / L_i(0)) / mean_j (L_j(t) / L_j(0))
+ * and the targets G_mean r_i^alpha held constant (as in the paper),
+ *   L_grad = sum_i |G_i - G_mean r_i^alpha|
+ * is written to *out_loss and d L_grad / d w_i = sign(G_i - target_i)
+ * grad_norms[i] ADDED to grad_weights[i] (may be NULL), so the weights can
+ * be a model parameter the optimizer updates; after that step call
+ * tl_gradnorm_rescale. out_targets (may be NULL) receives the targets.
+ * Errors: TL_E_INVALID_ARG (NULL, n 0, alpha < 0 or not finite, a weight
+ * <= 0, a norm < 0, a loss <= 0 or not finite, naming the task), nothing
+ * written. */
+TL_API tl_status tl_gradnorm(double *out_loss, double *out_targets,
+                             float *grad_weights, const float *weights,
+                             const double *grad_norms, const double *losses,
+                             const double *initial_losses, size_t n,
+                             double alpha);
+
+/* GradNorm's renormalisation after each weight update: w_i <- n w_i /
+ * sum_j w_j, so the weights sum to the number of tasks. Errors:
+ * TL_E_INVALID_ARG (NULL, n 0, a weight <= 0 or not finite, naming it: a
+ * step that drove a weight to 0 or below needs a smaller learning rate),
+ * nothing changed. */
+TL_API tl_status tl_gradnorm_rescale(float *weights, size_t n);
+
 /* ========================================================================
  * Soft parameter sharing
  * ======================================================================== */
@@ -140,6 +172,30 @@ TL_API tl_status tl_soft_share_l2(double *out_penalty, tl_model *a,
                                   const char *const *names_a, tl_model *b,
                                   const char *const *names_b, size_t n,
                                   double lambda);
+
+/* Trace-norm soft sharing between matching parameters of n_models >= 2
+ * models (Yang & Hospedales 2017, "last axis flattening"): for each of the
+ * n_params parameter slots k, the matrix W_k (n_models x P) whose row m is
+ * model m's parameter names[m * n_params + k] flattened, and
+ *   penalty = lambda * sum_k ||W_k||_*   (the nuclear norm: the sum of
+ *   W_k's singular values, LAPACK dgesdd in double)
+ * written to *out_penalty. Its gradient lambda U V^T (the thin SVD's
+ * singular vectors) is ADDED row by row into each model's gradient;
+ * singular values <= max(n_models, P) * DBL_EPSILON * s_max (rank
+ * deficiency, e.g. identical models) contribute no gradient, the
+ * minimum-norm subgradient. A small penalty pulls the stacked parameters
+ * toward a low-rank matrix (shared directions) instead of toward equality
+ * as tl_soft_share_l2 does. Allocates n_models x P doubles for the SVD and
+ * the gradients before adding any. Errors: TL_E_INVALID_ARG (NULL,
+ * n_models < 2, n_params 0, lambda < 0 or not finite, a NULL model or
+ * name), TL_E_NOT_FOUND (a name, naming it and the model), TL_E_SHAPE (a
+ * slot whose parameters differ in shape, naming both), TL_E_NUMERIC (a
+ * NaN or Inf parameter, an SVD that does not converge, a penalty that
+ * overflows), TL_E_NOMEM; nothing added on error. */
+TL_API tl_status tl_soft_share_trace(double *out_penalty,
+                                     tl_model *const *models,
+                                     const char *const *names, size_t n_models,
+                                     size_t n_params, double lambda);
 
 /* ========================================================================
  * Distillation from several teachers (knowledge adaptation)
@@ -162,6 +218,82 @@ TL_API tl_status tl_distill_loss(double *out_loss, float *out_dlogits,
                                  const double *teacher_weights,
                                  size_t n_teachers, size_t n, size_t c,
                                  double temperature);
+
+/* ========================================================================
+ * Combining source models (multi-source domain adaptation)
+ * ======================================================================== */
+
+/* How tl_source_weights turns each source's divergence d_i from the target
+ * (any measure of tl/metrics.h: smaller is more similar) into weights that
+ * sum to 1. */
+typedef enum tl_source_weighting {
+  /* w_i = exp(-d_i / T) / sum_j exp(-d_j / T), param = T > 0 (T to
+   * infinity: equal weights; T to 0: the most similar source only). Any
+   * finite d (an unbiased MMD^2 or a proxy A-distance may be < 0); d = +inf
+   * gets weight 0. */
+  TL_SOURCE_WEIGHTS_SOFTMAX = 0,
+  /* w_i = (1 / d_i) / sum_j (1 / d_j), d_i >= 0 (param ignored); sources
+   * at divergence 0 share all the weight equally, d = +inf gets 0. */
+  TL_SOURCE_WEIGHTS_INVERSE = 1,
+  /* w_i = (b - d_i) / sum_j (b - d_j): the similarity b - d normalised,
+   * param = b >= every d_i, finite (e.g. ln 2 for the JS divergence in
+   * nats, 1 for the JS distance: similarity 1 - d). All d_i = b: equal
+   * weights. */
+  TL_SOURCE_WEIGHTS_LINEAR = 2
+} tl_source_weighting;
+
+/* Weights out[0..n) for n source models from their divergences to the
+ * target, by `mode` (see tl_source_weighting; param is its temperature or
+ * bound). Weights are computed relative to the smallest divergence, so no
+ * exponential or reciprocal overflows. Pass them to tl_ensemble_average or
+ * as the teacher weights of tl_distill_loss. Errors: TL_E_INVALID_ARG
+ * (NULL, n 0, unknown mode, a NaN or -inf divergence naming the source, a
+ * divergence outside the mode's domain, every divergence +inf, a
+ * temperature <= 0 or a bound not finite), nothing written. */
+TL_API tl_status tl_source_weights(double *out, const double *divergences,
+                                   size_t n, tl_source_weighting mode,
+                                   double param);
+
+/* Weighted ensemble of k models' class probabilities: out (n, c) =
+ * sum_m w_m probs[m] with w = weights normalised to sum 1 (NULL: equal
+ * weights, the plain average). probs[m] points to model m's (n, c) array.
+ * Each row of each model must be a probability vector: entries in [0, 1]
+ * summing to 1 within 1e-4. out may not overlap the inputs. Errors:
+ * TL_E_INVALID_ARG (NULL, k, n or c 0, a weight negative or not finite,
+ * weights summing to 0, a row that is not a probability vector, naming
+ * the model and row), nothing written. */
+TL_API tl_status tl_ensemble_average(double *out, const double *const *probs,
+                                     const double *weights, size_t k, size_t n,
+                                     size_t c);
+
+/* Class centroids of representations for the maximum cluster difference
+ * below: out (c, d) row k = the mean of the rows of x (n, d; e.g. a layer
+ * output read with tl_model_layer_output) whose label is k. Ruder et al.
+ * (2017) take the teacher's representations of its labelled source
+ * examples. Errors: TL_E_INVALID_ARG (NULL, a size 0, a label outside
+ * [0, c) naming the row, a class without rows naming it), TL_E_NUMERIC (a
+ * NaN or Inf in x naming the row), nothing written. */
+TL_API tl_status tl_class_centroids(double *out, const float *x,
+                                    const int64_t *labels, size_t n, size_t d,
+                                    size_t c);
+
+/* Maximum cluster difference (MCD; knowledge adaptation, Ruder, Ghaffari
+ * & Breslin 2017), a teacher's confidence in each of n target examples
+ * from its representation h_i (row i of h, (n, d)) and the class centroids
+ * (c, d), c >= 2: with s_k = cos(h_i, centroid_k),
+ *   out_score[i] = s_(1) - s_(2)  (the largest minus the second largest)
+ * which for two classes is the paper's |cos(h, c_pos) - cos(h, c_neg)|;
+ * examples near one cluster and far from the others score high (the paper
+ * adds the n highest-scoring target examples, with the teacher's labels,
+ * to the student's training data: tl_select_top with theta = {1} picks
+ * them). out_nearest (may be NULL) gets argmax_k s_k (first on ties).
+ * Cosines are computed in double after scaling each vector by its largest
+ * magnitude, so no norm overflows. Errors: TL_E_INVALID_ARG (NULL, n or d
+ * 0, c < 2, a zero row or centroid: it has no direction), TL_E_NUMERIC (a
+ * NaN or Inf, naming the row or centroid), nothing written. */
+TL_API tl_status tl_mcd_confidence(double *out_score, int64_t *out_nearest,
+                                   const float *h, size_t n, size_t d,
+                                   const double *centroids, size_t c);
 
 /* ========================================================================
  * Self-labelling
@@ -191,6 +323,26 @@ TL_API tl_status tl_pseudo_label_select(uint8_t *out_selected,
                                         const double *probs, size_t n, size_t c,
                                         tl_pseudo_label_mode mode,
                                         double threshold, size_t k);
+
+/* One round of co-training (Blum & Mitchell 1998) with two views or two
+ * models A and B and their class probabilities probs_a, probs_b (n, c)
+ * on the same unlabelled pool: each model labels, for each class k, the
+ * per_class[k] rows it predicts as k most confidently (the paper's p
+ * positive and n negative examples, e.g. {3, 1} for its class ratio), and
+ * those rows join the OTHER model's training set with its labels. Writes
+ * out_join[0 * n + u] = 1 when row u joins A's set (chosen by B),
+ * out_join[1 * n + u] = 1 when it joins B's set (chosen by A), with the
+ * chooser's label in out_labels at the same place (-1 elsewhere). A row
+ * may join both. Argmax ties go to the lower class, equal confidence to
+ * the lower row. The host removes joined rows from the pool (and refills
+ * it, as the paper's U') before the next round. Rows must be probability
+ * vectors as in tl_pseudo_label_select. Errors: TL_E_INVALID_ARG (NULL, n
+ * or c 0, a row that is not a probability vector naming the model and
+ * row, all per_class 0), TL_E_NOMEM; nothing written. */
+TL_API tl_status tl_co_training_select(uint8_t *out_join, int64_t *out_labels,
+                                       const double *probs_a,
+                                       const double *probs_b, size_t n,
+                                       size_t c, const size_t *per_class);
 
 /* Tri-training (Zhou & Li 2005) bookkeeping: the error estimates e'_i and
  * set sizes l'_i of three models across rounds (opaque). The host trains
@@ -231,6 +383,48 @@ TL_API tl_status tl_tri_training_round(uint8_t *out_join, int64_t *out_labels,
                                        const int64_t *labels, size_t n_labelled,
                                        const int64_t *const *pred_unlabelled,
                                        size_t n_unlabelled);
+
+/* Democratic co-learning (Zhou & Goldman 2004) bookkeeping for n_models
+ * >= 3 models with different inductive biases (different architectures
+ * or learning algorithms) trained on the same labelled set L, and a fixed
+ * unlabelled pool U of n_unlabelled rows (opaque): per model the rows of U
+ * already in its training set L_i, |L_i| and e_i, the estimated number of
+ * mislabelled rows in L_i. */
+typedef struct tl_democratic tl_democratic;
+
+/* A new state: L_i = L (n_labelled rows, e_i = 0) for each model. Errors:
+ * TL_E_INVALID_ARG (NULL, n_models < 3, n_labelled or n_unlabelled 0),
+ * TL_E_NOMEM. */
+TL_API tl_status tl_democratic_create(tl_democratic **out, size_t n_models,
+                                      size_t n_labelled, size_t n_unlabelled);
+/* Frees the state. NULL is a no-op. */
+TL_API void tl_democratic_free(tl_democratic *dem);
+
+/* One round. pred_labelled[i][0..n_labelled): model i's predictions on L
+ * (labels `labels`); pred_unlabelled[i][0..n_unlabelled): on U, from the
+ * models retrained on their L_i. As in the paper's Figure 1:
+ * - each model's accuracy a_i on L gives a 95% confidence interval
+ *   [l_i, h_i] = a_i -+ 1.96 sqrt(a_i (1 - a_i) / |L|) (normal
+ *   approximation, clamped to [0, 1]) and the weight w_i = (l_i + h_i) / 2;
+ * - a row u with a majority label k (predicted by more than half of the
+ *   models) whose voters' weights sum to more than those of any other
+ *   label is proposed, labelled k, to every model i that predicts
+ *   otherwise and does not hold u yet (L'_i);
+ * - with e'_i = sum over L'_i of 1 - (the mean l_j of u's majority), model
+ *   i takes L'_i when q'_i > q_i, q = m (1 - 2 e / m)^2 the noise-tolerant
+ *   sample size of Angluin & Laird (1988) for m = |L_i| rows with e
+ *   mislabelled: q_i for L_i, q'_i for L_i + L'_i with e_i + e'_i.
+ * out_join[i * n_unlabelled + u] = 1 when row u joins model i's set in this
+ * round, with label k in out_labels (-1 elsewhere); out_updated[i] (may be
+ * NULL) = 1 when model i took L'_i; *out_any (may be NULL) = 0 when none
+ * did: the algorithm has stopped. Errors: TL_E_INVALID_ARG (NULL, a
+ * negative class), nothing changed. */
+TL_API tl_status tl_democratic_round(uint8_t *out_join, int64_t *out_labels,
+                                     uint8_t *out_updated, int *out_any,
+                                     tl_democratic *dem,
+                                     const int64_t *const *pred_labelled,
+                                     const int64_t *labels,
+                                     const int64_t *const *pred_unlabelled);
 
 #ifdef __cplusplus
 }

@@ -76,3 +76,82 @@ tl_status tl_dwa_weights(double *out, const double *loss_prev,
     out[i] = (double)n * out[i] / sum;
   return TL_OK;
 }
+
+tl_status tl_gradnorm(double *out_loss, double *out_targets,
+                      float *grad_weights, const float *weights,
+                      const double *grad_norms, const double *losses,
+                      const double *initial_losses, size_t n, double alpha) {
+  static const char fn[] = "tl_gradnorm";
+  TLI_CHECK_PTR(fn, out_loss);
+  TLI_CHECK_PTR(fn, weights);
+  TLI_CHECK_PTR(fn, grad_norms);
+  TLI_CHECK_PTR(fn, losses);
+  TLI_CHECK_PTR(fn, initial_losses);
+  TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: n is 0", fn);
+  TLI_CHECK(isfinite(alpha) && alpha >= 0, TL_E_INVALID_ARG,
+            "%s: alpha must be finite and >= 0 (got %g)", fn, alpha);
+  double g_mean = 0.0, ratio_mean = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    TLI_CHECK(isfinite(weights[i]) && weights[i] > 0, TL_E_INVALID_ARG,
+              "%s: task %zu: weight %g must be finite and > 0", fn, i,
+              (double)weights[i]);
+    TLI_CHECK(isfinite(grad_norms[i]) && grad_norms[i] >= 0, TL_E_INVALID_ARG,
+              "%s: task %zu: gradient norm %g must be finite and >= 0", fn, i,
+              grad_norms[i]);
+    TLI_CHECK(isfinite(losses[i]) && losses[i] > 0 &&
+                  isfinite(initial_losses[i]) && initial_losses[i] > 0,
+              TL_E_INVALID_ARG,
+              "%s: task %zu: losses must be finite and > 0 (got %g, initial "
+              "%g)",
+              fn, i, losses[i], initial_losses[i]);
+    g_mean += (double)weights[i] * grad_norms[i];
+    ratio_mean += losses[i] / initial_losses[i];
+  }
+  g_mean /= (double)n;
+  ratio_mean /= (double)n;
+  TLI_CHECK(isfinite(g_mean) && isfinite(ratio_mean) && ratio_mean > 0,
+            TL_E_INVALID_ARG,
+            "%s: the mean gradient norm or loss ratio is not finite", fn);
+  /* First pass computes the loss only, so a target that overflows (a huge
+   * ratio to a large alpha) fails before anything is written. */
+  double loss = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double r = (losses[i] / initial_losses[i]) / ratio_mean;
+    const double target = g_mean * pow(r, alpha);
+    loss += fabs((double)weights[i] * grad_norms[i] - target);
+  }
+  TLI_CHECK(isfinite(loss), TL_E_NUMERIC,
+            "%s: the targets overflow (alpha %g too large for the loss "
+            "ratios)",
+            fn, alpha);
+  for (size_t i = 0; i < n; i++) {
+    const double r = (losses[i] / initial_losses[i]) / ratio_mean;
+    const double target = g_mean * pow(r, alpha);
+    const double diff = (double)weights[i] * grad_norms[i] - target;
+    if (out_targets)
+      out_targets[i] = target;
+    /* d|G_i - target| / d w_i with the target constant; sign(0) = 0 as
+     * torch's abs backward. */
+    if (grad_weights)
+      grad_weights[i] +=
+          (float)(diff > 0 ? grad_norms[i] : (diff < 0 ? -grad_norms[i] : 0));
+  }
+  *out_loss = loss;
+  return TL_OK;
+}
+
+tl_status tl_gradnorm_rescale(float *weights, size_t n) {
+  static const char fn[] = "tl_gradnorm_rescale";
+  TLI_CHECK_PTR(fn, weights);
+  TLI_CHECK(n > 0, TL_E_INVALID_ARG, "%s: n is 0", fn);
+  double sum = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    TLI_CHECK(isfinite(weights[i]) && weights[i] > 0, TL_E_INVALID_ARG,
+              "%s: weights[%zu] = %g must be finite and > 0", fn, i,
+              (double)weights[i]);
+    sum += (double)weights[i];
+  }
+  for (size_t i = 0; i < n; i++)
+    weights[i] = (float)((double)n * (double)weights[i] / sum);
+  return TL_OK;
+}

@@ -60,11 +60,17 @@ from .progress import Progress  # noqa: E402  (include/tl/progress.h)
 __all__ += ["Progress"]
 from .predict import Predictor  # noqa: E402  (include/tl/predict.h)
 __all__ += ["Predictor"]
-from .transfer import (TaskSampler, TriTraining, distill_loss, dwa_weights,  # noqa: E402
-                       pseudo_label_select, soft_share_l2,
+from .transfer import (DemocraticCoLearning, TaskSampler, TriTraining,  # noqa: E402
+                       class_centroids, co_training_select, distill_loss, dwa_weights,
+                       gradnorm, gradnorm_rescale,
+                       ensemble_average, mcd_confidence, pseudo_label_select,
+                       soft_share_l2, soft_share_trace, source_weights,
                        uncertainty_weighting)  # (include/tl/transfer.h)
-__all__ += ["TaskSampler", "TriTraining", "distill_loss", "dwa_weights",
-            "pseudo_label_select", "soft_share_l2", "uncertainty_weighting"]
+__all__ += ["DemocraticCoLearning", "TaskSampler", "TriTraining", "class_centroids",
+            "co_training_select", "distill_loss", "dwa_weights", "gradnorm",
+            "gradnorm_rescale",
+            "ensemble_average", "mcd_confidence", "pseudo_label_select", "soft_share_l2",
+            "soft_share_trace", "source_weights", "uncertainty_weighting"]
 from .learner import (CSVLogger, EarlyStoppingCallback, GradientAccumulation,  # noqa: E402
                       GradientClip, Learner, SaveModelCallback)  # (tl/learn.h)
 __all__ += ["CSVLogger", "EarlyStoppingCallback", "GradientAccumulation", "GradientClip",

@@ -32,10 +32,18 @@ from .text import (ClasLoader as ClasLoader, LMLoader as LMLoader,
                    Tokenizer as Tokenizer, Vocab as Vocab,
                    split_stratified as split_stratified,
                    subset_per_class as subset_per_class)
-from .transfer import (TaskSampler as TaskSampler, TriTraining as TriTraining,
+from .transfer import (DemocraticCoLearning as DemocraticCoLearning,
+                       TaskSampler as TaskSampler, TriTraining as TriTraining,
+                       class_centroids as class_centroids,
+                       co_training_select as co_training_select,
                        distill_loss as distill_loss, dwa_weights as dwa_weights,
+                       gradnorm as gradnorm, gradnorm_rescale as gradnorm_rescale,
+                       ensemble_average as ensemble_average,
+                       mcd_confidence as mcd_confidence,
                        pseudo_label_select as pseudo_label_select,
                        soft_share_l2 as soft_share_l2,
+                       soft_share_trace as soft_share_trace,
+                       source_weights as source_weights,
                        uncertainty_weighting as uncertainty_weighting)
 
 __version__: str
