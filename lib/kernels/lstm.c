@@ -73,100 +73,15 @@ static void tli_lstm_project_inputs(const tli_lstm_dims *d,
             d->input_size, 0.0f, gates, 4 * H);
 }
 
-/* ---- small batches: matrix-vector products without BLAS ----------------
- * A step of a few sequences (streaming inference, T = 1) is two
- * matrix-vector products per row; through sgemm, OpenBLAS packs both
- * weights on every call (at B = 4, E = H = 128: ~50 us against ~3 us
- * here). Each gate row's value is one dot product over [W_ih | W_hh] with
- * 8 lane accumulators summed in a fixed order, so a row's bits depend
- * neither on its neighbours nor on the rows computed with it. */
-
-/* Gate rows computed together: their accumulators stay in registers while
- * the input vector is read once. */
-#define TLI_LSTM_MV_ROWS 8
-
-/* acc[j] += w[j * n + k] * v[k] over k, for `rows` rows (a constant in the
- * block path, so the loop over j unrolls and acc stays in registers); the
- * full blocks of k first, the partial one last. */
-TLI_VINLINE void tli_lstm_mv_rows(tli_vf *acc, size_t rows, const float *w,
-                                  size_t n, const float *v) {
-  size_t k = 0;
-  for (; k + TLI_VLEN <= n; k += TLI_VLEN) {
-    tli_vf vk;
-    memcpy(&vk, v + k, sizeof vk);
-    for (size_t j = 0; j < rows; j++) {
-      tli_vf wk;
-      memcpy(&wk, w + j * n + k, sizeof wk);
-      acc[j] = acc[j] + wk * vk;
-    }
-  }
-  if (k < n) {
-    const tli_vf vk = tli_vload(v + k, n - k);
-    for (size_t j = 0; j < rows; j++)
-      acc[j] = acc[j] + tli_vload(w + j * n + k, n - k) * vk;
-  }
-}
-
-/* The lanes' sum in a fixed order (pairwise halves). */
-TLI_VINLINE float tli_lstm_mv_sum(tli_vf a) {
-#if TLI_VLEN == 8
-  const float s0 = (a[0] + a[4]) + (a[2] + a[6]);
-  const float s1 = (a[1] + a[5]) + (a[3] + a[7]);
-#else
-  const float s0 = a[0] + a[2], s1 = a[1] + a[3];
-#endif
-  return s0 + s1;
-}
-
-/* gates (B, 4H) = x W_ih^T + h W_hh^T (no bias; h NULL: zeros), row by
- * row. */
-TLI_CPU_BODY void tli_lstm_gates_mv_body(size_t B, size_t in, size_t H,
-                                         const tli_lstm_params *p,
-                                         const float *x, const float *h,
-                                         float *gates) {
-  const size_t G = 4 * H, R = TLI_LSTM_MV_ROWS;
-  for (size_t b = 0; b < B; b++) {
-    const float *xb = x + b * in, *hb = h ? h + b * H : NULL;
-    float *g = gates + b * G;
-    size_t r = 0;
-    for (; r + R <= G; r += R) {
-      tli_vf acc[TLI_LSTM_MV_ROWS];
-      for (size_t j = 0; j < R; j++)
-        acc[j] = (tli_vf){0};
-      tli_lstm_mv_rows(acc, R, p->w_ih + r * in, in, xb);
-      if (hb != NULL)
-        tli_lstm_mv_rows(acc, R, p->w_hh + r * H, H, hb);
-      for (size_t j = 0; j < R; j++)
-        g[r + j] = tli_lstm_mv_sum(acc[j]);
-    }
-    for (; r < G; r++) {
-      tli_vf acc[1] = {{0}};
-      tli_lstm_mv_rows(acc, 1, p->w_ih + r * in, in, xb);
-      if (hb != NULL)
-        tli_lstm_mv_rows(acc, 1, p->w_hh + r * H, H, hb);
-      g[r] = tli_lstm_mv_sum(acc[0]);
-    }
-  }
-}
-
-#ifdef TLI_CPU_DISPATCH
-TLI_CPU_TARGET_AVX2 static void
-tli_lstm_gates_mv_avx2(size_t B, size_t in, size_t H, const tli_lstm_params *p,
-                       const float *x, const float *h, float *gates) {
-  tli_lstm_gates_mv_body(B, in, H, p, x, h, gates);
-}
-#endif
-
-static void tli_lstm_gates_mv(size_t B, size_t in, size_t H,
-                              const tli_lstm_params *p, const float *x,
-                              const float *h, float *gates) {
-#ifdef TLI_CPU_DISPATCH
-  if (tli_cpu_has_avx2()) {
-    tli_lstm_gates_mv_avx2(B, in, H, p, x, h, gates);
-    return;
-  }
-#endif
-  tli_lstm_gates_mv_body(B, in, H, p, x, h, gates);
+/* One sequence's gate pre-activations for one step, g (4H) = W_ih x +
+ * W_hh h (no bias; h NULL: zeros), as two matrix-vector products: sgemm
+ * with one row would have OpenBLAS pack both weights on every call (a
+ * streaming step at E = H = 128 then takes ~50% longer). */
+static void tli_lstm_gates_single(size_t in, size_t H, const tli_lstm_params *p,
+                                  const float *x, const float *h, float *g) {
+  tli_sgemv(0, 4 * H, in, 1.0f, p->w_ih, in, x, 0.0f, g);
+  if (h != NULL)
+    tli_sgemv(0, 4 * H, H, 1.0f, p->w_hh, H, h, 1.0f, g);
 }
 
 /* b_ih + b_hh for gate rows [j, j+n), zeros for absent biases. */
@@ -274,8 +189,8 @@ void tli_lstm_forward_infer(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && y != NULL && workspace != NULL);
   const size_t T = d->T, B = d->B, H = d->hidden_size, BH = B * H;
   float *gates = workspace, *c = workspace + 4 * T * BH;
-  if (T == 1 && B <= TLI_LSTM_MV_MAX_B) { /* one step of a few sequences */
-    tli_lstm_gates_mv(B, d->input_size, H, p, x, h0, gates);
+  if (T == 1 && B == 1) { /* a streaming step: tli_lstm_step's path */
+    tli_lstm_gates_single(d->input_size, H, p, x, h0, gates);
     tli_lstm_cell(B, H, p, gates, c0, c, NULL, y);
     tli_lstm_copy_state(hN, y, BH);
     tli_lstm_copy_state(cN, c, BH);
@@ -301,8 +216,8 @@ void tli_lstm_step(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && h != NULL && c != NULL && workspace != NULL);
   const size_t B = d->B, H = d->hidden_size, in = d->input_size;
   float *g = workspace;
-  if (B <= TLI_LSTM_MV_MAX_B) {
-    tli_lstm_gates_mv(B, in, H, p, x, h, g);
+  if (B == 1) {
+    tli_lstm_gates_single(in, H, p, x, h, g);
   } else {
     tli_sgemm(0, 1, B, 4 * H, in, 1.0f, x, in, p->w_ih, in, 0.0f, g, 4 * H);
     tli_lstm_recurrent_forward(B, H, h, p->w_hh, g);
