@@ -89,3 +89,15 @@ def test_bad_input_is_refused():
     m.close()
     with pytest.raises(tl.ClosedError):
         m.step([1, 2])
+
+
+def test_step_without_argument_reads_step_input():
+    m, ref = _rnn(False, False), _rnn(False, False)
+    with pytest.raises(tl.StateError, match="step_prepare"):
+        m.step()
+    assert m.step_input is None
+    m.step_prepare(2, 6)
+    ref.step_prepare(2, 6)
+    x = np.random.default_rng(4).standard_normal((2, 6)).astype(np.float32)
+    m.step_input[...] = x
+    assert np.array_equal(m.step(), ref.step(x))

@@ -818,19 +818,24 @@ class Model(OwnedHandle):
                       b, f)
         return of.value
 
-    def step(self, x):
+    def step(self, x=None):
         """One streaming step (tl_model_step / tl_model_step_ids) of the
         prepared batch: x holds one token id per sequence (an int when the
         batch is 1, else a sequence of B ints) for a model taking ids, or
         one input vector per sequence (float, shape (B, F), or (F,) when the
-        batch is 1). The model carries every LSTM/GRU state to the next
-        step and runs in eval mode (its mode is kept). Returns the output
-        rows, (B, out_features) float32: the binding's preallocated array,
-        overwritten by the next step (copy it to keep it). The first call
-        prepares batch 1 (and the input width of x) if step_prepare was
-        not called."""
+        batch is 1). x None: the input is already in step_input (the
+        cheapest call: nothing is checked or copied in Python). The model
+        carries every LSTM/GRU state to the next step and runs in eval mode
+        (its mode is kept). Returns the output rows, (B, out_features)
+        float32: the binding's preallocated array, overwritten by the next
+        step (copy it to keep it). The first call prepares batch 1 (and the
+        input width of x) if step_prepare was not called."""
         st = self.__dict__.get("_step")
         if st is None:
+            if x is None:
+                raise _errors.StateError(
+                    "Model.step: x is None but no step is prepared "
+                    "(call step_prepare)", function="Model.step")
             if self._takes_ids:
                 self.step_prepare(1 if isinstance(x, (int, np.integer))
                                   else len(x))
@@ -841,7 +846,9 @@ class Model(OwnedHandle):
             st = self._step
         ids, buf, out, out_p, out_n, x_p, b, f = st
         if ids:
-            if type(x) is int or isinstance(x, np.integer):
+            if x is None:
+                pass
+            elif type(x) is int or isinstance(x, np.integer):
                 if b != 1:
                     raise _errors.ShapeError(
                         "Model.step: %d ids expected (the prepared batch), "
@@ -860,19 +867,34 @@ class Model(OwnedHandle):
                 buf[...] = a
             r = _step_ids_raw(out_p, out_n, self._live(), x_p, b)
         else:
-            a = np.asarray(x)
-            if a.dtype.kind not in "fiu" or a.size != b * f:
-                raise _errors.ShapeError(
-                    "Model.step: x must hold %d x %d numbers (the prepared "
-                    "batch and in_features), got shape %s"
-                    % (b, f, a.shape), function="Model.step")
-            buf.reshape(-1)[...] = a.reshape(-1)
+            if x is None:
+                pass
+            elif type(x) is np.ndarray and x.dtype == np.float32 and \
+                    x.size == b * f:  # the common case, quickly
+                buf.reshape(-1)[...] = x.reshape(-1)
+            else:
+                a = np.asarray(x)
+                if a.dtype.kind not in "fiu" or a.size != b * f:
+                    raise _errors.ShapeError(
+                        "Model.step: x must hold %d x %d numbers (the "
+                        "prepared batch and in_features), got shape %s"
+                        % (b, f, a.shape), function="Model.step")
+                buf.reshape(-1)[...] = a.reshape(-1)
             r = _step_raw(out_p, out_n, self._live(), x_p, b, f)
         if r < 0:
             _errors.raise_for_status(
                 r, lib.tl_last_error().decode("utf-8", "replace"),
                 "tl_model_step_ids" if ids else "tl_model_step")
         return out
+
+    @property
+    def step_input(self):
+        """The prepared step's input array ((B,) int64 ids or (B, F)
+        float32), which Model.step() without an argument reads: writing the
+        next input into it in place saves the copy. None before
+        step_prepare."""
+        st = self.__dict__.get("_step")
+        return None if st is None else st[1]
 
     def reset_row(self, row):
         """Sequence `row` of the carried state starts from zeros again in
