@@ -122,7 +122,8 @@ def main():
         torch.__version__ if torch else "absent", os.getloadavg()[0]))
     print()
     print("| case | libtl C median (min) | libtl Python median (min) |"
-          " Python overhead | torch median (min) | torch / libtl Python |"
+          " Python overhead (min - min) | torch median (min) |"
+          " torch / libtl Python |"
           " target |")
     print("|---|---|---|---|---|---|---|")
     rows = [
@@ -156,7 +157,7 @@ def main():
             tcol, ratio = "absent", ""
         print("| %s | %.1f us (%.1f) | %.1f us (%.1f) | %.1f us | %s | %s |"
               " %s |" % (name, cm, cmin, med["libtl python"],
-                         mn["libtl python"], med["libtl python"] - cm, tcol,
+                         mn["libtl python"], mn["libtl python"] - cmin, tcol,
                          ratio, target), flush=True)
         for k in torch_keys:
             print("|   %s | | | | %.1f us (%.1f) | %.1fx | |" % (
