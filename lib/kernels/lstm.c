@@ -150,48 +150,54 @@ TLI_VINLINE tli_vf tli_lstm_mv1(tli_vf a, const float *w, size_t n,
   return a;
 }
 
-/* g (4H) = W_ih x + W_hh h (no bias; h NULL: zeros). */
-TLI_CPU_BODY void tli_lstm_gates_single_body(size_t in, size_t H,
-                                             const tli_lstm_params *p,
-                                             const float *x, const float *h,
-                                             float *g) {
+/* gates (B, 4H) = x W_ih^T + h W_hh^T (no bias; h NULL: zeros). The
+ * sequences are the inner loop: a block of eight weight rows (8 KB at
+ * E = H = 128) comes from L2 once and from L1 for the other sequences. */
+TLI_CPU_BODY void tli_lstm_gates_mv_body(size_t B, size_t in, size_t H,
+                                         const tli_lstm_params *p,
+                                         const float *x, const float *h,
+                                         float *gates) {
   const size_t G = 4 * H;
   size_t r = 0;
-  for (; r + 8 <= G; r += 8) {
-    tli_vf a[8] = {{0}};
-    tli_lstm_mv8(a, p->w_ih + r * in, in, x);
-    if (h != NULL)
-      tli_lstm_mv8(a, p->w_hh + r * H, H, h);
-    for (size_t j = 0; j < 8; j++)
-      g[r + j] = tli_lstm_mv_sum(a[j]);
-  }
+  for (; r + 8 <= G; r += 8)
+    for (size_t b = 0; b < B; b++) {
+      tli_vf a[8] = {{0}};
+      tli_lstm_mv8(a, p->w_ih + r * in, in, x + b * in);
+      if (h != NULL)
+        tli_lstm_mv8(a, p->w_hh + r * H, H, h + b * H);
+      for (size_t j = 0; j < 8; j++)
+        gates[b * G + r + j] = tli_lstm_mv_sum(a[j]);
+    }
   /* the last G % 8 rows (G is a multiple of 4: none or 4); the bound 8
    * tells the compiler so */
-  for (size_t q = 0; q < 8 && r + q < G; q++) {
-    tli_vf a = tli_lstm_mv1((tli_vf){0}, p->w_ih + (r + q) * in, in, x);
-    if (h != NULL)
-      a = tli_lstm_mv1(a, p->w_hh + (r + q) * H, H, h);
-    g[r + q] = tli_lstm_mv_sum(a);
-  }
+  for (size_t q = 0; q < 8 && r + q < G; q++)
+    for (size_t b = 0; b < B; b++) {
+      tli_vf a =
+          tli_lstm_mv1((tli_vf){0}, p->w_ih + (r + q) * in, in, x + b * in);
+      if (h != NULL)
+        a = tli_lstm_mv1(a, p->w_hh + (r + q) * H, H, h + b * H);
+      gates[b * G + r + q] = tli_lstm_mv_sum(a);
+    }
 }
 
 #ifdef TLI_CPU_DISPATCH
 TLI_CPU_TARGET_AVX2 static void
-tli_lstm_gates_single_avx2(size_t in, size_t H, const tli_lstm_params *p,
-                           const float *x, const float *h, float *g) {
-  tli_lstm_gates_single_body(in, H, p, x, h, g);
+tli_lstm_gates_mv_avx2(size_t B, size_t in, size_t H, const tli_lstm_params *p,
+                       const float *x, const float *h, float *gates) {
+  tli_lstm_gates_mv_body(B, in, H, p, x, h, gates);
 }
 #endif
 
-static void tli_lstm_gates_single(size_t in, size_t H, const tli_lstm_params *p,
-                                  const float *x, const float *h, float *g) {
+static void tli_lstm_gates_mv(size_t B, size_t in, size_t H,
+                              const tli_lstm_params *p, const float *x,
+                              const float *h, float *gates) {
 #ifdef TLI_CPU_DISPATCH
   if (tli_cpu_has_avx2()) {
-    tli_lstm_gates_single_avx2(in, H, p, x, h, g);
+    tli_lstm_gates_mv_avx2(B, in, H, p, x, h, gates);
     return;
   }
 #endif
-  tli_lstm_gates_single_body(in, H, p, x, h, g);
+  tli_lstm_gates_mv_body(B, in, H, p, x, h, gates);
 }
 
 /* b_ih + b_hh for gate rows [j, j+n), zeros for absent biases. */
@@ -299,8 +305,8 @@ void tli_lstm_forward_infer(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && y != NULL && workspace != NULL);
   const size_t T = d->T, B = d->B, H = d->hidden_size, BH = B * H;
   float *gates = workspace, *c = workspace + 4 * T * BH;
-  if (T == 1 && B == 1) { /* a streaming step: tli_lstm_step's path */
-    tli_lstm_gates_single(d->input_size, H, p, x, h0, gates);
+  if (T == 1 && B <= TLI_LSTM_MV_MAX_B) { /* a step: tli_lstm_step's path */
+    tli_lstm_gates_mv(B, d->input_size, H, p, x, h0, gates);
     tli_lstm_cell(B, H, p, gates, c0, c, NULL, y);
     tli_lstm_copy_state(hN, y, BH);
     tli_lstm_copy_state(cN, c, BH);
@@ -326,8 +332,8 @@ void tli_lstm_step(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && h != NULL && c != NULL && workspace != NULL);
   const size_t B = d->B, H = d->hidden_size, in = d->input_size;
   float *g = workspace;
-  if (B == 1) {
-    tli_lstm_gates_single(in, H, p, x, h, g);
+  if (B <= TLI_LSTM_MV_MAX_B) {
+    tli_lstm_gates_mv(B, in, H, p, x, h, g);
   } else {
     tli_sgemm(0, 1, B, 4 * H, in, 1.0f, x, in, p->w_ih, in, 0.0f, g, 4 * H);
     tli_lstm_recurrent_forward(B, H, h, p->w_hh, g);
