@@ -290,6 +290,33 @@ START_TEST(prepare_keeps_a_carried_state) {
 }
 END_TEST
 
+START_TEST(a_step_forgets_a_pending_backward_and_keeps_the_mode) {
+  enum { in = 4, H = 6 };
+  tl_model *m = rnn_model(0, 0, in, H);
+  float x[2 * 3 * in], y[2 * 5], dy[3 * 2 * 5] = {0};
+  fill(x, N_OF(x), 2);
+  const float *out = NULL;
+  size_t od[TL_MODEL_MAX_DIMS], ond = 0;
+  const size_t d[3] = {3, 2, in};
+  TLT_ASSERT_OK(tl_model_forward(&out, od, &ond, m, x, d, 3)); /* train */
+  TLT_ASSERT_OK(tl_model_step(y, 10, m, x, 2, in));
+  TLT_ASSERT_FAILS(tl_model_backward(NULL, m, dy, od, ond), TL_E_STATE,
+                   "no train-mode forward");
+  /* feature extraction: eval anyway, the same output */
+  float z[10];
+  TLT_ASSERT_OK(tl_model_reset_state(m));
+  TLT_ASSERT_OK(tl_model_step(y, 10, m, x, 2, in));
+  TLT_ASSERT_OK(tl_model_set_mode(m, TL_MODEL_MODE_FEATURE_EXTRACT));
+  TLT_ASSERT_OK(tl_model_reset_state(m));
+  TLT_ASSERT_OK(tl_model_step(z, 10, m, x, 2, in));
+  ck_assert(memcmp(y, z, sizeof z) == 0);
+  tl_model_mode mode;
+  TLT_ASSERT_OK(tl_model_get_mode(&mode, m));
+  ck_assert_int_eq(mode, TL_MODEL_MODE_FEATURE_EXTRACT);
+  tl_model_free(m);
+}
+END_TEST
+
 START_TEST(bad_input_is_refused) {
   tl_model *m = rnn_model(0, 0, 4, 6);
   float x[2 * 4] = {0}, y[2 * 5];
@@ -345,6 +372,7 @@ TCase *tlt_model_stream_case(void) {
   tcase_add_test(tc, reset_row_restarts_one_sequence);
   tcase_add_test(tc, steps_allocate_nothing_after_prepare);
   tcase_add_test(tc, prepare_keeps_a_carried_state);
+  tcase_add_test(tc, a_step_forgets_a_pending_backward_and_keeps_the_mode);
   tcase_add_test(tc, bad_input_is_refused);
   return tc;
 }
