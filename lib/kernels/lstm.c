@@ -1,7 +1,9 @@
 /* One LSTM layer forward (training, inference, single step) and weight drop.
  * Shape of the work: one GEMM projects the inputs of all T steps at once,
  * one GEMM per step adds the recurrence (in slices of W_hh when it is
- * large), a fused pass adds the biases and applies the gate math. See lstm.h
+ * large; matrix-vector products for a batch of a few sequences, and for
+ * a whole step of them), a fused pass adds the biases and applies the gate
+ * math. See lstm.h
  * for the contract and docs/kernels.md for the layout. */
 #include "kernels/lstm.h"
 
@@ -11,6 +13,7 @@
 #include "core/blas.h"
 #include "kernels/lstm_layout.h"
 #include "kernels/lstm_math.h"
+#include "kernels/matvec.h"
 
 size_t tli_lstm_reserve_size(const tli_lstm_dims *d) {
   return TLI_LSTM_RESERVE_PER_STEP * d->T * d->B * d->hidden_size;
@@ -45,6 +48,10 @@ static size_t tli_lstm_slice_rows(size_t H) {
 void tli_lstm_recurrent_forward(size_t B, size_t H, const float *h_prev,
                                 const float *w_hh, float *gates) {
   const size_t G = 4 * H, step = tli_lstm_slice_rows(H);
+  if (B <= TLI_MATVEC_MAX_ROWS) { /* a small batch: no packing per step */
+    tli_matvec_rows(B, G, w_hh, H, h_prev, NULL, 0, NULL, gates, 1);
+    return;
+  }
   for (size_t r = 0; r < G; r += step) {
     const size_t n = G - r < step ? G - r : step;
     tli_sgemm(0, 1, B, n, H, 1.0f, h_prev, H, w_hh + r * H, H, 1.0f, gates + r,
@@ -73,131 +80,14 @@ static void tli_lstm_project_inputs(const tli_lstm_dims *d,
             d->input_size, 0.0f, gates, 4 * H);
 }
 
-/* ---- one step of one sequence: matrix-vector products -----------------
- * A streaming step (T = B = 1) is two matrix-vector products: sgemm with
- * one row would pack both weights on every call, and OpenBLAS's sgemv
- * (Cooperlake) keeps four rows of dependent FMAs in flight. Here eight gate
- * rows run at once, each with its own vector accumulator (separate
- * variables, so they stay in registers at -O2 as at -O3), multiplies and
- * adds without FMA, so the baseline and the AVX2 builds give the same bits:
- * at E = H = 128 the two products run about 1.3x faster than two sgemv
- * calls (4.6-5.9 us against 6.3-7.7 us, alternating in one process, -O2
- * and -O3; docs/performance.md). A row's value is the dot product over [W_ih |
- * W_hh] accumulated lane-wise in k order, then the lanes summed in a fixed
- * order: it depends on nothing else (not on the rows computed with it). */
-
-/* The lanes' sum in a fixed order (pairwise halves). */
-TLI_VINLINE float tli_lstm_mv_sum(tli_vf a) {
-#if TLI_VLEN == 8
-  return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
-#else
-  return (a[0] + a[2]) + (a[1] + a[3]);
-#endif
-}
-
-/* Loads TLI_VLEN floats (a full block). */
-TLI_VINLINE tli_vf tli_lstm_mv_load(const float *p) {
-  tli_vf v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-/* a0..a7 += rows w[0..8) (each n floats, row stride n) times v, lane-wise;
- * the partial block last, its missing lanes 0. */
-TLI_VINLINE void tli_lstm_mv8(tli_vf *a, const float *w, size_t n,
-                              const float *v) {
-  tli_vf a0 = a[0], a1 = a[1], a2 = a[2], a3 = a[3];
-  tli_vf a4 = a[4], a5 = a[5], a6 = a[6], a7 = a[7];
-  const float *w0 = w, *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
-  const float *w4 = w + 4 * n, *w5 = w + 5 * n, *w6 = w + 6 * n,
-              *w7 = w + 7 * n;
-  size_t k = 0;
-  for (; k + TLI_VLEN <= n; k += TLI_VLEN) {
-    const tli_vf vk = tli_lstm_mv_load(v + k);
-    a0 = a0 + tli_lstm_mv_load(w0 + k) * vk;
-    a1 = a1 + tli_lstm_mv_load(w1 + k) * vk;
-    a2 = a2 + tli_lstm_mv_load(w2 + k) * vk;
-    a3 = a3 + tli_lstm_mv_load(w3 + k) * vk;
-    a4 = a4 + tli_lstm_mv_load(w4 + k) * vk;
-    a5 = a5 + tli_lstm_mv_load(w5 + k) * vk;
-    a6 = a6 + tli_lstm_mv_load(w6 + k) * vk;
-    a7 = a7 + tli_lstm_mv_load(w7 + k) * vk;
-  }
-  if (k < n) {
-    const size_t m = n - k;
-    const tli_vf vk = tli_vload(v + k, m);
-    a0 = a0 + tli_vload(w0 + k, m) * vk;
-    a1 = a1 + tli_vload(w1 + k, m) * vk;
-    a2 = a2 + tli_vload(w2 + k, m) * vk;
-    a3 = a3 + tli_vload(w3 + k, m) * vk;
-    a4 = a4 + tli_vload(w4 + k, m) * vk;
-    a5 = a5 + tli_vload(w5 + k, m) * vk;
-    a6 = a6 + tli_vload(w6 + k, m) * vk;
-    a7 = a7 + tli_vload(w7 + k, m) * vk;
-  }
-  a[0] = a0, a[1] = a1, a[2] = a2, a[3] = a3;
-  a[4] = a4, a[5] = a5, a[6] = a6, a[7] = a7;
-}
-
-/* One row: the same arithmetic as a lane of tli_lstm_mv8. */
-TLI_VINLINE tli_vf tli_lstm_mv1(tli_vf a, const float *w, size_t n,
-                                const float *v) {
-  size_t k = 0;
-  for (; k + TLI_VLEN <= n; k += TLI_VLEN)
-    a = a + tli_lstm_mv_load(w + k) * tli_lstm_mv_load(v + k);
-  if (k < n)
-    a = a + tli_vload(w + k, n - k) * tli_vload(v + k, n - k);
-  return a;
-}
-
-/* gates (B, 4H) = x W_ih^T + h W_hh^T (no bias; h NULL: zeros). The
- * sequences are the inner loop: a block of eight weight rows (8 KB at
- * E = H = 128) comes from L2 once and from L1 for the other sequences. */
-TLI_CPU_BODY void tli_lstm_gates_mv_body(size_t B, size_t in, size_t H,
-                                         const tli_lstm_params *p,
-                                         const float *x, const float *h,
-                                         float *gates) {
-  const size_t G = 4 * H;
-  size_t r = 0;
-  for (; r + 8 <= G; r += 8)
-    for (size_t b = 0; b < B; b++) {
-      tli_vf a[8] = {{0}};
-      tli_lstm_mv8(a, p->w_ih + r * in, in, x + b * in);
-      if (h != NULL)
-        tli_lstm_mv8(a, p->w_hh + r * H, H, h + b * H);
-      for (size_t j = 0; j < 8; j++)
-        gates[b * G + r + j] = tli_lstm_mv_sum(a[j]);
-    }
-  /* the last G % 8 rows (G is a multiple of 4: none or 4); the bound 8
-   * tells the compiler so */
-  for (size_t q = 0; q < 8 && r + q < G; q++)
-    for (size_t b = 0; b < B; b++) {
-      tli_vf a =
-          tli_lstm_mv1((tli_vf){0}, p->w_ih + (r + q) * in, in, x + b * in);
-      if (h != NULL)
-        a = tli_lstm_mv1(a, p->w_hh + (r + q) * H, H, h + b * H);
-      gates[b * G + r + q] = tli_lstm_mv_sum(a);
-    }
-}
-
-#ifdef TLI_CPU_DISPATCH
-TLI_CPU_TARGET_AVX2 static void
-tli_lstm_gates_mv_avx2(size_t B, size_t in, size_t H, const tli_lstm_params *p,
-                       const float *x, const float *h, float *gates) {
-  tli_lstm_gates_mv_body(B, in, H, p, x, h, gates);
-}
-#endif
-
+/* ---- one step of a few sequences ----------------------------------------
+ * gates (B, 4H) = x W_ih^T + h W_hh^T (no bias; h NULL: zeros) by
+ * kernels/matvec.h instead of sgemm, which would pack both weights on every
+ * call. */
 static void tli_lstm_gates_mv(size_t B, size_t in, size_t H,
                               const tli_lstm_params *p, const float *x,
                               const float *h, float *gates) {
-#ifdef TLI_CPU_DISPATCH
-  if (tli_cpu_has_avx2()) {
-    tli_lstm_gates_mv_avx2(B, in, H, p, x, h, gates);
-    return;
-  }
-#endif
-  tli_lstm_gates_mv_body(B, in, H, p, x, h, gates);
+  tli_matvec_rows(B, 4 * H, p->w_ih, in, x, h ? p->w_hh : NULL, H, h, gates, 0);
 }
 
 /* b_ih + b_hh for gate rows [j, j+n), zeros for absent biases. */
@@ -305,7 +195,7 @@ void tli_lstm_forward_infer(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && y != NULL && workspace != NULL);
   const size_t T = d->T, B = d->B, H = d->hidden_size, BH = B * H;
   float *gates = workspace, *c = workspace + 4 * T * BH;
-  if (T == 1 && B <= TLI_LSTM_MV_MAX_B) { /* a step: tli_lstm_step's path */
+  if (T == 1 && B <= TLI_MATVEC_MAX_ROWS) { /* a step: tli_lstm_step's path */
     tli_lstm_gates_mv(B, d->input_size, H, p, x, h0, gates);
     tli_lstm_cell(B, H, p, gates, c0, c, NULL, y);
     tli_lstm_copy_state(hN, y, BH);
@@ -332,7 +222,7 @@ void tli_lstm_step(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && h != NULL && c != NULL && workspace != NULL);
   const size_t B = d->B, H = d->hidden_size, in = d->input_size;
   float *g = workspace;
-  if (B <= TLI_LSTM_MV_MAX_B) {
+  if (B <= TLI_MATVEC_MAX_ROWS) {
     tli_lstm_gates_mv(B, in, H, p, x, h, g);
   } else {
     tli_sgemm(0, 1, B, 4 * H, in, 1.0f, x, in, p->w_ih, in, 0.0f, g, 4 * H);
