@@ -221,6 +221,43 @@ START_TEST(matvec_rows_matches_a_double_reference) {
 }
 END_TEST
 
+/* The three forward paths by rows and weight size (sgemm, the few-row
+ * kernel, sgemv for one row against a weight over 1 MB) against a double
+ * reference, with the bias and a tanh. */
+START_TEST(linear_forward_paths_match_a_double_reference) {
+  enum { IN = 300, OUT = 1000 }; /* 300k floats: the sgemv path at n = 1 */
+  tli_rng rng;
+  tli_rng_seed(&rng, 12);
+  float *w = tli_alloc(IN * OUT * sizeof(float)), b[OUT], x[9 * IN];
+  float *y = tli_alloc(9 * OUT * sizeof(float));
+  ck_assert(w != NULL && y != NULL);
+  for (size_t i = 0; i < (size_t)IN * OUT; i++)
+    w[i] = 0.1f * (2.0f * tli_rng_uniform_f(&rng) - 1.0f);
+  for (size_t i = 0; i < OUT; i++)
+    b[i] = 2.0f * tli_rng_uniform_f(&rng) - 1.0f;
+  for (size_t i = 0; i < NELEM(x); i++)
+    x[i] = 2.0f * tli_rng_uniform_f(&rng) - 1.0f;
+  static const size_t ns[] = {1, 2, 8, 9};
+  static const size_t ins[] = {IN, 40}; /* 40k floats: the kernel at n = 1 */
+  for (size_t ii = 0; ii < NELEM(ins); ii++)
+    for (size_t ni = 0; ni < NELEM(ns); ni++) {
+      const size_t n = ns[ni], in = ins[ii];
+      tli_linear_forward(y, x, w, b, n, in, OUT, TLI_ACT_TANH);
+      for (size_t r = 0; r < n; r++)
+        for (size_t o = 0; o < OUT; o++) {
+          double z = b[o];
+          for (size_t k = 0; k < in; k++)
+            z += (double)w[o * in + k] * x[r * in + k];
+          ck_assert_msg(fabs(y[r * OUT + o] - tanh(z)) < 2e-6,
+                        "n %zu in %zu: y[%zu][%zu] = %.9g, want %.9g", n, in, r,
+                        o, (double)y[r * OUT + o], tanh(z));
+        }
+    }
+  tli_free(w);
+  tli_free(y);
+}
+END_TEST
+
 TCase *kernels_layers_tcase_linear(void);
 TCase *kernels_layers_tcase_linear(void) {
   TCase *tc = tcase_create("linear");
@@ -230,5 +267,6 @@ TCase *kernels_layers_tcase_linear(void) {
   tcase_add_test(tc, linear_skip_flags_and_in_place_work);
   tcase_add_test(tc, activations_are_finite_at_extremes);
   tcase_add_test(tc, matvec_rows_matches_a_double_reference);
+  tcase_add_test(tc, linear_forward_paths_match_a_double_reference);
   return tc;
 }
