@@ -1,7 +1,10 @@
 /* Benchmark of the layer kernels (lib/kernels), single-threaded.
  *
  *   bench_layers linear N IN OUT ACT [reps]   forward + backward (dx, dW, db)
- *   bench_layers xent N C [reps]              cross-entropy loss + dlogits
+ *   bench_layers xent N C [reps]              cross-entropy loss + dlogits:
+ *                                             the kernel ("xent") and the
+ *                                             public tl_cross_entropy with
+ *                                             its validation ("xent_api")
  *
  * ACT is 0 identity, 1 relu, 2 tanh, 3 sigmoid. Times are the median and the
  * minimum over reps after one warm-up, in milliseconds. Output: one
@@ -16,6 +19,7 @@
 #include "kernels/linear.h"
 #include "kernels/loss.h"
 #include "tl/core.h"
+#include "tl/model.h"
 
 static double now(void) {
   struct timespec ts;
@@ -93,6 +97,16 @@ static int bench_xent(size_t n, size_t c, int reps) {
   }
   printf("loss %.6g\n", (double)loss);
   report("xent", t, reps);
+  for (int r = -1; r < reps; r++) {
+    const double t0 = now();
+    if (tl_cross_entropy(&loss, d, logits, targets, n, c, -100) != TL_OK) {
+      fprintf(stderr, "bench_layers: %s\n", tl_last_error());
+      return 1;
+    }
+    if (r >= 0)
+      t[r] = now() - t0;
+  }
+  report("xent_api", t, reps);
   tli_free(logits), tli_free(d);
   free(targets), free(t);
   return 0;

@@ -647,10 +647,72 @@ TL_API tl_status tl_model_backward(const float **out_dx, tl_model *model,
                                    const float *dy, const size_t *dims,
                                    size_t ndim);
 
-/* Forgets the carried state of every stateful LSTM or GRU layer: the next
- * forward starts from zeros (fastai's reset(), e.g. at the start of an epoch
- * or of a validation pass). */
+/* Forgets the carried state of every stateful LSTM or GRU layer, and the
+ * streaming state of every recurrent layer (tl_model_step): the next
+ * forward or step starts from zeros (fastai's reset(), e.g. at the start of
+ * an epoch or of a validation pass). */
 TL_API tl_status tl_model_reset_state(tl_model *model);
+
+/* ------------------------------------------------------------------------
+ * Streaming inference: one time step of B sequences per call (a keyboard's
+ * next-word model, a sensor stream on a device). The model carries the
+ * state of every LSTM and GRU layer from one step to the next, whether or
+ * not the layer is stateful, runs in eval mode (no dropout) and writes the
+ * step's output rows into a caller's array. After tl_model_step_prepare (or
+ * the first step) at a batch size, a step allocates nothing.
+ *
+ * A step is the forward of a window of one time step: (1, B, in_features)
+ * floats or (1, B) ids. Its output equals, bit for bit, that of
+ * tl_model_forward / tl_model_forward_ids on the same window with every
+ * recurrent layer stateful (so N steps give what N one-step forwards of a
+ * stateful model give). A stateful layer's state is the one forwards carry:
+ * a prompt can be fed by one forward of (T, B) and continued by steps, and
+ * the steps' state by a forward. A layer that pools over time (concat
+ * pooling) cannot run a step at a time (TL_E_UNSUPPORTED).
+ *
+ * A step forgets a pending train-mode forward (as any forward does) and
+ * leaves the model's train/eval mode as it was. The outputs of the last
+ * forward (tl_model_layer_output) become the step's. A new batch size, or
+ * tl_model_reset_state, starts every sequence from zeros;
+ * tl_model_reset_row starts one. Mode changes to feature extraction release
+ * workspaces, so the next step may allocate again.
+ * ------------------------------------------------------------------------ */
+
+/* Prepares steps of `batch` sequences: grows every workspace to the
+ * one-step shape (a dry run on zeros that leaves every carried state
+ * unchanged) and writes the number of output floats per sequence to
+ * *out_features (may be NULL), so the caller can allocate batch *
+ * out_features floats for tl_model_step. in_features: the input width of a
+ * model taking floats, 0 for a model taking ids. Errors: TL_E_INVALID_ARG
+ * (NULL model, batch 0 or >= 2^31, in_features 0 for a float model or not
+ * 0 for an ids model), TL_E_STATE (no layers), TL_E_SHAPE (in_features does
+ * not chain), TL_E_UNSUPPORTED (a layer that pools over time), TL_E_NOMEM. */
+TL_API tl_status tl_model_step_prepare(size_t *out_features, tl_model *model,
+                                       size_t batch, size_t in_features);
+
+/* One step of a model taking floats: x (batch, in_features) holds the next
+ * input vector of each sequence; out (out_n = batch * out_features floats,
+ * tl_model_step_prepare gives out_features) receives the output rows.
+ * Errors: those of tl_model_step_prepare, TL_E_INVALID_ARG (x or out NULL,
+ * out_n wrong), TL_E_STATE (the model takes ids), TL_E_NUMERIC (NaN/Inf in
+ * x: nothing changed). The first step at a batch size may allocate
+ * (TL_E_NOMEM). */
+TL_API tl_status tl_model_step(float *out, size_t out_n, tl_model *model,
+                               const float *x, size_t batch,
+                               size_t in_features);
+
+/* One step of a model taking ids (its first layer an embedding): ids[b] is
+ * the next token of sequence b, in [0, num_embeddings). Otherwise as
+ * tl_model_step; TL_E_STATE when the model takes floats. */
+TL_API tl_status tl_model_step_ids(float *out, size_t out_n, tl_model *model,
+                                   const int64_t *ids, size_t batch);
+
+/* Starts sequence `row` of the carried state from zeros again in every
+ * recurrent layer that holds a state for the current batch size (one
+ * finished stream of a batch is replaced by a new one; the others go on).
+ * Layers holding no state are left alone. Errors: TL_E_INVALID_ARG (NULL
+ * model, row >= the batch size of a layer's carried state). */
+TL_API tl_status tl_model_reset_row(tl_model *model, size_t row);
 
 /* Sum of the AR/TAR penalties (tl_lstm_options) of the last train-mode
  * forward, 0 when none is on or the forward ran in eval mode. */

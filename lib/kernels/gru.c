@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/blas.h"
+#include "kernels/matvec.h"
 
 size_t tli_gru_reserve_size(const tli_gru_dims *d) {
   return 4 * d->T * d->B * d->hidden_size;
@@ -44,11 +45,18 @@ void tli_gru_forward(const tli_gru_dims *d, const tli_gru_params *p,
   const size_t T = d->T, B = d->B, H = d->hidden_size, in = d->input_size;
   const size_t G = 3 * H, BH = B * H;
   float *gi = workspace, *gh = workspace + T * B * G;
-  /* gi = X W_ih^T for every step; the biases are added in the cell */
-  tli_sgemm(0, 1, T * B, G, in, 1.0f, x, in, p->w_ih, in, 0.0f, gi, G);
+  /* gi = X W_ih^T for every step; the biases are added in the cell. A few
+   * rows (a streaming step, a small batch) take kernels/matvec.h: sgemm
+   * would pack the whole weight on every call. */
+  if (T * B <= TLI_MATVEC_MAX_ROWS)
+    tli_matvec_rows(T * B, G, p->w_ih, in, x, NULL, 0, NULL, gi, 0);
+  else
+    tli_sgemm(0, 1, T * B, G, in, 1.0f, x, in, p->w_ih, in, 0.0f, gi, G);
   for (size_t t = 0; t < T; t++) {
     const float *hp = t ? y + (t - 1) * BH : h0;
-    if (hp != NULL)
+    if (hp != NULL && B <= TLI_MATVEC_MAX_ROWS)
+      tli_matvec_rows(B, G, p->w_hh, H, hp, NULL, 0, NULL, gh, 0);
+    else if (hp != NULL)
       tli_sgemm(0, 1, B, G, H, 1.0f, hp, H, p->w_hh, H, 0.0f, gh, G);
     else
       memset(gh, 0, B * G * sizeof(float));

@@ -21,6 +21,11 @@
 size_t tli_loss_find_bad_target(const int64_t *targets, size_t n, size_t c,
                                 int64_t ignore_index);
 
+/* The index of the first NaN or infinite element of x[0..n), or n when
+ * every one is finite (vectorised: the validation of a large logit array
+ * costs about a memory pass). */
+size_t tli_find_nonfinite(const float *x, size_t n);
+
 /* out row i = log_softmax(logits row i). out may alias logits. */
 void tli_log_softmax(float *out, const float *logits, size_t n, size_t c);
 

@@ -1,7 +1,9 @@
 /* One LSTM layer forward (training, inference, single step) and weight drop.
  * Shape of the work: one GEMM projects the inputs of all T steps at once,
  * one GEMM per step adds the recurrence (in slices of W_hh when it is
- * large), a fused pass adds the biases and applies the gate math. See lstm.h
+ * large; matrix-vector products for a batch of a few sequences, and for
+ * a whole step of them), a fused pass adds the biases and applies the gate
+ * math. See lstm.h
  * for the contract and docs/kernels.md for the layout. */
 #include "kernels/lstm.h"
 
@@ -11,6 +13,7 @@
 #include "core/blas.h"
 #include "kernels/lstm_layout.h"
 #include "kernels/lstm_math.h"
+#include "kernels/matvec.h"
 
 size_t tli_lstm_reserve_size(const tli_lstm_dims *d) {
   return TLI_LSTM_RESERVE_PER_STEP * d->T * d->B * d->hidden_size;
@@ -45,6 +48,10 @@ static size_t tli_lstm_slice_rows(size_t H) {
 void tli_lstm_recurrent_forward(size_t B, size_t H, const float *h_prev,
                                 const float *w_hh, float *gates) {
   const size_t G = 4 * H, step = tli_lstm_slice_rows(H);
+  if (B <= TLI_MATVEC_MAX_ROWS) { /* a small batch: no packing per step */
+    tli_matvec_rows(B, G, w_hh, H, h_prev, NULL, 0, NULL, gates, 1);
+    return;
+  }
   for (size_t r = 0; r < G; r += step) {
     const size_t n = G - r < step ? G - r : step;
     tli_sgemm(0, 1, B, n, H, 1.0f, h_prev, H, w_hh + r * H, H, 1.0f, gates + r,
@@ -71,6 +78,16 @@ static void tli_lstm_project_inputs(const tli_lstm_dims *d,
   const size_t rows = d->T * d->B, H = d->hidden_size;
   tli_sgemm(0, 1, rows, 4 * H, d->input_size, 1.0f, x, d->input_size, p->w_ih,
             d->input_size, 0.0f, gates, 4 * H);
+}
+
+/* ---- one step of a few sequences ----------------------------------------
+ * gates (B, 4H) = x W_ih^T + h W_hh^T (no bias; h NULL: zeros) by
+ * kernels/matvec.h instead of sgemm, which would pack both weights on every
+ * call. */
+static void tli_lstm_gates_mv(size_t B, size_t in, size_t H,
+                              const tli_lstm_params *p, const float *x,
+                              const float *h, float *gates) {
+  tli_matvec_rows(B, 4 * H, p->w_ih, in, x, h ? p->w_hh : NULL, H, h, gates, 0);
 }
 
 /* b_ih + b_hh for gate rows [j, j+n), zeros for absent biases. */
@@ -178,6 +195,13 @@ void tli_lstm_forward_infer(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && y != NULL && workspace != NULL);
   const size_t T = d->T, B = d->B, H = d->hidden_size, BH = B * H;
   float *gates = workspace, *c = workspace + 4 * T * BH;
+  if (T == 1 && B <= TLI_MATVEC_MAX_ROWS) { /* a step: tli_lstm_step's path */
+    tli_lstm_gates_mv(B, d->input_size, H, p, x, h0, gates);
+    tli_lstm_cell(B, H, p, gates, c0, c, NULL, y);
+    tli_lstm_copy_state(hN, y, BH);
+    tli_lstm_copy_state(cN, c, BH);
+    return;
+  }
   tli_lstm_project_inputs(d, p, x, gates);
   for (size_t t = 0; t < T; t++) {
     float *g = gates + t * B * 4 * H;
@@ -198,9 +222,8 @@ void tli_lstm_step(const tli_lstm_dims *d, const tli_lstm_params *p,
   assert(x != NULL && h != NULL && c != NULL && workspace != NULL);
   const size_t B = d->B, H = d->hidden_size, in = d->input_size;
   float *g = workspace;
-  if (B == 1) {
-    tli_sgemv(0, 4 * H, in, 1.0f, p->w_ih, in, x, 0.0f, g);
-    tli_sgemv(0, 4 * H, H, 1.0f, p->w_hh, H, h, 1.0f, g);
+  if (B <= TLI_MATVEC_MAX_ROWS) {
+    tli_lstm_gates_mv(B, in, H, p, x, h, g);
   } else {
     tli_sgemm(0, 1, B, 4 * H, in, 1.0f, x, in, p->w_ih, in, 0.0f, g, 4 * H);
     tli_lstm_recurrent_forward(B, H, h, p->w_hh, g);

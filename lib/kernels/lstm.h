@@ -86,16 +86,20 @@ void tli_lstm_forward_train(const tli_lstm_dims *d, const tli_lstm_params *p,
                             const float *x, const float *h0, const float *c0,
                             float *y, float *hN, float *cN, float *reserve);
 
-/* Inference forward: same results as tli_lstm_forward_train, keeps nothing.
- * hN / cN may be NULL, or alias h0 / c0. workspace:
+/* Inference forward: the same bits as tli_lstm_forward_train, keeps
+ * nothing; except one step (T = 1) of at most TLI_MATVEC_MAX_ROWS
+ * (kernels/matvec.h) sequences, which takes the matrix-vector path of
+ * tli_lstm_step (the same values up to float rounding, the same bits as
+ * tli_lstm_step). hN / cN may be NULL, or alias h0 / c0. workspace:
  * tli_lstm_infer_workspace_size floats. */
 void tli_lstm_forward_infer(const tli_lstm_dims *d, const tli_lstm_params *p,
                             const float *x, const float *h0, const float *c0,
                             float *y, float *hN, float *cN, float *workspace);
 
-/* One inference step for streaming (any B; fastest at B=1, where it uses
- * matrix-vector products). x (B,in); h, c (B,H) hold the state on entry
- * (not NULL) and are updated in place. workspace:
+/* One inference step for streaming (any B; up to TLI_MATVEC_MAX_ROWS
+ * (kernels/matvec.h) it uses matrix-vector products; the same bits as
+ * tli_lstm_forward_infer at T = 1). x (B,in); h, c (B,H) hold the state on
+ * entry (not NULL) and are updated in place. workspace:
  * tli_lstm_step_workspace_size floats. */
 void tli_lstm_step(const tli_lstm_dims *d, const tli_lstm_params *p,
                    const float *x, float *h, float *c, float *workspace);

@@ -32,7 +32,9 @@ static inline tli_lstm_reserve tli_lstm_reserve_view(const tli_lstm_dims *d,
  * packs the whole weight at every call; once W_hh outgrows the L2 cache that
  * packing streams it through memory three times per step. Slices of about
  * 1 MB keep the packed copy in cache (measured at B=32, H=1152: 46 -> 64
- * GFLOP/s; no change where W_hh fits, e.g. H <= 512). */
+ * GFLOP/s; no change where W_hh fits, e.g. H <= 512). Up to
+ * TLI_MATVEC_MAX_ROWS sequences the forward product runs kernels/matvec.h
+ * instead (no packing at all). */
 void tli_lstm_recurrent_forward(size_t B, size_t H, const float *h_prev,
                                 const float *w_hh, float *gates);
 void tli_lstm_recurrent_backward(size_t B, size_t H, const float *dgates,

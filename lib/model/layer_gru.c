@@ -117,7 +117,7 @@ static tl_status forward(tl_model *m, tli_layer *L, const float *x,
   float *state = NULL;
   const float *h0 = NULL;
   size_t depth = 0;
-  if (carried_state(L, &depth) > 0) {
+  if (tli_layer_forward_carry(m, L, &depth) > 0) {
     TLI_TRY(tli_layer_state_for_batch(L, 1, depth, &state));
     h0 = state;
     if (train) {
@@ -265,6 +265,7 @@ const tli_layer_ops tli_layer_gru_ops = {
     /* inference keeps out, aux and work */
     .release_training = tli_layer_release_common_training,
     .carried_state = carried_state,
+    .state_parts = 1,
     .arch_values = arch_values,
     .arch_decode = arch_decode,
     .arch_add = arch_add,

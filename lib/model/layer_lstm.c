@@ -75,12 +75,14 @@ static size_t carried_state(const tli_layer *L, size_t *depth) {
   return L->cfg.lstm.o.stateful ? 2 : 0;
 }
 
-/* A stateful layer's carried (h, c), each (L, B, H), zeroed when the
- * batch size changed or after a reset; NULLs for a stateless layer. */
-static tl_status carried_hc(tli_layer *L, float **h, float **c) {
+/* The carried (h, c), each (L, B, H), zeroed when the batch size changed
+ * or after a reset, of a stateful layer or of any layer during a step
+ * (tli_layer_forward_carry); NULLs when this forward carries nothing. */
+static tl_status carried_hc(const tl_model *m, tli_layer *L, float **h,
+                            float **c) {
   *h = *c = NULL;
   size_t depth = 0;
-  if (carried_state(L, &depth) == 0)
+  if (tli_layer_forward_carry(m, L, &depth) == 0)
     return TL_OK;
   float *s = NULL;
   TLI_TRY(tli_layer_state_for_batch(L, 2, depth, &s));
@@ -106,7 +108,7 @@ static tl_status forward_infer(tl_model *m, tli_layer *L, const float *x) {
   tli_lstm_params p[TLI_LSTM_MAX_LAYERS];
   params_of(m, L, p, NULL);
   float *hs = NULL, *cs = NULL;
-  TLI_TRY(carried_hc(L, &hs, &cs));
+  TLI_TRY(carried_hc(m, L, &hs, &cs));
   const float *cur = x;
   for (size_t k = 0; k < nl; k++) {
     float *y = k + 1 == nl ? L->out.p : L->aux.p + (k % 2) * T * B * H;
@@ -163,7 +165,7 @@ static tl_status forward(tl_model *m, tli_layer *L, const float *x,
   float *yraw = parts.yraw ? parts.yraw : L->out.p;
   float *hs = NULL, *cs = NULL;
   const float *h0 = NULL, *c0 = NULL;
-  TLI_TRY(carried_hc(L, &hs, &cs));
+  TLI_TRY(carried_hc(m, L, &hs, &cs));
   if (hs) {
     /* backward needs this window's initial state: keep a copy, the carried
      * one becomes the final state */
@@ -304,6 +306,7 @@ const tli_layer_ops tli_layer_lstm_ops = {
     /* inference keeps out, aux and work */
     .release_training = tli_layer_release_common_training,
     .carried_state = carried_state,
+    .state_parts = 2,
     .arch_values = arch_values,
     .arch_decode = arch_decode,
     .arch_add = arch_add,

@@ -84,6 +84,13 @@ typedef struct tli_layer_ops {
    * and sets *depth to the number of stacked layers; 0 when the layer
    * carries nothing. NULL: never carries state. */
   size_t (*carried_state)(const tli_layer *L, size_t *depth);
+  /* A recurrent kind's number of state vectors per (stacked layer, batch
+   * row), whether or not it is stateful (LSTM 2, GRU 1): the state a step
+   * (tl_model_step) carries. 0: the kind has no recurrent state. */
+  size_t state_parts;
+  /* 1 for a kind that reduces over the time axis (concat pooling): it
+   * cannot run one time step at a time (tl_model_step refuses it). */
+  int whole_sequence;
   /* Non-NULL for a kind that takes int64 ids (it must come first): checks
    * them against the layer (the vocabulary) before anything runs. */
   tl_status (*check_ids)(const tl_model *m, const tli_layer *L,
@@ -131,6 +138,13 @@ void tli_layer_release_training(tli_layer *L);
 /* The layer's carried-state parts and depth (0: it carries nothing now,
  * e.g. a stateless LSTM). */
 size_t tli_layer_carried_state(const tli_layer *L, size_t *depth);
+
+/* The parts of carried state a recurrent layer starts this forward from
+ * and updates (depth set as by carried_state): its stateful option's
+ * (tli_layer_carried_state) in a plain forward, ops->state_parts during a
+ * step whatever the option, 0 during tl_model_step_prepare's dry run. */
+size_t tli_layer_forward_carry(const tl_model *m, const tli_layer *L,
+                               size_t *depth);
 
 /* ---- helpers for the kinds -------------------------------------------- */
 

@@ -91,6 +91,7 @@ const tli_layer_ops tli_layer_concat_pool_ops = {
     .forward = forward,
     .backward = backward,
     .release_training = tli_layer_release_scratch,
+    .whole_sequence = 1,  /* pools over T: no step at a time */
     .arch_add = arch_add, /* no settings */
 };
 

@@ -53,6 +53,16 @@ size_t tli_layer_carried_state(const tli_layer *L, size_t *depth) {
   return ops->carried_state ? ops->carried_state(L, depth) : 0;
 }
 
+size_t tli_layer_forward_carry(const tl_model *m, const tli_layer *L,
+                               size_t *depth) {
+  const tli_layer_ops *ops = table[L->kind];
+  *depth = 0;
+  if (ops->state_parts == 0 || m->carry == TLI_CARRY_NONE)
+    return 0;
+  const size_t own = ops->carried_state(L, depth);
+  return m->carry == TLI_CARRY_ALL ? ops->state_parts : own;
+}
+
 void tli_layer_release_common_training(tli_layer *L) {
   tli_buf_release(&L->state0);
   tli_buf_release(&L->dx);

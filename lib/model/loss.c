@@ -22,9 +22,9 @@ static tl_status check_loss_args(const float *logits, const int64_t *targets,
             "%s: targets[%zu] = %lld is outside [0, %zu) and not "
             "ignore_index",
             fn, bad, bad < n ? (long long)targets[bad] : 0LL, c);
-  for (size_t i = 0; i < nc; i++)
-    TLI_CHECK(isfinite(logits[i]), TL_E_NUMERIC,
-              "%s: logits[%zu] is not finite", fn, i);
+  const size_t nonfinite = tli_find_nonfinite(logits, nc);
+  TLI_CHECK(nonfinite == nc, TL_E_NUMERIC, "%s: logits[%zu] is not finite", fn,
+            nonfinite);
   return TL_OK;
 }
 

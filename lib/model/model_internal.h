@@ -155,6 +155,14 @@ typedef struct tli_layer {
   size_t argmax_cap;
 } tli_layer;
 
+/* Which recurrent layers carry their state through a forward
+ * (tli_layer_forward_carry). */
+typedef enum tli_carry {
+  TLI_CARRY_OPTION = 0, /* the stateful ones (a plain forward) */
+  TLI_CARRY_ALL = 1,    /* every one (tl_model_step) */
+  TLI_CARRY_NONE = 2    /* none (tl_model_step_prepare's dry run) */
+} tli_carry;
+
 struct tl_model {
   int refs; /* the creator + optimizers + models tied to this one */
   tli_rng rng;
@@ -189,6 +197,7 @@ struct tl_model {
    * the gradient buffer is final (NULL: none). */
   tl_grad_ready_fn grad_ready;
   void *grad_ready_payload;
+  tli_carry carry; /* TLI_CARRY_OPTION but inside the step calls */
 };
 
 /* Effective trainability: the flag, in fine-tune mode. */

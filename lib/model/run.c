@@ -127,7 +127,7 @@ static tl_status check_dims(const size_t *dims, size_t ndim, size_t *count,
  * runs when a shape does not chain. Run with commit 0 to validate only,
  * then with commit 1 to record the dims in the layers. */
 static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
-                           const char *fn, int commit) {
+                           const char *fn, int commit, size_t *out_count) {
   size_t cur[TL_MODEL_MAX_DIMS], cn = ndim;
   memcpy(cur, dims, ndim * sizeof(size_t));
   for (size_t i = 0; i < m->n_layers; i++) {
@@ -152,6 +152,8 @@ static tl_status plan_pass(tl_model *m, const size_t *dims, size_t ndim,
     }
     memcpy(cur, next, nn * sizeof(size_t));
     cn = nn;
+    if (out_count != NULL)
+      *out_count = count;
   }
   return TL_OK;
 }
@@ -199,11 +201,11 @@ tl_status tl_model_forward(const float **out_y, size_t *out_dims,
             "%s: the model starts with an embedding: use "
             "tl_model_forward_ids",
             fn);
-  TLI_TRY(plan_pass(model, dims, ndim, fn, 0));
+  TLI_TRY(plan_pass(model, dims, ndim, fn, 0, NULL));
   for (size_t i = 0; i < n; i++)
     TLI_CHECK(isfinite(x[i]), TL_E_NUMERIC, "%s: x[%zu] is not finite", fn, i);
   model->have_train_forward = 0; /* from here on the old activations go */
-  TLI_TRY(plan_pass(model, dims, ndim, fn, 1));
+  TLI_TRY(plan_pass(model, dims, ndim, fn, 1, NULL));
   TLI_TRY(tli_buf_reserve_discard(&model->in_f, n, "model input copy"));
   memcpy(model->in_f.p, x, n * sizeof(float));
   model->in_ndim = ndim;
@@ -223,11 +225,11 @@ tl_status tl_model_forward_ids(const float **out_y, size_t *out_dims,
   TLI_TRY(check_dims(dims, ndim, &n, fn));
   TLI_CHECK(takes_ids(model), TL_E_STATE,
             "%s: the model does not start with an embedding", fn);
-  TLI_TRY(plan_pass(model, dims, ndim, fn, 0));
+  TLI_TRY(plan_pass(model, dims, ndim, fn, 0, NULL));
   const tli_layer *first = &model->layers[0];
   TLI_TRY(tli_layer_ops_for(first->kind)->check_ids(model, first, ids, n, fn));
   model->have_train_forward = 0; /* from here on the old activations go */
-  TLI_TRY(plan_pass(model, dims, ndim, fn, 1));
+  TLI_TRY(plan_pass(model, dims, ndim, fn, 1, NULL));
   if (model->in_ids_cap < n) {
     int64_t *p = NULL;
     TLI_TRY(tli_alloc_checked((void **)&p, n, sizeof(int64_t),
@@ -240,6 +242,191 @@ tl_status tl_model_forward_ids(const float **out_y, size_t *out_dims,
   model->in_ndim = ndim;
   memcpy(model->in_dims, dims, ndim * sizeof(size_t));
   return run_forward(model, out_y, out_dims, out_ndim, NULL, model->in_ids);
+}
+
+/* ---- streaming inference: one time step at a time ----------------------- */
+
+/* The window of one step, validated against the model: dims (1, batch) for
+ * ids or (1, batch, in_features), the total input count in *n_in and the
+ * output floats per sequence in *out_features. Changes nothing. */
+static tl_status step_plan(tl_model *m, size_t batch, size_t in_features,
+                           size_t *dims, size_t *ndim, size_t *n_in,
+                           size_t *out_features, const char *fn) {
+  TLI_CHECK(m->n_layers > 0, TL_E_STATE, "%s: the model has no layers", fn);
+  TLI_CHECK(batch >= 1 && batch < (size_t)1 << 31, TL_E_INVALID_ARG,
+            "%s: batch must be in [1, 2^31) (got %zu)", fn, batch);
+  for (size_t i = 0; i < m->n_layers; i++) {
+    const tli_layer *L = &m->layers[i];
+    const tli_layer_ops *ops = tli_layer_ops_for(L->kind);
+    TLI_CHECK(!ops->whole_sequence, TL_E_UNSUPPORTED,
+              "%s: layer '%s' (%s) reduces over the time axis: the model "
+              "cannot run one step at a time",
+              fn, L->name, ops->kind_name);
+  }
+  if (takes_ids(m)) {
+    TLI_CHECK(in_features == 0, TL_E_INVALID_ARG,
+              "%s: the model takes ids (its first layer is an embedding): "
+              "in_features must be 0 (got %zu)",
+              fn, in_features);
+    dims[0] = 1;
+    dims[1] = batch;
+    *ndim = 2;
+  } else {
+    TLI_CHECK(in_features >= 1, TL_E_INVALID_ARG,
+              "%s: in_features must be >= 1 for a model taking floats", fn);
+    dims[0] = 1;
+    dims[1] = batch;
+    dims[2] = in_features;
+    *ndim = 3;
+  }
+  TLI_TRY(check_dims(dims, *ndim, n_in, fn));
+  size_t count = 0;
+  TLI_TRY(plan_pass(m, dims, *ndim, fn, 0, &count));
+  *out_features = count / batch;
+  return TL_OK;
+}
+
+/* Runs one step (or, with carry TLI_CARRY_NONE, the dry run of prepare) on
+ * the input already copied into the model (in_f / in_ids), in eval mode,
+ * the model's mode restored after. */
+static tl_status step_run(tl_model *m, const size_t *dims, size_t ndim,
+                          tli_carry carry, const char *fn) {
+  const int training = m->training;
+  m->have_train_forward = 0;
+  TLI_TRY(plan_pass(m, dims, ndim, fn, 1, NULL));
+  m->in_ndim = ndim;
+  memcpy(m->in_dims, dims, ndim * sizeof(size_t));
+  m->training = 0;
+  m->carry = carry;
+  const float *y = NULL;
+  const int ids = takes_ids(m);
+  const tl_status st = run_forward(m, &y, NULL, NULL, ids ? NULL : m->in_f.p,
+                                   ids ? m->in_ids : NULL);
+  m->carry = TLI_CARRY_OPTION;
+  m->training = training;
+  return st;
+}
+
+/* The model's input copy holds n values (ids or floats). */
+static tl_status step_reserve_input(tl_model *m, size_t n, const char *fn) {
+  if (!takes_ids(m))
+    return tli_buf_reserve_discard(&m->in_f, n, "model input copy");
+  if (m->in_ids_cap < n) {
+    int64_t *p = NULL;
+    TLI_TRY(tli_alloc_checked((void **)&p, n, sizeof(int64_t), fn));
+    tli_free(m->in_ids);
+    m->in_ids = p;
+    m->in_ids_cap = n;
+  }
+  return TL_OK;
+}
+
+tl_status tl_model_step_prepare(size_t *out_features, tl_model *model,
+                                size_t batch, size_t in_features) {
+  const char *fn = "tl_model_step_prepare";
+  TLI_CHECK_PTR(fn, model);
+  size_t dims[3], ndim = 0, n = 0, of = 0;
+  TLI_TRY(step_plan(model, batch, in_features, dims, &ndim, &n, &of, fn));
+  TLI_TRY(step_reserve_input(model, n, fn));
+  if (takes_ids(model))
+    memset(model->in_ids, 0, n * sizeof(int64_t)); /* id 0 always exists */
+  else
+    memset(model->in_f.p, 0, n * sizeof(float));
+  /* the state a step carries: grown now, so the step's zeroing of a new
+   * batch size's state allocates nothing (another batch size's carried
+   * state is forgotten, as a step at this size would) */
+  for (size_t i = 0; i < model->n_layers; i++) {
+    tli_layer *L = &model->layers[i];
+    const size_t parts = tli_layer_ops_for(L->kind)->state_parts;
+    size_t depth = 0;
+    if (parts == 0 || L->state_batch == batch)
+      continue;
+    (void)tli_layer_carried_state(L, &depth);
+    TLI_TRY(tli_buf_reserve_discard(
+        &L->state, parts * depth * batch * L->out_features, "carried state"));
+    L->state_batch = 0;
+  }
+  TLI_TRY(step_run(model, dims, ndim, TLI_CARRY_NONE, fn));
+  if (out_features != NULL)
+    *out_features = of;
+  return TL_OK;
+}
+
+/* The step of both entry points, after their input checks. */
+static tl_status step_common(float *out, size_t out_n, tl_model *m,
+                             const float *x, const int64_t *ids, size_t batch,
+                             size_t in_features, const char *fn) {
+  size_t dims[3], ndim = 0, n = 0, of = 0;
+  TLI_TRY(step_plan(m, batch, in_features, dims, &ndim, &n, &of, fn));
+  TLI_CHECK(out_n == batch * of, TL_E_INVALID_ARG,
+            "%s: out_n must be batch * out_features = %zu * %zu = %zu (got "
+            "%zu)",
+            fn, batch, of, batch * of, out_n);
+  if (ids != NULL) {
+    const tli_layer *first = &m->layers[0];
+    TLI_TRY(tli_layer_ops_for(first->kind)->check_ids(m, first, ids, n, fn));
+  } else {
+    for (size_t i = 0; i < n; i++)
+      TLI_CHECK(isfinite(x[i]), TL_E_NUMERIC, "%s: x[%zu] is not finite", fn,
+                i);
+  }
+  TLI_TRY(step_reserve_input(m, n, fn));
+  if (ids != NULL)
+    memcpy(m->in_ids, ids, n * sizeof(int64_t));
+  else
+    memcpy(m->in_f.p, x, n * sizeof(float));
+  TLI_TRY(step_run(m, dims, ndim, TLI_CARRY_ALL, fn));
+  memcpy(out, m->layers[m->n_layers - 1].y, out_n * sizeof(float));
+  return TL_OK;
+}
+
+tl_status tl_model_step(float *out, size_t out_n, tl_model *model,
+                        const float *x, size_t batch, size_t in_features) {
+  const char *fn = "tl_model_step";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK_PTR(fn, x);
+  TLI_CHECK(model->n_layers == 0 || !takes_ids(model), TL_E_STATE,
+            "%s: the model starts with an embedding: use tl_model_step_ids",
+            fn);
+  return step_common(out, out_n, model, x, NULL, batch, in_features, fn);
+}
+
+tl_status tl_model_step_ids(float *out, size_t out_n, tl_model *model,
+                            const int64_t *ids, size_t batch) {
+  const char *fn = "tl_model_step_ids";
+  TLI_CHECK_PTR(fn, model);
+  TLI_CHECK_PTR(fn, out);
+  TLI_CHECK_PTR(fn, ids);
+  TLI_CHECK(model->n_layers == 0 || takes_ids(model), TL_E_STATE,
+            "%s: the model does not start with an embedding: use "
+            "tl_model_step",
+            fn);
+  return step_common(out, out_n, model, NULL, ids, batch, 0, fn);
+}
+
+tl_status tl_model_reset_row(tl_model *model, size_t row) {
+  const char *fn = "tl_model_reset_row";
+  TLI_CHECK_PTR(fn, model);
+  for (size_t i = 0; i < model->n_layers; i++) {
+    const tli_layer *L = &model->layers[i];
+    TLI_CHECK(L->state_batch == 0 || row < L->state_batch, TL_E_INVALID_ARG,
+              "%s: row %zu is out of range: layer '%s' carries the state of "
+              "%zu sequences",
+              fn, row, L->name, L->state_batch);
+  }
+  for (size_t i = 0; i < model->n_layers; i++) {
+    tli_layer *L = &model->layers[i];
+    const size_t parts = tli_layer_ops_for(L->kind)->state_parts;
+    size_t depth = 0;
+    if (parts == 0 || L->state_batch == 0)
+      continue;
+    (void)tli_layer_carried_state(L, &depth);
+    const size_t B = L->state_batch, H = L->out_features;
+    for (size_t v = 0; v < parts * depth; v++)
+      memset(L->state.p + (v * B + row) * H, 0, H * sizeof(float));
+  }
+  return TL_OK;
 }
 
 /* 1 if backward through layer i updates some parameter (its own, or a tied

@@ -9,6 +9,7 @@
 #include "kernels/embedding.h"
 #include "kernels/linear.h"
 #include "kernels/loss.h"
+#include "kernels/matvec.h"
 #include "kernels/pool.h"
 #include "kernels/regularize.h"
 #include "tl_test.h"

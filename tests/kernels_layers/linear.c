@@ -163,6 +163,101 @@ START_TEST(activations_are_finite_at_extremes) {
 }
 END_TEST
 
+/* kernels/matvec.h against a double-precision reference over shapes with
+ * partial blocks (N not a multiple of 8, K not a multiple of the lanes),
+ * one and two weights, overwrite and add; each output row's bits do not
+ * depend on the other input rows. */
+START_TEST(matvec_rows_matches_a_double_reference) {
+  static const size_t Bs[] = {1, 3, 8}, Ns[] = {1, 7, 8, 13, 52};
+  static const size_t Ks[] = {1, 5, 8, 17, 40};
+  tli_rng rng;
+  tli_rng_seed(&rng, 11);
+  float w1[52 * 40], w2[52 * 40], x1[8 * 40], x2[8 * 40];
+  float y[8 * 52], y0[8 * 52], row[52];
+  for (size_t i = 0; i < NELEM(w1); i++) {
+    w1[i] = 2.0f * tli_rng_uniform_f(&rng) - 1.0f;
+    w2[i] = 2.0f * tli_rng_uniform_f(&rng) - 1.0f;
+  }
+  for (size_t i = 0; i < NELEM(x1); i++) {
+    x1[i] = 2.0f * tli_rng_uniform_f(&rng) - 1.0f;
+    x2[i] = 2.0f * tli_rng_uniform_f(&rng) - 1.0f;
+  }
+  for (size_t bi = 0; bi < NELEM(Bs); bi++)
+    for (size_t ni = 0; ni < NELEM(Ns); ni++)
+      for (size_t ki = 0; ki < NELEM(Ks); ki++)
+        for (int two = 0; two < 2; two++)
+          for (int add = 0; add < 2; add++) {
+            const size_t B = Bs[bi], N = Ns[ni], k1 = Ks[ki];
+            const size_t k2 = Ks[(ki + 2) % NELEM(Ks)];
+            for (size_t i = 0; i < B * N; i++)
+              y[i] = y0[i] = (float)i * 0.25f - 3.0f;
+            tli_matvec_rows(B, N, w1, k1, x1, two ? w2 : NULL, k2, x2, y, add);
+            for (size_t b = 0; b < B; b++)
+              for (size_t r = 0; r < N; r++) {
+                double want = add ? (double)y0[b * N + r] : 0.0, mag = 1.0;
+                for (size_t k = 0; k < k1; k++) {
+                  want += (double)w1[r * k1 + k] * x1[b * k1 + k];
+                  mag += fabs((double)w1[r * k1 + k] * x1[b * k1 + k]);
+                }
+                for (size_t k = 0; two && k < k2; k++) {
+                  want += (double)w2[r * k2 + k] * x2[b * k2 + k];
+                  mag += fabs((double)w2[r * k2 + k] * x2[b * k2 + k]);
+                }
+                ck_assert_msg(fabs(y[b * N + r] - want) <=
+                                  1e-6 * mag + 4.0 * fabs(want) * FLT_EPSILON,
+                              "B %zu N %zu k1 %zu two %d add %d: y[%zu][%zu] "
+                              "= %.9g, want %.9g",
+                              B, N, k1, two, add, b, r, (double)y[b * N + r],
+                              want);
+              }
+            /* the last input row alone gives the same bits */
+            const size_t last = B - 1;
+            for (size_t r = 0; r < N; r++)
+              row[r] = y0[last * N + r];
+            tli_matvec_rows(1, N, w1, k1, x1 + last * k1, two ? w2 : NULL, k2,
+                            x2 + last * k2, row, add);
+            ck_assert(memcmp(row, y + last * N, N * sizeof(float)) == 0);
+          }
+}
+END_TEST
+
+/* The three forward paths by rows and weight size (sgemm, the few-row
+ * kernel, sgemv for one row against a weight over 1 MB) against a double
+ * reference, with the bias and a tanh. */
+START_TEST(linear_forward_paths_match_a_double_reference) {
+  enum { IN = 300, OUT = 1000 }; /* 300k floats: the sgemv path at n = 1 */
+  tli_rng rng;
+  tli_rng_seed(&rng, 12);
+  float *w = tli_alloc(IN * OUT * sizeof(float)), b[OUT], x[9 * IN];
+  float *y = tli_alloc(9 * OUT * sizeof(float));
+  ck_assert(w != NULL && y != NULL);
+  for (size_t i = 0; i < (size_t)IN * OUT; i++)
+    w[i] = 0.1f * (2.0f * tli_rng_uniform_f(&rng) - 1.0f);
+  for (size_t i = 0; i < OUT; i++)
+    b[i] = 2.0f * tli_rng_uniform_f(&rng) - 1.0f;
+  for (size_t i = 0; i < NELEM(x); i++)
+    x[i] = 2.0f * tli_rng_uniform_f(&rng) - 1.0f;
+  static const size_t ns[] = {1, 2, 8, 9};
+  static const size_t ins[] = {IN, 40}; /* 40k floats: the kernel at n = 1 */
+  for (size_t ii = 0; ii < NELEM(ins); ii++)
+    for (size_t ni = 0; ni < NELEM(ns); ni++) {
+      const size_t n = ns[ni], in = ins[ii];
+      tli_linear_forward(y, x, w, b, n, in, OUT, TLI_ACT_TANH);
+      for (size_t r = 0; r < n; r++)
+        for (size_t o = 0; o < OUT; o++) {
+          double z = b[o];
+          for (size_t k = 0; k < in; k++)
+            z += (double)w[o * in + k] * x[r * in + k];
+          ck_assert_msg(fabs(y[r * OUT + o] - tanh(z)) < 2e-6,
+                        "n %zu in %zu: y[%zu][%zu] = %.9g, want %.9g", n, in, r,
+                        o, (double)y[r * OUT + o], tanh(z));
+        }
+    }
+  tli_free(w);
+  tli_free(y);
+}
+END_TEST
+
 TCase *kernels_layers_tcase_linear(void);
 TCase *kernels_layers_tcase_linear(void) {
   TCase *tc = tcase_create("linear");
@@ -171,5 +266,7 @@ TCase *kernels_layers_tcase_linear(void) {
   tcase_add_test(tc, linear_backward_accumulates);
   tcase_add_test(tc, linear_skip_flags_and_in_place_work);
   tcase_add_test(tc, activations_are_finite_at_extremes);
+  tcase_add_test(tc, matvec_rows_matches_a_double_reference);
+  tcase_add_test(tc, linear_forward_paths_match_a_double_reference);
   return tc;
 }

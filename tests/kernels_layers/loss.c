@@ -143,6 +143,32 @@ START_TEST(loss_find_bad_target_and_accuracy_ties) {
 }
 END_TEST
 
+/* The vectorised finiteness scan finds the first NaN or infinity wherever
+ * it sits (inside a block of lanes, in the scalar tail, after another
+ * block), and lets the largest finite floats and subnormals pass. */
+START_TEST(find_nonfinite_finds_the_first) {
+  enum { N = 101 };
+  float x[N];
+  for (size_t i = 0; i < N; i++)
+    x[i] = i % 3 ? FLT_MAX : -FLT_MIN / 4.0f;
+  ck_assert_uint_eq(tli_find_nonfinite(x, N), N);
+  ck_assert_uint_eq(tli_find_nonfinite(x, 0), 0);
+  const float bad[3] = {NAN, INFINITY, -INFINITY};
+  for (size_t i = 0; i < N; i++)
+    for (size_t b = 0; b < 3; b++) {
+      const float keep = x[i];
+      x[i] = bad[b];
+      ck_assert_uint_eq(tli_find_nonfinite(x, N), i);
+      if (i + 1 < N) { /* a later one does not hide the first */
+        x[N - 1] = NAN;
+        ck_assert_uint_eq(tli_find_nonfinite(x, N), i);
+        x[N - 1] = (N - 1) % 3 ? FLT_MAX : -FLT_MIN / 4.0f;
+      }
+      x[i] = keep;
+    }
+}
+END_TEST
+
 TCase *kernels_layers_tcase_loss(void);
 TCase *kernels_layers_tcase_loss(void) {
   TCase *tc = tcase_create("cross_entropy");
@@ -151,5 +177,6 @@ TCase *kernels_layers_tcase_loss(void) {
   tcase_add_test(tc, cross_entropy_all_ignored_is_zero_not_nan);
   tcase_add_test(tc, cross_entropy_is_stable_for_huge_logits);
   tcase_add_test(tc, loss_find_bad_target_and_accuracy_ties);
+  tcase_add_test(tc, find_nonfinite_finds_the_first);
   return tc;
 }

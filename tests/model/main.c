@@ -18,5 +18,6 @@ int main(void) {
   suite_add_tcase(s, tlt_model_batchnorm_case());
   suite_add_tcase(s, tlt_model_layout_case());
   suite_add_tcase(s, tlt_model_taps_case());
+  suite_add_tcase(s, tlt_model_stream_case());
   return tlt_run(s);
 }

@@ -40,5 +40,6 @@ TCase *tlt_model_gru_case(void);
 TCase *tlt_model_batchnorm_case(void);
 TCase *tlt_model_layout_case(void);
 TCase *tlt_model_taps_case(void);
+TCase *tlt_model_stream_case(void);
 
 #endif

@@ -162,12 +162,31 @@ register([
      status),
     ("tl_model_layer_output_grad", [_vp, ctypes.c_char_p, _f32p, c_size_p, _sz], status),
     ("tl_model_reset_state", [_vp], status),
+    ("tl_model_step_prepare", [c_size_p, _vp, _sz, _sz], status),
+    ("tl_model_step", [_f32p, _sz, _vp, _f32p, _sz, _sz], status),
+    ("tl_model_step_ids", [_f32p, _sz, _vp, _i64p, _sz], status),
+    ("tl_model_reset_row", [_vp, _sz], status),
     ("tl_model_aux_loss", [ctypes.POINTER(ctypes.c_double), _vp], status),
     ("tl_model_zero_grad", [_vp], status),
     ("tl_cross_entropy", [_f32p, _f32p, _f32p, _i64p, _sz, _sz,
                           ctypes.c_int64], status),
     ("tl_accuracy", [_f32p, _f32p, _i64p, _sz, _sz, ctypes.c_int64], status),
 ])
+
+
+def _raw(name, argtypes):
+    """A second ctypes function object for `name` without the errcheck and
+    range-check wrappers: Model.step checks the status itself, and every
+    integer it passes comes from a prepared step, so the per-call cost is
+    ctypes' own (about 1 us less per step)."""
+    fn = lib[name]
+    fn.argtypes = argtypes
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_step_raw = _raw("tl_model_step", [_vp, _sz, _vp, _vp, _sz, _sz])
+_step_ids_raw = _raw("tl_model_step_ids", [_vp, _sz, _vp, _vp, _sz])
 
 
 def _dims(shape):
@@ -771,6 +790,117 @@ class Model(OwnedHandle):
         """Stateful LSTM and GRU layers start the next forward from
         zeros."""
         lib.tl_model_reset_state(self._live())
+
+    # ---- streaming inference (tl_model_step) --------------------------------
+    def step_prepare(self, batch=1, in_features=None):
+        """Prepares Model.step for `batch` sequences: grows the model's
+        workspaces (no allocation per step after this) and the binding's
+        input and output arrays. in_features: the input width of a model
+        taking floats (None for one taking ids). Returns the number of
+        output floats per sequence. Carried states are kept (a new batch
+        size starts from zeros)."""
+        fn = "Model.step_prepare"
+        b = _check.size(batch, "batch", fn)
+        ids = bool(self._takes_ids)
+        if ids and in_features is not None:
+            raise _errors.InvalidArgumentError(
+                "%s: the model takes ids: in_features must be None" % fn,
+                function=fn)
+        f = 0 if ids else _check.size(in_features if in_features is not None
+                                      else 0, "in_features", fn)
+        of = ctypes.c_size_t()
+        lib.tl_model_step_prepare(ctypes.byref(of), self._live(), b, f)
+        out = np.empty((b, of.value), dtype=np.float32)
+        x = np.zeros(b, dtype=np.int64) if ids else \
+            np.zeros((b, f), dtype=np.float32)
+        # everything a step passes, fixed now: pointers as plain ints
+        self._step = (ids, x, out, out.ctypes.data, out.size, x.ctypes.data,
+                      b, f)
+        return of.value
+
+    def step(self, x=None):
+        """One streaming step (tl_model_step / tl_model_step_ids) of the
+        prepared batch: x holds one token id per sequence (an int when the
+        batch is 1, else a sequence of B ints) for a model taking ids, or
+        one input vector per sequence (float, shape (B, F), or (F,) when the
+        batch is 1). x None: the input is already in step_input (the
+        cheapest call: nothing is checked or copied in Python). The model
+        carries every LSTM/GRU state to the next step and runs in eval mode
+        (its mode is kept). Returns the output rows, (B, out_features)
+        float32: the binding's preallocated array, overwritten by the next
+        step (copy it to keep it). The first call prepares batch 1 (and the
+        input width of x) if step_prepare was not called."""
+        st = self.__dict__.get("_step")
+        if st is None:
+            if x is None:
+                raise _errors.StateError(
+                    "Model.step: x is None but no step is prepared "
+                    "(call step_prepare)", function="Model.step")
+            if self._takes_ids:
+                self.step_prepare(1 if isinstance(x, (int, np.integer))
+                                  else len(x))
+            else:
+                a = np.asarray(x)
+                self.step_prepare(1 if a.ndim == 1 else a.shape[0],
+                                  a.shape[-1])
+            st = self._step
+        ids, buf, out, out_p, out_n, x_p, b, f = st
+        if ids:
+            if x is None:
+                pass
+            elif type(x) is int or isinstance(x, np.integer):
+                if b != 1:
+                    raise _errors.ShapeError(
+                        "Model.step: %d ids expected (the prepared batch), "
+                        "got one" % b, function="Model.step")
+                if not -2**63 <= x < 2**63:
+                    raise _errors.InvalidArgumentError(
+                        "Model.step: id %d is outside int64" % x,
+                        function="Model.step")
+                buf[0] = x
+            else:
+                a = _check.int_array(x, "ids", np.int64, "Model.step")
+                if a.shape != (b,):
+                    raise _errors.ShapeError(
+                        "Model.step: ids must have shape (%d,) (the prepared "
+                        "batch), got %s" % (b, a.shape), function="Model.step")
+                buf[...] = a
+            r = _step_ids_raw(out_p, out_n, self._live(), x_p, b)
+        else:
+            if x is None:
+                pass
+            elif type(x) is np.ndarray and x.dtype == np.float32 and \
+                    x.size == b * f:  # the common case, quickly
+                buf.reshape(-1)[...] = x.reshape(-1)
+            else:
+                a = np.asarray(x)
+                if a.dtype.kind not in "fiu" or a.size != b * f:
+                    raise _errors.ShapeError(
+                        "Model.step: x must hold %d x %d numbers (the "
+                        "prepared batch and in_features), got shape %s"
+                        % (b, f, a.shape), function="Model.step")
+                buf.reshape(-1)[...] = a.reshape(-1)
+            r = _step_raw(out_p, out_n, self._live(), x_p, b, f)
+        if r < 0:
+            _errors.raise_for_status(
+                r, lib.tl_last_error().decode("utf-8", "replace"),
+                "tl_model_step_ids" if ids else "tl_model_step")
+        return out
+
+    @property
+    def step_input(self):
+        """The prepared step's input array ((B,) int64 ids or (B, F)
+        float32), which Model.step() without an argument reads: writing the
+        next input into it in place saves the copy. None before
+        step_prepare."""
+        st = self.__dict__.get("_step")
+        return None if st is None else st[1]
+
+    def reset_row(self, row):
+        """Sequence `row` of the carried state starts from zeros again in
+        every recurrent layer (tl_model_reset_row); the others go on."""
+        lib.tl_model_reset_row(self._live(),
+                               _check.size(row, "row", "Model.reset_row"))
 
     @property
     def aux_loss(self):
