@@ -15,7 +15,8 @@ same order; numpy only does what the C program does by hand (tf-idf,
 pooling, standardising), in the same floating-point order.
 
   stage 1  the shipped pretrained AWD-LSTM LM (data/ulmfit_lm.tlc);
-           pretraining it from scratch (ulmfit --full) is C only
+           pretraining it from scratch (ulmfit --full) is C only, and so
+           is reading the general domain (data/nlp_corpus.txt.xz)
   stage 2  fine-tune the LM on the target documents
   stage 3  the classifier: load_encoder, gradual unfreezing
   stage 4  baselines: ULMFiT without LM fine-tuning, from scratch, feature
@@ -28,6 +29,7 @@ Unlike the C program it keeps no cache of results between runs (--work only
 holds the encoders and the exported classifier).
 """
 import argparse
+import itertools
 import json
 import lzma
 import math
@@ -41,7 +43,7 @@ import numpy as np
 import tl
 
 CLASSES = ["news", "religion", "hobbies", "government", "learned"]
-GENRES = "ADEHJ"  # Brown genres of CLASSES; the other 10 are general domain
+GENRES = ["A", "D", "E", "H", "J"]  # of CLASSES; the other 10: general domain
 TRAIN, VALID, TEST = 0, 1, 2
 MOMS = (0.8, 0.7, 0.8)  # fastai's text learners
 LR_DIV = 2.6 * 2.6 * 2.6 * 2.6  # ULMFiT's 2.6^4, multiplied as classify.c does
@@ -95,27 +97,24 @@ def parse_args(argv=None):
 def read_brown(data):
     """The Brown documents of the task genres (text, class) and their
     passages of 5 consecutive sentences (text, class, document)."""
-    with lzma.open(os.path.join(data, "brown.tsv.xz")) as f:
+    path = os.path.join(data, "brown.tsv.xz")
+    with lzma.open(path) as f:
         lines = f.read().decode("utf-8").split("\n")
     if lines[-1] == "":
         lines.pop()
+    rows = [line.split("\t", 2) for line in lines]  # document, genre, sentence
+    if any(len(r) != 3 for r in rows):
+        raise ValueError(path + ": expected document<TAB>genre<TAB>sentence")
     docs, passages = [], []
-    doc_id, sentences = None, []
-
-    def end_doc():
-        if doc_id is not None and genre in GENRES:
-            k, d = GENRES.index(genre), len(docs)
-            docs.append((" ".join(sentences), k))
-            passages.extend((" ".join(sentences[i:i + 5]), k, d)
-                            for i in range(0, len(sentences) - 4, 5))
-
-    for line in lines:
-        doc, g, sentence = line.split("\t", 2)  # document, genre, sentence
-        if doc != doc_id:
-            end_doc()
-            doc_id, genre, sentences = doc, g, []
-        sentences.append(sentence)
-    end_doc()
+    for _, doc in itertools.groupby(rows, key=lambda r: r[0]):
+        lines_of_doc = list(doc)
+        genre, sentences = lines_of_doc[0][1], [r[2] for r in lines_of_doc]
+        if genre not in GENRES:
+            continue  # general domain: pretraining only
+        k, d = GENRES.index(genre), len(docs)
+        docs.append((" ".join(sentences), k))
+        passages.extend((" ".join(sentences[i:i + 5]), k, d)
+                        for i in range(0, len(sentences) - 4, 5))
     return docs, passages
 
 
@@ -188,7 +187,7 @@ def bag_of_words(tokens, labels, train, test, seed, max_features=10000):
         rows = (rows * idf).astype(np.float32)
         sq = rows.astype(np.float64) ** 2
         norm = np.cumsum(sq, axis=1)[:, -1]  # left to right, as bow.c
-        inv = np.where(norm > 0, 1.0 / np.sqrt(np.where(norm > 0, norm, 1)), 1.0)
+        inv = 1.0 / np.sqrt(np.where(norm > 0, norm, 1.0))  # 0 rows stay 0
         return (rows * inv[:, None]).astype(np.float32)
 
     return logreg_fit_predict(tfidf(x), labels[train], tfidf(xt), seed)
@@ -219,7 +218,7 @@ def feature_extraction(features, labels, train, test, seed):
     x, xt = features(train).astype(np.float64), features(test).astype(np.float64)
     mean = sequential_sum(x) / len(x)
     sd = np.sqrt(sequential_sum((x - mean) ** 2) / len(x))
-    inv = np.where(sd > 0, 1.0 / np.where(sd > 0, sd, 1), 1.0)
+    inv = 1.0 / np.where(sd > 0, sd, 1.0)
     return logreg_fit_predict(((x - mean) * inv).astype(np.float32), labels[train],
                               ((xt - mean) * inv).astype(np.float32), seed)
 
@@ -309,8 +308,8 @@ def main(argv=None):
             vocab, tl.LabelVocab(CLASSES), drop_mult=0.5, max_len=0,
             config=config, seed=seed, train=train_dl, progress=True)
         # Epochs per stage: at least min_steps steps each.
-        batches = -(-len(train) // bs)
-        scale = 1 if batches >= a.min_steps else -(-a.min_steps // batches)
+        batches = math.ceil(len(train) / bs)
+        scale = 1 if batches >= a.min_steps else math.ceil(a.min_steps / batches)
         e = [n * scale for n in a.stage_epochs]
         if encoder:
             learn.load_encoder(encoder)
