@@ -3,6 +3,7 @@ numbers of the C program examples/ulmfit/ulmfit.c: both run on one small
 setting and must agree on everything they print and save (perplexities,
 accuracies and macro-F1 to the last bit, the encoder files and the exported
 classifier byte for byte, the predictions)."""
+import hashlib
 import json
 import os
 import subprocess
@@ -101,8 +102,15 @@ def test_same_numbers_to_the_last_bit(runs):
             r["accuracy"], r["macro_f1"]), r["method"]
 
 
+def _sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
 def test_same_models_byte_for_byte(runs):
     c, py = runs
+    # The LM encoders before and after stage 2 and the ULMFiT classifier:
+    # one step with another momentum already changes the classifier's bytes
+    # (which the printed probabilities, to 3 decimals, may not show).
     for name in ENCODERS:
-        with open(c["work"] / name, "rb") as a, open(py["work"] / name, "rb") as b:
-            assert a.read() == b.read(), name
+        assert _sha256(c["work"] / name) == _sha256(py["work"] / name), name
