@@ -83,9 +83,12 @@ static void usage(FILE *f) {
           "[--threads N]\n"
           "              [--budgets 25,50,100,all] [--seeds N] "
           "[--lm-epochs N]\n"
-          "              [--lm-docs N] [--test-max N] [--no-similarity]\n"
+          "              [--lm-docs N] [--lm-bs N] [--test-max N] "
+          "[--no-similarity]
+"
           "              [--assert-transfer] [--report-only] "
-          "[--predict TEXT]...\n"
+          "[--predict TEXT]...
+"
           "       ulmfit predict [--work DIR] [TEXT...]   (no TEXT: one "
           "passage per stdin line)\n"
           "  default   the demo: the shipped LM, 100 labels per class, one "
@@ -250,6 +253,8 @@ static int parse_args(options *o, int argc, char **argv) {
       bad = parse_size(v, &n), o->lm.epochs = n;
     else if (!strcmp(a, "--lm-docs"))
       bad = parse_size(v, &o->lm_docs);
+    else if (!strcmp(a, "--lm-bs")) /* small runs: examples/ulmfit.py's test */
+      bad = parse_size(v, &o->lm.bs) || o->lm.bs == 0;
     else if (!strcmp(a, "--test-max"))
       bad = parse_size(v, &o->test_max);
     else if (!strcmp(a, "--predict")) {

@@ -51,6 +51,28 @@ def test_language_model_learner(data, tmp_path):
         lm.predict("good film")
 
 
+def test_progress_reports_each_fit_on_stderr(data, capfd):
+    vocab, ids = data
+    train = tl.LMLoader(ids, len(vocab), bs=2, bptt=4, seed=1)
+    quiet = tl.language_model_learner(vocab, config=CONFIG, train=train)
+    quiet.fit(1, 1e-2)
+    assert "train_loss" not in capfd.readouterr().err
+    lm = tl.language_model_learner(vocab, config=CONFIG, train=train,
+                                   progress=True)
+    lm.fit(1, 1e-2)
+    assert "train_loss" in capfd.readouterr().err  # fastai's table
+    labels = tl.LabelVocab(LABELS)
+    clas = tl.text_classifier_learner(
+        vocab, labels, config=CONFIG, progress=True,
+        train=tl.ClasLoader(ids, labels.encode(LABELS), len(vocab), 2, bs=4,
+                            pad_first=False))
+    clas.fit_one_cycle(2, 1e-2)
+    err = capfd.readouterr().err
+    assert "train_loss" in err and "\n1 " in err  # a row per epoch
+    lm.close()
+    clas.close()
+
+
 def test_classifier_export_and_predict(data, tmp_path):
     vocab, ids = data
     labels = tl.LabelVocab(LABELS)

@@ -91,7 +91,8 @@ class TextLearner(Learner):
                         "tl.text_classifier_learner or tl.load_learner")
 
     @classmethod
-    def _wrap(cls, text, train=None, valid=None, metrics=(), n_classes=None):
+    def _wrap(cls, text, train=None, valid=None, metrics=(), n_classes=None,
+              progress=False):
         self = cls.__new__(cls)
         self._text = text
         inner = _p()
@@ -129,6 +130,13 @@ class TextLearner(Learner):
             n_classes = len(self.labels)
         for m in metrics:
             self.add_metric(m, n_classes=n_classes)
+        if progress:
+            # As tl.Learner(progress=True): libtl's terminal reporter on
+            # stderr (fastprogress's bar and table), freed in _release.
+            r = _p()
+            lib.tl_reporter_create_terminal(ctypes.byref(r), None, 0)
+            self._reporter = r
+            lib.tl_learner_add_reporter(inner, r)
         return self
 
     def _release(self):
@@ -217,24 +225,27 @@ class TextLearner(Learner):
 
 
 def language_model_learner(vocab, drop_mult=1.0, pretrained=None, config=None,
-                           seed=0, train=None, valid=None, metrics=()):
+                           seed=0, train=None, valid=None, metrics=(),
+                           progress=False):
     """fastai's language_model_learner(dls, AWD_LSTM, drop_mult,
     pretrained): pretrained is a checkpoint path (fastai names "0.", "1.",
-    with its vocabulary: rows remapped onto vocab, then frozen)."""
+    with its vocabulary: rows remapped onto vocab, then frozen).
+    progress=True reports every fit on stderr (as tl.Learner's)."""
     fn = "language_model_learner"
     o = _options(lib.tl_awd_lstm_options_init, config, seed, fn)
     out = _p()
     lib.tl_language_model_learner(
         ctypes.byref(out), vocab._live(), ctypes.byref(o), float(drop_mult),
         None if pretrained is None else _check.c_path(pretrained), None)
-    return TextLearner._wrap(out, train, valid, metrics)
+    return TextLearner._wrap(out, train, valid, metrics, progress=progress)
 
 
 def text_classifier_learner(vocab, labels, drop_mult=1.0, max_len=72 * 20,
                             lin_ftrs=None, ps=None, config=None, seed=0,
-                            train=None, valid=None, metrics=()):
+                            train=None, valid=None, metrics=(), progress=False):
     """fastai's text_classifier_learner(dls, AWD_LSTM, drop_mult, max_len,
-    lin_ftrs, ps); labels is a tl.LabelVocab."""
+    lin_ftrs, ps); labels is a tl.LabelVocab. progress=True reports every
+    fit on stderr (as tl.Learner's)."""
     fn = "text_classifier_learner"
     o = _options(lib.tl_awd_lstm_clas_options_init, config, seed, fn)
     lin = None if lin_ftrs is None else [
@@ -247,7 +258,7 @@ def text_classifier_learner(vocab, labels, drop_mult=1.0, max_len=72 * 20,
         ctypes.byref(out), vocab._live(), labels._live(), float(drop_mult),
         _check.size(max_len, "max_len", fn), lin_a, 0 if lin is None else len(lin),
         ps_a, 0 if ps is None else len(ps), ctypes.byref(o), None)
-    return TextLearner._wrap(out, train, valid, metrics)
+    return TextLearner._wrap(out, train, valid, metrics, progress=progress)
 
 
 def load_learner(path):
