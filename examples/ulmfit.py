@@ -43,6 +43,10 @@ import numpy as np
 import tl
 
 CLASSES = ["news", "religion", "hobbies", "government", "learned"]
+# The classifier's labels: tl.LabelVocab sorts labels (fastai's
+# CategoryMap), and these sort in class order, so the trained ids name the
+# right genre (as corpora.c's ul_class_label).
+LABELS = ["A news", "D religion", "E hobbies", "H government", "J learned"]
 GENRES = ["A", "D", "E", "H", "J"]  # of CLASSES; the other 10: general domain
 TRAIN, VALID, TEST = 0, 1, 2
 MOMS = (0.8, 0.7, 0.8)  # fastai's text learners
@@ -305,7 +309,7 @@ def main(argv=None):
                                 len(CLASSES), bs=64, shuffle=False,
                                 pad_first=False, seed=seed)
         learn = tl.text_classifier_learner(
-            vocab, tl.LabelVocab(CLASSES), drop_mult=0.5, max_len=0,
+            vocab, tl.LabelVocab(LABELS), drop_mult=0.5, max_len=0,
             config=config, seed=seed, train=train_dl, progress=True)
         # Epochs per stage: at least min_steps steps each.
         batches = math.ceil(len(train) / bs)

@@ -80,8 +80,17 @@ int ul_classify(int64_t *pred, int64_t *truth, const ul_task *t,
   }
   const char *names[UL_NUM_CLASSES];
   for (size_t k = 0; k < UL_NUM_CLASSES; k++)
-    names[k] = ul_class_name(k);
+    names[k] = ul_class_label(k);
   TRY(tl_label_vocab_create(&classes, names, UL_NUM_CLASSES));
+  for (size_t k = 0; k < UL_NUM_CLASSES; k++) {
+    const char *got = NULL;
+    TRY(tl_label_vocab_label(&got, classes, (int64_t)k));
+    if (strcmp(got, names[k]) != 0) {
+      rc = fail(err, errcap, "classifier: label %zu is '%s', not '%s'", k, got,
+                names[k]);
+      goto done;
+    }
+  }
   tl_clas_loader_options co = TL_CLAS_LOADER_OPTIONS_INIT;
   co.batch_size = s->bs;
   co.pad_first = 0;

@@ -22,6 +22,12 @@ char ul_class_genre(size_t k) {
   return k < UL_NUM_CLASSES ? TASK_GENRES[k] : 0;
 }
 
+const char *ul_class_label(size_t k) {
+  static const char *const LABELS[UL_NUM_CLASSES] = {
+      "A news", "D religion", "E hobbies", "H government", "J learned"};
+  return k < UL_NUM_CLASSES ? LABELS[k] : NULL;
+}
+
 const char *ul_class_name(size_t k) {
   return k < UL_NUM_CLASSES ? TASK_NAMES[k] : NULL;
 }

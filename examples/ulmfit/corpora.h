@@ -61,6 +61,11 @@ void ul_corpora_free(ul_corpora *c);
 /* The genre letter of class k (k < UL_NUM_CLASSES) and its name. */
 char ul_class_genre(size_t k);
 const char *ul_class_name(size_t k);
+/* The classifier's label of class k: its genre letter and name ("A news").
+ * A tl_label_vocab sorts its labels (fastai's CategoryMap), and these sort
+ * in class order, so the ids a classifier is trained on name the right
+ * genre in the exported file. */
+const char *ul_class_label(size_t k);
 
 /* Reads a whole .xz file into a NUL-terminated buffer (*out, *out_len),
  * checking the integrity data the format carries. Returns 0, or -1 with a

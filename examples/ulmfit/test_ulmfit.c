@@ -209,9 +209,9 @@ int main(int argc, char **argv) {
   EXPECT(j2 && json_number(j2, "transfer_accuracy") == tr &&
              json_number(j2, "scratch_accuracy") == sc,
          "the second run gives the same numbers");
-  EXPECT(j2 && json_number(j2, "seconds") < 60,
-         "the second run takes its rows from the cache (%.0f s)",
-         j2 ? json_number(j2, "seconds") : -1.0);
+  /* Each method's training starts with a "== method: ..." header. */
+  EXPECT(!LOG_HAS("== ulmfit:") && !LOG_HAS("== scratch:"),
+         "the second run takes its rows from the cache (it trained)");
   free(j2);
 
   /* A cached encoder from other settings (its key changed) is rebuilt; so

@@ -84,11 +84,9 @@ static void usage(FILE *f) {
           "              [--budgets 25,50,100,all] [--seeds N] "
           "[--lm-epochs N]\n"
           "              [--lm-docs N] [--lm-bs N] [--test-max N] "
-          "[--no-similarity]
-"
+          "[--no-similarity]\n"
           "              [--assert-transfer] [--report-only] "
-          "[--predict TEXT]...
-"
+          "[--predict TEXT]...\n"
           "       ulmfit predict [--work DIR] [TEXT...]   (no TEXT: one "
           "passage per stdin line)\n"
           "  default   the demo: the shipped LM, 100 labels per class, one "
