@@ -79,7 +79,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   FILE *g = fopen(argv[2], "wb");
-  if (g == NULL || fwrite(emb, sizeof *emb, vocab * o.dim, g) != vocab * o.dim) {
+  if (g == NULL ||
+      fwrite(emb, sizeof *emb, vocab * o.dim, g) != vocab * o.dim) {
     fprintf(stderr, "bench_sgns: cannot write %s\n", argv[2]);
     return 1;
   }

@@ -76,15 +76,29 @@ double tli_sgns_lr(double alpha, double min_ratio, uint64_t done,
   return a < floor ? floor : a;
 }
 
+/* a . b with eight partial sums: a strict-order float sum cannot be
+ * vectorised; eight fixed lanes can, and the order is still the same on
+ * every run (deterministic). */
+static float sgns_dot(const float *a, const float *b, size_t n) {
+  float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  size_t d = 0;
+  for (; d + 8 <= n; d += 8)
+    for (size_t k = 0; k < 8; k++)
+      acc[k] += a[d + k] * b[d + k];
+  float tail = 0.0f;
+  for (; d < n; d++)
+    tail += a[d] * b[d];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) +
+         ((acc[4] + acc[5]) + (acc[6] + acc[7])) + tail;
+}
+
 void tli_sgns_step(float *in, float *out, const uint32_t *targets,
                    size_t n_targets, size_t dim, float alpha, float *work) {
   for (size_t d = 0; d < dim; d++)
     work[d] = 0.0f;
   for (size_t t = 0; t < n_targets; t++) {
     float *o = out + (size_t)targets[t] * dim;
-    float x = 0.0f;
-    for (size_t d = 0; d < dim; d++)
-      x += in[d] * o[d];
+    const float x = sgns_dot(in, o, dim);
     const float label = t == 0 ? 1.0f : 0.0f;
     float sig;
     if (x > SGNS_MAX_EXP)
