@@ -259,6 +259,65 @@ START_TEST(documents_bound_windows) {
 }
 END_TEST
 
+/* Sub-sampling is applied: at sample 1e-9 every word here (frequency
+ * 0.05) is kept with probability about 1.4e-4, so nearly no pair trains
+ * and the vectors stay near their start; at sample 0 they move far. The
+ * start is the same seed's run at a rate too small to change a float. */
+START_TEST(subsampling_applies) {
+  planted(corpus_ids, corpus_lens);
+  tl_sgns_options o = small_options();
+  const size_t n = V * o.dim;
+  float *init = malloc(n * sizeof *init), *e = malloc(n * sizeof *e);
+  ck_assert(init != NULL && e != NULL);
+  o.alpha = 1e-30;
+  TLT_ASSERT_OK(tl_sgns_train(init, n, corpus_ids, DOCS * DOC_LEN, corpus_lens,
+                              DOCS, NULL, V, &o));
+  o.alpha = 0.025;
+  double moved[2];
+  const double samples[2] = {0.0, 1e-9};
+  for (int k = 0; k < 2; k++) {
+    o.sample = samples[k];
+    TLT_ASSERT_OK(tl_sgns_train(e, n, corpus_ids, DOCS * DOC_LEN, corpus_lens,
+                                DOCS, NULL, V, &o));
+    moved[k] = 0.0;
+    for (size_t i = 0; i < n; i++)
+      moved[k] += fabs((double)e[i] - init[i]);
+  }
+  ck_assert_msg(moved[0] > 1.0 && moved[1] < 0.05 * moved[0],
+                "moved %.4g without sub-sampling, %.4g with", moved[0],
+                moved[1]);
+  free(init);
+  free(e);
+}
+END_TEST
+
+/* Trained straight into a model's embedding weight (its parameter view):
+ * the same values as into a plain buffer. */
+START_TEST(into_model_embedding) {
+  planted(corpus_ids, corpus_lens);
+  tl_sgns_options o = small_options();
+  o.epochs = 1;
+  tl_model *m = NULL;
+  TLT_ASSERT_OK(tl_model_create(&m, NULL));
+  TLT_ASSERT_OK(tl_model_add_embedding(m, "emb", V, o.dim, NULL));
+  float *w = NULL;
+  TLT_ASSERT_OK(tl_model_param_view(&w, NULL, m, "emb.weight"));
+  TLT_ASSERT_OK(tl_sgns_train(w, V * o.dim, corpus_ids, DOCS * DOC_LEN,
+                              corpus_lens, DOCS, NULL, V, &o));
+  float *e = malloc(V * o.dim * sizeof *e);
+  ck_assert_ptr_nonnull(e);
+  TLT_ASSERT_OK(tl_sgns_train(e, V * o.dim, corpus_ids, DOCS * DOC_LEN,
+                              corpus_lens, DOCS, NULL, V, &o));
+  float *got = malloc(V * o.dim * sizeof *got);
+  ck_assert_ptr_nonnull(got);
+  TLT_ASSERT_OK(tl_model_param_get(got, V * o.dim, m, "emb.weight"));
+  ck_assert(memcmp(got, e, V * o.dim * sizeof *e) == 0);
+  free(got);
+  free(e);
+  tl_model_free(m);
+}
+END_TEST
+
 /* ---- options and bad input ---------------------------------------------- */
 
 START_TEST(options_defaults) {
@@ -430,6 +489,8 @@ int main(void) {
   tcase_add_test(tc, planted_groups);
   tcase_add_test(tc, deterministic);
   tcase_add_test(tc, documents_bound_windows);
+  tcase_add_test(tc, subsampling_applies);
+  tcase_add_test(tc, into_model_embedding);
   tcase_add_test(tc, options_defaults);
   tcase_add_test(tc, bad_input);
   tcase_add_test(tc, allocation_failures);
