@@ -9,6 +9,7 @@
 #include "tl/arch.h"
 #include "tl/ckpt.h"
 #include "tl/core.h"
+#include "tl/embed.h"
 #include "tl/learn.h"
 #include "tl/metrics.h"
 #include "tl/model.h"

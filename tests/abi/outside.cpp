@@ -51,6 +51,7 @@ int main() {
   tl_progress_options t5 = TL_PROGRESS_OPTIONS_INIT;
   tl_doc_encoder_options t6 = TL_DOC_ENCODER_OPTIONS_INIT;
   tl_task_sampler_options t7 = TL_TASK_SAMPLER_OPTIONS_INIT;
+  tl_sgns_options t8 = TL_SGNS_OPTIONS_INIT;
   tl_learner_options l1 = TL_LEARNER_OPTIONS_INIT;
   tl_clas_data_options l2 = TL_CLAS_DATA_OPTIONS_INIT;
   tl_monitor_options l3 = TL_MONITOR_OPTIONS_INIT;
@@ -68,8 +69,9 @@ int main() {
       pp.version, m1.version,  m2.version,  m3.version, m4.version, m5.version,
       m6.version, m7.version,  td.version,  cl.version, ml.version, go.version,
       t1.version, t2.version,  t3.version,  t4.version, t5.version, t6.version,
-      t7.version, bno.version, l1.version,  l2.version, l3.version, l4.version,
-      l5.version, l6.version,  l7.version,  l8.version, a1.version, a2.version};
+      t7.version, t8.version,  bno.version, l1.version, l2.version, l3.version,
+      l4.version, l5.version,  l6.version,  l7.version, l8.version, a1.version,
+      a2.version};
   for (unsigned v : versions)
     if (v < 1)
       return 1;
@@ -97,6 +99,7 @@ int main() {
   tl_progress_options i5;
   tl_doc_encoder_options i6;
   tl_task_sampler_options i7;
+  tl_sgns_options i8;
   if (tl_tokenizer_options_init(&i1, TL_TOKENIZER_OPTIONS_VERSION) != TL_OK ||
       tl_vocab_options_init(&i2, TL_VOCAB_OPTIONS_VERSION) != TL_OK ||
       tl_lm_loader_options_init(&i3, TL_LM_LOADER_OPTIONS_VERSION) != TL_OK ||
@@ -106,7 +109,8 @@ int main() {
       tl_doc_encoder_options_init(&i6, TL_DOC_ENCODER_OPTIONS_VERSION) !=
           TL_OK ||
       tl_task_sampler_options_init(&i7, TL_TASK_SAMPLER_OPTIONS_VERSION) !=
-          TL_OK)
+          TL_OK ||
+      tl_sgns_options_init(&i8, TL_SGNS_OPTIONS_VERSION) != TL_OK)
     return 1;
   if (t1.version != i1.version || t1.add_bos != i1.add_bos ||
       t1.add_eos != i1.add_eos || t1.replace_invalid != i1.replace_invalid ||
@@ -125,7 +129,13 @@ int main() {
       t5.clock != i5.clock || t5.clock_payload != i5.clock_payload ||
       t6.bptt != i6.bptt || t6.max_len != i6.max_len || t7.mode != i7.mode ||
       t7.tau != i7.tau || t7.tau_end != i7.tau_end ||
-      t7.anneal_steps != i7.anneal_steps || t7.seed != i7.seed)
+      t7.anneal_steps != i7.anneal_steps || t7.seed != i7.seed ||
+      t8.dim != i8.dim || t8.window != i8.window ||
+      t8.negative != i8.negative || t8.sample != i8.sample ||
+      t8.alpha != i8.alpha || t8.min_alpha_ratio != i8.min_alpha_ratio ||
+      t8.ns_exponent != i8.ns_exponent || t8.min_count != i8.min_count ||
+      t8.epochs != i8.epochs || t8.n_threads != i8.n_threads ||
+      t8.seed != i8.seed)
     return 1;
   std::printf("C++ initialisers: %zu structs\n",
               sizeof versions / sizeof versions[0]);

@@ -239,6 +239,7 @@ START_TEST(inits_write_only_the_v1_bytes) {
                     tl_doc_encoder_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_task_sampler_options, seed,
                     tl_task_sampler_options_init(out, 1));
+  INIT_STAYS_INSIDE(tl_sgns_options, seed, tl_sgns_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_learner_options, ignore_index,
                     tl_learner_options_init(out, 1));
   INIT_STAYS_INSIDE(tl_clas_data_options, n_valid,
@@ -666,6 +667,16 @@ START_TEST(text_creators_read_only_the_v1_bytes) {
   ck_assert(probs[0] == 0.5 && probs[1] == 0.5);
   tl_task_sampler_free(ts);
   free(so1);
+  /* A v1 SGNS options struct read to its last byte only: its window 0 is
+   * seen (and refused before anything is written). */
+  tl_sgns_options sg = TL_SGNS_OPTIONS_INIT;
+  sg.window = 0;
+  tl_sgns_options *sg1 = V1_COPY(tl_sgns_options, seed, &sg);
+  const int64_t sg_ids[2] = {0, 1};
+  float sg_out[2 * 100];
+  TLT_ASSERT_FAILS(tl_sgns_train(sg_out, 200, sg_ids, 2, NULL, 0, NULL, 2, sg1),
+                   TL_E_INVALID_ARG, "window");
+  free(sg1);
   /* a learner created from an exact-size v1 options struct */
   tl_learner_options le = TL_LEARNER_OPTIONS_INIT;
   le.eps = 0.0;

@@ -503,6 +503,20 @@ int main(void) {
   FIELD(tl_task_sampler_options, anneal_steps);
   FIELD(tl_task_sampler_options, seed);
   END_STRUCT();
+  STRUCT(tl_sgns_options);
+  FIELD(tl_sgns_options, version);
+  FIELD(tl_sgns_options, dim);
+  FIELD(tl_sgns_options, window);
+  FIELD(tl_sgns_options, negative);
+  FIELD(tl_sgns_options, sample);
+  FIELD(tl_sgns_options, alpha);
+  FIELD(tl_sgns_options, min_alpha_ratio);
+  FIELD(tl_sgns_options, ns_exponent);
+  FIELD(tl_sgns_options, min_count);
+  FIELD(tl_sgns_options, epochs);
+  FIELD(tl_sgns_options, n_threads);
+  FIELD(tl_sgns_options, seed);
+  END_STRUCT();
   printf("\n  },\n  \"versions\": {");
   VERSION(TL_ALLOCATOR_VERSION);
   VERSION(TL_CKPT_LOAD_OPTIONS_VERSION);
@@ -559,6 +573,7 @@ int main(void) {
   VERSION(TL_FIT_ONE_CYCLE_OPTIONS_VERSION);
   VERSION(TL_FINE_TUNE_OPTIONS_VERSION);
   VERSION(TL_FIT_SGDR_OPTIONS_VERSION);
+  VERSION(TL_SGNS_OPTIONS_VERSION);
   printf("\n  }\n}\n");
   return 0;
 }

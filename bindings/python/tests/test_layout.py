@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from tl import (_native, _versions, arch, checkpoint, learner, model, optim,
-                plan, predict, progress, sched, text, transfer)
+from tl import (_native, _versions, arch, checkpoint, embed, learner, model,
+                optim, plan, predict, progress, sched, text, transfer)
 from tl.metrics import _alignment, _divergence
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "..")
@@ -75,6 +75,7 @@ CTYPES = {
     "tl_progress_options": progress._Options,
     "tl_doc_encoder_options": predict._Options,
     "tl_task_sampler_options": transfer._SamplerOptions,
+    "tl_sgns_options": embed._SgnsOptions,
 }
 
 

@@ -71,6 +71,8 @@ __all__ += ["DemocraticCoLearning", "TaskSampler", "TriTraining", "class_centroi
             "gradnorm_rescale",
             "ensemble_average", "mcd_confidence", "pseudo_label_select", "soft_share_l2",
             "soft_share_trace", "source_weights", "uncertainty_weighting"]
+from .embed import sgns_train  # noqa: E402  (include/tl/embed.h)
+__all__ += ["sgns_train"]
 from .learner import (CSVLogger, EarlyStoppingCallback, GradientAccumulation,  # noqa: E402
                       GradientClip, Learner, SaveModelCallback)  # (tl/learn.h)
 __all__ += ["CSVLogger", "EarlyStoppingCallback", "GradientAccumulation", "GradientClip",

@@ -32,6 +32,7 @@ from .text import (ClasLoader as ClasLoader, LMLoader as LMLoader,
                    Tokenizer as Tokenizer, Vocab as Vocab,
                    split_stratified as split_stratified,
                    subset_per_class as subset_per_class)
+from .embed import sgns_train as sgns_train
 from .transfer import (DemocraticCoLearning as DemocraticCoLearning,
                        TaskSampler as TaskSampler, TriTraining as TriTraining,
                        class_centroids as class_centroids,
