@@ -85,6 +85,8 @@ static void usage(FILE *f) {
           "[--lm-epochs N]\n"
           "              [--lm-docs N] [--lm-bs N] [--test-max N] "
           "[--no-similarity]\n"
+          "              [--methods ulmfit,no_lm_finetune,scratch,"
+          "feature_extraction,bag_of_words]\n"
           "              [--assert-transfer] [--report-only] "
           "[--predict TEXT]...\n"
           "       ulmfit predict [--work DIR] [TEXT...]   (no TEXT: one "
@@ -126,6 +128,24 @@ static int parse_budgets(options *o, const char *s) {
     o->budgets[o->n_budgets++] = v;
   }
   return o->n_budgets ? 0 : -1;
+}
+
+/* "--methods ulmfit,scratch": only these, by the table's names. */
+static int parse_methods(options *o, const char *s) {
+  char buf[256];
+  snprintf(buf, sizeof buf, "%s", s);
+  int any = 0;
+  for (int m = 0; m < M_COUNT; m++)
+    o->run_method[m] = 0;
+  for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    int found = 0;
+    for (int m = 0; m < M_COUNT; m++)
+      if (!strcmp(tok, METHOD_NAMES[m]))
+        o->run_method[m] = found = any = 1;
+    if (!found)
+      return -1;
+  }
+  return any ? 0 : -1;
 }
 
 static void set_defaults(options *o) {
@@ -253,6 +273,8 @@ static int parse_args(options *o, int argc, char **argv) {
       bad = parse_size(v, &o->lm_docs);
     else if (!strcmp(a, "--lm-bs")) /* small runs: examples/ulmfit.py's test */
       bad = parse_size(v, &o->lm.bs) || o->lm.bs == 0;
+    else if (!strcmp(a, "--methods"))
+      bad = parse_methods(o, v);
     else if (!strcmp(a, "--test-max"))
       bad = parse_size(v, &o->test_max);
     else if (!strcmp(a, "--predict")) {
