@@ -49,6 +49,7 @@
 #include <time.h>
 
 #include "multitask/brown_pos.h"
+#include "multitask/tagging.h"
 #include "tl/tl.h"
 
 #define CHECK(call)                                                            \
@@ -82,36 +83,11 @@ typedef enum run_kind { TAG_ONLY, GENRE_ONLY, MTL_FIXED, MTL_UW } run_kind;
 static const char *const RUN_NAMES[] = {"tag-only", "genre-only", "mtl-fixed",
                                         "mtl-uw"};
 
-/* splitmix64: the example's own shuffles (libtl's RNG is internal). */
-static uint64_t next_u64(uint64_t *s) {
-  uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-static void shuffle(size_t *a, size_t n, uint64_t *rng) {
-  for (size_t i = n; i > 1; i--) {
-    size_t j = (size_t)(next_u64(rng) % i);
-    size_t t = a[i - 1];
-    a[i - 1] = a[j];
-    a[j] = t;
-  }
-}
-
-static void *xmalloc(size_t n) {
-  void *p = malloc(n ? n : 1);
-  if (!p) {
-    fprintf(stderr, "out of memory\n");
-    exit(1);
-  }
-  return p;
-}
-
 /* What every run shares: the corpus, token ids, the two tasks' data. */
 typedef struct setup {
   bp_corpus c;
-  int64_t *ids; /* vocabulary id of every token */
+  int64_t *ids;  /* vocabulary id of every token */
+  int64_t *gold; /* tag index of every token */
   size_t vocab_size;
   int64_t pad;
   size_t *tag_train, n_tag_train; /* sentence indices */
@@ -142,12 +118,6 @@ static int genre_class(char g) {
   return -1;
 }
 
-static const size_t *g_len_key;
-static int by_len(const void *a, const void *b) {
-  size_t x = g_len_key[*(const size_t *)a], y = g_len_key[*(const size_t *)b];
-  return (x > y) - (x < y);
-}
-
 static void setup_load(setup *S, const char *data, size_t max_sentences) {
   char path[1024], err[512];
   memset(S, 0, sizeof *S);
@@ -159,35 +129,15 @@ static void setup_load(setup *S, const char *data, size_t max_sentences) {
   const bp_corpus *c = &S->c;
   /* Split the documents, stratified by genre letter. */
   static const char LETTERS[] = "ABCDEFGHJKLMNPR";
-  int64_t *doc_label = xmalloc(c->n_documents * sizeof *doc_label);
+  int64_t *doc_label = tg_xmalloc(c->n_documents * sizeof *doc_label);
   for (size_t d = 0; d < c->n_documents; d++)
     doc_label[d] = strchr(LETTERS, c->doc_genre[d]) - LETTERS;
-  uint8_t *is_test = xmalloc(c->n_documents);
+  uint8_t *is_test = tg_xmalloc(c->n_documents);
   CHECK(tl_text_split_stratified(is_test, doc_label, c->n_documents, 15,
                                  TEST_FRAC, 0));
-  /* Vocabulary of the training documents' words (case kept: capitals
-   * help tagging), words seen at least twice, at most MAX_VOCAB. */
-  tl_token_counts *counts;
-  CHECK(tl_token_counts_create(&counts));
-  for (size_t s = 0; s < c->n_sentences; s++)
-    if (!is_test[c->sent_doc[s]])
-      CHECK(tl_token_counts_add(counts, c->word + c->sent_start[s],
-                                sent_len(S, s)));
-  tl_vocab_options vo = TL_VOCAB_OPTIONS_INIT;
-  vo.min_freq = 2;
-  vo.max_vocab = MAX_VOCAB;
-  tl_vocab *vocab;
-  CHECK(tl_vocab_create_from_counts(&vocab, counts, &vo));
-  tl_token_counts_free(counts);
-  CHECK(tl_vocab_size(&S->vocab_size, vocab));
-  CHECK(tl_vocab_id(&S->pad, vocab, TL_TEXT_PAD, strlen(TL_TEXT_PAD)));
-  S->ids = xmalloc(c->n_tokens * sizeof *S->ids);
-  CHECK(tl_vocab_encode(S->ids, c->n_tokens, vocab, c->word));
-  tl_vocab_free(vocab);
-
   /* Tagging sets. */
-  size_t *train = xmalloc(c->n_sentences * sizeof *train);
-  size_t *test = xmalloc(c->n_sentences * sizeof *test);
+  size_t *train = tg_xmalloc(c->n_sentences * sizeof *train);
+  size_t *test = tg_xmalloc(c->n_sentences * sizeof *test);
   size_t n_train = 0, n_test = 0;
   for (size_t s = 0; s < c->n_sentences; s++) {
     if (is_test[c->sent_doc[s]])
@@ -195,19 +145,22 @@ static void setup_load(setup *S, const char *data, size_t max_sentences) {
     else
       train[n_train++] = s;
   }
+  /* Vocabulary of the training documents' words. */
+  tg_vocab_ids(&S->ids, &S->vocab_size, &S->pad, c, train, n_train, MAX_VOCAB);
+  S->gold = tg_xmalloc(c->n_tokens * sizeof *S->gold);
+  for (size_t t = 0; t < c->n_tokens; t++)
+    S->gold[t] = c->tag[t];
   uint64_t rng = 12345; /* the subsamples do not change with the run seed */
-  shuffle(train, n_train, &rng);
-  shuffle(test, n_test, &rng);
+  tg_shuffle(train, n_train, &rng);
+  tg_shuffle(test, n_test, &rng);
   S->tag_train = train;
   S->n_tag_train = n_train < max_sentences ? n_train : max_sentences;
   S->tag_test = test;
   S->n_tag_test = n_test < TEST_SENTENCES ? n_test : TEST_SENTENCES;
-  size_t *lens = xmalloc(c->n_sentences * sizeof *lens);
+  S->sent_len = tg_xmalloc(c->n_sentences * sizeof *S->sent_len);
   for (size_t s = 0; s < c->n_sentences; s++)
-    lens[s] = sent_len(S, s);
-  S->sent_len = lens;
-  g_len_key = lens;
-  qsort(S->tag_test, S->n_tag_test, sizeof *S->tag_test, by_len);
+    S->sent_len[s] = sent_len(S, s);
+  tg_sort_by_len(S->tag_test, S->n_tag_test, S->sent_len);
 
   /* Baselines on the tagging test tokens: the majority tag of the training
    * sentences, and each word's most frequent training tag (unknown words:
@@ -245,10 +198,10 @@ static void setup_load(setup *S, const char *data, size_t max_sentences) {
 
   /* Genre passages of the five genres' documents. */
   size_t max_pass = c->n_sentences / PASSAGE_SENTENCES + 1;
-  S->pass_first = xmalloc(max_pass * sizeof *S->pass_first);
-  S->pass_label = xmalloc(max_pass * sizeof *S->pass_label);
-  S->pass_train = xmalloc(max_pass * sizeof *S->pass_train);
-  S->pass_test = xmalloc(max_pass * sizeof *S->pass_test);
+  S->pass_first = tg_xmalloc(max_pass * sizeof *S->pass_first);
+  S->pass_label = tg_xmalloc(max_pass * sizeof *S->pass_label);
+  S->pass_train = tg_xmalloc(max_pass * sizeof *S->pass_train);
+  S->pass_test = tg_xmalloc(max_pass * sizeof *S->pass_test);
   size_t n_pass = 0;
   for (size_t d = 0; d < c->n_documents; d++) {
     int k = genre_class(c->doc_genre[d]);
@@ -276,7 +229,7 @@ static void setup_load(setup *S, const char *data, size_t max_sentences) {
   for (size_t i = 0; i < S->n_pass_test; i++)
     hit += (size_t)S->pass_label[S->pass_test[i]] == gmaj;
   S->majority_genre = (double)hit / (double)S->n_pass_test;
-  S->pass_len = xmalloc(n_pass * sizeof *S->pass_len);
+  S->pass_len = tg_xmalloc(n_pass * sizeof *S->pass_len);
   for (size_t p = 0; p < n_pass; p++)
     S->pass_len[p] = passage_len(S, p);
   free(doc_label);
@@ -286,6 +239,7 @@ static void setup_load(setup *S, const char *data, size_t max_sentences) {
 static void setup_free(setup *S) {
   bp_free(&S->c);
   free(S->ids);
+  free(S->gold);
   free(S->tag_train);
   free(S->tag_test);
   free(S->pass_first);
@@ -296,59 +250,19 @@ static void setup_free(setup *S) {
   free(S->pass_len);
 }
 
-/* Batch buffers (time-major ids (T, B)), sized for the longest input. */
-typedef struct batch {
-  int64_t *ids, *target; /* target: (T, B) tags or (B) genres */
-  size_t *lengths;
-  size_t T, B;
-  float *dlogits, *zeros;
-} batch;
-
-static size_t longest_sentence(const setup *S) {
-  size_t m = PASSAGE_MAX;
-  for (size_t s = 0; s < S->c.n_sentences; s++)
-    if (sent_len(S, s) > m)
-      m = sent_len(S, s);
-  return m;
-}
-
-/* Sentences idx[0..B) as a tagging batch; tokens past cap are dropped
- * (cap 0: none). Padding: the pad id, target -1 (ignored). */
-static void make_tag_batch(batch *b, const setup *S, const size_t *idx,
-                           size_t B, size_t cap) {
-  size_t T = 0;
-  for (size_t i = 0; i < B; i++) {
-    size_t n = sent_len(S, idx[i]);
-    if (cap && n > cap)
-      n = cap;
-    if (n > T)
-      T = n;
-  }
-  for (size_t i = 0; i < B; i++) {
-    size_t first = S->c.sent_start[idx[i]], n = sent_len(S, idx[i]);
-    for (size_t t = 0; t < T; t++) {
-      int in = t < n && (!cap || t < cap);
-      b->ids[t * B + i] = in ? S->ids[first + t] : S->pad;
-      b->target[t * B + i] = in ? (int64_t)S->c.tag[first + t] : -1;
-    }
-  }
-  b->T = T;
-  b->B = B;
-}
-
 /* Passages idx[0..B) as a genre batch, lengths for the masked pooling. */
-static void make_genre_batch(batch *b, const setup *S, const size_t *idx,
-                             size_t B) {
+static void make_genre_batch(tg_batch *b, size_t *lengths, const setup *S,
+                             const size_t *idx, size_t B) {
   size_t T = 0;
   for (size_t i = 0; i < B; i++) {
-    b->lengths[i] = passage_len(S, idx[i]);
-    if (b->lengths[i] > T)
-      T = b->lengths[i];
+    lengths[i] = S->pass_len[idx[i]];
+    if (lengths[i] > T)
+      T = lengths[i];
   }
   for (size_t i = 0; i < B; i++) {
     size_t first = S->c.sent_start[S->pass_first[idx[i]]];
     for (size_t t = 0; t < T; t++)
-      b->ids[t * B + i] = t < b->lengths[i] ? S->ids[first + t] : S->pad;
+      b->ids[t * B + i] = t < lengths[i] ? S->ids[first + t] : S->pad;
     b->target[i] = S->pass_label[idx[i]];
   }
   b->T = T;
@@ -403,7 +317,7 @@ static void models_free(models *m) {
 }
 
 /* Tagging logits of batch b: encoder forward, then the head on rnn0. */
-static const float *tag_forward(models *m, const batch *b) {
+static const float *tag_forward(models *m, const tg_batch *b) {
   const float *y, *h;
   size_t dims[TL_MODEL_MAX_DIMS], nd, hd[TL_MODEL_MAX_DIMS], hn;
   size_t in_dims[2] = {b->T, b->B};
@@ -414,10 +328,11 @@ static const float *tag_forward(models *m, const batch *b) {
   return y;
 }
 
-static const float *genre_forward(models *m, const batch *b) {
+static const float *genre_forward(models *m, const tg_batch *b,
+                                  const size_t *lengths) {
   const float *y;
   size_t dims[TL_MODEL_MAX_DIMS], nd, in_dims[2] = {b->T, b->B};
-  CHECK(tl_model_set_lengths(m->enc, b->lengths, b->B));
+  CHECK(tl_model_set_lengths(m->enc, lengths, b->B));
   CHECK(tl_model_forward_ids(&y, dims, &nd, m->enc, b->ids, in_dims, 2));
   return y;
 }
@@ -427,71 +342,38 @@ typedef struct result {
   size_t tag_steps, genre_steps;
 } result;
 
-static double eval_tags(models *m, const setup *S, batch *b) {
+static double eval_tags(models *m, const setup *S, tg_batch *b) {
   CHECK(tl_model_eval(m->enc));
   CHECK(tl_model_eval(m->tag));
   size_t hit = 0, n = 0;
   for (size_t i = 0; i < S->n_tag_test; i += EVAL_BATCH) {
     size_t B = S->n_tag_test - i < EVAL_BATCH ? S->n_tag_test - i : EVAL_BATCH;
-    make_tag_batch(b, S, S->tag_test + i, B, 0);
+    tg_make_batch(b, &S->c, S->ids, S->gold, S->pad, S->tag_test + i, B, 0);
     const float *y = tag_forward(m, b);
     for (size_t r = 0; r < b->T * B; r++) {
       if (b->target[r] < 0)
         continue;
-      const float *row = y + r * BP_NUM_TAGS;
-      size_t best = 0;
-      for (size_t k = 1; k < BP_NUM_TAGS; k++)
-        if (row[k] > row[best])
-          best = k;
-      hit += (int64_t)best == b->target[r];
+      hit +=
+          (int64_t)tg_argmax(y + r * BP_NUM_TAGS, BP_NUM_TAGS) == b->target[r];
       n++;
     }
   }
   return (double)hit / (double)n;
 }
 
-static double eval_genres(models *m, const setup *S, batch *b) {
+static double eval_genres(models *m, const setup *S, tg_batch *b,
+                          size_t *lengths) {
   CHECK(tl_model_eval(m->enc));
   size_t hit = 0;
   for (size_t i = 0; i < S->n_pass_test; i += EVAL_BATCH) {
     size_t B =
         S->n_pass_test - i < EVAL_BATCH ? S->n_pass_test - i : EVAL_BATCH;
-    make_genre_batch(b, S, S->pass_test + i, B);
-    const float *y = genre_forward(m, b);
-    for (size_t r = 0; r < B; r++) {
-      size_t best = 0;
-      for (size_t k = 1; k < NUM_GENRES; k++)
-        if (y[r * NUM_GENRES + k] > y[r * NUM_GENRES + best])
-          best = k;
-      hit += (int64_t)best == b->target[r];
-    }
+    make_genre_batch(b, lengths, S, S->pass_test + i, B);
+    const float *y = genre_forward(m, b, lengths);
+    for (size_t r = 0; r < B; r++)
+      hit += (int64_t)tg_argmax(y + r * NUM_GENRES, NUM_GENRES) == b->target[r];
   }
   return (double)hit / (double)S->n_pass_test;
-}
-
-/* Draws from a task's training set in epochs of a seeded permutation,
- * sorted by length within chunks of SORT_CHUNK batches so that a batch's
- * inputs have similar lengths and little padding (fastai's SortishSampler
- * idea). */
-enum { SORT_CHUNK = 16 };
-typedef struct stream {
-  size_t *order, n, pos;
-  uint64_t rng;
-  const size_t *len; /* length of each element (sentence or passage) */
-} stream;
-
-static const size_t *stream_next(stream *s, size_t B) {
-  if (s->pos + B > s->n) {
-    shuffle(s->order, s->n, &s->rng);
-    g_len_key = s->len;
-    for (size_t i = 0; i < s->n; i += SORT_CHUNK * B) {
-      size_t n = s->n - i < SORT_CHUNK * B ? s->n - i : SORT_CHUNK * B;
-      qsort(s->order + i, n, sizeof *s->order, by_len);
-    }
-    s->pos = 0;
-  }
-  s->pos += B;
-  return s->order + s->pos - B;
 }
 
 static result run(const setup *S, run_kind kind, uint64_t seed, size_t steps) {
@@ -501,13 +383,14 @@ static result run(const setup *S, run_kind kind, uint64_t seed, size_t steps) {
   clock_gettime(CLOCK_MONOTONIC, &t0);
   models m;
   models_create(&m, S, kind, seed);
-  size_t maxT = longest_sentence(S);
-  batch b;
-  b.ids = xmalloc(maxT * EVAL_BATCH * sizeof *b.ids);
-  b.target = xmalloc(maxT * EVAL_BATCH * sizeof *b.target);
-  b.lengths = xmalloc(EVAL_BATCH * sizeof *b.lengths);
-  b.dlogits = xmalloc(maxT * EVAL_BATCH * BP_NUM_TAGS * sizeof *b.dlogits);
-  b.zeros = calloc(EVAL_BATCH * NUM_GENRES, sizeof *b.zeros);
+  tg_batch b;
+  tg_batch_alloc(&b, &S->c, EVAL_BATCH, PASSAGE_MAX);
+  size_t *lengths = tg_xmalloc(EVAL_BATCH * sizeof *lengths);
+  float *dlogits =
+      tg_xmalloc(TRAIN_SENT_MAX * BATCH * BP_NUM_TAGS * sizeof(float));
+  float *zeros = calloc(BATCH * NUM_GENRES, sizeof *zeros);
+  if (!zeros)
+    exit(1);
   /* The draws and both streams depend on the seed only, not on the run's
    * kind: every kind sees the same sequence of batches. */
   const uint64_t sizes[2] = {S->n_tag_train, S->n_pass_train};
@@ -517,19 +400,18 @@ static result run(const setup *S, run_kind kind, uint64_t seed, size_t steps) {
   so.seed = seed;
   tl_task_sampler *sampler;
   CHECK(tl_task_sampler_create(&sampler, sizes, 2, &so));
-  stream st[2] = {{xmalloc(S->n_tag_train * sizeof(size_t)), S->n_tag_train,
-                   S->n_tag_train, seed * 2 + 1, S->sent_len},
-                  {xmalloc(S->n_pass_train * sizeof(size_t)), S->n_pass_train,
-                   S->n_pass_train, seed * 2 + 2, S->pass_len}};
-  memcpy(st[0].order, S->tag_train, S->n_tag_train * sizeof(size_t));
-  memcpy(st[1].order, S->pass_train, S->n_pass_train * sizeof(size_t));
+  tg_stream st[2];
+  tg_stream_init(&st[0], S->tag_train, S->n_tag_train, S->sent_len,
+                 seed * 2 + 1);
+  tg_stream_init(&st[1], S->pass_train, S->n_pass_train, S->pass_len,
+                 seed * 2 + 2);
   float *s = NULL, *gs = NULL;
   if (m.lv)
     CHECK(tl_model_param_view(&s, &gs, m.lv, "lv.bias"));
   for (size_t step = 0; step < steps; step++) {
     size_t task;
     CHECK(tl_task_sampler_sample(&task, sampler));
-    const size_t *idx = stream_next(&st[task], BATCH);
+    const size_t *idx = tg_stream_next(&st[task], BATCH);
     if ((kind == TAG_ONLY && task != 0) || (kind == GENRE_ONLY && task != 1))
       continue;
     CHECK(tl_model_train(m.enc));
@@ -539,17 +421,18 @@ static result run(const setup *S, run_kind kind, uint64_t seed, size_t steps) {
     size_t n_rows, n_cls;
     const float *y;
     if (task == 0) {
-      make_tag_batch(&b, S, idx, BATCH, TRAIN_SENT_MAX);
+      tg_make_batch(&b, &S->c, S->ids, S->gold, S->pad, idx, BATCH,
+                    TRAIN_SENT_MAX);
       y = tag_forward(&m, &b);
       n_rows = b.T * BATCH;
       n_cls = BP_NUM_TAGS;
     } else {
-      make_genre_batch(&b, S, idx, BATCH);
-      y = genre_forward(&m, &b);
+      make_genre_batch(&b, lengths, S, idx, BATCH);
+      y = genre_forward(&m, &b, lengths);
       n_rows = BATCH;
       n_cls = NUM_GENRES;
     }
-    CHECK(tl_cross_entropy(&loss, b.dlogits, y, b.target, n_rows, n_cls, -1));
+    CHECK(tl_cross_entropy(&loss, dlogits, y, b.target, n_rows, n_cls, -1));
     double w = 1.0;
     if (kind == MTL_UW) {
       /* total = exp(-s_t) L_t + s_t for the drawn task: scale its
@@ -559,18 +442,18 @@ static result run(const setup *S, run_kind kind, uint64_t seed, size_t steps) {
     }
     if (w != 1.0)
       for (size_t i = 0; i < n_rows * n_cls; i++)
-        b.dlogits[i] *= (float)w;
+        dlogits[i] *= (float)w;
     size_t enc_out[2] = {BATCH, NUM_GENRES};
     if (task == 0) {
       const float *dh;
       size_t dims[3] = {b.T, BATCH, BP_NUM_TAGS}, hd[3] = {b.T, BATCH, HID};
-      CHECK(tl_model_backward(&dh, m.tag, b.dlogits, dims, 3));
+      CHECK(tl_model_backward(&dh, m.tag, dlogits, dims, 3));
       CHECK(tl_model_layer_output_grad(m.enc, "rnn0", dh, hd, 3));
       /* Nothing from the genre head this step: rnn1 gets zero. */
-      CHECK(tl_model_backward(NULL, m.enc, b.zeros, enc_out, 2));
+      CHECK(tl_model_backward(NULL, m.enc, zeros, enc_out, 2));
       r.tag_steps++;
     } else {
-      CHECK(tl_model_backward(NULL, m.enc, b.dlogits, enc_out, 2));
+      CHECK(tl_model_backward(NULL, m.enc, dlogits, enc_out, 2));
       r.genre_steps++;
     }
     CHECK(tl_optim_clip_grad_norm(NULL, m.opt, 5.0));
@@ -579,19 +462,18 @@ static result run(const setup *S, run_kind kind, uint64_t seed, size_t steps) {
   if (kind != GENRE_ONLY)
     r.tag_acc = eval_tags(&m, S, &b);
   if (kind != TAG_ONLY)
-    r.genre_acc = eval_genres(&m, S, &b);
+    r.genre_acc = eval_genres(&m, S, &b, lengths);
   if (s) {
     r.weights[0] = exp(-s[0]);
     r.weights[1] = exp(-s[1]);
   }
   tl_task_sampler_free(sampler);
-  free(st[0].order);
-  free(st[1].order);
-  free(b.ids);
-  free(b.target);
-  free(b.lengths);
-  free(b.dlogits);
-  free(b.zeros);
+  tg_stream_free(&st[0]);
+  tg_stream_free(&st[1]);
+  tg_batch_free(&b);
+  free(lengths);
+  free(dlogits);
+  free(zeros);
   models_free(&m);
   clock_gettime(CLOCK_MONOTONIC, &t1);
   r.seconds =
@@ -640,6 +522,7 @@ int main(int argc, char **argv) {
             argv[0], BATCH);
     return 2;
   }
+  setvbuf(stdout, NULL, _IOLBF, 0); /* one line per run as it ends */
   setup S;
   setup_load(&S, data, sentences);
   printf("vocabulary %zu; tagging: %zu training sentences, %zu test "
