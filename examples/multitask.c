@@ -5,10 +5,10 @@
  * docs/multitask.md has the numbers and the command.
  *
  * Encoder (one model): embedding (vocabulary of the training documents,
- * dim 64) -> LSTM "rnn0" (128) -> LSTM "rnn1" (128) -> masked concat
+ * dim 64) -> LSTM "rnn0" (64) -> LSTM "rnn1" (64) -> masked concat
  * pooling -> linear "genre" (5 genres). The two LSTMs are single-layer
  * layers so that "rnn0" can be tapped (tl/model.h, "Taps"). The tagging
- * head is a second model, linear "tag" (128 -> 12 universal tags), fed with
+ * head is a second model, linear "tag" (64 -> 12 universal tags), fed with
  * tl_model_layer_output(encoder, "rnn0"); its input gradient goes back with
  * tl_model_layer_output_grad, and the encoder's backward carries it into
  * the embedding and rnn0 together with whatever the genre head sends down.

@@ -40,11 +40,12 @@ void bp_free(bp_corpus *c) {
   memset(c, 0, sizeof *c);
 }
 
-/* A document name as make_data.py writes them: c, the genre letter, two
- * digits. */
+/* A document name as make_data.py writes them: c, the genre letter (one
+ * of the Brown corpus's 15, lower case), two digits. */
+static const char BROWN_GENRES[] = "abcdefghjklmnpr";
 static int valid_doc(const char *s, size_t len) {
-  return len == 4 && s[0] == 'c' && s[1] >= 'a' && s[1] <= 'r' && s[2] >= '0' &&
-         s[2] <= '9' && s[3] >= '0' && s[3] <= '9';
+  return len == 4 && s[0] == 'c' && s[1] && strchr(BROWN_GENRES, s[1]) &&
+         s[2] >= '0' && s[2] <= '9' && s[3] >= '0' && s[3] <= '9';
 }
 
 /* Parses the decompressed text in place (c->text). Two passes: count, then

@@ -25,7 +25,7 @@ typedef struct bp_corpus {
   size_t *sent_doc;   /* document of each sentence (n_sentences) */
   size_t n_sentences;
   char (*doc_name)[8]; /* "ca01" ... (n_documents) */
-  char *doc_genre;     /* genre letter A..R of each document */
+  char *doc_genre;     /* genre letter of each document: ABCDEFGHJKLMNPR */
   size_t *doc_start;   /* first sentence of each document (n_documents + 1) */
   size_t n_documents;
 } bp_corpus;

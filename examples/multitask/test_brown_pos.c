@@ -122,6 +122,7 @@ int main(int argc, char **argv) {
   expect_bad(dir, "ca01\tA\t/NOUN\n", 0, "not word/TAG");
   expect_bad(dir, "ca01\tB\tThe/DET\n", 0, ":1: not");
   expect_bad(dir, "cz01\tZ\tThe/DET\n", 0, ":1: not");
+  expect_bad(dir, "ci01\tI\tThe/DET\n", 0, ":1: not"); /* no genre I */
   expect_bad(dir, "ca01\tA\tThe/DET\nca02\tA\tA/DET\nca01\tA\tX/X\n", 0,
              ":3: document ca01 resumes");
   expect_bad(dir, "ca01\tA\tThe/DET", 0, "no newline");
