@@ -67,9 +67,17 @@ static const double LR = 3e-3;
 static const double THRESHOLD = 0.9;
 static const float PSEUDO_WEIGHT = 0.5f;
 
-typedef enum run_kind { SOURCE_ONLY, SELF_TRAIN, TARGET_GOLD } run_kind;
+typedef enum run_kind {
+  SOURCE_ONLY,
+  SELF_TRAIN,
+  TRI_TRAIN,
+  TARGET_GOLD
+} run_kind;
 static const char *const RUN_NAMES[] = {"source-only", "self-train",
-                                        "target-gold"};
+                                        "tri-train", "target-gold"};
+/* Tri-training estimates each model's error on the tokens of this many
+ * source sentences (the paper uses the labelled set). */
+enum { TRI_LABELLED_SENTENCES = 1000 };
 
 typedef struct budget {
   size_t source_steps, round_steps, rounds;
@@ -260,6 +268,23 @@ static void predict_pool(tl_model *m, const setup *S, tg_batch *b,
   }
 }
 
+/* Predicted tags of the tokens of sentences[0..n) into pred, row
+ * row_start[i] + t for token t of sentence i. */
+static void predict_tags(tl_model *m, const setup *S, const size_t *sentences,
+                         const size_t *row_start, size_t n, tg_batch *b,
+                         int64_t *pred) {
+  CHECK(tl_model_eval(m));
+  for (size_t i = 0; i < n; i += EVAL_BATCH) {
+    size_t B = n - i < EVAL_BATCH ? n - i : EVAL_BATCH;
+    tg_make_batch(b, &S->c, S->ids, S->gold, S->pad, sentences + i, B, 0);
+    const float *y = forward(m, b);
+    for (size_t j = 0; j < B; j++)
+      for (size_t t = 0; t < S->len[sentences[i + j]]; t++)
+        pred[row_start[i + j] + t] =
+            (int64_t)tg_argmax(y + (t * B + j) * BP_NUM_TAGS, BP_NUM_TAGS);
+  }
+}
+
 typedef struct result {
   double acc, seconds;
   /* per round: share of pool tokens selected, accuracy of the selected
@@ -267,12 +292,7 @@ typedef struct result {
   double selected[MAX_ROUNDS], selected_acc[MAX_ROUNDS], pool_acc[MAX_ROUNDS];
 } result;
 
-static result run(const setup *S, const budget *bu, run_kind kind,
-                  uint64_t seed) {
-  result r;
-  memset(&r, 0, sizeof r);
-  struct timespec t0, t1;
-  clock_gettime(CLOCK_MONOTONIC, &t0);
+static tl_model *new_tagger(const setup *S, uint64_t seed) {
   tl_model_options mo = TL_MODEL_OPTIONS_INIT;
   mo.seed = seed;
   tl_model *m;
@@ -282,6 +302,170 @@ static result run(const setup *S, const budget *bu, run_kind kind,
   CHECK(tl_model_add_embedding(m, "emb", S->vocab_size, EMB, &eo));
   CHECK(tl_model_add_lstm(m, "rnn", EMB, HID, 2, NULL));
   CHECK(tl_model_add_linear(m, "tag", HID, BP_NUM_TAGS, TL_ACTIVATION_NONE));
+  return m;
+}
+
+/* Tri-training (Zhou & Li 2005) with libtl's bookkeeping
+ * (tl_tri_training_round): three taggers, each trained first on its own
+ * bootstrap sample of the source sentences; each round, the rows (pool
+ * tokens) on which the other two agree join a model's set as the paper's
+ * error conditions allow, and a model that takes rows trains round_steps
+ * more steps alternating its source sample and its joined tokens (the
+ * paper retrains from scratch; continuing is cheaper). The test tokens get
+ * the majority vote of the three (model 0's tag when all differ). r's
+ * per-round fields: share of pool tokens joined (mean over the models)
+ * and the accuracy of the joined labels. */
+static void tri_train(result *r, const setup *S, const budget *bu,
+                      uint64_t seed, tg_batch *b, float *dlogits) {
+  tl_model *m[3];
+  tl_optim *opt[3];
+  tg_stream src[3];
+  int64_t *target[3];
+  size_t *with_target = tg_xmalloc(S->n_pool * sizeof *with_target);
+  tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM);
+  oo.lr = LR;
+  size_t *boot = tg_xmalloc(S->n_source * sizeof *boot);
+  uint64_t rng = seed * 7 + 3;
+  for (int i = 0; i < 3; i++) {
+    m[i] = new_tagger(S, seed * 3 + (uint64_t)i);
+    CHECK(tl_optim_create(&opt[i], &m[i], 1, &oo));
+    for (size_t j = 0; j < S->n_source; j++)
+      boot[j] = S->source[tg_next_u64(&rng) % S->n_source];
+    tg_stream_init(&src[i], boot, S->n_source, S->len, seed * 2 + 1 + 100 * i);
+    target[i] = tg_xmalloc(S->c.n_tokens * sizeof *target[i]);
+    for (size_t step = 0; step < bu->source_steps; step++)
+      train_step(m[i], opt[i], S, S->gold, tg_stream_next(&src[i], BATCH), 1.0f,
+                 b, dlogits);
+  }
+  free(boot);
+  /* Labelled rows: the tokens of the first source sentences. */
+  size_t n_lab_s = S->n_source < TRI_LABELLED_SENTENCES
+                       ? S->n_source
+                       : TRI_LABELLED_SENTENCES;
+  size_t *lab_row = tg_xmalloc(n_lab_s * sizeof *lab_row), n_lab = 0;
+  for (size_t i = 0; i < n_lab_s; i++) {
+    lab_row[i] = n_lab;
+    n_lab += S->len[S->source[i]];
+  }
+  int64_t *lab_gold = tg_xmalloc(n_lab * sizeof *lab_gold);
+  for (size_t i = 0; i < n_lab_s; i++)
+    memcpy(lab_gold + lab_row[i], S->gold + S->c.sent_start[S->source[i]],
+           S->len[S->source[i]] * sizeof *lab_gold);
+  int64_t *pl[3], *pu[3];
+  for (int i = 0; i < 3; i++) {
+    pl[i] = tg_xmalloc(n_lab * sizeof *pl[i]);
+    pu[i] = tg_xmalloc(S->n_pool_tokens * sizeof *pu[i]);
+  }
+  uint8_t *join = tg_xmalloc(3 * S->n_pool_tokens);
+  int64_t *labels = tg_xmalloc(3 * S->n_pool_tokens * sizeof *labels);
+  tl_tri_training *tri;
+  CHECK(tl_tri_training_create(&tri, 0, seed));
+  for (size_t round = 0; round < bu->rounds; round++) {
+    for (int i = 0; i < 3; i++) {
+      predict_tags(m[i], S, S->source, lab_row, n_lab_s, b, pl[i]);
+      predict_tags(m[i], S, S->pool, S->pool_row, S->n_pool, b, pu[i]);
+    }
+    uint8_t updated[3];
+    int any;
+    CHECK(tl_tri_training_round(join, labels, updated, &any, tri,
+                                (const int64_t *const *)pl, lab_gold, n_lab,
+                                (const int64_t *const *)pu, S->n_pool_tokens));
+    size_t joined = 0, right = 0;
+    for (int i = 0; i < 3; i++) {
+      size_t n_with = 0;
+      for (size_t t = 0; t < S->c.n_tokens; t++)
+        target[i][t] = -1;
+      for (size_t p = 0; p < S->n_pool; p++) {
+        size_t s = S->pool[p], has = 0;
+        for (size_t t = 0; t < S->len[s]; t++) {
+          size_t row = S->pool_row[p] + t, tok = S->c.sent_start[s] + t;
+          if (!join[i * S->n_pool_tokens + row])
+            continue;
+          target[i][tok] = labels[i * S->n_pool_tokens + row];
+          joined++;
+          right += target[i][tok] == S->gold[tok];
+          has = 1;
+        }
+        if (has)
+          with_target[n_with++] = s;
+      }
+      if (!updated[i] || n_with == 0)
+        continue;
+      tg_stream pool;
+      tg_stream_init(&pool, with_target, n_with, S->len,
+                     seed * 2 + 2 + 1000 * round + 100 * i);
+      for (size_t step = 0; step < bu->round_steps; step++) {
+        if (step % 2 == 0 || n_with < BATCH)
+          train_step(m[i], opt[i], S, S->gold, tg_stream_next(&src[i], BATCH),
+                     1.0f, b, dlogits);
+        else
+          train_step(m[i], opt[i], S, target[i], tg_stream_next(&pool, BATCH),
+                     1.0f, b, dlogits);
+      }
+      tg_stream_free(&pool);
+    }
+    r->selected[round] = (double)joined / (3.0 * (double)S->n_pool_tokens);
+    r->selected_acc[round] = joined ? (double)right / (double)joined : 0;
+    if (!any)
+      break;
+  }
+  /* Majority vote on the test tokens. */
+  size_t *test_row = tg_xmalloc(S->n_test * sizeof *test_row), n_test = 0;
+  for (size_t i = 0; i < S->n_test; i++) {
+    test_row[i] = n_test;
+    n_test += S->len[S->test[i]];
+  }
+  int64_t *pt[3];
+  for (int i = 0; i < 3; i++) {
+    pt[i] = tg_xmalloc(n_test * sizeof *pt[i]);
+    predict_tags(m[i], S, S->test, test_row, S->n_test, b, pt[i]);
+  }
+  size_t hit = 0;
+  for (size_t i = 0; i < S->n_test; i++)
+    for (size_t t = 0; t < S->len[S->test[i]]; t++) {
+      size_t row = test_row[i] + t;
+      int64_t vote = pt[1][row] == pt[2][row] ? pt[1][row] : pt[0][row];
+      hit += vote == S->gold[S->c.sent_start[S->test[i]] + t];
+    }
+  r->acc = (double)hit / (double)n_test;
+  for (int i = 0; i < 3; i++) {
+    free(pt[i]);
+    free(pl[i]);
+    free(pu[i]);
+    free(target[i]);
+    tg_stream_free(&src[i]);
+    tl_optim_free(opt[i]);
+    tl_model_free(m[i]);
+  }
+  tl_tri_training_free(tri);
+  free(test_row);
+  free(join);
+  free(labels);
+  free(lab_row);
+  free(lab_gold);
+  free(with_target);
+}
+
+static result run(const setup *S, const budget *bu, run_kind kind,
+                  uint64_t seed) {
+  result r;
+  memset(&r, 0, sizeof r);
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  if (kind == TRI_TRAIN) {
+    tg_batch b;
+    tg_batch_alloc(&b, &S->c, EVAL_BATCH, 0);
+    float *dlogits =
+        tg_xmalloc(TRAIN_SENT_MAX * BATCH * BP_NUM_TAGS * sizeof *dlogits);
+    tri_train(&r, S, bu, seed, &b, dlogits);
+    tg_batch_free(&b);
+    free(dlogits);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r.seconds = (double)(t1.tv_sec - t0.tv_sec) +
+                1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    return r;
+  }
+  tl_model *m = new_tagger(S, seed);
   tl_optim_options oo = TL_OPTIM_OPTIONS_INIT(TL_OPTIM_ADAM);
   oo.lr = LR;
   tl_optim *opt;
@@ -439,6 +623,11 @@ int main(int argc, char **argv) {
     sd = seeds > 1 ? sqrt(sd / (double)(seeds - 1)) : 0.0;
     printf("%-12s fiction test accuracy %.4f (sd %.4f), %.1f s per run\n",
            RUN_NAMES[k], mean, sd, secs);
+    if (k == TRI_TRAIN)
+      for (size_t j = 0; j < bu.rounds; j++)
+        printf("  round %zu: %.3f%% of pool tokens joined a model's set "
+               "(mean of the 3), their labels %.4f right\n",
+               j + 1, 100 * sel[j], sel_acc[j]);
     if (k == SELF_TRAIN)
       for (size_t j = 0; j < bu.rounds; j++)
         printf("  round %zu: %.1f%% of pool tokens selected, their "
