@@ -453,7 +453,7 @@ static int run_one(pipeline *pl, method m, size_t b, int s) {
   /* The run that exports the classifier for predict is redone if the
    * exported file is missing or damaged. */
   const int export = m == M_ULMFIT && budget == o->main_budget && s == 0;
-  if ((!export || ul_ckpt_readable(pl->export_path)) &&
+  if ((!export || o->report_only || ul_ckpt_readable(pl->export_path)) &&
       runs_lookup(&r, pl->runs_path, key)) {
     pl->res[m][b][s] = r;
     pl->have[m][b][s] = 1;
@@ -852,8 +852,13 @@ static int write_json(const char *path, const pipeline *pl,
   json_mean(f, "transfer_macro_f1", pl, M_ULMFIT, mb, 1);
   json_mean(f, "scratch_macro_f1", pl, M_SCRATCH, mb, 1);
   fprintf(f, "  \"test_passages\": %zu,\n", pl->n_test);
-  fprintf(f, "  \"lm_perplexity_before\": %.4f,\n", pl->lm_ppl[0]);
-  fprintf(f, "  \"lm_perplexity_after\": %.4f,\n", pl->lm_ppl[1]);
+  if (pl->lm_ppl[1] > 0) {
+    fprintf(f, "  \"lm_perplexity_before\": %.4f,\n", pl->lm_ppl[0]);
+    fprintf(f, "  \"lm_perplexity_after\": %.4f,\n", pl->lm_ppl[1]);
+  } else { /* --report-only: stage 2 did not run */
+    fprintf(f, "  \"lm_perplexity_before\": null,\n");
+    fprintf(f, "  \"lm_perplexity_after\": null,\n");
+  }
   if (sim) {
     fprintf(f, "  \"js_general_to_genre\": [");
     for (size_t k = 1; k < UL_SIM_DOMAINS; k++)
@@ -1038,9 +1043,10 @@ static int pipeline_main(options *o) {
     fprintf(stderr, "ulmfit: %s\n", err);
     goto done;
   }
-  printf("target LM perplexity (held-out target documents): %.2f with the "
-         "pretrained LM, %.2f fine-tuned\n",
-         pl.lm_ppl[0], pl.lm_ppl[1]);
+  if (!o->report_only)
+    printf("target LM perplexity (held-out target documents): %.2f with the "
+           "pretrained LM, %.2f fine-tuned\n",
+           pl.lm_ppl[0], pl.lm_ppl[1]);
 
   /* Stages 3 and 4: every method, budget and seed, budget by budget in
    * the order given (the small, cheap ones first in --full). */
