@@ -451,9 +451,12 @@ static int run_one(pipeline *pl, method m, size_t b, int s) {
            METHOD_NAMES[m], budget, s, (unsigned long long)pl->config_hash);
   result r;
   /* The run that exports the classifier for predict is redone if the
-   * exported file is missing or damaged. */
+   * exported file is missing, damaged or from another run (its key file
+   * names the row that wrote it). */
   const int export = m == M_ULMFIT && budget == o->main_budget && s == 0;
-  if ((!export || o->report_only || ul_ckpt_readable(pl->export_path)) &&
+  if ((!export || o->report_only ||
+       (ul_cache_valid(pl->export_path, key) &&
+        ul_ckpt_readable(pl->export_path))) &&
       runs_lookup(&r, pl->runs_path, key)) {
     pl->res[m][b][s] = r;
     pl->have[m][b][s] = 1;
@@ -533,9 +536,10 @@ static int run_one(pipeline *pl, method m, size_t b, int s) {
               "%s, %s labels per class, seed %d: accuracy %.4f, "
               "macro-F1 %.4f (%.0f s)\n",
               METHOD_NAMES[m], bname, s, r.accuracy, r.macro_f1, r.seconds);
-    if (runs_append(pl->runs_path, key, &r)) {
-      snprintf(err, sizeof err, "cannot write %s: %s", pl->runs_path,
-               strerror(errno));
+    if ((export && ul_cache_write_key(pl->export_path, key)) ||
+        runs_append(pl->runs_path, key, &r)) {
+      snprintf(err, sizeof err, "cannot write into the work directory %s: %s",
+               o->work, strerror(errno));
       rc = -1;
     }
   }
