@@ -1,8 +1,8 @@
 #include "bow.h"
+#include "corpora.h"
 #include "logreg.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,14 +13,6 @@ void ul_bow_options_default(ul_bow_options *o) {
   o->iterations = 300;
   o->lr = 0.05;
   o->seed = 0;
-}
-
-static int fail(char *err, size_t errcap, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errcap, fmt, ap);
-  va_end(ap);
-  return -1;
 }
 
 /* Ids below this are xxunk, xxpad and xxbos: not words of the text. The
@@ -61,7 +53,7 @@ static int feature_vocab(tl_vocab **out, const tl_text_corpus *corpus,
   if (!rc)
     rc = tl_vocab_create_from_counts(out, counts, &vo) == TL_OK ? 0 : -1;
   if (rc)
-    fail(err, errcap, "bag of words: %s", tl_last_error());
+    ul_fail(err, errcap, "bag of words: %s", tl_last_error());
   free(toks);
   tl_token_counts_free(counts);
   return rc;
@@ -120,7 +112,7 @@ int ul_bow_fit_predict(int64_t *pred, const tl_text_corpus *corpus,
                        size_t n_test, const ul_bow_options *o, char *err,
                        size_t errcap) {
   if (!n_train || !n_test || n_classes < 2 || !(o->C > 0))
-    return fail(err, errcap, "bag of words: empty training or test set");
+    return ul_fail(err, errcap, "bag of words: empty training or test set");
   tl_vocab *vocab = NULL;
   if (feature_vocab(&vocab, corpus, train, n_train, o->max_features, err,
                     errcap))
@@ -157,7 +149,7 @@ int ul_bow_fit_predict(int64_t *pred, const tl_text_corpus *corpus,
   lo.lr = o->lr;
   lo.seed = o->seed;
   if (rc)
-    fail(err, errcap, "bag of words: out of memory");
+    ul_fail(err, errcap, "bag of words: out of memory");
   else
     rc = ul_logreg_fit_predict(pred, NULL, x, y, n_train, n_feat, xt, n_test,
                                n_classes, &lo, err, errcap);

@@ -1,20 +1,11 @@
 #include "classify.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "logreg.h"
-
-static int fail(char *err, size_t errcap, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errcap, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 void ul_clas_settings_default(ul_clas_settings *s) {
   s->bs = 32;
@@ -40,24 +31,10 @@ void ul_clas_epochs(uint64_t epochs[4], size_t n_train,
 #define TRY(call)                                                              \
   do {                                                                         \
     if ((call) != TL_OK) {                                                     \
-      rc = fail(err, errcap, "classifier: %s", tl_last_error());               \
+      rc = ul_fail(err, errcap, "classifier: %s", tl_last_error());            \
       goto done;                                                               \
     }                                                                          \
   } while (0)
-
-/* fit_one_cycle(epochs, slice(top / 2.6^4, top)) or (epochs, top), with
- * fastai's text-learner momenta. */
-static tl_status one_cycle(tl_learner *learn, uint64_t epochs, double top,
-                           int discriminative) {
-  tl_fit_one_cycle_options o = TL_FIT_ONE_CYCLE_OPTIONS_INIT;
-  o.lr_max = top;
-  if (discriminative) {
-    o.slice_lo = top / (2.6 * 2.6 * 2.6 * 2.6);
-    o.slice_hi = top;
-  }
-  o.moms[0] = 0.8, o.moms[1] = 0.7, o.moms[2] = 0.8;
-  return tl_learner_fit_one_cycle(learn, epochs, &o);
-}
 
 int ul_classify(int64_t *pred, int64_t *truth, const ul_task *t,
                 const ul_pretrained *p, const size_t *train, size_t n_train,
@@ -75,7 +52,7 @@ int ul_classify(int64_t *pred, int64_t *truth, const ul_task *t,
   tl_text_learner *clas = NULL;
   tl_learner *learn = NULL;
   if (!docs || !lens || !labels || !probs) {
-    rc = fail(err, errcap, "out of memory");
+    rc = ul_fail(err, errcap, "out of memory");
     goto done;
   }
   const char *names[UL_NUM_CLASSES];
@@ -86,8 +63,8 @@ int ul_classify(int64_t *pred, int64_t *truth, const ul_task *t,
     const char *got = NULL;
     TRY(tl_label_vocab_label(&got, classes, (int64_t)k));
     if (strcmp(got, names[k]) != 0) {
-      rc = fail(err, errcap, "classifier: label %zu is '%s', not '%s'", k, got,
-                names[k]);
+      rc = ul_fail(err, errcap, "classifier: label %zu is '%s', not '%s'", k,
+                   got, names[k]);
       goto done;
     }
   }
@@ -134,16 +111,16 @@ int ul_classify(int64_t *pred, int64_t *truth, const ul_task *t,
   if (encoder) {
     TRY(tl_text_learner_load_encoder(clas, encoder)); /* learn.load_encoder */
     TRY(tl_learner_freeze(learn));
-    TRY(one_cycle(learn, e[0], s->lr, 0));
+    TRY(ul_one_cycle(learn, e[0], s->lr, 0));
     TRY(tl_learner_freeze_to(learn, -2));
-    TRY(one_cycle(learn, e[1], s->lr / 2, 1));
+    TRY(ul_one_cycle(learn, e[1], s->lr / 2, 1));
     TRY(tl_learner_freeze_to(learn, -3));
-    TRY(one_cycle(learn, e[2], s->lr / 4, 1));
+    TRY(ul_one_cycle(learn, e[2], s->lr / 4, 1));
     TRY(tl_learner_unfreeze(learn));
-    TRY(one_cycle(learn, e[3], s->lr / 20, 1));
+    TRY(ul_one_cycle(learn, e[3], s->lr / 20, 1));
   } else {
     TRY(tl_learner_unfreeze(learn));
-    TRY(one_cycle(learn, e[0] + e[1] + e[2] + e[3], s->lr_scratch, 0));
+    TRY(ul_one_cycle(learn, e[0] + e[1] + e[2] + e[3], s->lr_scratch, 0));
   }
   size_t got = 0;
   TRY(tl_text_learner_get_preds(probs, truth, n_test, &got, clas, test_dl,
@@ -157,8 +134,9 @@ int ul_classify(int64_t *pred, int64_t *truth, const ul_task *t,
     pred[r] = (int64_t)best;
   }
   if (got != n_test)
-    rc = fail(err, errcap, "classifier: %zu test predictions for %zu passages",
-              got, n_test);
+    rc = ul_fail(err, errcap,
+                 "classifier: %zu test predictions for %zu passages", got,
+                 n_test);
   if (!rc && export_path)
     TRY(tl_text_learner_export(clas, export_path));
 done:
@@ -186,7 +164,7 @@ int ul_features_open(ul_features *f, const char *pretrained,
       tl_text_learner_learner(&learn, f->lm) != TL_OK ||
       tl_learner_model(&encoder, learn, 0) != TL_OK ||
       tl_doc_encoder_create(&f->enc, encoder, NULL, NULL) != TL_OK) {
-    fail(err, errcap, "feature extraction: %s", tl_last_error());
+    ul_fail(err, errcap, "feature extraction: %s", tl_last_error());
     ul_features_close(f);
     return -1;
   }
@@ -206,7 +184,7 @@ int ul_features_compute(float *out, ul_features *f,
     int64_t *ids = NULL;
     size_t len = 0;
     if (ul_encode_doc(&ids, &len, f->vocab, corpus, docs[r]))
-      return fail(err, errcap, "feature extraction: %s", tl_last_error());
+      return ul_fail(err, errcap, "feature extraction: %s", tl_last_error());
     if (max_tokens && len > max_tokens)
       len = max_tokens;
     const float *y = NULL;
@@ -215,8 +193,8 @@ int ul_features_compute(float *out, ul_features *f,
                        : TL_E_INVALID_ARG;
     free(ids);
     if (st != TL_OK)
-      return fail(err, errcap, "feature extraction, document %zu: %s", docs[r],
-                  len ? tl_last_error() : "no tokens");
+      return ul_fail(err, errcap, "feature extraction, document %zu: %s",
+                     docs[r], len ? tl_last_error() : "no tokens");
     /* fastai's masked_concat_pool: [last, max, mean] over the outputs. */
     float *row = out + r * f->dim;
     for (size_t h = 0; h < H; h++) {
@@ -243,7 +221,7 @@ int ul_features_classify(int64_t *pred, const float *train_x,
   if (!x || !xt) {
     free(x);
     free(xt);
-    return fail(err, errcap, "out of memory");
+    return ul_fail(err, errcap, "out of memory");
   }
   /* Standardised with the training rows' mean and deviation. */
   for (size_t j = 0; j < dim; j++) {

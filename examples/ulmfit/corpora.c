@@ -32,7 +32,7 @@ const char *ul_class_name(size_t k) {
   return k < UL_NUM_CLASSES ? TASK_NAMES[k] : NULL;
 }
 
-static int fail(char *err, size_t errcap, const char *fmt, ...) {
+int ul_fail(char *err, size_t errcap, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(err, errcap, fmt, ap);
@@ -44,16 +44,16 @@ int ul_read_xz(char **out, size_t *out_len, const char *path, char *err,
                size_t errcap) {
   FILE *f = fopen(path, "rb");
   if (!f)
-    return fail(err, errcap,
-                "%s: %s (the shipped data/ directory is needed; "
-                "see data/README.md)",
-                path, strerror(errno));
+    return ul_fail(err, errcap,
+                   "%s: %s (the shipped data/ directory is needed; "
+                   "see data/README.md)",
+                   path, strerror(errno));
   lzma_stream strm = LZMA_STREAM_INIT;
   /* LZMA_CONCATENATED: the whole file must be valid xz; the stream's
    * CRC64 check catches altered bytes. */
   if (lzma_stream_decoder(&strm, UINT64_MAX, LZMA_CONCATENATED) != LZMA_OK) {
     fclose(f);
-    return fail(err, errcap, "%s: cannot start the xz decoder", path);
+    return ul_fail(err, errcap, "%s: cannot start the xz decoder", path);
   }
   size_t cap = 1 << 20, len = 0;
   char *buf = malloc(cap + 1);
@@ -67,7 +67,7 @@ int ul_read_xz(char **out, size_t *out_len, const char *path, char *err,
       strm.next_in = in;
       strm.avail_in = fread(in, 1, sizeof in, f);
       if (ferror(f)) {
-        rc = fail(err, errcap, "%s: read error", path);
+        rc = ul_fail(err, errcap, "%s: read error", path);
         break;
       }
       if (feof(f))
@@ -78,14 +78,14 @@ int ul_read_xz(char **out, size_t *out_len, const char *path, char *err,
     if (r == LZMA_STREAM_END)
       break;
     if (r != LZMA_OK) {
-      rc = fail(err, errcap,
-                "%s: not a valid xz file (%s); regenerate it with "
-                "data/make_data.py",
-                path,
-                r == LZMA_DATA_ERROR || r == LZMA_BUF_ERROR
-                    ? "corrupt or truncated"
-                : r == LZMA_FORMAT_ERROR ? "wrong format"
-                                         : "decoder error");
+      rc = ul_fail(err, errcap,
+                   "%s: not a valid xz file (%s); regenerate it with "
+                   "data/make_data.py",
+                   path,
+                   r == LZMA_DATA_ERROR || r == LZMA_BUF_ERROR
+                       ? "corrupt or truncated"
+                   : r == LZMA_FORMAT_ERROR ? "wrong format"
+                                            : "decoder error");
       break;
     }
     if (strm.avail_out == 0) {
@@ -104,7 +104,7 @@ int ul_read_xz(char **out, size_t *out_len, const char *path, char *err,
   lzma_end(&strm);
   fclose(f);
   if (!buf)
-    return fail(err, errcap, "%s: out of memory", path);
+    return ul_fail(err, errcap, "%s: out of memory", path);
   if (rc) {
     free(buf);
     return rc;
@@ -112,7 +112,7 @@ int ul_read_xz(char **out, size_t *out_len, const char *path, char *err,
   buf[len] = 0;
   if (memchr(buf, 0, len)) {
     free(buf);
-    return fail(err, errcap, "%s: a NUL byte in a text file", path);
+    return ul_fail(err, errcap, "%s: a NUL byte in a text file", path);
   }
   *out = buf;
   *out_len = len;
@@ -260,31 +260,32 @@ static int parse_brown(brown_parse *p, char *text, const char *path, char *err,
     if (!tab2 || tab1 == line || tab1 - line >= (ptrdiff_t)sizeof p->doc_id ||
         tab2 != tab1 + 2 || !strchr(BROWN_GENRES, tab1[1]) || !tab1[1] ||
         !tab2[1])
-      return fail(err, errcap,
-                  "%s:%zu: expected \"document<TAB>genre<TAB>sentence\" with "
-                  "a genre among %s",
-                  path, lineno, BROWN_GENRES);
+      return ul_fail(
+          err, errcap,
+          "%s:%zu: expected \"document<TAB>genre<TAB>sentence\" with "
+          "a genre among %s",
+          path, lineno, BROWN_GENRES);
     *tab1 = 0;
     const char genre = tab1[1];
     const char *sentence = tab2 + 1;
     if (strcmp(line, p->doc_id) != 0) {
       if (end_doc(p))
-        return fail(err, errcap, "out of memory");
+        return ul_fail(err, errcap, "out of memory");
       snprintf(p->doc_id, sizeof p->doc_id, "%s", line);
       p->genre = genre;
     } else if (genre != p->genre) {
-      return fail(err, errcap, "%s:%zu: document %s changes genre", path,
-                  lineno, line);
+      return ul_fail(err, errcap, "%s:%zu: document %s changes genre", path,
+                     lineno, line);
     }
     size_t n = strlen(sentence);
     if (join_add(&p->doc, sentence, n))
-      return fail(err, errcap, "out of memory");
+      return ul_fail(err, errcap, "out of memory");
     if (class_of(genre) >= 0) {
       if (join_add(&p->passage, sentence, n))
-        return fail(err, errcap, "out of memory");
+        return ul_fail(err, errcap, "out of memory");
       if (++p->passage_sentences == UL_PASSAGE_SENTENCES) {
         if (push_passage(p))
-          return fail(err, errcap, "out of memory");
+          return ul_fail(err, errcap, "out of memory");
         p->passage.len = 0;
         p->passage_sentences = 0;
       }
@@ -292,7 +293,7 @@ static int parse_brown(brown_parse *p, char *text, const char *path, char *err,
     line = next;
   }
   if (end_doc(p))
-    return fail(err, errcap, "out of memory");
+    return ul_fail(err, errcap, "out of memory");
   return 0;
 }
 
@@ -307,20 +308,20 @@ static int parse_nlp(text_list *general, char *text, const char *path,
     size_t n = (size_t)(next - line) - (nl ? 1 : 0);
     lineno++;
     if (memchr(line, '\t', n))
-      rc = fail(err, errcap, "%s:%zu: a TAB in a one-sentence-per-line file",
-                path, lineno);
+      rc = ul_fail(err, errcap, "%s:%zu: a TAB in a one-sentence-per-line file",
+                   path, lineno);
     else if (n && join_add(&unit, line, n))
-      rc = fail(err, errcap, "out of memory");
+      rc = ul_fail(err, errcap, "out of memory");
     else if (n && ++lines == NLP_LINES_PER_UNIT) {
       if (list_push(general, unit.buf, unit.len))
-        rc = fail(err, errcap, "out of memory");
+        rc = ul_fail(err, errcap, "out of memory");
       unit.len = 0;
       lines = 0;
     }
     line = next;
   }
   if (!rc && unit.len && list_push(general, unit.buf, unit.len))
-    rc = fail(err, errcap, "out of memory");
+    rc = ul_fail(err, errcap, "out of memory");
   free(unit.buf);
   return rc;
 }
@@ -348,9 +349,9 @@ int ul_corpora_load(ul_corpora *out, const char *data_dir, double valid_frac,
                     double test_frac, uint64_t seed, char *err, size_t errcap) {
   memset(out, 0, sizeof *out);
   if (!(valid_frac >= 0 && test_frac > 0 && valid_frac + test_frac < 1))
-    return fail(err, errcap,
-                "the validation and test fractions must be >= 0 and > 0 and "
-                "leave training documents");
+    return ul_fail(err, errcap,
+                   "the validation and test fractions must be >= 0 and > 0 and "
+                   "leave training documents");
   char path[4096];
   brown_parse p = {0};
   char *text = NULL;
@@ -386,14 +387,14 @@ int ul_corpora_load(ul_corpora *out, const char *data_dir, double valid_frac,
       seen[out->target_label[i]]++;
     for (size_t k = 0; k < UL_NUM_CLASSES && !rc; k++)
       if (seen[k] < 3)
-        rc = fail(err, errcap,
-                  "%s: genre %c has %zu documents; the split needs 3", path,
-                  TASK_GENRES[k], seen[k]);
+        rc = ul_fail(err, errcap,
+                     "%s: genre %c has %zu documents; the split needs 3", path,
+                     TASK_GENRES[k], seen[k]);
   }
   if (!rc)
     rc = (out->target_side = calloc(out->n_target, sizeof(ul_side)))
              ? 0
-             : fail(err, errcap, "out of memory");
+             : ul_fail(err, errcap, "out of memory");
   if (rc) {
     ul_corpora_free(out);
     return rc;
@@ -406,10 +407,10 @@ int ul_corpora_load(ul_corpora *out, const char *data_dir, double valid_frac,
   int64_t *rest_label = calloc(out->n_target, sizeof *rest_label);
   size_t *rest_index = calloc(out->n_target, sizeof *rest_index);
   if (!is_test || !is_valid || !rest_label || !rest_index)
-    rc = fail(err, errcap, "out of memory");
+    rc = ul_fail(err, errcap, "out of memory");
   if (!rc && tl_text_split_stratified(is_test, out->target_label, out->n_target,
                                       UL_NUM_CLASSES, test_frac, seed) != TL_OK)
-    rc = fail(err, errcap, "%s", tl_last_error());
+    rc = ul_fail(err, errcap, "%s", tl_last_error());
   size_t n_rest = 0;
   for (size_t i = 0; !rc && i < out->n_target; i++) {
     out->target_side[i] = is_test[i] ? UL_TEST : UL_TRAIN;
@@ -423,7 +424,7 @@ int ul_corpora_load(ul_corpora *out, const char *data_dir, double valid_frac,
       tl_text_split_stratified(is_valid, rest_label, n_rest, UL_NUM_CLASSES,
                                valid_frac / (1.0 - test_frac),
                                seed ^ 0x9e3779b97f4a7c15ull) != TL_OK)
-    rc = fail(err, errcap, "%s", tl_last_error());
+    rc = ul_fail(err, errcap, "%s", tl_last_error());
   for (size_t r = 0; !rc && r < n_rest; r++)
     if (is_valid[r])
       out->target_side[rest_index[r]] = UL_VALID;

@@ -67,6 +67,10 @@ const char *ul_class_name(size_t k);
  * genre in the exported file. */
 const char *ul_class_label(size_t k);
 
+/* Writes the printf-style message into err[0..errcap) and returns -1: the
+ * error path of every function of the example that reports a message. */
+int ul_fail(char *err, size_t errcap, const char *fmt, ...);
+
 /* Reads a whole .xz file into a NUL-terminated buffer (*out, *out_len),
  * checking the integrity data the format carries. Returns 0, or -1 with a
  * message. Exposed for the tests of bad input. */

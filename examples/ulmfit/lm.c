@@ -1,19 +1,10 @@
 #include "lm.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static int fail(char *err, size_t errcap, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errcap, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 int ul_file_fingerprint(uint64_t *out, const char *path) {
   FILE *f = fopen(path, "rb");
@@ -48,19 +39,25 @@ int ul_cache_valid(const char *path, const char *key) {
   return strcmp(buf, key) == 0;
 }
 
-int ul_cache_write_key(const char *path, const char *key) {
-  char kpath[4200], tmp[4300];
-  snprintf(kpath, sizeof kpath, "%s.key", path);
-  snprintf(tmp, sizeof tmp, "%s.tmp", kpath);
+/* text into path, atomically (a temporary file renamed over it). */
+static int write_text_atomic(const char *path, const char *text) {
+  char tmp[4400];
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
   FILE *f = fopen(tmp, "w");
   if (!f)
     return -1;
-  const int ok = fputs(key, f) >= 0;
-  if (fclose(f) != 0 || !ok || rename(tmp, kpath) != 0) {
+  const int ok = fputs(text, f) >= 0;
+  if (fclose(f) != 0 || !ok || rename(tmp, path) != 0) {
     remove(tmp);
     return -1;
   }
   return 0;
+}
+
+int ul_cache_write_key(const char *path, const char *key) {
+  char kpath[4200];
+  snprintf(kpath, sizeof kpath, "%s.key", path);
+  return write_text_atomic(kpath, key);
 }
 
 void ul_pretrained_close(ul_pretrained *p) {
@@ -96,7 +93,8 @@ int ul_pretrained_open(ul_pretrained *p, const char *path, char *err,
   memset(p, 0, sizeof *p);
   tl_ckpt *ck = NULL;
   if (tl_ckpt_load(&ck, path, NULL) != TL_OK)
-    return fail(err, errcap, "pretrained model %s: %s", path, tl_last_error());
+    return ul_fail(err, errcap, "pretrained model %s: %s", path,
+                   tl_last_error());
   const char *config = NULL, *result = NULL;
   size_t n = 0;
   int rc = 0;
@@ -105,28 +103,30 @@ int ul_pretrained_open(ul_pretrained *p, const char *path, char *err,
       config_size(&p->awd.emb_sz, config, "emb") ||
       config_size(&p->awd.n_hid, config, "hid") ||
       config_size(&p->awd.n_layers, config, "layers"))
-    rc = fail(err, errcap,
-              "pretrained model %s: no readable ulmfit.config metadata "
-              "(not made by ulmfit_pretrain?)",
-              path);
+    rc = ul_fail(err, errcap,
+                 "pretrained model %s: no readable ulmfit.config metadata "
+                 "(not made by ulmfit_pretrain?)",
+                 path);
   if (!rc && tl_ckpt_get_meta(&result, ck, "ulmfit.result") == TL_OK)
     snprintf(p->result, sizeof p->result, "%s", result);
   if (!rc && (tl_ckpt_vocab_size(&n, ck) != TL_OK || n == 0))
-    rc = fail(err, errcap, "pretrained model %s: it holds no vocabulary", path);
+    rc = ul_fail(err, errcap, "pretrained model %s: it holds no vocabulary",
+                 path);
   const char **toks = rc ? NULL : calloc(n, sizeof *toks);
   if (!rc && !toks)
-    rc = fail(err, errcap, "out of memory");
+    rc = ul_fail(err, errcap, "out of memory");
   for (size_t i = 0; !rc && i < n; i++)
     if (tl_ckpt_vocab_token(&toks[i], ck, i) != TL_OK)
-      rc = fail(err, errcap, "pretrained model %s: %s", path, tl_last_error());
+      rc = ul_fail(err, errcap, "pretrained model %s: %s", path,
+                   tl_last_error());
   if (!rc && tl_vocab_create(&p->vocab, toks, n) != TL_OK)
-    rc = fail(err, errcap, "pretrained model %s: bad vocabulary: %s", path,
-              tl_last_error());
+    rc = ul_fail(err, errcap, "pretrained model %s: bad vocabulary: %s", path,
+                 tl_last_error());
   p->vocab_size = n;
   free(toks);
   tl_ckpt_free(ck);
   if (!rc && ul_file_fingerprint(&p->fingerprint, path))
-    rc = fail(err, errcap, "pretrained model %s: cannot read it", path);
+    rc = ul_fail(err, errcap, "pretrained model %s: cannot read it", path);
   if (rc)
     ul_pretrained_close(p);
   return rc;
@@ -147,15 +147,19 @@ static size_t side_docs(const int64_t **docs, size_t *lens, const ul_task *t,
 #define TRY(call)                                                              \
   do {                                                                         \
     if ((call) != TL_OK) {                                                     \
-      rc = fail(err, errcap, "fine-tuning the LM: %s", tl_last_error());       \
+      rc = ul_fail(err, errcap, "fine-tuning the LM: %s", tl_last_error());    \
       goto done;                                                               \
     }                                                                          \
   } while (0)
 
-/* fit_one_cycle(epochs, lr) with fastai's text-learner momenta. */
-static tl_status one_cycle(tl_learner *learn, uint64_t epochs, double lr) {
+tl_status ul_one_cycle(tl_learner *learn, uint64_t epochs, double top,
+                       int discriminative) {
   tl_fit_one_cycle_options o = TL_FIT_ONE_CYCLE_OPTIONS_INIT;
-  o.lr_max = lr;
+  o.lr_max = top;
+  if (discriminative) {
+    o.slice_lo = top / (2.6 * 2.6 * 2.6 * 2.6);
+    o.slice_hi = top;
+  }
   o.moms[0] = 0.8, o.moms[1] = 0.7, o.moms[2] = 0.8;
   return tl_learner_fit_one_cycle(learn, epochs, &o);
 }
@@ -175,18 +179,10 @@ static int cached_ppl(double ppl[2], const char *path) {
 }
 
 static int write_ppl(const double ppl[2], const char *path) {
-  char kpath[4200], tmp[4300];
+  char kpath[4200], text[64];
   snprintf(kpath, sizeof kpath, "%s.ppl", path);
-  snprintf(tmp, sizeof tmp, "%s.tmp", kpath);
-  FILE *f = fopen(tmp, "w");
-  if (!f)
-    return -1;
-  const int ok = fprintf(f, "%.17g %.17g\n", ppl[0], ppl[1]) > 0;
-  if (fclose(f) != 0 || !ok || rename(tmp, kpath) != 0) {
-    remove(tmp);
-    return -1;
-  }
-  return 0;
+  snprintf(text, sizeof text, "%.17g %.17g\n", ppl[0], ppl[1]);
+  return write_text_atomic(kpath, text);
 }
 
 int ul_ckpt_readable(const char *path) {
@@ -241,7 +237,7 @@ int ul_lm_stage(double ppl[2], const ul_task *t, const char *pretrained,
   tl_text_learner *lm = NULL;
   tl_learner *learn = NULL;
   if (!docs || !lens) {
-    rc = fail(err, errcap, "out of memory");
+    rc = ul_fail(err, errcap, "out of memory");
     goto done;
   }
   tl_lm_loader_options lo = TL_LM_LOADER_OPTIONS_INIT;
@@ -280,10 +276,10 @@ int ul_lm_stage(double ppl[2], const ul_task *t, const char *pretrained,
    * measured once before and once after. */
   TRY(tl_learner_set_lm_data(learn, train, NULL, s->bs, s->bptt));
   if (s->frozen_epochs)
-    TRY(one_cycle(learn, s->frozen_epochs, s->lr_frozen));
+    TRY(ul_one_cycle(learn, s->frozen_epochs, s->lr_frozen, 0));
   TRY(tl_learner_unfreeze(learn));
   if (s->epochs)
-    TRY(one_cycle(learn, s->epochs, s->lr));
+    TRY(ul_one_cycle(learn, s->epochs, s->lr, 0));
   TRY(tl_learner_set_lm_data(learn, train, test, s->bs, s->bptt));
   TRY(tl_learner_validate(&loss, &ppl[1], 1, learn));
   if (verbose)
@@ -293,8 +289,8 @@ int ul_lm_stage(double ppl[2], const ul_task *t, const char *pretrained,
   TRY(tl_text_learner_save_encoder(lm, enc_ft));
   if (write_ppl(ppl, enc_ft) || ul_cache_write_key(enc_pre, key) ||
       ul_cache_write_key(enc_ft, key))
-    rc = fail(err, errcap, "cannot write into the work directory %s: %s",
-              work_dir, strerror(errno));
+    rc = ul_fail(err, errcap, "cannot write into the work directory %s: %s",
+                 work_dir, strerror(errno));
 done:
   tl_text_learner_free(lm);
   tl_lm_loader_free(test);

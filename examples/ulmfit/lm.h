@@ -56,6 +56,12 @@ int ul_lm_stage(double ppl[2], const ul_task *t, const char *pretrained,
                 const char *work_dir, tl_reporter *rep, int verbose, char *err,
                 size_t errcap);
 
+/* fastai's fit_one_cycle(epochs, slice(top / 2.6^4, top)) when
+ * discriminative, else fit_one_cycle(epochs, top), with the text learners'
+ * momenta (0.8, 0.7, 0.8): every fit of stages 2 and 3. */
+tl_status ul_one_cycle(tl_learner *learn, uint64_t epochs, double top,
+                       int discriminative);
+
 /* 64-bit FNV-1a of a file's bytes (the cache key of what it feeds). */
 int ul_file_fingerprint(uint64_t *out, const char *path);
 

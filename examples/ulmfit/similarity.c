@@ -1,17 +1,10 @@
 #include "similarity.h"
 
-#include <stdarg.h>
+#include "corpora.h"
+
 #include <stdlib.h>
 
 #include <tl/tl.h>
-
-static int fail(char *err, size_t errcap, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errcap, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 int ul_similarity_compute(ul_similarity *out, const double *const *counts,
                           size_t vocab_size, double smoothing,
@@ -19,7 +12,7 @@ int ul_similarity_compute(ul_similarity *out, const double *const *counts,
                           size_t dim, char *err, size_t errcap) {
   double *p = malloc(UL_SIM_DOMAINS * vocab_size * sizeof *p);
   if (!p)
-    return fail(err, errcap, "out of memory");
+    return ul_fail(err, errcap, "out of memory");
   /* Smoothed term distributions: (count + k) / (n + k V). */
   for (size_t d = 0; d < UL_SIM_DOMAINS; d++) {
     double n = 0;
@@ -39,7 +32,7 @@ int ul_similarity_compute(ul_similarity *out, const double *const *counts,
           tl_kl_divergence(&out->kl[a][b], pa, pb, vocab_size, 0.0) != TL_OK ||
           tl_sliced_wasserstein(&out->sw[a][b], emb[a], n_emb[a], NULL, emb[b],
                                 n_emb[b], NULL, dim, &so) != TL_OK)
-        rc = fail(err, errcap, "domain similarity: %s", tl_last_error());
+        rc = ul_fail(err, errcap, "domain similarity: %s", tl_last_error());
     }
   free(p);
   return rc;

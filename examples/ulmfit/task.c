@@ -1,17 +1,8 @@
 #include "task.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int fail(char *err, size_t errcap, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, errcap, fmt, ap);
-  va_end(ap);
-  return -1;
-}
 
 int ul_encode_doc(int64_t **out, size_t *out_len, const tl_vocab *vocab,
                   const tl_text_corpus *corpus, size_t doc) {
@@ -128,15 +119,15 @@ int ul_task_build(ul_task *t, const ul_corpora *c, size_t min_freq,
   for (size_t i = 0; !rc && i < t->n; i++) {
     rc = ul_encode_doc(&t->ids[i], &t->lens[i], t->vocab, t->corpus, i);
     if (!rc && t->lens[i] == 0)
-      rc = fail(err, errcap, "passage %zu has no tokens", i);
+      rc = ul_fail(err, errcap, "passage %zu has no tokens", i);
     t->labels[i] = c->passages[i].label;
     const int s = (int)c->passages[i].side;
     t->side_labels[s][t->n_side[s]] = t->labels[i];
     t->side_idx[s][t->n_side[s]++] = i;
   }
   if (rc && errcap && !err[0])
-    fail(err, errcap, "preparing the task: %s",
-         tl_last_error()[0] ? tl_last_error() : "out of memory");
+    ul_fail(err, errcap, "preparing the task: %s",
+            tl_last_error()[0] ? tl_last_error() : "out of memory");
   free(texts);
   free(tlens);
   tl_token_counts_free(counts);
